@@ -1,0 +1,31 @@
+# Two commands: `make run` (the product with demo data, on SQLite) and `make test`.
+PY := .venv/bin/python
+FLASK := .venv/bin/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test venv db bench clean
+
+.venv/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+venv: .venv/.installed
+
+db: venv
+	$(FLASK) init-db
+	$(FLASK) demo seed
+
+run: db
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: venv
+	$(PY) -m pytest -n 2 -q
+
+bench: venv
+	$(PY) bench/bulk_import.py
+
+clean:
+	rm -rf instance .pytest_cache

@@ -1,0 +1,11 @@
+"""Command-line groups: `flask init-db`, `flask forms …`, `flask demo …`."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from commands import db, demo, forms
+    app.cli.add_command(db.init_db)
+    app.cli.add_command(forms.forms)
+    app.cli.add_command(demo.demo)

@@ -1,0 +1,5 @@
+"""Table models, one module per aggregate; importing this package registers them all."""
+from models.org import Department, Unit  # noqa: F401
+from models.project import Project, ProjectYear  # noqa: F401
+from models.indicator import Indicator, TargetChange  # noqa: F401
+from models.importing import ImportBatch, ProjectYearImport  # noqa: F401

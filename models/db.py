@@ -1,0 +1,73 @@
+"""Engine and sessions. One engine per app, one session per request or command."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    dbapi_conn.isolation_level = None  # let the "begin" listener issue BEGIN itself
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+_WRITING: ContextVar[bool] = ContextVar("writing", default=False)
+
+
+def _sqlite_begin(conn) -> None:
+    # A write transaction takes the write lock up front, so two writers queue on the busy
+    # timeout instead of one failing half-way; reads stay deferred and never block.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITING.get() else "BEGIN")
+
+
+def engine() -> Engine:
+    return current_app.extensions["engine"]
+
+
+def get_session() -> Session:
+    """The request's (or command's) session, closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+@contextmanager
+def transaction(session: Session):
+    """A write transaction, all-or-nothing: commit on success, roll back on any error.
+
+    Do file and network I/O before entering it, never inside."""
+    if session.in_transaction():
+        session.commit()  # end a read transaction so the write one begins with its lock
+    token = _WRITING.set(True)
+    try:
+        session.connection()
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _WRITING.reset(token)

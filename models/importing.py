@@ -1,0 +1,303 @@
+"""Import batches: which file brought which forms, by whom, when, with what warnings."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel, select
+
+from importers import taxonomy
+from models.indicator import SCOPES, Indicator, TargetChange
+from models.org import Department, Unit
+from models.project import FUND_SOURCES, Project, ProjectYear
+
+
+class ImportBatch(SQLModel, table=True):
+    __tablename__ = "import_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=300)
+    file_sha256: str = Field(max_length=64, index=True)
+    imported_by: str = Field(max_length=100)
+    imported_at: datetime
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    forms_count: int = 0
+    new_count: int = 0
+    changed_count: int = 0
+    unchanged_count: int = 0
+
+
+class ProjectYearImport(SQLModel, table=True):
+    """What one batch did to one project year: new, changed or unchanged."""
+    __tablename__ = "project_year_import"
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    project_year_id: int = Field(foreign_key="project_year.id", index=True)
+    outcome: str = Field(max_length=10)
+
+
+# ---------------------------------------------------------------------------
+# Storing parsed forms. The importer hands over plain dicts (forms.schema.json); this is
+# where they meet the database. Review and confirm both go through `diff_form`, so the
+# review page shows exactly what confirming will do.
+
+
+def form_sha256(form: dict) -> str:
+    clean = {k: v for k, v in form.items() if k not in ("source", "_pages")}
+    return hashlib.sha256(json.dumps(clean, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _key(text: str | None) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def indicator_key(level1: str | None, name: str | None) -> tuple[str, str]:
+    return (taxonomy.standard_level1(level1) or _key(level1), _key(name))
+
+
+@dataclass
+class TargetDiff:
+    name: str
+    scope: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class FormDiff:
+    """What storing one parsed form would do."""
+    form: dict
+    outcome: str                     # "new" | "changed" | "unchanged"
+    project_year: ProjectYear | None = None
+    target_changes: list[TargetDiff] = dc_field(default_factory=list)
+    added: list[str] = dc_field(default_factory=list)
+    retired: list[str] = dc_field(default_factory=list)
+    other_changes: list[str] = dc_field(default_factory=list)
+    matches: list[tuple[dict, Indicator | None]] = dc_field(default_factory=list)
+    unmatched: list[Indicator] = dc_field(default_factory=list)
+
+
+def _find_project_year(session: Session, form: dict) -> ProjectYear | None:
+    statement = (
+        select(ProjectYear)
+        .join(Project, Project.id == ProjectYear.project_id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .where(Unit.name == form["implementing_unit"], Project.name == form["project_name"],
+               ProjectYear.year == form["year"])
+    )
+    return session.exec(statement).first()
+
+
+def active_indicators(session: Session, project_year_id: int) -> list[Indicator]:
+    statement = (select(Indicator)
+                 .where(Indicator.project_year_id == project_year_id, Indicator.retired_at.is_(None))
+                 .order_by(Indicator.position))
+    return list(session.exec(statement))
+
+
+def _side_raw(side: dict | None) -> str | None:
+    return None if side is None else side["target"]["raw"]
+
+
+def _side_text(side: dict | None) -> tuple | None:
+    return None if side is None else (side["level2"], side["level3"], side["target"]["raw"])
+
+
+def _stored_text(ind: Indicator, scope: str) -> tuple | None:
+    if getattr(ind, f"{scope}_level3") is None and getattr(ind, f"{scope}_raw") is None:
+        return None
+    return (getattr(ind, f"{scope}_level2"), getattr(ind, f"{scope}_level3"), getattr(ind, f"{scope}_raw"))
+
+
+def _indicator_name(item: dict) -> str:
+    side = item["annual"] or item["period"] or {}
+    return side.get("level3", "")
+
+
+def diff_form(session: Session, form: dict) -> FormDiff:
+    year = _find_project_year(session, form)
+    if year is None:
+        diff = FormDiff(form, "new")
+        diff.matches = [(item, None) for item in form["indicators"]]
+        diff.added = [_indicator_name(item) for item in form["indicators"]]
+        return diff
+    diff = FormDiff(form, "unchanged", project_year=year)
+    if year.form_sha256 == form_sha256(form):
+        return diff
+    existing = active_indicators(session, year.id)
+    by_key: dict[tuple, list[Indicator]] = {}
+    for ind in existing:
+        by_key.setdefault(indicator_key(ind.level1, ind.name), []).append(ind)
+    used: set[int] = set()
+    for item in form["indicators"]:
+        candidates = [i for i in by_key.get(indicator_key(item["level1"], _indicator_name(item)), [])
+                      if i.id not in used]
+        match = candidates[0] if candidates else None
+        diff.matches.append((item, match))
+        if match is None:
+            diff.added.append(_indicator_name(item))
+            continue
+        used.add(match.id)
+        for scope in SCOPES:
+            if _stored_text(match, scope) != _side_text(item[scope]):
+                diff.target_changes.append(TargetDiff(match.name, scope, getattr(match, f"{scope}_raw"),
+                                                      _side_raw(item[scope])))
+    diff.unmatched = [i for i in existing if i.id not in used]
+    diff.retired = [i.name for i in diff.unmatched]
+    diff.other_changes = _header_changes(year, form)
+    diff.outcome = "changed"
+    return diff
+
+
+def _header_changes(year: ProjectYear, form: dict) -> list[str]:
+    changes = []
+    for side, label in (("period", "实施期资金"), ("annual", "年度资金")):
+        if {k: _money(v) for k, v in form["funds"][side].items()} != year.funds(side):
+            changes.append(label)
+    for name, label in (("overview", "项目概况"), ("goal_period", "实施期目标"), ("goal_annual", "年度目标"),
+                        ("basis", "立项依据"), ("plan", "项目实施计划"), ("measures", "制度措施"),
+                        ("necessity", "必要性")):
+        if (form.get(name) or None) != (getattr(year, name) or None):
+            changes.append(label)
+    return changes
+
+
+def _money(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+@dataclass
+class ImportSummary:
+    batch: ImportBatch | None
+    forms: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    warnings: list[str] = dc_field(default_factory=list)
+    project_year_ids: list[int] = dc_field(default_factory=list)
+
+
+def apply_import(session: Session, forms: list[dict], *, file_name: str, file_sha256: str,
+                 who: str, now: datetime, warnings: list[str] | None = None) -> ImportSummary:
+    """Store the forms of one file. The caller holds the transaction: all or nothing.
+
+    A file whose forms are all unchanged writes nothing, not even a batch."""
+    diffs = [diff_form(session, form) for form in forms]
+    summary = ImportSummary(None, forms=len(forms), warnings=list(warnings or []))
+    for d in diffs:
+        setattr(summary, d.outcome, getattr(summary, d.outcome) + 1)
+        if d.project_year is not None:
+            summary.project_year_ids.append(d.project_year.id)
+    if summary.new == 0 and summary.changed == 0:
+        return summary
+    batch = ImportBatch(file_name=file_name, file_sha256=file_sha256, imported_by=who, imported_at=now,
+                        warnings=summary.warnings, forms_count=len(forms), new_count=summary.new,
+                        changed_count=summary.changed, unchanged_count=summary.unchanged)
+    session.add(batch)
+    session.flush()
+    summary.batch = batch
+    for d in diffs:
+        if d.outcome == "unchanged":
+            continue
+        year = _store_form(session, d, batch, now)
+        session.add(ProjectYearImport(batch_id=batch.id, project_year_id=year.id, outcome=d.outcome))
+        if d.outcome == "new":
+            summary.project_year_ids.append(year.id)
+    session.flush()
+    return summary
+
+
+def _department(session: Session, form: dict) -> Department:
+    name = form["department_name"] or "（未填写主管部门）"
+    dept = session.exec(select(Department).where(Department.name == name)).first()
+    if dept is None:
+        dept = Department(name=name, code=form["department_code"])
+        session.add(dept)
+        session.flush()
+    elif form["department_code"] and dept.code != form["department_code"]:
+        dept.code = form["department_code"]
+    return dept
+
+
+def _unit(session: Session, form: dict, dept: Department) -> Unit:
+    name = form["implementing_unit"] or "（未填写实施单位）"
+    unit = session.exec(select(Unit).where(Unit.name == name)).first()
+    if unit is None:
+        unit = Unit(name=name, department_id=dept.id)
+        session.add(unit)
+        session.flush()
+    elif unit.department_id != dept.id:
+        unit.department_id = dept.id
+    return unit
+
+
+def _store_form(session: Session, d: FormDiff, batch: ImportBatch, now: datetime) -> ProjectYear:
+    form = d.form
+    dept = _department(session, form)
+    unit = _unit(session, form, dept)
+    year = d.project_year
+    if year is None:
+        project = session.exec(select(Project).where(Project.unit_id == unit.id,
+                                                     Project.name == form["project_name"])).first()
+        if project is None:
+            project = Project(unit_id=unit.id, name=form["project_name"], created_at=now)
+            session.add(project)
+            session.flush()
+        year = ProjectYear(project_id=project.id, year=form["year"], department_id=dept.id,
+                           form_sha256="", updated_at=now)
+    _copy_header(year, form, dept)
+    year.form_sha256 = form_sha256(form)
+    year.updated_at = now
+    session.add(year)
+    session.flush()
+    for position, (item, match) in enumerate(d.matches, start=1):
+        ind = match or Indicator(project_year_id=year.id, position=position, level1="")
+        if match is not None:
+            for scope in SCOPES:
+                if _stored_text(match, scope) != _side_text(item[scope]):
+                    session.add(TargetChange(
+                        indicator_id=match.id, batch_id=batch.id, scope=scope,
+                        old_level2=getattr(match, f"{scope}_level2"), old_level3=getattr(match, f"{scope}_level3"),
+                        old_raw=getattr(match, f"{scope}_raw"), new_raw=_side_raw(item[scope]), changed_at=now))
+        _copy_indicator(ind, item, position)
+        session.add(ind)
+    for ind in d.unmatched:
+        ind.retired_at = now
+        session.add(ind)
+    return year
+
+
+def _copy_header(year: ProjectYear, form: dict, dept: Department) -> None:
+    year.department_id = dept.id
+    year.attribute = form["project_attribute"]
+    year.term = form["project_term"]
+    for side in ("period", "annual"):
+        for source in FUND_SOURCES:
+            setattr(year, f"{side}_{source}_yuan", _money(form["funds"][side][source]))
+    for name in ("overview", "basis", "necessity", "measures", "plan", "goal_period", "goal_annual",
+                 "owner", "clerk", "phone"):
+        setattr(year, name, form[name])
+    year.filled_on = date.fromisoformat(form["filled_on"]) if form["filled_on"] else None
+
+
+def _copy_indicator(ind: Indicator, item: dict, position: int) -> None:
+    ind.position = position
+    ind.level1 = item["level1"]
+    ind.level1_std = taxonomy.standard_level1(item["level1"])
+    for scope in SCOPES:
+        side = item[scope]
+        target = side["target"] if side else {}
+        setattr(ind, f"{scope}_level2", side["level2"] if side else None)
+        setattr(ind, f"{scope}_level2_std", taxonomy.standard_level2(side["level2"]) if side else None)
+        setattr(ind, f"{scope}_level3", side["level3"] if side else None)
+        setattr(ind, f"{scope}_raw", target.get("raw"))
+        setattr(ind, f"{scope}_kind", target.get("kind"))
+        setattr(ind, f"{scope}_op", target.get("op"))
+        value = target.get("value")
+        setattr(ind, f"{scope}_value", None if value is None else Decimal(str(value)))
+        setattr(ind, f"{scope}_unit", target.get("unit"))

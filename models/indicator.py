@@ -1,0 +1,65 @@
+"""Indicators: one row of the form's table, with its 实施期 and 年度 targets side by side."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, Numeric
+from sqlmodel import Field, SQLModel
+
+SCOPES = ("period", "annual")
+
+
+def target_value() -> Column:
+    return Column(Numeric(24, 6), nullable=True)
+
+
+class Indicator(SQLModel, table=True):
+    """`level*` are as written; `*_std` are the standard taxonomy names they map to.
+
+    An indicator that a later import of the same year no longer lists is retired, not
+    deleted: what was recorded against it stays."""
+    __tablename__ = "indicator"
+    id: int | None = Field(default=None, primary_key=True)
+    project_year_id: int = Field(foreign_key="project_year.id", index=True)
+    position: int
+    level1: str = Field(max_length=40)
+    level1_std: str | None = Field(default=None, max_length=40)
+
+    period_level2: str | None = Field(default=None, max_length=100)
+    period_level2_std: str | None = Field(default=None, max_length=40)
+    period_level3: str | None = Field(default=None, max_length=300)
+    period_raw: str | None = Field(default=None, max_length=200)
+    period_kind: str | None = Field(default=None, max_length=20)
+    period_op: str | None = Field(default=None, max_length=2)
+    period_value: Decimal | None = Field(default=None, sa_column=target_value())
+    period_unit: str | None = Field(default=None, max_length=40)
+
+    annual_level2: str | None = Field(default=None, max_length=100)
+    annual_level2_std: str | None = Field(default=None, max_length=40)
+    annual_level3: str | None = Field(default=None, max_length=300)
+    annual_raw: str | None = Field(default=None, max_length=200)
+    annual_kind: str | None = Field(default=None, max_length=20)
+    annual_op: str | None = Field(default=None, max_length=2)
+    annual_value: Decimal | None = Field(default=None, sa_column=target_value())
+    annual_unit: str | None = Field(default=None, max_length=40)
+
+    retired_at: datetime | None = None
+
+    @property
+    def name(self) -> str:
+        return self.annual_level3 or self.period_level3 or ""
+
+
+class TargetChange(SQLModel, table=True):
+    """A target replaced by a later import of a changed form: the old value, kept."""
+    __tablename__ = "target_change"
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    scope: str = Field(max_length=10)
+    old_level2: str | None = Field(default=None, max_length=100)
+    old_level3: str | None = Field(default=None, max_length=300)
+    old_raw: str | None = Field(default=None, max_length=200)
+    new_raw: str | None = Field(default=None, max_length=200)
+    changed_at: datetime

@@ -1,0 +1,31 @@
+"""Error pages in Chinese; JSON for /api and /healthz."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: "请求有误",
+    403: "您没有权限执行此操作",
+    404: "页面不存在，或您无权查看",
+    405: "不支持的请求方式",
+    413: "上传的文件过大",
+    422: "提交的内容有误",
+    500: "服务器内部错误，请稍后再试",
+}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        message = MESSAGES.get(exc.code, exc.name)
+        if request.path.startswith("/api/"):
+            return jsonify({"error": message}), exc.code
+        return render_template("error.html", code=exc.code, message=message), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        if request.path.startswith("/api/"):
+            return jsonify({"error": MESSAGES[500]}), 500
+        return render_template("error.html", code=500, message=MESSAGES[500]), 500
