@@ -481,7 +481,9 @@ def _parse_indicator_table(body: list[Row], start: int) -> tuple[int, list[dict]
         if row.kind == "line" or not any(row.cells):
             i += 1                          # page numbers, running heads, blank lines
             continue
-        slots = _align(row.cells, header)
+        # the 绩效指标 label of a merged first column may be printed on any of its pages
+        cells = [None if _label_key(c) == "绩效指标" else c for c in row.cells]
+        slots = _align(cells, header)
         if _is_continuation(slots) and last_was_indicator:
             _append_continuation(indicators[-1], slots)
             i += 1
