@@ -13,10 +13,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from importers import SUPPORTED_SUFFIXES, UnreadableFile
-from importers.sandbox import parse_many_untrusted
-from models.db import get_session, transaction
-from models.importing import apply_import
 from importers.limits import limits_from_config
+from importers.sandbox import parse_many_untrusted
+
+# The database layer is imported inside `import_` only: `parse` runs without the web app
+# or the database (it is a plugin command, see pyproject.toml), so start-up stays light.
 
 
 @click.group("forms")
@@ -34,10 +35,12 @@ def public_form(form: dict, file_name: str | None) -> dict:
 
 @forms.command("parse")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@with_appcontext
 def parse(files: tuple[str, ...]) -> None:
     """解析文件并以 JSON 输出，不写入数据库。"""
-    results = parse_many_untrusted([Path(f) for f in files], limits_from_config(current_app.config))
+    from settings import load_settings
+    settings = load_settings()
+    results = parse_many_untrusted([Path(f) for f in files], limits_from_config(settings),
+                                   workers=settings["PARSE_WORKERS"])
     out = {"forms": [], "warnings": []}
     failed = False
     for name, result in zip(files, results):
@@ -83,6 +86,9 @@ def import_(paths: tuple[str, ...], who: str | None) -> None:
     files = expand(paths)
     if not files:
         raise click.ClickException("没有找到可导入的文件（PDF、xlsx、txt）")
+    from models.db import get_session, transaction
+    from models.importing import apply_import
+
     who = who or f"命令行：{getpass.getuser()}"
     totals = {"files": 0, "forms": 0, "new": 0, "changed": 0, "unchanged": 0, "warnings": 0}
     errors: list[str] = []
@@ -93,7 +99,7 @@ def import_(paths: tuple[str, ...], who: str | None) -> None:
         # Parse in batches of two so both cores work while the database stays serial.
         for start in range(0, len(files), 2):
             chunk = files[start:start + 2]
-            for path, result in zip(chunk, parse_many_untrusted(chunk, limits)):
+            for path, result in zip(chunk, parse_many_untrusted(chunk, limits, workers=2)):
                 bar.update(1, path)
                 if isinstance(result, UnreadableFile):
                     errors.append(f"{path}: {result}")

@@ -17,29 +17,6 @@ FORM_KEYS = ("绩效目标申报表", "项目名称", "一级指标", "三级指
 FOOTER_KEYS = ("填报日期", "负责人")
 
 
-def page_texts(path: Path) -> list[str]:
-    """The text layer of each page (pypdfium2). Raises UnreadableFile for a file it cannot open."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise UnreadableFile("文件已加密，请上传未加密的 PDF") from exc
-        raise UnreadableFile(f"文件已损坏或不是有效的 PDF：{exc}") from exc
-    try:
-        texts = []
-        for i in range(len(pdf)):
-            page = pdf[i]
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-        return texts
-    finally:
-        pdf.close()
-
-
 def form_pages(texts: list[str]) -> list[int]:
     """0-based indices of the pages worth reading with pdfplumber."""
     chosen = []
@@ -73,12 +50,13 @@ def _page_rows(page, number: int) -> list[Row]:
 
 
 def parse_pdf(path: Path, texts: list[str] | None = None) -> ParseResult:
+    """`texts`: the pages' text layer when the caller has it already (the sandbox's check)."""
     import pdfplumber
 
     path = Path(path)
-    texts = page_texts(path) if texts is None else texts
-    if texts and not any(t.strip() for t in texts):
-        raise UnreadableFile("PDF 没有文字层（可能是扫描件），无法识别表格；请上传由电子表格或文字处理软件导出的 PDF")
+    if texts is None:
+        from importers.sandbox import check_pdf
+        texts = check_pdf(path)  # damaged, encrypted, too long or scanned: UnreadableFile
     pages = form_pages(texts)
     if not pages:
         return ParseResult([], ["未在文件中找到项目支出绩效目标申报表"])

@@ -15,12 +15,13 @@ Public API: `Limits`, `parse_untrusted`, `parse_many_untrusted`, `check_pdf`.
 Why one fresh process per file rather than a reusable pool: RLIMIT_CPU and the address
 space are per process, so a reused worker would carry CPU time and heap fragments from the
 previous file, and a worker killed by a limit breaks `multiprocessing.Pool` /
-`ProcessPoolExecutor`. Children come from the "forkserver" start method: the web process
-may run threads (threaded dev server, gthread workers), and plain `fork()` from a threaded
-process can copy a held lock into the child and hang it. The fork server is a fresh
-single-threaded interpreter that preloads pdfplumber / pypdfium2 / openpyxl once, so each
-child is a cheap fork of it. As with any spawn/forkserver use of multiprocessing, each
-child re-imports the caller's `__main__` script, so that script must be import-safe
+`ProcessPoolExecutor`. In a single-threaded process (the command line) children are plain
+forks of the caller, which first imports pdfplumber / pypdfium2 / openpyxl once so every
+child shares them. Where threads run (threaded dev server, gthread workers) children come
+from the "forkserver" start method instead, because `fork()` from a threaded process can
+copy a held lock into the child and hang it; the fork server is a fresh single-threaded
+interpreter that preloads the same modules. As with any forkserver use of multiprocessing,
+each child re-imports the caller's `__main__` script, so that script must be import-safe
 (`if __name__ == "__main__":`); the `flask` CLI, gunicorn and pytest all are.
 
 pdfminer.six (20260107 in the venv) has no decompression limit: `pdfminer.settings` only
@@ -31,6 +32,8 @@ an allocation fails under RLIMIT_AS; that is mapped to the out-of-memory message
 """
 from __future__ import annotations
 
+import gc
+import importlib
 import logging
 import math
 import multiprocessing
@@ -236,6 +239,10 @@ def _child_main(conn, func, args, limits: Limits) -> None:
     """Entry point of every child: apply limits, run func(*args), report one message."""
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C
+        # A short-lived child: pdfminer makes millions of small objects, and collecting
+        # cycles among them costs time while freeing nothing before exit. RLIMIT_AS still
+        # bounds the memory.
+        gc.disable()
         _apply_limits(limits)
         msg = ("ok", func(*args))
     except BaseException as e:                         # noqa: BLE001 — nothing may escape
@@ -274,15 +281,21 @@ def _parse_in_child(path: str, limits: Limits) -> ParseResult:
 
 # --------------------------------------------------------------------------- parent side
 
-_PRELOAD = ["pypdfium2", "pdfplumber", "openpyxl",
-            "importers", "importers.sandbox", "importers.pdf", "importers.xlsx", "importers.text"]
+_PRELOAD = ["pypdfium2", "pdfplumber", "importers", "importers.sandbox", "importers.pdf",
+            "importers.xlsx", "importers.text", "importers.warmup"]
 _ctx = None
 _ctx_lock = threading.Lock()
 
 
 def _context():
+    """Plain fork from a single-threaded process (the command line: no fork-server start-up
+    to wait for); the fork server wherever threads run (web workers)."""
     global _ctx
     with _ctx_lock:
+        if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+            for name in _PRELOAD:                      # children share what the parent loaded
+                importlib.import_module(name)
+            return multiprocessing.get_context("fork")
         if _ctx is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(_PRELOAD)       # missing modules are skipped
