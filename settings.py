@@ -19,7 +19,8 @@ DEFAULTS = {
     "TIMEZONE": "Asia/Shanghai",
 }
 ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
-                "SMTP_PASSWORD", "MAIL_FROM", "UPLOAD_DIR")
+                "SMTP_PASSWORD", "MAIL_FROM", "UPLOAD_DIR", "SMTP_SECURITY", "SMTP_TIMEOUT",
+                "SMTP_CA_FILE")
 
 
 def load_settings(instance_path: Path = INSTANCE) -> dict:
