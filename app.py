@@ -1,29 +1,17 @@
 """The application factory. Nothing else lives here: no module-level app, no scheduler."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask
 
-DEFAULTS = {
-    "SECRET_KEY": "dev-only-not-secret",
-    "MAX_UPLOAD_BYTES": 50 * 1024 * 1024,
-    "MAX_PDF_PAGES": 500,
-    "PARSE_WALL_SECONDS": 30,
-    "PARSE_MEMORY_BYTES": 1024 * 1024 * 1024,
-    "TIMEZONE": "Asia/Shanghai",
-}
-ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
-                "SMTP_PASSWORD", "MAIL_FROM", "UPLOAD_DIR")
+from settings import load_settings
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Settings: defaults → instance/config.py → environment → `config` (tests)."""
+    """Settings: defaults → instance/config.py → environment (settings.py) → `config` (tests)."""
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.update({k: os.environ[k] for k in ENV_SETTINGS if os.environ.get(k)})
+    app.config.update(load_settings(Path(app.instance_path)))
     if config:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -34,6 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     from models.db import close_session, make_engine
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
+
+    from flask_wtf.csrf import CSRFProtect
+    CSRFProtect(app)  # every POST from a page carries the token; see templates/base.html
 
     from views import register_blueprints
     register_blueprints(app)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
@@ -15,7 +16,16 @@ MESSAGES = {
 }
 
 
+CSRF_MESSAGE = "安全校验未通过：页面已过期或缺少校验码，请刷新页面后重试"
+
+
 def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        if request.path.startswith("/api/"):
+            return jsonify({"error": CSRF_MESSAGE}), 400
+        return render_template("error.html", code=400, message=CSRF_MESSAGE), 400
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         message = MESSAGES.get(exc.code, exc.name)

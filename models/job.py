@@ -1,0 +1,314 @@
+"""Web import jobs: upload → parse in the background → review → confirm or cancel.
+
+A job lives in the database, not in a worker's memory, so any web process can answer the
+progress polls and the confirm. Every change of state is a conditional update
+(`UPDATE … WHERE id = ? AND state IN (…)`) that goes on only if it changed a row: two
+confirm clicks, a cancel racing the parser, or a second process cannot act twice.
+
+States: queued → parsing → ready → confirming → confirmed; queued/parsing/ready/failed →
+cancelled; queued/parsing/confirming → failed (an error, or no sign of life for longer than
+the stale timeout: the process doing the work has died).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Callable
+
+from sqlalchemy import JSON, Column, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, select
+
+from importers import UnreadableFile
+from models.db import transaction
+from models.importing import apply_import
+
+log = logging.getLogger(__name__)
+
+UNFINISHED = ("queued", "parsing")
+CANCELLABLE = ("queued", "parsing", "ready", "failed")
+MSG_STALE = "解析中断：处理此任务的进程已停止响应。请取消后重新上传。"
+MSG_CONFIRM_STALE = "确认导入中断：处理此任务的进程已停止响应。已导入的文件见下方结果，其余文件未导入。"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ImportJob(SQLModel, table=True):
+    """One upload of one or more files. Progress is kept here so a poll reads one small row."""
+    __tablename__ = "import_job"
+    id: str = Field(primary_key=True, max_length=32)   # random: the URL alone must not be guessable
+    state: str = Field(default="queued", max_length=12, index=True)
+    created_by: str = Field(max_length=100)
+    created_at: datetime
+    heartbeat_at: datetime       # last sign of life of whoever works on the job
+    files_total: int = 0
+    files_done: int = 0
+    current_file: str | None = Field(default=None, max_length=300)
+    error: str | None = Field(default=None, max_length=500)
+    parsed_at: datetime | None = None
+    confirmed_at: datetime | None = None
+
+    @property
+    def current_number(self) -> int:
+        """1-based number of the file being parsed now (k in "第 k/n 个文件")."""
+        return min(self.files_done + 1, self.files_total)
+
+
+class ImportJobFile(SQLModel, table=True):
+    """One uploaded file: what was read from it, and what confirming did with it."""
+    __tablename__ = "import_job_file"
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(foreign_key="import_job.id", index=True, max_length=32)
+    position: int
+    name: str = Field(max_length=300)               # as uploaded; shown and kept in ImportBatch
+    stored_name: str = Field(max_length=40)         # under UPLOAD_DIR/<job id>/
+    size_bytes: int
+    sha256: str = Field(max_length=64)
+    state: str = Field(default="waiting", max_length=12)   # waiting | read | unreadable
+    error: str | None = Field(default=None, max_length=500)
+    forms: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcome: dict | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+
+    @property
+    def importable(self) -> bool:
+        return self.state == "read" and bool(self.forms)
+
+
+# --------------------------------------------------------------------------- files on disk
+
+@dataclass
+class SavedFile:
+    name: str
+    stored_name: str
+    size_bytes: int
+    sha256: str
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def display_name(filename: str | None) -> str:
+    """The name as the user knows it: no directories (old browsers send full paths)."""
+    name = PurePosixPath((filename or "").replace("\\", "/")).name.strip()
+    return name[:300] or "（无文件名）"
+
+
+_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,8}")
+
+
+def stored_name(position: int, filename: str) -> str:
+    """Never the uploaded name on disk: only a number and a plain suffix, which the
+    importer still needs to tell a text file from an unsupported one."""
+    suffix = PurePosixPath(filename).suffix.lower()
+    if not _PLAIN_SUFFIX.fullmatch(suffix):
+        suffix = ""
+    return f"{position:03d}{suffix}"
+
+
+def save_upload(stream: BinaryIO, directory: Path, position: int, filename: str | None) -> SavedFile:
+    name = display_name(filename)
+    target = directory / stored_name(position, name)
+    digest, size = hashlib.sha256(), 0
+    with open(target, "wb") as out:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+            out.write(block)
+    return SavedFile(name, target.name, size, digest.hexdigest())
+
+
+def job_dir(upload_dir: str | Path, job_id: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+        raise ValueError("not a job id")
+    return Path(upload_dir) / job_id
+
+
+def discard_files(upload_dir: str | Path, job_id: str) -> None:
+    shutil.rmtree(job_dir(upload_dir, job_id), ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- state changes
+
+def create_job(session: Session, job_id: str, files: list[SavedFile], who: str, now: datetime) -> ImportJob:
+    with transaction(session):
+        job = ImportJob(id=job_id, created_by=who, created_at=now, heartbeat_at=now, files_total=len(files),
+                        current_file=files[0].name if files else None)
+        session.add(job)
+        session.flush()
+        for position, f in enumerate(files, start=1):
+            session.add(ImportJobFile(job_id=job_id, position=position, name=f.name, stored_name=f.stored_name,
+                                      size_bytes=f.size_bytes, sha256=f.sha256))
+    return job
+
+
+def _move(session: Session, job_id: str, from_states: tuple[str, ...], **values) -> bool:
+    """The conditional update every state change goes through; True if it happened."""
+    statement = update(ImportJob).where(ImportJob.id == job_id, ImportJob.state.in_(from_states)).values(**values)
+    return session.exec(statement).rowcount == 1
+
+
+def fail_if_stale(session: Session, job: ImportJob, now: datetime, stale_after: timedelta) -> ImportJob:
+    """A job whose worker has shown no sign of life for `stale_after` has died with it.
+
+    Checked when someone looks at the job; the update repeats the condition, so a worker
+    that has just sent a heartbeat keeps its job."""
+    cutoff = now - stale_after
+    if job.state not in UNFINISHED + ("confirming",) or job.heartbeat_at >= cutoff:
+        return job
+    parsing = job.state in UNFINISHED
+    with transaction(session):
+        session.exec(update(ImportJob)
+                     .where(ImportJob.id == job.id, ImportJob.state == job.state, ImportJob.heartbeat_at < cutoff)
+                     .values(state="failed", error=MSG_STALE if parsing else MSG_CONFIRM_STALE, current_file=None))
+    session.refresh(job)
+    return job
+
+
+def get_job(session: Session, job_id: str) -> ImportJob | None:
+    job = session.get(ImportJob, job_id)
+    if job is not None:
+        session.refresh(job)   # another process may have moved it since this session looked
+    return job
+
+
+def job_files(session: Session, job_id: str) -> list[ImportJobFile]:
+    statement = select(ImportJobFile).where(ImportJobFile.job_id == job_id).order_by(ImportJobFile.position)
+    return list(session.exec(statement))
+
+
+def recent_jobs(session: Session, limit: int = 10) -> list[ImportJob]:
+    return list(session.exec(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(limit)))
+
+
+def cancel_job(session: Session, job_id: str) -> bool:
+    with transaction(session):
+        return _move(session, job_id, CANCELLABLE, state="cancelled", current_file=None)
+
+
+# --------------------------------------------------------------------------- parsing
+
+ParseOne = Callable[[Path], object]   # path → ParseResult or UnreadableFile
+
+
+def parse_job(engine: Engine, job_id: str, upload_dir: str | Path, parse_one: ParseOne,
+              clock: Callable[[], datetime] = utcnow) -> None:
+    """Body of the background thread: parse the job's files one by one, recording progress.
+
+    Stops quietly when the job was cancelled or failed as stale meanwhile."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            _parse_files(session, job_id, job_dir(upload_dir, job_id), parse_one, clock)
+        except Exception:   # the thread must leave the job in a final state, whatever happened
+            log.exception("import job %s: parsing failed", job_id)
+            session.rollback()
+            with transaction(session):
+                _move(session, job_id, UNFINISHED, state="failed", current_file=None,
+                      error="解析时发生内部错误，未导入任何数据。请取消后重试，或联系管理员。")
+
+
+def _parse_files(session: Session, job_id: str, directory: Path, parse_one: ParseOne,
+                 clock: Callable[[], datetime]) -> None:
+    with transaction(session):
+        if not _move(session, job_id, ("queued",), state="parsing", heartbeat_at=clock()):
+            return
+    files = job_files(session, job_id)
+    for done, f in enumerate(files):
+        with transaction(session):
+            if not _move(session, job_id, ("parsing",), files_done=done, current_file=f.name, heartbeat_at=clock()):
+                return
+        result = parse_one(directory / f.stored_name)
+        with transaction(session):
+            if not _move(session, job_id, ("parsing",), files_done=done + 1, heartbeat_at=clock()):
+                return   # cancelled or failed meanwhile: keep nothing of this file
+            _record(f, result)
+            session.add(f)
+    with transaction(session):
+        _move(session, job_id, ("parsing",), state="ready", current_file=None, parsed_at=clock(),
+              heartbeat_at=clock())
+
+
+def _record(f: ImportJobFile, result) -> None:
+    if isinstance(result, UnreadableFile):
+        f.state, f.error = "unreadable", str(result) or "文件无法读取"
+        return
+    f.state = "read"
+    f.forms = result.forms
+    f.warnings = result.warnings
+    if not result.forms:
+        f.error = "未在文件中找到项目支出绩效目标申报表"
+
+
+# --------------------------------------------------------------------------- confirming
+
+def confirm_job(session: Session, job_id: str, who: str, now: datetime,
+                clock: Callable[[], datetime] = utcnow) -> str:
+    """Store each readable file with `apply_import`, each in its own transaction.
+
+    `now` is the import time recorded in the batches; `clock` only keeps the heartbeat.
+    Returns "confirmed"; "already" (confirmed, or being confirmed, by an earlier request);
+    "interrupted" (judged stale half-way: the rest is left out); or the state that kept it
+    from starting."""
+    with transaction(session):
+        claimed = _move(session, job_id, ("ready",), state="confirming", heartbeat_at=clock())
+    if not claimed:
+        job = get_job(session, job_id)
+        return "already" if job and job.state in ("confirmed", "confirming") else (job.state if job else "missing")
+    for f in job_files(session, job_id):
+        if not _confirm_file(session, job_id, f, who, now, clock):
+            return "interrupted"   # judged dead meanwhile: the files not yet stored stay out
+    with transaction(session):
+        _move(session, job_id, ("confirming",), state="confirmed", confirmed_at=clock(), heartbeat_at=clock())
+    return "confirmed"
+
+
+def _confirm_file(session: Session, job_id: str, f: ImportJobFile, who: str, now: datetime,
+                  clock: Callable[[], datetime]) -> bool:
+    """Store one file, all or nothing; False if the job is no longer being confirmed."""
+    if not f.importable:
+        outcome = {"status": "skipped", "reason": f.error or "文件中没有可导入的申报表"}
+        with transaction(session):
+            _set_outcome(session, f.id, outcome)
+        return True
+    try:
+        with transaction(session):
+            if not _move(session, job_id, ("confirming",), heartbeat_at=clock()):
+                return False
+            summary = apply_import(session, f.forms, file_name=f.name, file_sha256=f.sha256, who=who, now=now,
+                                   warnings=f.warnings)
+            stored = summary.new + summary.changed > 0
+            _set_outcome(session, f.id, {
+                "status": "stored" if stored else "unchanged", "forms": summary.forms, "new": summary.new,
+                "changed": summary.changed, "unchanged": summary.unchanged,
+                "batch_id": summary.batch.id if summary.batch else None,
+                "project_year_ids": summary.project_year_ids})
+    except Exception as exc:   # one file's failure leaves nothing of it, and the others go on
+        log.exception("import job %s: storing %s failed", job_id, f.name)
+        with transaction(session):
+            _set_outcome(session, f.id, {"status": "failed",
+                                         "reason": f"导入失败，未写入此文件的任何数据（{exc.__class__.__name__}）"})
+    return True
+
+
+def _set_outcome(session: Session, file_id: int, outcome: dict) -> None:
+    row = session.get(ImportJobFile, file_id)
+    row.outcome = outcome
+    session.add(row)
+
+
+def sandboxed(limits) -> ParseOne:
+    """The parser for uploads: each file in its own limited child process (importers.sandbox)."""
+    from importers.sandbox import parse_many_untrusted
+
+    def parse_one(path: Path):
+        return parse_many_untrusted([path], limits, workers=1)[0]
+    return parse_one

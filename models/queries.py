@@ -1,0 +1,550 @@
+"""Read models for the pages: the project list, the project page and the import review.
+
+Views call these and render what they return; no query lives in a view function. The
+indicator rows of the project page and of the review share one shape (`IndicatorRow`), so
+both tables are grouped and labelled the same way.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from decimal import Decimal
+
+from pydantic import field_validator
+from sqlalchemy import func, or_
+from sqlmodel import Session, SQLModel, select
+
+from importers import taxonomy
+from importers.values import parse_target
+from models.importing import FormDiff, ImportBatch, ProjectYearImport, active_indicators, diff_form
+from models.indicator import SCOPES, Indicator, TargetChange
+from models.job import ImportJobFile
+from models.org import Department, Unit
+from models.project import FUND_SOURCES, Project, ProjectYear
+
+FUND_LABELS = {"total": "资金总额", "central": "中央财政资金", "provincial": "省级财政资金",
+               "local": "市县（区）财政资金", "self_raised": "单位自筹", "other": "其他资金"}
+TEXT_LABELS = {"overview": "项目概况", "basis": "立项依据", "necessity": "项目设立必要性",
+               "measures": "保证项目实施的制度、措施", "plan": "项目实施计划"}
+GOAL_LABELS = {"goal_period": "实施期总体目标", "goal_annual": "年度总体目标"}
+SCOPE_LABELS = {"period": "实施期", "annual": "年度"}
+OUTCOME_LABELS = {"new": "新增", "changed": "变更", "unchanged": "未变"}
+
+
+# --------------------------------------------------------------------------- indicator rows
+
+@dataclass
+class Side:
+    """One side (实施期 or 年度) of an indicator row, as written and as parsed."""
+    level2: str | None
+    level2_std: str | None
+    level3: str | None
+    raw: str | None
+    kind: str | None
+    op: str | None
+    value: Decimal | int | float | None
+    unit: str | None
+
+    @property
+    def no_target(self) -> bool:
+        return parse_target(self.raw).no_target
+
+    @property
+    def qualitative(self) -> bool:
+        return self.kind == "qualitative" and not self.no_target
+
+    @property
+    def level2_differs(self) -> bool:
+        """Written in a non-standard way: the page shows the standard name as a hint."""
+        return bool(self.level2_std) and taxonomy.compact(self.level2) != self.level2_std
+
+
+@dataclass
+class IndicatorRow:
+    number: int
+    level1: str
+    level1_std: str | None
+    period: Side | None
+    annual: Side | None
+    status: str | None = None                  # review only: new | changed | unchanged
+    old_raw: dict = dc_field(default_factory=dict)     # scope → target before this import
+    old_level3: dict = dc_field(default_factory=dict)  # scope → name before this import
+    notes: list[str] = dc_field(default_factory=list)  # other changes of the row (its 二级)
+    warnings: list[str] = dc_field(default_factory=list)
+    level1_span: int = 1                       # rows the cell spans; 0: merged into the one above
+    period_level2_span: int = 1
+    annual_level2_span: int = 1
+
+    @property
+    def level1_differs(self) -> bool:
+        return bool(self.level1_std) and taxonomy.compact(self.level1) != self.level1_std
+
+    def side(self, scope: str) -> Side | None:
+        return getattr(self, scope)
+
+
+def _side_from_indicator(ind: Indicator, scope: str) -> Side | None:
+    values = {name: getattr(ind, f"{scope}_{name}") for name in
+              ("level2", "level2_std", "level3", "raw", "kind", "op", "value", "unit")}
+    if values["level3"] is None and values["raw"] is None:
+        return None
+    return Side(**values)
+
+
+def _side_from_form(side: dict | None) -> Side | None:
+    if side is None:
+        return None
+    target = side["target"]
+    return Side(side["level2"], taxonomy.standard_level2(side["level2"]), side["level3"], target["raw"],
+                target["kind"], target["op"], target["value"], target["unit"])
+
+
+def rows_from_indicators(indicators: list[Indicator]) -> list[IndicatorRow]:
+    rows = [IndicatorRow(n, ind.level1, ind.level1_std, _side_from_indicator(ind, "period"),
+                         _side_from_indicator(ind, "annual")) for n, ind in enumerate(indicators, start=1)]
+    return with_spans(rows)
+
+
+def rows_from_form(form: dict) -> list[IndicatorRow]:
+    rows = [IndicatorRow(n, item["level1"], taxonomy.standard_level1(item["level1"]),
+                         _side_from_form(item["period"]), _side_from_form(item["annual"]))
+            for n, item in enumerate(form["indicators"], start=1)]
+    return with_spans(rows)
+
+
+def with_spans(rows: list[IndicatorRow]) -> list[IndicatorRow]:
+    """Merge equal 一级 cells of consecutive rows, and equal 二级 cells within one 一级 group,
+    the way the form itself merges them."""
+    def level2(row: IndicatorRow, scope: str) -> str | None:
+        side = row.side(scope)
+        return side.level2 if side else None
+
+    for i, row in enumerate(rows):
+        if i and rows[i - 1].level1 == row.level1:
+            row.level1_span = 0
+            _head(rows, i, "level1_span").level1_span += 1
+        for scope in SCOPES:
+            attr = f"{scope}_level2_span"
+            if row.level1_span == 0 and level2(row, scope) is not None and level2(rows[i - 1], scope) == level2(row, scope):
+                setattr(row, attr, 0)
+                head = _head(rows, i, attr)
+                setattr(head, attr, getattr(head, attr) + 1)
+    return rows
+
+
+def _head(rows: list[IndicatorRow], i: int, attr: str) -> IndicatorRow:
+    while getattr(rows[i], attr) == 0:
+        i -= 1
+    return rows[i]
+
+
+# --------------------------------------------------------------------------- project list
+
+def _int_or_none(value):
+    if value is None or isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+class ProjectFilters(SQLModel):
+    """The list's query string. A filter that is blank or malformed is simply not applied."""
+    year: int | None = None
+    department: int | None = None
+    unit: int | None = None
+    q: str = ""
+    page: int = 1
+
+    @field_validator("year", "department", "unit", mode="before")
+    @classmethod
+    def _lenient_int(cls, value):
+        return _int_or_none(value)
+
+    @field_validator("page", mode="before")
+    @classmethod
+    def _page_from_one(cls, value):
+        return max(1, _int_or_none(value) or 1)
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _trimmed(cls, value):
+        return " ".join(str(value or "").split())[:100]
+
+    @classmethod
+    def from_args(cls, args) -> "ProjectFilters":
+        return cls.model_validate({k: args.get(k) for k in ("year", "department", "unit", "q", "page")
+                                   if args.get(k) is not None})
+
+    def as_args(self, **changes) -> dict:
+        values = {"year": self.year, "department": self.department, "unit": self.unit, "q": self.q or None,
+                  "page": self.page if self.page > 1 else None} | changes
+        return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass
+class FilterOptions:
+    years: list[int]
+    departments: list[Department]
+    units: list[tuple[Department, list[Unit]]]   # grouped by 主管部门 for <optgroup>
+
+
+@dataclass
+class ProjectRow:
+    project_id: int
+    name: str
+    year: int
+    department: str
+    department_code: str | None
+    unit: str
+    annual_total_yuan: Decimal | None
+    annual_indicators: int
+
+
+@dataclass
+class ProjectList:
+    rows: list[ProjectRow]
+    total: int
+    page: int
+    pages: int
+
+
+def filter_options(session: Session) -> FilterOptions:
+    years = list(session.exec(select(ProjectYear.year).distinct().order_by(ProjectYear.year.desc())))
+    departments = list(session.exec(select(Department).order_by(Department.code, Department.name)))
+    units = list(session.exec(select(Unit).order_by(Unit.name)))
+    grouped = [(d, [u for u in units if u.department_id == d.id]) for d in departments]
+    return FilterOptions(years, departments, [(d, us) for d, us in grouped if us])
+
+
+def _annual_counts():
+    """Active indicators with a 年度 side, per project year."""
+    return (select(Indicator.project_year_id, func.count().label("n"))
+            .where(Indicator.retired_at.is_(None),
+                   or_(Indicator.annual_level3.is_not(None), Indicator.annual_raw.is_not(None)))
+            .group_by(Indicator.project_year_id).subquery())
+
+
+def list_project_years(session: Session, filters: ProjectFilters, page_size: int = 100) -> ProjectList:
+    counts = _annual_counts()
+    statement = (
+        select(Project.id, Project.name, ProjectYear.year, Department.name, Department.code, Unit.name,
+               ProjectYear.annual_total_yuan, func.coalesce(counts.c.n, 0))
+        .join(ProjectYear, ProjectYear.project_id == Project.id)
+        .join(Unit, Unit.id == Project.unit_id)
+        .join(Department, Department.id == ProjectYear.department_id)
+        .outerjoin(counts, counts.c.project_year_id == ProjectYear.id)
+    )
+    if filters.year:
+        statement = statement.where(ProjectYear.year == filters.year)
+    if filters.department:
+        statement = statement.where(ProjectYear.department_id == filters.department)
+    if filters.unit:
+        statement = statement.where(Project.unit_id == filters.unit)
+    if filters.q:
+        statement = statement.where(Project.name.contains(filters.q, autoescape=True))
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    pages = max(1, math.ceil(total / page_size))
+    page = min(filters.page, pages)
+    statement = (statement.order_by(ProjectYear.year.desc(), Department.code, Department.name, Unit.name, Project.name)
+                 .offset((page - 1) * page_size).limit(page_size))
+    rows = [ProjectRow(*r) for r in session.exec(statement)]
+    return ProjectList(rows, total, page, pages)
+
+
+# --------------------------------------------------------------------------- project page
+
+@dataclass
+class FundRow:
+    label: str
+    period: Decimal | int | float | None
+    annual: Decimal | int | float | None
+    period_old: Decimal | None = None        # review of a changed form: the stored value
+    annual_old: Decimal | None = None
+    period_changed: bool = False
+    annual_changed: bool = False
+
+
+@dataclass
+class HistoryEntry:
+    batch: ImportBatch
+    year: int
+    outcome: str
+    warnings: list[str]
+
+
+@dataclass
+class TargetChangeRow:
+    change: TargetChange
+    batch: ImportBatch
+    year: int
+    indicator: str
+    scope: str
+
+
+@dataclass
+class ProjectPage:
+    project: Project
+    unit: Unit
+    department: Department
+    year: ProjectYear
+    years: list[int]
+    funds: list[FundRow]
+    rows: list[IndicatorRow]
+    history: list[HistoryEntry]
+    target_changes: list[TargetChangeRow]
+
+    @property
+    def annual_indicators(self) -> int:
+        return sum(1 for r in self.rows if r.annual is not None)
+
+
+def department_label(code: str | None, name: str) -> str:
+    """主管部门及代码 the way the form writes it: 216-山西省商务厅."""
+    return f"{code}-{name}" if code else name
+
+
+def fund_rows(year: ProjectYear) -> list[FundRow]:
+    period, annual = year.funds("period"), year.funds("annual")
+    return [FundRow(FUND_LABELS[k], period[k], annual[k]) for k in FUND_SOURCES]
+
+
+def project_page(session: Session, project_id: int, year: int | None) -> ProjectPage | None:
+    project = session.get(Project, project_id)
+    if project is None:
+        return None
+    years = list(session.exec(select(ProjectYear).where(ProjectYear.project_id == project_id)
+                              .order_by(ProjectYear.year.desc())))
+    if not years:
+        return None
+    chosen = next((y for y in years if y.year == year), None) if year else years[0]
+    if chosen is None:
+        return None
+    unit = session.get(Unit, project.unit_id)
+    department = session.get(Department, chosen.department_id)
+    return ProjectPage(project, unit, department, chosen, [y.year for y in years], fund_rows(chosen),
+                       rows_from_indicators(active_indicators(session, chosen.id)),
+                       import_history(session, project), target_changes(session, project_id))
+
+
+def _warnings_about(warnings: list[str], project_name: str) -> list[str]:
+    prefix = f"{project_name}："
+    return [w[len(prefix):] for w in warnings if w.startswith(prefix)]
+
+
+def import_history(session: Session, project: Project) -> list[HistoryEntry]:
+    statement = (select(ImportBatch, ProjectYear.year, ProjectYearImport.outcome)
+                 .join(ProjectYearImport, ProjectYearImport.batch_id == ImportBatch.id)
+                 .join(ProjectYear, ProjectYear.id == ProjectYearImport.project_year_id)
+                 .where(ProjectYear.project_id == project.id)
+                 .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()))
+    return [HistoryEntry(batch, year, outcome, _warnings_about(batch.warnings, project.name))
+            for batch, year, outcome in session.exec(statement)]
+
+
+def target_changes(session: Session, project_id: int) -> list[TargetChangeRow]:
+    statement = (select(TargetChange, ImportBatch, ProjectYear.year, Indicator)
+                 .join(ImportBatch, ImportBatch.id == TargetChange.batch_id)
+                 .join(Indicator, Indicator.id == TargetChange.indicator_id)
+                 .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
+                 .where(ProjectYear.project_id == project_id)
+                 .order_by(TargetChange.changed_at.desc(), TargetChange.id))
+    return [TargetChangeRow(change, batch, year, ind.name, SCOPE_LABELS.get(change.scope, change.scope))
+            for change, batch, year, ind in session.exec(statement)]
+
+
+# --------------------------------------------------------------------------- import review
+
+@dataclass
+class TextPart:
+    label: str
+    value: str | None
+    changed: bool = False
+    old: str | None = None
+
+
+@dataclass
+class FormReview:
+    form: dict
+    diff: FormDiff
+    funds: list[FundRow]
+    texts: list[TextPart]
+    goals: list[TextPart]
+    rows: list[IndicatorRow]
+    warnings: list[str]                # this form's own, without the project-name prefix
+    also_in: list[str] = dc_field(default_factory=list)   # other files of the job with the same project year
+
+    @property
+    def department(self) -> str:
+        return department_label(self.form["department_code"], self.form["department_name"])
+
+    @property
+    def pages(self) -> list[int]:
+        return self.form.get("_pages") or []
+
+    @property
+    def annual_indicators(self) -> int:
+        return sum(1 for r in self.rows if r.annual is not None)
+
+    @property
+    def warning_rows(self) -> int:
+        return sum(1 for r in self.rows if r.warnings)
+
+
+@dataclass
+class FileReview:
+    file: ImportJobFile
+    forms: list[FormReview]
+    warnings: list[str]                # not about any one form
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        for f in self.forms:
+            counts[f.diff.outcome] += 1
+        return counts
+
+
+_ROW_NUMBER = re.compile(r"^第(\d+)个指标")
+
+
+def _year_key(form: dict) -> tuple:
+    return (form["implementing_unit"], form["project_name"], form["year"])
+
+
+def review_files(session: Session, files: list[ImportJobFile]) -> list[FileReview]:
+    """What confirming would do, file by file, against the database as it is now.
+
+    Each file is compared with the database alone; where one project year comes in more than
+    once, the review says so, because confirming stores the files in order and the last wins."""
+    sources: dict[tuple, list[str]] = {}
+    for f in files:
+        for form in f.forms:
+            sources.setdefault(_year_key(form), []).append(f.name)
+    reviews = []
+    for f in files:
+        forms, claimed = [], set()
+        for form in f.forms:
+            prefix = f"{form['project_name'] or '（无名项目）'}："
+            own = [w for w in f.warnings if w.startswith(prefix)]
+            claimed.update(own)
+            review = review_form(session, form, [w[len(prefix):] for w in own])
+            names = list(sources[_year_key(form)])
+            names.remove(f.name)
+            review.also_in = names
+            forms.append(review)
+        reviews.append(FileReview(f, forms, [w for w in f.warnings if w not in claimed]))
+    return reviews
+
+
+def review_form(session: Session, form: dict, warnings: list[str]) -> FormReview:
+    diff = diff_form(session, form)
+    rows = rows_from_form(form)
+    for row in rows:
+        row.status = diff.outcome
+    if diff.outcome == "changed":
+        _mark_changed_rows(rows, diff)
+    for w in warnings:
+        match = _ROW_NUMBER.match(w)
+        if match and 0 < int(match.group(1)) <= len(rows):
+            rows[int(match.group(1)) - 1].warnings.append(w)
+    stored = diff.project_year if diff.outcome == "changed" else None
+    return FormReview(form, diff, _review_funds(form, stored), _review_texts(form, TEXT_LABELS, stored),
+                      _review_texts(form, GOAL_LABELS, stored), rows, warnings)
+
+
+def _mark_changed_rows(rows: list[IndicatorRow], diff: FormDiff) -> None:
+    for row, (_item, match) in zip(rows, diff.matches):
+        if match is None:
+            row.status = "new"
+            continue
+        row.status = "unchanged"
+        for scope in SCOPES:
+            new, old = row.side(scope), _side_from_indicator(match, scope)
+            if _side_key(new) == _side_key(old):
+                continue
+            row.status = "changed"
+            if (old.raw if old else None) != (new.raw if new else None):
+                row.old_raw[scope] = old.raw if old else None
+            if old and new and old.level3 != new.level3:
+                row.old_level3[scope] = old.level3
+            if old and new and old.level2 != new.level2:
+                row.notes.append(f"{SCOPE_LABELS[scope]}二级指标：{old.level2 or '（无）'} → {new.level2 or '（无）'}")
+
+
+def _side_key(side: Side | None) -> tuple | None:
+    return None if side is None else (side.level2, side.level3, side.raw)
+
+
+def _as_decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _review_funds(form: dict, stored: ProjectYear | None) -> list[FundRow]:
+    rows = []
+    for source in FUND_SOURCES:
+        row = FundRow(FUND_LABELS[source], form["funds"]["period"][source], form["funds"]["annual"][source])
+        if stored is not None:
+            for side in ("period", "annual"):
+                old = getattr(stored, f"{side}_{source}_yuan")
+                if old != _as_decimal(form["funds"][side][source]):
+                    setattr(row, f"{side}_old", old)
+                    setattr(row, f"{side}_changed", True)
+        rows.append(row)
+    return rows
+
+
+def _review_texts(form: dict, labels: dict[str, str], stored: ProjectYear | None) -> list[TextPart]:
+    parts = []
+    for name, label in labels.items():
+        part = TextPart(label, form.get(name))
+        if stored is not None and (form.get(name) or None) != (getattr(stored, name) or None):
+            part.changed, part.old = True, getattr(stored, name)
+        parts.append(part)
+    return parts
+
+
+@dataclass
+class StoredYear:
+    project_id: int
+    name: str
+    year: int
+
+
+def stored_years(session: Session, project_year_ids: list[int]) -> dict[int, StoredYear]:
+    """Links from a confirmed import to the project pages it touched."""
+    if not project_year_ids:
+        return {}
+    statement = (select(ProjectYear.id, Project.id, Project.name, ProjectYear.year)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(ProjectYear.id.in_(project_year_ids)))
+    return {py_id: StoredYear(p_id, name, year) for py_id, p_id, name, year in session.exec(statement)}
+
+
+@dataclass
+class ReviewTotals:
+    files: int = 0
+    unreadable: int = 0
+    forms: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    warnings: int = 0
+
+    @property
+    def to_store(self) -> int:
+        """Forms that confirming would write (new or changed)."""
+        return self.new + self.changed
+
+
+def review_totals(reviews: list[FileReview]) -> ReviewTotals:
+    totals = ReviewTotals(files=len(reviews))
+    for review in reviews:
+        if not review.file.importable:
+            totals.unreadable += 1
+        totals.warnings += len(review.file.warnings)
+        for form in review.forms:
+            totals.forms += 1
+            setattr(totals, form.diff.outcome, getattr(totals, form.diff.outcome) + 1)
+    return totals

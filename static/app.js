@@ -1,0 +1,80 @@
+/* Behaviour of the pages. Loaded with `defer` from base.html; there is no inline script
+   anywhere (Content-Security-Policy: script-src 'self'). Every page works without it. */
+(function () {
+  "use strict";
+
+  var NETWORK_ERROR = "网络连接失败，请检查网络后重试。";
+  var TIMEOUT_ERROR = "服务器响应超时，请稍后重试。";
+
+  function alertBar() {
+    return document.getElementById("alerts");
+  }
+
+  function showAlert(message, kind) {
+    var bar = alertBar();
+    if (!bar) { return; }
+    var p = document.createElement("p");
+    p.className = "alert alert-" + (kind || "error");
+    p.setAttribute("role", "alert");
+    p.textContent = message;
+    bar.replaceChildren(p);
+    bar.scrollIntoView({ block: "nearest" });
+  }
+
+  /* The Chinese message of an error page (error.html marks it with data-error-message). */
+  function messageOf(xhr) {
+    var fallback = "请求失败（状态 " + xhr.status + "），请稍后重试。";
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var node = doc.querySelector("[data-error-message]");
+      return node && node.textContent.trim() ? node.textContent.trim() : fallback;
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    showAlert(messageOf(evt.detail.xhr), "error");
+  });
+  document.addEventListener("htmx:sendError", function () { showAlert(NETWORK_ERROR, "error"); });
+  document.addEventListener("htmx:timeout", function () { showAlert(TIMEOUT_ERROR, "error"); });
+
+  /* A new request clears the previous request's error. */
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var bar = alertBar();
+    if (bar && evt.detail.requestConfig && evt.detail.requestConfig.verb !== "get") {
+      bar.replaceChildren();
+    }
+  });
+
+  /* Upload progress: htmx re-dispatches the XHR's progress events (upload and download)
+     on the form as htmx:xhr:progress; the upload is the part worth showing. */
+  document.addEventListener("htmx:xhr:progress", function (evt) {
+    var form = evt.target && evt.target.closest ? evt.target.closest("form") : null;
+    var bar = form && form.querySelector("progress.upload-progress");
+    var detail = evt.detail || {};
+    if (!bar || !detail.lengthComputable || !detail.total) { return; }
+    var percent = Math.min(100, Math.round(detail.loaded / detail.total * 100));
+    bar.value = percent;
+    var label = form.querySelector(".upload-percent");
+    if (label) {
+      label.textContent = percent < 100 ? "正在上传 " + percent + "%" : "上传完成，正在开始解析…";
+    }
+  });
+
+  /* Plain (non-htmx) forms: one click, one request; the server refuses a second confirm
+     anyway, this only spares the user the surprise. */
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (form.hasAttribute("hx-post") || form.hasAttribute("hx-get")) { return; }
+    var button = evt.submitter;
+    if (button && form.method === "post") {
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    }
+  });
+  /* Coming back with the browser's Back button must not leave buttons disabled. */
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[method=post] button[disabled]:not([data-keep-disabled])")
+      .forEach(function (b) { b.disabled = false; });
+  });
+})();

@@ -1,0 +1,150 @@
+"""Importing forms from the web: upload → parse in the background → review → confirm.
+
+The parsing runs in a daemon thread of the process that took the upload (request-bound
+work, not the scheduler's); its progress and results live in the database (models/job.py),
+so any web process can answer the polls, the review and the confirm.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
+
+from importers.limits import limits_from_config
+from models.db import get_session
+from models.job import (SavedFile, cancel_job, confirm_job, create_job, discard_files, fail_if_stale, get_job,
+                        job_dir, job_files, new_job_id, parse_job, recent_jobs, sandboxed, save_upload, utcnow)
+from models.queries import review_files, review_totals, stored_years
+from views.projects import wants_fragment
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+MB = 1024 * 1024
+DEFAULT_MAX_FILES = 50
+
+
+def _who() -> str:
+    return "网页上传"   # until sign-in exists; then the signed-in user's name
+
+
+def _max_files() -> int:
+    return current_app.config.get("MAX_UPLOAD_FILES", DEFAULT_MAX_FILES)
+
+
+def _stale_after() -> timedelta:
+    seconds = current_app.config.get("IMPORT_STALE_SECONDS") or current_app.config["PARSE_WALL_SECONDS"] + 60
+    return timedelta(seconds=seconds)
+
+
+def _load(job_id: str):
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+        abort(404)
+    session = get_session()
+    job = get_job(session, job_id)
+    if job is None:
+        abort(404)
+    return session, fail_if_stale(session, job, utcnow(), _stale_after())
+
+
+@bp.get("")
+def index():
+    return redirect(url_for("imports.new"))
+
+
+@bp.get("/new")
+def new():
+    return render_template("import_new.html", error=None, max_mb=current_app.config["MAX_UPLOAD_BYTES"] // MB,
+                           max_files=_max_files(), jobs=recent_jobs(get_session()))
+
+
+def _form_error(message: str):
+    """422 and the form again with its message (the convention written down in base.html)."""
+    context = {"error": message, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // MB, "max_files": _max_files()}
+    if wants_fragment():
+        return render_template("_upload_form.html", **context), 422
+    return render_template("import_new.html", jobs=recent_jobs(get_session()), **context), 422
+
+
+@bp.post("")
+def create():
+    uploads = [f for f in request.files.getlist("files") if f and f.filename]
+    if not uploads:
+        return _form_error("请选择要上传的文件（PDF、xlsx 或 txt）。")
+    if len(uploads) > _max_files():
+        return _form_error(f"一次最多上传 {_max_files()} 个文件，本次选择了 {len(uploads)} 个。")
+    job_id = new_job_id()
+    directory = job_dir(current_app.config["UPLOAD_DIR"], job_id)
+    directory.mkdir(parents=True)
+    saved: list[SavedFile] = [save_upload(f.stream, directory, n, f.filename) for n, f in enumerate(uploads, 1)]
+    create_job(get_session(), job_id, saved, _who(), utcnow())
+    _start_parsing(job_id)
+    target = url_for("imports.show", job_id=job_id)
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, 303)
+
+
+def _start_parsing(job_id: str) -> None:
+    app = current_app._get_current_object()
+    parse_one = sandboxed(limits_from_config(app.config))
+    threading.Thread(target=parse_job, name=f"import-job-{job_id}", daemon=True,
+                     args=(app.extensions["engine"], job_id, app.config["UPLOAD_DIR"], parse_one)).start()
+
+
+@bp.get("/<job_id>")
+def show(job_id: str):
+    session, job = _load(job_id)
+    files = job_files(session, job_id)
+    context = {"job": job, "files": files}
+    if job.state == "ready":
+        context["reviews"] = review_files(session, files)
+        context["totals"] = review_totals(context["reviews"])
+    if job.state in ("confirming", "confirmed", "failed"):
+        ids = [i for f in files if f.outcome for i in f.outcome.get("project_year_ids", [])]
+        context["stored"] = stored_years(session, ids)
+    return render_template("import_job.html", **context)
+
+
+@bp.get("/<job_id>/progress")
+def progress(job_id: str):
+    _session, job = _load(job_id)
+    response = make_response(render_template("_import_progress.html", job=job))
+    if job.state not in ("queued", "parsing"):
+        response.headers["HX-Refresh"] = "true"   # done: the whole page turns into the review
+    return response
+
+
+@bp.post("/<job_id>/confirm")
+def confirm(job_id: str):
+    session, job = _load(job_id)
+    outcome = confirm_job(session, job_id, _who(), utcnow())
+    if outcome == "confirmed":
+        discard_files(current_app.config["UPLOAD_DIR"], job_id)
+        flash("导入完成，各文件的结果见下方。", "success")
+    elif outcome == "interrupted":
+        discard_files(current_app.config["UPLOAD_DIR"], job_id)
+        flash("确认导入中断，未处理的文件没有导入，各文件的结果见下方。", "error")
+    elif outcome == "already":
+        flash("这批文件已经确认导入过，本次没有重复导入。", "warning")
+    elif outcome == "cancelled":
+        flash("这批文件已取消，不能再导入。请重新上传。", "error")
+    else:
+        flash("文件尚未解析完成或解析失败，不能导入。", "error")
+    return redirect(url_for("imports.show", job_id=job_id), 303)
+
+
+@bp.post("/<job_id>/cancel")
+def cancel(job_id: str):
+    session, job = _load(job_id)
+    if cancel_job(session, job_id):
+        discard_files(current_app.config["UPLOAD_DIR"], job_id)
+        flash("已取消本次导入，未导入任何数据，上传的文件已删除。", "success")
+        return redirect(url_for("imports.new"), 303)
+    flash("这批文件已确认导入，不能取消。" if job.state in ("confirming", "confirmed") else "这批文件已取消。",
+          "warning")
+    return redirect(url_for("imports.show", job_id=job_id), 303)
