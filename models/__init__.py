@@ -4,3 +4,4 @@ from models.project import Project, ProjectYear  # noqa: F401
 from models.indicator import Indicator, TargetChange  # noqa: F401
 from models.importing import ImportBatch, ProjectYearImport  # noqa: F401
 from models.job import ImportJob, ImportJobFile  # noqa: F401
+from models.user import ApiToken, LoginAttempt, LoginSession, User  # noqa: F401

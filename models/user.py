@@ -1,0 +1,198 @@
+"""People, their roles and scopes, API tokens, and the login limit.
+
+Roles: `manager` (填报人) records actuals for the projects of one 实施单位; `supervisor`
+(审核人) reads one 主管部门's projects, or all when it has none; `admin` does everything.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlmodel import Field, Session, SQLModel, func, select
+
+ROLES = {"admin": "管理员", "supervisor": "审核人", "manager": "填报人"}
+MIN_PASSWORD_LENGTH = 12
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_FAILURES = 10
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, unique=True, index=True)
+    display_name: str | None = Field(default=None, max_length=80)
+    email: str | None = Field(default=None, max_length=200)
+    role: str = Field(max_length=20)
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    password_hash: str = Field(max_length=300)
+    is_active: bool = True
+    created_at: datetime
+
+    @property
+    def role_label(self) -> str:
+        return ROLES.get(self.role, self.role)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+class ApiToken(SQLModel, table=True):
+    """Bearer tokens for the JSON API. Only a hash is stored; the token is shown once."""
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_sha256: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=12)
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries only the token; logout or disabling the
+    user ends the session here, so a copied cookie stops working at once."""
+    __tablename__ = "login_session"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_sha256: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime
+    last_seen_at: datetime
+    ended_at: datetime | None = None
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=80, index=True)
+    address: str = Field(max_length=64, index=True)
+    at: datetime = Field(index=True)
+    success: bool = False
+
+
+# --------------------------------------------------------------------------- passwords
+
+def _hasher():
+    from argon2 import PasswordHasher
+    # Argon2id, 19 MiB and 2 passes: the OWASP minimum; raise them here and old hashes are
+    # upgraded at the next login (see `verify_password`).
+    return PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+
+
+def password_problem(password: str) -> str | None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        return f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    """True if the password is right; rehashes in place when the parameters changed."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+# --------------------------------------------------------------------------- the login limit
+
+def login_blocked(session: Session, username: str, address: str, now: datetime) -> bool:
+    """10 failures within 15 minutes, for the account or from the address, block both ways."""
+    since = now - LOGIN_WINDOW
+    for column, value in ((LoginAttempt.username, username), (LoginAttempt.address, address)):
+        failures = session.exec(
+            select(func.count()).select_from(LoginAttempt)
+            .where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at > since)
+        ).one()
+        if failures >= LOGIN_MAX_FAILURES:
+            return True
+    return False
+
+
+def record_login(session: Session, username: str, address: str, now: datetime, success: bool) -> None:
+    session.add(LoginAttempt(username=username[:80], address=address[:64], at=now, success=success))
+
+
+# --------------------------------------------------------------------------- sessions
+
+SESSION_IDLE = timedelta(hours=8)
+
+
+def start_session(session: Session, user: User, now: datetime) -> str:
+    token = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=user.id, token_sha256=_digest(token), created_at=now, last_seen_at=now))
+    return token
+
+
+def user_for_session(session: Session, token: str | None, now: datetime) -> User | None:
+    """The signed-in user, or None when the session ended, idled out or the user is disabled."""
+    if not token:
+        return None
+    row = session.exec(select(LoginSession).where(LoginSession.token_sha256 == _digest(token),
+                                                  LoginSession.ended_at.is_(None))).first()
+    if row is None or row.last_seen_at < now - SESSION_IDLE:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+def touch_session(session: Session, token: str, now: datetime) -> None:
+    """Record activity at most once a minute: a write per page view would serialise readers."""
+    row = session.exec(select(LoginSession).where(LoginSession.token_sha256 == _digest(token))).first()
+    if row is not None and row.last_seen_at < now - timedelta(minutes=1):
+        row.last_seen_at = now
+        session.add(row)
+
+
+def end_session(session: Session, token: str | None, now: datetime) -> None:
+    if not token:
+        return
+    row = session.exec(select(LoginSession).where(LoginSession.token_sha256 == _digest(token))).first()
+    if row is not None and row.ended_at is None:
+        row.ended_at = now
+        session.add(row)
+
+
+def end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
+    for row in session.exec(select(LoginSession).where(LoginSession.user_id == user_id,
+                                                       LoginSession.ended_at.is_(None))):
+        row.ended_at = now
+        session.add(row)
+
+
+# --------------------------------------------------------------------------- tokens
+
+def new_token(session: Session, user: User, now: datetime) -> str:
+    token = "jx_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_sha256=_digest(token), prefix=token[:10], created_at=now))
+    return token
+
+
+def user_for_token(session: Session, token: str, now: datetime) -> User | None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_sha256 == _digest(token),
+                                              ApiToken.revoked_at.is_(None))).first()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    if row.last_used_at is None or row.last_used_at < now - timedelta(minutes=1):
+        row.last_used_at = now
+        session.add(row)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
