@@ -44,6 +44,7 @@ class Indicator(SQLModel, table=True):
     annual_value: Decimal | None = Field(default=None, sa_column=target_value())
     annual_unit: str | None = Field(default=None, max_length=40)
 
+    measure_override: str | None = Field(default=None, max_length=12)  # staff's choice over §3's default
     retired_at: datetime | None = None
 
     @property

@@ -36,6 +36,7 @@ class ProjectYear(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id", index=True)
     year: int = Field(index=True)
     department_id: int = Field(foreign_key="department.id", index=True)
+    periods: str = Field(default="monthly", max_length=10)   # reporting: "monthly" | "quarterly"
     attribute: str | None = Field(default=None, max_length=100)
     term: str | None = Field(default=None, max_length=40)
 

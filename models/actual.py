@@ -1,0 +1,505 @@
+"""Actuals, budget spending, their history, and the alerts they raise (DOMAIN.md §3–§4).
+
+One actual per annual indicator and reporting period (keyed by the period's end month). Its
+completion, pace and light are computed by models/rules.py when it is written and stored
+with it, so lists and reports read them instead of recomputing a year. Every write keeps
+the old and new values in an append-only change table, and carries a version so that a
+second editor working from a stale page is told instead of overwriting.
+"""
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydantic import field_validator
+from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from importers.values import Target, parse_number, same_base
+from models import rules
+from models.indicator import Indicator
+from models.project import ProjectYear
+
+DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保障", "其他")
+LIKELIHOODS = ("确定能", "有可能", "完全不可能")
+DEFAULT_DEADLINE_DAY = 5
+
+
+def ratio() -> Column:
+    return Column(Numeric(24, 10), nullable=True)
+
+
+class Actual(SQLModel, table=True):
+    __tablename__ = "actual"
+    __table_args__ = (UniqueConstraint("indicator_id", "month", name="uq_actual_period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    month: int                       # end month of the reporting period (quarterly: 3, 6, 9, 12)
+    value: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))
+    unit: str | None = Field(default=None, max_length=40)       # as entered
+    assessment: str | None = Field(default=None, max_length=10)
+    forecast: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))
+    deviation_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deviation_note: str | None = Field(default=None, sa_column=Column(Text))
+    likelihood: str | None = Field(default=None, max_length=10)
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    completion: Decimal | None = Field(default=None, sa_column=ratio())
+    pace: Decimal | None = Field(default=None, sa_column=ratio())
+    light: str = Field(max_length=10)
+    version: int = 1
+    updated_by: str = Field(max_length=100)
+    updated_at: datetime
+
+
+class ActualChange(SQLModel, table=True):
+    """Append-only: who changed which actual when, from what to what."""
+    __tablename__ = "actual_change"
+    id: int | None = Field(default=None, primary_key=True)
+    indicator_id: int = Field(foreign_key="indicator.id", index=True)
+    month: int
+    changed_by: str = Field(max_length=100)
+    changed_at: datetime
+    old: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    new: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Spending(SQLModel, table=True):
+    """Cumulative budget spending (元) at a period's end, with its stored light."""
+    __tablename__ = "spending"
+    __table_args__ = (UniqueConstraint("project_year_id", "month", name="uq_spending_period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_year_id: int = Field(foreign_key="project_year.id", index=True)
+    month: int
+    amount_yuan: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
+    execution_rate: Decimal | None = Field(default=None, sa_column=ratio())
+    pace: Decimal | None = Field(default=None, sa_column=ratio())
+    light: str | None = Field(default=None, max_length=10)
+    version: int = 1
+    updated_by: str = Field(max_length=100)
+    updated_at: datetime
+
+
+class SpendingChange(SQLModel, table=True):
+    __tablename__ = "spending_change"
+    id: int | None = Field(default=None, primary_key=True)
+    project_year_id: int = Field(foreign_key="project_year.id", index=True)
+    month: int
+    old_amount_yuan: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
+    new_amount_yuan: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
+    changed_by: str = Field(max_length=100)
+    changed_at: datetime
+
+
+class Alert(SQLModel, table=True):
+    """Open while an indicator (or the budget, indicator_id NULL) is yellow/red, or while a
+    period's actual is missing past its deadline (kind "overdue")."""
+    __tablename__ = "alert"
+    id: int | None = Field(default=None, primary_key=True)
+    project_year_id: int = Field(foreign_key="project_year.id", index=True)
+    indicator_id: int | None = Field(default=None, foreign_key="indicator.id", index=True)
+    kind: str = Field(max_length=10)          # "light" | "overdue"
+    month: int
+    light: str = Field(max_length=10)
+    opened_at: datetime
+    closed_at: datetime | None = Field(default=None, index=True)
+
+
+class EntryError(ValueError):
+    """Bad input for an actual or spending: a Chinese message naming the field."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class StaleEdit(Exception):
+    """The value was changed by someone else since the editor loaded it."""
+
+    def __init__(self, current_version: int, updated_by: str):
+        super().__init__(f"该数值已被{updated_by}修改，请刷新后在最新数据上修改")
+        self.current_version = current_version
+        self.updated_by = updated_by
+
+
+# --------------------------------------------------------------------------- input
+
+class ActualInput(SQLModel):
+    """What an editor sends for one period (page form, API body or Excel row)."""
+    value: Decimal | None = None
+    unit: str | None = None
+    assessment: str | None = None
+    forecast: Decimal | None = None
+    deviation_reasons: list[str] = []
+    deviation_note: str | None = None
+    likelihood: str | None = None
+    note: str | None = None
+    version: int | None = None
+
+    @field_validator("value", "forecast", mode="before")
+    @classmethod
+    def _number(cls, raw):
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if isinstance(raw, bool):
+            raise ValueError("不是有效的数字")
+        number = parse_number(raw) if isinstance(raw, str) else Decimal(str(raw))
+        if not number.is_finite():
+            raise ValueError("不是有效的数字")
+        return number
+
+    @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", mode="before")
+    @classmethod
+    def _text(cls, raw):
+        if raw is None:
+            return None
+        if not isinstance(raw, str):
+            raise ValueError("应为文字")
+        return raw.strip() or None
+
+    @field_validator("deviation_reasons", mode="before")
+    @classmethod
+    def _reasons(cls, raw):
+        if raw is None or raw == "":
+            return []
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not all(isinstance(r, str) for r in raw):
+            raise ValueError("应为偏差原因的列表")
+        unknown = [r for r in raw if r not in DEVIATION_REASONS]
+        if unknown:
+            raise ValueError(f"未知的偏差原因“{unknown[0]}”，可选：{'、'.join(DEVIATION_REASONS)}")
+        return list(dict.fromkeys(raw))
+
+
+FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
+               "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
+               "note": "备注", "version": "版本", "amount_yuan": "支出金额"}
+
+
+def validation_message(exc) -> str:
+    """The one mapper of pydantic validation errors to Chinese (STYLE.md)."""
+    parts = []
+    for error in exc.errors():
+        name = FIELD_NAMES.get(str(error["loc"][0]) if error["loc"] else "", "输入")
+        message = str(error.get("ctx", {}).get("error") or "") or _pydantic_message(error)
+        parts.append(f"{name}：{message}")
+    return "；".join(parts)
+
+
+def _pydantic_message(error: dict) -> str:
+    kind = error.get("type", "")
+    if "int" in kind or "decimal" in kind or "float" in kind:
+        return "不是有效的数字"
+    if kind == "missing":
+        return "必须填写"
+    return "格式不正确"
+
+
+# --------------------------------------------------------------------------- the calendar
+
+def period_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def entry_deadline(year: int, month: int, deadline_day: int = DEFAULT_DEADLINE_DAY) -> date:
+    """The period's actual is due by this day of the following month (default the 5th)."""
+    y, m = (year + 1, 1) if month == 12 else (year, month + 1)
+    return date(y, m, min(deadline_day, calendar.monthrange(y, m)[1]))
+
+
+def period_months(periods: str) -> list[int]:
+    return list(range(1, 13)) if periods == rules.MONTHLY else [3, 6, 9, 12]
+
+
+def last_closed_month(year: int, as_of: date, periods: str) -> int | None:
+    """The end month of the latest reporting period that has ended by `as_of` (None: none yet)."""
+    if as_of < period_end(year, 1 if periods == rules.MONTHLY else 3):
+        return None
+    if as_of.year > year:
+        return 12
+    closed = as_of.month if as_of >= period_end(year, as_of.month) else as_of.month - 1
+    months = [m for m in period_months(periods) if m <= closed]
+    return months[-1] if months else None
+
+
+def check_period(py: ProjectYear, year: int, month: int) -> None:
+    if not 1 <= month <= 12:
+        raise EntryError(f"月份“{month}”无效，应为 1 到 12", "period")
+    if year != py.year:
+        raise EntryError(f"期间 {year}-{month:02d} 不在项目的 {py.year} 年度内", "period")
+    if py.periods == rules.QUARTERLY and month % 3:
+        raise EntryError("该项目按季度填报，期间只能是 3、6、9、12 月", "period")
+
+
+# --------------------------------------------------------------------------- indicators
+
+def annual_target(ind: Indicator) -> Target:
+    return Target(raw=ind.annual_raw or "", kind=ind.annual_kind or "qualitative", op=ind.annual_op,
+                  value=ind.annual_value, unit=ind.annual_unit)
+
+
+def effective_measure(ind: Indicator) -> str:
+    target = annual_target(ind)
+    if ind.measure_override:
+        if ind.measure_override != rules.QUALITATIVE and target.value is None:
+            return rules.QUALITATIVE  # a non-numeric target can only be assessed
+        return ind.measure_override
+    return rules.infer_measure(ind.annual_level3, target)
+
+
+def _snapshot(actual: Actual) -> dict:
+    return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
+            "forecast": _plain(actual.forecast), "deviation_reasons": list(actual.deviation_reasons or []),
+            "deviation_note": actual.deviation_note, "likelihood": actual.likelihood, "note": actual.note,
+            "light": actual.light}
+
+
+def _plain(value: Decimal | None):
+    if value is None:
+        return None
+    value = value.normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@dataclass
+class Context:
+    """What a write needs besides the input: who, when, and the settings."""
+    who: str
+    now: datetime
+    thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS
+
+
+def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, month: int,
+                  data: ActualInput, ctx: Context) -> Actual:
+    """Validate, judge and store one period's actual; raise EntryError or StaleEdit."""
+    check_period(py, year, month)
+    if ind.retired_at is not None or ind.annual_raw is None:
+        raise EntryError("该指标没有年度目标，不能填报实际值")
+    measure = effective_measure(ind)
+    judgement = _judge(ind, measure, month, py, data, ctx.thresholds)
+    if rules.deviation_reason_required(judgement.light) and not data.deviation_reasons:
+        label = "黄灯" if judgement.light == rules.YELLOW else "红灯"
+        raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
+    if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
+        raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
+    existing = session.exec(select(Actual).where(Actual.indicator_id == ind.id, Actual.month == month)).first()
+    if existing is not None and data.version is not None and data.version != existing.version:
+        raise StaleEdit(existing.version, existing.updated_by)
+    if existing is None and data.version not in (None, 0):
+        raise StaleEdit(0, "他人")   # the editor saw a value that has since been removed
+    old = _snapshot(existing) if existing else None
+    actual = existing or Actual(indicator_id=ind.id, month=month, light="", version=0,
+                                updated_by=ctx.who, updated_at=ctx.now)
+    actual.value = data.value if measure != rules.QUALITATIVE else None
+    actual.unit = (data.unit or ind.annual_unit) if measure != rules.QUALITATIVE else None
+    actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
+    actual.forecast, actual.likelihood, actual.note = data.forecast, data.likelihood, data.note
+    actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
+    actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
+    actual.version += 1
+    actual.updated_by, actual.updated_at = ctx.who, ctx.now
+    session.add(actual)
+    session.add(ActualChange(indicator_id=ind.id, month=month, changed_by=ctx.who, changed_at=ctx.now,
+                             old=old, new=_snapshot(actual)))
+    session.flush()
+    sync_indicator_alert(session, py, ind, month, ctx.now)
+    return actual
+
+
+def _judge(ind, measure, month, py, data: ActualInput, thresholds) -> rules.Judgement:
+    f = rules.elapsed_share(month, py.periods)
+    if measure == rules.QUALITATIVE:
+        if data.assessment not in rules.ASSESSMENTS:
+            raise EntryError(f"完成情况应为：{'、'.join(rules.ASSESSMENTS)}", "assessment")
+        return rules.judge(measure, annual_target(ind), f=f, assessment=data.assessment, thresholds=thresholds)
+    if data.value is None:
+        raise EntryError("请填写实际值", "value")
+    if data.value < 0:
+        raise EntryError("实际值不能为负数", "value")
+    unit = data.unit or ind.annual_unit
+    if data.unit and not same_base(data.unit, ind.annual_unit):
+        raise EntryError(f"单位“{data.unit}”与目标单位“{ind.annual_unit or '无'}”不是同一种单位", "unit")
+    try:
+        return rules.judge(measure, annual_target(ind), f=f, value=data.value, unit=unit, thresholds=thresholds)
+    except ValueError as exc:
+        raise EntryError(str(exc), "value") from exc
+
+
+# --------------------------------------------------------------------------- spending
+
+def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
+                    version: int | None = None) -> Spending:
+    check_period(py, year, month)
+    try:
+        amount = parse_number(amount) if isinstance(amount, str) else Decimal(str(amount))
+    except (ValueError, ArithmeticError) as exc:
+        raise EntryError("支出金额不是有效的数字", "amount_yuan") from exc
+    if not amount.is_finite() or amount < 0:
+        raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
+    existing = session.exec(select(Spending).where(Spending.project_year_id == py.id,
+                                                   Spending.month == month)).first()
+    if existing is not None and version is not None and version != existing.version:
+        raise StaleEdit(existing.version, existing.updated_by)
+    row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
+                               updated_by=ctx.who, updated_at=ctx.now)
+    old = existing.amount_yuan if existing else None
+    f = rules.elapsed_share(month, py.periods)
+    row.amount_yuan = amount
+    row.execution_rate = rules.execution_rate(amount, py.annual_total_yuan)
+    row.pace = rules.budget_pace(amount, py.annual_total_yuan, f)
+    row.light = rules.budget_light(amount, py.annual_total_yuan, f, ctx.thresholds)
+    row.version += 1
+    row.updated_by, row.updated_at = ctx.who, ctx.now
+    session.add(row)
+    session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
+                               changed_by=ctx.who, changed_at=ctx.now))
+    session.flush()
+    sync_budget_alert(session, py, month, row.light, ctx.now)
+    return row
+
+
+# --------------------------------------------------------------------------- alerts
+
+def _open_alerts(session: Session, py_id: int, indicator_id: int | None, kind: str) -> list[Alert]:
+    return list(session.exec(select(Alert).where(Alert.project_year_id == py_id, Alert.indicator_id == indicator_id,
+                                                 Alert.kind == kind, Alert.closed_at.is_(None))))
+
+
+def _set_alert(session: Session, py_id: int, indicator_id: int | None, month: int, light: str | None,
+               now: datetime) -> None:
+    open_alerts = _open_alerts(session, py_id, indicator_id, "light")
+    if light in (rules.YELLOW, rules.RED):
+        if open_alerts:
+            alert = open_alerts[0]
+            alert.light, alert.month = light, max(alert.month, month)
+            session.add(alert)
+        else:
+            session.add(Alert(project_year_id=py_id, indicator_id=indicator_id, kind="light", month=month,
+                              light=light, opened_at=now))
+        return
+    for alert in open_alerts:
+        alert.closed_at = now
+        session.add(alert)
+
+
+def sync_indicator_alert(session: Session, py: ProjectYear, ind: Indicator, month: int, now: datetime) -> None:
+    """An indicator's light alert follows its latest actual; the actual closes its overdue alert."""
+    latest = session.exec(select(Actual).where(Actual.indicator_id == ind.id)
+                          .order_by(Actual.month.desc())).first()
+    if latest is not None and latest.month == month:
+        _set_alert(session, py.id, ind.id, month, latest.light, now)
+    for alert in _open_alerts(session, py.id, ind.id, "overdue"):
+        if alert.month <= month:
+            alert.closed_at = now
+            session.add(alert)
+
+
+def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str | None, now: datetime) -> None:
+    latest = session.exec(select(Spending).where(Spending.project_year_id == py.id)
+                          .order_by(Spending.month.desc())).first()
+    if latest is not None and latest.month == month:
+        _set_alert(session, py.id, None, month, light, now)
+    for alert in _open_alerts(session, py.id, None, "overdue"):
+        if alert.month <= month:
+            alert.closed_at = now
+            session.add(alert)
+
+
+def raise_overdue_alerts(session: Session, py: ProjectYear, as_of: date, now: datetime,
+                         deadline_day: int = DEFAULT_DEADLINE_DAY) -> int:
+    """Open an overdue alert for each indicator (and the budget) whose latest due period has no
+    entry past its deadline. Idempotent; returns how many were opened."""
+    month = last_closed_month(py.year, as_of, py.periods)
+    if month is None or as_of <= entry_deadline(py.year, month, deadline_day):
+        return 0
+    opened = 0
+    indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
+                                                      Indicator.retired_at.is_(None),
+                                                      Indicator.annual_raw.is_not(None))).all()
+    entered = set(session.exec(select(Actual.indicator_id).where(
+        Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month)).all())
+    for ind in indicators:
+        if ind.id not in entered and not _open_alerts(session, py.id, ind.id, "overdue"):
+            session.add(Alert(project_year_id=py.id, indicator_id=ind.id, kind="overdue", month=month,
+                              light=rules.GREY, opened_at=now))
+            opened += 1
+    spent = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month == month)).first()
+    if spent is None and not _open_alerts(session, py.id, None, "overdue"):
+        session.add(Alert(project_year_id=py.id, indicator_id=None, kind="overdue", month=month,
+                          light=rules.GREY, opened_at=now))
+        opened += 1
+    return opened
+
+
+# --------------------------------------------------------------------------- reading the state
+
+@dataclass
+class IndicatorState:
+    """An annual indicator as of a date: the latest actual due by then, and its light."""
+    indicator: Indicator
+    measure: str
+    actual: Actual | None
+    light: str | None           # green/yellow/red from the actual, grey when overdue, None: nothing due
+    due_month: int | None       # the latest period that has ended
+
+
+def indicator_states(session: Session, py: ProjectYear, as_of: date,
+                     deadline_day: int = DEFAULT_DEADLINE_DAY) -> list[IndicatorState]:
+    indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
+                                                      Indicator.retired_at.is_(None))
+                              .order_by(Indicator.position)).all()
+    due = last_closed_month(py.year, as_of, py.periods)
+    actuals: dict[int, Actual] = {}
+    if due is not None and indicators:
+        rows = session.exec(select(Actual).where(Actual.indicator_id.in_([i.id for i in indicators]),
+                                                 Actual.month <= due).order_by(Actual.month)).all()
+        for row in rows:
+            actuals[row.indicator_id] = row   # ordered by month: the last one wins
+    overdue = due is not None and as_of > entry_deadline(py.year, due, deadline_day)
+    states = []
+    for ind in indicators:
+        if ind.annual_raw is None:
+            continue
+        actual = actuals.get(ind.id)
+        light = actual.light if actual else None
+        if overdue and (actual is None or actual.month < due):
+            light = rules.GREY
+        states.append(IndicatorState(ind, effective_measure(ind), actual, light, due))
+    return states
+
+
+@dataclass
+class BudgetState:
+    annual_yuan: Decimal | None
+    spending: Spending | None
+    light: str | None
+
+    @property
+    def spent_yuan(self) -> Decimal | None:
+        return self.spending.amount_yuan if self.spending else None
+
+    @property
+    def execution_rate(self) -> Decimal | None:
+        return self.spending.execution_rate if self.spending else None
+
+
+def budget_state(session: Session, py: ProjectYear, as_of: date,
+                 deadline_day: int = DEFAULT_DEADLINE_DAY) -> BudgetState:
+    due = last_closed_month(py.year, as_of, py.periods)
+    spending = None
+    if due is not None:
+        spending = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month <= due)
+                                .order_by(Spending.month.desc())).first()
+    light = spending.light if spending else None
+    if due is not None and as_of > entry_deadline(py.year, due, deadline_day) and (
+            spending is None or spending.month < due):
+        light = rules.GREY
+    return BudgetState(py.annual_total_yuan, spending, light)
+
+
+def worst_light(lights) -> str | None:
+    order = {rules.RED: 4, rules.GREY: 3, rules.YELLOW: 2, rules.GREEN: 1}
+    known = [light for light in lights if light in order]
+    return max(known, key=order.get) if known else None

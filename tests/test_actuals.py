@@ -1,0 +1,160 @@
+"""Recording actuals and spending: stored results, history, conflicts, alerts (DOMAIN.md §3–§6)."""
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from app import create_app
+from importers import parse_file
+from models import ActualChange, Alert, Indicator, ProjectYear
+from models.actual import (ActualInput, Context, EntryError, StaleEdit, budget_state, indicator_states,
+                           raise_overdue_alerts, record_actual, record_spending)
+from models.db import get_session, transaction
+from models.db import engine as app_engine
+from models.importing import apply_import
+from models.migrate import upgrade
+
+SEED = Path(__file__).parent / "fixtures" / "seed_forms.pdf"
+NOW = datetime(2023, 8, 1, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def session(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}", "TESTING": True})
+    with app.app_context():
+        upgrade(app_engine())
+        s = get_session()
+        with transaction(s):
+            apply_import(s, parse_file(SEED).forms, file_name="seed.pdf", file_sha256="0" * 64, who="测试", now=NOW)
+        yield s
+
+
+def project(session, name="招商引资专项经费"):
+    from models import Project
+    return session.exec(select(ProjectYear).join(Project, Project.id == ProjectYear.project_id)
+                        .where(Project.name == name)).one()
+
+
+def indicator(session, py, level3):
+    return session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
+                                                Indicator.annual_level3 == level3)).one()
+
+
+def enter(session, py, level3, month=7, who="填报人甲", **data):
+    with transaction(session):
+        return record_actual(session, indicator(session, py, level3), py, 2023, month, ActualInput(**data),
+                             Context(who, NOW))
+
+
+def test_the_worked_example_is_stored_with_its_lights(session):
+    py = project(session)
+    reasons = {"deviation_reasons": ["其他"]}
+    cases = [("参展企业数量", {"value": 35}, "green", "0.857"),
+             ("参展面积", {"value": 200, **reasons}, "yellow", "0.686"),
+             ("业务成本", {"value": 2500, "unit": "万元", **reasons}, "yellow", None),
+             ("投资者满意度", {"value": 93, **reasons}, "yellow", None),
+             ("签约项目到位资金", {"value": 300, "unit": "亿元", **reasons}, "yellow", "0.643")]
+    for level3, data, light, pace in cases:
+        actual = enter(session, py, level3, **data)
+        assert actual.light == light, level3
+        if pace:
+            assert round(actual.pace, 3) == Decimal(pace)
+    assert round(enter(session, py, "投资者满意度", value=93, deviation_reasons=["其他"]).completion, 3) == Decimal("0.979")
+    with transaction(session):
+        spent = record_spending(session, py, 2023, 7, 15_000_000, Context("填报人甲", NOW))
+    assert spent.light == "yellow" and round(spent.pace, 3) == Decimal("0.695")
+
+
+def test_cost_entered_in_yuan_is_the_same_as_in_wan_yuan(session):
+    py = project(session)
+    a = enter(session, py, "业务成本", value=25_000_000, unit="元", deviation_reasons=["经费保障"])
+    assert a.light == "yellow"
+
+
+def test_a_reason_is_required_when_not_green_and_nothing_is_stored_without_it(session):
+    py = project(session)
+    with pytest.raises(EntryError, match="偏差原因"):
+        enter(session, py, "参展面积", value=200)
+    assert session.exec(select(ActualChange)).all() == []
+
+
+@pytest.mark.parametrize("data,message", [
+    ({"value": -1}, "负数"),
+    ({"value": 35, "unit": "人次"}, "不是同一种单位"),
+    ({}, "请填写实际值"),
+])
+def test_bad_values_are_refused_in_chinese(session, data, message):
+    with pytest.raises(EntryError, match=message):
+        enter(session, project(session), "参展企业数量", **data)
+
+
+def test_letters_and_nan_are_not_numbers():
+    for bad in ("abc", "NaN", "inf", "1e3"):
+        with pytest.raises(ValueError):
+            ActualInput(value=bad)
+
+
+def test_periods_outside_the_year_or_the_quarter_are_refused(session):
+    py = project(session)
+    ind = indicator(session, py, "参展企业数量")
+    for year, month, message in ((2023, 13, "月份"), (2024, 1, "不在项目的 2023 年度内")):
+        with pytest.raises(EntryError, match=message):
+            record_actual(session, ind, py, year, month, ActualInput(value=1), Context("x", NOW))
+    py.periods = "quarterly"
+    with pytest.raises(EntryError, match="按季度"):
+        record_actual(session, ind, py, 2023, 7, ActualInput(value=1), Context("x", NOW))
+
+
+def test_qualitative_indicators_take_an_assessment(session):
+    py = project(session, "招商引资业务经费")
+    assert enter(session, py, "保障招商活动开展", assessment="达成").light == "green"
+    with pytest.raises(EntryError, match="完成情况"):
+        enter(session, py, "保障招商活动开展", assessment="还行")
+
+
+def test_every_change_is_kept_and_a_stale_edit_is_refused(session):
+    py = project(session)
+    first = enter(session, py, "参展企业数量", value=35, who="甲")
+    second = enter(session, py, "参展企业数量", value=40, who="乙", version=first.version)
+    assert second.version == 2
+    with pytest.raises(StaleEdit, match="乙"):
+        enter(session, py, "参展企业数量", value=41, who="丙", version=1)
+    changes = session.exec(select(ActualChange).order_by(ActualChange.id)).all()
+    assert [(c.changed_by, (c.old or {}).get("value"), c.new["value"]) for c in changes] == [("甲", None, 35), ("乙", 35, 40)]
+
+
+def test_alerts_open_on_yellow_and_close_on_green(session):
+    py = project(session)
+    enter(session, py, "参展面积", value=200, deviation_reasons=["其他"])
+    open_alerts = session.exec(select(Alert).where(Alert.closed_at.is_(None))).all()
+    assert [(a.kind, a.light, a.month) for a in open_alerts] == [("light", "yellow", 7)]
+    enter(session, py, "参展面积", value=500)
+    assert session.exec(select(Alert).where(Alert.closed_at.is_(None))).all() == []
+
+
+def test_overdue_alerts_after_the_deadline_close_when_the_actual_arrives(session):
+    py = project(session, "网络运行维护费")
+    with transaction(session):
+        assert raise_overdue_alerts(session, py, date(2023, 8, 5), NOW) == 0    # the 5th is still in time
+    with transaction(session):
+        opened = raise_overdue_alerts(session, py, date(2023, 8, 6), NOW)
+    assert opened == 7  # six indicators and the budget
+    with transaction(session):
+        assert raise_overdue_alerts(session, py, date(2023, 8, 7), NOW) == 0    # idempotent
+    enter(session, py, "官方网站更新消息数量", value=200)
+    still_open = session.exec(select(Alert).where(Alert.closed_at.is_(None))).all()
+    assert len(still_open) == 6
+
+
+def test_state_as_of_a_date_is_grey_past_the_deadline_without_an_actual(session):
+    py = project(session)
+    enter(session, py, "参展企业数量", month=6, value=30)
+    states = {s.indicator.annual_level3: s for s in indicator_states(session, py, date(2023, 7, 20))}
+    assert states["参展企业数量"].light == "green" and states["参展面积"].light == "grey"
+    states = {s.indicator.annual_level3: s for s in indicator_states(session, py, date(2023, 8, 3))}
+    assert states["参展企业数量"].light == "green"      # July is not due before 5 August
+    states = {s.indicator.annual_level3: s for s in indicator_states(session, py, date(2023, 8, 6))}
+    assert states["参展企业数量"].light == "grey"       # July's actual is missing past its deadline
+    assert budget_state(session, py, date(2023, 8, 6)).light == "grey"
