@@ -45,6 +45,8 @@ class Indicator(SQLModel, table=True):
     annual_unit: str | None = Field(default=None, max_length=40)
 
     measure_override: str | None = Field(default=None, max_length=12)  # staff's choice over §3's default
+    eval_weight: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
+    eval_score: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
     retired_at: datetime | None = None
 
     @property

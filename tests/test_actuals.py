@@ -158,3 +158,24 @@ def test_state_as_of_a_date_is_grey_past_the_deadline_without_an_actual(session)
     states = {s.indicator.annual_level3: s for s in indicator_states(session, py, date(2023, 8, 6))}
     assert states["参展企业数量"].light == "grey"       # July's actual is missing past its deadline
     assert budget_state(session, py, date(2023, 8, 6)).light == "grey"
+
+
+def test_evaluation_scores_and_qualitative_band(session):
+    from models.evaluation import project_evaluation, set_evaluator_score
+    py = project(session, "招商引资业务经费")
+    for level3, data in (("会议服务次数", {"value": 100}), ("保障招商活动开展", {"assessment": "部分达成", "deviation_reasons": ["其他"]}),
+                         ("项目按时完成", {"assessment": "达成"}), ("成本指标", {"value": 70, "unit": "万元"}),
+                         ("对我省招商引资的作用", {"assessment": "达成"}), ("服务投诉率", {"value": 5}),
+                         ("服务对象满意度", {"value": 90})):
+        enter(session, py, level3, month=12, **data)
+    with transaction(session):
+        record_spending(session, py, 2023, 12, 771_100, Context("x", NOW))
+    result = project_evaluation(session, py, date(2024, 1, 10))
+    # 产出 50 over 4 indicators (12.5 each): 部分达成 scores the band top 80 % = 10; the rest full
+    assert result.levels == {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
+    assert result.budget_score == 10 and result.total == Decimal("97.5") and result.grade == "优"
+    ind = indicator(session, py, "保障招商活动开展")
+    with pytest.raises(EntryError, match="部分达成"):
+        set_evaluator_score(session, py, ind, 11, date(2024, 1, 10))   # 88 % of 12.5: outside 60–80 %
+    set_evaluator_score(session, py, ind, 8, date(2024, 1, 10))
+    assert project_evaluation(session, py, date(2024, 1, 10)).total == Decimal("95.5")

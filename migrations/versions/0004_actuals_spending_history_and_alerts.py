@@ -108,6 +108,8 @@ def upgrade() -> None:
 
     with op.batch_alter_table('indicator', schema=None) as batch_op:
         batch_op.add_column(sa.Column('measure_override', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=True))
+        batch_op.add_column(sa.Column('eval_weight', sa.Numeric(precision=8, scale=4), nullable=True))
+        batch_op.add_column(sa.Column('eval_score', sa.Numeric(precision=8, scale=4), nullable=True))
 
     with op.batch_alter_table('project_year', schema=None) as batch_op:
         batch_op.add_column(sa.Column('periods', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False, server_default='monthly'))
@@ -121,6 +123,8 @@ def downgrade() -> None:
         batch_op.drop_column('periods')
 
     with op.batch_alter_table('indicator', schema=None) as batch_op:
+        batch_op.drop_column('eval_score')
+        batch_op.drop_column('eval_weight')
         batch_op.drop_column('measure_override')
 
     with op.batch_alter_table('alert', schema=None) as batch_op:
