@@ -20,6 +20,9 @@ from importers.sandbox import parse_many_untrusted
 # or the database (it is a plugin command, see pyproject.toml), so start-up stays light.
 
 
+IMPORT_BATCH = 8
+
+
 @click.group("forms")
 def forms() -> None:
     """项目支出绩效目标申报表：解析与导入。"""
@@ -96,9 +99,10 @@ def import_(paths: tuple[str, ...], who: str | None) -> None:
     session = get_session()
     with click.progressbar(length=len(files), label="导入中", file=sys.stderr,
                            item_show_func=lambda p: p.name if p else "") as bar:
-        # Parse in batches of two so both cores work while the database stays serial.
-        for start in range(0, len(files), 2):
-            chunk = files[start:start + 2]
+        # Parse a batch at a time on both cores (reusing the parser processes), then store the
+        # batch file by file: the database stays serial, the bar moves with every file.
+        for start in range(0, len(files), IMPORT_BATCH):
+            chunk = files[start:start + IMPORT_BATCH]
             for path, result in zip(chunk, parse_many_untrusted(chunk, limits, workers=2)):
                 bar.update(1, path)
                 if isinstance(result, UnreadableFile):

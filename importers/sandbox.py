@@ -1,28 +1,60 @@
 """Parse untrusted files in child processes with hard limits.
 
 A hostile or broken upload (decompression bomb, pathological PDF) must not take the web
-process down with it. Every file is parsed in its own short-lived child process:
+process down with it. Files are parsed in limited child processes, a few files per child,
+and every guarantee holds per file:
 
 * the file size is checked in the parent before anything else;
-* the child sets RLIMIT_AS (memory), RLIMIT_CPU and RLIMIT_CORE=0, then, for PDFs, runs
-  `check_pdf` (encryption, page cap, damage, text layer) and hands its page texts to
+* the child sets RLIMIT_AS (memory) and RLIMIT_CORE=0 once, and before each file raises
+  its RLIMIT_CPU so that file gets `cpu_seconds` of its own; for PDFs it runs `check_pdf`
+  (encryption, page cap, damage, text layer) and hands its page texts to
   `pdf.parse_pdf(path, texts=...)`; other kinds go to `parse_file`;
-* the parent enforces the wall clock and kills the child when it expires;
+* the parent enforces each file's wall clock and kills the child when it expires;
+* a child that dies (limit, signal, exit) fails only the file it was parsing; the other
+  files go on in other or fresh children;
 * every failure ends up as `UnreadableFile` with one Chinese line; no traceback escapes.
 
 Public API: `Limits`, `parse_untrusted`, `parse_many_untrusted`, `check_pdf`.
 
-Why one fresh process per file rather than a reusable pool: RLIMIT_CPU and the address
-space are per process, so a reused worker would carry CPU time and heap fragments from the
-previous file, and a worker killed by a limit breaks `multiprocessing.Pool` /
-`ProcessPoolExecutor`. In a single-threaded process (the command line) children are plain
-forks of the caller, which first imports pdfplumber / pypdfium2 / openpyxl once so every
-child shares them. Where threads run (threaded dev server, gthread workers) children come
-from the "forkserver" start method instead, because `fork()` from a threaded process can
-copy a held lock into the child and hang it; the fork server is a fresh single-threaded
+Why reusable children, and why not `multiprocessing.Pool` / `ProcessPoolExecutor`. A
+fresh child per file costs about 35 ms of CPU more than parsing the same file in a warm
+process (fork, copy-on-write faults, cold per-process caches), which is a sizeable part
+of a 10-page file. So up to `workers` children each take file after file over a pipe; the
+parent keeps the queue (largest files first) and one deadline per file. The stock pools
+cannot do this: a worker killed by a limit breaks them, and they have no per-task
+deadline. Per-file guarantees in a reused child:
+
+* CPU: RLIMIT_CPU counts the whole process, so before each file the child sets the soft
+  limit to the CPU it has used plus `cpu_seconds` (rounded up to whole seconds, the
+  kernel's unit: a file gets between cpu_seconds and cpu_seconds + 1). Raising a soft
+  limit needs a hard limit above it, so the hard limit is set once, to a cap generous
+  enough for every file the child may parse (17 × (budget + 5 s)); SIGXCPU at the soft
+  limit ends a runaway file, the wall clock is the backstop. This is safe because the
+  limits defend against hostile file *content* (bombs, pathological structure) fed to
+  our own parsers, not against hostile code: only our code runs in the child, and no
+  file content can call setrlimit or catch SIGXCPU. The moments after a file (answer,
+  gc) get a fresh budget of their own, so they cannot get an idle child killed.
+* Memory: RLIMIT_AS stays per process, so one file's leftovers (heap fragments, caches)
+  could leave less for the next. A child is therefore recycled — it exits after its
+  answer and a fresh one takes the next file — after a file that raised MemoryError or
+  any unexpected exception (anything but a result or UnreadableFile), after a file that
+  pushed its peak RSS (ru_maxrss) more than memory_bytes / 4 above what it had at start,
+  and after 16 files. Between files it runs gc.collect() (the parse itself runs with gc
+  off: pdfminer's millions of objects make collection costly and RLIMIT_AS bounds memory)
+  and drops check_pdf's cache.
+* Isolation: a file runs alone in its child; a child killed by the wall clock or dead
+  from a signal or limit takes only its current file with it, and is replaced.
+
+In a single-threaded process (the command line) children are plain forks of the caller,
+which first imports pdfplumber / pypdfium2 / openpyxl once so every child shares them.
+Where threads run (threaded dev server, gthread workers) children come from the
+"forkserver" start method instead, because `fork()` from a threaded process can copy a
+held lock into the child and hang it; the fork server is a fresh single-threaded
 interpreter that preloads the same modules. As with any forkserver use of multiprocessing,
 each child re-imports the caller's `__main__` script, so that script must be import-safe
-(`if __name__ == "__main__":`); the `flask` CLI, gunicorn and pytest all are.
+(`if __name__ == "__main__":`); the `flask` CLI, gunicorn and pytest all are. Children
+never outlive the call: idle ones are told to exit at the end, all are killed on an
+interrupt, and an idle child whose parent died exits by itself.
 
 pdfminer.six (20260107 in the venv) has no decompression limit: `pdfminer.settings` only
 has STRICT, and FlateDecode is a one-shot `zlib.decompress`. Under RLIMIT_AS that call
@@ -44,6 +76,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
 from importers import ParseResult, UnreadableFile
@@ -218,9 +251,28 @@ def _check_pdf_uncached(path: Path, size: int, limits: Limits) -> list[str]:
 # --------------------------------------------------------------------------- child side
 
 _EXIT_MEMORY = 86          # the child could not even report its MemoryError
+_JOBS_PER_WORKER = 16      # recycle a worker after this many jobs
+_RSS_GROWTH = 4            # ... or once its peak RSS grew by memory_bytes / this
+_CPU_SLACK = 5             # seconds of headroom per job under the worker's hard CPU limit
+_IDLE_POLL = 1.0           # seconds: how often an idle worker checks that its parent lives
+
+
+def _cpu_used() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss() -> int:
+    """Peak resident set of this process in bytes (ru_maxrss is in KiB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _apply_limits(limits: Limits) -> None:
+    """Once per worker: no core files, RLIMIT_AS, and a hard CPU cap for its whole life."""
     import resource
 
     def cap(which: int, soft: int, hard: int) -> None:
@@ -229,42 +281,134 @@ def _apply_limits(limits: Limits) -> None:
             soft, hard = min(soft, cur_hard), min(hard, cur_hard)
         resource.setrlimit(which, (soft, hard))
 
-    cpu = max(1, math.ceil(limits.cpu_seconds))
     cap(resource.RLIMIT_CORE, 0, 0)                 # no core files from SIGXCPU/SIGABRT
-    cap(resource.RLIMIT_CPU, cpu, cpu + 5)          # soft → SIGXCPU, hard → SIGKILL
     cap(resource.RLIMIT_AS, int(limits.memory_bytes), int(limits.memory_bytes))
+    # The hard CPU limit covers every job the worker may run (each at most its budget plus
+    # the slack), so that each job's soft limit can be raised below it; see the docstring.
+    lifetime = math.ceil(_cpu_used()) + (_JOBS_PER_WORKER + 1) * (_cpu_budget(limits) + _CPU_SLACK)
+    cap(resource.RLIMIT_CPU, lifetime, lifetime)
+    _grant_cpu(limits)
 
 
-def _child_main(conn, func, args, limits: Limits) -> None:
-    """Entry point of every child: apply limits, run func(*args), report one message."""
+def _cpu_budget(limits: Limits) -> int:
+    return max(1, math.ceil(limits.cpu_seconds))
+
+
+def _grant_cpu(limits: Limits) -> bool:
+    """Give what runs next `limits.cpu_seconds` of CPU of its own: soft RLIMIT_CPU = CPU
+    used so far + budget (whole seconds, rounded up). Returns False when the hard limit
+    leaves less than that, i.e. the worker must be recycled before its next job."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(_cpu_used() + _cpu_budget(limits))
+    enough = hard == resource.RLIM_INFINITY or soft + _CPU_SLACK <= hard
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    return enough
+
+
+def _outcome(exc: BaseException) -> tuple[str, str]:
+    """The message for a job that raised `exc`."""
+    if _caused_by(exc, MemoryError):
+        return "memory", ""
+    if isinstance(exc, UnreadableFile):
+        return "unreadable", str(exc)
+    if isinstance(exc, ImportError):
+        return "internal", _detail(exc)
+    return "damaged", _detail(exc)
+
+
+def _next_job(conn, parent: int):
+    """Block until the parent sends the next job; None when there is none (the parent said
+    so, closed the pipe, or died: an idle worker must not outlive its caller)."""
+    while not conn.poll(_IDLE_POLL):
+        if os.getppid() != parent:
+            return None
+    return conn.recv()                                 # EOFError: the parent is gone
+
+
+def _worker_main(conn, limits: Limits) -> None:
+    """Entry point of every child: apply the limits, then run job after job.
+
+    A job arrives as (func, args) and is answered with (kind, value, retire); `retire`
+    tells the parent that this child exits after the answer and takes no further job."""
+    global _check_cache
+    signal.signal(signal.SIGINT, signal.SIG_IGN)       # the parent handles Ctrl-C
+    # pdfminer makes millions of small objects; collecting cycles among them while a file
+    # is parsed costs time and frees little, and RLIMIT_AS bounds the memory anyway. One
+    # gc.collect() between jobs frees the previous file's cycles. What the child inherited
+    # (the preloaded parsers) is frozen: never scanned again, so its pages stay shared.
+    gc.disable()
+    gc.freeze()
+    parent = os.getppid()
+    setup_error = None
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles Ctrl-C
-        # A short-lived child: pdfminer makes millions of small objects, and collecting
-        # cycles among them costs time while freeing nothing before exit. RLIMIT_AS still
-        # bounds the memory.
-        gc.disable()
         _apply_limits(limits)
-        msg = ("ok", func(*args))
-    except BaseException as e:                         # noqa: BLE001 — nothing may escape
-        if _caused_by(e, MemoryError):
-            msg = ("memory", "")
-        elif isinstance(e, UnreadableFile):
-            msg = ("unreadable", str(e))
-        elif isinstance(e, ImportError):
-            msg = ("internal", _detail(e))
-        else:
-            msg = ("damaged", _detail(e))
+    except BaseException as e:                         # noqa: BLE001 — told with the first job
+        setup_error = f"无法设置资源限制：{_detail(e)}"
+    start_rss = _peak_rss()
+    done = 0
     try:
-        conn.send(msg)
-    except MemoryError:
-        os._exit(_EXIT_MEMORY)
-    except BaseException as e:                         # noqa: BLE001 — e.g. unpicklable result
-        try:
-            conn.send(("internal", f"结果无法传回：{_detail(e)}"))
-        except BaseException:                          # noqa: BLE001
-            os._exit(1)
+        while True:
+            try:
+                job = _next_job(conn, parent)
+                if job is None:
+                    return
+            except (EOFError, OSError):
+                return
+            except BaseException as e:                 # noqa: BLE001 — e.g. func not importable here
+                job = None
+                msg = ("memory", "") if _caused_by(e, MemoryError) else \
+                    ("internal", f"任务无法读取：{_detail(e)}")
+            if job is not None:
+                if setup_error is not None:
+                    msg = ("internal", setup_error)
+                else:
+                    try:
+                        func, args = job
+                        _grant_cpu(limits)             # this job's own CPU budget
+                        msg = ("ok", func(*args))
+                    except BaseException as e:         # noqa: BLE001 — nothing may escape
+                        msg = _outcome(e)
+                    func = args = None
+                job = None
+            done += 1
+            # Housekeeping (sending, gc) runs on a fresh budget, so a job that ended just
+            # under its limit cannot get the idle child killed afterwards.
+            try:
+                enough_cpu = setup_error is None and _grant_cpu(limits)
+            except OSError:
+                enough_cpu = False
+            retire = (msg[0] not in ("ok", "unreadable")         # MemoryError, unexpected error
+                      or done >= _JOBS_PER_WORKER
+                      or _peak_rss() - start_rss > limits.memory_bytes // _RSS_GROWTH
+                      or not enough_cpu)
+            if not _send(conn, msg, retire) or retire:
+                return
+            msg = None
+            _check_cache = None
+            gc.collect()
     finally:
         conn.close()
+
+
+def _send(conn, msg: tuple, retire: bool) -> bool:
+    """Send one answer; False when the worker must stop (the answer could not be sent)."""
+    try:
+        conn.send((*msg, retire))
+        return True
+    except MemoryError:
+        os._exit(_EXIT_MEMORY)
+    except ConnectionError:
+        return False                                   # the parent is gone
+    except BaseException as e:                         # noqa: BLE001 — e.g. unpicklable result
+        try:
+            conn.send(("internal", f"结果无法传回：{_detail(e)}", True))
+        except BaseException:                          # noqa: BLE001
+            os._exit(1)
+        return False
 
 
 def _parse_in_child(path: str, limits: Limits) -> ParseResult:
@@ -304,10 +448,32 @@ def _context():
 
 
 @dataclass
-class _Running:
-    index: int
+class _Worker:
     proc: multiprocessing.process.BaseProcess
-    deadline: float
+    conn: object                                       # the parent's end of a duplex pipe
+    index: int | None = None                           # the job it runs; None when idle
+    deadline: float = 0.0
+    done: int = 0                                      # jobs answered so far
+
+
+def _start_worker(ctx, limits: Limits, number: int, pool: list[_Worker]) -> _Worker:
+    """Start a child and add it to `pool` at once (so that an interrupt still finds it)."""
+    ours = theirs = None
+    try:
+        ours, theirs = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_worker_main, args=(theirs, limits),
+                           name=f"parse-untrusted-{number}", daemon=True)
+        proc.start()
+        worker = _Worker(proc, ours)
+        pool.append(worker)
+    except BaseException:
+        if ours is not None:
+            ours.close()
+        raise
+    finally:
+        if theirs is not None:
+            theirs.close()                             # the child holds its own copy
+    return worker
 
 
 def _kill(proc) -> None:
@@ -316,6 +482,11 @@ def _kill(proc) -> None:
     except Exception:                                   # noqa: BLE001 — already gone
         pass
     proc.join(5)
+
+
+def _discard(worker: _Worker) -> None:
+    _kill(worker.proc)
+    worker.conn.close()
 
 
 def _from_exit(proc, limits: Limits) -> UnreadableFile:
@@ -337,87 +508,151 @@ def _from_exit(proc, limits: Limits) -> UnreadableFile:
     return UnreadableFile(f"文件解析进程意外退出（退出码 {code}），请联系管理员")
 
 
-def _collect(conn, job: _Running, limits: Limits) -> ParseResult | UnreadableFile:
+def _collect(worker: _Worker, limits: Limits) -> tuple[ParseResult | UnreadableFile, bool]:
+    """Read the answer of a busy worker: (the job's result, whether the worker goes on)."""
     try:
-        msg = conn.recv()
+        msg = worker.conn.recv()
     except (EOFError, OSError):
         msg = None
     except Exception as e:                              # noqa: BLE001 — garbled result
-        msg = ("internal", f"结果无法读取：{_detail(e)}")
-    finally:
-        conn.close()
-    job.proc.join(5)
-    if job.proc.exitcode is None:
-        _kill(job.proc)
-    if msg is None:
-        return _from_exit(job.proc, limits)
-    kind, value = msg
+        _kill(worker.proc)
+        msg = ("internal", f"结果无法读取：{_detail(e)}", True)
+    if msg is None:                                     # died mid-job: this job only
+        worker.proc.join(5)
+        if worker.proc.exitcode is None:
+            _kill(worker.proc)
+        return _from_exit(worker.proc, limits), False
+    kind, value, retire = msg
     if kind == "ok":
-        return value
-    if kind == "unreadable":
-        return UnreadableFile(value)
-    if kind == "memory":
-        return UnreadableFile(MSG_MEMORY)
-    if kind == "internal":
+        result = value
+    elif kind == "unreadable":
+        result = UnreadableFile(value)
+    elif kind == "memory":
+        result = UnreadableFile(MSG_MEMORY)
+    elif kind == "internal":
         log.error("parser child failed internally: %s", value)
-        return UnreadableFile(f"解析程序内部错误（{value}），请联系管理员")
-    return UnreadableFile(msg_damaged(value))
+        result = UnreadableFile(f"解析程序内部错误（{value}），请联系管理员")
+    else:
+        result = UnreadableFile(msg_damaged(value))
+    return result, not retire
+
+
+def _job_size(job) -> int:
+    _func, args = job
+    try:
+        return os.path.getsize(args[0]) if args and isinstance(args[0], str) else 0
+    except OSError:
+        return 0
 
 
 def _run_isolated(jobs, limits: Limits, workers: int) -> list:
-    """Run func(*args) for each (func, args) in its own limited child process.
+    """Run func(*args) for each (func, args) in limited worker processes.
 
-    Returns, in input order, the function's return value or an UnreadableFile. func must
-    be picklable by reference (a module-level function).
+    Returns, in input order, the function's return value or an UnreadableFile. func, args
+    and the result travel through a pipe: func must be picklable by reference (a
+    module-level function). Up to `workers` children run at once; each takes job after job
+    until it is recycled (see the module docstring). A job that hits its wall clock gets
+    its child killed; a job whose child dies is classified by the exit; either way only
+    that job fails and the remaining jobs go to other or fresh children.
     """
     results: list = [None] * len(jobs)
-    pending = deque(enumerate(jobs))
-    running: dict = {}                                 # read end of the pipe -> _Running
+    # Largest files first: with two workers, a big file started last would leave one core idle.
+    pending = deque(sorted(enumerate(jobs), key=lambda item: -_job_size(item[1])))
+    pool: list[_Worker] = []
+    retired: list = []                                  # told to exit; reaped as they go
     workers = max(1, int(workers))
     ctx = _context() if jobs else None
+    started = 0
+    finished = False
     try:
-        while pending or running:
-            while pending and len(running) < workers:
-                index, (func, args) = pending.popleft()
-                r = w = None
+        while pending or any(w.index is not None for w in pool):
+            while pending:
+                worker = next((w for w in pool if w.index is None), None)
+                if worker is None:
+                    if len(pool) >= workers:
+                        break
+                    try:
+                        worker = _start_worker(ctx, limits, started, pool)
+                    except Exception as e:             # noqa: BLE001 — e.g. out of fds/processes
+                        log.exception("cannot start parser child")
+                        if any(w.index is not None for w in pool):
+                            break                      # go on with the children we have
+                        index, _job = pending.popleft()
+                        results[index] = UnreadableFile(f"无法启动解析进程（{_detail(e)}），请稍后重试")
+                        continue
+                    started += 1
+                index, job = pending.popleft()
                 try:
-                    r, w = ctx.Pipe(duplex=False)
-                    proc = ctx.Process(target=_child_main, args=(w, func, args, limits),
-                                       name=f"parse-untrusted-{index}", daemon=True)
-                    proc.start()
-                except Exception as e:                 # noqa: BLE001 — e.g. out of fds/processes
-                    log.exception("cannot start parser child")
-                    if r is not None:
-                        r.close()
-                    results[index] = UnreadableFile(f"无法启动解析进程（{_detail(e)}），请稍后重试")
+                    payload = ForkingPickler.dumps(job)
+                except Exception as e:                 # noqa: BLE001 — e.g. a lambda
+                    results[index] = UnreadableFile(f"解析程序内部错误（任务无法传给解析进程：{_detail(e)}），请联系管理员")
                     continue
-                finally:
-                    if w is not None:
-                        w.close()                      # the child holds its own copy
-                running[r] = _Running(index, proc, time.monotonic() + limits.wall_seconds)
-            if not running:
+                try:
+                    if worker.proc.exitcode is not None:
+                        raise BrokenPipeError
+                    worker.conn.send_bytes(payload)
+                except OSError:                        # the idle child is gone
+                    pool.remove(worker)
+                    _discard(worker)
+                    if worker.done:                    # it died between jobs: another child
+                        pending.appendleft((index, job))
+                    else:
+                        results[index] = _from_exit(worker.proc, limits)
+                    continue
+                worker.index = index
+                worker.deadline = time.monotonic() + limits.wall_seconds
+            busy = {w.conn: w for w in pool if w.index is not None}
+            if not busy:
                 continue
-            timeout = max(0.0, min(j.deadline for j in running.values()) - time.monotonic())
-            for conn in wait(list(running), timeout):
-                job = running.pop(conn)
-                results[job.index] = _collect(conn, job, limits)
+            timeout = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
+            for conn in wait(list(busy), timeout):
+                worker = busy[conn]
+                results[worker.index], keep = _collect(worker, limits)
+                worker.index = None
+                worker.done += 1
+                if not keep:
+                    pool.remove(worker)
+                    worker.conn.close()
+                    retired.append(worker.proc)
             now = time.monotonic()
-            for conn, job in list(running.items()):
-                if now >= job.deadline:
-                    del running[conn]
-                    _kill(job.proc)
-                    conn.close()
-                    results[job.index] = UnreadableFile(msg_timeout(limits.wall_seconds))
+            for worker in [w for w in pool if w.index is not None and now >= w.deadline]:
+                pool.remove(worker)
+                _discard(worker)
+                results[worker.index] = UnreadableFile(msg_timeout(limits.wall_seconds))
+            retired = [p for p in retired if p.exitcode is None]    # reap the ones gone
+        finished = True
     finally:
-        for conn, job in running.items():               # interrupted: leave no children
-            _kill(job.proc)
-            conn.close()
+        _stop(pool, retired, gently=finished)
     return results
+
+
+def _stop(pool: list[_Worker], retired: list, gently: bool) -> None:
+    """Leave no children behind: idle ones are told to exit, the rest (and everything when
+    interrupted) are killed."""
+    procs = list(retired)
+    for worker in pool:
+        if gently and worker.index is None:
+            try:
+                worker.conn.send(None)
+            except Exception:                           # noqa: BLE001 — already gone
+                pass
+        else:
+            try:
+                worker.proc.kill()
+            except Exception:                           # noqa: BLE001
+                pass
+        worker.conn.close()
+        procs.append(worker.proc)
+    deadline = time.monotonic() + (2 if gently else 0)
+    for proc in procs:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.exitcode is None:
+            _kill(proc)
 
 
 def parse_many_untrusted(paths, limits: Limits = Limits(), workers: int = 2
                          ) -> list[ParseResult | UnreadableFile]:
-    """Parse several untrusted files, up to `workers` at a time, one child per file.
+    """Parse several untrusted files, up to `workers` at a time in limited children.
 
     Returns one entry per path, in input order: a ParseResult, or the UnreadableFile
     explaining why that file could not be read. Never raises for a bad file.

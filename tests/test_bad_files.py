@@ -6,7 +6,10 @@ caps so the tests stay fast.
 from __future__ import annotations
 
 import ctypes
+import os
 import random
+import signal
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -15,8 +18,8 @@ import pytest
 
 from importers import ParseResult, UnreadableFile, parse_file
 from importers.sandbox import (
-    MSG_ENCRYPTED, MSG_MEMORY, MSG_NO_TEXT, Limits, _run_isolated, check_pdf,
-    parse_many_untrusted, parse_untrusted,
+    _JOBS_PER_WORKER, MSG_ENCRYPTED, MSG_MEMORY, MSG_NO_TEXT, Limits, _context, _parse_in_child,
+    _run_isolated, check_pdf, parse_many_untrusted, parse_untrusted,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -293,3 +296,142 @@ def test_bomb_builder_makes_a_valid_stream():
     """The bomb is honest: same construction, small size, inflates exactly."""
     data = zlib.decompress(b"".join(zero_bomb(b"BT ET\n", 4 << 20, chunk=1 << 20)))
     assert data == b"BT ET\n" + bytes(4 << 20)
+
+
+# --------------------------------------------------------------------------- reused children
+
+def burn_cpu(seconds: float) -> int:
+    """Spend `seconds` of CPU in the child; returns its pid (which child ran the job)."""
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return os.getpid()
+
+
+@pytest.fixture(params=["fork", "forkserver"])
+def start_method(request):
+    """Run the test with either start method: a second thread makes the sandbox pick the
+    fork server, as it does in a threaded web worker."""
+    if request.param == "fork":
+        if _context().get_start_method() != "fork":
+            pytest.skip("this test process runs threads: the sandbox uses the fork server")
+        yield request.param
+        return
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, name="make-it-threaded", daemon=True)
+    thread.start()
+    try:
+        assert _context().get_start_method() == "forkserver"
+        yield request.param
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_interrupt_kills_every_child(start_method):
+    """Ctrl-C while children are busy: the interrupt propagates and no child is left."""
+    import multiprocessing
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    assert _run_isolated([(abs, (-1,))], Limits(), workers=1) == [1]     # fork server up
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            _run_isolated([(time.sleep, (60,))] * 3, Limits(), workers=2)
+        assert time.monotonic() - start < 10
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert multiprocessing.active_children() == []
+
+
+def test_good_files_in_two_workers_match_in_process_parsing(tmp_path, start_method):
+    letters = [text_pdf(tmp_path / f"letter{n}.pdf", pages=n) for n in (1, 2, 3)]
+    tsv = tmp_path / "form.txt"
+    tsv.write_bytes((FIXTURES / "seed_2023_shanxi_tzcjj.txt").read_bytes())
+    paths = [letters[0], SEED_PDF, tsv, letters[1], SEED_PDF, letters[2], tsv, SEED_PDF]
+
+    results = parse_many_untrusted(paths, workers=2)
+
+    assert results == [parse_file(p) for p in paths]
+    assert results[1].forms and results[2].forms
+
+
+def test_children_take_several_jobs_and_are_recycled(start_method):
+    """One child runs job after job; it is replaced after a MemoryError and after
+    _JOBS_PER_WORKER jobs."""
+    pids = _run_isolated([(os.getpid, ())] * 3, Limits(), workers=1)
+    assert all(isinstance(p, int) for p in pids) and len(set(pids)) == 1
+
+    pids = _run_isolated([(os.getpid, ())] * (_JOBS_PER_WORKER + 2), Limits(), workers=1)
+    first, second = pids[:_JOBS_PER_WORKER], pids[_JOBS_PER_WORKER:]
+    assert len(set(first)) == 1 and len(set(second)) == 1 and first[0] != second[0]
+
+
+def test_timeout_of_one_job_spares_the_jobs_before_and_after(tmp_path, start_method):
+    letter = text_pdf(tmp_path / "letter.pdf")
+    limits = Limits(wall_seconds=3)
+    parse = (_parse_in_child, (str(letter), limits))
+    jobs = [(os.getpid, ()), (time.sleep, (60,)), (os.getpid, ())]
+    # Sorted by file size: the two parses run before the stalled job, the pids after it.
+    jobs = [parse, *jobs, parse]
+
+    start = time.monotonic()
+    results = _run_isolated(jobs, limits, workers=1)
+    assert time.monotonic() - start < BUDGET
+
+    assert results[0] == results[4] == NO_FORM
+    assert str(results[2]) == "文件解析超时（超过 3 秒）"
+    assert isinstance(results[1], int) and isinstance(results[3], int)
+    assert results[1] != results[3], "the stalled child was killed; a fresh one ran the rest"
+
+
+@pytest.mark.parametrize("crash, message", [
+    ((ctypes.string_at, (0,)), "文件解析进程异常终止（SIGSEGV），文件可能已损坏或为恶意构造"),
+    ((signal.raise_signal, (signal.SIGKILL,)), MSG_MEMORY),
+], ids=["segfault", "sigkill"])
+def test_child_crash_fails_only_its_own_job(crash, message, start_method):
+    jobs = [(abs, (-1,)), (abs, (-2,)), crash, (abs, (-3,)), (abs, (-4,)), (abs, (-5,))]
+    results = _run_isolated(jobs, Limits(), workers=2)
+    assert results[:2] == [1, 2] and results[3:] == [3, 4, 5]
+    assert isinstance(results[2], UnreadableFile) and str(results[2]) == message
+
+
+def test_cpu_limit_is_per_job():
+    """Three jobs of 60 % of the budget each fit (together 180 %: a per-process limit would
+    stop the third); one of 150 % does not, and the child after it starts afresh. (RLIMIT_CPU
+    is set in the child the same way whatever the start method; this one burns CPU, so it
+    runs once.)"""
+    limits = Limits(cpu_seconds=2, wall_seconds=BUDGET)
+    jobs = [(burn_cpu, (1.2,))] * 3 + [(burn_cpu, (3.0,)), (burn_cpu, (0.1,))]
+    results = _run_isolated(jobs, limits, workers=1)
+    assert all(isinstance(r, int) for r in results[:3]), results
+    assert len(set(results[:3])) == 1, "the three jobs ran in the same child"
+    assert isinstance(results[3], UnreadableFile) and str(results[3]) == "文件解析超时（超过 2 秒）"
+    assert isinstance(results[4], int) and results[4] != results[0]
+
+
+def test_memory_error_fails_only_its_job_and_recycles_the_child(start_method):
+    jobs = [(os.getpid, ()), (os.getpid, ()), (bytes, (3 * 1024 ** 3,)), (os.getpid, ()), (os.getpid, ())]
+    results = _run_isolated(jobs, Limits(), workers=1)
+    assert isinstance(results[2], UnreadableFile) and str(results[2]) == MSG_MEMORY
+    before, after = results[:2], results[3:]
+    assert all(isinstance(p, int) for p in before + after)
+    assert before[0] == before[1] and after[0] == after[1] and before[0] != after[0]
+
+
+def test_unpicklable_job_fails_alone():
+    results = _run_isolated([(abs, (-1,)), (lambda: 1, ()), (abs, (-2,))], Limits(), workers=1)
+    assert results[0] == 1 and results[2] == 2
+    assert isinstance(results[1], UnreadableFile) and str(results[1]).startswith("解析程序内部错误")
+
+
+def test_no_children_outlive_the_call(start_method):
+    import multiprocessing
+
+    _run_isolated([(os.getpid, ())] * 4 + [(bytes, (3 * 1024 ** 3,))], Limits(), workers=2)
+    assert multiprocessing.active_children() == []
