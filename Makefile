@@ -15,12 +15,14 @@ PORT ?= 5000
 
 venv: .venv/.installed
 
+# ENV=development: the session cookie works over plain http://127.0.0.1, and a SECRET_KEY is
+# generated once into instance/ (never committed). Outside development set SECRET_KEY.
 db: venv
-	$(FLASK) init-db
-	$(FLASK) demo seed
+	ENV=development $(FLASK) init-db
+	ENV=development $(FLASK) demo seed
 
 run: db
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: venv
 	$(PY) -m pytest -n 2 -q

@@ -17,10 +17,11 @@ DEFAULTS = {
     "PARSE_MEMORY_BYTES": 1024 * 1024 * 1024,
     "PARSE_WORKERS": 2,
     "TIMEZONE": "Asia/Shanghai",
+    "ENV": "production",   # `make run` sets ENV=development: cookies without Secure, a generated key
 }
 ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
                 "SMTP_PASSWORD", "MAIL_FROM", "UPLOAD_DIR", "SMTP_SECURITY", "SMTP_TIMEOUT",
-                "SMTP_CA_FILE")
+                "SMTP_CA_FILE", "ENV", "TRUSTED_PROXIES")
 
 
 def load_settings(instance_path: Path = INSTANCE) -> dict:

@@ -64,3 +64,30 @@ def token(name) -> None:
             sys.exit(1)
         value = new_token(session, user, datetime.now(timezone.utc))
     click.echo(value)
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password", default=None, help="至少 12 个字符；不给则生成一个并打印")
+@with_appcontext
+def password(name, password) -> None:
+    """重置用户的密码（其登录全部退出）；忘记管理员密码时使用。"""
+    from sqlmodel import select
+
+    from models.accounts import AccountError, reset_password
+    from models.db import get_session, transaction
+    from models.user import User
+
+    session = get_session()
+    try:
+        with transaction(session):
+            user = session.exec(select(User).where(User.username == name)).first()
+            if user is None:
+                raise AccountError(f"用户“{name}”不存在")
+            new = reset_password(session, user, password, datetime.now(timezone.utc))
+    except AccountError as exc:
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(1)
+    click.echo(f"已重置 {name} 的密码，其登录已全部退出。")
+    if password is None:
+        click.echo(f"密码：{new}")

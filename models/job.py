@@ -198,6 +198,7 @@ def cancel_job(session: Session, job_id: str) -> bool:
 # --------------------------------------------------------------------------- parsing
 
 ParseOne = Callable[[Path], object]   # path → ParseResult or UnreadableFile
+Refusal = Callable[[dict], "str | None"]   # parsed form → why it may not be stored, or None
 
 
 def parse_job(engine: Engine, job_id: str, upload_dir: str | Path, parse_one: ParseOne,
@@ -251,10 +252,12 @@ def _record(f: ImportJobFile, result) -> None:
 # --------------------------------------------------------------------------- confirming
 
 def confirm_job(session: Session, job_id: str, who: str, now: datetime,
-                clock: Callable[[], datetime] = utcnow) -> str:
+                clock: Callable[[], datetime] = utcnow, refuse: Refusal | None = None) -> str:
     """Store each readable file with `apply_import`, each in its own transaction.
 
     `now` is the import time recorded in the batches; `clock` only keeps the heartbeat.
+    `refuse(form)` gives the reason a form may not be stored by this user (another unit's
+    form, for a 填报人), or None: refused forms are left out and listed in the file's outcome.
     Returns "confirmed"; "already" (confirmed, or being confirmed, by an earlier request);
     "interrupted" (judged stale half-way: the rest is left out); or the state that kept it
     from starting."""
@@ -264,7 +267,7 @@ def confirm_job(session: Session, job_id: str, who: str, now: datetime,
         job = get_job(session, job_id)
         return "already" if job and job.state in ("confirmed", "confirming") else (job.state if job else "missing")
     for f in job_files(session, job_id):
-        if not _confirm_file(session, job_id, f, who, now, clock):
+        if not _confirm_file(session, job_id, f, who, now, clock, refuse):
             return "interrupted"   # judged dead meanwhile: the files not yet stored stay out
     with transaction(session):
         _move(session, job_id, ("confirming",), state="confirmed", confirmed_at=clock(), heartbeat_at=clock())
@@ -272,10 +275,15 @@ def confirm_job(session: Session, job_id: str, who: str, now: datetime,
 
 
 def _confirm_file(session: Session, job_id: str, f: ImportJobFile, who: str, now: datetime,
-                  clock: Callable[[], datetime]) -> bool:
+                  clock: Callable[[], datetime], refuse: Refusal | None = None) -> bool:
     """Store one file, all or nothing; False if the job is no longer being confirmed."""
-    if not f.importable:
-        outcome = {"status": "skipped", "reason": f.error or "文件中没有可导入的申报表"}
+    reasons = [refuse(form) if refuse else None for form in f.forms]
+    forms = [form for form, reason in zip(f.forms, reasons) if reason is None]
+    refused = [{"project": form["project_name"], "reason": reason}
+               for form, reason in zip(f.forms, reasons) if reason is not None]
+    if not f.importable or not forms:
+        reason = f.error or (refused[0]["reason"] if refused else "文件中没有可导入的申报表")
+        outcome = {"status": "skipped", "reason": reason, "refused": refused}
         with transaction(session):
             _set_outcome(session, f.id, outcome)
         return True
@@ -283,14 +291,14 @@ def _confirm_file(session: Session, job_id: str, f: ImportJobFile, who: str, now
         with transaction(session):
             if not _move(session, job_id, ("confirming",), heartbeat_at=clock()):
                 return False
-            summary = apply_import(session, f.forms, file_name=f.name, file_sha256=f.sha256, who=who, now=now,
+            summary = apply_import(session, forms, file_name=f.name, file_sha256=f.sha256, who=who, now=now,
                                    warnings=f.warnings)
             stored = summary.new + summary.changed > 0
             _set_outcome(session, f.id, {
                 "status": "stored" if stored else "unchanged", "forms": summary.forms, "new": summary.new,
                 "changed": summary.changed, "unchanged": summary.unchanged,
                 "batch_id": summary.batch.id if summary.batch else None,
-                "project_year_ids": summary.project_year_ids})
+                "project_year_ids": summary.project_year_ids, "refused": refused})
     except Exception as exc:   # one file's failure leaves nothing of it, and the others go on
         log.exception("import job %s: storing %s failed", job_id, f.name)
         with transaction(session):

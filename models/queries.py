@@ -1,6 +1,9 @@
 """Read models for the pages: the project list, the project page and the import review.
 
-Views call these and render what they return; no query lives in a view function. The
+Views call these and render what they return; no query lives in a view function. Every
+query that reads projects takes the user and keeps to their scope (`visible_years`), so a
+page, a fragment, the API or an export cannot forget it; an object outside the scope reads
+as missing (the view answers 404). The
 indicator rows of the project page and of the review share one shape (`IndicatorRow`), so
 both tables are grouped and labelled the same way.
 """
@@ -12,17 +15,20 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from decimal import Decimal
 
+from typing import Callable
+
 from pydantic import field_validator
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, false, func, or_, true
 from sqlmodel import Session, SQLModel, select
 
 from importers import taxonomy
 from importers.values import parse_target
 from models.importing import FormDiff, ImportBatch, ProjectYearImport, active_indicators, diff_form
 from models.indicator import SCOPES, Indicator, TargetChange
-from models.job import ImportJobFile
+from models.job import ImportJob, ImportJobFile
 from models.org import Department, Unit
 from models.project import FUND_SOURCES, Project, ProjectYear
+from models.user import User
 
 FUND_LABELS = {"total": "资金总额", "central": "中央财政资金", "provincial": "省级财政资金",
                "local": "市县（区）财政资金", "self_raised": "单位自筹", "other": "其他资金"}
@@ -31,6 +37,70 @@ TEXT_LABELS = {"overview": "项目概况", "basis": "立项依据", "necessity":
 GOAL_LABELS = {"goal_period": "实施期总体目标", "goal_annual": "年度总体目标"}
 SCOPE_LABELS = {"period": "实施期", "annual": "年度"}
 OUTCOME_LABELS = {"new": "新增", "changed": "变更", "unchanged": "未变"}
+
+
+# --------------------------------------------------------------------------- who may see what
+
+def visible_years(user: User) -> ColumnElement[bool]:
+    """The condition that keeps rows of ProjectYear (joined with its Project) within the
+    user's scope: a 填报人 their 实施单位's projects; a 审核人 their 主管部门's project years
+    (all without one); an admin everything."""
+    if user.role == "admin" or (user.role == "supervisor" and user.department_id is None):
+        return true()
+    if user.role == "supervisor":
+        return ProjectYear.department_id == user.department_id
+    if user.role == "manager" and user.unit_id is not None:
+        return Project.unit_id == user.unit_id
+    return false()
+
+
+def projects_visible_to(user: User):
+    """Project years the user may read, as a statement to narrow further."""
+    return (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
+            .where(visible_years(user)))
+
+
+def project_year_visible(session: Session, user: User, project_year_id: int) -> ProjectYear | None:
+    statement = projects_visible_to(user).where(ProjectYear.id == project_year_id)
+    row = session.exec(statement).first()
+    return row[1] if row else None
+
+
+def may_edit_actuals(user: User, project: Project) -> bool:
+    """Actuals are recorded by the 实施单位's 填报人 (and an admin); a 审核人 only reads."""
+    return user.role == "admin" or (user.role == "manager" and user.unit_id == project.unit_id)
+
+
+def job_visible(user: User, job: ImportJob) -> bool:
+    """A 填报人 sees the uploads they made; an admin all of them; a 审核人 imports nothing."""
+    return user.role == "admin" or (user.role == "manager" and job.created_by == user.username)
+
+
+def jobs_visible_to(session: Session, user: User, limit: int = 10) -> list[ImportJob]:
+    statement = select(ImportJob)
+    if user.role == "manager":
+        statement = statement.where(ImportJob.created_by == user.username)
+    elif user.role != "admin":
+        return []
+    return list(session.exec(statement.order_by(ImportJob.created_at.desc()).limit(limit)))
+
+
+def import_refusal(session: Session, user: User) -> Callable[[dict], str | None]:
+    """Why this user may not store a parsed form, or None: a 填报人 stores their own unit's
+    forms only (an admin any; a 审核人 none)."""
+    if user.role == "admin":
+        return lambda form: None
+    unit = session.get(Unit, user.unit_id) if user.role == "manager" and user.unit_id else None
+    if unit is None:
+        return lambda form: "您没有导入申报表的权限"
+    own = unit.name
+
+    def refuse(form: dict) -> str | None:
+        if form.get("implementing_unit") == own:
+            return None
+        other = form.get("implementing_unit") or "（未填写）"
+        return f"实施单位为“{other}”，不是您所在的“{own}”：填报人只能导入本单位的申报表，此表不会导入"
+    return refuse
 
 
 # --------------------------------------------------------------------------- indicator rows
@@ -210,10 +280,15 @@ class ProjectList:
     pages: int
 
 
-def filter_options(session: Session) -> FilterOptions:
-    years = list(session.exec(select(ProjectYear.year).distinct().order_by(ProjectYear.year.desc())))
-    departments = list(session.exec(select(Department).order_by(Department.code, Department.name)))
-    units = list(session.exec(select(Unit).order_by(Unit.name)))
+def filter_options(session: Session, user: User) -> FilterOptions:
+    """The choices of the list's filters: only years, 主管部门 and 实施单位 the user can see."""
+    scoped = (select(ProjectYear.year, ProjectYear.department_id, Project.unit_id)
+              .join(Project, Project.id == ProjectYear.project_id).where(visible_years(user)).subquery())
+    years = list(session.exec(select(scoped.c.year).distinct().order_by(scoped.c.year.desc())))
+    units = list(session.exec(select(Unit).where(Unit.id.in_(select(scoped.c.unit_id))).order_by(Unit.name)))
+    department_ids = set(session.exec(select(scoped.c.department_id).distinct())) | {u.department_id for u in units}
+    departments = list(session.exec(select(Department).where(Department.id.in_(department_ids))
+                                    .order_by(Department.code, Department.name)))
     grouped = [(d, [u for u in units if u.department_id == d.id]) for d in departments]
     return FilterOptions(years, departments, [(d, us) for d, us in grouped if us])
 
@@ -226,7 +301,7 @@ def _annual_counts():
             .group_by(Indicator.project_year_id).subquery())
 
 
-def list_project_years(session: Session, filters: ProjectFilters, page_size: int = 100) -> ProjectList:
+def list_project_years(session: Session, user: User, filters: ProjectFilters, page_size: int = 100) -> ProjectList:
     counts = _annual_counts()
     statement = (
         select(Project.id, Project.name, ProjectYear.year, Department.name, Department.code, Unit.name,
@@ -235,6 +310,7 @@ def list_project_years(session: Session, filters: ProjectFilters, page_size: int
         .join(Unit, Unit.id == Project.unit_id)
         .join(Department, Department.id == ProjectYear.department_id)
         .outerjoin(counts, counts.c.project_year_id == ProjectYear.id)
+        .where(visible_years(user))
     )
     if filters.year:
         statement = statement.where(ProjectYear.year == filters.year)
@@ -251,6 +327,28 @@ def list_project_years(session: Session, filters: ProjectFilters, page_size: int
                  .offset((page - 1) * page_size).limit(page_size))
     rows = [ProjectRow(*r) for r in session.exec(statement)]
     return ProjectList(rows, total, page, pages)
+
+
+@dataclass
+class ProjectSummary:
+    project_id: int
+    name: str
+    year: int
+    department: str
+    unit: str
+
+
+def project_summaries(session: Session, user: User, year: int | None = None) -> list[ProjectSummary]:
+    """Every project year the user may see (of one year if given), for the API and exports."""
+    statement = (select(Project.id, Project.name, ProjectYear.year, Department.name, Unit.name)
+                 .join(ProjectYear, ProjectYear.project_id == Project.id)
+                 .join(Unit, Unit.id == Project.unit_id)
+                 .join(Department, Department.id == ProjectYear.department_id)
+                 .where(visible_years(user)))
+    if year is not None:
+        statement = statement.where(ProjectYear.year == year)
+    statement = statement.order_by(ProjectYear.year.desc(), Department.code, Department.name, Unit.name, Project.name)
+    return [ProjectSummary(*row) for row in session.exec(statement)]
 
 
 # --------------------------------------------------------------------------- project page
@@ -310,14 +408,13 @@ def fund_rows(year: ProjectYear) -> list[FundRow]:
     return [FundRow(FUND_LABELS[k], period[k], annual[k]) for k in FUND_SOURCES]
 
 
-def project_page(session: Session, project_id: int, year: int | None) -> ProjectPage | None:
-    project = session.get(Project, project_id)
-    if project is None:
+def project_page(session: Session, user: User, project_id: int, year: int | None) -> ProjectPage | None:
+    """The project with the years the user may see; None when they may see none of it."""
+    rows = list(session.exec(projects_visible_to(user).where(Project.id == project_id)
+                             .order_by(ProjectYear.year.desc())))
+    if not rows:
         return None
-    years = list(session.exec(select(ProjectYear).where(ProjectYear.project_id == project_id)
-                              .order_by(ProjectYear.year.desc())))
-    if not years:
-        return None
+    project, years = rows[0][0], [y for _p, y in rows]
     chosen = next((y for y in years if y.year == year), None) if year else years[0]
     if chosen is None:
         return None
@@ -325,7 +422,7 @@ def project_page(session: Session, project_id: int, year: int | None) -> Project
     department = session.get(Department, chosen.department_id)
     return ProjectPage(project, unit, department, chosen, [y.year for y in years], fund_rows(chosen),
                        rows_from_indicators(active_indicators(session, chosen.id)),
-                       import_history(session, project), target_changes(session, project_id))
+                       import_history(session, user, project), target_changes(session, user, project_id))
 
 
 def _warnings_about(warnings: list[str], project_name: str) -> list[str]:
@@ -333,22 +430,24 @@ def _warnings_about(warnings: list[str], project_name: str) -> list[str]:
     return [w[len(prefix):] for w in warnings if w.startswith(prefix)]
 
 
-def import_history(session: Session, project: Project) -> list[HistoryEntry]:
+def import_history(session: Session, user: User, project: Project) -> list[HistoryEntry]:
     statement = (select(ImportBatch, ProjectYear.year, ProjectYearImport.outcome)
                  .join(ProjectYearImport, ProjectYearImport.batch_id == ImportBatch.id)
                  .join(ProjectYear, ProjectYear.id == ProjectYearImport.project_year_id)
-                 .where(ProjectYear.project_id == project.id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(ProjectYear.project_id == project.id, visible_years(user))
                  .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()))
     return [HistoryEntry(batch, year, outcome, _warnings_about(batch.warnings, project.name))
             for batch, year, outcome in session.exec(statement)]
 
 
-def target_changes(session: Session, project_id: int) -> list[TargetChangeRow]:
+def target_changes(session: Session, user: User, project_id: int) -> list[TargetChangeRow]:
     statement = (select(TargetChange, ImportBatch, ProjectYear.year, Indicator)
                  .join(ImportBatch, ImportBatch.id == TargetChange.batch_id)
                  .join(Indicator, Indicator.id == TargetChange.indicator_id)
                  .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
-                 .where(ProjectYear.project_id == project_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(ProjectYear.project_id == project_id, visible_years(user))
                  .order_by(TargetChange.changed_at.desc(), TargetChange.id))
     return [TargetChangeRow(change, batch, year, ind.name, SCOPE_LABELS.get(change.scope, change.scope))
             for change, batch, year, ind in session.exec(statement)]
@@ -374,6 +473,7 @@ class FormReview:
     rows: list[IndicatorRow]
     warnings: list[str]                # this form's own, without the project-name prefix
     also_in: list[str] = dc_field(default_factory=list)   # other files of the job with the same project year
+    refused: str | None = None         # why this user may not store it (outcome "refused")
 
     @property
     def department(self) -> str:
@@ -400,7 +500,7 @@ class FileReview:
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = {"new": 0, "changed": 0, "unchanged": 0}
+        counts = {"new": 0, "changed": 0, "unchanged": 0, "refused": 0}
         for f in self.forms:
             counts[f.diff.outcome] += 1
         return counts
@@ -413,11 +513,14 @@ def _year_key(form: dict) -> tuple:
     return (form["implementing_unit"], form["project_name"], form["year"])
 
 
-def review_files(session: Session, files: list[ImportJobFile]) -> list[FileReview]:
+def review_files(session: Session, files: list[ImportJobFile],
+                 refuse: Callable[[dict], str | None] | None = None) -> list[FileReview]:
     """What confirming would do, file by file, against the database as it is now.
 
     Each file is compared with the database alone; where one project year comes in more than
-    once, the review says so, because confirming stores the files in order and the last wins."""
+    once, the review says so, because confirming stores the files in order and the last wins.
+    A form the user may not store (`refuse`, see `import_refusal`) is shown as read and marked
+    refused, and not compared: the comparison would show another unit's stored data."""
     sources: dict[tuple, list[str]] = {}
     for f in files:
         for form in f.forms:
@@ -429,7 +532,7 @@ def review_files(session: Session, files: list[ImportJobFile]) -> list[FileRevie
             prefix = f"{form['project_name'] or '（无名项目）'}："
             own = [w for w in f.warnings if w.startswith(prefix)]
             claimed.update(own)
-            review = review_form(session, form, [w[len(prefix):] for w in own])
+            review = review_form(session, form, [w[len(prefix):] for w in own], refuse(form) if refuse else None)
             names = list(sources[_year_key(form)])
             names.remove(f.name)
             review.also_in = names
@@ -438,7 +541,14 @@ def review_files(session: Session, files: list[ImportJobFile]) -> list[FileRevie
     return reviews
 
 
-def review_form(session: Session, form: dict, warnings: list[str]) -> FormReview:
+def review_form(session: Session, form: dict, warnings: list[str], refused: str | None = None) -> FormReview:
+    if refused:
+        rows = rows_from_form(form)
+        for row in rows:
+            row.status = "refused"
+        return FormReview(form, FormDiff(form, "refused"), _review_funds(form, None),
+                          _review_texts(form, TEXT_LABELS, None), _review_texts(form, GOAL_LABELS, None),
+                          rows, warnings, refused=refused)
     diff = diff_form(session, form)
     rows = rows_from_form(form)
     for row in rows:
@@ -512,13 +622,13 @@ class StoredYear:
     year: int
 
 
-def stored_years(session: Session, project_year_ids: list[int]) -> dict[int, StoredYear]:
-    """Links from a confirmed import to the project pages it touched."""
+def stored_years(session: Session, user: User, project_year_ids: list[int]) -> dict[int, StoredYear]:
+    """Links from a confirmed import to the project pages it touched (those the user may see)."""
     if not project_year_ids:
         return {}
     statement = (select(ProjectYear.id, Project.id, Project.name, ProjectYear.year)
                  .join(Project, Project.id == ProjectYear.project_id)
-                 .where(ProjectYear.id.in_(project_year_ids)))
+                 .where(ProjectYear.id.in_(project_year_ids), visible_years(user)))
     return {py_id: StoredYear(p_id, name, year) for py_id, p_id, name, year in session.exec(statement)}
 
 
@@ -530,6 +640,7 @@ class ReviewTotals:
     new: int = 0
     changed: int = 0
     unchanged: int = 0
+    refused: int = 0
     warnings: int = 0
 
     @property

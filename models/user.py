@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Field, Session, SQLModel, func, select
+from sqlmodel import Field, Session, SQLModel, select
 
 ROLES = {"admin": "管理员", "supervisor": "审核人", "manager": "填报人"}
 MIN_PASSWORD_LENGTH = 12
@@ -108,15 +108,28 @@ def verify_password(user: User, password: str) -> bool:
 
 def login_blocked(session: Session, username: str, address: str, now: datetime) -> bool:
     """10 failures within 15 minutes, for the account or from the address, block both ways."""
-    since = now - LOGIN_WINDOW
+    return login_blocked_until(session, username, address, now) is not None
+
+
+def login_blocked_until(session: Session, username: str, address: str, now: datetime) -> datetime | None:
+    """When signing in opens again, or None when it is open.
+
+    The 10th failure within 15 minutes (for the account, or from the address) locks for 15
+    minutes from that failure, even with the right password. Attempts refused while locked
+    are not failures: they neither extend the lock nor were they guesses."""
+    until = None
     for column, value in ((LoginAttempt.username, username), (LoginAttempt.address, address)):
-        failures = session.exec(
-            select(func.count()).select_from(LoginAttempt)
-            .where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at > since)
-        ).one()
-        if failures >= LOGIN_MAX_FAILURES:
-            return True
-    return False
+        # a lock still running began with a failure at most two windows ago
+        times = list(session.exec(
+            select(LoginAttempt.at)
+            .where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at > now - 2 * LOGIN_WINDOW)
+            .order_by(LoginAttempt.at)))
+        for last in range(LOGIN_MAX_FAILURES - 1, len(times)):
+            if times[last] - times[last - LOGIN_MAX_FAILURES + 1] <= LOGIN_WINDOW:
+                opens = times[last] + LOGIN_WINDOW
+                if opens > now and (until is None or opens > until):
+                    until = opens
+    return until
 
 
 def record_login(session: Session, username: str, address: str, now: datetime, success: bool) -> None:
@@ -170,6 +183,16 @@ def end_all_sessions(session: Session, user_id: int, now: datetime) -> None:
                                                        LoginSession.ended_at.is_(None))):
         row.ended_at = now
         session.add(row)
+
+
+def end_other_sessions(session: Session, user_id: int, keep_token: str | None, now: datetime) -> None:
+    """After a password change: every other browser signs in again, this one stays."""
+    keep = _digest(keep_token) if keep_token else None
+    for row in session.exec(select(LoginSession).where(LoginSession.user_id == user_id,
+                                                       LoginSession.ended_at.is_(None))):
+        if row.token_sha256 != keep:
+            row.ended_at = now
+            session.add(row)
 
 
 # --------------------------------------------------------------------------- tokens

@@ -72,6 +72,28 @@
       window.setTimeout(function () { button.disabled = true; }, 0);
     }
   });
+  /* Role and scope (the admin's user forms): show only the select that belongs to the
+     chosen role. Without JavaScript all show, and the server uses only the right one. */
+  function showScopeFor(select) {
+    var form = select.form;
+    if (!form) { return; }
+    form.querySelectorAll("[data-for-role]").forEach(function (field) {
+      field.hidden = field.getAttribute("data-for-role") !== select.value;
+    });
+  }
+  document.querySelectorAll("select[data-role-select]").forEach(showScopeFor);
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches && evt.target.matches("select[data-role-select]")) { showScopeFor(evt.target); }
+  });
+
+  /* Signing out: forget htmx's copies of pages (none are kept, see base.html; this clears
+     any left from before). */
+  document.addEventListener("submit", function (evt) {
+    if (evt.target.classList && evt.target.classList.contains("logout")) {
+      try { window.localStorage.removeItem("htmx-history-cache"); } catch (e) { /* storage off */ }
+    }
+  });
+
   /* Coming back with the browser's Back button must not leave buttons disabled. */
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[method=post] button[disabled]:not([data-keep-disabled])")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
-from conftest import (SEED_ANNUAL_COUNTS, SEED_NAMES, SEED_PDF, csrf_token, job_id_of, join_import_threads, make_app,
-                      seed_forms, seed_text, text_of, upload, wait_for_job)
+from conftest import (SEED_ANNUAL_COUNTS, SEED_NAMES, SEED_PDF, add_user, csrf_token, job_id_of, join_import_threads,
+                      make_app, seed_forms, seed_text, signed_in, text_of, upload, wait_for_job)
 from models.importing import ImportBatch
 from models.indicator import Indicator
 from models.job import ImportJob, SavedFile, create_job, parse_job, utcnow
@@ -153,7 +153,7 @@ def test_uploading_nothing_with_htmx_answers_422_with_the_form_alone(client):
 
 def test_too_many_files_at_once_are_refused(tmp_path):
     app = make_app(tmp_path, MAX_UPLOAD_FILES=2)
-    client = app.test_client()
+    client = signed_in(app, add_user(app, "admin", "admin"))
     response = upload(client, [(f"{n}.txt", b"x") for n in range(3)])
     assert response.status_code == 422
     assert "一次最多上传 2 个文件，本次选择了 3 个。" in response.get_data(as_text=True)
@@ -162,7 +162,7 @@ def test_too_many_files_at_once_are_refused(tmp_path):
 
 def test_a_request_larger_than_allowed_is_413_in_chinese(tmp_path):
     app = make_app(tmp_path, MAX_UPLOAD_BYTES=10_000)    # requests may carry ten times that
-    client = app.test_client()
+    client = signed_in(app, add_user(app, "admin", "admin"))
     response = upload(client, [("seed_forms.pdf", SEED_PDF.read_bytes())])
     assert response.status_code == 413
     assert "上传的文件过大" in response.get_data(as_text=True)
@@ -302,7 +302,7 @@ def test_bad_files_get_a_chinese_message_in_red_and_nothing_of_them_is_stored(ap
 
 def test_a_file_over_the_size_limit_is_refused_by_name(tmp_path):
     app = make_app(tmp_path, MAX_UPLOAD_BYTES=100_000)
-    client = app.test_client()
+    client = signed_in(app, add_user(app, "admin", "admin"))
     _job_id, html = imported(client, app, [("seed_forms.pdf", SEED_PDF.read_bytes())])
     assert re.search(r"无法读取：文件过大（0\.1\d* MB），上限为 0\.1 MB。此文件不会导入。", text_of(html))
     join_import_threads()
@@ -323,7 +323,8 @@ def test_confirm_stores_the_forms_and_shows_what_each_file_did(app, client):
     assert {name: len([t for t in annual_targets(app, name).values() if t]) for name in SEED_NAMES} == SEED_ANNUAL_COUNTS
     with Session(app.extensions["engine"]) as session:
         batch = session.exec(select(ImportBatch)).one()
-        assert (batch.file_name, batch.imported_by, batch.new_count) == ("seed_forms.pdf", "网页上传", 3)
+        assert (batch.file_name, batch.imported_by, batch.new_count) == ("seed_forms.pdf", "admin", 3)
+    assert "admin 上传于" in text       # the job, too, says who
     assert not (Path(app.config["UPLOAD_DIR"]) / job_id).exists()     # the uploads are not kept
 
 

@@ -5,15 +5,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from views import errors, health
-    app.register_blueprint(health.bp)
-    errors.register(app)
-    # page blueprints are registered as they exist
-    for name in ("projects", "imports"):
-        try:
-            module = __import__(f"views.{name}", fromlist=["bp"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"views.{name}":
-                raise
-            continue
+    from views import account, admin, api, auth, errors, health, imports, projects, security
+    # auth first: its gate (views/auth.py) runs before every other blueprint's own checks
+    for module in (auth, health, projects, imports, account, admin, api):
         app.register_blueprint(module.bp)
+    app.extensions["csrf"].exempt(api.bp)   # bearer tokens only, no cookies: nothing to forge
+    errors.register(app)
+    security.register(app)

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
     400: "请求有误",
+    401: "请先登录",
     403: "您没有权限执行此操作",
     404: "页面不存在，或您无权查看",
     405: "不支持的请求方式",
@@ -28,7 +29,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        message = MESSAGES.get(exc.code, exc.name)
+        # abort(400, description="…") may carry its own Chinese message; Werkzeug's are English
+        own = exc.description if exc.description and not exc.description.isascii() else None
+        message = own or MESSAGES.get(exc.code, exc.name)
         if request.path.startswith("/api/"):
             return jsonify({"error": message}), exc.code
         return render_template("error.html", code=exc.code, message=message), exc.code

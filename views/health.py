@@ -5,11 +5,13 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from models.db import get_session
+from views.auth import public
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@public
 def healthz():
     try:
         get_session().exec(text("SELECT 1"))

@@ -3,6 +3,10 @@
 The parsing runs in a daemon thread of the process that took the upload (request-bound
 work, not the scheduler's); its progress and results live in the database (models/job.py),
 so any web process can answer the polls, the review and the confirm.
+
+Who: an admin imports anything; a 填报人 uploads, but the review marks the forms of other
+units as refused and confirming leaves them out (models/queries.import_refusal), and they see
+only their own uploads (another's answers 404); a 审核人 does not import (403).
 """
 from __future__ import annotations
 
@@ -10,14 +14,17 @@ import re
 import threading
 from datetime import timedelta
 
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
                    url_for)
 
 from importers.limits import limits_from_config
+from models.accounts import IMPORT_ROLES
 from models.db import get_session
 from models.job import (SavedFile, cancel_job, confirm_job, create_job, discard_files, fail_if_stale, get_job,
-                        job_dir, job_files, new_job_id, parse_job, recent_jobs, sandboxed, save_upload, utcnow)
-from models.queries import review_files, review_totals, stored_years
+                        job_dir, job_files, new_job_id, parse_job, sandboxed, save_upload, utcnow)
+from models.queries import (import_refusal, job_visible, jobs_visible_to, review_files, review_totals,
+                            stored_years)
+from views.auth import requires
 from views.projects import wants_fragment
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -26,8 +33,15 @@ MB = 1024 * 1024
 DEFAULT_MAX_FILES = 50
 
 
+@bp.before_request
+@requires(*IMPORT_ROLES)
+def importers_only() -> None:
+    """Every route of this blueprint: a 审核人 does not import."""
+
+
 def _who() -> str:
-    return "网页上传"   # until sign-in exists; then the signed-in user's name
+    """Recorded on the job (whose uploads a 填报人 sees) and on each ImportBatch."""
+    return g.user.username
 
 
 def _max_files() -> int:
@@ -44,7 +58,7 @@ def _load(job_id: str):
         abort(404)
     session = get_session()
     job = get_job(session, job_id)
-    if job is None:
+    if job is None or not job_visible(g.user, job):
         abort(404)
     return session, fail_if_stale(session, job, utcnow(), _stale_after())
 
@@ -57,7 +71,7 @@ def index():
 @bp.get("/new")
 def new():
     return render_template("import_new.html", error=None, max_mb=current_app.config["MAX_UPLOAD_BYTES"] // MB,
-                           max_files=_max_files(), jobs=recent_jobs(get_session()))
+                           max_files=_max_files(), jobs=jobs_visible_to(get_session(), g.user))
 
 
 def _form_error(message: str):
@@ -65,7 +79,7 @@ def _form_error(message: str):
     context = {"error": message, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // MB, "max_files": _max_files()}
     if wants_fragment():
         return render_template("_upload_form.html", **context), 422
-    return render_template("import_new.html", jobs=recent_jobs(get_session()), **context), 422
+    return render_template("import_new.html", jobs=jobs_visible_to(get_session(), g.user), **context), 422
 
 
 @bp.post("")
@@ -102,11 +116,11 @@ def show(job_id: str):
     files = job_files(session, job_id)
     context = {"job": job, "files": files}
     if job.state == "ready":
-        context["reviews"] = review_files(session, files)
+        context["reviews"] = review_files(session, files, import_refusal(session, g.user))
         context["totals"] = review_totals(context["reviews"])
     if job.state in ("confirming", "confirmed", "failed"):
         ids = [i for f in files if f.outcome for i in f.outcome.get("project_year_ids", [])]
-        context["stored"] = stored_years(session, ids)
+        context["stored"] = stored_years(session, g.user, ids)
     return render_template("import_job.html", **context)
 
 
@@ -122,7 +136,7 @@ def progress(job_id: str):
 @bp.post("/<job_id>/confirm")
 def confirm(job_id: str):
     session, job = _load(job_id)
-    outcome = confirm_job(session, job_id, _who(), utcnow())
+    outcome = confirm_job(session, job_id, _who(), utcnow(), refuse=import_refusal(session, g.user))
     if outcome == "confirmed":
         discard_files(current_app.config["UPLOAD_DIR"], job_id)
         flash("导入完成，各文件的结果见下方。", "success")

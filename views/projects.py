@@ -1,12 +1,13 @@
-"""Projects: the filterable list and the project page. Also the display filters the
-page templates share (money in 元, target numbers, times in Asia/Shanghai)."""
+"""Projects: the filterable list and the project page, each within the user's scope (the
+queries take the user; another unit's project is a 404). Also the display filters the page
+templates share (money in 元, target numbers, times in Asia/Shanghai)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 
 from models.db import get_session
 from models.queries import ProjectFilters, filter_options, list_project_years, project_page
@@ -31,13 +32,13 @@ def root():
 def index():
     session = get_session()
     filters = ProjectFilters.from_args(request.args)
-    listing = list_project_years(session, filters)
+    listing = list_project_years(session, g.user, filters)
     if wants_fragment():
         response = current_app.make_response(
             render_template("_project_table.html", listing=listing, filters=filters))
     else:
         response = current_app.make_response(
-            render_template("projects.html", listing=listing, filters=filters, options=filter_options(session)))
+            render_template("projects.html", listing=listing, filters=filters, options=filter_options(session, g.user)))
     response.vary.add("HX-Request")   # one URL, two bodies: caches must keep them apart
     return response
 
@@ -45,7 +46,7 @@ def index():
 @bp.get("/projects/<int:project_id>")
 def show(project_id: int):
     year = request.args.get("year", "")
-    page = project_page(get_session(), project_id, int(year) if year.isdigit() and len(year) == 4 else None)
+    page = project_page(get_session(), g.user, project_id, int(year) if year.isdigit() and len(year) == 4 else None)
     if page is None:
         abort(404)
     return render_template("project.html", page=page)

@@ -1,79 +1,31 @@
 """A real browser imports the seed sample: upload → progress → review → confirm → projects.
 
-The app is served with the strict Content-Security-Policy it will have in production
-(script-src 'self'; style-src 'self'), so an inline script or style anywhere shows up here as
-a console error, and any console error or uncaught JavaScript error fails the test.
+Signed in as the admin (who may import any unit's forms). The server and browser come from
+tests/e2e/live.py: the app's own strict Content-Security-Policy, and any console error or
+uncaught JavaScript error fails the test.
 """
 from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from conftest import SEED_ANNUAL_COUNTS, SEED_PDF, join_import_threads, make_app
+from conftest import SEED_ANNUAL_COUNTS, SEED_PDF, add_user
+from live import live_server, page, playwright_api, sign_in  # noqa: F401 (fixtures)
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 pytestmark = pytest.mark.e2e
 
 # Screenshots land in docs/ (the README shows them) only when asked: SAVE_SCREENSHOTS=1.
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-
-
-@pytest.fixture
-def live_server(tmp_path):
-    app = make_app(tmp_path)
-
-    @app.after_request
-    def strict_csp(response):
-        response.headers["Content-Security-Policy"] = CSP
-        return response
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        join_import_threads()
-        app.extensions["engine"].dispose()
-
-
-@pytest.fixture
-def page():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai")
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        problems: list[str] = []
-        page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
-        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type == "error" else None)
-        page.problems = problems
-        yield page
-        context.close()
-        browser.close()
-    assert problems == [], "\n".join(problems)
 
 
 def test_upload_review_confirm_and_find_the_projects(live_server, page, tmp_path):
-    page.goto(f"{live_server}/imports/new")
+    sign_in(page, live_server, add_user(live_server.app, "admin", "admin"))
+    page.goto(f"{live_server.url}/imports/new")
     page.set_input_files("input[name=files]", str(SEED_PDF))
     page.get_by_role("button", name="上传并解析").click()
 

@@ -1,0 +1,286 @@
+"""Every route × every persona × an object of their own and of another unit.
+
+The routes come from the app's URL map, and each must have an entry in MATRIX: a new route
+fails `test_every_route_is_in_the_matrix` until someone decides who may use it. For each
+rule, each method it allows and each persona (and a stranger), the answer must be:
+
+* a stranger: the login page (a redirect to /login) for pages, 401 JSON for the API;
+* a role that may not: 403;
+* another unit's object (another user's upload or token): 404, as if it did not exist;
+* otherwise: 2xx or 3xx (and not back to the login page).
+
+POSTs carry a valid CSRF token (CSRF itself is tested in test_auth.py) and valid form data,
+so an allowed request really does what it says. The API is called with the persona's bearer
+token, and once more with only the browser's cookie, which it must refuse.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+import pytest
+
+from conftest import PASSWORD, Person, add_user, csrf_token, login, make_app
+
+ANYONE = ("admin", "manager", "supervisor")
+IMPORTERS = ("admin", "manager")
+ADMINS = ("admin",)
+
+
+@dataclass(frozen=True)
+class Entry:
+    access: str                       # "public" | "page" | "api"
+    roles: tuple[str, ...] = ANYONE   # who may; other signed-in users get 403
+    obj: str | None = None            # what the URL names: project | job | user | token | file
+    data: Callable | None = None      # valid form data for a POST: (world, person) → dict
+    to_login: bool = False            # where it rightly leads: /login (signing out)
+
+
+def _login_data(world, person):
+    return {"username": world.bystander.username, "password": PASSWORD}
+
+
+def _upload(world, person):
+    return {"files": [(io.BytesIO("不是申报表".encode()), "说明.txt")]}
+
+
+def _new_user(world, person):
+    world.counter += 1
+    return {"username": f"new{world.counter}", "role": "supervisor", "password": PASSWORD}
+
+
+MATRIX: dict[str, Entry] = {
+    "static": Entry("public", obj="file"),
+    "health.healthz": Entry("public"),
+    "auth.login": Entry("public", data=_login_data),
+    "auth.logout": Entry("public", to_login=True),
+    "projects.root": Entry("page"),
+    "projects.index": Entry("page"),
+    "projects.show": Entry("page", obj="project"),
+    "imports.index": Entry("page", IMPORTERS),
+    "imports.new": Entry("page", IMPORTERS),
+    "imports.create": Entry("page", IMPORTERS, data=_upload),
+    "imports.show": Entry("page", IMPORTERS, obj="job"),
+    "imports.progress": Entry("page", IMPORTERS, obj="job"),
+    "imports.confirm": Entry("page", IMPORTERS, obj="job"),
+    "imports.cancel": Entry("page", IMPORTERS, obj="job"),
+    "account.show": Entry("page"),
+    "account.change_password": Entry("page", data=lambda w, p: {
+        "current": PASSWORD, "new": "另一个密码-another-secret", "repeat": "另一个密码-another-secret"}),
+    "account.create_token": Entry("page"),
+    "account.revoke": Entry("page", obj="token"),
+    "admin.index": Entry("page", ADMINS),
+    "admin.users": Entry("page", ADMINS),
+    "admin.new_user": Entry("page", ADMINS),
+    "admin.create": Entry("page", ADMINS, data=_new_user),
+    "admin.user": Entry("page", ADMINS, obj="user"),
+    "admin.scope": Entry("page", ADMINS, obj="user", data=lambda w, p: {"role": "supervisor", "department": ""}),
+    "admin.active": Entry("page", ADMINS, obj="user", data=lambda w, p: {"active": "1"}),
+    "admin.password": Entry("page", ADMINS, obj="user", data=lambda w, p: {"password": PASSWORD}),
+    "api.projects": Entry("api"),
+}
+
+PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file"}
+
+
+def test_every_route_is_in_the_matrix(tmp_path):
+    app = make_app(tmp_path)
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted(endpoints - MATRIX.keys()) == [], "routes nobody classified: add them to MATRIX"
+    assert sorted(MATRIX.keys() - endpoints) == [], "MATRIX names routes that no longer exist"
+    for rule in app.url_map.iter_rules():
+        entry = MATRIX[rule.endpoint]
+        assert {PARAMETERS[a] for a in rule.arguments} == ({entry.obj} if entry.obj else set()), rule.rule
+        if rule.methods - {"GET", "HEAD", "OPTIONS"} and entry.access != "api":
+            assert rule.endpoint in ("auth.login", "auth.logout") or entry.access == "page", rule.rule
+
+
+# --------------------------------------------------------------------------- the world
+
+class World:
+    """Personas, and for each their own objects and someone else's."""
+
+    def __init__(self, app, personas):
+        from models.db import get_session
+        from models.job import SavedFile, create_job
+        from models.user import new_token
+        self.app, self.personas, self.counter = app, personas, 0
+        self.people = {name: getattr(personas, name) for name in
+                       ("admin", "manager_a", "supervisor_a", "supervisor_all", "manager_b")}
+        self.bystander = add_user(app, "bystander", "supervisor")
+        self.jobs, self.tokens = {}, {}
+        now = datetime.now(timezone.utc)
+        with app.app_context():
+            session = get_session()
+            for n, (name, person) in enumerate(self.people.items(), start=1):
+                job_id = f"{n:x}" * 32
+                create_job(session, job_id, [SavedFile("说明.txt", "001.txt", 1, "0" * 64)], person.username, now)
+                self._ready(session, job_id)
+                self.jobs[name] = job_id
+            from models.db import transaction
+            from models.user import User
+            with transaction(session):
+                for name, person in self.people.items():
+                    self.tokens[name] = new_token(session, session.get(User, person.id), now)
+            from sqlmodel import select
+
+            from models.user import ApiToken
+            self.token_ids = {name: session.exec(select(ApiToken.id).where(ApiToken.user_id == person.id)).one()
+                              for name, person in self.people.items()}
+
+    @staticmethod
+    def _ready(session, job_id):
+        from sqlalchemy import update
+
+        from models.db import transaction
+        from models.job import ImportJob, ImportJobFile
+        with transaction(session):
+            session.exec(update(ImportJob).where(ImportJob.id == job_id).values(state="ready", files_done=1))
+            session.exec(update(ImportJobFile).where(ImportJobFile.job_id == job_id)
+                         .values(state="unreadable", error="文件为空"))
+
+    OTHER = {"admin": "manager_b", "manager_a": "manager_b", "supervisor_a": "manager_b",
+             "supervisor_all": "manager_b", "manager_b": "manager_a"}
+
+    def objects(self, name: str | None, kind: str) -> dict[str, object]:
+        """The persona's own object of that kind and another unit's (or person's)."""
+        p = self.personas
+        if kind == "file":
+            return {"own": "app.css"}
+        if kind == "user":
+            return {"own": self.bystander.id}
+        if kind == "project":
+            own, other = (p.project_b, p.project_a) if name == "manager_b" else (p.project_a, p.project_b)
+            return {"own": own, "other": other}
+        mine, theirs = (name or "admin"), self.OTHER[name or "admin"]
+        source = {"job": self.jobs, "token": self.token_ids}[kind]
+        return {"own": source[mine], "other": source[theirs]}
+
+    @staticmethod
+    def sees_others(person: Person, kind: str) -> bool:
+        """Who may read another unit's object of this kind."""
+        if kind == "project":
+            return person.role == "admin" or person.username == "shenhe_all"
+        if kind == "job":
+            return person.role == "admin"
+        return False           # tokens are one's own; users and files have no "other"
+
+
+@pytest.fixture
+def world(personas, seeded):
+    return World(seeded, personas)
+
+
+def _url(app, rule, kind: str | None, value) -> str:
+    values = {}
+    for argument in rule.arguments:
+        values[argument] = value
+    with app.test_request_context():
+        from flask import url_for
+        return url_for(rule.endpoint, **values)
+
+
+def _request(app, client, method: str, url: str, entry: Entry, world: World, person: Person | None,
+             headers: dict | None = None, csrf_from: str = "/account"):
+    kwargs = {"headers": headers or {}}
+    if method == "POST":
+        data = entry.data(world, person) if entry.data else {}
+        data["csrf_token"] = csrf_token(client, csrf_from if person else "/login")
+        kwargs.update(data=data, content_type="multipart/form-data" if "files" in data else None)
+        if kwargs["content_type"] is None:
+            del kwargs["content_type"]
+    return client.open(url, method=method, **kwargs)
+
+
+def _judge(response, expected: str, entry: Entry, what: str) -> None:
+    status, location = response.status_code, response.headers.get("Location", "")
+    if expected == "ok":
+        assert 200 <= status < 400, f"{what}: expected 2xx/3xx, got {status}"
+        if 300 <= status < 400 and not entry.to_login:
+            assert not location.startswith("/login"), f"{what}: sent to the login page"
+    elif expected == "login":
+        assert status in (302, 303) and location.startswith("/login"), f"{what}: expected login, got {status} {location}"
+    elif expected == "401":
+        assert status == 401 and response.is_json and "error" in response.get_json(), f"{what}: got {status}"
+    else:
+        assert status == int(expected), f"{what}: expected {expected}, got {status}"
+        if entry.access == "api":
+            assert response.get_json()["error"]
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_who_may_use_each_route(endpoint, world):
+    app, entry = world.app, MATRIX[endpoint]
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint == endpoint]
+    assert rules, f"{endpoint} is in MATRIX but not in the app"
+    checked = 0
+    for rule in rules:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            # a stranger
+            for variant, value in (world.objects(None, entry.obj) if entry.obj else {"none": None}).items():
+                url = _url(app, rule, entry.obj, value)
+                response = _request(app, app.test_client(), method, url, entry, world, None)
+                expected = {"public": "ok", "page": "login", "api": "401"}[entry.access]
+                _judge(response, expected, entry, f"stranger {method} {url}")
+                checked += 1
+            # each persona, with their own object and another's
+            for name, person in world.people.items():
+                objects = world.objects(name, entry.obj) if entry.obj else {"own": None}
+                for variant, value in objects.items():
+                    url = _url(app, rule, entry.obj, value)
+                    client = app.test_client()
+                    assert login(client, person).status_code == 303
+                    if entry.access == "api":
+                        refused = client.open(url, method=method)      # the cookie alone is not enough
+                        _judge(refused, "401", entry, f"{name} {method} {url} with a cookie only")
+                        client = app.test_client(use_cookies=False)
+                        headers = {"Authorization": f"Bearer {world.tokens[name]}"}
+                    else:
+                        headers = {}
+                    if entry.access == "public":
+                        expected = "ok"
+                    elif person.role not in entry.roles:
+                        expected = "403"
+                    elif variant == "other" and not world.sees_others(person, entry.obj):
+                        expected = "404"
+                    else:
+                        expected = "ok"
+                    response = _request(app, client, method, url, entry, world, person, headers)
+                    _judge(response, expected, entry, f"{name} ({person.role}) {method} {url} [{variant}]")
+                    checked += 1
+    assert checked
+
+
+# --------------------------------------------------------------------------- CSRF on every POST
+
+def test_every_post_route_refuses_a_request_without_its_csrf_token(world):
+    """Built from the URL map too: a new form cannot go without the token. The API is exempt
+    (bearer tokens, no cookies) and is checked in test_api.py."""
+    app, posts = world.app, 0
+    for rule in app.url_map.iter_rules():
+        entry = MATRIX[rule.endpoint]
+        if "POST" not in rule.methods or entry.access == "api":
+            continue
+        value = world.objects("admin", entry.obj)["own"] if entry.obj else None
+        url = _url(app, rule, entry.obj, value)
+        client = app.test_client()
+        assert login(client, world.people["admin"]).status_code == 303
+        for headers in ({}, {"X-CSRFToken": "forged", "HX-Request": "true"}):
+            data = entry.data(world, world.people["admin"]) if entry.data else {}
+            response = client.post(url, data=data, headers=headers)
+            assert response.status_code == 400, (url, headers, response.status_code)
+            assert "安全校验未通过：页面已过期或缺少校验码，请刷新页面后重试" in response.get_data(as_text=True)
+        assert client.get("/account").status_code == 200          # still signed in: nothing happened
+        posts += 1
+    assert posts >= 12
+
+
+def test_a_token_from_another_session_is_refused(world):
+    app = world.app
+    mine, theirs = app.test_client(), app.test_client()
+    login(mine, world.people["manager_a"])
+    login(theirs, world.people["manager_b"])
+    response = mine.post("/account/tokens", data={"csrf_token": csrf_token(theirs, "/account")})
+    assert response.status_code == 400
