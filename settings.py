@@ -1,9 +1,11 @@
 """Settings: defaults → instance/config.py → environment. Shared by the app factory and by
-the commands that run without building the web app (`flask forms parse`)."""
+the commands that run without building the web app (`flask forms parse`); also the session
+cookie's defaults and the SECRET_KEY rule, which depend on settings alone."""
 from __future__ import annotations
 
 import os
 import runpy
+import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -31,3 +33,74 @@ def load_settings(instance_path: Path = INSTANCE) -> dict:
         settings.update({k: v for k, v in runpy.run_path(str(config_file)).items() if k.isupper()})
     settings.update({k: os.environ[k] for k in ENV_SETTINGS if os.environ.get(k)})
     return settings
+
+
+# --------------------------------------------------------------------------- the session and its key
+
+MIN_SECRET_KEY_LENGTH = 32
+DEV_SECRET_KEY_FILE = "dev-secret-key"   # under instance/, which is never committed
+SECRET_KEY_MESSAGE = (
+    "SECRET_KEY 未设置或过弱：生产环境必须设置至少 32 个字符的随机密钥（环境变量 SECRET_KEY 或 "
+    "instance/config.py），例如 python3 -c 'import secrets; print(secrets.token_urlsafe(48))' 的输出；"
+    "本机试用请用 make run（ENV=development）。\n"
+    "SECRET_KEY is missing or weak: outside development set a random key of at least 32 characters "
+    "(environment variable SECRET_KEY or instance/config.py); to try the product locally use `make run` "
+    "(ENV=development).")
+
+
+def session_defaults(development: bool) -> dict:
+    """The session cookie carries the login (and the CSRF secret): scripts cannot read it,
+    cross-site POSTs do not send it, and outside development it travels over HTTPS only.
+    The `__Host-` name makes browsers refuse it unless Secure, host-only and for path /, so
+    a sibling sub-domain cannot plant one. instance/config.py may override each of these
+    (e.g. SESSION_COOKIE_NAME when served below a path prefix)."""
+    return {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not development,
+        "SESSION_COOKIE_NAME": "session" if development else "__Host-session",
+        # The token lives as long as the login: renewed at sign-in, dropped at sign-out.
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def weak_secret_key(key: str | None) -> bool:
+    return (not key or key == DEFAULTS["SECRET_KEY"] or len(key) < MIN_SECRET_KEY_LENGTH
+            or len(set(key)) < 10)
+
+
+def secret_key(app) -> str:
+    """The key that signs the session cookie. A weak one stops a server outside development;
+    in development one is generated once into instance/."""
+    key = app.config.get("SECRET_KEY")
+    if not weak_secret_key(key):
+        return key
+    if app.config.get("ENV") == "development":
+        return _development_key(Path(app.instance_path) / DEV_SECRET_KEY_FILE)
+    if app.testing or not _serving():
+        return key or DEFAULTS["SECRET_KEY"]
+    raise RuntimeError(SECRET_KEY_MESSAGE)
+
+
+def _serving() -> bool:
+    """False while a `flask` command other than `run` builds the app (init-db, users, forms,
+    demo …): those sign no cookie, and must keep working from a plain shell."""
+    import click
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.info_name == "run"
+
+
+def _development_key(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:      # another process made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(key + "\n")
+    return key

@@ -283,7 +283,7 @@ def test_a_strong_secret_key_starts(tmp_path):
 
 
 def test_in_development_a_key_is_generated_once_and_kept_private(tmp_path):
-    from app import _development_key
+    from settings import _development_key
     path = tmp_path / "instance" / "dev-secret-key"
     key = _development_key(path)
     assert len(key) >= 60 and _development_key(path) == key
