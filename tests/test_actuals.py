@@ -6,25 +6,20 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from app import create_app
 from importers import parse_file
 from models import ActualChange, Alert, Indicator, ProjectYear
 from models.actual import (ActualInput, Context, EntryError, StaleEdit, budget_state, indicator_states,
                            raise_overdue_alerts, record_actual, record_spending)
 from models.db import get_session, transaction
-from models.db import engine as app_engine
 from models.importing import apply_import
-from models.migrate import upgrade
 
 SEED = Path(__file__).parent / "fixtures" / "seed_forms.pdf"
 NOW = datetime(2023, 8, 1, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def session(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}", "TESTING": True})
+def session(app):
     with app.app_context():
-        upgrade(app_engine())
         s = get_session()
         with transaction(s):
             apply_import(s, parse_file(SEED).forms, file_name="seed.pdf", file_sha256="0" * 64, who="测试", now=NOW)

@@ -10,12 +10,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from app import create_app
 from models import ImportBatch, Indicator, Project, ProjectYear, TargetChange
 from models.db import engine as app_engine
 from models.db import get_session, transaction
 from models.importing import apply_import
-from models.migrate import upgrade
 from xlsxgen import write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,14 +24,6 @@ FLASK = [sys.executable, "-m", "flask", "--app", "app"]
 def run_flask(*args, db, cwd=ROOT):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}"}
     return subprocess.run([*FLASK, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
-
-
-@pytest.fixture
-def app(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", "TESTING": True})
-    with app.app_context():
-        upgrade(app_engine())
-    return app
 
 
 def count(app, model, *where):
