@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from dbs import drop_database, new_database_url
 from models.migrate import upgrade
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -42,7 +43,7 @@ PROJECT_A, PROJECT_B = "招商引资专项经费", "外商投资企业服务经�
 
 
 def make_app(tmp_path: Path, **overrides):
-    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 'test.db'}", "TESTING": True,
+    config = {"DATABASE_URL": new_database_url(tmp_path), "TESTING": True,
               "UPLOAD_DIR": str(tmp_path / "uploads"), "SECRET_KEY": SECRET_KEY}
     config.update(overrides)
     app = create_app(config)
@@ -64,6 +65,7 @@ def app(tmp_path):
     yield app
     join_import_threads()
     app.extensions["engine"].dispose()
+    drop_database(app.config["DATABASE_URL"])
 
 
 @pytest.fixture
