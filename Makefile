@@ -21,7 +21,11 @@ db: venv
 	ENV=development $(FLASK) init-db
 	ENV=development $(FLASK) demo seed
 
+# The reminder scheduler runs beside the web server as its own process (never inside a web
+# worker: reminders/scheduler.py); stopping the server (Ctrl-C) stops it too.
 run: db
+	ENV=development $(FLASK) reminders run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: venv

@@ -20,10 +20,21 @@ DEFAULTS = {
     "PARSE_WORKERS": 2,
     "TIMEZONE": "Asia/Shanghai",
     "ENV": "production",   # `make run` sets ENV=development: cookies without Secure, a generated key
+    # Actuals (DOMAIN.md §3): a period's actual is due by this day of the following month.
+    "ENTRY_DEADLINE_DAY": 5,
+    # Evidence files (佐证材料): at most this large each; stored under EVIDENCE_DIR (default:
+    # beside UPLOAD_DIR, i.e. instance/evidence), never under static/.
+    "EVIDENCE_MAX_BYTES": 20 * 1024 * 1024,
+    # Reminders: links in emails are absolute URLs under BASE_URL (its host name also ends
+    # each Message-ID). What is sent when is set by admins (提醒设置, reminders/settings.py);
+    # SCHEDULER_LOCK (default instance/scheduler.lock) keeps to one scheduler per instance.
+    "BASE_URL": "http://127.0.0.1:5000",
 }
 ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
                 "SMTP_PASSWORD", "MAIL_FROM", "UPLOAD_DIR", "SMTP_SECURITY", "SMTP_TIMEOUT",
-                "SMTP_CA_FILE", "ENV", "TRUSTED_PROXIES")
+                "SMTP_CA_FILE", "ENV", "TRUSTED_PROXIES", "EVIDENCE_DIR", "ENTRY_DEADLINE_DAY",
+                "EVIDENCE_MAX_BYTES", "BASE_URL", "SCHEDULER_LOCK")
+INT_SETTINGS = ("ENTRY_DEADLINE_DAY", "EVIDENCE_MAX_BYTES")   # numbers when they come from the environment
 
 
 def load_settings(instance_path: Path = INSTANCE) -> dict:
@@ -32,6 +43,8 @@ def load_settings(instance_path: Path = INSTANCE) -> dict:
     if config_file.exists():
         settings.update({k: v for k, v in runpy.run_path(str(config_file)).items() if k.isupper()})
     settings.update({k: os.environ[k] for k in ENV_SETTINGS if os.environ.get(k)})
+    for name in INT_SETTINGS:
+        settings[name] = int(settings[name])
     return settings
 
 
@@ -87,7 +100,8 @@ def _serving() -> bool:
     demo …): those sign no cookie, and must keep working from a plain shell."""
     import click
     ctx = click.get_current_context(silent=True)
-    return ctx is None or ctx.info_name == "run"
+    # `flask run` itself, not a group's own `run` (`flask reminders run`, the scheduler)
+    return ctx is None or (ctx.info_name == "run" and (ctx.parent is None or ctx.parent.parent is None))
 
 
 def _development_key(path: Path) -> str:

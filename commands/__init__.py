@@ -5,10 +5,11 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from commands import backup, db, demo, forms, users
+    from commands import backup, db, demo, forms, reminders, users
     app.cli.add_command(db.init_db)
     app.cli.add_command(forms.forms)
     app.cli.add_command(demo.demo)
     app.cli.add_command(users.users)
+    app.cli.add_command(reminders.reminders)
     app.cli.add_command(backup.backup)
     app.cli.add_command(backup.restore)

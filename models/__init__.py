@@ -6,3 +6,6 @@ from models.importing import ImportBatch, ProjectYearImport  # noqa: F401
 from models.job import ImportJob, ImportJobFile  # noqa: F401
 from models.user import ApiToken, LoginAttempt, LoginSession, User  # noqa: F401
 from models.actual import Actual, ActualChange, Alert, Spending, SpendingChange  # noqa: F401
+from models.evidence import Evidence  # noqa: F401
+from models.reports import BudgetSummary, LightSummary  # noqa: F401
+from models.outbox import OutboxMessage, ReminderSetting, SchedulerRun, SentNotice  # noqa: F401

@@ -9,6 +9,7 @@ second editor working from a stale page is told instead of overwriting.
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +18,7 @@ from pydantic import field_validator
 from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
-from importers.values import Target, parse_number, same_base
+from importers.values import Target, parse_number, same_base, split_unit, to_base
 from models import rules
 from models.indicator import Indicator
 from models.project import ProjectYear
@@ -25,6 +26,7 @@ from models.project import ProjectYear
 DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保障", "其他")
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 DEFAULT_DEADLINE_DAY = 5
+MAX_NUMBER = Decimal(10) ** 15      # what the columns hold (Numeric(24, 6), money Numeric(18, 2))
 
 
 def ratio() -> Column:
@@ -142,11 +144,13 @@ class ActualInput(SQLModel):
     def _number(cls, raw):
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
-        if isinstance(raw, bool):
-            raise ValueError("不是有效的数字")
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
+            raise ValueError("不是有效的数字")   # a list or an object from a JSON body
         number = parse_number(raw) if isinstance(raw, str) else Decimal(str(raw))
         if not number.is_finite():
             raise ValueError("不是有效的数字")
+        if abs(number) >= MAX_NUMBER:
+            raise ValueError("数值过大")
         return number
 
     @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", mode="before")
@@ -222,6 +226,18 @@ def last_closed_month(year: int, as_of: date, periods: str) -> int | None:
     closed = as_of.month if as_of >= period_end(year, as_of.month) else as_of.month - 1
     months = [m for m in period_months(periods) if m <= closed]
     return months[-1] if months else None
+
+
+def judged_month(year: int, as_of: date, periods: str, deadline_day: int = DEFAULT_DEADLINE_DAY) -> int | None:
+    """The period whose entry decides a light as of `as_of`: the latest that has ended, but while
+    its entry window is still open the one before it, whose deadline has passed (§4: grey = no
+    actual after the entry deadline). None: no deadline has passed yet. An entry of that period
+    or a later one gives the light; without one the light is grey."""
+    due = last_closed_month(year, as_of, periods)
+    if due is None or as_of > entry_deadline(year, due, deadline_day):
+        return due
+    earlier = [m for m in period_months(periods) if m < due]
+    return earlier[-1] if earlier else None
 
 
 def check_period(py: ProjectYear, year: int, month: int) -> None:
@@ -338,10 +354,14 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
         raise EntryError("支出金额不是有效的数字", "amount_yuan") from exc
     if not amount.is_finite() or amount < 0:
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
+    if amount >= MAX_NUMBER:
+        raise EntryError("支出金额过大", "amount_yuan")
     existing = session.exec(select(Spending).where(Spending.project_year_id == py.id,
                                                    Spending.month == month)).first()
     if existing is not None and version is not None and version != existing.version:
         raise StaleEdit(existing.version, existing.updated_by)
+    if existing is None and version not in (None, 0):
+        raise StaleEdit(0, "他人")   # the editor saw an amount that has since been removed
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None
@@ -457,14 +477,14 @@ def indicator_states(session: Session, py: ProjectYear, as_of: date,
                                                  Actual.month <= due).order_by(Actual.month)).all()
         for row in rows:
             actuals[row.indicator_id] = row   # ordered by month: the last one wins
-    overdue = due is not None and as_of > entry_deadline(py.year, due, deadline_day)
+    judged = judged_month(py.year, as_of, py.periods, deadline_day)
     states = []
     for ind in indicators:
         if ind.annual_raw is None:
             continue
         actual = actuals.get(ind.id)
         light = actual.light if actual else None
-        if overdue and (actual is None or actual.month < due):
+        if judged is not None and (actual is None or actual.month < judged):
             light = rules.GREY
         states.append(IndicatorState(ind, effective_measure(ind), actual, light, due))
     return states
@@ -493,8 +513,8 @@ def budget_state(session: Session, py: ProjectYear, as_of: date,
         spending = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month <= due)
                                 .order_by(Spending.month.desc())).first()
     light = spending.light if spending else None
-    if due is not None and as_of > entry_deadline(py.year, due, deadline_day) and (
-            spending is None or spending.month < due):
+    judged = judged_month(py.year, as_of, py.periods, deadline_day)
+    if judged is not None and (spending is None or spending.month < judged):
         light = rules.GREY
     return BudgetState(py.annual_total_yuan, spending, light)
 
@@ -503,3 +523,122 @@ def worst_light(lights) -> str | None:
     order = {rules.RED: 4, rules.GREY: 3, rules.YELLOW: 2, rules.GREEN: 1}
     known = [light for light in lights if light in order]
     return max(known, key=order.get) if known else None
+
+
+# --------------------------------------------------------------------------- the page's choices
+# Added for the entry pages and the bulk sheet; the API may use them as well.
+
+MEASURE_LABELS = {rules.CUMULATIVE: "累计", rules.LEVEL: "水平", rules.QUALITATIVE: "定性"}
+PERIODS_LABELS = {rules.MONTHLY: "按月", rules.QUARTERLY: "按季度"}
+SPENDING_UNITS = ("元", "万元", "亿元")
+_SCALED_BASES = ("元", "人次", "人", "平方米", "亩", "吨", "户", "千瓦时")   # written with 万 in real forms
+_LEVEL_ONLY_UNITS = ("%", "％", "小时", "分钟", "天", "日", "个工作日", "工作日", "月", "年", "秒", "分")
+
+
+def period_label(year: int, month: int, periods: str = rules.MONTHLY) -> str:
+    """2023年7月, or 2023年第3季度 for a quarterly project."""
+    if periods == rules.QUARTERLY and month % 3 == 0:
+        return f"{year}年第{month // 3}季度"
+    return f"{year}年{month}月"
+
+
+def parse_period(raw: str | None) -> tuple[int, int]:
+    """`2023-07` → (2023, 7); EntryError (Chinese) for anything else, month 13 included."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", raw or "")
+    if not match:
+        raise EntryError(f"期间“{(raw or '').strip()[:20]}”无效，应为“年-月”，例如 2023-07", "period")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12:
+        raise EntryError(f"月份“{month}”无效，应为 1 到 12", "period")
+    return year, month
+
+
+def default_month(py: ProjectYear, as_of: date) -> int:
+    """The period a page opens on: the latest that has ended (early August: July), else the first."""
+    return last_closed_month(py.year, as_of, py.periods) or period_months(py.periods)[0]
+
+
+def unit_choices(target_unit: str | None) -> list[str]:
+    """Units an actual may be entered in: the target's, its base, and the 万/亿 scales of a count
+    or an amount (元/万元/亿元, 人次/万人次); a percentage or a duration only in its own unit."""
+    target_unit = (target_unit or "").strip()
+    factor, base = split_unit(target_unit)
+    if not base or base in _LEVEL_ONLY_UNITS:
+        return [target_unit]
+    choices = [target_unit, base]
+    if factor != 1 or base in _SCALED_BASES:
+        choices.append("万" + base)
+    if base == "元":
+        choices.append("亿元")
+    return list(dict.fromkeys(choices))
+
+
+def spending_amount_yuan(raw, unit: str | None = "元") -> Decimal:
+    """A typed spending amount in 元/万元/亿元, as 元; EntryError for letters, NaN, ∞ or < 0."""
+    unit = (unit or "元").strip()
+    if unit not in SPENDING_UNITS:
+        raise EntryError(f"单位“{unit}”无效，支出金额的单位应为：{'、'.join(SPENDING_UNITS)}", "unit")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise EntryError("请填写累计支出金额", "amount_yuan")
+    try:
+        number = parse_number(raw) if isinstance(raw, str) else Decimal(str(raw))
+    except (ValueError, ArithmeticError) as exc:
+        raise EntryError("支出金额不是有效的数字", "amount_yuan") from exc
+    if not number.is_finite() or number < 0:
+        raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
+    amount, _ = to_base(number, unit)
+    return amount
+
+
+def actual_of(session: Session, indicator_id: int, month: int) -> Actual | None:
+    return session.exec(select(Actual).where(Actual.indicator_id == indicator_id, Actual.month == month)).first()
+
+
+def spending_of(session: Session, project_year_id: int, month: int) -> Spending | None:
+    return session.exec(select(Spending).where(Spending.project_year_id == project_year_id,
+                                               Spending.month == month)).first()
+
+
+def set_periods(session: Session, py: ProjectYear, periods: str) -> None:
+    """Monthly or quarterly reporting for one project year. Actuals already stored stay as they
+    are (each was judged against its own month's 序时进度)."""
+    if periods not in rules.PERIODS:
+        raise EntryError("填报周期应为按月或按季度", "periods")
+    py.periods = periods
+    session.add(py)
+
+
+def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str | None, ctx: Context) -> bool:
+    """Staff's choice of measure (None or "": back to the default of §3). The stored actuals are
+    judged again under the new measure, each change kept in the history; switching between a
+    number and an assessment is refused once actuals exist (one cannot become the other).
+    Returns whether the measure changed."""
+    measure = measure or None
+    if measure is not None and measure not in rules.MEASURES:
+        raise EntryError("计量方式应为累计、水平或定性", "measure")
+    target = annual_target(ind)
+    if measure in (rules.CUMULATIVE, rules.LEVEL) and target.value is None:
+        raise EntryError(f"指标值“{target.raw}”没有数字，只能按定性评价", "measure")
+    before = effective_measure(ind)
+    ind.measure_override = measure
+    after = effective_measure(ind)
+    session.add(ind)
+    if after == before:
+        return False
+    actuals = list(session.exec(select(Actual).where(Actual.indicator_id == ind.id).order_by(Actual.month)))
+    if actuals and rules.QUALITATIVE in (before, after):
+        raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
+    for actual in actuals:
+        old = _snapshot(actual) | {"measure": before}
+        f = rules.elapsed_share(actual.month, rules.MONTHLY)
+        judgement = rules.judge(after, target, f=f, value=actual.value, unit=actual.unit, thresholds=ctx.thresholds)
+        actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
+        actual.version += 1
+        actual.updated_by, actual.updated_at = ctx.who, ctx.now
+        session.add(actual)
+        session.add(ActualChange(indicator_id=ind.id, month=actual.month, changed_by=ctx.who, changed_at=ctx.now,
+                                 old=old, new=_snapshot(actual) | {"measure": after}))
+    session.flush()
+    if actuals:
+        sync_indicator_alert(session, py, ind, actuals[-1].month, ctx.now)
+    return True

@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from datetime import date, datetime
 from decimal import Decimal
 
 from typing import Callable
@@ -23,6 +24,7 @@ from sqlmodel import Session, SQLModel, select
 
 from importers import taxonomy
 from importers.values import parse_target
+from models.actual import Actual
 from models.importing import FormDiff, ImportBatch, ProjectYearImport, active_indicators, diff_form
 from models.indicator import SCOPES, Indicator, TargetChange
 from models.job import ImportJob, ImportJobFile
@@ -66,9 +68,26 @@ def project_year_visible(session: Session, user: User, project_year_id: int) -> 
     return row[1] if row else None
 
 
+def indicator_visible(session: Session, user: User,
+                      indicator_id: int) -> tuple[Indicator, ProjectYear, Project] | None:
+    """The indicator with its project year and project, if the user may read that year."""
+    statement = (select(Indicator, ProjectYear, Project)
+                 .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(Indicator.id == indicator_id, visible_years(user)))
+    row = session.exec(statement).first()
+    return tuple(row) if row else None
+
+
 def may_edit_actuals(user: User, project: Project) -> bool:
     """Actuals are recorded by the 实施单位's 填报人 (and an admin); a 审核人 only reads."""
     return user.role == "admin" or (user.role == "manager" and user.unit_id == project.unit_id)
+
+
+def may_evaluate(user: User) -> bool:
+    """Evaluator scores of the 绩效自评 are set by an admin or a 审核人, each within the project
+    years they may read; the unit's 填报人 records the actuals the scores rest on, not the scores."""
+    return user.role in ("admin", "supervisor")
 
 
 def job_visible(user: User, job: ImportJob) -> bool:
@@ -336,11 +355,14 @@ class ProjectSummary:
     year: int
     department: str
     unit: str
+    project_year_id: int | None = None
+    periods: str = "monthly"
 
 
 def project_summaries(session: Session, user: User, year: int | None = None) -> list[ProjectSummary]:
     """Every project year the user may see (of one year if given), for the API and exports."""
-    statement = (select(Project.id, Project.name, ProjectYear.year, Department.name, Unit.name)
+    statement = (select(Project.id, Project.name, ProjectYear.year, Department.name, Unit.name, ProjectYear.id,
+                        ProjectYear.periods)
                  .join(ProjectYear, ProjectYear.project_id == Project.id)
                  .join(Unit, Unit.id == Project.unit_id)
                  .join(Department, Department.id == ProjectYear.department_id)
@@ -659,3 +681,520 @@ def review_totals(reviews: list[FileReview]) -> ReviewTotals:
             totals.forms += 1
             setattr(totals, form.diff.outcome, getattr(totals, form.diff.outcome) + 1)
     return totals
+
+
+# =========================================================================== actuals
+# The entry rows of the project page, the history of an actual, the 工作台 and the bulk
+# sheet. Each takes the user and keeps to `visible_years`; writers check `may_edit_actuals`.
+
+LIGHT_WORDS = {"green": "绿", "yellow": "黄", "red": "红", "grey": "灰"}
+_CHANGE_FIELDS = (("value", "实际值"), ("assessment", "完成情况"), ("forecast", "全年预计"),
+                  ("deviation_reasons", "偏差原因"), ("deviation_note", "偏差说明"), ("likelihood", "完成可能性"),
+                  ("note", "备注"), ("measure", "计量方式"), ("light", "灯"))
+
+
+def indicator_in_scope(session: Session, user: User, indicator_id: int):
+    """(Project, ProjectYear, Indicator) when the user may see the indicator's project, else None."""
+    statement = (select(Project, ProjectYear, Indicator)
+                 .join(ProjectYear, ProjectYear.project_id == Project.id)
+                 .join(Indicator, Indicator.project_year_id == ProjectYear.id)
+                 .where(Indicator.id == indicator_id, visible_years(user)))
+    return session.exec(statement).first()
+
+
+def evidence_in_scope(session: Session, user: User, evidence_id: int):
+    """(Project, ProjectYear, Indicator, Actual, Evidence) within the user's scope, else None."""
+    from models.actual import Actual
+    from models.evidence import Evidence
+    statement = (select(Project, ProjectYear, Indicator, Actual, Evidence)
+                 .join(ProjectYear, ProjectYear.project_id == Project.id)
+                 .join(Indicator, Indicator.project_year_id == ProjectYear.id)
+                 .join(Actual, Actual.indicator_id == Indicator.id)
+                 .join(Evidence, Evidence.actual_id == Actual.id)
+                 .where(Evidence.id == evidence_id, visible_years(user)))
+    return session.exec(statement).first()
+
+
+def project_year_in_scope(session: Session, user: User, project_id: int, year: int):
+    """(Project, ProjectYear) of that year when the user may see it, else None."""
+    return session.exec(projects_visible_to(user).where(Project.id == project_id, ProjectYear.year == year)).first()
+
+
+def user_labels(session: Session, usernames) -> dict[str, str]:
+    """Display names for the usernames kept in the history (`填报人甲（tianbao）`)."""
+    names = {n for n in usernames if n}
+    if not names:
+        return {}
+    found = {u.username: u for u in session.exec(select(User).where(User.username.in_(names)))}
+    return {n: (f"{found[n].display_name}（{n}）" if n in found and found[n].display_name else n) for n in names}
+
+
+def plain_number(value) -> str:
+    """A stored Decimal as typed: 35, 2500, 0.5 (no trailing zeros, no exponent)."""
+    if value is None:
+        return ""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def value_text(value, unit: str | None) -> str:
+    return f"{plain_number(value)}{unit or ''}" if value is not None else ""
+
+
+@dataclass
+class PeriodProgress:
+    """The 实施期 indicator's progress across the project's years (DOMAIN.md §3)."""
+    raw: str | None               # the 实施期 target as written
+    value: Decimal | str | None   # in the 实施期 target's unit; an assessment for qualitative ones
+    unit: str | None
+    completion: Decimal | None
+    years: list[int]              # the years whose actuals it is made of
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.value, str):
+            return self.value
+        return value_text(self.value, self.unit)
+
+
+@dataclass
+class ChartPoint:
+    month: int
+    value: Decimal        # in the annual target's unit
+    light: str
+
+
+@dataclass
+class EntryRow:
+    """One annual indicator for one reporting period, as the entry table shows it."""
+    indicator: Indicator
+    measure: str
+    actual: Actual | None                # this period's own actual
+    light: str | None                    # its light; grey past the deadline without one; None before
+    units: list[str]
+    evidence: list                       # Evidence rows of this period's actual
+    changes: int                         # entries in the history (all periods)
+    points: list[ChartPoint]             # this year's actuals up to the period, for the chart
+    progress: PeriodProgress | None
+    default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
+
+    @property
+    def target_unit(self) -> str | None:
+        return self.indicator.annual_unit
+
+    @property
+    def actual_text(self) -> str:
+        a = self.actual
+        if a is None:
+            return ""
+        return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
+
+
+@dataclass
+class SpendingRow:
+    annual_yuan: Decimal | None
+    spending: object | None              # Spending of this period
+    light: str | None
+    f: Decimal
+    changes: list                        # SpendingChange rows of the year, newest first
+    labels: dict[str, str]
+
+
+@dataclass
+class Tracking:
+    """The entry section of the project page for one period."""
+    project: Project
+    year: ProjectYear
+    month: int
+    as_of: date
+    deadline: date
+    f: Decimal
+    months: list[tuple[int, str, bool]]  # each period of the year: end month, label, ended by as_of
+    spending: SpendingRow
+    rows: list[EntryRow]
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        from models.actual import period_label
+        return period_label(self.year.year, self.month, self.year.periods)
+
+    @property
+    def period_end(self) -> date:
+        from models.actual import period_end
+        return period_end(self.year.year, self.month)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"green": 0, "yellow": 0, "red": 0, "grey": 0, "none": 0}
+        for row in self.rows:
+            counts[row.light or "none"] += 1
+        return counts
+
+
+def _annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
+    return [i for i in active_indicators(session, py.id) if i.annual_raw is not None]
+
+
+def tracking(session: Session, user: User, project: Project, py: ProjectYear, month: int, as_of: date,
+             deadline_day: int) -> Tracking:
+    from models import rules
+    from models.actual import entry_deadline, period_end, period_label, period_months
+    indicators = _annual_indicators(session, py)
+    months = [(m, period_label(py.year, m, py.periods), period_end(py.year, m) <= as_of)
+              for m in period_months(py.periods)]
+    return Tracking(project, py, month, as_of, entry_deadline(py.year, month, deadline_day),
+                    rules.elapsed_share(month, rules.MONTHLY), months,
+                    spending_row(session, py, month, as_of, deadline_day),
+                    entry_rows(session, user, project, py, indicators, month, as_of, deadline_day))
+
+
+def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
+    from models import rules
+    from models.actual import SpendingChange, entry_deadline, spending_of
+    spending = spending_of(session, py.id, month)
+    light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
+                                .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
+    return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
+                       user_labels(session, [c.changed_by for c in changes]))
+
+
+def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
+               month: int, as_of: date, deadline_day: int) -> list[EntryRow]:
+    from models import rules
+    from models.actual import ActualChange, annual_target, effective_measure, entry_deadline, unit_choices
+    from models.evidence import evidence_of
+    ids = [i.id for i in indicators]
+    by_indicator: dict[int, list[Actual]] = {}
+    if ids:
+        for a in session.exec(select(Actual).where(Actual.indicator_id.in_(ids), Actual.month <= month)
+                              .order_by(Actual.month)):
+            by_indicator.setdefault(a.indicator_id, []).append(a)
+    own = {i: next((a for a in rows if a.month == month), None) for i, rows in by_indicator.items()}
+    files = evidence_of(session, [a.id for a in own.values() if a is not None])
+    counts = dict(session.exec(select(ActualChange.indicator_id, func.count()).where(ActualChange.indicator_id.in_(ids))
+                               .group_by(ActualChange.indicator_id)).all()) if ids else {}
+    missing_light = rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    progress = period_progress_of(session, user, project, py, indicators, by_indicator)
+    rows = []
+    for ind in indicators:
+        measure = effective_measure(ind)
+        actual = own.get(ind.id)
+        rows.append(EntryRow(
+            indicator=ind, measure=measure, actual=actual,
+            light=actual.light if actual else missing_light,
+            units=unit_choices(ind.annual_unit), evidence=files.get(actual.id, []) if actual else [],
+            changes=counts.get(ind.id, 0),
+            points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
+            progress=progress.get(ind.id),
+            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind))))
+    return rows
+
+
+def _in_unit(value, unit: str | None, target_unit: str | None) -> Decimal | None:
+    """`value` in `unit` expressed in `target_unit` (same base), else None."""
+    from importers.values import same_base, split_unit, to_base
+    if value is None or not same_base(unit or target_unit, target_unit):
+        return None
+    base, _ = to_base(Decimal(str(value)), unit or target_unit)
+    return base / split_unit(target_unit)[0]
+
+
+def _chart_points(ind: Indicator, measure: str, actuals: list) -> list[ChartPoint]:
+    if measure == "qualitative" or ind.annual_value is None:
+        return []
+    points = []
+    for a in actuals:
+        value = _in_unit(a.value, a.unit, ind.annual_unit)
+        if value is not None:
+            points.append(ChartPoint(a.month, value, a.light))
+    return points
+
+
+def _same_indicator_key(ind: Indicator) -> str:
+    return taxonomy.compact(ind.period_level3 or ind.annual_level3)
+
+
+def period_progress_of(session: Session, user: User, project: Project, py: ProjectYear,
+                       indicators: list[Indicator], this_year: dict[int, list]) -> dict[int, PeriodProgress]:
+    """Each indicator's 实施期 progress: the year-end actuals of the project's earlier years (the
+    latest actual of each year, matched to this year's indicator by its 三级指标) and this year's
+    latest actual up to the period; cumulative ones add up, level and qualitative ones take the
+    latest (rules.period_progress)."""
+    from models import rules
+    from models.actual import effective_measure
+    earlier = [y for _p, y in session.exec(projects_visible_to(user).where(
+        Project.id == project.id, ProjectYear.year < py.year).order_by(ProjectYear.year))]
+    latest: dict[tuple[int, str], Actual] = {}      # (year, key) → that year's latest actual
+    if earlier:
+        olds = list(session.exec(select(Indicator).where(Indicator.project_year_id.in_([y.id for y in earlier]),
+                                                         Indicator.retired_at.is_(None))))
+        year_of = {y.id: y.year for y in earlier}
+        key_of = {i.id: (year_of[i.project_year_id], _same_indicator_key(i)) for i in olds}
+        if olds:
+            for a in session.exec(select(Actual).where(Actual.indicator_id.in_(list(key_of))).order_by(Actual.month)):
+                latest[key_of[a.indicator_id]] = a
+    result = {}
+    for ind in indicators:
+        if ind.period_raw is None:
+            continue
+        measure = effective_measure(ind)
+        series = [(y.year, latest.get((y.year, _same_indicator_key(ind)))) for y in earlier]
+        mine = this_year.get(ind.id) or []
+        series.append((py.year, mine[-1] if mine else None))
+        result[ind.id] = _progress(ind, measure, [(y, a) for y, a in series if a is not None], rules)
+    return result
+
+
+def _progress(ind: Indicator, measure: str, series: list, rules) -> PeriodProgress:
+    years = [y for y, _a in series]
+    if measure == rules.QUALITATIVE:
+        value = rules.period_progress(measure, [a.assessment for _y, a in series if a.assessment])
+        return PeriodProgress(ind.period_raw, value, None, None, years)
+    if ind.period_value is None:
+        unit = ind.annual_unit
+        values = [_in_unit(a.value, a.unit, unit) for _y, a in series]
+        return PeriodProgress(ind.period_raw, rules.period_progress(measure, values), unit, None, years)
+    unit = ind.period_unit
+    values = [_in_unit(a.value, a.unit, unit) for _y, a in series]
+    value = rules.period_progress(measure, values)
+    completion = None
+    if value is not None and ind.period_op:
+        completion = rules.completion(ind.period_op, ind.period_value, unit, value, unit)
+    return PeriodProgress(ind.period_raw, value, unit, completion, [y for (y, _a), v in zip(series, values) if v is not None])
+
+
+# --------------------------------------------------------------------------- history
+
+@dataclass
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class ChangeRow:
+    at: datetime
+    who: str
+    period: str
+    fields: list[FieldChange]
+    first: bool                          # the period's first entry (nothing before)
+
+
+def _field_text(key: str, snapshot: dict | None) -> str:
+    if not snapshot:
+        return ""
+    from models.actual import MEASURE_LABELS
+    value = snapshot.get(key)
+    if key == "value":
+        return value_text(value, snapshot.get("unit"))
+    if key == "forecast":
+        return plain_number(value)
+    if key == "deviation_reasons":
+        return "、".join(value or [])
+    if key == "light":
+        return LIGHT_WORDS.get(value or "", value or "")
+    if key == "measure":
+        return MEASURE_LABELS.get(value or "", value or "")
+    return "" if value is None else str(value)
+
+
+def actual_history(session: Session, ind: Indicator, py: ProjectYear) -> list[ChangeRow]:
+    """Every change of the indicator's actuals, newest first: for each, the fields that changed."""
+    from models.actual import ActualChange, period_label
+    changes = list(session.exec(select(ActualChange).where(ActualChange.indicator_id == ind.id)
+                                .order_by(ActualChange.changed_at.desc(), ActualChange.id.desc())))
+    labels = user_labels(session, [c.changed_by for c in changes])
+    rows = []
+    for c in changes:
+        fields = []
+        for key, label in _CHANGE_FIELDS:
+            old, new = _field_text(key, c.old), _field_text(key, c.new)
+            if old != new:
+                fields.append(FieldChange(label, old or "—", new or "—"))
+        rows.append(ChangeRow(c.changed_at, labels.get(c.changed_by, c.changed_by),
+                              period_label(py.year, c.month, py.periods if c.month % 3 == 0 else "monthly"),
+                              fields, c.old is None))
+    return rows
+
+
+# --------------------------------------------------------------------------- alerts and the 工作台
+
+@dataclass
+class AlertItem:
+    alert: object                        # Alert
+    project: Project
+    year: ProjectYear
+    indicator: Indicator | None          # None: the budget
+
+    @property
+    def subject(self) -> str:
+        return self.indicator.name if self.indicator else "预算执行"
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.alert.month:02d}"
+
+    @property
+    def anchor(self) -> str:
+        return f"ind-{self.indicator.id}" if self.indicator else "budget"
+
+    @property
+    def what(self) -> str:
+        if self.alert.kind == "overdue":
+            return "逾期未填报"
+        return {"yellow": "黄灯", "red": "红灯"}.get(self.alert.light, self.alert.light)
+
+
+def open_alerts(session: Session, user: User, year: int | None = None) -> list[AlertItem]:
+    """Open alerts within the user's scope: red first, then overdue, then yellow; newest first."""
+    from models.actual import Alert
+    statement = (select(Alert, Project, ProjectYear)
+                 .join(ProjectYear, ProjectYear.id == Alert.project_year_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(Alert.closed_at.is_(None), visible_years(user)))
+    if year is not None:
+        statement = statement.where(ProjectYear.year == year)
+    rows = list(session.exec(statement))
+    ids = {a.indicator_id for a, _p, _y in rows if a.indicator_id}
+    indicators = {i.id: i for i in session.exec(select(Indicator).where(Indicator.id.in_(ids)))} if ids else {}
+    order = {"red": 0, "grey": 1, "yellow": 2}
+    items = [AlertItem(a, p, y, indicators.get(a.indicator_id)) for a, p, y in rows]
+    items.sort(key=lambda i: (order.get(i.alert.light, 3), -i.alert.month, i.project.name,
+                              i.indicator.position if i.indicator else -1))
+    return items
+
+
+@dataclass
+class DueItem:
+    """One project year's latest due period, with what is still missing."""
+    project: Project
+    year: ProjectYear
+    month: int
+    label: str
+    deadline: date
+    missing: list[Indicator]
+    indicators: int
+    spending_missing: bool
+    overdue: bool
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.month:02d}"
+
+    @property
+    def filled(self) -> int:
+        return self.indicators - len(self.missing)
+
+
+@dataclass
+class Workbench:
+    year: int
+    as_of: date
+    due: list[DueItem]
+    overdue: list[DueItem]
+    done: list[DueItem]
+    red: list[AlertItem]
+    alerts: list[AlertItem]
+    projects: list[tuple[Project, ProjectYear]]
+
+
+def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
+    """The project years a 填报人 works on: those of the current year (else of the latest year)."""
+    rows = list(session.exec(projects_visible_to(user).order_by(ProjectYear.year.desc(), Project.name)))
+    current = [r for r in rows if r[1].year == as_of.year]
+    if current or not rows:
+        return as_of.year, [tuple(r) for r in current]
+    latest = rows[0][1].year
+    return latest, [tuple(r) for r in rows if r[1].year == latest]
+
+
+def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> Workbench:
+    from models.actual import Actual, Spending, entry_deadline, last_closed_month, period_label
+    year, projects = workbench_years(session, user, as_of)
+    due, overdue, done = [], [], []
+    for project, py in projects:
+        month = last_closed_month(py.year, as_of, py.periods)
+        if month is None:
+            continue
+        indicators = _annual_indicators(session, py)
+        entered = set(session.exec(select(Actual.indicator_id).where(
+            Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month))) if indicators else set()
+        spent = session.exec(select(Spending.id).where(Spending.project_year_id == py.id,
+                                                       Spending.month == month)).first()
+        deadline = entry_deadline(py.year, month, deadline_day)
+        item = DueItem(project, py, month, period_label(py.year, month, py.periods), deadline,
+                       [i for i in indicators if i.id not in entered], len(indicators), spent is None,
+                       as_of > deadline)
+        if not item.missing and not item.spending_missing:
+            done.append(item)
+        else:
+            (overdue if item.overdue else due).append(item)
+    alerts = open_alerts(session, user, year)
+    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects)
+
+
+# --------------------------------------------------------------------------- the bulk sheet
+
+@dataclass
+class BulkIndicator:
+    project: Project
+    year: ProjectYear
+    indicator: Indicator
+    measure: str
+    actual: object | None                # this period's Actual
+
+
+@dataclass
+class BulkSpending:
+    project: Project
+    year: ProjectYear
+    spending: object | None              # this period's Spending
+
+
+@dataclass
+class BulkSheet:
+    year: int
+    month: int
+    unit: Unit | None
+    indicators: list[BulkIndicator]
+    spending: list[BulkSpending]
+    left_out: list[str]                  # projects whose periods do not end in this month
+
+
+def editable_units(session: Session, user: User) -> list[Unit]:
+    """实施单位 whose actuals the user may record: a 填报人 their own, an admin every one."""
+    if user.role == "admin":
+        return list(session.exec(select(Unit).order_by(Unit.name)))
+    if user.role == "manager" and user.unit_id is not None:
+        unit = session.get(Unit, user.unit_id)
+        return [unit] if unit else []
+    return []
+
+
+def bulk_sheet(session: Session, user: User, year: int, month: int, unit_id: int | None) -> BulkSheet:
+    """The annual indicators and budgets the user may fill in for one period, of one unit (or,
+    for an admin, of every unit when none is chosen)."""
+    from models import rules
+    from models.actual import Actual, Spending, effective_measure
+    statement = projects_visible_to(user).where(ProjectYear.year == year)
+    if unit_id is not None:
+        statement = statement.where(Project.unit_id == unit_id)
+    rows = [(p, y) for p, y in session.exec(statement.order_by(Project.name)) if may_edit_actuals(user, p)]
+    indicators, spending, left_out = [], [], []
+    for project, py in rows:
+        if py.periods == rules.QUARTERLY and month % 3:
+            left_out.append(project.name)
+            continue
+        inds = _annual_indicators(session, py)
+        actuals = {a.indicator_id: a for a in session.exec(select(Actual).where(
+            Actual.indicator_id.in_([i.id for i in inds]), Actual.month == month))} if inds else {}
+        indicators += [BulkIndicator(project, py, i, effective_measure(i), actuals.get(i.id)) for i in inds]
+        spending.append(BulkSpending(project, py, session.exec(select(Spending).where(
+            Spending.project_year_id == py.id, Spending.month == month)).first()))
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    return BulkSheet(year, month, unit, indicators, spending, left_out)

@@ -94,6 +94,35 @@
     }
   });
 
+  /* With JavaScript, a select marked data-autosubmit sends its form on change (the period of the
+     entry rows, an indicator's measure); its "查看"/"改" button (.js-hidden) is only for pages
+     without JavaScript. */
+  document.documentElement.classList.add("js");
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) {
+      if (el.form.requestSubmit) { el.form.requestSubmit(); } else { el.form.submit(); }
+    }
+  });
+
+  /* A fragment that comes back with an error (422/409) puts the cursor on the first field
+     the message is about, so the user sees what to fix. */
+  document.addEventListener("htmx:load", function (evt) {
+    var root = evt.target;
+    if (!root || !root.querySelector || root === document.body) { return; }
+    var bad = root.querySelector("input[aria-invalid=true], select[aria-invalid=true], fieldset[aria-invalid=true] input");
+    if (bad && bad.focus) { bad.focus({ preventScroll: false }); }
+  });
+
+  /* The light counts above the entry rows follow the rows as htmx swaps them (each row's
+     <tbody> carries its light as class entry-<light>). */
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-light-count]").forEach(function (span) {
+      var name = span.getAttribute("data-light-count");
+      span.textContent = String(document.querySelectorAll("tbody.entry.entry-" + name).length);
+    });
+  });
+
   /* Coming back with the browser's Back button must not leave buttons disabled. */
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[method=post] button[disabled]:not([data-keep-disabled])")

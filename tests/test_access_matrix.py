@@ -27,6 +27,7 @@ from conftest import PASSWORD, Person, add_user, csrf_token, login, make_app
 ANYONE = ("admin", "manager", "supervisor")
 IMPORTERS = ("admin", "manager")
 ADMINS = ("admin",)
+EVALUATORS = ("admin", "supervisor")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Entry:
     access: str                       # "public" | "page" | "api"
     roles: tuple[str, ...] = ANYONE   # who may; other signed-in users get 403
     obj: str | None = None            # what the URL names: project | job | user | token | file
-    data: Callable | None = None      # valid form data for a POST: (world, person) → dict
+    data: Callable | None = None      # valid form data for a POST, JSON body for a PUT: (world, person) → dict
     to_login: bool = False            # where it rightly leads: /login (signing out)
 
 
@@ -51,14 +52,59 @@ def _new_user(world, person):
     return {"username": f"new{world.counter}", "role": "supervisor", "password": PASSWORD}
 
 
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+def _evidence_upload(world, person):
+    world.july_actuals()          # evidence belongs to a period's actual
+    return {"period": "2023-07", "files": [(io.BytesIO(PDF), "证明.pdf")]}
+
+
+def _bulk_upload(world, person):
+    """The person's own sheet for July with one count filled in (any large count is green)."""
+    from openpyxl import load_workbook
+
+    from models.db import get_session
+    from models.queries import bulk_sheet
+    from models.user import User
+    from views.bulk import build_workbook
+    if person is None:           # a stranger: sent to the login page before anything is read
+        return {"period": "2023-07", "file": (io.BytesIO(b"PK"), "填报表.xlsx")}
+    with world.app.app_context():
+        session = get_session()
+        user = session.get(User, person.id)
+        book = load_workbook(io.BytesIO(build_workbook(bulk_sheet(session, user, 2023, 7, None))))
+    ws = book["实际值"]
+    if ws.max_row > 1:
+        ws.cell(row=2, column=[c.value for c in ws[1]].index("实际值") + 1).value = 1000000
+    out = io.BytesIO()
+    book.save(out)
+    return {"period": "2023-07", "file": (io.BytesIO(out.getvalue()), "填报表.xlsx")}
+
+
 MATRIX: dict[str, Entry] = {
     "static": Entry("public", obj="file"),
     "health.healthz": Entry("public"),
     "auth.login": Entry("public", data=_login_data),
     "auth.logout": Entry("public", to_login=True),
-    "projects.root": Entry("page"),
+    "workbench.home": Entry("page"),
     "projects.index": Entry("page"),
     "projects.show": Entry("page", obj="project"),
+    "actuals.record": Entry("page", IMPORTERS, obj="indicator", data=lambda w, p: {"period": "2023-07",
+                                                                                    "value": "1000000"}),
+    "actuals.measure": Entry("page", IMPORTERS, obj="indicator", data=lambda w, p: {"period": "2023-07",
+                                                                                     "measure": ""}),
+    "actuals.history": Entry("page", obj="indicator"),
+    "actuals.spending": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"period": "2023-07",
+                                                                                    "amount": "1000"}),
+    "actuals.periods": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023",
+                                                                                   "periods": "monthly"}),
+    "evidence.upload": Entry("page", IMPORTERS, obj="indicator", data=_evidence_upload),
+    "evidence.download": Entry("page", obj="evidence"),
+    "evidence.delete": Entry("page", IMPORTERS, obj="evidence"),
+    "bulk.index": Entry("page", IMPORTERS),
+    "bulk.download": Entry("page", IMPORTERS),
+    "bulk.upload": Entry("page", IMPORTERS, data=_bulk_upload),
     "imports.index": Entry("page", IMPORTERS),
     "imports.new": Entry("page", IMPORTERS),
     "imports.create": Entry("page", IMPORTERS, data=_upload),
@@ -79,10 +125,29 @@ MATRIX: dict[str, Entry] = {
     "admin.scope": Entry("page", ADMINS, obj="user", data=lambda w, p: {"role": "supervisor", "department": ""}),
     "admin.active": Entry("page", ADMINS, obj="user", data=lambda w, p: {"active": "1"}),
     "admin.password": Entry("page", ADMINS, obj="user", data=lambda w, p: {"password": PASSWORD}),
+    "admin_reminders.settings": Entry("page", ADMINS),
+    "admin_reminders.save": Entry("page", ADMINS, data=lambda w, p: {
+        "enabled": "1", "daily_time": "08:30", "due_soon_enabled": "1", "due_soon_days": "3", "overdue_enabled": "1",
+        "digest_enabled": "1", "digest_weekday": "0", "escalation_enabled": "1", "escalation_days": "5"}),
+    "admin_reminders.outbox": Entry("page", ADMINS),
+    "admin_reminders.message": Entry("page", ADMINS, obj="message"),
+    "admin_reminders.resend": Entry("page", ADMINS, obj="message"),
     "api.projects": Entry("api"),
+    # reports: everyone within their scope (a 填报人 their own unit; views/reports.py)
+    "reports.overview_page": Entry("page"),
+    "reports.alerts_page": Entry("page"),
+    "reports.project_page": Entry("page", obj="project"),
+    "api_reports.overview_answer": Entry("api"),
+    "api.project": Entry("api", obj="project_year"),
+    "api.evaluation": Entry("api", obj="project_year"),
+    "api.put_actual": Entry("api", IMPORTERS, obj="indicator", data=lambda w, p: {"value": 1000000}),
+    "api.put_spending": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {"amount_yuan": 1000}),
+    "api.put_score": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"score": None}),
 }
 
-PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file"}
+PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file",
+              "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence"}
+FIXED_ARGUMENTS = {"period": "2023-07"}    # not an object: the same valid value for everyone
 
 
 def test_every_route_is_in_the_matrix(tmp_path):
@@ -92,7 +157,8 @@ def test_every_route_is_in_the_matrix(tmp_path):
     assert sorted(MATRIX.keys() - endpoints) == [], "MATRIX names routes that no longer exist"
     for rule in app.url_map.iter_rules():
         entry = MATRIX[rule.endpoint]
-        assert {PARAMETERS[a] for a in rule.arguments} == ({entry.obj} if entry.obj else set()), rule.rule
+        objects = {PARAMETERS[a] for a in rule.arguments if a not in FIXED_ARGUMENTS}
+        assert objects == ({entry.obj} if entry.obj else set()), rule.rule
         if rule.methods - {"GET", "HEAD", "OPTIONS"} and entry.access != "api":
             assert rule.endpoint in ("auth.login", "auth.logout") or entry.access == "page", rule.rule
 
@@ -129,6 +195,14 @@ class World:
             from models.user import ApiToken
             self.token_ids = {name: session.exec(select(ApiToken.id).where(ApiToken.user_id == person.id)).one()
                               for name, person in self.people.items()}
+            from models.indicator import Indicator
+            from models.project import ProjectYear
+            self.project_years = tuple(session.exec(select(ProjectYear.id).where(ProjectYear.project_id == project))
+                                       .one() for project in (personas.project_a, personas.project_b))
+            # a count target of each project (≥70家, ≥100次): any large count meets it, a green light
+            self.indicators = tuple(session.exec(select(Indicator.id).where(Indicator.project_year_id == py,
+                                                                            Indicator.annual_level3 == name)).one()
+                                    for py, name in zip(self.project_years, ("参展企业数量", "会议服务次数")))
 
     @staticmethod
     def _ready(session, job_id):
@@ -151,17 +225,76 @@ class World:
             return {"own": "app.css"}
         if kind == "user":
             return {"own": self.bystander.id}
-        if kind == "project":
-            own, other = (p.project_b, p.project_a) if name == "manager_b" else (p.project_a, p.project_b)
+        if kind == "message":
+            return {"own": self.failed_message()}
+        if kind == "evidence":
+            ids = self.fresh_evidence()
+            own, other = (ids[1], ids[0]) if name == "manager_b" else ids
+            return {"own": own, "other": other}
+        if kind in ("project", "project_year", "indicator"):
+            ids = {"project": (p.project_a, p.project_b), "project_year": self.project_years,
+                   "indicator": self.indicators}[kind]
+            own, other = (ids[1], ids[0]) if name == "manager_b" else ids
             return {"own": own, "other": other}
         mine, theirs = (name or "admin"), self.OTHER[name or "admin"]
         source = {"job": self.jobs, "token": self.token_ids}[kind]
         return {"own": source[mine], "other": source[theirs]}
 
+    def failed_message(self) -> int:
+        """An outbox message that failed (for the admin's resend), made once."""
+        if not hasattr(self, "_message_id"):
+            from models.db import get_session, transaction
+            from models.outbox import OutboxMessage
+            now = datetime.now(timezone.utc)
+            with self.app.app_context():
+                session = get_session()
+                with transaction(session):
+                    message = OutboxMessage(key="manager-overdue:1:2023-07", kind="manager-overdue",
+                                            user_id=self.personas.manager_a.id, to_address="tianbao@unit-a.example",
+                                            subject="【绩效目标跟踪】7月实际值已逾期", text_body="…", html_body="…",
+                                            state="failed", attempts=1, next_attempt_at=now, created_at=now)
+                    session.add(message)
+                self._message_id = message.id
+        return self._message_id
+
+    def july_actuals(self) -> None:
+        """A July actual of each indicator (A's and B's), made once."""
+        from models.actual import ActualInput, Context, actual_of, record_actual
+        from models.db import get_session, transaction
+        from models.indicator import Indicator
+        from models.project import ProjectYear
+        with self.app.app_context():
+            session = get_session()
+            for indicator_id in self.indicators:
+                if actual_of(session, indicator_id, 7) is None:
+                    ind = session.get(Indicator, indicator_id)
+                    with transaction(session):
+                        record_actual(session, ind, session.get(ProjectYear, ind.project_year_id), 2023, 7,
+                                      ActualInput(value=1000000), Context("matrix", datetime.now(timezone.utc)))
+
+    def fresh_evidence(self) -> tuple[int, int]:
+        """A new evidence file on A's and on B's July actual (a delete may have removed the last)."""
+        from pathlib import Path
+
+        from models.actual import actual_of
+        from models.db import get_session, transaction
+        from models.evidence import record_evidence, store_upload
+        self.july_actuals()
+        ids = []
+        with self.app.app_context():
+            session = get_session()
+            directory = Path(self.app.config["UPLOAD_DIR"]).parent / "evidence"
+            for indicator_id in self.indicators:
+                stored = store_upload(io.BytesIO(PDF), "证明.pdf", directory, 1024 * 1024)
+                with transaction(session):
+                    actual = actual_of(session, indicator_id, 7)
+                    ids.append(record_evidence(session, actual, [stored], "matrix", datetime.now(timezone.utc))[0].id)
+        return ids[0], ids[1]
+
     @staticmethod
     def sees_others(person: Person, kind: str) -> bool:
         """Who may read another unit's object of this kind."""
-        if kind == "project":
+        if kind in ("project", "project_year", "indicator", "evidence"):
             return person.role == "admin" or person.username == "shenhe_all"
         if kind == "job":
             return person.role == "admin"
@@ -176,7 +309,7 @@ def world(personas, seeded):
 def _url(app, rule, kind: str | None, value) -> str:
     values = {}
     for argument in rule.arguments:
-        values[argument] = value
+        values[argument] = FIXED_ARGUMENTS.get(argument, value)
     with app.test_request_context():
         from flask import url_for
         return url_for(rule.endpoint, **values)
@@ -185,6 +318,8 @@ def _url(app, rule, kind: str | None, value) -> str:
 def _request(app, client, method: str, url: str, entry: Entry, world: World, person: Person | None,
              headers: dict | None = None, csrf_from: str = "/account"):
     kwargs = {"headers": headers or {}}
+    if method == "PUT":
+        kwargs["json"] = entry.data(world, person) if entry.data else {}
     if method == "POST":
         data = entry.data(world, person) if entry.data else {}
         data["csrf_token"] = csrf_token(client, csrf_from if person else "/login")

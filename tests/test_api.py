@@ -25,6 +25,33 @@ def call(app, token: str | None, url: str = "/api/v1/projects", **headers):
     return client.get(url, headers=headers)
 
 
+class Api:
+    """A script calling the API as one person: their bearer token, JSON in and out, no cookies."""
+
+    def __init__(self, app, person):
+        self.client = app.test_client(use_cookies=False)
+        self.headers = {"Authorization": f"Bearer {token_for(app, person)}"}
+
+    def get(self, url: str, **params):
+        return self.client.get(f"/api/v1{url}", query_string=params, headers=self.headers)
+
+    def put(self, url: str, body=None, *, raw: str | bytes | None = None, headers: dict | None = None, **params):
+        kwargs = {"data": raw, "content_type": "application/json"} if raw is not None else {"json": body}
+        return self.client.put(f"/api/v1{url}", query_string=params, headers=self.headers | (headers or {}),
+                               **kwargs)
+
+
+def year_of(app, project_name: str, year: int = 2023) -> tuple[int, dict[str, int]]:
+    """The ProjectYear id of a project and its indicators' ids by 年度 三级指标."""
+    from models.indicator import Indicator
+    from models.project import Project, ProjectYear
+    with Session(app.extensions["engine"]) as session:
+        py = session.exec(select(ProjectYear.id).join(Project, Project.id == ProjectYear.project_id)
+                          .where(Project.name == project_name, ProjectYear.year == year)).one()
+        indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py)).all()
+        return py, {i.annual_level3 or i.period_level3: i.id for i in indicators}
+
+
 def names(response) -> list[tuple[str, int]]:
     return [(p["name"], p["year"]) for p in response.get_json()["projects"]]
 
@@ -58,11 +85,19 @@ def test_the_project_list_answers_in_the_callers_scope(seeded, personas):
     assert sorted(names(everything)) == sorted(expected_a + expected_b)
 
 
+def project_year_id(app, project: int, year: int = 2023) -> int:
+    from models.project import ProjectYear
+    with Session(app.extensions["engine"]) as session:
+        return session.exec(select(ProjectYear.id).where(ProjectYear.project_id == project,
+                                                         ProjectYear.year == year)).one()
+
+
 def test_each_project_has_the_interface_fields(seeded, personas):
-    response = call(seeded, token_for(seeded, personas.manager_b), "/api/v1/projects?year=2023")
+    """`id` is the ProjectYear's: what the other calls take. Nothing is due in January yet."""
+    response = call(seeded, token_for(seeded, personas.manager_b), "/api/v1/projects?year=2023&as_of=2023-01-15")
     assert response.get_json() == {"projects": [{
-        "id": personas.project_b, "name": "外商投资企业服务经费", "year": 2023, "department": "山西省发展和改革委员会",
-        "unit": "山西省国际经济合作中心", "light": None}]}
+        "id": project_year_id(seeded, personas.project_b), "name": "外商投资企业服务经费", "year": 2023,
+        "department": "山西省发展和改革委员会", "unit": "山西省国际经济合作中心", "light": None}]}
     assert call(seeded, token_for(seeded, personas.manager_b), "/api/v1/projects?year=2024").get_json() == \
         {"projects": []}
 
@@ -108,3 +143,45 @@ def test_tokens_are_stored_as_hashes_and_the_last_use_is_noted(seeded, personas)
 def test_the_api_needs_no_csrf_token_but_sets_no_cookie(seeded, personas):
     response = call(seeded, token_for(seeded, personas.admin))
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+# --------------------------------------------------------------------------- the list's lights
+
+def lights(api: Api, **params) -> dict[str, str | None]:
+    return {p["name"]: p["light"] for p in api.get("/projects", **params).get_json()["projects"]}
+
+
+def test_a_projects_light_is_the_worst_of_its_indicators_and_budget(seeded, personas):
+    py, ids = year_of(seeded, "招商引资专项经费")
+    api = Api(seeded, personas.manager_a)
+    # until 5 February only January's entries that came in have a light
+    api.put(f"/indicators/{ids['参展企业数量']}/actuals/2023-01", {"value": 10})              # p = 1.71
+    assert lights(api, as_of="2023-01-31")["招商引资专项经费"] == "green"
+    api.put(f"/indicators/{ids['参展面积']}/actuals/2023-01", {"value": 30, "deviation_reasons": ["其他"]})  # 0.72
+    assert lights(api, as_of="2023-01-31") == {"招商引资专项经费": "yellow", "招商引资业务经费": None,
+                                               "网络运行维护费": None}
+    api.put(f"/projects/{py}/spending/2023-01", {"amount_yuan": 100_000})                       # p = 0.03
+    assert lights(api, as_of="2023-01-31")["招商引资专项经费"] == "red"
+    assert set(lights(api, as_of="2023-02-06").values()) == {"red", "grey"}    # January past its deadline
+    assert lights(api, as_of="2023-01-15")["招商引资专项经费"] is None           # nothing due yet
+    seeded.config["CLOCK"] = lambda: datetime(2023, 1, 31, 4, 0, tzinfo=timezone.utc)
+    assert lights(api)["招商引资专项经费"] == "red"                              # today, by the clock
+
+
+@pytest.mark.parametrize("as_of", ["2023-01-15", "2023-07-31", "2023-08-05", "2023-08-06", "2023-09-30",
+                                   "2024-03-01"])
+def test_the_lists_light_is_the_project_pages_light(seeded, personas, as_of):
+    """The list reads the stored lights in bulk; it must say what each project's page says."""
+    api = Api(seeded, personas.admin)
+    entries = {"招商引资专项经费": [("参展企业数量", "2023-07", {"value": 35}), ("参展面积", "2023-08", {"value": 500})],
+               "招商引资业务经费": [("保障招商活动开展", "2023-07", {"assessment": "未达成", "deviation_reasons": ["其他"]})],
+               "外商投资企业服务经费": [("会议服务次数", "2023-12", {"value": 100})]}
+    for name, rows in entries.items():
+        py, ids = year_of(seeded, name)
+        for level3, period, body in rows:
+            assert api.put(f"/indicators/{ids[level3]}/actuals/{period}", body).status_code == 200
+        api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 20_000})
+    listed = {p["id"]: p["light"] for p in api.get("/projects", as_of=as_of).get_json()["projects"]}
+    assert len(listed) == 4
+    for py, light in listed.items():
+        assert api.get(f"/projects/{py}", as_of=as_of).get_json()["light"] == light, py

@@ -5,10 +5,16 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from views import account, admin, api, auth, errors, health, imports, projects, security
+    from views import account, actuals, admin, api, auth, bulk, errors, evidence, health, imports, projects, security
+    from views import admin_reminders, workbench
     # auth first: its gate (views/auth.py) runs before every other blueprint's own checks
-    for module in (auth, health, projects, imports, account, admin, api):
+    for module in (auth, health, workbench, projects, actuals, evidence, bulk, imports, account, admin,
+                   admin_reminders, api):
         app.register_blueprint(module.bp)
+    from views import api_reports, reports
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(api_reports.bp)          # /api/v1/reports: views/api.py's bearer check
+    app.extensions["csrf"].exempt(api_reports.bp)
     app.extensions["csrf"].exempt(api.bp)   # bearer tokens only, no cookies: nothing to forge
     errors.register(app)
     security.register(app)

@@ -4,13 +4,43 @@ Cookies are ignored entirely: a browser's session never authenticates a call her
 page on another site cannot make a signed-in browser call the API, and the blueprint needs
 no CSRF token (it is exempt, see views/__init__.py). Errors are `{"error": "…"}` (views/errors.py);
 another unit's object is a 404, like a missing one.
+
+The answers are built in models/api_views.py (which documents the decisions about ids, the
+实施期 entries and number precision). What the views decide:
+
+- Who: every read goes through the scope queries; actuals and spending are written by the
+  unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
+  within their scope (a 填报人 gets 403). A role that may not write gets 403 before the object
+  is looked up; an object outside the caller's scope is then a 404.
+- Versions: a write may carry the version it was based on, as `"version"` in the body or as an
+  `If-Match: "3"` header (both, if given, must agree); a stale one answers 409 with the current
+  value (`{"error", "current"}`) and changes nothing. Version 0 means "only if nothing is stored
+  yet". Without either the write is unconditional: the last one wins, and the history keeps both.
+- Input: a body that is not a JSON object, or a malformed period (`2023-13`, `abc`), is a 400;
+  a value the domain refuses (letters, NaN, a negative count, a unit of another base, an unknown
+  assessment, a period outside the project's year, a score outside its band) is a 422 with the
+  Chinese reason, and nothing is stored. Unknown body fields are ignored.
+- Dates: `as_of=YYYY-MM-DD` on every read that depends on the date, default today in the
+  configured TIMEZONE (Asia/Shanghai), from the app clock (`config["CLOCK"]` in tests).
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request
+import re
+from datetime import date
+from zoneinfo import ZoneInfo
 
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from models import api_views
+from models.actual import (ActualInput, Context, EntryError, StaleEdit, period_end, record_actual,
+                           record_spending, validation_message)
 from models.db import get_session, transaction
-from models.queries import project_summaries
+from models.evaluation import set_evaluator_score
+from models.project import Project
+from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_summaries,
+                            project_year_visible)
 from models.user import user_for_token
 from views.auth import clock
 
@@ -56,8 +86,196 @@ def _year_arg() -> int | None:
 
 @bp.get("/projects")
 def projects():
-    year = _year_arg()
-    return jsonify({"projects": [
-        {"id": p.project_id, "name": p.name, "year": p.year, "department": p.department, "unit": p.unit,
-         "light": None}   # the lights come with the actuals
-        for p in project_summaries(get_session(), g.user, year)]})
+    """`id` is the ProjectYear id (one year's 申报表): what the other calls take. `light` is the
+    worst light of its indicators and budget as of `as_of` (default today); null when nothing
+    is due yet."""
+    year, as_of, db = _year_arg(), _as_of(), get_session()
+    summaries = project_summaries(db, g.user, year)
+    return jsonify({"projects": api_views.project_list(db, summaries, as_of)})
+
+
+@bp.get("/projects/<int:project_year_id>")
+def project(project_year_id: int):
+    as_of, db = _as_of(), get_session()
+    return jsonify(api_views.project_detail(db, g.user, _visible_year(db, project_year_id), as_of))
+
+
+@bp.put("/indicators/<int:indicator_id>/actuals/<period>")
+def put_actual(indicator_id: int, period: str):
+    """Records one period's actual; answers the indicator's 年度 IND as of the period's end."""
+    _require(g.user.role in ("admin", "manager"))
+    db = get_session()
+    ind, py, project = _visible_indicator(db, indicator_id)
+    _require(may_edit_actuals(g.user, project))
+    year, month = _period(period)
+    body = _body()
+    version = _version(body)
+    try:
+        data = ActualInput.model_validate({**body, "version": version})
+    except ValidationError as exc:
+        return _refused(validation_message(exc))
+    as_of = period_end(year, month)
+    try:
+        with transaction(db):
+            db.expire_all()     # judge against the indicator as it is under the write lock
+            ind, py, _project = _visible_indicator(db, indicator_id)
+            actual = record_actual(db, ind, py, year, month, data, Context(g.user.label, clock()))
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except (StaleEdit, IntegrityError) as exc:
+        return _conflict(exc, api_views.annual_indicator(db, py, ind.id, as_of))
+    response = jsonify(api_views.annual_indicator(db, py, ind.id, as_of))
+    response.headers["ETag"] = f'"{actual.version}"'
+    return response
+
+
+@bp.put("/projects/<int:project_year_id>/spending/<period>")
+def put_spending(project_year_id: int, period: str):
+    """Records the cumulative spending at a period's end; answers the project's `budget` as of it."""
+    _require(g.user.role in ("admin", "manager"))
+    db = get_session()
+    py = _visible_year(db, project_year_id)
+    project = db.get(Project, py.project_id)
+    _require(may_edit_actuals(g.user, project))
+    year, month = _period(period)
+    body = _body()
+    version = _version(body)
+    if body.get("amount_yuan") is None:
+        return _refused("支出金额：必须填写", "amount_yuan")
+    as_of = period_end(year, month)
+    try:
+        with transaction(db):
+            db.expire_all()
+            py = _visible_year(db, project_year_id)
+            spending = record_spending(db, py, year, month, body["amount_yuan"], Context(g.user.label, clock()),
+                                       version)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except (StaleEdit, IntegrityError) as exc:
+        return _conflict(exc, api_views.project_budget(db, py, as_of))
+    response = jsonify(api_views.project_budget(db, py, as_of))
+    response.headers["ETag"] = f'"{spending.version}"'
+    return response
+
+
+@bp.get("/projects/<int:project_year_id>/evaluation")
+def evaluation(project_year_id: int):
+    as_of, db = _as_of(), get_session()
+    py = _visible_year(db, project_year_id)
+    try:
+        return jsonify(api_views.evaluation_dict(db, py, as_of))
+    except ValueError as exc:
+        return _refused(str(exc))
+
+
+@bp.put("/indicators/<int:indicator_id>/score")
+def put_score(indicator_id: int):
+    """An evaluator's score for a qualitative indicator (`{"score": 8}`; null: back to the top of
+    its band), checked against the band of its assessment as of `as_of`; answers the evaluation."""
+    _require(may_evaluate(g.user))
+    as_of, db = _as_of(), get_session()
+    _visible_indicator(db, indicator_id)
+    body = _body()
+    if "score" not in body:
+        return _refused("评分：必须填写（填 null 恢复为所在区间的最高分）", "score")
+    score = body["score"]
+    if isinstance(score, bool) or not (score is None or isinstance(score, (int, float, str))):
+        return _refused("评分：不是有效的数字", "score")
+    try:
+        with transaction(db):
+            db.expire_all()
+            ind, py, _project = _visible_indicator(db, indicator_id)
+            if ind.retired_at is not None:
+                raise EntryError("该指标已不在申报表中，不能评分", "score")
+            set_evaluator_score(db, py, ind, score, as_of)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    try:
+        return jsonify(api_views.evaluation_dict(db, py, as_of))
+    except ValueError as exc:
+        return _refused(str(exc))
+
+
+# --------------------------------------------------------------------------- arguments and answers
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_PERIOD = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+_ETAG = re.compile(r'(?:W/)?"(\d{1,9})"|(\d{1,9})', re.ASCII)
+
+
+def today() -> date:
+    return clock().astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def _as_of() -> date:
+    raw = request.args.get("as_of")
+    if raw is None or raw == "":
+        return today()
+    try:
+        if not _DATE.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, description="as_of 应为 YYYY-MM-DD 格式的日期，例如 2023-07-31")
+
+
+def _period(raw: str) -> tuple[int, int]:
+    match = _PERIOD.fullmatch(raw)
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1:
+        abort(400, description=f"期间“{raw[:20]}”无效，应为 YYYY-MM 格式，月份为 01 到 12，例如 2023-07")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _body() -> dict:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="请求体应为 JSON 对象，例如 {\"value\": 35, \"unit\": \"家\"}")
+    return body
+
+
+def _version(body: dict) -> int | None:
+    """The version the edit is based on, from the body or an If-Match header (None: unconditional)."""
+    version = body.pop("version", None)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
+        abort(400, description="版本号（version）应为不小于 0 的整数")
+    header = request.headers.get("If-Match", "").strip()
+    if header and header != "*":
+        match = _ETAG.fullmatch(header)
+        if not match:
+            abort(400, description="If-Match 应为版本号，例如 \"3\"")
+        header_version = int(match.group(1) or match.group(2))
+        if version is not None and version != header_version:
+            abort(400, description="If-Match 与请求体中的版本号（version）不一致")
+        version = header_version
+    return version
+
+
+def _visible_year(db, project_year_id: int):
+    py = project_year_visible(db, g.user, project_year_id)
+    if py is None:
+        abort(404)
+    return py
+
+
+def _visible_indicator(db, indicator_id: int):
+    found = indicator_visible(db, g.user, indicator_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        abort(403)
+
+
+def _refused(message: str, field: str | None = None):
+    answer = {"error": message}
+    if field:
+        answer["field"] = field
+    return jsonify(answer), 422
+
+
+def _conflict(exc: Exception, current: dict | None):
+    message = str(exc) if isinstance(exc, StaleEdit) else "该数值刚被他人修改，请刷新后在最新数据上修改"
+    return jsonify({"error": message, "current": current}), 409

@@ -13,7 +13,7 @@ signing out ends the session in the database, so a copied cookie stops working a
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from models.accounts import may_import
 from models.db import get_session, transaction
 from models.user import (User, end_session, hash_password, login_blocked_until, record_login, start_session,
                          touch_session, user_for_session, verify_password)
+from views.clock import now as clock_now
 from views.projects import local_time
 
 bp = Blueprint("auth", __name__)
@@ -34,9 +35,9 @@ BAD_LOGIN = "用户名或密码错误"
 
 
 def clock() -> datetime:
-    """Now, or the time tests set in config["CLOCK"] (the login limit without sleeping)."""
-    override = current_app.config.get("CLOCK")
-    return override() if override else datetime.now(timezone.utc)
+    """Now, or the time tests set in config["CLOCK"] (the login limit without sleeping);
+    views/clock.py is the one place that reads it."""
+    return clock_now()
 
 
 def public(view):

@@ -1,5 +1,6 @@
 """Projects: the filterable list and the project page, each within the user's scope (the
-queries take the user; another unit's project is a 404). Also the display filters the page
+queries take the user; another unit's project is a 404). The project page carries the entry
+section of one reporting period (`?period=2023-07`; views/actuals.py takes its posts). Also the display filters the page
 templates share (money in 元, target numbers, times in Asia/Shanghai)."""
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request
 
+from models.actual import EntryError, check_period, default_month, parse_period
 from models.db import get_session
-from models.queries import ProjectFilters, filter_options, list_project_years, project_page
+from models.queries import (ProjectFilters, filter_options, list_project_years, may_edit_actuals, plain_number,
+                            project_page, tracking)
+from views.clock import deadline_day, today
 
 bp = Blueprint("projects", __name__)
 
@@ -21,11 +25,6 @@ def wants_fragment() -> bool:
     """An htmx request for a piece of the page, not a history restore (which needs it all)."""
     return (request.headers.get("HX-Request") == "true"
             and request.headers.get("HX-History-Restore-Request") != "true")
-
-
-@bp.get("/")
-def root():
-    return redirect(url_for("projects.index"))
 
 
 @bp.get("/projects")
@@ -45,11 +44,49 @@ def index():
 
 @bp.get("/projects/<int:project_id>")
 def show(project_id: int):
-    year = request.args.get("year", "")
-    page = project_page(get_session(), g.user, project_id, int(year) if year.isdigit() and len(year) == 4 else None)
+    """The project page; `?period=2023-07` picks the reporting period of the entry rows (default:
+    the latest that has ended), `?year=` the year (else the period's, else the latest)."""
+    year, period = request.args.get("year", ""), request.args.get("period")
+    chosen = int(year) if year.isdigit() and len(year) == 4 else None
+    month = None
+    if period:
+        try:
+            period_year, month = parse_period(period)
+        except EntryError as exc:
+            abort(400, description=str(exc))
+        chosen = chosen or period_year
+        if period_year != chosen:
+            abort(400, description=f"期间 {period} 不在所选的 {chosen} 年度内")
+    return render_project(project_id, chosen, month)
+
+
+def render_project(project_id: int, year: int | None, month: int | None, status: int = 200,
+                   states: dict | None = None, budget_state=None):
+    """The project page with its entry section for one period. `states` carries a row's typed
+    values and messages when a plain (non-htmx) post comes back with an error."""
+    from views.actuals import RowState, form_values
+    session = get_session()
+    page = project_page(session, g.user, project_id, year)
     if page is None:
         abort(404)
-    return render_template("project.html", page=page)
+    py, as_of = page.year, today()
+    if month is None:
+        month = default_month(py, as_of)
+    try:
+        check_period(py, py.year, month)
+    except EntryError as exc:
+        abort(400, description=str(exc))
+    track = tracking(session, g.user, page.project, py, month, as_of, deadline_day())
+    states = dict(states or {})
+    for row in track.rows:
+        state = states.setdefault(row.indicator.id, RowState())
+        state.form = state.form or form_values(row)
+    spent = track.spending.spending
+    budget_state = budget_state or RowState()
+    budget_state.form = budget_state.form or {"amount": plain_number(spent.amount_yuan) if spent else "", "unit": "元",
+                                              "version": spent.version if spent else 0}
+    return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
+                           editable=may_edit_actuals(g.user, page.project)), status
 
 
 # --------------------------------------------------------------------------- display filters
@@ -71,6 +108,15 @@ def num(value) -> str:
         return format(Decimal(str(value)).normalize(), ",f")
     except InvalidOperation:
         return str(value)
+
+
+@bp.app_template_filter("pct")
+def pct(value) -> str:
+    """A ratio as a percentage with two decimals (rules.for_display at 4 places): 0.6857… → 68.57%."""
+    if value is None:
+        return "—"
+    from models.rules import for_display
+    return f"{for_display(Decimal(str(value)) * 100, 2)}%"
 
 
 @bp.app_template_filter("op")

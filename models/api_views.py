@@ -1,0 +1,339 @@
+"""The answers of the JSON API (INTERFACES.md), as plain JSON-ready dicts.
+
+Views load with an access check and call these; every read here is already scoped (the caller
+passes a visible ProjectYear, or the user for lists). Lights, completion and pace are the ones
+stored with each actual and spending (models/actual.py), read as of a date; nothing here
+judges a value itself.
+
+Decisions the interface leaves open:
+
+- A project's `id` is the id of its ProjectYear (one year's 申报表): the id every other call takes.
+- Each indicator appears twice in `indicators` when it has both targets, its 年度 side first:
+  `scope: "annual"` with the actual, completion, pace and light as of the date, then
+  `scope: "period"` with the 实施期 target, the 实施期 progress as `actual` (§3: the latest actual
+  due by the date of each of the project's years up to this one that the caller may see, the
+  indicator matched across years by 一级指标 and 实施期 三级指标 — cumulative indicators add them
+  up, level and qualitative ones take the latest year; `actual.years` lists the years counted),
+  `completion` against the 实施期 target, and `pace` and `light` null (the lights of §4 are
+  annual). Both carry the Indicator id,
+  which is what `PUT /indicators/ID/…` takes; an indicator with only one side appears once.
+- Ratios (`completion`, `pace`, `execution_rate`) are JSON numbers at the precision they are
+  stored with (10 decimal places), not rounded for display; money and values are JSON numbers
+  exactly as stored. The evaluation is rounded as `rules.Evaluation.as_dict` does (2 places).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Iterable
+
+from sqlalchemy import and_, func
+from sqlmodel import Session, select
+
+from importers.values import Target, same_base, split_unit, to_base
+from models import rules
+from models.actual import (Actual, BudgetState, IndicatorState, Spending, annual_target, budget_state,
+                           effective_measure, indicator_states, judged_month, last_closed_month, worst_light)
+from models.evaluation import project_evaluation
+from models.importing import indicator_key
+from models.indicator import Indicator
+from models.project import Project, ProjectYear
+from models.queries import ProjectSummary, projects_visible_to
+from models.user import User
+
+_CHUNK = 500          # ids per IN (…): far below SQLite's limit on bound parameters
+
+
+def number(value):
+    """A Decimal as a JSON number: an int when whole, else a float; None stays None."""
+    if value is None:
+        return None
+    value = Decimal(value).normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{year}-{month:02d}"
+
+
+# --------------------------------------------------------------------------- the project list
+
+def project_list(session: Session, summaries: list[ProjectSummary], as_of: date) -> list[dict]:
+    return [{"id": s.project_year_id, "name": s.name, "year": s.year, "department": s.department,
+             "unit": s.unit, "light": light}
+            for s, light in zip(summaries, list_lights(session, summaries, as_of))]
+
+
+def list_lights(session: Session, summaries: list[ProjectSummary], as_of: date) -> list[str | None]:
+    """The worst light of each listed project year as of `as_of` — the same answer as
+    `worst_light` over `indicator_states` and `budget_state`, from the stored lights in two
+    queries per (year, reporting periods) group and per chunk of ids, however many projects."""
+    lights: dict[int, list[str | None]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for s in summaries:
+        groups[(s.year, s.periods)].append(s.project_year_id)
+    for (year, periods), ids in groups.items():
+        due = last_closed_month(year, as_of, periods)
+        if due is None:
+            continue                      # nothing due yet: no light
+        judged = judged_month(year, as_of, periods)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            for py_id, month, light in _latest_indicator_lights(session, chunk, due):
+                lights[py_id].append(_light_as_of(month, light, judged))
+            for py_id, month, light in _latest_budget_lights(session, chunk, due):
+                lights[py_id].append(_light_as_of(month, light, judged))
+    return [worst_light(lights.get(s.project_year_id, ())) for s in summaries]
+
+
+def _light_as_of(month: int | None, light: str | None, judged: int | None) -> str | None:
+    """As `indicator_states` does: the latest entry's light, grey when the judged period has none."""
+    if judged is not None and (month is None or month < judged):
+        return rules.GREY
+    return light if month is not None else None
+
+
+def _latest_indicator_lights(session: Session, py_ids: list[int], due: int):
+    latest = (select(Actual.indicator_id.label("indicator_id"), func.max(Actual.month).label("month"))
+              .join(Indicator, Indicator.id == Actual.indicator_id)
+              .where(Indicator.project_year_id.in_(py_ids), Actual.month <= due)
+              .group_by(Actual.indicator_id).subquery())
+    statement = (select(Indicator.project_year_id, latest.c.month, Actual.light)
+                 .select_from(Indicator)
+                 .outerjoin(latest, latest.c.indicator_id == Indicator.id)
+                 .outerjoin(Actual, and_(Actual.indicator_id == Indicator.id, Actual.month == latest.c.month))
+                 .where(Indicator.project_year_id.in_(py_ids), Indicator.retired_at.is_(None),
+                        Indicator.annual_raw.is_not(None)))
+    return session.exec(statement).all()
+
+
+def _latest_budget_lights(session: Session, py_ids: list[int], due: int):
+    latest = (select(Spending.project_year_id.label("py_id"), func.max(Spending.month).label("month"))
+              .where(Spending.project_year_id.in_(py_ids), Spending.month <= due)
+              .group_by(Spending.project_year_id).subquery())
+    statement = (select(ProjectYear.id, latest.c.month, Spending.light)
+                 .select_from(ProjectYear)
+                 .outerjoin(latest, latest.c.py_id == ProjectYear.id)
+                 .outerjoin(Spending, and_(Spending.project_year_id == ProjectYear.id,
+                                           Spending.month == latest.c.month))
+                 .where(ProjectYear.id.in_(py_ids)))
+    return session.exec(statement).all()
+
+
+# --------------------------------------------------------------------------- one project
+
+def project_detail(session: Session, user: User, py: ProjectYear, as_of: date) -> dict:
+    project = session.get(Project, py.project_id)
+    states = indicator_states(session, py, as_of)
+    budget = budget_state(session, py, as_of)
+    return {
+        "id": py.id, "project_id": project.id, "name": project.name, "year": py.year, "periods": py.periods,
+        "as_of": as_of.isoformat(),
+        "light": worst_light([s.light for s in states] + [budget.light]),
+        "budget": budget_dict(budget, py.year),
+        "indicators": indicator_entries(session, user, py, states, as_of),
+    }
+
+
+def budget_dict(state: BudgetState, year: int) -> dict:
+    spending = state.spending
+    return {
+        "annual_yuan": number(state.annual_yuan),
+        "spent_yuan": number(state.spent_yuan),
+        "execution_rate": _ratio(state.execution_rate),
+        "light": state.light,
+        "pace": _ratio(spending.pace) if spending else None,
+        "period": month_label(year, spending.month) if spending else None,
+        "version": spending.version if spending else None,
+    }
+
+
+def project_budget(session: Session, py: ProjectYear, as_of: date) -> dict:
+    return budget_dict(budget_state(session, py, as_of), py.year)
+
+
+def indicator_entries(session: Session, user: User, py: ProjectYear, states: list[IndicatorState],
+                      as_of: date) -> list[dict]:
+    """The IND list: each active indicator's 年度 entry (if it has one), then its 实施期 entry."""
+    by_id = {s.indicator.id: s for s in states}
+    indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
+                                                      Indicator.retired_at.is_(None))
+                              .order_by(Indicator.position)).all()
+    progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None], as_of)
+    entries = []
+    for ind in indicators:
+        if ind.id in by_id:
+            entries.append(annual_entry(by_id[ind.id], py.year))
+        if ind.period_raw is not None:
+            entries.append(period_entry(ind, progress.get(ind.id)))
+    return entries
+
+
+def annual_indicator(session: Session, py: ProjectYear, indicator_id: int, as_of: date) -> dict | None:
+    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual)."""
+    for state in indicator_states(session, py, as_of):
+        if state.indicator.id == indicator_id:
+            return annual_entry(state, py.year)
+    return None
+
+
+def _names(ind: Indicator, scope: str) -> dict:
+    return {"id": ind.id, "level1": ind.level1, "level2": getattr(ind, f"{scope}_level2"),
+            "level3": getattr(ind, f"{scope}_level3"), "scope": scope, "level1_std": ind.level1_std,
+            "level2_std": getattr(ind, f"{scope}_level2_std")}
+
+
+def _target(target: Target) -> dict:
+    return {"raw": target.raw, "kind": target.kind, "op": target.op, "value": number(target.value),
+            "unit": target.unit}
+
+
+def period_target(ind: Indicator) -> Target:
+    return Target(raw=ind.period_raw or "", kind=ind.period_kind or "qualitative", op=ind.period_op,
+                  value=ind.period_value, unit=ind.period_unit)
+
+
+def annual_entry(state: IndicatorState, year: int) -> dict:
+    actual = state.actual
+    return {**_names(state.indicator, "annual"),
+            "target": _target(annual_target(state.indicator)),
+            "measure": state.measure,
+            "actual": actual_dict(actual, year) if actual else None,
+            "completion": _ratio(actual.completion) if actual else None,
+            "pace": _ratio(actual.pace) if actual else None,
+            "light": state.light}
+
+
+def actual_dict(actual: Actual, year: int) -> dict:
+    return {"period": month_label(year, actual.month), "value": number(actual.value), "unit": actual.unit,
+            "assessment": actual.assessment, "version": actual.version, "forecast": number(actual.forecast),
+            "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
+            "likelihood": actual.likelihood, "note": actual.note, "updated_by": actual.updated_by,
+            "updated_at": actual.updated_at.isoformat() if actual.updated_at else None}
+
+
+_RATIO_QUANTUM = Decimal("1e-10")
+
+
+def _ratio(value: Decimal | None):
+    """A ratio at the precision it is stored with (10 places), whether just computed or read back."""
+    return None if value is None else float(Decimal(value).quantize(_RATIO_QUANTUM))
+
+
+# --------------------------------------------------------------------------- 实施期
+
+class _Progress:
+    def __init__(self, measure: str, actual: dict | None, completion: Decimal | None):
+        self.measure, self.actual, self.completion = measure, actual, completion
+
+
+def period_entry(ind: Indicator, progress: _Progress | None) -> dict:
+    measure = progress.measure if progress else _period_measure(ind)
+    return {**_names(ind, "period"),
+            "target": _target(period_target(ind)),
+            "measure": measure,
+            "actual": progress.actual if progress else None,
+            "completion": _ratio(progress.completion) if progress else None,
+            "pace": None,
+            "light": None}
+
+
+def _period_measure(ind: Indicator) -> str:
+    """The indicator's measure (staff's override included); from the 实施期 target without a 年度 one."""
+    if ind.annual_raw is not None:
+        return effective_measure(ind)
+    return rules.infer_measure(ind.period_level3, period_target(ind))
+
+
+def _match_key(ind: Indicator) -> tuple[str, str]:
+    return indicator_key(ind.level1, ind.period_level3 or ind.name)
+
+
+def period_progress(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],
+                    as_of: date) -> dict[int, _Progress]:
+    """实施期 progress of these indicators of `py`, over the project's years the user may see."""
+    if not indicators:
+        return {}
+    years = [y for _p, y in session.exec(projects_visible_to(user)
+                                         .where(Project.id == py.project_id, ProjectYear.year <= py.year))]
+    due = {y.id: last_closed_month(y.year, as_of, y.periods) for y in years}
+    year_of = {y.id: y.year for y in years if due[y.id] is not None}
+    if not year_of:
+        return {}
+    others = session.exec(select(Indicator).where(Indicator.project_year_id.in_(list(year_of)),
+                                                  Indicator.retired_at.is_(None))
+                          .order_by(Indicator.position)).all()
+    py_of = {o.id: o.project_year_id for o in others}
+    latest: dict[int, Actual] = {}
+    for row in session.exec(select(Actual).where(Actual.indicator_id.in_(list(py_of))).order_by(Actual.month)):
+        if row.month <= due[py_of[row.indicator_id]]:
+            latest[row.indicator_id] = row      # ordered by month: the last one due wins
+    by_key: dict[tuple, dict[int, Actual]] = defaultdict(dict)
+    for other in others:        # another year's indicator of the same name; the first if named twice
+        if other.id in latest and other.project_year_id != py.id:
+            by_key[_match_key(other)].setdefault(year_of[other.project_year_id], latest[other.id])
+    result = {}
+    for ind in indicators:
+        found = dict(by_key.get(_match_key(ind), {}))
+        if ind.id in latest:
+            found[py.year] = latest[ind.id]
+        result[ind.id] = _progress(ind, sorted(found.items()))
+    return result
+
+
+def _progress(ind: Indicator, found: list[tuple[int, Actual]]) -> _Progress:
+    measure = _period_measure(ind)
+    if not found:
+        return _Progress(measure, None, None)
+    last_year, last = found[-1]
+    extra = {"period": month_label(last_year, last.month), "years": [year for year, _a in found]}
+    if measure == rules.QUALITATIVE:
+        assessment = rules.period_progress(measure, [a.assessment for _y, a in found])
+        return _Progress(measure, {"value": None, "unit": None, "assessment": assessment, **extra}, None)
+    target = period_target(ind)
+    unit = target.unit if target.value is not None else (ind.annual_unit or last.unit)
+    values = _in_unit([a for _y, a in found], unit)
+    if values is None:
+        return _Progress(measure, None, None)   # an actual of another base: not comparable
+    value = rules.period_progress(measure, values)
+    completion = None
+    if value is not None and target.value is not None and target.op is not None:
+        completion = rules.completion(target.op, target.value, unit, value, unit)
+    return _Progress(measure, {"value": number(value), "unit": unit, "assessment": None, **extra}, completion)
+
+
+def _in_unit(actuals: Iterable[Actual], unit: str | None) -> list[Decimal | None] | None:
+    """Each actual's value expressed in `unit` (None: a value of another base among them)."""
+    factor = split_unit(unit)[0]
+    values = []
+    for actual in actuals:
+        if actual.value is None:
+            values.append(None)
+            continue
+        if not same_base(actual.unit or unit, unit):
+            return None
+        values.append(to_base(actual.value, actual.unit or unit)[0] / factor)
+    return values
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def evaluation_dict(session: Session, py: ProjectYear, as_of: date) -> dict:
+    """The `evaluation` answer; raises ValueError (Chinese) when it cannot be evaluated. Each
+    indicator also carries its name and, when qualitative and assessed, the band an evaluator
+    may score in (`band`: [min, max] points) and the evaluator's stored score (`evaluator_score`)."""
+    evaluation = project_evaluation(session, py, as_of)
+    answer = evaluation.as_dict()
+    states = {s.indicator.id: s for s in indicator_states(session, py, as_of)}
+    for item, scored in zip(answer["indicators"], evaluation.indicators):
+        state = states[scored.id]
+        ind, assessment = state.indicator, state.actual.assessment if state.actual else None
+        item.update(name=ind.name, measure=state.measure, assessment=assessment,
+                    evaluator_score=number(ind.eval_score), band=None)
+        if state.measure == rules.QUALITATIVE and assessment in rules.QUALITATIVE_BANDS:
+            low, high = rules.QUALITATIVE_BANDS[assessment]
+            item["band"] = [number(rules.for_display(scored.weight * low)),
+                            number(rules.for_display(scored.weight * high))]
+    answer["as_of"] = as_of.isoformat()
+    return answer

@@ -1,0 +1,78 @@
+"""A real browser: the 填报人 of 山西省投资促进局 signs in, goes from the 工作台 to 招商引资专项经费,
+records July actuals (DOMAIN.md §6) — 参展企业数量 35 turns green; 参展面积 200 would be yellow, so
+the page asks for a 偏差原因, which they give, and it is saved yellow — and finds the change in
+the history. "Today" is 2023-08-06 (conftest.NOW) through config["CLOCK"].
+
+Under the app's own Content-Security-Policy; any console or JavaScript error fails the test
+(tests/e2e/live.py), except the 422 with which the page asks for the reason.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import NOW, PROJECT_A, UNIT_A, add_user, seed_forms, store_forms
+from live import live_server, page, playwright_api, sign_in  # noqa: F401 (fixtures)
+
+expect = playwright_api.expect
+
+pytestmark = pytest.mark.e2e
+
+
+def indicator_row(page, name: str):
+    """The <tbody> of one indicator: its summary row and its entry form."""
+    return page.locator("tbody.entry", has=page.get_by_role("rowheader", name=re.compile(name)))
+
+
+def test_record_july_actuals_see_the_lights_give_a_reason_and_find_the_history(live_server, page):
+    app = live_server.app
+    app.config["CLOCK"] = lambda: NOW
+    store_forms(app, seed_forms())
+    manager = add_user(app, "tianbao", "manager", unit=UNIT_A, display_name="张填报")
+    sign_in(page, live_server, manager)
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="工作台").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
+    overdue = page.locator("section", has=page.get_by_role("heading", name=re.compile("^已逾期")))
+    expect(overdue).to_contain_text("招商引资专项经费 2023年7月")
+    overdue.locator("tr", has_text=PROJECT_A).get_by_role("link", name="去填报").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(PROJECT_A)
+    tracking = page.locator("#tracking")
+    expect(tracking.get_by_role("heading", level=2)).to_contain_text("2023年7月")
+    expect(tracking).to_contain_text("数据截至 2023年7月31日")
+
+    count = indicator_row(page, "参展企业数量")
+    expect(count.locator(".light-cell")).to_have_text("灰")            # past the 5th without the actual
+    count.get_by_role("textbox", name=re.compile("^实际值")).fill("35")
+    count.get_by_role("button", name="保存").click()
+    expect(count.locator(".light-cell")).to_have_text("绿")
+    expect(count.get_by_role("status")).to_contain_text("已保存2023年7月的实际值")
+    expect(count.locator("tr.summary")).to_contain_text("35家")
+
+    area = indicator_row(page, "参展面积")
+    area.get_by_role("textbox", name=re.compile("^实际值")).fill("200")
+    page.expected_statuses.add(422)        # the page asks for the reason with a 422 (base.html)
+    area.get_by_role("button", name="保存").click()
+    expect(area.get_by_role("alert")).to_have_text("当前为黄灯，请填写偏差原因")
+    expect(area.locator("details.reasons")).to_have_attribute("open", "")
+    expect(area.get_by_role("textbox", name=re.compile("^实际值"))).to_have_value("200")          # what was typed is still there
+    expect(area.locator(".light-cell")).to_have_text("灰")             # nothing stored yet
+    area.get_by_label("经费保障").check()
+    area.get_by_label("偏差说明").fill("场馆档期推迟")
+    area.get_by_role("button", name="保存").click()
+    expect(area.locator(".light-cell")).to_have_text("黄")
+    expect(area.get_by_role("status")).to_contain_text("已保存2023年7月的实际值")
+
+    area.get_by_text("修改记录（1）").click()
+    history = area.locator("table.actual-changes")
+    expect(history).to_contain_text("张填报（tianbao）")
+    expect(history).to_contain_text("2023-08-06 09:00")
+    expect(history).to_contain_text("实际值：200平方米")
+    expect(history).to_contain_text("偏差原因：经费保障")
+
+    expect(page.locator(".light-counts")).to_contain_text("绿 1 黄 1 红 0 灰 12")
+    page.reload()                          # stored: the lights are there on a fresh page too
+    expect(page.locator(".light-counts")).to_contain_text("绿 1 黄 1 红 0 灰 12")
+    expect(indicator_row(page, "参展面积").locator(".light-cell")).to_have_text("黄")
+    assert page.problems == [], "\n".join(page.problems)

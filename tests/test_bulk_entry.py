@@ -1,0 +1,188 @@
+"""Bulk entry with Excel: the sheet of a unit's indicators for one period, filled in and uploaded,
+checked as a whole and stored all-or-nothing, with Chinese messages that name the row."""
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from conftest import PROJECT_B, csrf_token, signed_in, text_of
+from models.actual import Actual, Spending
+from test_views_actuals import indicator_id, record, stored, today_is  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def manager(seeded, personas, today_is):  # noqa: F811
+    return signed_in(seeded, personas.manager_a)
+
+
+def sheet(client, **args):
+    response = client.get("/bulk.xlsx", query_string=args)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return load_workbook(io.BytesIO(response.data))
+
+
+def header(ws) -> list[str]:
+    return [c.value for c in ws[1]]
+
+
+def fill(book, level3: str, **values):
+    """Type into the row of that indicator, as a person does in Excel."""
+    ws = book["实际值"]
+    columns = header(ws)
+    for row in ws.iter_rows(min_row=2):
+        if row[columns.index("三级指标")].value == level3:
+            for name, value in values.items():
+                row[columns.index(name)].value = value
+            return row[0].row
+    raise AssertionError(level3)
+
+
+def fill_spending(book, project: str, amount, unit="元"):
+    ws = book["预算支出"]
+    columns = header(ws)
+    for row in ws.iter_rows(min_row=2):
+        if row[columns.index("项目")].value == project:
+            row[columns.index("累计支出")].value = amount
+            row[columns.index("单位")].value = unit
+            return row[0].row
+    raise AssertionError(project)
+
+
+def send(client, book):
+    out = io.BytesIO()
+    book.save(out)
+    return client.post("/bulk", data={"csrf_token": csrf_token(client, "/bulk"), "period": "2023-07",
+                                      "file": (io.BytesIO(out.getvalue()), "填好的表.xlsx")},
+                       content_type="multipart/form-data")
+
+
+def count(app, model) -> int:
+    with Session(app.extensions["engine"]) as session:
+        return len(session.exec(select(model)).all())
+
+
+def test_the_sheet_lists_the_units_annual_indicators_and_budgets_for_the_period(seeded, manager):
+    record(manager, seeded, "参展企业数量", value="35")
+    response = manager.get("/bulk.xlsx", query_string={"year": 2023, "period": "2023-07"})
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["实际值", "预算支出", "说明"]
+    ws = book["实际值"]
+    assert header(ws) == ["指标ID", "期间", "版本", "项目", "一级指标", "二级指标", "三级指标", "指标值", "计量方式",
+                          "目标单位", "当前值", "实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性",
+                          "备注"]
+    assert ws.max_row - 1 == 14 + 7 + 6
+    assert ws.column_dimensions["A"].hidden and ws.column_dimensions["C"].hidden
+    first = [c.value for c in ws[2]]
+    assert first[1:11] == ["2023-07", 1, "招商引资专项经费", "产出指标", "数量指标", "参展企业数量", "≥70家", "累计", "家", "35家"]
+    assert first[11:] == [None] * 8
+    validations = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert '"达成,部分达成,未达成"' in validations.values() and '"确定能,有可能,完全不可能"' in validations.values()
+    assert '"万元,元,亿元"' in validations.values()                 # 业务成本's units
+    assert [r[3] for r in book["预算支出"].iter_rows(min_row=2, values_only=True)] == [
+        "招商引资专项经费", "招商引资业务经费", "网络运行维护费"]
+    assert PROJECT_B not in str([c.value for row in ws.iter_rows() for c in row])
+
+
+def test_a_filled_sheet_is_stored_and_empty_rows_are_skipped(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    fill(book, "参展企业数量", 实际值=35)
+    fill(book, "参展面积", 实际值=200, 偏差原因="经费保障，其他", 偏差说明="档期推迟", 全年预计=480, 完成可能性="有可能")
+    fill(book, "业务成本", 实际值="2,500", 单位="万元", 偏差原因="经费保障")
+    fill(book, "保障招商活动开展", 完成情况="达成", 备注="按计划开展")
+    fill_spending(book, "招商引资专项经费", 1500, "万元")
+    response = send(manager, book)
+    assert response.status_code == 303, text_of(response.get_data(as_text=True))
+    assert "已保存 4 条实际值，1 条支出。" in text_of(manager.get(response.headers["Location"]).get_data(as_text=True))
+    assert stored(seeded, "参展企业数量").light == "green"
+    area = stored(seeded, "参展面积")
+    assert (area.light, area.deviation_reasons, area.forecast, area.likelihood) == (
+        "yellow", ["经费保障", "其他"], Decimal(480), "有可能")
+    assert stored(seeded, "业务成本").value == Decimal(2500) and stored(seeded, "业务成本").unit == "万元"
+    assert stored(seeded, "保障招商活动开展", project="招商引资业务经费").assessment == "达成"
+    assert count(seeded, Actual) == 4
+    with Session(seeded.extensions["engine"]) as session:
+        assert session.exec(select(Spending)).one().amount_yuan == Decimal(15_000_000)
+
+
+def test_any_error_stores_nothing_and_every_error_names_its_row(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    fill(book, "参展企业数量", 实际值=35)                                       # fine on its own
+    area = fill(book, "参展面积", 实际值=200)
+    letters = fill(book, "参加活动场次", 实际值="abc")
+    unit = fill(book, "国内开展活动场次", 实际值=2, 单位="人次")
+    negative = fill(book, "公众号发布消息数量", 实际值=-3)
+    assessment = fill(book, "保障招商活动开展", 完成情况="还行")
+    spending = fill_spending(book, "招商引资专项经费", "很多")
+    response = send(manager, book)
+    assert response.status_code == 422
+    text = text_of(response.get_data(as_text=True))
+    assert "没有保存任何内容：共 6 处错误" in text
+    for message in (f"第 {area} 行（招商引资专项经费 / 参展面积）：当前为黄灯，请填写偏差原因",
+                    f"第 {letters} 行（招商引资专项经费 / 参加活动场次）：实际值：“abc”不是有效的数字",
+                    f"第 {unit} 行（招商引资专项经费 / 国内开展活动场次）：单位“人次”与目标单位“场”不是同一种单位",
+                    f"第 {negative} 行（招商引资专项经费 / 公众号发布消息数量）：实际值不能为负数",
+                    f"第 {assessment} 行（招商引资业务经费 / 保障招商活动开展）：完成情况应为：达成、部分达成、未达成",
+                    f"“预算支出”表第 {spending} 行（招商引资专项经费）：支出金额不是有效的数字"):
+        assert message in text, message
+    assert count(seeded, Actual) == 0 and count(seeded, Spending) == 0
+
+
+def test_a_row_outside_the_users_scope_is_an_error_not_skipped(seeded, personas, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    row = fill(book, "参展企业数量", 实际值=35)
+    book["实际值"].cell(row=row, column=1).value = indicator_id(seeded, "会议服务次数", PROJECT_B)
+    response = send(manager, book)
+    assert response.status_code == 422
+    assert (f"第 {row} 行（招商引资专项经费 / 参展企业数量）：该指标不存在或不在您的填报范围内"
+            in text_of(response.get_data(as_text=True)))
+    assert count(seeded, Actual) == 0
+
+
+def test_a_value_changed_since_the_download_is_reported_not_overwritten(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    record(manager, seeded, "参展企业数量", value="40")
+    row = fill(book, "参展企业数量", 实际值=35)
+    response = send(manager, book)
+    assert response.status_code == 422
+    assert (f"第 {row} 行（招商引资专项经费 / 参展企业数量）：该数值在您下载填报表之后已被填报人甲（tianbao）修改"
+            in text_of(response.get_data(as_text=True)))
+    assert stored(seeded, "参展企业数量").value == Decimal(40)
+
+
+@pytest.mark.parametrize("content, message", [(b"not a workbook", "不是 Excel（xlsx）文件"),
+                                              (b"PK\x03\x04broken", "无法读取该 Excel 文件")])
+def test_a_file_that_is_not_the_sheet_is_refused(seeded, manager, content, message):
+    response = manager.post("/bulk", data={"csrf_token": csrf_token(manager, "/bulk"), "period": "2023-07",
+                                           "file": (io.BytesIO(content), "表.xlsx")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 422 and message in text_of(response.get_data(as_text=True))
+
+
+def test_an_empty_sheet_stores_nothing_and_says_so(seeded, manager):
+    response = send(manager, sheet(manager, year=2023, period="2023-07"))
+    assert response.status_code == 422
+    assert "表中没有填写任何实际值或支出" in text_of(response.get_data(as_text=True))
+
+
+def test_an_admin_chooses_the_unit_and_a_supervisor_may_not_use_it(seeded, personas, today_is):  # noqa: F811
+    admin = signed_in(seeded, personas.admin)
+    page = text_of(admin.get("/bulk").get_data(as_text=True))
+    assert "实施单位 全部实施单位" in page
+    everyone = sheet(admin, year=2023, period="2023-07")["实际值"]
+    assert everyone.max_row - 1 == 27 + 7                     # unit B's project as well
+    reader = signed_in(seeded, personas.supervisor_a)
+    assert reader.get("/bulk").status_code == 403 and reader.get("/bulk.xlsx").status_code == 403
+
+
+@pytest.mark.parametrize("args, message", [({"period": "2023-13"}, "月份“13”无效"),
+                                           ({"year": "23"}, "年度应为四位数"),
+                                           ({"year": "2023", "period": "2024-01"}, "期间 2024-01 不在 2023 年度内")])
+def test_a_bad_period_is_a_chinese_400(seeded, manager, args, message):
+    response = manager.get("/bulk.xlsx", query_string=args)
+    assert response.status_code == 400 and message in text_of(response.get_data(as_text=True))

@@ -1,0 +1,106 @@
+"""The 填报人's 工作台 (home page): what is due, what is overdue, what is red, and the open alerts
+with links to their rows. Others keep the project list as their home."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+import pytest
+from sqlmodel import Session, select
+
+from conftest import NOW, csrf_token, signed_in, text_of
+from models.actual import Alert
+from models.project import Project
+from test_views_actuals import indicator_id, record
+
+
+@pytest.fixture
+def today_is(seeded):
+    def set_clock(moment: datetime = NOW):
+        seeded.config["CLOCK"] = lambda: moment
+    set_clock()
+    return set_clock
+
+
+def section(html: str, title: str) -> str:
+    """The text of one panel of the 工作台, by its heading."""
+    match = re.search(rf'<h2 id="[\w-]+">{title}.*?</section>', html, flags=re.S)
+    assert match, title
+    return text_of(match.group(0))
+
+
+def alerts(app) -> list[Alert]:
+    with Session(app.extensions["engine"]) as session:
+        return list(session.exec(select(Alert).where(Alert.closed_at.is_(None))))
+
+
+def test_before_the_deadline_the_latest_period_is_due(seeded, personas, today_is):
+    today_is(datetime(2023, 8, 3, 1, 0, tzinfo=timezone.utc))
+    html = signed_in(seeded, personas.manager_a).get("/").get_data(as_text=True)
+    due = section(html, "待填报")
+    assert "待填报 3 个项目" in due
+    assert "招商引资专项经费 2023年7月 8月5日 （还有 2 天） 缺指标 14/14 · 缺预算支出 去填报" in due
+    assert "没有逾期未填报的期间。" in section(html, "已逾期")
+    assert alerts(seeded) == []                        # nothing is late yet
+
+
+def test_after_the_deadline_missing_entries_are_overdue_and_raise_alerts_once(seeded, personas, today_is):
+    client = signed_in(seeded, personas.manager_a)
+    record(client, seeded, "参展企业数量", value="35")
+    html = client.get("/").get_data(as_text=True)
+    overdue = section(html, "已逾期")
+    assert "已逾期 3 个项目" in overdue
+    assert "招商引资专项经费 2023年7月 8月5日 逾期 1 天 缺指标 13/14：参展面积、参加活动场次" in overdue
+    assert "参展企业数量、" not in overdue
+    opened = alerts(seeded)
+    assert len(opened) == 13 + 1 + 7 + 1 + 6 + 1          # each missing indicator and each budget
+    client.get("/")
+    assert len(alerts(seeded)) == len(opened)              # opening it again raises nothing new
+    listing = section(html, "未关闭的预警")
+    assert "灰 招商引资专项经费 参展面积 逾期未填报 2023年7月 2023-08-06 09:00" in listing
+
+
+def test_a_red_light_is_listed_with_a_link_to_its_row(seeded, personas, today_is):
+    client = signed_in(seeded, personas.manager_a)
+    record(client, seeded, "参展面积", value="50", deviation_reasons=["经费保障"])
+    html = client.get("/").get_data(as_text=True)
+    red = section(html, "红灯")
+    assert "红灯 1 项" in red and "红 招商引资专项经费 · 参展面积 2023年7月起" in red
+    ind = indicator_id(seeded, "参展面积")
+    assert f'href="/projects/{personas.project_a}?year=2023&amp;period=2023-07#ind-{ind}"' in html
+    record(client, seeded, "参展面积", value="500", version=1)                # green now: the alert closes
+    assert "没有红灯。" in section(client.get("/").get_data(as_text=True), "红灯")
+
+
+def test_a_project_with_everything_entered_is_neither_due_nor_overdue(seeded, personas, today_is):
+    client = signed_in(seeded, personas.manager_a)
+    project = "网络运行维护费"
+    for level3, fields in (("官方网站更新消息数量", {"value": "150"}),
+                           ("保障网站正常浏览,网站页面正常显示", {"assessment": "达成"}),
+                           ("系统故障修复时间", {"value": "5"}), ("网站运行维护", {"value": "8"}),
+                           ("宣传山西营商环境建设,提升招商引资形象", {"assessment": "达成"}),
+                           ("使用人员满意度", {"value": "95"})):
+        assert record(client, seeded, level3, project=project, **fields).status_code == 200, level3
+    with Session(seeded.extensions["engine"]) as session:
+        pid = session.exec(select(Project.id).where(Project.name == project)).one()
+    client.post(f"/projects/{pid}/spending", data={"csrf_token": csrf_token(client, "/projects"),
+                                                    "period": "2023-07", "amount": "90000"})
+    overdue = section(client.get("/").get_data(as_text=True), "已逾期")
+    assert "已逾期 2 个项目" in overdue and project not in overdue
+
+
+def test_others_keep_the_project_list_as_their_home(seeded, personas, today_is):
+    for person in (personas.admin, personas.supervisor_a):
+        response = signed_in(seeded, person).get("/")
+        assert response.status_code == 302 and response.headers["Location"] == "/projects"
+
+
+def test_the_top_bar_offers_the_workbench_and_bulk_entry_to_whom_it_concerns(seeded, personas, today_is):
+    nav = {}
+    for name in ("manager_a", "supervisor_a", "admin"):
+        html = signed_in(seeded, getattr(personas, name)).get("/projects").get_data(as_text=True)
+        nav[name] = text_of(re.search(r'<nav class="mainnav".*?</nav>', html, flags=re.S).group(0))
+    assert "工作台" in nav["manager_a"] and "批量填报" in nav["manager_a"]
+    assert "工作台" not in nav["supervisor_a"] and "批量填报" not in nav["supervisor_a"]
+    assert "批量填报" in nav["admin"]
+

@@ -1,0 +1,50 @@
+"""The reports part of the JSON API (/api/v1/reports), with the same bearer-token check as
+views/api.py (cookies ignored; errors `{"error": …}`).
+
+`GET /api/v1/reports/overview?year=YYYY&as_of=D` answers the overview of the caller's scope
+(INTERFACES.md) from the very function the overview page renders (models/reports.py), so the
+two always show the same numbers. Besides `year` and `as_of` it takes the page's filters
+`department`, `unit` (ids), `light` and `level1`.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, g, jsonify, request
+
+from models.db import get_session
+from models.reports import LEVEL1S, LIGHTS, ReportFilters, overview, report_years, resolve_moment
+from views.api import bearer_token
+from views.reports import today
+
+bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
+bp.before_request(bearer_token)
+
+
+def _filters() -> ReportFilters:
+    """The query string, strictly: a malformed value is a 400 in Chinese, not silently ignored."""
+    args = request.args
+    year, as_of = args.get("year", ""), args.get("as_of", "")
+    if year and not (year.isdigit() and len(year) == 4):
+        abort(400, description="year 应为四位数的年度，例如 2023")
+    if as_of:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            abort(400, description="as_of 应为日期 YYYY-MM-DD，例如 2023-07-31")
+    for name in ("department", "unit"):
+        if args.get(name) and not args[name].isdigit():
+            abort(400, description=f"{name} 应为编号（整数）")
+    if args.get("light") and args["light"] not in LIGHTS:
+        abort(400, description=f"light 应为 {'、'.join(LIGHTS)} 之一")
+    if args.get("level1") and args["level1"] not in LEVEL1S:
+        abort(400, description=f"level1 应为 {'、'.join(LEVEL1S)} 之一")
+    return ReportFilters.from_args(args)
+
+
+@bp.get("/overview")
+def overview_answer():
+    session = get_session()
+    filters = _filters()
+    moment = resolve_moment(filters, report_years(session, g.user), today())
+    return jsonify(overview(session, g.user, filters, moment, red_list=0).as_dict())
