@@ -4,7 +4,7 @@ FLASK := .venv/bin/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test venv db bench clean
+.PHONY: run serve test venv db bench clean
 
 .venv/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -27,6 +27,17 @@ run: db
 	ENV=development $(FLASK) reminders run & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Serving for a province (README): gunicorn with several workers behind any reverse proxy,
+# plus the one scheduler process. Needs SECRET_KEY, and DATABASE_URL for PostgreSQL.
+WORKERS ?= 4
+BIND ?= 127.0.0.1:8000
+serve: venv
+	$(FLASK) init-db
+	$(FLASK) reminders run & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	.venv/bin/gunicorn --workers $(WORKERS) --bind $(BIND) --access-logfile - \
+	    --forwarded-allow-ips "$${FORWARDED_ALLOW_IPS:-127.0.0.1}" 'app:create_app()'
 
 test: venv
 	$(PY) -m pytest -n 2 -q
