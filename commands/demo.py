@@ -361,6 +361,13 @@ def synth_chunk(session, chunk: list[SynthProject], unit_ids: dict[str, int], ye
         for start in range(0, len(rows[key]), 20_000):
             session.execute(insert(model.__table__), rows[key][start:start + 20_000])
     write_summaries(session, [r["id"] for r in rows["py"]], rows["light_summary"], rows["budget_summary"])
+    if session.get_bind().dialect.name == "postgresql":
+        # The ids above were given here, not drawn from the sequences: move those past them, so
+        # that what is stored later (an import, a new project) does not collide.
+        from sqlalchemy import text
+        for table in ("project", "project_year", "indicator"):
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"(SELECT max(id) FROM {table}))"))
     batch.forms_count += out["projects"]
     batch.new_count += out["projects"]
     session.add(batch)

@@ -13,8 +13,8 @@ one reporting period, the *judged period*:
   first period's window is still open) → no light yet ("未到期").
 
 So "as of 7月31日" reads July's actuals where they are in and June's where they are not; an
-indicator missing June as well is grey. (`models.actual.indicator_states` carries the latest
-older actual forward in that case instead; DOMAIN.md §4 says grey, and the overview follows it.)
+indicator missing June as well is grey (DOMAIN.md §4). `models.actual.judged_month`, which the
+project page and the API use through `indicator_states`, applies the same rule to one project.
 The budget follows the same rule with spending; the amount is the latest cumulative spending
 reported by then.
 
@@ -614,7 +614,9 @@ def unit_groups(session: Session, user: User, filters: ReportFilters, moment: As
         func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))))
     statement = _scoped(statement, user, filters, moment).group_by(py.department_id, Project.unit_id)
     departments: dict[int, Group] = {}
-    for d_id, u_id, projects, g, y, r, grey, n, budgets, annual, spent, expected in session.execute(statement):
+    for row in session.execute(statement):
+        # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
+        d_id, u_id, projects, g, y, r, grey, n, budgets, annual, spent, expected = (int(v or 0) for v in row)
         unit = Group(u_id, "", projects=projects)
         unit.counts = Counts(g, y, r, grey, n) if moment.month else Counts(indicators=n)
         unit.budget = Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets)

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from conftest import make_app
+from dbs import drop_database
 
 LATER = datetime(2024, 3, 1, 2, 0, tzinfo=timezone.utc)     # the year 2023 is over: every month is in
 
@@ -22,12 +23,31 @@ def synth(tmp_path, name: str, *args: str):
     return app, result.output
 
 
+def dispose(app) -> None:
+    app.extensions["engine"].dispose()
+    drop_database(app.config["DATABASE_URL"])
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory):
     """Twenty projects of 2023, seed 5 (generated once for the module's read-only tests)."""
     app, output = synth(tmp_path_factory.mktemp("synth"), "a", "--projects", "20", "--year", "2023", "--seed", "5")
     yield app, output
-    app.extensions["engine"].dispose()
+    dispose(app)
+
+
+@pytest.fixture
+def synthesize(tmp_path):
+    """`synth` for one test, its databases dropped afterwards."""
+    made_here = []
+
+    def run(name: str, *args: str):
+        app, output = synth(tmp_path, name, *args)
+        made_here.append(app)
+        return app, output
+    yield run
+    for app in made_here:
+        dispose(app)
 
 
 def content(app) -> dict:
@@ -56,10 +76,10 @@ def test_it_prints_what_it_made(made):
     assert "用时" in output and "实际值" in output and "预警" in output
 
 
-def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(made, tmp_path):
+def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(made, synthesize):
     app, _ = made
-    again, _ = synth(tmp_path, "b", "--projects", "20", "--year", "2023", "--seed", "5")
-    other, _ = synth(tmp_path, "c", "--projects", "20", "--year", "2023", "--seed", "6")
+    again, _ = synthesize("b", "--projects", "20", "--year", "2023", "--seed", "5")
+    other, _ = synthesize("c", "--projects", "20", "--year", "2023", "--seed", "6")
     first = content(app)
     assert content(again) == first
     assert content(other)["indicators"] != first["indicators"]
@@ -172,8 +192,8 @@ def test_the_overview_reads_the_synthetic_year(made):
     assert rep.totals.budget.execution_rate is not None
 
 
-def test_running_it_again_adds_nothing_and_another_year_reuses_the_projects(made, tmp_path):
-    app, _ = synth(tmp_path, "d", "--projects", "20", "--year", "2023", "--seed", "5")
+def test_running_it_again_adds_nothing_and_another_year_reuses_the_projects(synthesize):
+    app, _ = synthesize("d", "--projects", "20", "--year", "2023", "--seed", "5")
     result = app.test_cli_runner().invoke(args=["demo", "synth", "--projects", "20", "--year", "2023", "--seed", "5"])
     assert "项目 0 个（已存在而跳过 20 个）" in result.output
     result = app.test_cli_runner().invoke(args=["demo", "synth", "--projects", "20", "--year", "2022", "--seed", "5"])
@@ -182,3 +202,41 @@ def test_running_it_again_adds_nothing_and_another_year_reuses_the_projects(made
     with Session(app.extensions["engine"]) as s:
         assert len(s.exec(select(Project)).all()) == 20
         assert len(s.exec(select(ProjectYear)).all()) == 40
+
+
+def test_what_comes_after_it_gets_fresh_ids(synthesize):
+    """Synth writes its own ids in bulk; an import afterwards (PostgreSQL: from the sequences)
+    must not collide with them."""
+    from conftest import seed_forms, store_forms
+    from models import Indicator, Project, ProjectYear
+    app, _ = synthesize("e", "--projects", "12", "--year", "2023", "--seed", "3")
+    store_forms(app, seed_forms())
+    with Session(app.extensions["engine"]) as s:
+        assert len(s.exec(select(Project)).all()) == 15
+        assert len(s.exec(select(ProjectYear)).all()) == 15
+        assert len({i.id for i in s.exec(select(Indicator)).all()}) == len(s.exec(select(Indicator)).all())
+
+
+@pytest.mark.parametrize("as_of", [date(2023, 1, 20), date(2023, 3, 3), date(2023, 7, 31), date(2023, 8, 6),
+                                   date(2023, 12, 31)])
+def test_the_overview_and_the_project_page_agree_on_every_light(made, as_of):
+    """Two readers of the same rule: the summary tables (overview) and indicator_states (project
+    page, API). For every synthetic project they must count the same lights on any date."""
+    from collections import Counter
+
+    from models import ProjectYear, User
+    from models.actual import budget_state, indicator_states
+    from models.reports import AsOf, ReportFilters, _project_lines
+    app, _ = made
+    admin = User(username="x", role="admin", password_hash="", created_at=LATER)
+    with app.app_context(), Session(app.extensions["engine"]) as s:
+        moment = AsOf(2023, as_of)
+        lines = {line.project_year_id: line for line in _project_lines(s, admin, ReportFilters(year=2023), moment)}
+        years = s.exec(select(ProjectYear).where(ProjectYear.year == 2023)).all()
+        assert len(lines) == len(years) == 20
+        for py in years:
+            page = Counter(state.light for state in indicator_states(s, py, as_of))
+            counts = lines[py.id].counts
+            assert (counts.green, counts.yellow, counts.red, counts.grey) == \
+                (page["green"], page["yellow"], page["red"], page["grey"]), (py.id, as_of)
+            assert lines[py.id].budget_light == budget_state(s, py, as_of).light, (py.id, as_of)

@@ -119,7 +119,8 @@ def project_page(project_id: int):
         abort(404)
     return render_template("reports_project.html", report=report, filters=filters,
                            as_of_choices=as_of_choices(report.year.year, filters.as_of, today()),
-                           budget_trend=budget_trend(report), trend=lambda ir: trend(ir, report.moment.month))
+                           budget_trend=budget_trend(report), lights_donut=donut(report.counts),
+                           trend=lambda ir: trend(ir, report.moment.month))
 
 
 def trend(indicator_report, month: int | None):
