@@ -44,7 +44,7 @@ def test_the_login_page_is_chinese_and_signing_in_leads_to_the_projects(app, ano
     assert "登录 请使用管理员为您开设的账号登录。 用户名 密码 登录" in text
     assert 'autocomplete="current-password"' in page.get_data(as_text=True)
     response = login(anonymous, user)
-    assert response.status_code == 303 and response.headers["Location"] == "/projects"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
     projects = anonymous.get("/projects").get_data(as_text=True)
     assert "张填报" in text_of(projects) and "退出" in text_of(projects)
     assert [a.success for a in rows(app, LoginAttempt)] == [True]
@@ -94,7 +94,7 @@ def test_next_leads_only_to_a_page_of_this_site(anonymous, user, target):
     token = csrf_token(anonymous, "/login")
     response = anonymous.post("/login", data={"csrf_token": token, "username": user.username, "password": PASSWORD,
                                               "next": target})
-    assert response.status_code == 303 and response.headers["Location"] == "/projects"
+    assert response.status_code == 303 and response.headers["Location"] == "/"
 
 
 def test_a_signed_in_user_at_the_login_page_goes_on(client):

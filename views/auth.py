@@ -156,7 +156,7 @@ def login():
     target = safe_next(request.values.get("next"))
     if request.method == "GET":
         if g.user is not None:
-            return redirect(target or url_for("projects.index"))
+            return redirect(target or url_for("workbench.home"))
         return _login_page(target=target)
 
     username = request.form.get("username", "").strip()[:80]
@@ -182,7 +182,7 @@ def login():
         token = start_session(db, user, now)
     session.clear()           # a new session: nothing from before signing in survives
     session[SESSION_KEY] = token
-    return redirect(target or url_for("projects.index"), 303)
+    return redirect(target or url_for("workbench.home"), 303)
 
 
 @bp.post("/logout")

@@ -36,8 +36,10 @@ def test_sign_in_see_own_project_be_refused_another_and_sign_out(live_server, pa
     expect(page.get_by_role("alert")).to_have_text("用户名或密码错误")
 
     sign_in(page, live_server, manager)
-    expect(page).to_have_url(re.compile(r"/projects$"))
+    expect(page).to_have_url(re.compile(r"/$"))            # a 填报人 starts at the 工作台
     expect(page.locator(".whoami")).to_contain_text("张填报")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="项目").click()
+    expect(page).to_have_url(re.compile(r"/projects$"))
     expect(page.get_by_role("navigation", name="主导航")).not_to_contain_text("用户管理")
     table = page.locator("#project-table")
     expect(table.locator("tbody tr")).to_have_count(3)
