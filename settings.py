@@ -29,6 +29,10 @@ DEFAULTS = {
     # each Message-ID). What is sent when is set by admins (提醒设置, reminders/settings.py);
     # SCHEDULER_LOCK (default instance/scheduler.lock) keeps to one scheduler per instance.
     "BASE_URL": "http://127.0.0.1:5000",
+    # 绩效自评 grades (DOMAIN.md §5, configurable): the lowest total of 优, 良 and 中; below 中 is 差.
+    "GRADE_BANDS": {"优": 90, "良": 80, "中": 60},
+    # Files of the unit-level exports (background jobs), served only to whoever asked:
+    # EXPORT_DIR: default beside UPLOAD_DIR (instance/exports).
 }
 ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
                 "SMTP_PASSWORD", "MAIL_FROM", "UPLOAD_DIR", "SMTP_SECURITY", "SMTP_TIMEOUT",

@@ -9,3 +9,5 @@ from models.actual import Actual, ActualChange, Alert, Spending, SpendingChange 
 from models.evidence import Evidence  # noqa: F401
 from models.reports import BudgetSummary, LightSummary  # noqa: F401
 from models.outbox import OutboxMessage, ReminderSetting, SchedulerRun, SentNotice  # noqa: F401
+from models.evaluation import EvaluationNote, EvaluationReview, EvaluationStep  # noqa: F401
+from models.exports import ExportJob  # noqa: F401

@@ -129,3 +129,12 @@
       .forEach(function (b) { b.disabled = false; });
   });
 })();
+
+/* The printable tables (templates/print_*.html): their 打印 button opens the print dialog. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (evt) {
+    var el = evt.target;
+    if (el && el.closest && el.closest("[data-print]")) { window.print(); }
+  });
+})();

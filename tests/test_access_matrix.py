@@ -143,10 +143,31 @@ MATRIX: dict[str, Entry] = {
     "api.put_actual": Entry("api", IMPORTERS, obj="indicator", data=lambda w, p: {"value": 1000000}),
     "api.put_spending": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {"amount_yuan": 1000}),
     "api.put_score": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"score": None}),
+    # 绩效自评 (views/evaluation.py): everyone reads in scope; the 填报人 edits and submits, the
+    # 审核人 scores, approves and returns; a step that does not fit the state redirects with a message
+    "evaluation.show": Entry("page", obj="project"),
+    "evaluation.save": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
+    "evaluation.scores": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023"}),
+    "evaluation.submit": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
+    "evaluation.withdraw": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
+    "evaluation.approve": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023"}),
+    "evaluation.send_back": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023",
+                                                                                      "comment": "请补充佐证材料"}),
+    # exports (views/exports.py): in scope; a unit's export job only for the user who asked
+    "exports.monitoring_xlsx": Entry("page", obj="project"),
+    "exports.monitoring_print": Entry("page", obj="project"),
+    "exports.evaluation_xlsx": Entry("page", obj="project"),
+    "exports.evaluation_print": Entry("page", obj="project"),
+    "exports.index": Entry("page"),
+    "exports.create": Entry("page", data=lambda w, p: {"unit": w.unit_of(p), "year": "2023", "month": "7"}),
+    "exports.show": Entry("page", obj="export"),
+    "exports.progress": Entry("page", obj="export"),
+    "exports.download": Entry("page", obj="export"),
 }
 
 PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file",
-              "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence"}
+              "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence",
+              "export_id": "export"}
 FIXED_ARGUMENTS = {"period": "2023-07"}    # not an object: the same valid value for everyone
 
 
@@ -227,6 +248,8 @@ class World:
             return {"own": self.bystander.id}
         if kind == "message":
             return {"own": self.failed_message()}
+        if kind == "export":
+            return {"own": self.export_job(name), "other": self.export_job(self.OTHER[name or "admin"])}
         if kind == "evidence":
             ids = self.fresh_evidence()
             own, other = (ids[1], ids[0]) if name == "manager_b" else ids
@@ -239,6 +262,38 @@ class World:
         mine, theirs = (name or "admin"), self.OTHER[name or "admin"]
         source = {"job": self.jobs, "token": self.token_ids}[kind]
         return {"own": source[mine], "other": source[theirs]}
+
+    def unit_of(self, person: Person | None) -> int:
+        """The persona's unit for a unit export (a stranger's value is never read)."""
+        from sqlmodel import select
+
+        from models.db import get_session
+        from models.project import Project
+        project = self.personas.project_b if person and person.username == "tianbao_b" else self.personas.project_a
+        with self.app.app_context():
+            return get_session().exec(select(Project.unit_id).where(Project.id == project)).one()
+
+    def export_job(self, name: str | None) -> str:
+        """A finished unit export of the persona (made once each), run in this thread."""
+        self._exports = getattr(self, "_exports", {})
+        name = name or "admin"
+        if name not in self._exports:
+            from datetime import date
+            from models.db import get_session
+            from models.exports import create_export_job, run_export_job, unit_project_years
+            from models.org import Unit
+            from models.user import User
+            from views.exports import export_dir
+            person = self.people[name]
+            with self.app.app_context():
+                session = get_session()
+                user, unit = session.get(User, person.id), session.get(Unit, self.unit_of(person))
+                total = len(unit_project_years(session, user, unit.id, 2023))
+                job = create_export_job(session, user, unit, 2023, 7, total, datetime.now(timezone.utc))
+                run_export_job(self.app.extensions["engine"], job.id, export_dir(self.app.config),
+                               date(2023, 8, 6), 5)
+                self._exports[name] = job.id
+        return self._exports[name]
 
     def failed_message(self) -> int:
         """An outbox message that failed (for the admin's resend), made once."""
@@ -298,7 +353,7 @@ class World:
             return person.role == "admin" or person.username == "shenhe_all"
         if kind == "job":
             return person.role == "admin"
-        return False           # tokens are one's own; users and files have no "other"
+        return False           # tokens and exports are one's own; users and files have no "other"
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, health, workbench, projects, actuals, evidence, bulk, imports, account, admin,
                    admin_reminders, api):
         app.register_blueprint(module.bp)
+    from views import evaluation, exports
+    app.register_blueprint(evaluation.bp)
+    app.register_blueprint(exports.bp)
     from views import api_reports, reports
     app.register_blueprint(reports.bp)
     app.register_blueprint(api_reports.bp)          # /api/v1/reports: views/api.py's bearer check

@@ -1,0 +1,549 @@
+"""Exports of the official tables: the 项目支出绩效运行监控表 (per project, and per 实施单位 with a
+汇总 sheet) and the 项目支出绩效自评表, as xlsx (openpyxl) and as the data the printable pages show.
+
+Every read goes through the user's scope (models/queries.py): a project the user may not see is
+missing (the view answers 404), and a unit's export lists only the projects in scope. Both the
+xlsx and the printable page are built from one read model (`MonitoringSheet`, `ScoreTable`), so
+the file and the page show the same figures.
+
+A unit's export (many projects) runs as a background job: its state and progress live in
+`export_job`, each step a conditional update, the file under instance/exports/<job id>.xlsx,
+served only to the user who asked.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, select
+
+from models import rules
+from models.actual import (Actual, Spending, effective_measure, entry_deadline, period_end, period_label,
+                           period_months)
+from models.evaluation import STATE_LABELS, ScoreTable, review_state, spans
+from models.indicator import Indicator
+from models.org import Department, Unit
+from models.project import Project, ProjectYear
+from models.queries import department_label, projects_visible_to, value_text
+from models.user import User
+
+log = logging.getLogger(__name__)
+
+LIGHT_WORDS = {rules.GREEN: "绿", rules.YELLOW: "黄", rules.RED: "红", rules.GREY: "灰"}
+LIGHT_FILLS = {rules.GREEN: "C6EFCE", rules.YELLOW: "FFEB9C", rules.RED: "FFC7CE", rules.GREY: "D9D9D9"}
+MONEY_FORMAT, RATE_FORMAT, POINTS_FORMAT = "#,##0.00", "0.00%", "0.00"
+
+
+# --------------------------------------------------------------------------- read models
+
+@dataclass
+class MonitoringRow:
+    indicator: Indicator
+    level1: str
+    level2: str
+    name: str
+    target: str             # 年度指标值 as written
+    actual: str             # 1–M月执行情况: the latest actual up to the period
+    forecast: str           # 全年预计完成情况
+    reasons: str            # 偏差原因 (the categories and the note)
+    likelihood: str         # 完成目标可能性
+    light: str | None
+    level1_span: int = 0
+    level2_span: int = 0
+
+    @property
+    def light_word(self) -> str:
+        return LIGHT_WORDS.get(self.light, "—")
+
+
+@dataclass
+class MonitoringSheet:
+    """One project's 绩效运行监控表 as of the end of one reporting period."""
+    project: Project
+    py: ProjectYear
+    unit: Unit
+    department: Department
+    month: int
+    budget_yuan: Decimal | None      # 年初预算数 (年度资金总额)
+    spent_yuan: Decimal | None       # 执行数: cumulative spending up to the period
+    execution_rate: Decimal | None
+    budget_light: str | None
+    rows: list[MonitoringRow] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"项目支出绩效运行监控表（{self.py.year}年{self.month}月）"
+
+    @property
+    def period(self) -> str:
+        return period_label(self.py.year, self.month, self.py.periods)
+
+    @property
+    def department_name(self) -> str:
+        return department_label(self.department.code, self.department.name)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {key: 0 for key in LIGHT_WORDS}
+        for row in self.rows:
+            if row.light in counts:
+                counts[row.light] += 1
+        return counts
+
+
+def visible_project_year(session: Session, user: User, project_id: int, year: int | None):
+    """(Project, ProjectYear) of that year (else the latest) when the user may see it, else None."""
+    statement = projects_visible_to(user).where(Project.id == project_id)
+    if year is not None:
+        statement = statement.where(ProjectYear.year == year)
+    row = session.exec(statement.order_by(ProjectYear.year.desc())).first()
+    return tuple(row) if row else None
+
+
+def monitoring_sheet(session: Session, project: Project, py: ProjectYear, month: int, today: date,
+                     deadline_day: int) -> MonitoringSheet:
+    """As the project page shows the period: each indicator's latest actual up to `month`; its light
+    is that period's own, grey once the period's deadline has passed without an entry (§4)."""
+    late = today > entry_deadline(py.year, month, deadline_day)
+    indicators = [i for i in session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
+                                                                   Indicator.retired_at.is_(None))
+                                          .order_by(Indicator.position)) if i.annual_raw is not None]
+    latest: dict[int, Actual] = {}
+    if indicators:
+        for a in session.exec(select(Actual).where(Actual.indicator_id.in_([i.id for i in indicators]),
+                                                   Actual.month <= month).order_by(Actual.month)):
+            latest[a.indicator_id] = a
+    rows = []
+    for ind in indicators:
+        a, measure = latest.get(ind.id), effective_measure(ind)
+        light = _light(a.light if a else None, a is not None and a.month == month, late)
+        rows.append(MonitoringRow(
+            ind, ind.level1_std or ind.level1, ind.annual_level2 or ind.annual_level2_std or "", ind.name,
+            ind.annual_raw or "", _actual_text(a, measure), _forecast_text(a, ind, measure),
+            _reasons_text(a) if a and a.month == month else "", (a.likelihood or "") if a and a.month == month else "",
+            light))
+    spans(rows)
+    spending = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month <= month)
+                            .order_by(Spending.month.desc())).first()
+    spent = spending.amount_yuan if spending else None
+    budget_light = _light(spending.light if spending else None, spending is not None and spending.month == month, late)
+    return MonitoringSheet(project, py, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
+                           month, py.annual_total_yuan, spent,
+                           rules.execution_rate(spent, py.annual_total_yuan) if spent is not None else None,
+                           budget_light, rows)
+
+
+def _light(stored: str | None, of_this_period: bool, late: bool) -> str | None:
+    if of_this_period:
+        return stored
+    return rules.GREY if late else stored
+
+
+def _actual_text(a: Actual | None, measure: str) -> str:
+    if a is None:
+        return ""
+    return (a.assessment or "") if measure == rules.QUALITATIVE else value_text(a.value, a.unit)
+
+
+def _forecast_text(a: Actual | None, ind: Indicator, measure: str) -> str:
+    if a is None or a.forecast is None or measure == rules.QUALITATIVE:
+        return ""
+    return value_text(a.forecast, a.unit or ind.annual_unit)
+
+
+def _reasons_text(a: Actual) -> str:
+    parts = ["、".join(a.deviation_reasons or [])] if a.deviation_reasons else []
+    if a.deviation_note:
+        parts.append(a.deviation_note)
+    return "：".join(parts)
+
+
+def unit_project_years(session: Session, user: User, unit_id: int, year: int) -> list[tuple[Project, ProjectYear]]:
+    """A 实施单位's projects of that year that the user may see, by name."""
+    return [tuple(r) for r in session.exec(projects_visible_to(user).where(Project.unit_id == unit_id,
+                                                                         ProjectYear.year == year)
+                                           .order_by(Project.name))]
+
+
+def units_in_scope(session: Session, user: User, year: int) -> list[tuple[Unit, int]]:
+    """The units with projects of that year in the user's scope, and how many."""
+    counts: dict[int, int] = {}
+    for project, _py in session.exec(projects_visible_to(user).where(ProjectYear.year == year)):
+        counts[project.unit_id] = counts.get(project.unit_id, 0) + 1
+    if not counts:
+        return []
+    units = session.exec(select(Unit).where(Unit.id.in_(list(counts))).order_by(Unit.name)).all()
+    return [(u, counts[u.id]) for u in units]
+
+
+def period_month(py: ProjectYear, month: int | None, today: date) -> int:
+    """The period a table shows: the one asked for, else the latest that has ended."""
+    from models.actual import default_month
+    return month or default_month(py, today)
+
+
+# --------------------------------------------------------------------------- xlsx
+
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP = Alignment(wrap_text=True, vertical="center")
+_CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+_RIGHT = Alignment(vertical="center", horizontal="right")
+_BOLD = Font(name="宋体", bold=True, size=10)
+_BODY = Font(name="宋体", size=10)
+_HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
+
+MONITORING_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 24), ("年度指标值", 14),
+                      ("执行情况", 14), ("全年预计完成情况", 14), ("偏差原因分析", 26), ("完成目标可能性", 10),
+                      ("灯色", 6))
+EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 22), ("年度指标值", 13), ("实际完成值", 13),
+                      ("分值", 8), ("得分", 8), ("偏差原因分析及改进措施", 34))
+
+
+def _cell(ws, row: int, col: int, value=None, *, bold=False, align=_WRAP, number_format=None, fill=None):
+    cell = ws.cell(row=row, column=col, value=value)
+    cell.font, cell.alignment, cell.border = (_BOLD if bold else _BODY), align, _BORDER
+    if number_format:
+        cell.number_format = number_format
+    if fill:
+        cell.fill = fill
+    return cell
+
+
+def _merge(ws, row: int, col: int, last_col: int, value=None, *, last_row: int | None = None, **style):
+    """A merged cell with the border on every cell it covers (Excel draws each one's own)."""
+    last_row = last_row or row
+    for r in range(row, last_row + 1):
+        for c in range(col, last_col + 1):
+            _cell(ws, r, c, **({k: v for k, v in style.items() if k != "number_format"} if (r, c) != (row, col) else style))
+    first = ws.cell(row=row, column=col, value=value)
+    if last_col > col or last_row > row:
+        ws.merge_cells(start_row=row, start_column=col, end_row=last_row, end_column=last_col)
+    return first
+
+
+def _title(ws, text: str, columns: int) -> None:
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
+    cell = ws.cell(row=1, column=1, value=text)
+    cell.font, cell.alignment = Font(name="黑体", bold=True, size=16), Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 30
+
+
+def _page_setup(ws, columns, landscape: bool, header_row: int) -> None:
+    for n, (_label, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.print_title_rows = f"{header_row}:{header_row}"   # the table's header on every printed page
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _header_block(ws, row: int, sheet_project: str, department: str, unit: str, owner: str, phone: str,
+                  columns: int) -> int:
+    """项目名称 / 主管部门 / 实施单位 / 项目负责人 / 联系电话, label-value pairs over the table's width."""
+    half = columns // 2
+    _cell(ws, row, 1, "项目名称", bold=True, align=_CENTER)
+    _merge(ws, row, 2, columns, sheet_project)
+    row += 1
+    _cell(ws, row, 1, "主管部门", bold=True, align=_CENTER)
+    _merge(ws, row, 2, half, department)
+    _cell(ws, row, half + 1, "实施单位", bold=True, align=_CENTER)
+    _merge(ws, row, half + 2, columns, unit)
+    row += 1
+    _cell(ws, row, 1, "项目负责人", bold=True, align=_CENTER)
+    _merge(ws, row, 2, half, owner)
+    _cell(ws, row, half + 1, "联系电话", bold=True, align=_CENTER)
+    _merge(ws, row, half + 2, columns, phone)
+    return row + 1
+
+
+def _funds_block(ws, row: int, budget, spent, rate, columns: int, light: str | None = None,
+                 score: tuple | None = None, progress: Decimal | None = None) -> int:
+    """年初预算数 / 执行数 / 执行率 (元; the rate a number formatted as %)."""
+    spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, columns)]
+    labels = ["项目资金（元）", "年初预算数", "执行数", "执行率", "灯色" if score is None else "分值",
+              "序时进度" if score is None else "得分"]
+    _merge(ws, row, 1, 1, "项目资金（元）", last_row=row + 1, bold=True, align=_CENTER)
+    for (first, last), label in zip(spans_[1:], labels[1:]):
+        _merge(ws, row, first, last, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
+    values = [budget, spent, rate]
+    formats = [MONEY_FORMAT, MONEY_FORMAT, RATE_FORMAT]
+    for (first, last), value, fmt in zip(spans_[1:4], values, formats):
+        _merge(ws, row + 1, first, last, value, align=_RIGHT, number_format=fmt)
+    if score is None:
+        _merge(ws, row + 1, 6, 6, LIGHT_WORDS.get(light, "—"), align=_CENTER,
+               fill=PatternFill("solid", fgColor=LIGHT_FILLS[light]) if light in LIGHT_FILLS else None)
+        _merge(ws, row + 1, 7, columns, _rate(progress), align=_RIGHT, number_format=RATE_FORMAT)
+    else:
+        _merge(ws, row + 1, 6, 6, float(score[0]), align=_RIGHT, number_format=POINTS_FORMAT)
+        _merge(ws, row + 1, 7, columns, float(rules.for_display(score[1])), align=_RIGHT, number_format=POINTS_FORMAT)
+    return row + 2
+
+
+def _number(value: Decimal | None):
+    return None if value is None else rules.for_display(value)
+
+
+def _rate(value: Decimal | None):
+    return None if value is None else rules.for_display(value, 4)
+
+
+def write_monitoring(ws, sheet: MonitoringSheet) -> None:
+    columns = len(MONITORING_COLUMNS)
+    _title(ws, sheet.title, columns)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
+    ws.cell(row=2, column=1, value=f"数据截至{period_end(sheet.py.year, sheet.month):%Y年%m月%d日}（{sheet.period}）"
+            ).alignment = Alignment(horizontal="right")
+    py = sheet.py
+    row = _header_block(ws, 3, sheet.project.name, sheet.department_name, sheet.unit.name, py.owner or "",
+                        py.phone or "", columns)
+    row = _funds_block(ws, row, _number(sheet.budget_yuan), _number(sheet.spent_yuan), _rate(sheet.execution_rate),
+                       columns, light=sheet.budget_light, progress=rules.elapsed_share(sheet.month))
+    header_row = row
+    labels = [label if label != "执行情况" else f"1-{sheet.month}月执行情况" for label, _w in MONITORING_COLUMNS]
+    for col, label in enumerate(labels, start=1):
+        _cell(ws, row, col, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
+    for item in sheet.rows:
+        row += 1
+        if item.level1_span:
+            _merge(ws, row, 1, 1, item.level1, last_row=row + item.level1_span - 1, align=_CENTER)
+        if item.level2_span:
+            _merge(ws, row, 2, 2, item.level2, last_row=row + item.level2_span - 1, align=_CENTER)
+        for col, value in enumerate((item.name, item.target, item.actual, item.forecast, item.reasons,
+                                     item.likelihood), start=3):
+            _cell(ws, row, col, value)
+        _cell(ws, row, 9, item.light_word, align=_CENTER,
+              fill=PatternFill("solid", fgColor=LIGHT_FILLS[item.light]) if item.light in LIGHT_FILLS else None)
+    _page_setup(ws, MONITORING_COLUMNS, landscape=True, header_row=header_row)
+
+
+def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, month: int) -> None:
+    columns = ("序号", "项目名称", "年初预算数（元）", "执行数（元）", "执行率", "预算灯色", "年度指标", "绿", "黄", "红", "灰")
+    widths = (6, 30, 16, 16, 10, 8, 8, 6, 6, 6, 6)
+    _title(ws, f"项目支出绩效运行监控汇总表（{year}年{month}月）", len(columns))
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
+    ws.cell(row=2, column=1, value=f"实施单位：{unit.name}")
+    for col, label in enumerate(columns, start=1):
+        _cell(ws, 3, col, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
+    row = 3
+    total_budget = total_spent = Decimal(0)
+    for n, sheet in enumerate(sheets, start=1):
+        row += 1
+        counts = sheet.counts
+        values = (n, sheet.project.name, _number(sheet.budget_yuan), _number(sheet.spent_yuan),
+                  _rate(sheet.execution_rate), LIGHT_WORDS.get(sheet.budget_light, "—"), len(sheet.rows),
+                  counts[rules.GREEN], counts[rules.YELLOW], counts[rules.RED], counts[rules.GREY])
+        for col, value in enumerate(values, start=1):
+            fmt = {3: MONEY_FORMAT, 4: MONEY_FORMAT, 5: RATE_FORMAT}.get(col)
+            _cell(ws, row, col, value, number_format=fmt, align=_RIGHT if fmt or col > 6 else _WRAP)
+        if sheet.budget_yuan is not None and sheet.spent_yuan is not None:
+            total_budget += sheet.budget_yuan
+            total_spent += sheet.spent_yuan
+    row += 1
+    _merge(ws, row, 1, 2, "合计（已知年度资金且已填报支出的项目）", bold=True)
+    _cell(ws, row, 3, _number(total_budget), bold=True, number_format=MONEY_FORMAT, align=_RIGHT)
+    _cell(ws, row, 4, _number(total_spent), bold=True, number_format=MONEY_FORMAT, align=_RIGHT)
+    _cell(ws, row, 5, _rate(rules.execution_rate(total_spent, total_budget)), bold=True, number_format=RATE_FORMAT,
+          align=_RIGHT)
+    _cell(ws, row, 6, "", bold=True)
+    _cell(ws, row, 7, sum(len(s.rows) for s in sheets), bold=True, align=_RIGHT)
+    for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=8):
+        _cell(ws, row, col, sum(s.counts[light] for s in sheets), bold=True, align=_RIGHT)
+    for n, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(n)].width = width
+    ws.page_setup.paperSize, ws.page_setup.orientation = ws.PAPERSIZE_A4, "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "3:3"
+
+
+def write_evaluation(ws, table: ScoreTable, project: Project, unit: Unit, department: Department,
+                     review: str) -> None:
+    columns = len(EVALUATION_COLUMNS)
+    py, evaluation = table.py, table.evaluation
+    _title(ws, f"项目支出绩效自评表（{py.year}年度）", columns)
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
+    ws.cell(row=2, column=1, value=f"数据截至{table.as_of:%Y年%m月%d日} · 审核状态：{STATE_LABELS.get(review, review)}"
+            ).alignment = Alignment(horizontal="right")
+    row = _header_block(ws, 3, project.name, department_label(department.code, department.name), unit.name,
+                        py.owner or "", py.phone or "", columns)
+    rate = evaluation.execution_rate if evaluation else None
+    row = _funds_block(ws, row, _number(py.annual_total_yuan), _number(table.spent_yuan), _rate(rate), columns,
+                       score=(rules.BUDGET_POINTS, evaluation.budget_score) if evaluation else (rules.BUDGET_POINTS, 0))
+    header_row = row
+    for col, (label, _w) in enumerate(EVALUATION_COLUMNS, start=1):
+        _cell(ws, row, col, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
+    for item in table.rows:
+        row += 1
+        if item.level1_span:
+            _merge(ws, row, 1, 1, item.level1, last_row=row + item.level1_span - 1, align=_CENTER)
+        if item.level2_span:
+            _merge(ws, row, 2, 2, item.level2, last_row=row + item.level2_span - 1, align=_CENTER)
+        _cell(ws, row, 3, item.name)
+        _cell(ws, row, 4, item.target)
+        _cell(ws, row, 5, item.actual)
+        _cell(ws, row, 6, float(rules.for_display(item.weight)), number_format=POINTS_FORMAT, align=_RIGHT)
+        _cell(ws, row, 7, float(rules.for_display(item.score)), number_format=POINTS_FORMAT, align=_RIGHT)
+        _cell(ws, row, 8, item.note)
+    for level, points, scored in table.level_totals:
+        row += 1
+        _merge(ws, row, 1, 5, f"{level}小计", bold=True, align=_CENTER)
+        _cell(ws, row, 6, float(rules.for_display(points)), bold=True, number_format=POINTS_FORMAT, align=_RIGHT)
+        _cell(ws, row, 7, float(rules.for_display(scored)), bold=True, number_format=POINTS_FORMAT, align=_RIGHT)
+        _cell(ws, row, 8, "")
+    row += 1
+    _merge(ws, row, 1, 5, "总分", bold=True, align=_CENTER)
+    _cell(ws, row, 6, 100, bold=True, number_format=POINTS_FORMAT, align=_RIGHT)
+    _cell(ws, row, 7, float(rules.for_display(evaluation.total)) if evaluation else None, bold=True,
+          number_format=POINTS_FORMAT, align=_RIGHT)
+    _cell(ws, row, 8, f"评价等级：{evaluation.grade}" if evaluation else (table.error or ""), bold=True)
+    _page_setup(ws, EVALUATION_COLUMNS, landscape=False, header_row=header_row)
+
+
+def sheet_title(name: str, taken: set[str]) -> str:
+    """An Excel sheet name: no []:*?/\\, at most 31 characters, unique in the book."""
+    base = re.sub(r"[\[\]:*?/\\]", "", name)[:28] or "项目"
+    title, n = base, 2
+    while title in taken:
+        title, n = f"{base[:26]}({n})", n + 1
+    taken.add(title)
+    return title
+
+
+def monitoring_workbook(sheets: list[MonitoringSheet], summary: tuple[Unit, int, int] | None = None) -> bytes:
+    book = Workbook()
+    taken: set[str] = set()
+    first = book.active
+    if summary is not None:
+        first.title = sheet_title("汇总", taken)
+        write_summary(first, sheets, *summary)
+    for n, sheet in enumerate(sheets):
+        ws = first if (summary is None and n == 0) else book.create_sheet()
+        ws.title = sheet_title(sheet.project.name, taken)
+        write_monitoring(ws, sheet)
+    return _save(book)
+
+
+def evaluation_workbook(table: ScoreTable, project: Project, unit: Unit, department: Department,
+                        review: str) -> bytes:
+    book = Workbook()
+    ws = book.active
+    ws.title = "绩效自评表"
+    write_evaluation(ws, table, project, unit, department, review)
+    return _save(book)
+
+
+def _save(book: Workbook) -> bytes:
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def evaluation_review_state(session: Session, py: ProjectYear) -> str:
+    return review_state(session, py)
+
+
+# --------------------------------------------------------------------------- the background job
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+JOB_LABELS = {QUEUED: "排队中", RUNNING: "正在生成", DONE: "已完成", FAILED: "失败"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ExportJob(SQLModel, table=True):
+    """One unit-level 监控表 export. A poll reads this one row."""
+    __tablename__ = "export_job"
+    id: str = Field(primary_key=True, max_length=32)    # random: the URL alone must not be guessable
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    year: int
+    month: int
+    state: str = Field(default=QUEUED, max_length=10)
+    total: int = 0
+    done: int = 0
+    file_name: str = Field(max_length=200)
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+def new_job_id() -> str:
+    return secrets.token_hex(16)
+
+
+def export_file(directory: str | Path, job_id: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
+        raise ValueError("bad job id")
+    return Path(directory) / f"{job_id}.xlsx"
+
+
+def create_export_job(session: Session, user: User, unit: Unit, year: int, month: int, total: int,
+                      now: datetime) -> ExportJob:
+    from models.db import transaction
+    job = ExportJob(id=new_job_id(), user_id=user.id, unit_id=unit.id, year=year, month=month, total=total,
+                    file_name=f"项目支出绩效运行监控表_{unit.name}_{year}年{month}月.xlsx", created_at=now)
+    with transaction(session):
+        session.add(job)
+    return job
+
+
+def job_of(session: Session, user: User, job_id: str) -> ExportJob | None:
+    """The job, only for the user who asked for it."""
+    if not re.fullmatch(r"[0-9a-f]{32}", job_id or ""):
+        return None
+    job = session.get(ExportJob, job_id)
+    return job if job is not None and job.user_id == user.id else None
+
+
+def _move(session: Session, job_id: str, from_states: tuple[str, ...], **values) -> bool:
+    from models.db import transaction
+    with transaction(session):
+        result = session.exec(update(ExportJob).where(ExportJob.id == job_id, ExportJob.state.in_(from_states))
+                              .values(**values))
+    return result.rowcount == 1
+
+
+def run_export_job(engine: Engine, job_id: str, directory: str | Path, today: date, deadline_day: int) -> None:
+    """Build the unit's workbook project by project, counting progress; claims the job first
+    (queued → running), so a second runner does nothing. Reads within the asker's scope."""
+    with Session(engine, expire_on_commit=False) as session:
+        if not _move(session, job_id, (QUEUED,), state=RUNNING):
+            return
+        try:
+            job = session.get(ExportJob, job_id)
+            user, unit = session.get(User, job.user_id), session.get(Unit, job.unit_id)
+            sheets = []
+            for n, (project, py) in enumerate(unit_project_years(session, user, unit.id, job.year), start=1):
+                month = job.month if job.month in period_months(py.periods) else period_month(py, None, today)
+                sheets.append(monitoring_sheet(session, project, py, month, today, deadline_day))
+                session.commit()
+                _move(session, job_id, (RUNNING,), done=n, total=max(job.total, n))
+            data = monitoring_workbook(sheets, summary=(unit, job.year, job.month))
+            path = export_file(directory, job_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            _move(session, job_id, (RUNNING,), state=DONE, done=len(sheets), total=len(sheets), finished_at=utcnow())
+        except Exception:   # noqa: BLE001 — the job must end in a state the page can show
+            log.exception("export job %s failed", job_id)
+            session.rollback()
+            _move(session, job_id, (RUNNING, QUEUED), state=FAILED, error="导出失败，请重试或联系管理员",
+                  finished_at=utcnow())

@@ -1,0 +1,184 @@
+"""Exports: the 绩效运行监控表 and 绩效自评表 as xlsx (read back with openpyxl: titles, header
+block, amounts, rates, lights, merged cells, print setup) and as printable A4 pages with the same
+figures; scope (another unit's project 404, a unit export lists only what is in scope); the
+unit export as a background job with progress, served only to whoever asked."""
+from __future__ import annotations
+
+import io
+import re
+import time
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, select
+
+from conftest import NOW, PROJECT_A, csrf_token, signed_in, text_of
+from test_api import year_of
+from test_evaluation_review import SERVICE, service  # noqa: F401 (fixture)
+
+JULY = datetime(2023, 7, 31, 12, 0, tzinfo=timezone.utc)
+
+
+def record(app, indicator_id: int, month: int, **values):
+    from models.actual import ActualInput, Context, record_actual
+    from models.db import get_session, transaction
+    from models.indicator import Indicator
+    from models.project import ProjectYear
+    with app.app_context():
+        session = get_session()
+        ind = session.get(Indicator, indicator_id)
+        with transaction(session):
+            record_actual(session, ind, session.get(ProjectYear, ind.project_year_id), 2023, month,
+                          ActualInput(**values), Context("tianbao", JULY))
+
+
+def spend(app, py_id: int, month: int, amount):
+    from models.actual import Context, record_spending
+    from models.db import get_session, transaction
+    from models.project import ProjectYear
+    with app.app_context():
+        session = get_session()
+        with transaction(session):
+            record_spending(session, session.get(ProjectYear, py_id), 2023, month, amount, Context("tianbao", JULY))
+
+
+@pytest.fixture
+def july(seeded, personas):
+    """招商引资专项经费 in July: 参展企业数量 35 (green), 参展面积 10 (red, with a reason), spending."""
+    seeded.config["CLOCK"] = lambda: NOW
+    py, ids = year_of(seeded, PROJECT_A)
+    record(seeded, ids["参展企业数量"], 7, value=35, forecast=70, likelihood="确定能")
+    record(seeded, ids["参展面积"], 7, value=10, deviation_reasons=["经费保障"], deviation_note="场馆档期推迟",
+           likelihood="有可能")
+    spend(seeded, py, 7, 12345678.9)
+    from models.project import ProjectYear
+    with Session(seeded.extensions["engine"]) as session:
+        budget = session.get(ProjectYear, py).annual_total_yuan
+    return py, ids, personas.project_a, budget
+
+
+def workbook(response):
+    assert response.status_code == 200, response.status_code
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    return load_workbook(io.BytesIO(response.data))
+
+
+def find_row(ws, name: str) -> int:
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == name:
+                return cell.row
+    raise AssertionError(f"{name} not in {ws.title}")
+
+
+def test_the_monitoring_xlsx_holds_the_official_layout_and_the_figures(seeded, personas, july):
+    py, ids, project, budget = july
+    book = workbook(signed_in(seeded, personas.supervisor_a).get(f"/projects/{project}/monitoring.xlsx?period=2023-07"))
+    ws = book.worksheets[0]
+    assert ws["A1"].value == "项目支出绩效运行监控表（2023年7月）"
+    assert (ws["A3"].value, ws["B3"].value) == ("项目名称", PROJECT_A)
+    assert ws["A4"].value == "主管部门" and "山西省商务厅" in ws["B4"].value
+    assert ws["E4"].value == "实施单位" and ws["F4"].value == "山西省投资促进局"
+    assert (ws["A5"].value, ws["E5"].value) == ("项目负责人", "联系电话")
+    assert [ws.cell(6, c).value for c in (2, 4, 5, 6)] == ["年初预算数", "执行数", "执行率", "灯色"]
+    assert Decimal(str(ws["B7"].value)) == budget and ws["B7"].number_format == "#,##0.00"
+    assert Decimal(str(ws["D7"].value)) == Decimal("12345678.90")
+    assert ws["E7"].value == pytest.approx(float(Decimal("12345678.9") / budget), abs=1e-4)
+    assert ws["E7"].number_format == "0.00%"
+    header = find_row(ws, "一级指标")
+    assert [c.value for c in ws[header]] == ["一级指标", "二级指标", "三级指标", "年度指标值", "1-7月执行情况",
+                                            "全年预计完成情况", "偏差原因分析", "完成目标可能性", "灯色"]
+    area = find_row(ws, "参展面积")
+    assert ws.cell(area, 5).value == "10平方米" and ws.cell(area, 9).value == "红"
+    assert ws.cell(area, 7).value == "经费保障：场馆档期推迟" and ws.cell(area, 8).value == "有可能"
+    count = find_row(ws, "参展企业数量")
+    assert (ws.cell(count, 5).value, ws.cell(count, 6).value, ws.cell(count, 9).value) == ("35家", "70家", "绿")
+    merged = [str(r) for r in ws.merged_cells.ranges]
+    assert "A1:I1" in merged and any(re.fullmatch(rf"A{header + 1}:A\d+", r) for r in merged)   # 一级 merged
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert ws.print_title_rows == f"${header}:${header}" and ws.sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_the_printable_monitoring_page_has_the_same_figures_and_a4_print_css(seeded, personas, july, app):
+    _py, _ids, project, budget = july
+    client = signed_in(seeded, personas.supervisor_a)
+    page = client.get(f"/projects/{project}/monitoring/print?period=2023-07")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    text = text_of(html)
+    assert "项目支出绩效运行监控表（2023年7月）" in text and 'class="topbar"' not in html
+    assert "12,345,678.90" in text and f"{budget:,.2f}" in text
+    assert "参展面积 ≥" in text or "参展面积" in text
+    assert "10平方米" in text and "经费保障：场馆档期推迟" in text
+    css = client.get("/static/app.css").get_data(as_text=True)
+    assert "@page monitoring-sheet { size: A4 landscape" in css and "@page evaluation-sheet { size: A4 portrait" in css
+    assert "table.sheet thead { display: table-header-group; }" in css
+    assert "print-landscape" in html
+
+
+def test_exports_respect_the_scope(seeded, personas, july):
+    _py, _ids, project, _budget = july
+    other = signed_in(seeded, personas.manager_b)
+    for path in ("monitoring.xlsx", "monitoring/print", "evaluation.xlsx", "evaluation/print"):
+        assert other.get(f"/projects/{project}/{path}").status_code == 404
+    assert signed_in(seeded, personas.manager_a).get(f"/projects/{project}/monitoring.xlsx").status_code == 200
+
+
+def test_the_evaluation_xlsx_and_print_hold_the_score_table(seeded, personas, service):  # noqa: F811
+    _py, _ids, project = service
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(client.get(f"/projects/{project}/evaluation.xlsx")).worksheets[0]
+    assert ws["A1"].value == "项目支出绩效自评表（2023年度）"
+    assert ws["B3"].value == SERVICE
+    assert ws["D7"].value == 771100 and ws["E7"].value == 1 and ws["E7"].number_format == "0.00%"
+    assert (ws["F7"].value, ws["G7"].value) == (10, 10)
+    meetings = find_row(ws, "会议服务次数")
+    assert ws.cell(meetings, 5).value == "100次" and (ws.cell(meetings, 6).value, ws.cell(meetings, 7).value) == (12.5, 12.5)
+    total = find_row(ws, "总分")
+    assert ws.cell(total, 7).value == 45 and ws.cell(total, 8).value == "评价等级：差"
+    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 35
+    assert ws.page_setup.orientation == "portrait"
+    text = text_of(client.get(f"/projects/{project}/evaluation/print").get_data(as_text=True))
+    assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 45.00 评价等级： 差" in text
+
+
+def _wait(app, job_id: str, timeout: float = 30):
+    from models.exports import ExportJob
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(app.extensions["engine"]) as session:
+            job = session.get(ExportJob, job_id)
+            if job.state in ("done", "failed"):
+                return job
+        time.sleep(0.1)
+    raise AssertionError("export job did not finish")
+
+
+def test_a_unit_export_runs_in_the_background_with_progress_and_lists_only_the_scope(seeded, personas, july):
+    from models.org import Unit
+    with Session(seeded.extensions["engine"]) as session:
+        unit = session.exec(select(Unit).where(Unit.name == "山西省投资促进局")).one()
+    client = signed_in(seeded, personas.supervisor_a)
+    started = client.post("/exports", data={"csrf_token": csrf_token(client, "/exports"), "unit": unit.id,
+                                            "year": "2023", "month": "7"})
+    assert started.status_code == 303
+    job_id = started.headers["Location"].rsplit("/", 1)[1]
+    job = _wait(seeded, job_id)
+    assert (job.state, job.done, job.total) == ("done", 3, 3)
+    fragment = client.get(f"/exports/{job_id}/progress").get_data(as_text=True)
+    assert "已完成 3/3 个项目" in text_of(fragment) and f"/exports/{job_id}/download" in fragment
+    book = workbook(client.get(f"/exports/{job_id}/download"))
+    assert book.sheetnames[0] == "汇总" and len(book.sheetnames) == 4
+    summary = book["汇总"]
+    assert summary["A1"].value == "项目支出绩效运行监控汇总表（2023年7月）"
+    names = [summary.cell(r, 2).value for r in range(4, 7)]
+    assert sorted(names) == sorted(["招商引资专项经费", "招商引资业务经费", "网络运行维护费"])
+    assert book[PROJECT_A]["A1"].value == "项目支出绩效运行监控表（2023年7月）"
+    # only the user who asked gets the file; another unit's 填报人 cannot export this unit
+    assert signed_in(seeded, personas.supervisor_all).get(f"/exports/{job_id}/download").status_code == 404
+    other = signed_in(seeded, personas.manager_b)
+    refused = other.post("/exports", data={"csrf_token": csrf_token(other, "/exports"), "unit": unit.id,
+                                           "year": "2023", "month": "7"})
+    assert refused.status_code == 404
