@@ -28,13 +28,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable
 
-from sqlalchemy import and_, func
 from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
 from models import rules
-from models.actual import (Actual, BudgetState, IndicatorState, Spending, annual_target, budget_state,
-                           effective_measure, indicator_states, judged_month, last_closed_month, worst_light)
+from models.actual import (Actual, BudgetState, IndicatorState, annual_target, budget_state, effective_measure,
+                           indicator_states, last_closed_month, worst_light)
 from models.evaluation import project_evaluation
 from models.importing import indicator_key
 from models.indicator import Indicator
@@ -67,58 +66,34 @@ def project_list(session: Session, summaries: list[ProjectSummary], as_of: date)
 
 def list_lights(session: Session, summaries: list[ProjectSummary], as_of: date) -> list[str | None]:
     """The worst light of each listed project year as of `as_of` — the same answer as
-    `worst_light` over `indicator_states` and `budget_state`, from the stored lights in two
-    queries per (year, reporting periods) group and per chunk of ids, however many projects."""
+    `worst_light` over `indicator_states` and `budget_state` (tests hold the two together), read
+    from the report summaries that every write keeps (models/reports.py): one primary-key lookup
+    per project year and chunk, however many actuals lie behind them."""
+    from models.reports import ALL_LEVELS, AsOf, BudgetSummary, LightSummary
+
     lights: dict[int, list[str | None]] = defaultdict(list)
-    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    by_year: dict[int, list[int]] = defaultdict(list)
     for s in summaries:
-        groups[(s.year, s.periods)].append(s.project_year_id)
-    for (year, periods), ids in groups.items():
-        due = last_closed_month(year, as_of, periods)
-        if due is None:
+        by_year[s.year].append(s.project_year_id)
+    for year, ids in by_year.items():
+        moment = AsOf(year, as_of)
+        if moment.month is None:
             continue                      # nothing due yet: no light
-        judged = judged_month(year, as_of, periods)
+        prefix = "" if moment.late else "early_"
+        counts = [getattr(LightSummary, prefix + light) for light in (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)]
+        budget_light = BudgetSummary.light if moment.late else BudgetSummary.early_light
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            for py_id, month, light in _latest_indicator_lights(session, chunk, due):
-                lights[py_id].append(_light_as_of(month, light, judged))
-            for py_id, month, light in _latest_budget_lights(session, chunk, due):
-                lights[py_id].append(_light_as_of(month, light, judged))
+            rows = session.exec(select(LightSummary.project_year_id, *counts).where(
+                LightSummary.project_year_id.in_(chunk), LightSummary.month == moment.month,
+                LightSummary.level1 == ALL_LEVELS)).all()
+            for py_id, *numbers in rows:
+                lights[py_id].extend(light for light, n in zip((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY),
+                                                                numbers) if n)
+            for py_id, light in session.exec(select(BudgetSummary.project_year_id, budget_light).where(
+                    BudgetSummary.project_year_id.in_(chunk), BudgetSummary.month == moment.month)).all():
+                lights[py_id].append(light)
     return [worst_light(lights.get(s.project_year_id, ())) for s in summaries]
-
-
-def _light_as_of(month: int | None, light: str | None, judged: int | None) -> str | None:
-    """As `indicator_states` does: the latest entry's light, grey when the judged period has none."""
-    if judged is not None and (month is None or month < judged):
-        return rules.GREY
-    return light if month is not None else None
-
-
-def _latest_indicator_lights(session: Session, py_ids: list[int], due: int):
-    latest = (select(Actual.indicator_id.label("indicator_id"), func.max(Actual.month).label("month"))
-              .join(Indicator, Indicator.id == Actual.indicator_id)
-              .where(Indicator.project_year_id.in_(py_ids), Actual.month <= due)
-              .group_by(Actual.indicator_id).subquery())
-    statement = (select(Indicator.project_year_id, latest.c.month, Actual.light)
-                 .select_from(Indicator)
-                 .outerjoin(latest, latest.c.indicator_id == Indicator.id)
-                 .outerjoin(Actual, and_(Actual.indicator_id == Indicator.id, Actual.month == latest.c.month))
-                 .where(Indicator.project_year_id.in_(py_ids), Indicator.retired_at.is_(None),
-                        Indicator.annual_raw.is_not(None)))
-    return session.exec(statement).all()
-
-
-def _latest_budget_lights(session: Session, py_ids: list[int], due: int):
-    latest = (select(Spending.project_year_id.label("py_id"), func.max(Spending.month).label("month"))
-              .where(Spending.project_year_id.in_(py_ids), Spending.month <= due)
-              .group_by(Spending.project_year_id).subquery())
-    statement = (select(ProjectYear.id, latest.c.month, Spending.light)
-                 .select_from(ProjectYear)
-                 .outerjoin(latest, latest.c.py_id == ProjectYear.id)
-                 .outerjoin(Spending, and_(Spending.project_year_id == ProjectYear.id,
-                                           Spending.month == latest.c.month))
-                 .where(ProjectYear.id.in_(py_ids)))
-    return session.exec(statement).all()
 
 
 # --------------------------------------------------------------------------- one project
