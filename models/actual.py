@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from pydantic import field_validator
 from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from importers.values import Target, parse_number, same_base, split_unit, to_base
@@ -300,7 +301,10 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
         raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
     if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
         raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
-    existing = session.exec(select(Actual).where(Actual.indicator_id == ind.id, Actual.month == month)).first()
+    # Lock the row and read it afresh: two editors sending the same version must not both win
+    # (PostgreSQL; SQLite's write transactions are already serial).
+    existing = session.exec(select(Actual).where(Actual.indicator_id == ind.id, Actual.month == month)
+                            .with_for_update().execution_options(populate_existing=True)).first()
     if existing is not None and data.version is not None and data.version != existing.version:
         raise StaleEdit(existing.version, existing.updated_by)
     if existing is None and data.version not in (None, 0):
@@ -319,7 +323,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     session.add(actual)
     session.add(ActualChange(indicator_id=ind.id, month=month, changed_by=ctx.who, changed_at=ctx.now,
                              old=old, new=_snapshot(actual)))
-    session.flush()
+    _flush_or_stale(session)
     sync_indicator_alert(session, py, ind, month, ctx.now)
     return actual
 
@@ -343,6 +347,15 @@ def _judge(ind, measure, month, py, data: ActualInput, thresholds) -> rules.Judg
         raise EntryError(str(exc), "value") from exc
 
 
+def _flush_or_stale(session: Session) -> None:
+    """Two first entries of the same period at once: the unique key lets one in; the other is
+    told, as for any stale edit (the caller's transaction rolls back)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise StaleEdit(0, "他人") from exc
+
+
 # --------------------------------------------------------------------------- spending
 
 def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
@@ -356,8 +369,8 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
-    existing = session.exec(select(Spending).where(Spending.project_year_id == py.id,
-                                                   Spending.month == month)).first()
+    existing = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month == month)
+                            .with_for_update().execution_options(populate_existing=True)).first()
     if existing is not None and version is not None and version != existing.version:
         raise StaleEdit(existing.version, existing.updated_by)
     if existing is None and version not in (None, 0):
@@ -375,7 +388,7 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
     session.add(row)
     session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
                                changed_by=ctx.who, changed_at=ctx.now))
-    session.flush()
+    _flush_or_stale(session)
     sync_budget_alert(session, py, month, row.light, ctx.now)
     return row
 
