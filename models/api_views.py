@@ -241,7 +241,13 @@ def period_progress(session: Session, user: User, py: ProjectYear, indicators: l
                           .order_by(Indicator.position)).all()
     py_of = {o.id: o.project_year_id for o in others}
     latest: dict[int, Actual] = {}
-    for row in session.exec(select(Actual).where(Actual.indicator_id.in_(list(py_of))).order_by(Actual.month)):
+    # Plain rows with the five columns progress needs: a year of actuals as ORM objects would
+    # cost more than the rest of the answer.
+    last_due = max(month for month in due.values() if month is not None)
+    rows = session.exec(select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
+                        .where(Actual.indicator_id.in_(list(py_of)), Actual.month <= last_due)
+                        .order_by(Actual.month))
+    for row in rows:
         if row.month <= due[py_of[row.indicator_id]]:
             latest[row.indicator_id] = row      # ordered by month: the last one due wins
     by_key: dict[tuple, dict[int, Actual]] = defaultdict(dict)
