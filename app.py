@@ -27,6 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    # JSON answers in UTF-8 as written (Chinese is half the size of \u escapes) and in the
+    # order they are built: a province's project list is megabytes, encoded on every call.
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
     from models.db import close_session, make_engine
     app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint, and_, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -478,29 +478,53 @@ class IndicatorState:
     due_month: int | None       # the latest period that has ended
 
 
+def active_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
+    """The indicators of the project year's current 申报表, in the form's order."""
+    return list(session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
+                                                     Indicator.retired_at.is_(None))
+                             .order_by(Indicator.position)))
+
+
+def latest_actuals(session: Session, indicator_ids: list[int], due: int | None) -> dict[int, Actual]:
+    """Each indicator's latest actual of a period ending by month `due` (none before the first):
+    one row per indicator, however many months are stored."""
+    if due is None or not indicator_ids:
+        return {}
+    latest = (select(Actual.indicator_id, func.max(Actual.month).label("month"))
+              .where(Actual.indicator_id.in_(indicator_ids), Actual.month <= due)
+              .group_by(Actual.indicator_id).subquery())
+    rows = session.exec(select(Actual).join(latest, and_(Actual.indicator_id == latest.c.indicator_id,
+                                                         Actual.month == latest.c.month)))
+    return {row.indicator_id: row for row in rows}
+
+
 def indicator_states(session: Session, py: ProjectYear, as_of: date,
-                     deadline_day: int = DEFAULT_DEADLINE_DAY) -> list[IndicatorState]:
-    indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
-                                                      Indicator.retired_at.is_(None))
-                              .order_by(Indicator.position)).all()
+                     deadline_day: int = DEFAULT_DEADLINE_DAY,
+                     indicators: list[Indicator] | None = None) -> list[IndicatorState]:
+    """The annual indicators' states as of a date; `indicators`: the project year's active
+    indicators when the caller has loaded them already (`active_indicators`)."""
+    if indicators is None:
+        indicators = active_indicators(session, py)
+    indicators = [ind for ind in indicators if ind.annual_raw is not None]
     due = last_closed_month(py.year, as_of, py.periods)
-    actuals: dict[int, Actual] = {}
-    if due is not None and indicators:
-        rows = session.exec(select(Actual).where(Actual.indicator_id.in_([i.id for i in indicators]),
-                                                 Actual.month <= due).order_by(Actual.month)).all()
-        for row in rows:
-            actuals[row.indicator_id] = row   # ordered by month: the last one wins
+    actuals = latest_actuals(session, [ind.id for ind in indicators], due)
     judged = judged_month(py.year, as_of, py.periods, deadline_day)
-    states = []
-    for ind in indicators:
-        if ind.annual_raw is None:
-            continue
-        actual = actuals.get(ind.id)
-        light = actual.light if actual else None
-        if judged is not None and (actual is None or actual.month < judged):
-            light = rules.GREY
-        states.append(IndicatorState(ind, effective_measure(ind), actual, light, due))
-    return states
+    return [_state(ind, actuals.get(ind.id), due, judged) for ind in indicators]
+
+
+def indicator_state(session: Session, py: ProjectYear, ind: Indicator, as_of: date,
+                    deadline_day: int = DEFAULT_DEADLINE_DAY) -> IndicatorState:
+    """One annual indicator's state as of a date (the same as its entry in `indicator_states`)."""
+    due = last_closed_month(py.year, as_of, py.periods)
+    actual = latest_actuals(session, [ind.id], due).get(ind.id)
+    return _state(ind, actual, due, judged_month(py.year, as_of, py.periods, deadline_day))
+
+
+def _state(ind: Indicator, actual: Actual | None, due: int | None, judged: int | None) -> IndicatorState:
+    light = actual.light if actual else None
+    if judged is not None and (actual is None or actual.month < judged):
+        light = rules.GREY
+    return IndicatorState(ind, effective_measure(ind), actual, light, due)
 
 
 @dataclass

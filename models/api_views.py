@@ -28,20 +28,20 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable
 
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
 from models import rules
-from models.actual import (Actual, BudgetState, IndicatorState, annual_target, budget_state, effective_measure,
-                           indicator_states, last_closed_month, worst_light)
+from models.actual import (Actual, BudgetState, IndicatorState, active_indicators, annual_target, budget_state,
+                           effective_measure, indicator_state, indicator_states, last_closed_month, worst_light)
 from models.evaluation import project_evaluation
 from models.importing import indicator_key
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
-from models.queries import ProjectSummary, projects_visible_to
+from models.queries import project_summary_statement, projects_visible_to, visible_year_numbers
 from models.user import User
 
-_CHUNK = 500          # ids per IN (…): far below SQLite's limit on bound parameters
 
 
 def number(value):
@@ -58,56 +58,52 @@ def month_label(year: int, month: int) -> str:
 
 # --------------------------------------------------------------------------- the project list
 
-def project_list(session: Session, summaries: list[ProjectSummary], as_of: date) -> list[dict]:
-    return [{"id": s.project_year_id, "name": s.name, "year": s.year, "department": s.department,
-             "unit": s.unit, "light": light}
-            for s, light in zip(summaries, list_lights(session, summaries, as_of))]
-
-
-def list_lights(session: Session, summaries: list[ProjectSummary], as_of: date) -> list[str | None]:
-    """The worst light of each listed project year as of `as_of` — the same answer as
-    `worst_light` over `indicator_states` and `budget_state` (tests hold the two together), read
-    from the report summaries that every write keeps (models/reports.py): one primary-key lookup
-    per project year and chunk, however many actuals lie behind them."""
+def project_list(session: Session, user: User, year: int | None, as_of: date) -> list[dict]:
+    """The project years the user may see (of one year if given) with the worst light of each
+    as of `as_of` — the same answer as `worst_light` over `indicator_states` and `budget_state`
+    (tests hold the two together), read from the report summaries that every write keeps
+    (models/reports.py): one query per year, the summary rows of the year's latest closed
+    month joined to the list, however many actuals lie behind them."""
     from models.reports import ALL_LEVELS, AsOf, BudgetSummary, LightSummary
 
-    lights: dict[int, list[str | None]] = defaultdict(list)
-    by_year: dict[int, list[int]] = defaultdict(list)
-    for s in summaries:
-        by_year[s.year].append(s.project_year_id)
-    for year, ids in by_year.items():
-        moment = AsOf(year, as_of)
-        if moment.month is None:
-            continue                      # nothing due yet: no light
+    lights = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
+    answer = []
+    for each_year in [year] if year is not None else visible_year_numbers(session, user):
+        statement = project_summary_statement(user, each_year)
+        moment = AsOf(each_year, as_of)
+        if moment.month is None:           # nothing due yet: no light
+            answer.extend({"id": py_id, "name": name, "year": y, "department": department, "unit": unit,
+                           "light": None} for py_id, name, y, department, unit in session.exec(statement))
+            continue
         prefix = "" if moment.late else "early_"
-        counts = [getattr(LightSummary, prefix + light) for light in (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)]
-        budget_light = BudgetSummary.light if moment.late else BudgetSummary.early_light
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
-            rows = session.exec(select(LightSummary.project_year_id, *counts).where(
-                LightSummary.project_year_id.in_(chunk), LightSummary.month == moment.month,
-                LightSummary.level1 == ALL_LEVELS)).all()
-            for py_id, *numbers in rows:
-                lights[py_id].extend(light for light, n in zip((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY),
-                                                                numbers) if n)
-            for py_id, light in session.exec(select(BudgetSummary.project_year_id, budget_light).where(
-                    BudgetSummary.project_year_id.in_(chunk), BudgetSummary.month == moment.month)).all():
-                lights[py_id].append(light)
-    return [worst_light(lights.get(s.project_year_id, ())) for s in summaries]
+        statement = (statement
+                     .outerjoin(LightSummary, and_(LightSummary.project_year_id == ProjectYear.id,
+                                                   LightSummary.month == moment.month,
+                                                   LightSummary.level1 == ALL_LEVELS))
+                     .outerjoin(BudgetSummary, and_(BudgetSummary.project_year_id == ProjectYear.id,
+                                                    BudgetSummary.month == moment.month))
+                     .add_columns(*(getattr(LightSummary, prefix + light) for light in lights),
+                                  BudgetSummary.light if moment.late else BudgetSummary.early_light))
+        for py_id, name, y, department, unit, *counts, budget_light in session.exec(statement):
+            found = [light for light, n in zip(lights, counts) if n]
+            found.append(budget_light)
+            answer.append({"id": py_id, "name": name, "year": y, "department": department, "unit": unit,
+                           "light": worst_light(found)})
+    return answer
 
 
 # --------------------------------------------------------------------------- one project
 
-def project_detail(session: Session, user: User, py: ProjectYear, as_of: date) -> dict:
-    project = session.get(Project, py.project_id)
-    states = indicator_states(session, py, as_of)
+def project_detail(session: Session, user: User, project: Project, py: ProjectYear, as_of: date) -> dict:
+    indicators = active_indicators(session, py)
+    states = indicator_states(session, py, as_of, indicators=indicators)
     budget = budget_state(session, py, as_of)
     return {
         "id": py.id, "project_id": project.id, "name": project.name, "year": py.year, "periods": py.periods,
         "as_of": as_of.isoformat(),
         "light": worst_light([s.light for s in states] + [budget.light]),
         "budget": budget_dict(budget, py.year),
-        "indicators": indicator_entries(session, user, py, states, as_of),
+        "indicators": indicator_entries(session, user, py, indicators, states, as_of),
     }
 
 
@@ -128,14 +124,13 @@ def project_budget(session: Session, py: ProjectYear, as_of: date) -> dict:
     return budget_dict(budget_state(session, py, as_of), py.year)
 
 
-def indicator_entries(session: Session, user: User, py: ProjectYear, states: list[IndicatorState],
-                      as_of: date) -> list[dict]:
-    """The IND list: each active indicator's 年度 entry (if it has one), then its 实施期 entry."""
+def indicator_entries(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],
+                      states: list[IndicatorState], as_of: date) -> list[dict]:
+    """The IND list: each active indicator (`indicators`, in the form's order) with its 年度
+    entry (`states`) if it has one, then its 实施期 entry."""
     by_id = {s.indicator.id: s for s in states}
-    indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
-                                                      Indicator.retired_at.is_(None))
-                              .order_by(Indicator.position)).all()
-    progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None], as_of)
+    progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None], as_of,
+                               {s.indicator.id: s.actual for s in states if s.actual is not None})
     entries = []
     for ind in indicators:
         if ind.id in by_id:
@@ -145,12 +140,12 @@ def indicator_entries(session: Session, user: User, py: ProjectYear, states: lis
     return entries
 
 
-def annual_indicator(session: Session, py: ProjectYear, indicator_id: int, as_of: date) -> dict | None:
-    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual)."""
-    for state in indicator_states(session, py, as_of):
-        if state.indicator.id == indicator_id:
-            return annual_entry(state, py.year)
-    return None
+def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date) -> dict | None:
+    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual); None when it
+    is no longer an active indicator with a 年度 target."""
+    if ind.retired_at is not None or ind.annual_raw is None:
+        return None
+    return annual_entry(indicator_state(session, py, ind, as_of), py.year)
 
 
 def _names(ind: Indicator, scope: str) -> dict:
@@ -226,8 +221,10 @@ def _match_key(ind: Indicator) -> tuple[str, str]:
 
 
 def period_progress(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],
-                    as_of: date) -> dict[int, _Progress]:
-    """实施期 progress of these indicators of `py`, over the project's years the user may see."""
+                    as_of: date, current: dict[int, Actual] | None = None) -> dict[int, _Progress]:
+    """实施期 progress of these indicators of `py`, over the project's years the user may see.
+    `current`: the latest actual due by `as_of` of each of `py`'s indicators with a 年度 target
+    that has one, when the caller has read them already (`indicator_states`)."""
     if not indicators:
         return {}
     years = [y for _p, y in session.exec(projects_visible_to(user)
@@ -236,23 +233,29 @@ def period_progress(session: Session, user: User, py: ProjectYear, indicators: l
     year_of = {y.id: y.year for y in years if due[y.id] is not None}
     if not year_of:
         return {}
-    others = session.exec(select(Indicator).where(Indicator.project_year_id.in_(list(year_of)),
-                                                  Indicator.retired_at.is_(None))
-                          .order_by(Indicator.position)).all()
+    earlier = [py_id for py_id in year_of if py_id != py.id]
+    others = list(session.exec(select(Indicator).where(Indicator.project_year_id.in_(earlier),
+                                                       Indicator.retired_at.is_(None))
+                               .order_by(Indicator.position))) if earlier else []
     py_of = {o.id: o.project_year_id for o in others}
     latest: dict[int, Actual] = {}
-    # Plain rows with the five columns progress needs: a year of actuals as ORM objects would
-    # cost more than the rest of the answer.
-    last_due = max(month for month in due.values() if month is not None)
-    rows = session.exec(select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
-                        .where(Actual.indicator_id.in_(list(py_of)), Actual.month <= last_due)
-                        .order_by(Actual.month))
-    for row in rows:
-        if row.month <= due[py_of[row.indicator_id]]:
-            latest[row.indicator_id] = row      # ordered by month: the last one due wins
+    if py.id in year_of:
+        if current is not None:
+            latest.update((i, a) for i, a in current.items() if a.month <= due[py.id])
+        py_of.update((i.id, py.id) for i in indicators if current is None or i.annual_raw is None)
+    if py_of:
+        # Plain rows with the five columns progress needs: a year of actuals as ORM objects
+        # would cost more than the rest of the answer.
+        last_due = max(due[py_id] for py_id in set(py_of.values()))
+        rows = session.exec(select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
+                            .where(Actual.indicator_id.in_(list(py_of)), Actual.month <= last_due)
+                            .order_by(Actual.month))
+        for row in rows:
+            if row.month <= due[py_of[row.indicator_id]]:
+                latest[row.indicator_id] = row      # ordered by month: the last one due wins
     by_key: dict[tuple, dict[int, Actual]] = defaultdict(dict)
     for other in others:        # another year's indicator of the same name; the first if named twice
-        if other.id in latest and other.project_year_id != py.id:
+        if other.id in latest:
             by_key[_match_key(other)].setdefault(year_of[other.project_year_id], latest[other.id])
     result = {}
     for ind in indicators:

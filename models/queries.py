@@ -62,19 +62,27 @@ def projects_visible_to(user: User):
             .where(visible_years(user)))
 
 
-def project_year_visible(session: Session, user: User, project_year_id: int) -> ProjectYear | None:
+def project_year_visible(session: Session, user: User, project_year_id: int,
+                         fresh: bool = False) -> tuple[Project, ProjectYear] | None:
+    """The project year with its project, if the user may read it; `fresh`: read afresh even
+    when the session holds them already (inside a write transaction, before judging)."""
     statement = projects_visible_to(user).where(ProjectYear.id == project_year_id)
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
     row = session.exec(statement).first()
-    return row[1] if row else None
+    return tuple(row) if row else None
 
 
-def indicator_visible(session: Session, user: User,
-                      indicator_id: int) -> tuple[Indicator, ProjectYear, Project] | None:
-    """The indicator with its project year and project, if the user may read that year."""
+def indicator_visible(session: Session, user: User, indicator_id: int,
+                      fresh: bool = False) -> tuple[Indicator, ProjectYear, Project] | None:
+    """The indicator with its project year and project, if the user may read that year;
+    `fresh` as for `project_year_visible`."""
     statement = (select(Indicator, ProjectYear, Project)
                  .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
                  .join(Project, Project.id == ProjectYear.project_id)
                  .where(Indicator.id == indicator_id, visible_years(user)))
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
     row = session.exec(statement).first()
     return tuple(row) if row else None
 
@@ -348,29 +356,25 @@ def list_project_years(session: Session, user: User, filters: ProjectFilters, pa
     return ProjectList(rows, total, page, pages)
 
 
-@dataclass
-class ProjectSummary:
-    project_id: int
-    name: str
-    year: int
-    department: str
-    unit: str
-    project_year_id: int | None = None
-    periods: str = "monthly"
-
-
-def project_summaries(session: Session, user: User, year: int | None = None) -> list[ProjectSummary]:
-    """Every project year the user may see (of one year if given), for the API and exports."""
-    statement = (select(Project.id, Project.name, ProjectYear.year, Department.name, Unit.name, ProjectYear.id,
-                        ProjectYear.periods)
+def project_summary_statement(user: User, year: int | None = None):
+    """Every project year the user may see (of one year if given), as (ProjectYear.id, name,
+    year, 主管部门, 实施单位) in the list's order: newest year first, then 主管部门 code,
+    实施单位 and project name."""
+    statement = (select(ProjectYear.id, Project.name, ProjectYear.year, Department.name, Unit.name)
                  .join(ProjectYear, ProjectYear.project_id == Project.id)
                  .join(Unit, Unit.id == Project.unit_id)
                  .join(Department, Department.id == ProjectYear.department_id)
                  .where(visible_years(user)))
     if year is not None:
         statement = statement.where(ProjectYear.year == year)
-    statement = statement.order_by(ProjectYear.year.desc(), Department.code, Department.name, Unit.name, Project.name)
-    return [ProjectSummary(*row) for row in session.exec(statement)]
+    return statement.order_by(ProjectYear.year.desc(), Department.code, Department.name, Unit.name, Project.name)
+
+
+def visible_year_numbers(session: Session, user: User) -> list[int]:
+    """The years of the project years the user may see, newest first."""
+    statement = (select(ProjectYear.year).join(Project, Project.id == ProjectYear.project_id)
+                 .where(visible_years(user)).distinct().order_by(ProjectYear.year.desc()))
+    return list(session.exec(statement))
 
 
 # --------------------------------------------------------------------------- project page

@@ -42,8 +42,9 @@ from itertools import chain
 from typing import Container, Iterable, Mapping
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, and_, case, delete, event, false, func, insert, or_
+from sqlalchemy import BigInteger, Column, and_, case, delete, event, false, func, insert, or_, update
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, Session, SQLModel, select
 
 from importers.values import Target, split_unit
@@ -142,6 +143,12 @@ def summary_rows(project_year_id: int, periods: str, annual_total_yuan,
     annual ones as (id, 一级指标), `lights` indicator id → {period month: light}, `spending`
     period month → (cumulative amount in 元, light). Months outside the reporting periods
     (a monthly entry of a now quarterly project) do not count."""
+    return (light_summary_rows(project_year_id, periods, indicators, lights),
+            budget_summary_rows(project_year_id, periods, annual_total_yuan, spending))
+
+
+def light_summary_rows(project_year_id: int, periods: str, indicators: Iterable[tuple[int, str]],
+                       lights: Mapping[int, Mapping[int, str]]) -> list[dict]:
     valid = set(range(_step(periods), 13, _step(periods)))
     by_level: dict[str, list[dict]] = defaultdict(list)
     for indicator_id, level1 in indicators:
@@ -163,6 +170,12 @@ def summary_rows(project_year_id: int, periods: str, annual_total_yuan,
                 total[key] += row[key]
             light_rows.append(row)
         light_rows.append(total)
+    return light_rows
+
+
+def budget_summary_rows(project_year_id: int, periods: str, annual_total_yuan,
+                        spending: Mapping[int, tuple]) -> list[dict]:
+    valid = set(range(_step(periods), 13, _step(periods)))
     amounts = {m: amount for m, (amount, _light) in spending.items() if m in valid}
     budget_lights = {m: light for m, (_amount, light) in spending.items() if m in valid}
     annual_fen = _fen(annual_total_yuan)
@@ -176,50 +189,89 @@ def summary_rows(project_year_id: int, periods: str, annual_total_yuan,
             "spent_fen": _fen(amounts[max(known)]) if known else None,
             "light": light_at(budget_lights, late_period), "period": late_period or 0,
             "early_light": light_at(budget_lights, early_period), "early_period": early_period or 0})
-    return light_rows, budget_rows
+    return budget_rows
 
 
 def level1_of(indicator_level1_std: str | None, indicator_level1: str) -> str:
     return indicator_level1_std or indicator_level1
 
 
-def refresh_summaries(session: Session, project_year_ids: Iterable[int], chunk: int = 400) -> None:
-    """Rebuild the summary rows of these project years from the stored actuals and spending.
-    The caller holds the transaction."""
+def refresh_summaries(session: Session, project_year_ids: Iterable[int], chunk: int = 400, *,
+                      lights: bool = True, budget: bool = True) -> None:
+    """Bring the summary rows of these project years in line with the stored actuals (`lights`)
+    and spending (`budget`): rows are computed afresh, and only those that differ from the
+    stored ones are written. The caller holds the transaction."""
     ids = sorted(set(project_year_ids))
     for start in range(0, len(ids), chunk):
-        _refresh_chunk(session, ids[start:start + chunk])
+        part = ids[start:start + chunk]
+        if lights:
+            _refresh_lights(session, part)
+        if budget:
+            _refresh_budget(session, part)
 
 
-def _refresh_chunk(session: Session, ids: list[int]) -> None:
-    years = session.execute(select(ProjectYear.id, ProjectYear.periods, ProjectYear.annual_total_yuan)
-                            .where(ProjectYear.id.in_(ids))).all()
-    indicators: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for ind_id, py_id, l1_std, l1 in session.execute(
-            select(Indicator.id, Indicator.project_year_id, Indicator.level1_std, Indicator.level1)
-            .where(Indicator.project_year_id.in_(ids), Indicator.retired_at.is_(None),
-                   Indicator.annual_raw.is_not(None))):
-        indicators[py_id].append((ind_id, level1_of(l1_std, l1)))
+def _refresh_lights(session: Session, ids: list[int]) -> None:
+    periods: dict[int, str] = {}
+    indicators: dict[int, dict[int, str]] = defaultdict(dict)     # py → {indicator id: 一级指标}
     lights: dict[int, dict[int, str]] = defaultdict(dict)
-    for ind_id, month, light in session.execute(
-            select(Actual.indicator_id, Actual.month, Actual.light)
-            .join(Indicator, Indicator.id == Actual.indicator_id).where(Indicator.project_year_id.in_(ids))):
-        lights[ind_id][month] = light
+    active = and_(Indicator.project_year_id == ProjectYear.id, Indicator.retired_at.is_(None),
+                  Indicator.annual_raw.is_not(None))
+    for py_id, py_periods, ind_id, l1_std, l1, month, light in session.execute(
+            select(ProjectYear.id, ProjectYear.periods, Indicator.id, Indicator.level1_std, Indicator.level1,
+                   Actual.month, Actual.light)
+            .select_from(ProjectYear).outerjoin(Indicator, active)
+            .outerjoin(Actual, Actual.indicator_id == Indicator.id)
+            .where(ProjectYear.id.in_(ids))):
+        periods[py_id] = py_periods
+        if ind_id is not None:
+            indicators[py_id][ind_id] = level1_of(l1_std, l1)
+            if month is not None:
+                lights[ind_id][month] = light
+    rows = [row for py_id, py_periods in periods.items()
+            for row in light_summary_rows(py_id, py_periods, indicators[py_id].items(), lights)]
+    _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(periods), rows)
+
+
+def _refresh_budget(session: Session, ids: list[int]) -> None:
+    years: dict[int, tuple] = {}
     spending: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for py_id, month, amount, light in session.execute(
-            select(Spending.project_year_id, Spending.month, Spending.amount_yuan, Spending.light)
-            .where(Spending.project_year_id.in_(ids))):
-        spending[py_id][month] = (amount, light)
-    light_rows, budget_rows = [], []
-    for py_id, periods, annual in years:
-        own_lights, own_budget = summary_rows(py_id, periods, annual, indicators[py_id], lights, spending[py_id])
-        light_rows += own_lights
-        budget_rows += own_budget
-    write_summaries(session, ids, light_rows, budget_rows)
+    for py_id, py_periods, annual, month, amount, light in session.execute(
+            select(ProjectYear.id, ProjectYear.periods, ProjectYear.annual_total_yuan,
+                   Spending.month, Spending.amount_yuan, Spending.light)
+            .select_from(ProjectYear).outerjoin(Spending, Spending.project_year_id == ProjectYear.id)
+            .where(ProjectYear.id.in_(ids))):
+        years[py_id] = (py_periods, annual)
+        if month is not None:
+            spending[py_id][month] = (amount, light)
+    rows = [row for py_id, (py_periods, annual) in years.items()
+            for row in budget_summary_rows(py_id, py_periods, annual, spending[py_id])]
+    _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(years), rows)
+
+
+def _write_changed(session: Session, table, key: tuple[str, ...], project_year_ids: list[int],
+                   rows: list[dict]) -> None:
+    """Make the stored rows of these project years equal `rows`, writing only the difference
+    (a new actual changes a few counts of a few months, not a year of rows)."""
+    columns = [getattr(table, name) for name in rows[0]] if rows else [getattr(table, name) for name in key]
+    names = [column.key for column in columns]
+    stored = {tuple(row[:len(key)]): dict(zip(names, row)) for row in session.execute(
+        select(*[getattr(table, name) for name in key],
+               *[c for c in columns if c.key not in key]).where(table.project_year_id.in_(project_year_ids)))}
+    wanted = {tuple(row[name] for name in key): row for row in rows}
+    gone = [k for k in stored if k not in wanted]
+    for k in gone:
+        session.execute(delete(table).where(*[getattr(table, name) == value for name, value in zip(key, k)]))
+    new = [row for k, row in wanted.items() if k not in stored]
+    if new:
+        session.execute(insert(table), new)
+    changed = [row for k, row in wanted.items() if k in stored and stored[k] != row]
+    if changed:
+        session.execute(update(table), changed)
 
 
 def write_summaries(session: Session, project_year_ids: list[int], light_rows: list[dict],
                     budget_rows: list[dict]) -> None:
+    """Replace the summary rows of these project years (bulk writers: no rows to compare with)."""
     session.execute(delete(LightSummary).where(LightSummary.project_year_id.in_(project_year_ids)))
     session.execute(delete(BudgetSummary).where(BudgetSummary.project_year_id.in_(project_year_ids)))
     if light_rows:
@@ -237,22 +289,41 @@ def rebuild_all_summaries(session: Session) -> int:
 
 # --------------------------------------------------------------------------- keeping them current
 
-_PENDING = "summary_pending"          # session.info: {"py": {ids}, "indicator": {ids}}
+_PENDING = "summary_pending"     # session.info: {"lights": {py ids}, "budget": {py ids}, "indicator": {ids}}
 
 
 @event.listens_for(OrmSession, "after_flush")
 def _note_changes(session, _flush_context) -> None:
-    """Remember which project years a flush touched (the lists still show what was flushed)."""
+    """Remember which project years a flush touched, and which of their summaries: an actual or
+    an indicator changes the lights, spending the budget, the project year itself both."""
     pending = None
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, (Actual, Spending, Indicator, ProjectYear)):
-            pending = pending or session.info.setdefault(_PENDING, {"py": set(), "indicator": set()})
+            pending = pending or session.info.setdefault(
+                _PENDING, {"lights": set(), "budget": set(), "indicator": set()})
             if isinstance(obj, Actual):
                 pending["indicator"].add(obj.indicator_id)
             elif isinstance(obj, ProjectYear):
-                pending["py"].add(obj.id)
+                pending["lights"].add(obj.id)
+                pending["budget"].add(obj.id)
+            elif isinstance(obj, Spending):
+                pending["budget"].add(obj.project_year_id)
             else:
-                pending["py"].add(obj.project_year_id)
+                pending["lights"].add(obj.project_year_id)
+
+
+def _project_years_of(session, indicator_ids: set[int]) -> set[int]:
+    """The project years of these indicators: from the session where it holds them loaded."""
+    found, missing = set(), []
+    for indicator_id in indicator_ids:
+        ind = session.identity_map.get(identity_key(Indicator, indicator_id))
+        if ind is not None and "project_year_id" in ind.__dict__:
+            found.add(ind.__dict__["project_year_id"])
+        else:
+            missing.append(indicator_id)
+    if missing:
+        found |= set(session.execute(select(Indicator.project_year_id).where(Indicator.id.in_(missing))).scalars())
+    return found
 
 
 @event.listens_for(OrmSession, "before_commit")
@@ -262,11 +333,13 @@ def _refresh_before_commit(session) -> None:
         return
     session.flush()
     while pending := session.info.pop(_PENDING, None):
-        ids = {i for i in pending["py"] if i is not None}
+        lights = {i for i in pending["lights"] if i is not None}
         if pending["indicator"]:
-            ids |= set(session.execute(select(Indicator.project_year_id)
-                                       .where(Indicator.id.in_(pending["indicator"]))).scalars())
-        refresh_summaries(session, ids)
+            lights |= _project_years_of(session, pending["indicator"])
+        budget = {i for i in pending["budget"] if i is not None}
+        refresh_summaries(session, lights & budget)
+        refresh_summaries(session, lights - budget, budget=False)
+        refresh_summaries(session, budget - lights, lights=False)
 
 
 @event.listens_for(OrmSession, "after_rollback")

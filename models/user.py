@@ -204,12 +204,12 @@ def new_token(session: Session, user: User, now: datetime) -> str:
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    row = session.exec(select(ApiToken).where(ApiToken.token_sha256 == _digest(token),
-                                              ApiToken.revoked_at.is_(None))).first()
-    if row is None:
+    found = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                         .where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))).first()
+    if found is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    row, user = found
+    if not user.is_active:
         return None
     if row.last_used_at is None or row.last_used_at < now - timedelta(minutes=1):
         row.last_used_at = now

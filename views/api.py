@@ -38,8 +38,7 @@ from models.actual import (ActualInput, Context, EntryError, StaleEdit, period_e
                            record_spending, validation_message)
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
-from models.project import Project
-from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_summaries,
+from models.queries import (indicator_visible, may_edit_actuals, may_evaluate,
                             project_year_visible)
 from models.user import user_for_token
 from views.auth import clock
@@ -90,14 +89,14 @@ def projects():
     worst light of its indicators and budget as of `as_of` (default today); null when nothing
     is due yet."""
     year, as_of, db = _year_arg(), _as_of(), get_session()
-    summaries = project_summaries(db, g.user, year)
-    return jsonify({"projects": api_views.project_list(db, summaries, as_of)})
+    return jsonify({"projects": api_views.project_list(db, g.user, year, as_of)})
 
 
 @bp.get("/projects/<int:project_year_id>")
 def project(project_year_id: int):
     as_of, db = _as_of(), get_session()
-    return jsonify(api_views.project_detail(db, g.user, _visible_year(db, project_year_id), as_of))
+    project, py = _visible_project_year(db, project_year_id)
+    return jsonify(api_views.project_detail(db, g.user, project, py, as_of))
 
 
 @bp.put("/indicators/<int:indicator_id>/actuals/<period>")
@@ -116,15 +115,14 @@ def put_actual(indicator_id: int, period: str):
         return _refused(validation_message(exc))
     as_of = period_end(year, month)
     try:
-        with transaction(db):
-            db.expire_all()     # judge against the indicator as it is under the write lock
-            ind, py, _project = _visible_indicator(db, indicator_id)
+        with transaction(db):      # judge against the indicator as it is under the write lock
+            ind, py, _project = _visible_indicator(db, indicator_id, fresh=True)
             actual = record_actual(db, ind, py, year, month, data, Context(g.user.label, clock()))
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except (StaleEdit, IntegrityError) as exc:
-        return _conflict(exc, api_views.annual_indicator(db, py, ind.id, as_of))
-    response = jsonify(api_views.annual_indicator(db, py, ind.id, as_of))
+        return _conflict(exc, api_views.annual_indicator(db, py, ind, as_of))
+    response = jsonify(api_views.annual_indicator(db, py, ind, as_of))
     response.headers["ETag"] = f'"{actual.version}"'
     return response
 
@@ -134,8 +132,7 @@ def put_spending(project_year_id: int, period: str):
     """Records the cumulative spending at a period's end; answers the project's `budget` as of it."""
     _require(g.user.role in ("admin", "manager"))
     db = get_session()
-    py = _visible_year(db, project_year_id)
-    project = db.get(Project, py.project_id)
+    project, py = _visible_project_year(db, project_year_id)
     _require(may_edit_actuals(g.user, project))
     year, month = _period(period)
     body = _body()
@@ -145,8 +142,7 @@ def put_spending(project_year_id: int, period: str):
     as_of = period_end(year, month)
     try:
         with transaction(db):
-            db.expire_all()
-            py = _visible_year(db, project_year_id)
+            _project, py = _visible_project_year(db, project_year_id, fresh=True)
             spending = record_spending(db, py, year, month, body["amount_yuan"], Context(g.user.label, clock()),
                                        version)
     except EntryError as exc:
@@ -183,8 +179,7 @@ def put_score(indicator_id: int):
         return _refused("评分：不是有效的数字", "score")
     try:
         with transaction(db):
-            db.expire_all()
-            ind, py, _project = _visible_indicator(db, indicator_id)
+            ind, py, _project = _visible_indicator(db, indicator_id, fresh=True)
             if ind.retired_at is not None:
                 raise EntryError("该指标已不在申报表中，不能评分", "score")
             set_evaluator_score(db, py, ind, score, as_of)
@@ -251,14 +246,18 @@ def _version(body: dict) -> int | None:
 
 
 def _visible_year(db, project_year_id: int):
-    py = project_year_visible(db, g.user, project_year_id)
-    if py is None:
+    return _visible_project_year(db, project_year_id)[1]
+
+
+def _visible_project_year(db, project_year_id: int, fresh: bool = False):
+    found = project_year_visible(db, g.user, project_year_id, fresh)
+    if found is None:
         abort(404)
-    return py
+    return found
 
 
-def _visible_indicator(db, indicator_id: int):
-    found = indicator_visible(db, g.user, indicator_id)
+def _visible_indicator(db, indicator_id: int, fresh: bool = False):
+    found = indicator_visible(db, g.user, indicator_id, fresh)
     if found is None:
         abort(404)
     return found

@@ -33,7 +33,6 @@ from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPEND
                            record_actual, record_spending, spending_amount_yuan, spending_of, unit_choices,
                            validation_message)
 from models.db import get_session, transaction
-from models.project import Project
 from models.queries import (bulk_sheet, editable_units, indicator_in_scope, may_edit_actuals, plain_number,
                             project_year_visible, projects_visible_to, user_labels)
 from views.auth import requires
@@ -439,8 +438,8 @@ def _store_spending(session, ws, ctx: Context, outcome: Outcome) -> None:
             outcome.errors.append(f"{where}：{message}")
 
         year_id = _int(cells["项目年度ID"])
-        py = project_year_visible(session, g.user, year_id) if year_id else None
-        project = session.get(Project, py.project_id) if py else None
+        found = project_year_visible(session, g.user, year_id) if year_id else None
+        project, py = found if found else (None, None)
         if py is None or not may_edit_actuals(g.user, project):
             fail("该项目不存在或不在您的填报范围内（请勿修改隐藏的项目年度ID列）")
             continue
