@@ -395,14 +395,14 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
 
 # --------------------------------------------------------------------------- alerts
 
-def _open_alerts(session: Session, py_id: int, indicator_id: int | None, kind: str) -> list[Alert]:
+def _open_alerts(session: Session, py_id: int, indicator_id: int | None, *kinds: str) -> list[Alert]:
     return list(session.exec(select(Alert).where(Alert.project_year_id == py_id, Alert.indicator_id == indicator_id,
-                                                 Alert.kind == kind, Alert.closed_at.is_(None))))
+                                                 Alert.kind.in_(kinds), Alert.closed_at.is_(None))))
 
 
 def _set_alert(session: Session, py_id: int, indicator_id: int | None, month: int, light: str | None,
-               now: datetime) -> None:
-    open_alerts = _open_alerts(session, py_id, indicator_id, "light")
+               now: datetime, open_alerts: list[Alert]) -> None:
+    """Open, update or close the light alert (`open_alerts`: the open ones) after an entry."""
     if light in (rules.YELLOW, rules.RED):
         if open_alerts:
             alert = open_alerts[0]
@@ -417,27 +417,30 @@ def _set_alert(session: Session, py_id: int, indicator_id: int | None, month: in
         session.add(alert)
 
 
-def sync_indicator_alert(session: Session, py: ProjectYear, ind: Indicator, month: int, now: datetime) -> None:
-    """An indicator's light alert follows its latest actual; the actual closes its overdue alert."""
-    latest = session.exec(select(Actual).where(Actual.indicator_id == ind.id)
-                          .order_by(Actual.month.desc())).first()
-    if latest is not None and latest.month == month:
-        _set_alert(session, py.id, ind.id, month, latest.light, now)
-    for alert in _open_alerts(session, py.id, ind.id, "overdue"):
-        if alert.month <= month:
+def _sync_alerts(session: Session, py_id: int, indicator_id: int | None, month: int, latest: tuple | None,
+                 now: datetime) -> None:
+    """After an entry of `month`: the light alert follows the latest entry (`latest`: its month
+    and light), and the entry closes the overdue alerts of its period and earlier ones."""
+    alerts = _open_alerts(session, py_id, indicator_id, "light", "overdue")
+    if latest is not None and latest[0] == month:
+        _set_alert(session, py_id, indicator_id, month, latest[1], now, [a for a in alerts if a.kind == "light"])
+    for alert in alerts:
+        if alert.kind == "overdue" and alert.month <= month:
             alert.closed_at = now
             session.add(alert)
+
+
+def sync_indicator_alert(session: Session, py: ProjectYear, ind: Indicator, month: int, now: datetime) -> None:
+    """An indicator's light alert follows its latest actual; the actual closes its overdue alert."""
+    latest = session.exec(select(Actual.month, Actual.light).where(Actual.indicator_id == ind.id)
+                          .order_by(Actual.month.desc()).limit(1)).first()
+    _sync_alerts(session, py.id, ind.id, month, latest, now)
 
 
 def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str | None, now: datetime) -> None:
-    latest = session.exec(select(Spending).where(Spending.project_year_id == py.id)
-                          .order_by(Spending.month.desc())).first()
-    if latest is not None and latest.month == month:
-        _set_alert(session, py.id, None, month, light, now)
-    for alert in _open_alerts(session, py.id, None, "overdue"):
-        if alert.month <= month:
-            alert.closed_at = now
-            session.add(alert)
+    latest = session.exec(select(Spending.month).where(Spending.project_year_id == py.id)
+                          .order_by(Spending.month.desc()).limit(1)).first()
+    _sync_alerts(session, py.id, None, month, (latest, light) if latest is not None else None, now)
 
 
 def raise_overdue_alerts(session: Session, py: ProjectYear, as_of: date, now: datetime,
@@ -513,11 +516,14 @@ def indicator_states(session: Session, py: ProjectYear, as_of: date,
 
 
 def indicator_state(session: Session, py: ProjectYear, ind: Indicator, as_of: date,
-                    deadline_day: int = DEFAULT_DEADLINE_DAY) -> IndicatorState:
-    """One annual indicator's state as of a date (the same as its entry in `indicator_states`)."""
+                    deadline_day: int = DEFAULT_DEADLINE_DAY, latest: Actual | None = None) -> IndicatorState:
+    """One annual indicator's state as of a date (the same as its entry in `indicator_states`);
+    `latest`: its latest actual due by then when the caller holds it (the one just written for
+    the period ending on `as_of`)."""
     due = last_closed_month(py.year, as_of, py.periods)
-    actual = latest_actuals(session, [ind.id], due).get(ind.id)
-    return _state(ind, actual, due, judged_month(py.year, as_of, py.periods, deadline_day))
+    if latest is None or latest.month != due:
+        latest = latest_actuals(session, [ind.id], due).get(ind.id)
+    return _state(ind, latest, due, judged_month(py.year, as_of, py.periods, deadline_day))
 
 
 def _state(ind: Indicator, actual: Actual | None, due: int | None, judged: int | None) -> IndicatorState:
@@ -543,10 +549,12 @@ class BudgetState:
 
 
 def budget_state(session: Session, py: ProjectYear, as_of: date,
-                 deadline_day: int = DEFAULT_DEADLINE_DAY) -> BudgetState:
+                 deadline_day: int = DEFAULT_DEADLINE_DAY, latest: Spending | None = None) -> BudgetState:
+    """The budget as of a date; `latest`: the latest spending due by then when the caller holds
+    it (the one just written for the period ending on `as_of`)."""
     due = last_closed_month(py.year, as_of, py.periods)
-    spending = None
-    if due is not None:
+    spending = latest if latest is not None and latest.month == due else None
+    if due is not None and spending is None:
         spending = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month <= due)
                                 .order_by(Spending.month.desc())).first()
     light = spending.light if spending else None

@@ -33,8 +33,9 @@ from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
 from models import rules
-from models.actual import (Actual, BudgetState, IndicatorState, active_indicators, annual_target, budget_state,
-                           effective_measure, indicator_state, indicator_states, last_closed_month, worst_light)
+from models.actual import (Actual, BudgetState, IndicatorState, Spending, active_indicators, annual_target,
+                           budget_state, effective_measure, indicator_state, indicator_states, last_closed_month,
+                           worst_light)
 from models.evaluation import project_evaluation
 from models.importing import indicator_key
 from models.indicator import Indicator
@@ -94,7 +95,9 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
 
 # --------------------------------------------------------------------------- one project
 
-def project_detail(session: Session, user: User, project: Project, py: ProjectYear, as_of: date) -> dict:
+def project_detail(session: Session, user: User, project: Project, py: ProjectYear, as_of: date,
+                   years: list[ProjectYear] | None = None) -> dict:
+    """`years`: the project's years the user may read, when the caller has them."""
     indicators = active_indicators(session, py)
     states = indicator_states(session, py, as_of, indicators=indicators)
     budget = budget_state(session, py, as_of)
@@ -103,7 +106,7 @@ def project_detail(session: Session, user: User, project: Project, py: ProjectYe
         "as_of": as_of.isoformat(),
         "light": worst_light([s.light for s in states] + [budget.light]),
         "budget": budget_dict(budget, py.year),
-        "indicators": indicator_entries(session, user, py, indicators, states, as_of),
+        "indicators": indicator_entries(session, user, py, indicators, states, as_of, years),
     }
 
 
@@ -120,17 +123,18 @@ def budget_dict(state: BudgetState, year: int) -> dict:
     }
 
 
-def project_budget(session: Session, py: ProjectYear, as_of: date) -> dict:
-    return budget_dict(budget_state(session, py, as_of), py.year)
+def project_budget(session: Session, py: ProjectYear, as_of: date, latest: Spending | None = None) -> dict:
+    return budget_dict(budget_state(session, py, as_of, latest=latest), py.year)
 
 
 def indicator_entries(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],
-                      states: list[IndicatorState], as_of: date) -> list[dict]:
+                      states: list[IndicatorState], as_of: date,
+                      years: list[ProjectYear] | None = None) -> list[dict]:
     """The IND list: each active indicator (`indicators`, in the form's order) with its 年度
     entry (`states`) if it has one, then its 实施期 entry."""
     by_id = {s.indicator.id: s for s in states}
     progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None], as_of,
-                               {s.indicator.id: s.actual for s in states if s.actual is not None})
+                               {s.indicator.id: s.actual for s in states if s.actual is not None}, years)
     entries = []
     for ind in indicators:
         if ind.id in by_id:
@@ -140,12 +144,13 @@ def indicator_entries(session: Session, user: User, py: ProjectYear, indicators:
     return entries
 
 
-def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date) -> dict | None:
-    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual); None when it
-    is no longer an active indicator with a 年度 target."""
+def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date,
+                     latest: Actual | None = None) -> dict | None:
+    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual, `latest`); None
+    when it is no longer an active indicator with a 年度 target."""
     if ind.retired_at is not None or ind.annual_raw is None:
         return None
-    return annual_entry(indicator_state(session, py, ind, as_of), py.year)
+    return annual_entry(indicator_state(session, py, ind, as_of, latest=latest), py.year)
 
 
 def _names(ind: Indicator, scope: str) -> dict:
@@ -221,14 +226,17 @@ def _match_key(ind: Indicator) -> tuple[str, str]:
 
 
 def period_progress(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],
-                    as_of: date, current: dict[int, Actual] | None = None) -> dict[int, _Progress]:
+                    as_of: date, current: dict[int, Actual] | None = None,
+                    years: list[ProjectYear] | None = None) -> dict[int, _Progress]:
     """实施期 progress of these indicators of `py`, over the project's years the user may see.
     `current`: the latest actual due by `as_of` of each of `py`'s indicators with a 年度 target
-    that has one, when the caller has read them already (`indicator_states`)."""
+    that has one, when the caller has read them already (`indicator_states`); `years`: the
+    project's years the user may see, when the caller has read them (`project_years_visible`)."""
     if not indicators:
         return {}
-    years = [y for _p, y in session.exec(projects_visible_to(user)
-                                         .where(Project.id == py.project_id, ProjectYear.year <= py.year))]
+    if years is None:
+        years = [y for _p, y in session.exec(projects_visible_to(user).where(Project.id == py.project_id))]
+    years = [y for y in years if y.year <= py.year]
     due = {y.id: last_closed_month(y.year, as_of, y.periods) for y in years}
     year_of = {y.id: y.year for y in years if due[y.id] is not None}
     if not year_of:

@@ -73,6 +73,19 @@ def project_year_visible(session: Session, user: User, project_year_id: int,
     return tuple(row) if row else None
 
 
+def project_years_visible(session: Session, user: User,
+                          project_year_id: int) -> tuple[Project, ProjectYear, list[ProjectYear]] | None:
+    """The project year with its project and every year of that project the user may read
+    (itself included), in one query; None if the user may not read it."""
+    project_of = select(ProjectYear.project_id).where(ProjectYear.id == project_year_id).scalar_subquery()
+    rows = session.exec(projects_visible_to(user).where(ProjectYear.project_id == project_of)
+                        .order_by(ProjectYear.year)).all()
+    for project, py in rows:
+        if py.id == project_year_id:
+            return project, py, [year for _p, year in rows]
+    return None
+
+
 def indicator_visible(session: Session, user: User, indicator_id: int,
                       fresh: bool = False) -> tuple[Indicator, ProjectYear, Project] | None:
     """The indicator with its project year and project, if the user may read that year;

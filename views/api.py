@@ -38,8 +38,8 @@ from models.actual import (ActualInput, Context, EntryError, StaleEdit, period_e
                            record_spending, validation_message)
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
-from models.queries import (indicator_visible, may_edit_actuals, may_evaluate,
-                            project_year_visible)
+from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
+                            project_years_visible)
 from models.user import user_for_token
 from views.auth import clock
 
@@ -95,61 +95,66 @@ def projects():
 @bp.get("/projects/<int:project_year_id>")
 def project(project_year_id: int):
     as_of, db = _as_of(), get_session()
-    project, py = _visible_project_year(db, project_year_id)
-    return jsonify(api_views.project_detail(db, g.user, project, py, as_of))
+    found = project_years_visible(db, g.user, project_year_id)
+    if found is None:
+        abort(404)
+    project, py, years = found
+    return jsonify(api_views.project_detail(db, g.user, project, py, as_of, years))
 
 
 @bp.put("/indicators/<int:indicator_id>/actuals/<period>")
 def put_actual(indicator_id: int, period: str):
-    """Records one period's actual; answers the indicator's 年度 IND as of the period's end."""
+    """Records one period's actual; answers the indicator's 年度 IND as of the period's end.
+    The indicator is read (and its scope checked) once, inside the write transaction."""
     _require(g.user.role in ("admin", "manager"))
     db = get_session()
-    ind, py, project = _visible_indicator(db, indicator_id)
-    _require(may_edit_actuals(g.user, project))
     year, month = _period(period)
     body = _body()
     version = _version(body)
     try:
         data = ActualInput.model_validate({**body, "version": version})
     except ValidationError as exc:
-        return _refused(validation_message(exc))
+        data, invalid = None, validation_message(exc)
     as_of = period_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
-            ind, py, _project = _visible_indicator(db, indicator_id, fresh=True)
+            ind, py, project = _visible_indicator(db, indicator_id, fresh=True)
+            _require(may_edit_actuals(g.user, project))
+            if data is None:
+                raise EntryError(invalid)
             actual = record_actual(db, ind, py, year, month, data, Context(g.user.label, clock()))
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, api_views.annual_indicator(db, py, ind, as_of))
-    response = jsonify(api_views.annual_indicator(db, py, ind, as_of))
+    response = jsonify(api_views.annual_indicator(db, py, ind, as_of, latest=actual))
     response.headers["ETag"] = f'"{actual.version}"'
     return response
 
 
 @bp.put("/projects/<int:project_year_id>/spending/<period>")
 def put_spending(project_year_id: int, period: str):
-    """Records the cumulative spending at a period's end; answers the project's `budget` as of it."""
+    """Records the cumulative spending at a period's end; answers the project's `budget` as of it.
+    The project year is read (and its scope checked) once, inside the write transaction."""
     _require(g.user.role in ("admin", "manager"))
     db = get_session()
-    project, py = _visible_project_year(db, project_year_id)
-    _require(may_edit_actuals(g.user, project))
     year, month = _period(period)
     body = _body()
     version = _version(body)
-    if body.get("amount_yuan") is None:
-        return _refused("支出金额：必须填写", "amount_yuan")
     as_of = period_end(year, month)
     try:
         with transaction(db):
-            _project, py = _visible_project_year(db, project_year_id, fresh=True)
+            project, py = _visible_project_year(db, project_year_id, fresh=True)
+            _require(may_edit_actuals(g.user, project))
+            if body.get("amount_yuan") is None:
+                raise EntryError("支出金额：必须填写", "amount_yuan")
             spending = record_spending(db, py, year, month, body["amount_yuan"], Context(g.user.label, clock()),
                                        version)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, api_views.project_budget(db, py, as_of))
-    response = jsonify(api_views.project_budget(db, py, as_of))
+    response = jsonify(api_views.project_budget(db, py, as_of, latest=spending))
     response.headers["ETag"] = f'"{spending.version}"'
     return response
 
