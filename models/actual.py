@@ -11,17 +11,18 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint, and_, func
+from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint, and_, bindparam, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from importers.values import Target, parse_number, same_base, split_unit, to_base
 from models import rules
-from models.indicator import Indicator
+from models.indicator import Indicator, active_indicators
 from models.project import ProjectYear
 
 DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保障", "其他")
@@ -303,8 +304,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
         raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
-    existing = session.exec(select(Actual).where(Actual.indicator_id == ind.id, Actual.month == month)
-                            .with_for_update().execution_options(populate_existing=True)).first()
+    existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
     if existing is not None and data.version is not None and data.version != existing.version:
         raise StaleEdit(existing.version, existing.updated_by)
     if existing is None and data.version not in (None, 0):
@@ -369,8 +369,7 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
-    existing = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month == month)
-                            .with_for_update().execution_options(populate_existing=True)).first()
+    existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
     if existing is not None and version is not None and version != existing.version:
         raise StaleEdit(existing.version, existing.updated_by)
     if existing is None and version not in (None, 0):
@@ -396,8 +395,10 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
 # --------------------------------------------------------------------------- alerts
 
 def _open_alerts(session: Session, py_id: int, indicator_id: int | None, *kinds: str) -> list[Alert]:
-    return list(session.exec(select(Alert).where(Alert.project_year_id == py_id, Alert.indicator_id == indicator_id,
-                                                 Alert.kind.in_(kinds), Alert.closed_at.is_(None))))
+    if indicator_id is None:
+        return list(session.exec(_statements().open_budget_alerts, params={"py_id": py_id, "kinds": kinds}))
+    return list(session.exec(_statements().open_alerts,
+                             params={"py_id": py_id, "indicator_id": indicator_id, "kinds": kinds}))
 
 
 def _set_alert(session: Session, py_id: int, indicator_id: int | None, month: int, light: str | None,
@@ -432,14 +433,12 @@ def _sync_alerts(session: Session, py_id: int, indicator_id: int | None, month: 
 
 def sync_indicator_alert(session: Session, py: ProjectYear, ind: Indicator, month: int, now: datetime) -> None:
     """An indicator's light alert follows its latest actual; the actual closes its overdue alert."""
-    latest = session.exec(select(Actual.month, Actual.light).where(Actual.indicator_id == ind.id)
-                          .order_by(Actual.month.desc()).limit(1)).first()
+    latest = session.exec(_statements().last_actual, params={"indicator_id": ind.id}).first()
     _sync_alerts(session, py.id, ind.id, month, latest, now)
 
 
 def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str | None, now: datetime) -> None:
-    latest = session.exec(select(Spending.month).where(Spending.project_year_id == py.id)
-                          .order_by(Spending.month.desc()).limit(1)).first()
+    latest = session.exec(_statements().last_spending_month, params={"py_id": py.id}).first()
     _sync_alerts(session, py.id, None, month, (latest, light) if latest is not None else None, now)
 
 
@@ -469,6 +468,45 @@ def raise_overdue_alerts(session: Session, py: ProjectYear, as_of: date, now: da
     return opened
 
 
+# --------------------------------------------------------------------------- prepared reads
+
+class _Statements:
+    """The reads of every entry and every project answer, built once with bound parameters
+    (models/queries.py says why)."""
+
+    def __init__(self):
+        ids, due = bindparam("ids", expanding=True), bindparam("due")
+        latest = (select(Actual.indicator_id, func.max(Actual.month).label("month"))
+                  .where(Actual.indicator_id.in_(ids), Actual.month <= due)
+                  .group_by(Actual.indicator_id).subquery())
+        self.latest_actuals = select(Actual).join(latest, and_(Actual.indicator_id == latest.c.indicator_id,
+                                                               Actual.month == latest.c.month))
+        self.latest_spending = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
+                                                       Spending.month <= due)
+                                .order_by(Spending.month.desc()).limit(1))
+        # Lock the row and read it afresh: two editors sending the same version must not both
+        # win (PostgreSQL; SQLite's write transactions are already serial).
+        self.actual_for_update = (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"),
+                                                       Actual.month == bindparam("month"))
+                                  .with_for_update().execution_options(populate_existing=True))
+        self.spending_for_update = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
+                                                           Spending.month == bindparam("month"))
+                                    .with_for_update().execution_options(populate_existing=True))
+        self.last_actual = (select(Actual.month, Actual.light).where(Actual.indicator_id == bindparam("indicator_id"))
+                            .order_by(Actual.month.desc()).limit(1))
+        self.last_spending_month = (select(Spending.month).where(Spending.project_year_id == bindparam("py_id"))
+                                    .order_by(Spending.month.desc()).limit(1))
+        open_ = and_(Alert.project_year_id == bindparam("py_id"), Alert.kind.in_(bindparam("kinds", expanding=True)),
+                     Alert.closed_at.is_(None))
+        self.open_alerts = select(Alert).where(open_, Alert.indicator_id == bindparam("indicator_id"))
+        self.open_budget_alerts = select(Alert).where(open_, Alert.indicator_id.is_(None))
+
+
+@cache
+def _statements() -> _Statements:
+    return _Statements()
+
+
 # --------------------------------------------------------------------------- reading the state
 
 @dataclass
@@ -481,23 +519,12 @@ class IndicatorState:
     due_month: int | None       # the latest period that has ended
 
 
-def active_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
-    """The indicators of the project year's current 申报表, in the form's order."""
-    return list(session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
-                                                     Indicator.retired_at.is_(None))
-                             .order_by(Indicator.position)))
-
-
 def latest_actuals(session: Session, indicator_ids: list[int], due: int | None) -> dict[int, Actual]:
     """Each indicator's latest actual of a period ending by month `due` (none before the first):
     one row per indicator, however many months are stored."""
     if due is None or not indicator_ids:
         return {}
-    latest = (select(Actual.indicator_id, func.max(Actual.month).label("month"))
-              .where(Actual.indicator_id.in_(indicator_ids), Actual.month <= due)
-              .group_by(Actual.indicator_id).subquery())
-    rows = session.exec(select(Actual).join(latest, and_(Actual.indicator_id == latest.c.indicator_id,
-                                                         Actual.month == latest.c.month)))
+    rows = session.exec(_statements().latest_actuals, params={"ids": list(indicator_ids), "due": due})
     return {row.indicator_id: row for row in rows}
 
 
@@ -507,7 +534,7 @@ def indicator_states(session: Session, py: ProjectYear, as_of: date,
     """The annual indicators' states as of a date; `indicators`: the project year's active
     indicators when the caller has loaded them already (`active_indicators`)."""
     if indicators is None:
-        indicators = active_indicators(session, py)
+        indicators = active_indicators(session, py.id)
     indicators = [ind for ind in indicators if ind.annual_raw is not None]
     due = last_closed_month(py.year, as_of, py.periods)
     actuals = latest_actuals(session, [ind.id for ind in indicators], due)
@@ -555,8 +582,7 @@ def budget_state(session: Session, py: ProjectYear, as_of: date,
     due = last_closed_month(py.year, as_of, py.periods)
     spending = latest if latest is not None and latest.month == due else None
     if due is not None and spending is None:
-        spending = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month <= due)
-                                .order_by(Spending.month.desc())).first()
+        spending = session.exec(_statements().latest_spending, params={"py_id": py.id, "due": due}).first()
     light = spending.light if spending else None
     judged = judged_month(py.year, as_of, py.periods, deadline_day)
     if judged is not None and (spending is None or spending.month < judged):

@@ -33,12 +33,12 @@ from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
 from models import rules
-from models.actual import (Actual, BudgetState, IndicatorState, Spending, active_indicators, annual_target,
+from models.actual import (Actual, BudgetState, IndicatorState, Spending, annual_target,
                            budget_state, effective_measure, indicator_state, indicator_states, last_closed_month,
                            worst_light)
 from models.evaluation import project_evaluation
 from models.importing import indicator_key
-from models.indicator import Indicator
+from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
 from models.queries import project_summary_statement, projects_visible_to, visible_year_numbers
 from models.user import User
@@ -98,7 +98,7 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
 def project_detail(session: Session, user: User, project: Project, py: ProjectYear, as_of: date,
                    years: list[ProjectYear] | None = None) -> dict:
     """`years`: the project's years the user may read, when the caller has them."""
-    indicators = active_indicators(session, py)
+    indicators = active_indicators(session, py.id)
     states = indicator_states(session, py, as_of, indicators=indicators)
     budget = budget_state(session, py, as_of)
     return {

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, select
 
 from importers import taxonomy
-from models.indicator import SCOPES, Indicator, TargetChange
+from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
 from models.org import Department, Unit
 from models.project import FUND_SOURCES, Project, ProjectYear
 
@@ -91,13 +91,6 @@ def _find_project_year(session: Session, form: dict) -> ProjectYear | None:
                ProjectYear.year == form["year"])
     )
     return session.exec(statement).first()
-
-
-def active_indicators(session: Session, project_year_id: int) -> list[Indicator]:
-    statement = (select(Indicator)
-                 .where(Indicator.project_year_id == project_year_id, Indicator.retired_at.is_(None))
-                 .order_by(Indicator.position))
-    return list(session.exec(statement))
 
 
 def _side_raw(side: dict | None) -> str | None:

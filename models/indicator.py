@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, Numeric, bindparam
+from sqlmodel import Field, SQLModel, select
 
 SCOPES = ("period", "annual")
 
@@ -66,3 +66,13 @@ class TargetChange(SQLModel, table=True):
     old_raw: str | None = Field(default=None, max_length=200)
     new_raw: str | None = Field(default=None, max_length=200)
     changed_at: datetime
+
+
+# Read by every project page and API answer: built once (models/queries.py says why).
+_ACTIVE = (select(Indicator).where(Indicator.project_year_id == bindparam("py_id"), Indicator.retired_at.is_(None))
+           .order_by(Indicator.position))
+
+
+def active_indicators(session, project_year_id: int) -> list[Indicator]:
+    """The indicators of the project year's current 申报表, in the form's order."""
+    return list(session.exec(_ACTIVE, params={"py_id": project_year_id}))

@@ -15,18 +15,19 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from typing import Callable
 
 from pydantic import field_validator
-from sqlalchemy import ColumnElement, false, func, or_, true
+from sqlalchemy import ColumnElement, bindparam, false, func, or_, true
 from sqlmodel import Session, SQLModel, select
 
 from importers import taxonomy
 from importers.values import parse_target
 from models.actual import Actual
-from models.importing import FormDiff, ImportBatch, ProjectYearImport, active_indicators, diff_form
-from models.indicator import SCOPES, Indicator, TargetChange
+from models.importing import FormDiff, ImportBatch, ProjectYearImport, diff_form
+from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
 from models.job import ImportJob, ImportJobFile
 from models.org import Department, Unit
 from models.project import FUND_SOURCES, Project, ProjectYear
@@ -43,17 +44,68 @@ OUTCOME_LABELS = {"new": "新增", "changed": "变更", "unchanged": "未变"}
 
 # --------------------------------------------------------------------------- who may see what
 
+def user_scope(user: User) -> tuple[str, int | None]:
+    """The user's scope as a shape and an id: a 填报人 their 实施单位's projects ("unit"); a
+    审核人 their 主管部门's project years ("department"), all without one ("all"); an admin
+    everything ("all"); anyone else nothing ("none")."""
+    if user.role == "admin" or (user.role == "supervisor" and user.department_id is None):
+        return "all", None
+    if user.role == "supervisor":
+        return "department", user.department_id
+    if user.role == "manager" and user.unit_id is not None:
+        return "unit", user.unit_id
+    return "none", None
+
+
+def _scope_clause(shape: str, scope_id) -> ColumnElement[bool]:
+    if shape == "all":
+        return true()
+    if shape == "department":
+        return ProjectYear.department_id == scope_id
+    if shape == "unit":
+        return Project.unit_id == scope_id
+    return false()
+
+
 def visible_years(user: User) -> ColumnElement[bool]:
     """The condition that keeps rows of ProjectYear (joined with its Project) within the
-    user's scope: a 填报人 their 实施单位's projects; a 审核人 their 主管部门's project years
-    (all without one); an admin everything."""
-    if user.role == "admin" or (user.role == "supervisor" and user.department_id is None):
-        return true()
-    if user.role == "supervisor":
-        return ProjectYear.department_id == user.department_id
-    if user.role == "manager" and user.unit_id is not None:
-        return Project.unit_id == user.unit_id
-    return false()
+    user's scope (`user_scope`)."""
+    return _scope_clause(*user_scope(user))
+
+
+# The hottest reads (every API call reads a project year or an indicator within the caller's
+# scope) are built once per scope shape, with the ids as bound parameters. SQLAlchemy caches
+# the SQL it compiles, but building a select and computing its cache key on every call costs
+# about as much CPU as running a simple indexed query on PostgreSQL.
+
+def scoped_params(user: User, **params) -> tuple[str, dict]:
+    """The user's scope shape, and `params` with the scope's id as `scope_id`."""
+    shape, scope_id = user_scope(user)
+    return shape, params | ({"scope_id": scope_id} if scope_id is not None else {})
+
+
+@cache
+def _project_year_statement(shape: str, fresh: bool):
+    statement = (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
+                 .where(ProjectYear.id == bindparam("py_id"), _scope_clause(shape, bindparam("scope_id"))))
+    return statement.execution_options(populate_existing=True) if fresh else statement
+
+
+@cache
+def _project_years_statement(shape: str):
+    project_of = select(ProjectYear.project_id).where(ProjectYear.id == bindparam("py_id")).scalar_subquery()
+    return (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
+            .where(ProjectYear.project_id == project_of, _scope_clause(shape, bindparam("scope_id")))
+            .order_by(ProjectYear.year))
+
+
+@cache
+def _indicator_statement(shape: str, fresh: bool):
+    statement = (select(Indicator, ProjectYear, Project)
+                 .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(Indicator.id == bindparam("indicator_id"), _scope_clause(shape, bindparam("scope_id"))))
+    return statement.execution_options(populate_existing=True) if fresh else statement
 
 
 def projects_visible_to(user: User):
@@ -66,10 +118,8 @@ def project_year_visible(session: Session, user: User, project_year_id: int,
                          fresh: bool = False) -> tuple[Project, ProjectYear] | None:
     """The project year with its project, if the user may read it; `fresh`: read afresh even
     when the session holds them already (inside a write transaction, before judging)."""
-    statement = projects_visible_to(user).where(ProjectYear.id == project_year_id)
-    if fresh:
-        statement = statement.execution_options(populate_existing=True)
-    row = session.exec(statement).first()
+    shape, params = scoped_params(user, py_id=project_year_id)
+    row = session.exec(_project_year_statement(shape, fresh), params=params).first()
     return tuple(row) if row else None
 
 
@@ -77,9 +127,8 @@ def project_years_visible(session: Session, user: User,
                           project_year_id: int) -> tuple[Project, ProjectYear, list[ProjectYear]] | None:
     """The project year with its project and every year of that project the user may read
     (itself included), in one query; None if the user may not read it."""
-    project_of = select(ProjectYear.project_id).where(ProjectYear.id == project_year_id).scalar_subquery()
-    rows = session.exec(projects_visible_to(user).where(ProjectYear.project_id == project_of)
-                        .order_by(ProjectYear.year)).all()
+    shape, params = scoped_params(user, py_id=project_year_id)
+    rows = session.exec(_project_years_statement(shape), params=params).all()
     for project, py in rows:
         if py.id == project_year_id:
             return project, py, [year for _p, year in rows]
@@ -90,13 +139,8 @@ def indicator_visible(session: Session, user: User, indicator_id: int,
                       fresh: bool = False) -> tuple[Indicator, ProjectYear, Project] | None:
     """The indicator with its project year and project, if the user may read that year;
     `fresh` as for `project_year_visible`."""
-    statement = (select(Indicator, ProjectYear, Project)
-                 .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
-                 .join(Project, Project.id == ProjectYear.project_id)
-                 .where(Indicator.id == indicator_id, visible_years(user)))
-    if fresh:
-        statement = statement.execution_options(populate_existing=True)
-    row = session.exec(statement).first()
+    shape, params = scoped_params(user, indicator_id=indicator_id)
+    row = session.exec(_indicator_statement(shape, fresh), params=params).first()
     return tuple(row) if row else None
 
 

@@ -9,6 +9,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Field, Session, SQLModel, select
 
 ROLES = {"admin": "管理员", "supervisor": "审核人", "manager": "填报人"}
@@ -203,9 +204,14 @@ def new_token(session: Session, user: User, now: datetime) -> str:
     return token
 
 
+# Read on every API call: built once, with the digest as a bound parameter (models/queries.py
+# explains why the hottest reads are prepared).
+_TOKEN_USER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+               .where(ApiToken.token_sha256 == bindparam("digest"), ApiToken.revoked_at.is_(None)))
+
+
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    found = session.exec(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                         .where(ApiToken.token_sha256 == _digest(token), ApiToken.revoked_at.is_(None))).first()
+    found = session.exec(_TOKEN_USER, params={"digest": _digest(token)}).first()
     if found is None:
         return None
     row, user = found
