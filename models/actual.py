@@ -590,10 +590,12 @@ def budget_state(session: Session, py: ProjectYear, as_of: date,
     return BudgetState(py.annual_total_yuan, spending, light)
 
 
+LIGHT_SEVERITY = {rules.RED: 4, rules.GREY: 3, rules.YELLOW: 2, rules.GREEN: 1}   # worst first: red
+
+
 def worst_light(lights) -> str | None:
-    order = {rules.RED: 4, rules.GREY: 3, rules.YELLOW: 2, rules.GREEN: 1}
-    known = [light for light in lights if light in order]
-    return max(known, key=order.get) if known else None
+    known = [light for light in lights if light in LIGHT_SEVERITY]
+    return max(known, key=LIGHT_SEVERITY.get) if known else None
 
 
 # --------------------------------------------------------------------------- the page's choices

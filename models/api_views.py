@@ -26,21 +26,22 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Iterable
 
-from sqlalchemy import and_
+from sqlalchemy import and_, bindparam, case, null, or_
 from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
 from models import rules
-from models.actual import (Actual, BudgetState, IndicatorState, Spending, annual_target,
+from models.actual import (LIGHT_SEVERITY, Actual, BudgetState, IndicatorState, Spending, annual_target,
                            budget_state, effective_measure, indicator_state, indicator_states, last_closed_month,
                            worst_light)
 from models.evaluation import project_evaluation
 from models.importing import indicator_key
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
-from models.queries import project_summary_statement, projects_visible_to, visible_year_numbers
+from models.queries import project_summary_statement, projects_visible_to, scoped_params, visible_year_numbers
 from models.user import User
 
 
@@ -60,37 +61,45 @@ def month_label(year: int, month: int) -> str:
 # --------------------------------------------------------------------------- the project list
 
 def project_list(session: Session, user: User, year: int | None, as_of: date) -> list[dict]:
-    """The project years the user may see (of one year if given) with the worst light of each
-    as of `as_of` — the same answer as `worst_light` over `indicator_states` and `budget_state`
-    (tests hold the two together), read from the report summaries that every write keeps
-    (models/reports.py): one query per year, the summary rows of the year's latest closed
-    month joined to the list, however many actuals lie behind them."""
-    from models.reports import ALL_LEVELS, AsOf, BudgetSummary, LightSummary
+    """The project years the user may see (of one year if given, else newest year first) with
+    the worst light of each as of `as_of` — the same answer as `worst_light` over
+    `indicator_states` and `budget_state` (tests hold the two together), read from the report
+    summaries that every write keeps (models/reports.py): one query per year, the summary rows
+    of the year's latest closed month joined to the list, however many actuals lie behind them."""
+    from models.reports import AsOf
 
-    lights = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
     answer = []
     for each_year in [year] if year is not None else visible_year_numbers(session, user):
-        statement = project_summary_statement(user, each_year)
         moment = AsOf(each_year, as_of)
-        if moment.month is None:           # nothing due yet: no light
-            answer.extend({"id": py_id, "name": name, "year": y, "department": department, "unit": unit,
-                           "light": None} for py_id, name, y, department, unit in session.exec(statement))
-            continue
-        prefix = "" if moment.late else "early_"
-        statement = (statement
-                     .outerjoin(LightSummary, and_(LightSummary.project_year_id == ProjectYear.id,
-                                                   LightSummary.month == moment.month,
-                                                   LightSummary.level1 == ALL_LEVELS))
-                     .outerjoin(BudgetSummary, and_(BudgetSummary.project_year_id == ProjectYear.id,
-                                                    BudgetSummary.month == moment.month))
-                     .add_columns(*(getattr(LightSummary, prefix + light) for light in lights),
-                                  BudgetSummary.light if moment.late else BudgetSummary.early_light))
-        for py_id, name, y, department, unit, *counts, budget_light in session.exec(statement):
-            found = [light for light, n in zip(lights, counts) if n]
-            found.append(budget_light)
-            answer.append({"id": py_id, "name": name, "year": y, "department": department, "unit": unit,
-                           "light": worst_light(found)})
+        lights = None if moment.month is None else "" if moment.late else "early_"
+        shape, params = scoped_params(user, year=each_year, month=moment.month)
+        # Plain rows through the connection: ten thousand ORM rows would cost more than the query.
+        rows = session.connection().execute(_list_statement(shape, lights), params)
+        answer += [{"id": py_id, "name": name, "year": y, "department": department, "unit": unit, "light": light}
+                   for py_id, name, y, department, unit, light in rows]
     return answer
+
+
+@cache
+def _list_statement(shape: str, lights: str | None):
+    """The list of one year in a scope shape, with each project year's worst light (`worst_light`,
+    worked out by the database) from the summary rows of month `month`: after that month's
+    deadline (`lights` "") or before it ("early_"); None: nothing due yet, no light."""
+    from models.reports import ALL_LEVELS, BudgetSummary, LightSummary
+
+    statement = project_summary_statement(shape)
+    if lights is None:
+        return statement.add_columns(null().label("light"))
+    month = bindparam("month")
+    budget = getattr(BudgetSummary, lights + "light")
+    worst = case(*((or_(getattr(LightSummary, lights + light) > 0, budget == light), light)
+                   for light in sorted(LIGHT_SEVERITY, key=LIGHT_SEVERITY.get, reverse=True)), else_=null())
+    return (statement
+            .outerjoin(LightSummary, and_(LightSummary.project_year_id == ProjectYear.id, LightSummary.month == month,
+                                          LightSummary.level1 == ALL_LEVELS))
+            .outerjoin(BudgetSummary, and_(BudgetSummary.project_year_id == ProjectYear.id,
+                                           BudgetSummary.month == month))
+            .add_columns(worst.label("light")))
 
 
 # --------------------------------------------------------------------------- one project

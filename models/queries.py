@@ -413,18 +413,16 @@ def list_project_years(session: Session, user: User, filters: ProjectFilters, pa
     return ProjectList(rows, total, page, pages)
 
 
-def project_summary_statement(user: User, year: int | None = None):
-    """Every project year the user may see (of one year if given), as (ProjectYear.id, name,
-    year, 主管部门, 实施单位) in the list's order: newest year first, then 主管部门 code,
-    实施单位 and project name."""
-    statement = (select(ProjectYear.id, Project.name, ProjectYear.year, Department.name, Unit.name)
-                 .join(ProjectYear, ProjectYear.project_id == Project.id)
-                 .join(Unit, Unit.id == Project.unit_id)
-                 .join(Department, Department.id == ProjectYear.department_id)
-                 .where(visible_years(user)))
-    if year is not None:
-        statement = statement.where(ProjectYear.year == year)
-    return statement.order_by(ProjectYear.year.desc(), Department.code, Department.name, Unit.name, Project.name)
+def project_summary_statement(shape: str):
+    """The project years of one year (`year`) in a scope (`shape`, `scope_id`: `scoped_params`)
+    as (ProjectYear.id, name, year, 主管部门, 实施单位) in the list's order: 主管部门 code, then
+    实施单位 and project name. Bound parameters: build it once per shape."""
+    return (select(ProjectYear.id, Project.name, ProjectYear.year, Department.name, Unit.name)
+            .join(ProjectYear, ProjectYear.project_id == Project.id)
+            .join(Unit, Unit.id == Project.unit_id)
+            .join(Department, Department.id == ProjectYear.department_id)
+            .where(ProjectYear.year == bindparam("year"), _scope_clause(shape, bindparam("scope_id")))
+            .order_by(Department.code, Department.name, Unit.name, Project.name))
 
 
 def visible_year_numbers(session: Session, user: User) -> list[int]:

@@ -37,12 +37,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import chain
 from typing import Container, Iterable, Mapping
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, and_, case, delete, event, false, func, insert, or_, update
+from sqlalchemy import BigInteger, Column, and_, bindparam, case, delete, event, false, func, insert, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, Session, SQLModel, select
@@ -210,18 +210,38 @@ def refresh_summaries(session: Session, project_year_ids: Iterable[int], chunk: 
             _refresh_budget(session, part)
 
 
+class _Statements:
+    """The reads of a summary refresh (after every entry), built once with bound parameters
+    (models/queries.py says why)."""
+
+    def __init__(self):
+        ids = bindparam("ids", expanding=True)
+        active = and_(Indicator.project_year_id == ProjectYear.id, Indicator.retired_at.is_(None),
+                      Indicator.annual_raw.is_not(None))
+        self.lights = (select(ProjectYear.id, ProjectYear.periods, Indicator.id, Indicator.level1_std,
+                              Indicator.level1, Actual.month, Actual.light)
+                       .select_from(ProjectYear).outerjoin(Indicator, active)
+                       .outerjoin(Actual, Actual.indicator_id == Indicator.id)
+                       .where(ProjectYear.id.in_(ids)))
+        self.budget = (select(ProjectYear.id, ProjectYear.periods, ProjectYear.annual_total_yuan,
+                              Spending.month, Spending.amount_yuan, Spending.light)
+                       .select_from(ProjectYear).outerjoin(Spending, Spending.project_year_id == ProjectYear.id)
+                       .where(ProjectYear.id.in_(ids)))
+        self.stored = {table: select(*(column for column in table.__table__.columns))
+                       .where(table.__table__.c.project_year_id.in_(ids))
+                       for table in (LightSummary, BudgetSummary)}
+
+
+@cache
+def _statements() -> _Statements:
+    return _Statements()
+
+
 def _refresh_lights(session: Session, ids: list[int]) -> None:
     periods: dict[int, str] = {}
     indicators: dict[int, dict[int, str]] = defaultdict(dict)     # py → {indicator id: 一级指标}
     lights: dict[int, dict[int, str]] = defaultdict(dict)
-    active = and_(Indicator.project_year_id == ProjectYear.id, Indicator.retired_at.is_(None),
-                  Indicator.annual_raw.is_not(None))
-    for py_id, py_periods, ind_id, l1_std, l1, month, light in session.execute(
-            select(ProjectYear.id, ProjectYear.periods, Indicator.id, Indicator.level1_std, Indicator.level1,
-                   Actual.month, Actual.light)
-            .select_from(ProjectYear).outerjoin(Indicator, active)
-            .outerjoin(Actual, Actual.indicator_id == Indicator.id)
-            .where(ProjectYear.id.in_(ids))):
+    for py_id, py_periods, ind_id, l1_std, l1, month, light in session.execute(_statements().lights, {"ids": ids}):
         periods[py_id] = py_periods
         if ind_id is not None:
             indicators[py_id][ind_id] = level1_of(l1_std, l1)
@@ -235,11 +255,7 @@ def _refresh_lights(session: Session, ids: list[int]) -> None:
 def _refresh_budget(session: Session, ids: list[int]) -> None:
     years: dict[int, tuple] = {}
     spending: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for py_id, py_periods, annual, month, amount, light in session.execute(
-            select(ProjectYear.id, ProjectYear.periods, ProjectYear.annual_total_yuan,
-                   Spending.month, Spending.amount_yuan, Spending.light)
-            .select_from(ProjectYear).outerjoin(Spending, Spending.project_year_id == ProjectYear.id)
-            .where(ProjectYear.id.in_(ids))):
+    for py_id, py_periods, annual, month, amount, light in session.execute(_statements().budget, {"ids": ids}):
         years[py_id] = (py_periods, annual)
         if month is not None:
             spending[py_id][month] = (amount, light)
@@ -252,14 +268,10 @@ def _write_changed(session: Session, table, key: tuple[str, ...], project_year_i
                    rows: list[dict]) -> None:
     """Make the stored rows of these project years equal `rows`, writing only the difference
     (a new actual changes a few counts of a few months, not a year of rows)."""
-    columns = [getattr(table, name) for name in rows[0]] if rows else [getattr(table, name) for name in key]
-    names = [column.key for column in columns]
-    stored = {tuple(row[:len(key)]): dict(zip(names, row)) for row in session.execute(
-        select(*[getattr(table, name) for name in key],
-               *[c for c in columns if c.key not in key]).where(table.project_year_id.in_(project_year_ids)))}
+    stored = {tuple(row[name] for name in key): dict(row)
+              for row in session.execute(_statements().stored[table], {"ids": project_year_ids}).mappings()}
     wanted = {tuple(row[name] for name in key): row for row in rows}
-    gone = [k for k in stored if k not in wanted]
-    for k in gone:
+    for k in stored.keys() - wanted.keys():
         session.execute(delete(table).where(*[getattr(table, name) == value for name, value in zip(key, k)]))
     new = [row for k, row in wanted.items() if k not in stored]
     if new:
