@@ -227,6 +227,10 @@ class _Statements:
                               Spending.month, Spending.amount_yuan, Spending.light)
                        .select_from(ProjectYear).outerjoin(Spending, Spending.project_year_id == ProjectYear.id)
                        .where(ProjectYear.id.in_(ids)))
+        # FOR NO KEY UPDATE: writers queue on it, while the foreign-key checks of their own
+        # inserts (an alert, a history row: FOR KEY SHARE) pass, so two writers never deadlock.
+        self.lock = (select(ProjectYear.id).where(ProjectYear.id.in_(ids)).order_by(ProjectYear.id)
+                     .with_for_update(key_share=True))
         self.stored = {table: select(*(column for column in table.__table__.columns))
                        .where(table.__table__.c.project_year_id.in_(ids))
                        for table in (LightSummary, BudgetSummary)}
@@ -338,6 +342,17 @@ def _project_years_of(session, indicator_ids: set[int]) -> set[int]:
     return found
 
 
+def _lock(session, project_year_ids: set[int]) -> None:
+    """Take the project years' row locks (in id order) before reading what their summaries are
+    made of. Writers of one project year then refresh its summary one after another, each
+    reading what the ones before it committed; without the lock, PostgreSQL's READ COMMITTED
+    would let two entries in one project year (two indicators, or an indicator and the
+    spending) each rebuild the rows from a view without the other's entry, and the last to
+    commit would undo the first. (SQLite's write transactions are serial already.)"""
+    if project_year_ids:
+        session.execute(_statements().lock, {"ids": sorted(project_year_ids)})
+
+
 @event.listens_for(OrmSession, "before_commit")
 def _refresh_before_commit(session) -> None:
     """Bring the touched project years' summaries up to date inside the committing transaction."""
@@ -349,6 +364,7 @@ def _refresh_before_commit(session) -> None:
         if pending["indicator"]:
             lights |= _project_years_of(session, pending["indicator"])
         budget = {i for i in pending["budget"] if i is not None}
+        _lock(session, lights | budget)
         refresh_summaries(session, lights & budget)
         refresh_summaries(session, lights - budget, budget=False)
         refresh_summaries(session, budget - lights, lights=False)

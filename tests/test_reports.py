@@ -446,6 +446,99 @@ def test_the_summary_follows_every_write_in_the_same_transaction(entered):
     assert summary_state(entered) == (lights, budget)
 
 
+def test_simultaneous_entries_in_one_project_keep_the_summaries_exact(seeded, personas):
+    """Two editors per indicator of one project year (odd and even months) and two entering its
+    spending, all at the same moment, each going through their six months (on PostgreSQL the
+    transactions run side by side): the summary rows must equal what the stored actuals and
+    spending give."""
+    import threading
+
+    from test_api import Api, year_of
+    py, ids = year_of(seeded, P)
+    assessments = ["达成", "部分达成", "未达成"]
+    answers, start = [], threading.Barrier(2 * (len(JUNE) + 1))
+
+    def editor(level3: str, example: dict, first: int) -> None:
+        api = Api(seeded, personas.manager_a)
+        start.wait()
+        for month in range(first, 13, 2):
+            if "assessment" in example:
+                body = {"assessment": assessments[(month + len(level3)) % 3]}
+            else:
+                body = {"value": round(example["value"] * (0.2 + 0.25 * ((month + len(level3)) % 5)), 2)}
+            answers.append(api.put(f"/indicators/{ids[level3]}/actuals/2023-{month:02d}", body | REASON).status_code)
+
+    def spender(first: int) -> None:
+        api = Api(seeded, personas.manager_a)
+        start.wait()
+        for month in range(first, 13, 2):
+            amount = 100_000 * month * (1 + month % 3)
+            answers.append(api.put(f"/projects/{py}/spending/2023-{month:02d}", {"amount_yuan": amount}).status_code)
+
+    threads = [threading.Thread(target=editor, args=(*item, first)) for item in JUNE.items() for first in (1, 2)]
+    threads += [threading.Thread(target=spender, args=(first,)) for first in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * (len(JUNE) + 1) * 12
+    assert_summary_is_current(seeded)
+    lights, budget = summary_state(seeded)
+    from models.db import get_session, transaction
+    from models.reports import rebuild_all_summaries
+    with seeded.app_context():
+        session = get_session()
+        with transaction(session):
+            rebuild_all_summaries(session)
+    assert summary_state(seeded) == (lights, budget)
+
+
+def test_an_entry_that_commits_while_another_is_committing_is_not_lost(seeded, personas):
+    """The interleaving that loses an update: the first entry has rebuilt the summary and is
+    about to commit when a second entry in the same project year (another indicator of the same
+    一级指标) runs. The second must build on the first's actual, not on the state before it."""
+    import threading
+    import time
+
+    from sqlalchemy import event
+    from test_api import Api, year_of
+    _py, ids = year_of(seeded, P)
+    engine = seeded.extensions["engine"]
+    wrote, first_at_commit, answers = threading.Event(), threading.Event(), {}
+
+    def note(_conn, _cursor, statement, *_args):
+        if threading.current_thread().name == "first" and "light_summary" in statement.split("WHERE")[0] \
+                and statement.lstrip().upper().startswith(("UPDATE", "INSERT")):
+            wrote.set()
+
+    def hold(_conn):
+        if threading.current_thread().name == "first" and wrote.is_set() and not first_at_commit.is_set():
+            first_at_commit.set()
+            time.sleep(1.0)     # the second entry runs meanwhile, as far as the database lets it
+
+    def put(name: str, level3: str, body: dict) -> None:
+        api = Api(seeded, personas.manager_a)
+        api.get("/projects")                  # the token's first use is noted before the race
+        if name == "second":
+            first_at_commit.wait(10)
+        answers[name] = api.put(f"/indicators/{ids[level3]}/actuals/2023-07", body | REASON).status_code
+
+    event.listen(engine, "before_cursor_execute", note)
+    event.listen(engine, "commit", hold)
+    try:
+        threads = [threading.Thread(target=put, name="first", args=("first", "会议服务次数", {"value": 10})),
+                   threading.Thread(target=put, name="second", args=("second", "成本指标", {"value": 90}))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        event.remove(engine, "commit", hold)
+        event.remove(engine, "before_cursor_execute", note)
+    assert first_at_commit.is_set() and answers == {"first": 200, "second": 200}
+    assert_summary_is_current(seeded)
+
+
 def test_a_failed_write_leaves_the_summary_as_it_was(entered):
     from models.actual import ActualInput, Context, EntryError, record_actual
     from models.db import get_session, transaction
