@@ -42,7 +42,7 @@ from itertools import chain
 from typing import Container, Iterable, Mapping
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, and_, bindparam, case, delete, event, false, func, insert, or_, update
+from sqlalchemy import BigInteger, Column, and_, bindparam, case, delete, event, false, func, insert, inspect, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, Session, SQLModel, select
@@ -227,6 +227,19 @@ class _Statements:
                               Spending.month, Spending.amount_yuan, Spending.light)
                        .select_from(ProjectYear).outerjoin(Spending, Spending.project_year_id == ProjectYear.id)
                        .where(ProjectYear.id.in_(ids)))
+        counted = case((and_(Indicator.retired_at.is_(None), Indicator.annual_raw.is_not(None)), True), else_=False)
+        self.indicator_lights = (select(Indicator.id, Indicator.project_year_id, ProjectYear.periods,
+                                        Indicator.level1_std, Indicator.level1, counted.label("counted"),
+                                        Actual.month, Actual.light)
+                                 .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
+                                 .outerjoin(Actual, Actual.indicator_id == Indicator.id)
+                                 .where(Indicator.id.in_(ids)))
+        columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
+        self.add_lights = (update(LightSummary)
+                           .where(LightSummary.project_year_id == bindparam("row_py_id"),
+                                  LightSummary.month == bindparam("row_month"),
+                                  LightSummary.level1.in_([bindparam("row_level1"), ALL_LEVELS]))
+                           .values({c: getattr(LightSummary, c) + bindparam(f"d_{c}") for c in columns}))
         # FOR NO KEY UPDATE: writers queue on it, while the foreign-key checks of their own
         # inserts (an alert, a history row: FOR KEY SHARE) pass, so two writers never deadlock.
         self.lock = (select(ProjectYear.id).where(ProjectYear.id.in_(ids)).order_by(ProjectYear.id)
@@ -305,50 +318,80 @@ def rebuild_all_summaries(session: Session) -> int:
 
 # --------------------------------------------------------------------------- keeping them current
 
-_PENDING = "summary_pending"     # session.info: {"lights": {py ids}, "budget": {py ids}, "indicator": {ids}}
+_PENDING = "summary_pending"
+_ABSENT = "absent"               # an actual's light before it was entered, or after it was deleted
+
+
+def _pending(session) -> dict:
+    """session.info's note of what the transaction changed: project years whose lights or
+    budget must be rebuilt, indicators whose actuals changed in a way only a rebuild can follow,
+    and the light changes of actuals as {(indicator id, month): [light before, light now]}."""
+    return session.info.setdefault(_PENDING, {"lights": set(), "budget": set(), "indicator": set(), "actuals": {}})
 
 
 @event.listens_for(OrmSession, "after_flush")
 def _note_changes(session, _flush_context) -> None:
-    """Remember which project years a flush touched, and which of their summaries: an actual or
-    an indicator changes the lights, spending the budget, the project year itself both."""
-    pending = None
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, (Actual, Spending, Indicator, ProjectYear)):
-            pending = pending or session.info.setdefault(
-                _PENDING, {"lights": set(), "budget": set(), "indicator": set()})
-            if isinstance(obj, Actual):
-                pending["indicator"].add(obj.indicator_id)
-            elif isinstance(obj, ProjectYear):
-                pending["lights"].add(obj.id)
-                pending["budget"].add(obj.id)
-            elif isinstance(obj, Spending):
-                pending["budget"].add(obj.project_year_id)
-            else:
-                pending["lights"].add(obj.project_year_id)
+    """Remember which project years a flush touched, and which of their summaries: an indicator
+    changes the lights, spending the budget, the project year itself both. An actual changes the
+    lights only if its light changed (a corrected value with the same light changes nothing);
+    that change is kept as such, for `_apply_light_changes`. (The attribute history still holds
+    the values from before the flush here.)"""
+    for obj, state in chain(((o, "new") for o in session.new), ((o, "dirty") for o in session.dirty),
+                            ((o, "deleted") for o in session.deleted)):
+        if isinstance(obj, Actual):
+            _note_actual(session, obj, state)
+        elif isinstance(obj, ProjectYear):
+            _pending(session)["lights"].add(obj.id)
+            _pending(session)["budget"].add(obj.id)
+        elif isinstance(obj, Spending):
+            _pending(session)["budget"].add(obj.project_year_id)
+        elif isinstance(obj, Indicator):
+            _pending(session)["lights"].add(obj.project_year_id)
 
 
-def _project_years_of(session, indicator_ids: set[int]) -> set[int]:
-    """The project years of these indicators: from the session where it holds them loaded."""
-    found, missing = set(), []
+def _note_actual(session, actual: Actual, state: str) -> None:
+    attrs, pending = inspect(actual).attrs, _pending(session)
+    history = attrs.light.history
+    moved = state == "dirty" and (attrs.indicator_id.history.has_changes() or attrs.month.history.has_changes())
+    unknown = (state == "dirty" and history.has_changes() and not history.deleted) or \
+        (state == "deleted" and "light" not in actual.__dict__)
+    if moved or unknown:           # only a rebuild can follow these
+        pending["indicator"].update({*attrs.indicator_id.history.deleted, actual.indicator_id})
+        return
+    if state == "new":
+        before, now = _ABSENT, actual.light
+    elif state == "deleted":
+        before, now = (history.deleted or [actual.light])[0], _ABSENT
+    elif history.has_changes():
+        before, now = history.deleted[0], actual.light
+    else:
+        return
+    change = pending["actuals"].setdefault((actual.indicator_id, actual.month), [before, now])
+    change[1] = now          # several flushes in one transaction: the first light before, the last now
+
+
+def _project_years_of(session, indicator_ids: Iterable[int]) -> dict[int, int]:
+    """The project year of each of these indicators: from the session where it holds them loaded."""
+    found, missing = {}, []
     for indicator_id in indicator_ids:
         ind = session.identity_map.get(identity_key(Indicator, indicator_id))
         if ind is not None and "project_year_id" in ind.__dict__:
-            found.add(ind.__dict__["project_year_id"])
+            found[indicator_id] = ind.__dict__["project_year_id"]
         else:
             missing.append(indicator_id)
     if missing:
-        found |= set(session.execute(select(Indicator.project_year_id).where(Indicator.id.in_(missing))).scalars())
+        found.update(session.execute(select(Indicator.id, Indicator.project_year_id)
+                                     .where(Indicator.id.in_(missing))).all())
     return found
 
 
 def _lock(session, project_year_ids: set[int]) -> None:
     """Take the project years' row locks (in id order) before reading what their summaries are
-    made of. Writers of one project year then refresh its summary one after another, each
-    reading what the ones before it committed; without the lock, PostgreSQL's READ COMMITTED
-    would let two entries in one project year (two indicators, or an indicator and the
-    spending) each rebuild the rows from a view without the other's entry, and the last to
-    commit would undo the first. (SQLite's write transactions are serial already.)"""
+    made of. Writers of one project year then bring its summary up to date one after another,
+    each reading what the ones before it committed; without the lock, PostgreSQL's READ
+    COMMITTED would let two entries in one project year (two indicators, or an indicator and the
+    spending) each work from a view without the other's entry, and the last to commit would
+    undo the first. (SQLite's write transactions are serial already.)"""
     if project_year_ids:
         session.execute(_statements().lock, {"ids": sorted(project_year_ids)})
 
@@ -362,9 +405,14 @@ def _refresh_before_commit(session) -> None:
     while pending := session.info.pop(_PENDING, None):
         lights = {i for i in pending["lights"] if i is not None}
         if pending["indicator"]:
-            lights |= _project_years_of(session, pending["indicator"])
+            lights |= set(_project_years_of(session, pending["indicator"]).values())
         budget = {i for i in pending["budget"] if i is not None}
-        _lock(session, lights | budget)
+        changes = pending["actuals"]
+        changed_in = _project_years_of(session, {indicator_id for indicator_id, _month in changes})
+        _lock(session, lights | budget | set(changed_in.values()))
+        # A project year rebuilt anyway needs no light changes; the others take only those.
+        changes = {key: change for key, change in changes.items() if changed_in.get(key[0]) not in lights}
+        lights |= _apply_light_changes(session, changes)
         refresh_summaries(session, lights & budget)
         refresh_summaries(session, lights - budget, budget=False)
         refresh_summaries(session, budget - lights, lights=False)
@@ -373,6 +421,60 @@ def _refresh_before_commit(session) -> None:
 @event.listens_for(OrmSession, "after_rollback")
 def _forget_changes(session) -> None:
     session.info.pop(_PENDING, None)
+
+
+def _apply_light_changes(session, changes: dict[tuple[int, int], list]) -> set[int]:
+    """Add to the light_summary rows what these actuals' new lights change, instead of
+    rebuilding the project year: for each changed indicator, its lights at every month's end
+    with and without the transaction's changes (its stored actuals, read under the project
+    year's lock, with the changes undone), and the difference added to its 一级指标's row and
+    the row over all of them. Returns the project years to rebuild instead, whose rows were not
+    all there to add to."""
+    if not changes:
+        return set()
+    by_indicator: dict[int, dict[int, list]] = defaultdict(dict)
+    for (indicator_id, month), change in changes.items():
+        by_indicator[indicator_id][month] = change
+    meta, after = {}, defaultdict(dict)
+    for ind_id, py_id, periods, l1_std, l1, active, month, light in session.execute(
+            _statements().indicator_lights, {"ids": list(by_indicator)}):
+        meta[ind_id] = (py_id, periods, level1_of(l1_std, l1), active)
+        if month is not None:
+            after[ind_id][month] = light
+    columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
+    deltas: dict[tuple[int, str, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(columns, 0))
+    for ind_id, months in by_indicator.items():
+        if ind_id not in meta or not meta[ind_id][3]:
+            continue                       # gone, retired or without a 年度 target: not counted
+        py_id, periods, level1, _active = meta[ind_id]
+        valid = set(range(_step(periods), 13, _step(periods)))
+        now = {m: light for m, light in after[ind_id].items() if m in valid}
+        before = dict(now)
+        for month, (old, _new) in months.items():
+            if month not in valid:
+                continue
+            if old == _ABSENT:
+                before.pop(month, None)
+            else:
+                before[month] = old
+        for month in range(1, 13):
+            for prefix, late in (("", True), ("early_", False)):
+                old, new = light_as_of(before, month, late, periods), light_as_of(now, month, late, periods)
+                if old != new:
+                    row = deltas[(py_id, level1, month)]
+                    if old is not None:
+                        row[prefix + old] -= 1
+                    if new is not None:
+                        row[prefix + new] += 1
+    rebuild = set()
+    for (py_id, level1, month), delta in deltas.items():
+        if not any(delta.values()):
+            continue
+        result = session.execute(_statements().add_lights, {"row_py_id": py_id, "row_month": month, "row_level1": level1,
+                                                            **{f"d_{c}": n for c, n in delta.items()}})
+        if result.rowcount != 2:          # its 一级指标's row and the row over all of them
+            rebuild.add(py_id)
+    return rebuild
 
 
 # --------------------------------------------------------------------------- the moment

@@ -491,21 +491,27 @@ def test_simultaneous_entries_in_one_project_keep_the_summaries_exact(seeded, pe
     assert_a_rebuild_changes_nothing(seeded)
 
 
-def test_an_entry_that_commits_while_another_is_committing_is_not_lost(seeded, personas):
-    """The interleaving that loses an update: the first entry has rebuilt the summary and is
-    about to commit when a second entry in the same project year (another indicator of the same
-    一级指标) runs. The second must build on the first's actual, not on the state before it."""
+@pytest.mark.parametrize("writes", [
+    [("会议服务次数", 7, {"value": 10}), ("会议服务次数", 8, {"value": 90})],    # one indicator, two months
+    [("会议服务次数", 7, {"value": 10}), ("成本指标", 7, {"value": 90})],        # two indicators, one month
+    [("spending", 8, {"amount_yuan": 900_000}), ("spending", 7, {"amount_yuan": 100_000})],  # the later first
+], ids=["same-indicator", "two-indicators", "spending"])
+def test_an_entry_that_commits_while_another_is_committing_is_not_lost(seeded, personas, writes):
+    """The interleavings that lose an update: the first entry has brought the summary up to
+    date and is about to commit when a second entry in the same project year runs. The second
+    must build on the first, not on the state before it."""
     import threading
     import time
 
     from sqlalchemy import event
     from test_api import Api, year_of
-    _py, ids = year_of(seeded, P)
+    py, ids = year_of(seeded, P)
     engine = seeded.extensions["engine"]
     wrote, first_at_commit, answers = threading.Event(), threading.Event(), {}
 
     def note(_conn, _cursor, statement, *_args):
-        if threading.current_thread().name == "first" and "light_summary" in statement.split("WHERE")[0] \
+        head = statement.split("WHERE")[0]
+        if threading.current_thread().name == "first" and ("light_summary" in head or "budget_summary" in head) \
                 and statement.lstrip().upper().startswith(("UPDATE", "INSERT")):
             wrote.set()
 
@@ -514,18 +520,20 @@ def test_an_entry_that_commits_while_another_is_committing_is_not_lost(seeded, p
             first_at_commit.set()
             time.sleep(1.0)     # the second entry runs meanwhile, as far as the database lets it
 
-    def put(name: str, level3: str, body: dict) -> None:
+    def put(name: str, target: str, month: int, body: dict) -> None:
         api = Api(seeded, personas.manager_a)
         api.get("/projects")                  # the token's first use is noted before the race
         if name == "second":
             first_at_commit.wait(10)
-        answers[name] = api.put(f"/indicators/{ids[level3]}/actuals/2023-07", body | REASON).status_code
+        url = (f"/projects/{py}/spending/2023-{month:02d}" if target == "spending"
+               else f"/indicators/{ids[target]}/actuals/2023-{month:02d}")
+        answers[name] = api.put(url, body | (REASON if target != "spending" else {})).status_code
 
     event.listen(engine, "before_cursor_execute", note)
     event.listen(engine, "commit", hold)
     try:
-        threads = [threading.Thread(target=put, name="first", args=("first", "会议服务次数", {"value": 10})),
-                   threading.Thread(target=put, name="second", args=("second", "成本指标", {"value": 90}))]
+        threads = [threading.Thread(target=put, name=name, args=(name, *write))
+                   for name, write in zip(("first", "second"), writes)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -535,6 +543,35 @@ def test_an_entry_that_commits_while_another_is_committing_is_not_lost(seeded, p
         event.remove(engine, "before_cursor_execute", note)
     assert first_at_commit.is_set() and answers == {"first": 200, "second": 200}
     assert_summary_is_current(seeded)
+    assert_a_rebuild_changes_nothing(seeded)
+
+
+def test_the_summary_follows_a_removed_actual_and_rebuilds_rows_it_cannot_add_to(entered):
+    """An entry adds its light's change to the rows; an actual removed through the ORM takes its
+    light away the same way; where the rows are not there to add to, the project year's rows
+    are rebuilt instead."""
+    from sqlalchemy import delete
+
+    from models import Actual
+    from models.db import get_session, transaction
+    from models.reports import LightSummary
+    with entered.app_context():
+        session = get_session()
+        with transaction(session):
+            py = project_year(session, P)
+            july = indicator(session, py, "服务投诉率")
+            session.delete(session.exec(select(Actual).where(Actual.indicator_id == july.id,
+                                                             Actual.month == 7)).one())
+        py_id = py.id
+    assert_summary_is_current(entered)
+    with entered.app_context():
+        session = get_session()
+        with transaction(session):
+            session.execute(delete(LightSummary).where(LightSummary.project_year_id == py_id,
+                                                       LightSummary.level1 != ""))
+    enter(entered, P, 8, {"会议服务次数": {"value": 90}})
+    assert_summary_is_current(entered)
+    assert_a_rebuild_changes_nothing(entered)
 
 
 def test_a_failed_write_leaves_the_summary_as_it_was(entered):
