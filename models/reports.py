@@ -42,7 +42,7 @@ from itertools import chain
 from typing import Container, Iterable, Mapping
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, and_, bindparam, case, delete, event, false, func, insert, inspect, or_, update
+from sqlalchemy import BigInteger, Column, Index, and_, bindparam, case, delete, event, false, func, insert, inspect, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, Session, SQLModel, select
@@ -73,6 +73,8 @@ class LightSummary(SQLModel, table=True):
     level1 "" (ALL_LEVELS) adds up the others, so that every project year has exactly one row
     per month to read when no 一级指标 is chosen (also one with no indicators at all)."""
     __tablename__ = "light_summary"
+    # The overview and the project list read one month's rows of every project year in scope.
+    __table_args__ = (Index("ix_light_summary_month", "month", "level1", "project_year_id"),)
     project_year_id: int = Field(foreign_key="project_year.id", primary_key=True)
     month: int = Field(primary_key=True)
     level1: str = Field(max_length=40, primary_key=True)
@@ -92,6 +94,7 @@ class BudgetSummary(SQLModel, table=True):
     latest cumulative spending, and the light and judged period after / before the deadline
     (a judged period of 0: nothing due yet; its 序时进度 is period / 12)."""
     __tablename__ = "budget_summary"
+    __table_args__ = (Index("ix_budget_summary_month", "month", "project_year_id"),)
     project_year_id: int = Field(foreign_key="project_year.id", primary_key=True)
     month: int = Field(primary_key=True)
     annual_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
@@ -805,40 +808,34 @@ def _budget_columns(moment: AsOf):
 
 
 def unit_groups(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> list[Group]:
-    """Each 主管部门 with its 实施单位 and what their project years add up to."""
+    """Each 主管部门 with its 实施单位 and what their project years add up to (one grouped read,
+    the names joined in)."""
     s, b, py = LightSummary, BudgetSummary, ProjectYear
     _light, period = _budget_columns(moment)
     budgeted = b.annual_fen > 0
     statement = select(
-        py.department_id, Project.unit_id, func.count(py.id),
+        py.department_id, Department.name, Department.code, Project.unit_id, Unit.name, func.count(py.id),
         *(func.coalesce(func.sum(_light_column(light, moment)), 0) for light in LIGHTS),
         func.coalesce(func.sum(s.indicators), 0),
         func.count(case((budgeted, 1))), func.sum(case((budgeted, b.annual_fen))),
         func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))))
-    statement = _scoped(statement, user, filters, moment).group_by(py.department_id, Project.unit_id)
+    statement = (_scoped(statement, user, filters, moment)
+                 .join(Department, Department.id == py.department_id).join(Unit, Unit.id == Project.unit_id)
+                 .group_by(py.department_id, Department.name, Department.code, Project.unit_id, Unit.name))
     departments: dict[int, Group] = {}
-    for row in session.execute(statement):
+    for d_id, d_name, d_code, u_id, u_name, *numbers in session.execute(statement):
         # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
-        d_id, u_id, projects, g, y, r, grey, n, budgets, annual, spent, expected = (int(v or 0) for v in row)
-        unit = Group(u_id, "", projects=projects)
+        projects, g, y, r, grey, n, budgets, annual, spent, expected = (int(v or 0) for v in numbers)
+        unit = Group(u_id, u_name, projects=projects)
         unit.counts = Counts(g, y, r, grey, n) if moment.month else Counts(indicators=n)
         unit.budget = Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets)
-        dept = departments.setdefault(d_id, Group(d_id, ""))
+        dept = departments.setdefault(d_id, Group(d_id, d_name, d_code))
         dept.units.append(unit)
         dept.counts.add(unit.counts)
         dept.budget.add(unit.budget)
         dept.projects += projects
-    if not departments:
-        return []
-    for d_id, name, code in session.execute(select(Department.id, Department.name, Department.code)
-                                            .where(Department.id.in_(departments))):
-        departments[d_id].name, departments[d_id].code = name, code
-    unit_ids = {u.id for d in departments.values() for u in d.units}
-    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))).all())
     ordered = sorted(departments.values(), key=lambda d: (d.code is None, d.code or "", d.name))
     for dept in ordered:
-        for unit in dept.units:
-            unit.name = names.get(unit.id, "")
         dept.units.sort(key=lambda u: u.name)
     return ordered
 
