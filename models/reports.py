@@ -247,6 +247,12 @@ class _Statements:
         # inserts (an alert, a history row: FOR KEY SHARE) pass, so two writers never deadlock.
         self.lock = (select(ProjectYear.id).where(ProjectYear.id.in_(ids)).order_by(ProjectYear.id)
                      .with_for_update(key_share=True))
+        # A changed row written back by its key: Core's executemany, not the ORM's bulk update.
+        self.rewrite = {table: update(table.__table__)
+                        .where(*(column == bindparam(f"k_{column.name}") for column in table.__table__.primary_key))
+                        .values({column.name: bindparam(f"v_{column.name}") for column in table.__table__.columns
+                                 if not column.primary_key})
+                        for table in (LightSummary, BudgetSummary)}
         self.stored = {table: select(*(column for column in table.__table__.columns))
                        .where(table.__table__.c.project_year_id.in_(ids))
                        for table in (LightSummary, BudgetSummary)}
@@ -296,9 +302,10 @@ def _write_changed(session: Session, table, key: tuple[str, ...], project_year_i
     new = [row for k, row in wanted.items() if k not in stored]
     if new:
         session.execute(insert(table), new)
-    changed = [row for k, row in wanted.items() if k in stored and stored[k] != row]
+    changed = [{(f"k_{name}" if name in key else f"v_{name}"): value for name, value in row.items()}
+               for k, row in wanted.items() if k in stored and stored[k] != row]
     if changed:
-        session.execute(update(table), changed)
+        session.execute(_statements().rewrite[table], changed)
 
 
 def write_summaries(session: Session, project_year_ids: list[int], light_rows: list[dict],
