@@ -70,6 +70,18 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
+def cpu_reference() -> float:
+    """Seconds of CPU a fixed pure-Python loop takes here (median of three): runs on a shared
+    machine vary with what else it is doing, and this tells a slow moment from slow code."""
+    times = []
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for i in range(5_000_000):
+            total += i
+        times.append(time.process_time() - started)
+    return sorted(times)[1]
+
+
 def loadavg() -> tuple[float, float, float]:
     one, five, fifteen = open("/proc/loadavg").read().split()[:3]
     return float(one), float(five), float(fifteen)
@@ -620,6 +632,7 @@ def main() -> None:
                         stale.unlink(missing_ok=True)
                 url, label = f"sqlite:///{db}", "SQLite"
             facts = prepare(backend, url, cache, args.projects, managers, args.reuse)
+            log(f"[{backend}] CPU reference: a fixed Python loop takes {cpu_reference():.3f} s here now")
             port = free_port()
             logfile = OUT / f"load-gunicorn-{backend}.log"
             server_process = serve(url, port, logfile)
