@@ -42,7 +42,7 @@ def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
     try:
         with dbapi_conn.cursor() as cursor:
             cursor.execute("SELECT 1")
-        dbapi_conn.rollback()
+        dbapi_conn.commit()        # not rollback(): that would drop psycopg's prepared statements
     except Exception as exc:
         raise DisconnectionError() from exc    # the pool connects afresh and tries again
 
@@ -76,9 +76,19 @@ def get_session() -> Session:
     return g.db_session
 
 
-def close_session(_exc=None) -> None:
+def close_session(exc=None) -> None:
+    """End the request's session. A read ends with COMMIT rather than ROLLBACK (the same for a
+    transaction that wrote nothing): psycopg forgets every prepared statement on a ROLLBACK,
+    so rolling back each request's reads would make PostgreSQL parse and plan every query of
+    every request afresh. Anything unexpected — an error, or changes left unflushed outside
+    `transaction()` — is rolled back as before."""
     session = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
+        if exc is None and session.in_transaction() and not (session.new or session.dirty or session.deleted):
+            session.commit()
+    finally:
         session.close()
 
 

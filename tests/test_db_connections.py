@@ -1,7 +1,7 @@
-"""Pooled PostgreSQL connections: one the server has closed (a restart, an administrator, an
-idle timeout) is replaced before a request uses it, once it has sat in the pool for a while
-(models/db.py). Only PostgreSQL has a server to lose a connection to: this runs in CI's second
-pass, on the PostgreSQL server .ci/run starts."""
+"""Pooled PostgreSQL connections (models/db.py): one the server has closed (a restart, an
+administrator, an idle timeout) is replaced before a request uses it, once it has sat in the
+pool for a while; and requests keep their connection's prepared statements. Both are about a
+PostgreSQL server: these run in CI's second pass, on the server .ci/run starts."""
 from __future__ import annotations
 
 import pytest
@@ -43,3 +43,17 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_unseen(seeded, pe
     response = api.get("/projects")
     assert response.status_code == 200 and len(response.get_json()["projects"]) == 3
     assert set(backends_of(seeded)).isdisjoint(pids)
+
+
+def test_requests_keep_the_prepared_statements_of_their_connection(seeded, personas):
+    """psycopg prepares a statement run five times on a connection, and forgets them all on a
+    ROLLBACK; requests end their reads with COMMIT, so the hot statements stay prepared and
+    PostgreSQL stops parsing and planning them on every request."""
+    api = Api(seeded, personas.manager_a)
+    project = api.get("/projects").get_json()["projects"][0]["id"]
+    for _ in range(8):
+        assert api.get(f"/projects/{project}", as_of="2023-07-31").status_code == 200
+    with seeded.extensions["engine"].connect() as conn:
+        prepared = [r[0] for r in conn.execute(text("SELECT statement FROM pg_prepared_statements"))]
+    assert any("FROM api_token" in statement for statement in prepared)
+    assert any("FROM indicator" in statement for statement in prepared)
