@@ -52,10 +52,10 @@ def make_app(tmp_path: Path, **overrides):
 
 
 def join_import_threads(timeout: float = 60) -> None:
-    """Background parsers must finish before their database file disappears."""
+    """Background parsers and exports must finish before their database disappears."""
     deadline = time.monotonic() + timeout
     for thread in threading.enumerate():
-        if thread.name.startswith("import-job-"):
+        if thread.name.startswith(("import-job-", "export-job-")):
             thread.join(max(0.1, deadline - time.monotonic()))
 
 
