@@ -42,7 +42,8 @@ from itertools import chain
 from typing import Container, Iterable, Mapping
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, Index, and_, bindparam, case, delete, event, false, func, insert, inspect, or_, update
+from sqlalchemy import (BigInteger, Column, Index, and_, bindparam, case, delete, event, false, func, insert, inspect,
+                        or_, update)
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, Session, SQLModel, select
@@ -480,8 +481,9 @@ def _apply_light_changes(session, changes: dict[tuple[int, int], list]) -> set[i
     for (py_id, level1, month), delta in deltas.items():
         if not any(delta.values()):
             continue
-        result = session.execute(_statements().add_lights, {"row_py_id": py_id, "row_month": month, "row_level1": level1,
-                                                            **{f"d_{c}": n for c, n in delta.items()}})
+        params = {"row_py_id": py_id, "row_month": month, "row_level1": level1,
+                  **{f"d_{column}": n for column, n in delta.items()}}
+        result = session.execute(_statements().add_lights, params)
         if result.rowcount != 2:          # its 一级指标's row and the row over all of them
             rebuild.add(py_id)
     return rebuild
@@ -558,12 +560,6 @@ class ReportFilters(SQLModel):
     def as_args(self, **changes) -> dict:
         values = {k: getattr(self, k) for k in type(self).model_fields} | changes
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if v not in (None, "")}
-
-
-def report_years(session: Session, user: User) -> list[int]:
-    statement = (select(ProjectYear.year).join(Project, Project.id == ProjectYear.project_id)
-                 .where(visible_years(user)).distinct().order_by(ProjectYear.year.desc()))
-    return list(session.execute(statement).scalars())
 
 
 def resolve_moment(filters: ReportFilters, years: list[int], today: date) -> AsOf:

@@ -18,7 +18,8 @@ def test_the_migrated_schema_is_the_models_schema(app):
 
 def test_the_summary_tables_have_their_month_indexes(app):
     from sqlalchemy import inspect
-    found = {table: {index["name"]: index["column_names"] for index in inspect(app.extensions["engine"]).get_indexes(table)}
+    inspector = inspect(app.extensions["engine"])
+    found = {table: {index["name"]: index["column_names"] for index in inspector.get_indexes(table)}
              for table in ("light_summary", "budget_summary")}
     assert found["light_summary"]["ix_light_summary_month"] == ["month", "level1", "project_year_id"]
     assert found["budget_summary"]["ix_budget_summary_month"] == ["month", "project_year_id"]

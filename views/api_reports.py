@@ -13,7 +13,8 @@ from datetime import date
 from flask import Blueprint, abort, g, jsonify, request
 
 from models.db import get_session
-from models.reports import LEVEL1S, LIGHTS, ReportFilters, overview, report_years, resolve_moment
+from models.queries import visible_year_numbers
+from models.reports import LEVEL1S, LIGHTS, ReportFilters, overview, resolve_moment
 from views.api import bearer_token
 from views.reports import today
 
@@ -46,5 +47,5 @@ def _filters() -> ReportFilters:
 def overview_answer():
     session = get_session()
     filters = _filters()
-    moment = resolve_moment(filters, report_years(session, g.user), today())
+    moment = resolve_moment(filters, visible_year_numbers(session, g.user), today())
     return jsonify(overview(session, g.user, filters, moment, red_list=0).as_dict())

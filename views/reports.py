@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from models.db import get_session
-from models.queries import ChartPoint
+from models.queries import ChartPoint, visible_year_numbers
 from models.reports import (ALERT_KINDS, LEVEL1S, LIGHT_LABELS, LIGHTS, AlertFilters, Counts, Group,
-                            ReportFilters, filter_choices, open_alerts, overview, project_report, report_years,
+                            ReportFilters, filter_choices, open_alerts, overview, project_report,
                             resolve_moment, unit_groups)
 from views.auth import clock
 from views.projects import wants_fragment
@@ -58,7 +58,7 @@ def overview_page():
     opening that department fetches when the page left them out)."""
     session = get_session()
     filters = ReportFilters.from_args(request.args)
-    years = report_years(session, g.user)
+    years = visible_year_numbers(session, g.user)
     moment = resolve_moment(filters, years, today())
     if request.args.get("part") == "units" and filters.department:
         groups = unit_groups(session, g.user, filters, moment)
@@ -104,7 +104,7 @@ def alerts_page():
     listing = open_alerts(session, g.user, filters)
     departments, units = filter_choices(session, g.user, filters.year, filters.department)
     return _answer("reports_alerts.html", "_alerts_table.html", listing=listing, filters=filters,
-                   years=report_years(session, g.user), departments=departments, units=units,
+                   years=visible_year_numbers(session, g.user), departments=departments, units=units,
                    ALERT_KINDS=ALERT_KINDS)
 
 
