@@ -1,4 +1,4 @@
-"""The 指标值 grammar (DOMAIN.md §2) and unit scaling (DOMAIN.md §4).
+"""The 指标值 grammar (DOMAIN.md §2); numbers, units and scaling live in domain/units.py.
 
 Pure functions, stdlib only: the PDF/XLSX/text importers, the actual-entry forms and the API all
 read targets and typed numbers through here, so one reading of a cell holds everywhere.
@@ -24,16 +24,10 @@ wrong number (`raw` is always kept and staff can correct a target by hand):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
-# Full-width and look-alike characters mapped 1:1 onto ASCII, so that positions in the working
-# copy still line up with the raw text and the unit keeps everything else as written.
-_FULLWIDTH = str.maketrans({
-    **{chr(0xFF10 + i): str(i) for i in range(10)},
-    "．": ".", "，": ",", "＋": "+", "－": "-", "−": "-",
-    "＞": ">", "＜": "<", "＝": "=", "％": "%", "～": "~", "〜": "~",
-})
+from domain.units import _FULLWIDTH, Target, parse_number, same_base, split_unit, to_base
+
+__all__ = ["Target", "parse_target", "parse_number", "same_base", "split_unit", "to_base"]
 
 _COMPARATORS = {
     ">=": [">=", "=>", "≥", "≧", "⩾", "大于等于", "大于或等于", "不低于", "不少于", "不小于"],
@@ -52,7 +46,6 @@ _COMPARATOR_RE = re.compile(r"\s*(?:" + "|".join(
 # A number as typed: digits with stray spaces and thousands commas, an optional fraction.
 _NUMBER_RE = re.compile(
     r"\s*[+-]?\s*(?:\d(?:\s*,?\s*\d)*(?:\s*\.(?:\s*\d)*)?|\.(?:\s*\d)+)")
-_STRICT_NUMBER_RE = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)")
 
 _SUFFIX_OPS = {"以上": ">=", "以下": "<=", "以内": "<=", "之内": "<=", "内": "<=", "左右": "="}
 _SUFFIX_RE = re.compile(r"(?:及|或)?(以上|以下|以内|之内|内|左右)$")
@@ -68,29 +61,6 @@ _DATE_WITH_DIGITS = re.compile("|".join([
 _DATE_WORDS = re.compile(r"[年月季][底末初]|季度末|[上下]半年|年内|月内|当年|当月|[上中下]旬")
 # A digit left in the unit means a range or a compound value; m2 / mg/m3 are the exception.
 _DIGIT_IN_UNIT = re.compile(r"(?<![A-Za-z])\d")
-
-# Scale prefixes, longest first. 千 only scales 元: 千克, 千米, 千瓦 are units of their own.
-_PREFIXES = [("万亿", 10 ** 12), ("千万", 10 ** 7), ("百万", 10 ** 6), ("十万", 10 ** 5),
-             ("亿", 10 ** 8), ("万", 10 ** 4)]
-
-
-@dataclass(frozen=True)
-class Target:
-    raw: str
-    kind: str
-    op: str | None
-    value: Decimal | None
-    unit: str | None
-    no_target: bool = False
-    is_date: bool = False
-
-    def as_dict(self) -> dict:
-        """The `target` object of forms.schema.json (JSON-ready: no Decimal)."""
-        value = None
-        if self.value is not None:
-            value = int(self.value) if self.value == self.value.to_integral_value() else float(self.value)
-        return {"raw": self.raw, "kind": self.kind, "op": self.op, "value": value, "unit": self.unit}
-
 
 def parse_target(raw: str | None) -> Target:
     """Read one 指标值 cell. Never raises: what cannot be read as a number is qualitative."""
@@ -135,45 +105,3 @@ def _take_comparator(text: str) -> tuple[str | None, str]:
     if not match:
         return None, text
     return _SPELLINGS[int(match.lastgroup[1:])][1], text[match.end():]
-
-
-def parse_number(text: str) -> Decimal:
-    """A number as a user types it: `1,234.5`, `5, 256. 96`, `１２３`, `-3`.
-
-    Thousands commas must group by three (`12,3` is refused rather than guessed as 123).
-    """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("请输入数字")
-    compact = re.sub(r"\s+", "", text.translate(_FULLWIDTH))
-    if not _STRICT_NUMBER_RE.fullmatch(compact):
-        raise ValueError(f"“{text.strip()}”不是有效的数字")
-    try:
-        return Decimal(compact.replace(",", ""))
-    except InvalidOperation:  # unreachable with the regex above; kept so no Decimal error leaks
-        raise ValueError(f"“{text.strip()}”不是有效的数字") from None
-
-
-def split_unit(unit: str | None) -> tuple[Decimal, str | None]:
-    """Scale factor and base unit: 万元 → (10000, 元); a bare 万/亿 scales a unitless number."""
-    unit = (unit or "").translate(_FULLWIDTH).strip()
-    if not unit:
-        return Decimal(1), None
-    if unit == "千元":
-        return Decimal(1000), "元"
-    for prefix, factor in _PREFIXES:
-        if unit.startswith(prefix):
-            return Decimal(factor), unit[len(prefix):].strip() or None
-    return Decimal(1), unit
-
-
-def to_base(value: Decimal, unit: str | None) -> tuple[Decimal, str | None]:
-    """`value` in `unit` expressed in the base unit: (3700, 万元) → (37000000, 元)."""
-    factor, base = split_unit(unit)
-    # str() first: Decimal(0.1) would carry the float's binary error into money.
-    value = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    return value * factor, base
-
-
-def same_base(unit_a: str | None, unit_b: str | None) -> bool:
-    """Whether an actual in one unit can be compared with a target in the other."""
-    return split_unit(unit_a)[1] == split_unit(unit_b)[1]

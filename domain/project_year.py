@@ -1,0 +1,288 @@
+"""One project year's inputs → everything derived, as of any date (DOMAIN.md §3–§9).
+
+The inputs are what people entered and what is in force: the annual targets (after approved
+changes and re-imports), each indicator's measure, the actuals per period, the cumulative
+spending per period, the budget, the calendar and the settings. Nothing here reads a stored
+light: every completion, pace, light, last known light, 超额, alert and summary count is
+computed from the inputs, so whatever is stored for speed can be rebuilt and compared
+(`flask check`).
+
+- `judge_entry` judges one period's entry (what the entry row caches);
+- `indicator_status` / `budget_status` give an indicator or the budget as of a moment;
+- `YearFacts.as_of(date)` gives the whole project year as of a date;
+- `summary_rows` are the report summaries (one row per calendar month, before and after its
+  deadline) and `open_alerts` the alerts that should stand.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Mapping, Sequence
+
+from domain import rules
+from domain.calendar import Moment, YearCalendar
+from domain.units import Target
+
+LIGHTS = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
+ALL_LEVELS = ""                    # the summary row over every 一级指标
+FEN = 100
+
+
+@dataclass(frozen=True)
+class IndicatorInput:
+    """An annual indicator as it stands: `level1` the standard 一级指标, `measure` the effective
+    one (staff's override applied), `target` the 年度 target in force."""
+    id: int
+    level1: str
+    measure: str
+    target: Target
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One period's actual: a value in `unit` (None: the target's) or an assessment."""
+    month: int
+    value: Decimal | None = None
+    unit: str | None = None
+    assessment: str | None = None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One entry judged against the target in force: r, p, light and 超额."""
+    completion: Decimal | None
+    pace: Decimal | None
+    light: str
+    over: bool = False
+
+
+def judge_entry(ind: IndicatorInput, entry: Entry, thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS
+                ) -> Judgement | None:
+    """The entry's completion, pace, light and 超额 at its period's end; None when it cannot be
+    judged against the target in force (a value of another base, a target that lost its number)."""
+    f = YearCalendar.share(entry.month)
+    try:
+        if ind.measure == rules.QUALITATIVE:
+            if entry.assessment is None:
+                return None
+            j = rules.judge(ind.measure, ind.target, f=f, assessment=entry.assessment, thresholds=thresholds)
+        else:
+            if entry.value is None:
+                return None
+            j = rules.judge(ind.measure, ind.target, f=f, value=entry.value, unit=entry.unit or ind.target.unit,
+                            thresholds=thresholds)
+    except ValueError:
+        return None
+    over = ind.measure != rules.QUALITATIVE and rules.is_over(ind.target.op, j.completion, j.pace, thresholds)
+    return Judgement(j.completion, j.pace, j.light, over)
+
+
+@dataclass(frozen=True)
+class Status:
+    """An indicator (or the budget) as of a moment.
+
+    `shown` is the latest period entered by then (its entry is what a page shows), `period`
+    the judged period, `light` the light as of the moment (grey: the judged period has no
+    entry; None: nothing due yet), `last_light` the light of the latest entered period (what
+    a grey light hides)."""
+    shown: int | None
+    period: int | None
+    light: str | None
+    last_light: str | None
+    judgement: Judgement | None = None
+
+    @property
+    def is_grey(self) -> bool:
+        return self.light == rules.GREY
+
+
+def status_of(cal: YearCalendar, moment: Moment, lights: Mapping[int, str | None],
+              judgements: Mapping[int, Judgement] | None = None) -> Status:
+    """The status at `moment` from the lights of the entered periods (month → light)."""
+    entered = [m for m in lights if cal.is_period(m) and moment.closed is not None and m <= moment.closed]
+    shown = max(entered) if entered else None
+    period = cal.judged(moment, entered)
+    if period is None:
+        light = None
+    else:
+        light = lights[period] if period in entered else rules.GREY
+    last = lights[shown] if shown is not None else None
+    judgement = judgements.get(shown) if judgements is not None and shown is not None else None
+    return Status(shown, period, light, last, judgement)
+
+
+# --------------------------------------------------------------------------- the budget
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A 追加 (positive) or 调减 (negative) of the budget from `on`."""
+    on: date
+    amount_yuan: Decimal
+
+
+def budget_in_force(initial_yuan: Decimal | None, adjustments: Sequence[Adjustment], on: date) -> Decimal | None:
+    """全年预算数 on a date: 年度资金总额 plus every adjustment dated on or before it (§7)."""
+    if initial_yuan is None:
+        return None
+    return initial_yuan + sum((a.amount_yuan for a in adjustments if a.on <= on), Decimal(0))
+
+
+@dataclass(frozen=True)
+class BudgetJudgement:
+    rate: Decimal | None
+    pace: Decimal | None
+    light: str | None
+
+
+def judge_spending(spent_yuan: Decimal, budget_yuan: Decimal | None, month: int,
+                   thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS) -> BudgetJudgement:
+    f = YearCalendar.share(month)
+    return BudgetJudgement(rules.execution_rate(spent_yuan, budget_yuan),
+                           rules.budget_pace(spent_yuan, budget_yuan, f),
+                           rules.budget_light(spent_yuan, budget_yuan, f, thresholds))
+
+
+# --------------------------------------------------------------------------- a whole year
+
+@dataclass(frozen=True)
+class YearInputs:
+    """Everything one project year's figures depend on."""
+    calendar: YearCalendar
+    indicators: tuple[IndicatorInput, ...]
+    entries: Mapping[int, Mapping[int, Entry]]        # indicator id → period month → entry
+    spending: Mapping[int, Decimal]                    # period month → cumulative 元
+    initial_budget_yuan: Decimal | None
+    adjustments: tuple[Adjustment, ...] = ()
+    thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS
+
+
+@dataclass(frozen=True)
+class YearAsOf:
+    """A project year as of a date: each indicator's status, and the budget's."""
+    moment: Moment
+    indicators: dict[int, Status]
+    budget: Status
+    budget_yuan: Decimal | None
+    spent_yuan: Decimal | None
+
+
+@dataclass
+class YearFacts:
+    """A project year judged: every entry's judgement, from which any moment is read."""
+    inputs: YearInputs
+    judgements: dict[int, dict[int, Judgement]] = field(default_factory=dict)     # indicator → month →
+    spending: dict[int, BudgetJudgement] = field(default_factory=dict)            # month → (budget at month end)
+
+    @property
+    def calendar(self) -> YearCalendar:
+        return self.inputs.calendar
+
+    def lights(self, indicator_id: int) -> dict[int, str | None]:
+        """Entered periods → light; an entry that cannot be judged has no light (None)."""
+        entries = self.inputs.entries.get(indicator_id, {})
+        judged = self.judgements.get(indicator_id, {})
+        return {m: (judged[m].light if m in judged else None) for m in entries if self.calendar.is_period(m)}
+
+    def budget_lights(self) -> dict[int, str | None]:
+        return {m: j.light for m, j in self.spending.items() if self.calendar.is_period(m)}
+
+    def as_of(self, as_of: date) -> YearAsOf:
+        moment = self.calendar.moment(as_of)
+        statuses = {ind.id: status_of(self.calendar, moment, self.lights(ind.id), self.judgements.get(ind.id))
+                    for ind in self.inputs.indicators}
+        budget = status_of(self.calendar, moment, self.budget_lights())
+        spent = self.inputs.spending[budget.shown] if budget.shown is not None else None
+        return YearAsOf(moment, statuses, budget,
+                        budget_in_force(self.inputs.initial_budget_yuan, self.inputs.adjustments, as_of), spent)
+
+
+def derive(inputs: YearInputs) -> YearFacts:
+    """Judge every entry and every spending report of the year against what is in force."""
+    facts = YearFacts(inputs)
+    for ind in inputs.indicators:
+        judged = {}
+        for month, entry in inputs.entries.get(ind.id, {}).items():
+            judgement = judge_entry(ind, entry, inputs.thresholds)
+            if judgement is not None:
+                judged[month] = judgement
+        facts.judgements[ind.id] = judged
+    for month, amount in inputs.spending.items():
+        budget = budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, inputs.calendar.period_end(month))
+        facts.spending[month] = judge_spending(amount, budget, month, inputs.thresholds)
+    return facts
+
+
+# --------------------------------------------------------------------------- what is stored for speed
+
+def _fen(yuan) -> int | None:
+    return None if yuan is None else int((Decimal(str(yuan)) * FEN).to_integral_value())
+
+
+def light_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
+    """Per calendar month and 一级指标 (plus the row over all of them): how many indicators are
+    green … grey after that month's deadline, and as `early_*` before it."""
+    cal = facts.calendar
+    columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
+    by_level: dict[str, list[dict]] = defaultdict(list)
+    for ind in facts.inputs.indicators:
+        by_level[ind.level1].append(facts.lights(ind.id))
+    rows = []
+    for month in range(1, 13):
+        total = {"project_year_id": project_year_id, "month": month, "level1": ALL_LEVELS, "indicators": 0}
+        total |= dict.fromkeys(columns, 0)
+        for level1, members in by_level.items():
+            row = {"project_year_id": project_year_id, "month": month, "level1": level1,
+                   "indicators": len(members)} | dict.fromkeys(columns, 0)
+            for prefix, late in (("", True), ("early_", False)):
+                moment = cal.month_moment(month, late)
+                for lights in members:
+                    light = status_of(cal, moment, lights).light
+                    if light is not None:
+                        row[prefix + light] += 1
+            for key in ("indicators", *columns):
+                total[key] += row[key]
+            rows.append(row)
+        rows.append(total)
+    return rows
+
+
+def budget_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
+    """Per calendar month: the budget at that month's end, the latest cumulative spending, and
+    the light and judged period after / before the month's deadline (0: nothing due yet)."""
+    cal, lights = facts.calendar, facts.budget_lights()
+    rows = []
+    for month in range(1, 13):
+        late, early = (status_of(cal, cal.month_moment(month, flag), lights) for flag in (True, False))
+        budget = budget_in_force(facts.inputs.initial_budget_yuan, facts.inputs.adjustments, cal.period_end(month))
+        rows.append({
+            "project_year_id": project_year_id, "month": month, "annual_fen": _fen(budget),
+            "spent_fen": _fen(facts.inputs.spending[late.shown]) if late.shown is not None else None,
+            "light": late.light, "period": late.period or 0,
+            "early_light": early.light, "early_period": early.period or 0})
+    return rows
+
+
+@dataclass(frozen=True)
+class DueAlert:
+    """An alert that should be open as of a moment: `indicator_id` None for the budget."""
+    indicator_id: int | None
+    kind: str              # "light" (yellow/red) | "overdue" (grey)
+    light: str
+    period: int
+
+
+def open_alerts(facts: YearFacts, as_of: date) -> list[DueAlert]:
+    """§4: an alert stands while an indicator or the budget is yellow or red (from its latest
+    entry), or grey past the deadline (overdue, for the judged period)."""
+    year = facts.as_of(as_of)
+    due = []
+    items = [(ind_id, status) for ind_id, status in year.indicators.items()] + [(None, year.budget)]
+    for ind_id, status in items:
+        if status.light == rules.GREY:
+            due.append(DueAlert(ind_id, "overdue", rules.GREY, status.period))
+        if status.last_light in (rules.YELLOW, rules.RED):
+            due.append(DueAlert(ind_id, "light", status.last_light, status.shown))
+    return due

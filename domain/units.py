@@ -1,0 +1,85 @@
+"""Numbers and units (DOMAIN.md §2, §4): a number as typed, and units compared after scaling
+(`万` ×10⁴, `亿` ×10⁸ in front of a base unit: `3700万元` = 37000000 元).
+
+Pure, stdlib only. `Target` is a parsed 指标值 (importers/values.py reads the cell); the rules
+compare targets and actuals through `to_base` / `same_base`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+# Full-width and look-alike characters mapped 1:1 onto ASCII, so that positions in the working
+# copy still line up with the raw text and the unit keeps everything else as written.
+_FULLWIDTH = str.maketrans({
+    **{chr(0xFF10 + i): str(i) for i in range(10)},
+    "．": ".", "，": ",", "＋": "+", "－": "-", "−": "-",
+    "＞": ">", "＜": "<", "＝": "=", "％": "%", "～": "~", "〜": "~",
+})
+
+_STRICT_NUMBER_RE = re.compile(r"[+-]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)")
+
+# Scale prefixes, longest first. 千 only scales 元: 千克, 千米, 千瓦 are units of their own.
+_PREFIXES = [("万亿", 10 ** 12), ("千万", 10 ** 7), ("百万", 10 ** 6), ("十万", 10 ** 5),
+             ("亿", 10 ** 8), ("万", 10 ** 4)]
+
+
+@dataclass(frozen=True)
+class Target:
+    raw: str
+    kind: str
+    op: str | None
+    value: Decimal | None
+    unit: str | None
+    no_target: bool = False
+    is_date: bool = False
+
+    def as_dict(self) -> dict:
+        """The `target` object of forms.schema.json (JSON-ready: no Decimal)."""
+        value = None
+        if self.value is not None:
+            value = int(self.value) if self.value == self.value.to_integral_value() else float(self.value)
+        return {"raw": self.raw, "kind": self.kind, "op": self.op, "value": value, "unit": self.unit}
+
+
+def parse_number(text: str) -> Decimal:
+    """A number as a user types it: `1,234.5`, `5, 256. 96`, `１２３`, `-3`.
+
+    Thousands commas must group by three (`12,3` is refused rather than guessed as 123).
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("请输入数字")
+    compact = re.sub(r"\s+", "", text.translate(_FULLWIDTH))
+    if not _STRICT_NUMBER_RE.fullmatch(compact):
+        raise ValueError(f"“{text.strip()}”不是有效的数字")
+    try:
+        return Decimal(compact.replace(",", ""))
+    except InvalidOperation:  # unreachable with the regex above; kept so no Decimal error leaks
+        raise ValueError(f"“{text.strip()}”不是有效的数字") from None
+
+
+def split_unit(unit: str | None) -> tuple[Decimal, str | None]:
+    """Scale factor and base unit: 万元 → (10000, 元); a bare 万/亿 scales a unitless number."""
+    unit = (unit or "").translate(_FULLWIDTH).strip()
+    if not unit:
+        return Decimal(1), None
+    if unit == "千元":
+        return Decimal(1000), "元"
+    for prefix, factor in _PREFIXES:
+        if unit.startswith(prefix):
+            return Decimal(factor), unit[len(prefix):].strip() or None
+    return Decimal(1), unit
+
+
+def to_base(value: Decimal, unit: str | None) -> tuple[Decimal, str | None]:
+    """`value` in `unit` expressed in the base unit: (3700, 万元) → (37000000, 元)."""
+    factor, base = split_unit(unit)
+    # str() first: Decimal(0.1) would carry the float's binary error into money.
+    value = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    return value * factor, base
+
+
+def same_base(unit_a: str | None, unit_b: str | None) -> bool:
+    """Whether an actual in one unit can be compared with a target in the other."""
+    return split_unit(unit_a)[1] == split_unit(unit_b)[1]

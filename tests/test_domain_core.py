@@ -1,0 +1,164 @@
+"""The domain core (domain/): one project year's inputs → every derived figure as of a date.
+
+Property tests hold the core and the code paths it replaces together while both exist: the
+calendar against models/actual.py's judged month, the summary rows against models/reports.py's,
+for random project years and histories and as-of dates anywhere in or after the year."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain import rules
+from domain.calendar import MONTHLY, QUARTERLY, Moment, YearCalendar
+from domain.project_year import (Adjustment, Entry, IndicatorInput, YearInputs, budget_in_force,
+                                 budget_summary_rows, derive, judge_entry, light_summary_rows, open_alerts)
+from domain.units import Target
+from importers.values import parse_target
+from models import reports
+from models.actual import judged_month, last_closed_month
+
+YEAR = 2023
+TARGETS = ["≥70家", "≥500平方米", "≤3700万元", "≥95%", "≥800亿元", "保障", "=0起", "<5个工作日", "≥10万人次"]
+
+
+def indicator(ind_id: int, raw: str, level1: str = "产出指标", measure: str | None = None) -> IndicatorInput:
+    target = parse_target(raw)
+    return IndicatorInput(ind_id, level1, measure or rules.infer_measure("", target), target, raw)
+
+
+as_of_dates = st.dates(min_value=date(YEAR - 1, 12, 1), max_value=date(YEAR + 1, 3, 31))
+calendars = st.builds(YearCalendar, st.just(YEAR), st.sampled_from([MONTHLY, QUARTERLY]), st.integers(1, 28))
+
+
+@given(calendars, as_of_dates, st.sets(st.integers(1, 12)))
+def test_the_judged_period_is_the_one_the_pages_used(cal, as_of, entered):
+    moment = cal.moment(as_of)
+    assert moment.closed == last_closed_month(cal.year, as_of, cal.periods)
+    expected = judged_month(cal.year, as_of, cal.periods, cal.deadline_day)
+    # models/actual.py's rule does not look at entries: it equals the core's when the closed
+    # period has no entry; with one, the core judges it (a unit that entered early is judged).
+    entered = {m for m in entered if cal.is_period(m) and (moment.closed is None or m != moment.closed)}
+    assert cal.judged(moment, entered) == expected
+
+
+@given(calendars, st.integers(1, 12), st.booleans(), st.sets(st.integers(1, 12)))
+def test_month_moments_judge_like_the_report_summaries(cal, month, late, entered):
+    entered = {m for m in entered if cal.is_period(m)}
+    moment = cal.month_moment(month, late)
+    assert cal.judged(moment, entered) == reports.judged_period(entered, month, late, cal.periods)
+
+
+entries = st.dictionaries(st.integers(1, 12), st.one_of(
+    st.decimals(min_value=0, max_value=10 ** 6, places=2).map(lambda v: Entry(0, v)),
+    st.sampled_from(rules.ASSESSMENTS).map(lambda a: Entry(0, assessment=a))), max_size=12)
+
+
+@st.composite
+def project_years(draw):
+    cal = draw(calendars)
+    raws = draw(st.lists(st.sampled_from(TARGETS), min_size=0, max_size=6))
+    levels = draw(st.lists(st.sampled_from(list(rules.LEVEL1_POINTS)), min_size=len(raws), max_size=len(raws)))
+    indicators = tuple(indicator(n + 1, raw, level) for n, (raw, level) in enumerate(zip(raws, levels)))
+    history = {}
+    for ind in indicators:
+        drawn = draw(entries)
+        history[ind.id] = {m: Entry(m, e.value, None, e.assessment) for m, e in drawn.items()
+                           if cal.is_period(m) and (e.assessment is None) == (ind.measure != rules.QUALITATIVE)}
+    spending = {m: v for m, v in draw(st.dictionaries(st.integers(1, 12), st.decimals(0, 10 ** 8, places=2))).items()
+                if cal.is_period(m)}
+    budget = draw(st.one_of(st.none(), st.decimals(1, 10 ** 8, places=2)))
+    return YearInputs(cal, indicators, history, spending, budget)
+
+
+@settings(max_examples=150, deadline=None)
+@given(project_years())
+def test_summary_rows_equal_those_from_the_stored_lights(inputs):
+    """While the lights stored with the entries are current, the core's summaries are the
+    summaries models/reports.py built from them."""
+    facts = derive(inputs)
+    stored = {ind.id: facts.lights(ind.id) for ind in inputs.indicators}
+    spending = {m: (v, facts.spending[m].light) for m, v in inputs.spending.items()}
+    light_rows, budget_rows = reports.summary_rows(7, inputs.calendar.periods, inputs.initial_budget_yuan,
+                                                   [(ind.id, ind.level1) for ind in inputs.indicators],
+                                                   stored, spending)
+    assert light_summary_rows(7, facts) == light_rows
+    assert budget_summary_rows(7, facts) == budget_rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(project_years(), as_of_dates)
+def test_every_status_agrees_with_the_summaries(inputs, as_of):
+    """The project as of a date (what the page shows) and its summary row (what the overview
+    counts) give the same lights."""
+    facts = derive(inputs)
+    year = facts.as_of(as_of)
+    closed = year.moment.closed
+    if closed is None or as_of.year < YEAR:
+        return
+    month = 12 if as_of.year > YEAR else (as_of.month if as_of == _month_end(as_of) else as_of.month - 1)
+    late = as_of > inputs.calendar.deadline(month)
+    row = next(r for r in light_summary_rows(1, facts) if r["month"] == month and r["level1"] == "")
+    prefix = "" if late else "early_"
+    for light in (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY):
+        assert row[prefix + light] == sum(1 for s in year.indicators.values() if s.light == light)
+
+
+def _month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def test_the_worked_example_of_domain_6():
+    july = Moment(7, True)
+    cal = YearCalendar(YEAR)
+    cases = [("≥70家", 35, "green"), ("≥500平方米", 200, "yellow"), ("≤3700万元", 25000000, "yellow"),
+             ("≥800亿元", 300 * 10 ** 8, "yellow")]
+    for n, (raw, value, light) in enumerate(cases, start=1):
+        ind = indicator(n, raw)
+        unit = "元" if "元" in raw else None
+        assert judge_entry(ind, Entry(7, Decimal(value), unit)).light == light, raw
+    assert judge_entry(indicator(9, "≥95%"), Entry(7, Decimal(93))).light == "yellow"
+    assert cal.judged(july, {7}) == 7
+
+
+def test_a_changed_target_rejudges_the_entry():
+    """Re-import ≥70家 → ≥80家 with a July actual of 60: r 0.75, p 60 / (80 · 7/12)."""
+    before = judge_entry(indicator(1, "≥70家"), Entry(7, Decimal(60)))
+    after = judge_entry(indicator(1, "≥80家"), Entry(7, Decimal(60)))
+    assert rules.for_display(before.completion, 4) == Decimal("0.8571")
+    assert after.completion == Decimal("0.75")
+    assert rules.for_display(after.pace, 4) == rules.for_display(Decimal(60) / (Decimal(80) * 7 / 12), 4)
+
+
+def test_a_red_with_nothing_after_it_reads_grey_with_its_last_light_at_year_end():
+    ind = indicator(1, "≥500平方米")
+    inputs = YearInputs(YearCalendar(YEAR), (ind,), {1: {9: Entry(9, Decimal(100))}}, {}, Decimal(1000))
+    facts = derive(inputs)
+    status = facts.as_of(date(YEAR + 1, 1, 10)).indicators[1]
+    assert (status.light, status.last_light, status.shown, status.period) == ("grey", "red", 9, 12)
+    kinds = {(a.kind, a.light, a.period) for a in open_alerts(facts, date(YEAR + 1, 1, 10)) if a.indicator_id == 1}
+    assert kinds == {("overdue", "grey", 12), ("light", "red", 9)}
+
+
+def test_over_achievement_is_marked_at_1_2():
+    assert judge_entry(indicator(1, "≥70家"), Entry(7, Decimal(100))).over          # p = 2.45
+    assert not judge_entry(indicator(1, "≥70家"), Entry(12, Decimal(80))).over      # r = 1.14
+    assert judge_entry(indicator(1, "≥70家"), Entry(12, Decimal(84))).over          # r = 1.2
+    assert not judge_entry(indicator(1, "≤3700万元"), Entry(12, Decimal(1))).over
+
+
+def test_the_budget_in_force_follows_adjustments_by_date():
+    cut = (Adjustment(date(YEAR, 6, 30), Decimal(-7000000)),)
+    assert budget_in_force(Decimal(37000000), cut, date(YEAR, 6, 29)) == Decimal(37000000)
+    assert budget_in_force(Decimal(37000000), cut, date(YEAR, 7, 31)) == Decimal(30000000)
+    inputs = YearInputs(YearCalendar(YEAR), (), {}, {7: Decimal(15000000)}, Decimal(37000000), cut)
+    facts = derive(inputs)
+    assert facts.spending[7].rate == Decimal("0.5") and facts.spending[7].light == "green"
+    assert facts.as_of(date(YEAR, 8, 7)).budget_yuan == Decimal(30000000)
+
+
+def test_a_target_without_its_number_cannot_judge_an_old_value():
+    ind = IndicatorInput(1, "产出指标", rules.CUMULATIVE, Target("保障", "qualitative", None, None, None))
+    assert judge_entry(ind, Entry(7, Decimal(3))) is None
