@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from commands import backup, db, demo, forms, reminders, users
+    from commands import backup, check, db, demo, forms, reminders, users
     app.cli.add_command(db.init_db)
     app.cli.add_command(forms.forms)
     app.cli.add_command(demo.demo)
@@ -13,3 +13,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reminders.reminders)
     app.cli.add_command(backup.backup)
     app.cli.add_command(backup.restore)
+    app.cli.add_command(check.check)

@@ -673,12 +673,15 @@ def spending_of(session: Session, project_year_id: int, month: int) -> Spending 
 
 
 def set_periods(session: Session, py: ProjectYear, periods: str) -> None:
-    """Monthly or quarterly reporting for one project year. Actuals already stored stay as they
-    are (each was judged against its own month's 序时进度)."""
+    """Monthly or quarterly reporting for one project year; what is derived follows (each
+    actual is judged against its own month's 序时进度, so only the summaries change)."""
     if periods not in rules.PERIODS:
         raise EntryError("填报周期应为按月或按季度", "periods")
     py.periods = periods
     session.add(py)
+    session.flush()
+    from services import derived
+    derived.rejudge(session, [py.id], derived.current_config())
 
 
 def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str | None, ctx: Context) -> bool:
@@ -701,11 +704,11 @@ def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str 
     actuals = list(session.exec(select(Actual).where(Actual.indicator_id == ind.id).order_by(Actual.month)))
     if actuals and rules.QUALITATIVE in (before, after):
         raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
-    for actual in actuals:
-        old = _snapshot(actual) | {"measure": before}
-        f = rules.elapsed_share(actual.month, rules.MONTHLY)
-        judgement = rules.judge(after, target, f=f, value=actual.value, unit=actual.unit, thresholds=ctx.thresholds)
-        actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
+    olds = [_snapshot(actual) | {"measure": before} for actual in actuals]
+    session.flush()
+    from services import derived
+    derived.rejudge(session, [py.id], derived.current_config())
+    for actual, old in zip(actuals, olds):
         actual.version += 1
         actual.updated_by, actual.updated_at = ctx.who, ctx.now
         session.add(actual)

@@ -202,6 +202,9 @@ def apply_import(session: Session, forms: list[dict], *, file_name: str, file_sh
         if d.outcome == "new":
             summary.project_year_ids.append(year.id)
     session.flush()
+    # A changed form may change targets that stored actuals were judged against.
+    from services import derived
+    derived.rejudge(session, [d.project_year.id for d in diffs if d.outcome == "changed"], derived.current_config())
     return summary
 
 

@@ -1,0 +1,1 @@
+"""Write use cases: each a plain function called explicitly inside the caller's transaction."""

@@ -1,0 +1,81 @@
+"""`flask check [--fix]`: every stored derived value recomputed from its inputs; nothing stale
+after a re-import changes a target (the example of issue #12)."""
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from conftest import seed_forms, set_annual_target, store_forms
+from test_api import Api, year_of
+
+SPECIAL = "招商引资专项经费"
+
+
+def run_check(app, *args):
+    return app.test_cli_runner().invoke(args=["check", *args])
+
+
+def enter_july(app, api, name: str, value, **extra):
+    py, ids = year_of(app, SPECIAL)
+    response = api.put(f"/indicators/{ids[name]}/actuals/2023-07", {"value": value, **extra})
+    assert response.status_code == 200, response.get_json()
+    return py, ids
+
+
+def test_a_fresh_database_with_entries_checks_clean(seeded, personas):
+    api = Api(seeded, personas.manager_a)
+    py, _ids = enter_july(seeded, api, "参展企业数量", 35)
+    enter_july(seeded, api, "参展面积", 200, deviation_reasons=["其他"])
+    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 15_000_000}).status_code == 200
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+    assert "一致" in result.output
+
+
+def test_a_corrupted_summary_row_is_found_and_fixed(seeded, personas):
+    from models.reports import LightSummary
+    api = Api(seeded, personas.manager_a)
+    py, _ids = enter_july(seeded, api, "参展企业数量", 35)
+    with Session(seeded.extensions["engine"]) as session:
+        session.execute(update(LightSummary).where(LightSummary.project_year_id == py, LightSummary.month == 8,
+                                                   LightSummary.level1 == "").values(green=LightSummary.green + 5))
+        session.commit()
+    result = run_check(seeded)
+    assert result.exit_code == 1
+    assert f"light_summary ({py}, 8, '')" in result.output and "发现 1 处差异" in result.output
+    assert run_check(seeded, "--fix").exit_code == 0
+    assert run_check(seeded).exit_code == 0
+
+
+def test_a_corrupted_actual_light_is_found(seeded, personas):
+    from models.actual import Actual
+    api = Api(seeded, personas.manager_a)
+    _py, ids = enter_july(seeded, api, "参展企业数量", 35)
+    with Session(seeded.extensions["engine"]) as session:
+        session.execute(update(Actual).where(Actual.indicator_id == ids["参展企业数量"]).values(light="red"))
+        session.commit()
+    result = run_check(seeded)
+    assert result.exit_code == 1
+    assert f"指标{ids['参展企业数量']} 2023-07 light: 存储为 red，应为 green" in result.output
+
+
+def test_a_reimported_target_rejudges_what_was_stored(seeded, personas):
+    """≥70家 → ≥80家 with a July actual of 60: completion 0.75 and pace 60 / (80 · 7/12) on the
+    API, and nothing stale for `flask check`."""
+    api = Api(seeded, personas.manager_a)
+    py, ids = enter_july(seeded, api, "参展企业数量", 60)
+    before = _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展企业数量"])
+    assert round(before["completion"], 3) == 0.857
+    forms = seed_forms()
+    set_annual_target(forms[0], "参展企业数量", "≥80家", 80)
+    store_forms(seeded, forms, file_name="更正.pdf", sha="c" * 64)
+    after = _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展企业数量"])
+    assert after["target"]["raw"] == "≥80家"
+    assert after["completion"] == 0.75
+    assert round(after["pace"], 6) == round(60 / (80 * 7 / 12), 6)
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def _annual(project: dict, indicator_id: int) -> dict:
+    return next(i for i in project["indicators"] if i["id"] == indicator_id and i["scope"] == "annual")
