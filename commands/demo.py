@@ -627,7 +627,7 @@ class SynthProjectYear:
         """The alerts models.actual would have raised, replayed in time order: an entry sets or
         closes the light alert and closes older overdue ones (sync_indicator_alert /
         sync_budget_alert); the daily reminder cycle opens an overdue alert the morning after a
-        period's deadline when its entry has not come in (raise_overdue_alerts)."""
+        period's deadline when its entry has not come in (services/alerts.py)."""
         from datetime import datetime, time, timedelta, timezone
         from zoneinfo import ZoneInfo
 

@@ -442,32 +442,6 @@ def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str 
     _sync_alerts(session, py.id, None, month, (latest, light) if latest is not None else None, now)
 
 
-def raise_overdue_alerts(session: Session, py: ProjectYear, as_of: date, now: datetime,
-                         deadline_day: int = DEFAULT_DEADLINE_DAY) -> int:
-    """Open an overdue alert for each indicator (and the budget) whose latest due period has no
-    entry past its deadline. Idempotent; returns how many were opened."""
-    month = last_closed_month(py.year, as_of, py.periods)
-    if month is None or as_of <= entry_deadline(py.year, month, deadline_day):
-        return 0
-    opened = 0
-    indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
-                                                      Indicator.retired_at.is_(None),
-                                                      Indicator.annual_raw.is_not(None))).all()
-    entered = set(session.exec(select(Actual.indicator_id).where(
-        Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month)).all())
-    for ind in indicators:
-        if ind.id not in entered and not _open_alerts(session, py.id, ind.id, "overdue"):
-            session.add(Alert(project_year_id=py.id, indicator_id=ind.id, kind="overdue", month=month,
-                              light=rules.GREY, opened_at=now))
-            opened += 1
-    spent = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month == month)).first()
-    if spent is None and not _open_alerts(session, py.id, None, "overdue"):
-        session.add(Alert(project_year_id=py.id, indicator_id=None, kind="overdue", month=month,
-                          light=rules.GREY, opened_at=now))
-        opened += 1
-    return opened
-
-
 # --------------------------------------------------------------------------- prepared reads
 
 class _Statements:

@@ -458,6 +458,16 @@ class CycleReport:
         return None
 
 
+def raise_alerts(session: Session, now: datetime, config: CycleConfig) -> int:
+    """Every unit's alerts as of today, from the domain core: overdue ones are raised here,
+    whoever has signed in (pages only read)."""
+    from services import alerts, derived
+    today = config.today(now)
+    with transaction(session):
+        return alerts.sync(session, alerts.current_project_years(session, today), today, now,
+                           derived.current_config() | {"ENTRY_DEADLINE_DAY": config.deadline_day})
+
+
 def run_cycle(engine: Engine, now: datetime, config: CycleConfig, settings: ReminderSettings | None = None,
               deliver: bool = True) -> CycleReport:
     """One cycle as if it were `now` (aware). Running it again for the same moment queues
@@ -465,6 +475,7 @@ def run_cycle(engine: Engine, now: datetime, config: CycleConfig, settings: Remi
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     with Session(engine, expire_on_commit=False) as session:
+        raise_alerts(session, now, config)
         settings = settings or load_settings(session)
         if not settings.enabled:
             return CycleReport(now, enabled=False)

@@ -138,6 +138,7 @@ MATRIX: dict[str, Entry] = {
     "reports.alerts_page": Entry("page"),
     "reports.project_page": Entry("page", obj="project"),
     "api_reports.overview_answer": Entry("api"),
+    "api_alerts.alerts": Entry("api"),
     "api.project": Entry("api", obj="project_year"),
     "api.evaluation": Entry("api", obj="project_year"),
     "api.put_actual": Entry("api", IMPORTERS, obj="indicator", data=lambda w, p: {"value": 1000000}),

@@ -9,7 +9,7 @@ from sqlmodel import select
 from importers import parse_file
 from models import ActualChange, Alert, Indicator, ProjectYear
 from models.actual import (ActualInput, Context, EntryError, StaleEdit, budget_state, indicator_states,
-                           raise_overdue_alerts, record_actual, record_spending)
+                           record_actual, record_spending)
 from models.db import get_session, transaction
 from models.importing import apply_import
 
@@ -130,17 +130,24 @@ def test_alerts_open_on_yellow_and_close_on_green(session):
 
 
 def test_overdue_alerts_after_the_deadline_close_when_the_actual_arrives(session):
-    py = project(session, "网络运行维护费")
+    from services.alerts import sync
+    py = project(session, "网络运行维护费")       # nothing entered all year
     with transaction(session):
-        assert raise_overdue_alerts(session, py, date(2023, 8, 5), NOW) == 0    # the 5th is still in time
+        assert sync(session, [py.id], date(2023, 8, 5), NOW, {}) == 7    # July in time: June is overdue
+    assert {a.month for a in open_overdue(session)} == {6}
     with transaction(session):
-        opened = raise_overdue_alerts(session, py, date(2023, 8, 6), NOW)
-    assert opened == 7  # six indicators and the budget
+        assert sync(session, [py.id], date(2023, 8, 6), NOW, {}) == 0    # the same alerts, now for July
+    assert {a.month for a in open_overdue(session)} == {7} and len(open_overdue(session)) == 7
     with transaction(session):
-        assert raise_overdue_alerts(session, py, date(2023, 8, 7), NOW) == 0    # idempotent
+        assert sync(session, [py.id], date(2023, 8, 7), NOW, {}) == 0    # idempotent
     enter(session, py, "官方网站更新消息数量", value=200)
-    still_open = session.exec(select(Alert).where(Alert.closed_at.is_(None))).all()
-    assert len(still_open) == 6
+    with transaction(session):
+        sync(session, [py.id], date(2023, 8, 7), NOW, {})
+    assert len(open_overdue(session)) == 6      # five indicators and the budget
+
+
+def open_overdue(session) -> list[Alert]:
+    return session.exec(select(Alert).where(Alert.closed_at.is_(None), Alert.kind == "overdue")).all()
 
 
 def test_state_as_of_a_date_is_grey_past_the_deadline_without_an_actual(session):

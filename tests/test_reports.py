@@ -335,12 +335,12 @@ def test_charts_carry_titles_and_their_numbers(entered, personas):
 # --------------------------------------------------------------------------- the alert list
 
 def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
-    from models.actual import raise_overdue_alerts
     from models.db import get_session, transaction
+    from services.alerts import sync
     with entered.app_context():
         session = get_session()
         with transaction(session):
-            raise_overdue_alerts(session, project_year(session, P), date(2023, 8, 10), NOW)
+            sync(session, [project_year(session, P).id], date(2023, 8, 10), NOW, {})
     client = signed_in(entered, personas.admin)
     html = client.get("/reports/alerts?year=2023").get_data(as_text=True)
     order = re.findall(r'<tr class="alert-(\w+)">', html)

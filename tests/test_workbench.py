@@ -44,7 +44,7 @@ def test_before_the_deadline_the_latest_period_is_due(seeded, personas, today_is
     assert alerts(seeded) == []                        # nothing is late yet
 
 
-def test_after_the_deadline_missing_entries_are_overdue_and_raise_alerts_once(seeded, personas, today_is):
+def test_after_the_deadline_missing_entries_are_overdue_and_the_cycle_raises_alerts_once(seeded, personas, today_is):
     client = signed_in(seeded, personas.manager_a)
     record(client, seeded, "参展企业数量", value="35")
     html = client.get("/").get_data(as_text=True)
@@ -52,11 +52,15 @@ def test_after_the_deadline_missing_entries_are_overdue_and_raise_alerts_once(se
     assert "已逾期 3 个项目" in overdue
     assert "招商引资专项经费 2023年7月 8月5日 逾期 1 天 缺指标 13/14：参展面积、参加活动场次" in overdue
     assert "参展企业数量、" not in overdue
+    assert alerts(seeded) == []                            # a GET only reads: the cycle raises them
+    cycle = seeded.test_cli_runner()
+    assert cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"]).exit_code == 0
     opened = alerts(seeded)
-    assert len(opened) == 13 + 1 + 7 + 1 + 6 + 1          # each missing indicator and each budget
-    client.get("/")
-    assert len(alerts(seeded)) == len(opened)              # opening it again raises nothing new
-    listing = section(html, "未关闭的预警")
+    # each missing indicator and each budget, of every unit: unit A's three projects, unit B's one
+    assert len(opened) == (13 + 1 + 7 + 1 + 6 + 1) + (7 + 1)
+    cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"])
+    assert len(alerts(seeded)) == len(opened)              # a second cycle raises nothing new
+    listing = section(client.get("/").get_data(as_text=True), "未关闭的预警")
     assert "灰 招商引资专项经费 参展面积 逾期未填报 2023年7月 2023-08-06 09:00" in listing
 
 

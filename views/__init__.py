@@ -14,10 +14,11 @@ def register_blueprints(app: Flask) -> None:
     from views import evaluation, exports
     app.register_blueprint(evaluation.bp)
     app.register_blueprint(exports.bp)
-    from views import api_reports, reports
+    from views import api_alerts, api_reports, reports
     app.register_blueprint(reports.bp)
-    app.register_blueprint(api_reports.bp)          # /api/v1/reports: views/api.py's bearer check
-    app.extensions["csrf"].exempt(api_reports.bp)
+    for module in (api_reports, api_alerts):        # /api/v1/…: views/api.py's bearer check
+        app.register_blueprint(module.bp)
+        app.extensions["csrf"].exempt(module.bp)
     app.extensions["csrf"].exempt(api.bp)   # bearer tokens only, no cookies: nothing to forge
     errors.register(app)
     security.register(app)

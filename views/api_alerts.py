@@ -1,0 +1,20 @@
+"""`GET /api/v1/alerts?year=YYYY&state=open|closed|all` (INTERFACES.md): the alerts over the
+caller's scope, as the reminder cycle and the entries keep them (services/alerts.py)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify, request
+
+from models.db import get_session
+from reads.alerts import STATES, alert_list
+from views.api import _year_arg, bearer_token
+
+bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
+bp.before_request(bearer_token)
+
+
+@bp.get("/alerts")
+def alerts():
+    state = request.args.get("state") or "open"
+    if state not in STATES:
+        abort(400, description=f"state 应为 {'、'.join(STATES)} 之一")
+    return jsonify({"alerts": alert_list(get_session(), g.user, _year_arg(), state)})
