@@ -29,7 +29,7 @@ from models.actual import Actual
 from models.importing import FormDiff, ImportBatch, ProjectYearImport, diff_form
 from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
 from models.job import ImportJob, ImportJobFile
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import FUND_SOURCES, Project, ProjectYear
 from models.user import User
 
@@ -477,11 +477,6 @@ class ProjectPage:
     @property
     def annual_indicators(self) -> int:
         return sum(1 for r in self.rows if r.annual is not None)
-
-
-def department_label(code: str | None, name: str) -> str:
-    """主管部门及代码 the way the form writes it: 216-山西省商务厅."""
-    return f"{code}-{name}" if code else name
 
 
 def fund_rows(year: ProjectYear) -> list[FundRow]:
