@@ -38,7 +38,8 @@ def seed() -> None:
         result = parse_file(path)  # our own sample: trusted, no sandbox needed
         with transaction(session):
             summary = apply_import(session, result.forms, file_name=path.name, file_sha256=sha256_of(path),
-                                   who="演示数据", now=datetime.now(timezone.utc), warnings=result.warnings)
+                                   who="演示数据", now=datetime.now(timezone.utc), reorganise=True,
+                                   warnings=result.warnings)
         click.echo(f"{path.name}: 申报表 {summary.forms} 张，新增 {summary.new}，变更 {summary.changed}，未变 {summary.unchanged}")
     seed_users(session)
 

@@ -111,8 +111,10 @@ def import_(paths: tuple[str, ...], who: str | None) -> None:
                 digest = sha256_of(path)
                 try:
                     with transaction(session):
+                        # the operator's tool: it follows each form's 主管部门, as an admin's upload does
                         summary = apply_import(session, result.forms, file_name=path.name, file_sha256=digest,
-                                               who=who, now=datetime.now(timezone.utc), warnings=result.warnings)
+                                               who=who, now=datetime.now(timezone.utc), reorganise=True,
+                                               warnings=result.warnings)
                 except Exception as exc:  # one file's failure leaves nothing of it behind
                     errors.append(f"{path}: 导入失败，未写入任何数据（{exc.__class__.__name__}: {exc}）")
                     continue

@@ -14,7 +14,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from importers import taxonomy
 from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import FUND_SOURCES, Project, ProjectYear
 
 
@@ -45,6 +45,13 @@ class ProjectYearImport(SQLModel, table=True):
 # Storing parsed forms. The importer hands over plain dicts (forms.schema.json); this is
 # where they meet the database. Review and confirm both go through `diff_form`, so the
 # review page shows exactly what confirming will do.
+#
+# `reorganise` says who imports: an admin (or the operator's command line) follows each form's
+# 主管部门 — moving the 实施单位, creating a 主管部门, re-coding one; anyone else stores the form
+# under the department it belongs to now, since the form's header alone must not change whose
+# 审核人 sees a project.
+
+NO_DEPARTMENT, NO_UNIT = "（未填写主管部门）", "（未填写实施单位）"
 
 
 def form_sha256(form: dict) -> str:
@@ -69,17 +76,39 @@ class TargetDiff:
 
 
 @dataclass
+class Placement:
+    """The 主管部门 a form is stored under, and what storing it changes about departments."""
+    department: Department | None    # None: the form's department, created on storing
+    name: str                        # the form's 主管部门 and code (for a new one or a new code)
+    code: str | None
+    new_code: bool = False           # the department takes the form's code
+    move_unit: bool = False          # the 实施单位 moves into the department
+    move_year: bool = False          # the project year moves into the department
+    line: str | None = None          # the one line the review shows about it
+
+    @property
+    def changes(self) -> bool:
+        return self.department is None or self.new_code or self.move_unit or self.move_year
+
+
+@dataclass
 class FormDiff:
     """What storing one parsed form would do."""
     form: dict
     outcome: str                     # "new" | "changed" | "unchanged"
     project_year: ProjectYear | None = None
+    placement: Placement | None = None
     target_changes: list[TargetDiff] = dc_field(default_factory=list)
     added: list[str] = dc_field(default_factory=list)
     retired: list[str] = dc_field(default_factory=list)
     other_changes: list[str] = dc_field(default_factory=list)
     matches: list[tuple[dict, Indicator | None]] = dc_field(default_factory=list)
     unmatched: list[Indicator] = dc_field(default_factory=list)
+
+
+def _find_unit(session: Session, form: dict) -> Unit | None:
+    name = form["implementing_unit"] or NO_UNIT
+    return session.exec(select(Unit).where(Unit.name == name)).first()
 
 
 def _find_project_year(session: Session, form: dict) -> ProjectYear | None:
@@ -112,15 +141,18 @@ def _indicator_name(item: dict) -> str:
     return side.get("level3", "")
 
 
-def diff_form(session: Session, form: dict) -> FormDiff:
+def diff_form(session: Session, form: dict, *, reorganise: bool) -> FormDiff:
     year = _find_project_year(session, form)
+    placement = place_form(session, form, year, reorganise=reorganise)
     if year is None:
-        diff = FormDiff(form, "new")
+        diff = FormDiff(form, "new", placement=placement)
         diff.matches = [(item, None) for item in form["indicators"]]
         diff.added = [_indicator_name(item) for item in form["indicators"]]
         return diff
-    diff = FormDiff(form, "unchanged", project_year=year)
-    if year.form_sha256 == form_sha256(form):
+    diff = FormDiff(form, "unchanged", project_year=year, placement=placement)
+    # the same form stored by a 填报人 under their unit's department is not the same for an
+    # admin, who would move it
+    if year.form_sha256 == form_sha256(form) and not placement.changes:
         return diff
     existing = active_indicators(session, year.id)
     by_key: dict[tuple, list[Indicator]] = {}
@@ -145,6 +177,60 @@ def diff_form(session: Session, form: dict) -> FormDiff:
     diff.other_changes = _header_changes(year, form)
     diff.outcome = "changed"
     return diff
+
+
+def place_form(session: Session, form: dict, year: ProjectYear | None, *, reorganise: bool) -> Placement:
+    """Where the form goes (see `reorganise` above); `year` is its project year if stored."""
+    name, code = form["department_name"] or NO_DEPARTMENT, form["department_code"] or None
+    unit = _find_unit(session, form)
+    if not reorganise:
+        return _kept(_held(session, unit, year), name, code)
+    claimed = session.exec(select(Department).where(Department.name == name)).first()
+    placement = Placement(claimed, name, code)
+    placement.new_code = claimed is not None and code is not None and claimed.code != code
+    target_id = claimed.id if claimed else None
+    placement.move_unit = unit is not None and unit.department_id != target_id
+    placement.move_year = year is not None and year.department_id != target_id
+    placement.line = _reorganisation_line(session, placement, unit, year)
+    return placement
+
+
+def _held(session: Session, unit: Unit | None, year: ProjectYear | None) -> Department:
+    """The department the project year (a new one: its unit) belongs to now."""
+    if year is not None:
+        return session.get(Department, year.department_id)
+    if unit is None:   # import_refusal keeps a 填报人 to their own, existing unit
+        raise PermissionError("只有管理员可以通过导入新建实施单位")
+    return session.get(Department, unit.department_id)
+
+
+def _kept(held: Department, name: str, code: str | None) -> Placement:
+    placement = Placement(held, held.name, held.code)
+    if name != held.name or (code is not None and code != held.code):
+        placement.line = (f"表中主管部门为“{department_label(code, name)}”，与本单位所属主管部门"
+                          f"“{department_label(held.code, held.name)}”不一致：将按本单位现属主管部门保存，不会更改")
+    return placement
+
+
+def _reorganisation_line(session: Session, placement: Placement, unit: Unit | None,
+                         year: ProjectYear | None) -> str | None:
+    claimed = placement.department
+    target = department_label(placement.code or (claimed.code if claimed else None), placement.name)
+    parts = []
+    if claimed is None:
+        parts.append(f"将新建主管部门“{target}”")
+    elif placement.new_code:
+        parts.append(f"主管部门“{claimed.name}”的代码将由{claimed.code or '（空）'}改为{placement.code}")
+    if placement.move_unit:
+        parts.append(f"实施单位“{unit.name}”将从主管部门“{_label_of(session, unit.department_id)}”移至“{target}”")
+    elif placement.move_year:
+        parts.append(f"本项目{year.year}年度将从主管部门“{_label_of(session, year.department_id)}”移至“{target}”")
+    return "；".join(parts) or None
+
+
+def _label_of(session: Session, department_id: int) -> str:
+    department = session.get(Department, department_id)
+    return department_label(department.code, department.name)
 
 
 def _header_changes(year: ProjectYear, form: dict) -> list[str]:
@@ -176,11 +262,12 @@ class ImportSummary:
 
 
 def apply_import(session: Session, forms: list[dict], *, file_name: str, file_sha256: str,
-                 who: str, now: datetime, warnings: list[str] | None = None) -> ImportSummary:
+                 who: str, now: datetime, reorganise: bool, warnings: list[str] | None = None) -> ImportSummary:
     """Store the forms of one file. The caller holds the transaction: all or nothing.
 
-    A file whose forms are all unchanged writes nothing, not even a batch."""
-    diffs = [diff_form(session, form) for form in forms]
+    A file whose forms are all unchanged writes nothing, not even a batch. Every form is compared
+    with the database as it was before the file, as the review compared it, and stored as that says."""
+    diffs = [diff_form(session, form, reorganise=reorganise) for form in forms]
     summary = ImportSummary(None, forms=len(forms), warnings=list(warnings or []))
     for d in diffs:
         setattr(summary, d.outcome, getattr(summary, d.outcome) + 1)
@@ -208,34 +295,34 @@ def apply_import(session: Session, forms: list[dict], *, file_name: str, file_sh
     return summary
 
 
-def _department(session: Session, form: dict) -> Department:
-    name = form["department_name"] or "（未填写主管部门）"
-    dept = session.exec(select(Department).where(Department.name == name)).first()
+def _department(session: Session, placement: Placement) -> Department:
+    dept = placement.department
+    if dept is None:   # an earlier form of the same file may have created it already
+        dept = session.exec(select(Department).where(Department.name == placement.name)).first()
     if dept is None:
-        dept = Department(name=name, code=form["department_code"])
+        dept = Department(name=placement.name, code=placement.code)
         session.add(dept)
         session.flush()
-    elif form["department_code"] and dept.code != form["department_code"]:
-        dept.code = form["department_code"]
+    elif placement.new_code:
+        dept.code = placement.code
     return dept
 
 
-def _unit(session: Session, form: dict, dept: Department) -> Unit:
-    name = form["implementing_unit"] or "（未填写实施单位）"
-    unit = session.exec(select(Unit).where(Unit.name == name)).first()
+def _unit(session: Session, form: dict, dept: Department, placement: Placement) -> Unit:
+    unit = _find_unit(session, form)
     if unit is None:
-        unit = Unit(name=name, department_id=dept.id)
+        unit = Unit(name=form["implementing_unit"] or NO_UNIT, department_id=dept.id)
         session.add(unit)
         session.flush()
-    elif unit.department_id != dept.id:
+    elif placement.move_unit:
         unit.department_id = dept.id
     return unit
 
 
 def _store_form(session: Session, d: FormDiff, batch: ImportBatch, now: datetime) -> ProjectYear:
     form = d.form
-    dept = _department(session, form)
-    unit = _unit(session, form, dept)
+    dept = _department(session, d.placement)
+    unit = _unit(session, form, dept, d.placement)
     year = d.project_year
     if year is None:
         project = session.exec(select(Project).where(Project.unit_id == unit.id,

@@ -251,13 +251,15 @@ def _record(f: ImportJobFile, result) -> None:
 
 # --------------------------------------------------------------------------- confirming
 
-def confirm_job(session: Session, job_id: str, who: str, now: datetime,
+def confirm_job(session: Session, job_id: str, who: str, now: datetime, *, reorganise: bool,
                 clock: Callable[[], datetime] = utcnow, refuse: Refusal | None = None) -> str:
     """Store each readable file with `apply_import`, each in its own transaction.
 
     `now` is the import time recorded in the batches; `clock` only keeps the heartbeat.
     `refuse(form)` gives the reason a form may not be stored by this user (another unit's
     form, for a 填报人), or None: refused forms are left out and listed in the file's outcome.
+    `reorganise`: whether this user's forms may move units and create or re-code 主管部门
+    (models.importing.place_form).
     Returns "confirmed"; "already" (confirmed, or being confirmed, by an earlier request);
     "interrupted" (judged stale half-way: the rest is left out); or the state that kept it
     from starting."""
@@ -267,17 +269,25 @@ def confirm_job(session: Session, job_id: str, who: str, now: datetime,
         job = get_job(session, job_id)
         return "already" if job and job.state in ("confirmed", "confirming") else (job.state if job else "missing")
     for f in job_files(session, job_id):
-        if not _confirm_file(session, job_id, f, who, now, clock, refuse):
+        if not _confirm_file(session, job_id, f, Importer(who, reorganise, refuse), now, clock):
             return "interrupted"   # judged dead meanwhile: the files not yet stored stay out
     with transaction(session):
         _move(session, job_id, ("confirming",), state="confirmed", confirmed_at=clock(), heartbeat_at=clock())
     return "confirmed"
 
 
-def _confirm_file(session: Session, job_id: str, f: ImportJobFile, who: str, now: datetime,
-                  clock: Callable[[], datetime], refuse: Refusal | None = None) -> bool:
+@dataclass
+class Importer:
+    """Who confirms, and what they may store (see `confirm_job`)."""
+    who: str
+    reorganise: bool
+    refuse: Refusal | None
+
+
+def _confirm_file(session: Session, job_id: str, f: ImportJobFile, by: Importer, now: datetime,
+                  clock: Callable[[], datetime]) -> bool:
     """Store one file, all or nothing; False if the job is no longer being confirmed."""
-    reasons = [refuse(form) if refuse else None for form in f.forms]
+    reasons = [by.refuse(form) if by.refuse else None for form in f.forms]
     forms = [form for form, reason in zip(f.forms, reasons) if reason is None]
     refused = [{"project": form["project_name"], "reason": reason}
                for form, reason in zip(f.forms, reasons) if reason is not None]
@@ -291,8 +301,8 @@ def _confirm_file(session: Session, job_id: str, f: ImportJobFile, who: str, now
         with transaction(session):
             if not _move(session, job_id, ("confirming",), heartbeat_at=clock()):
                 return False
-            summary = apply_import(session, forms, file_name=f.name, file_sha256=f.sha256, who=who, now=now,
-                                   warnings=f.warnings)
+            summary = apply_import(session, forms, file_name=f.name, file_sha256=f.sha256, who=by.who, now=now,
+                                   reorganise=by.reorganise, warnings=f.warnings)
             stored = summary.new + summary.changed > 0
             _set_outcome(session, f.id, {
                 "status": "stored" if stored else "unchanged", "forms": summary.forms, "new": summary.new,

@@ -18,3 +18,8 @@ class Unit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True, index=True)
     department_id: int = Field(foreign_key="department.id", index=True)
+
+
+def department_label(code: str | None, name: str) -> str:
+    """主管部门及代码 the way the form writes it: 216-山西省商务厅."""
+    return f"{code}-{name}" if code else name

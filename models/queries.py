@@ -29,7 +29,7 @@ from models.actual import Actual
 from models.importing import FormDiff, ImportBatch, ProjectYearImport, diff_form
 from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
 from models.job import ImportJob, ImportJobFile
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import FUND_SOURCES, Project, ProjectYear
 from models.user import User
 
@@ -185,6 +185,12 @@ def import_refusal(session: Session, user: User) -> Callable[[dict], str | None]
         other = form.get("implementing_unit") or "（未填写）"
         return f"实施单位为“{other}”，不是您所在的“{own}”：填报人只能导入本单位的申报表，此表不会导入"
     return refuse
+
+
+def may_reorganise(user: User) -> bool:
+    """Only an admin's import may move a 实施单位 to another 主管部门, create a 主管部门 or change
+    its code: a 填报人's forms are stored under the department their unit belongs to."""
+    return user.role == "admin"
 
 
 # --------------------------------------------------------------------------- indicator rows
@@ -479,11 +485,6 @@ class ProjectPage:
         return sum(1 for r in self.rows if r.annual is not None)
 
 
-def department_label(code: str | None, name: str) -> str:
-    """主管部门及代码 the way the form writes it: 216-山西省商务厅."""
-    return f"{code}-{name}" if code else name
-
-
 def fund_rows(year: ProjectYear) -> list[FundRow]:
     period, annual = year.funds("period"), year.funds("annual")
     return [FundRow(FUND_LABELS[k], period[k], annual[k]) for k in FUND_SOURCES]
@@ -594,14 +595,15 @@ def _year_key(form: dict) -> tuple:
     return (form["implementing_unit"], form["project_name"], form["year"])
 
 
-def review_files(session: Session, files: list[ImportJobFile],
+def review_files(session: Session, files: list[ImportJobFile], *, reorganise: bool,
                  refuse: Callable[[dict], str | None] | None = None) -> list[FileReview]:
     """What confirming would do, file by file, against the database as it is now.
 
     Each file is compared with the database alone; where one project year comes in more than
     once, the review says so, because confirming stores the files in order and the last wins.
     A form the user may not store (`refuse`, see `import_refusal`) is shown as read and marked
-    refused, and not compared: the comparison would show another unit's stored data."""
+    refused, and not compared: the comparison would show another unit's stored data.
+    `reorganise` as for `diff_form`: who is looking decides what confirming would do."""
     sources: dict[tuple, list[str]] = {}
     for f in files:
         for form in f.forms:
@@ -613,7 +615,8 @@ def review_files(session: Session, files: list[ImportJobFile],
             prefix = f"{form['project_name'] or '（无名项目）'}："
             own = [w for w in f.warnings if w.startswith(prefix)]
             claimed.update(own)
-            review = review_form(session, form, [w[len(prefix):] for w in own], refuse(form) if refuse else None)
+            review = review_form(session, form, [w[len(prefix):] for w in own], reorganise=reorganise,
+                                 refused=refuse(form) if refuse else None)
             names = list(sources[_year_key(form)])
             names.remove(f.name)
             review.also_in = names
@@ -622,7 +625,8 @@ def review_files(session: Session, files: list[ImportJobFile],
     return reviews
 
 
-def review_form(session: Session, form: dict, warnings: list[str], refused: str | None = None) -> FormReview:
+def review_form(session: Session, form: dict, warnings: list[str], *, reorganise: bool,
+                refused: str | None = None) -> FormReview:
     if refused:
         rows = rows_from_form(form)
         for row in rows:
@@ -630,7 +634,7 @@ def review_form(session: Session, form: dict, warnings: list[str], refused: str 
         return FormReview(form, FormDiff(form, "refused"), _review_funds(form, None),
                           _review_texts(form, TEXT_LABELS, None), _review_texts(form, GOAL_LABELS, None),
                           rows, warnings, refused=refused)
-    diff = diff_form(session, form)
+    diff = diff_form(session, form, reorganise=reorganise)
     rows = rows_from_form(form)
     for row in rows:
         row.status = diff.outcome

@@ -182,7 +182,7 @@ def store_forms(app, forms: list[dict], *, file_name: str = "seed_forms.pdf", wh
         session = get_session()
         with transaction(session):
             return apply_import(session, forms, file_name=file_name, file_sha256=sha or "0" * 64, who=who,
-                                now=now, warnings=warnings)
+                                now=now, reorganise=True, warnings=warnings)
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ def session(app):
     with app.app_context():
         s = get_session()
         with transaction(s):
-            apply_import(s, parse_file(SEED).forms, file_name="seed.pdf", file_sha256="0" * 64, who="测试", now=NOW)
+            apply_import(s, parse_file(SEED).forms, file_name="seed.pdf", file_sha256="0" * 64, who="测试", now=NOW,
+                         reorganise=True)
         yield s
 
 

@@ -127,5 +127,5 @@ def test_a_file_that_fails_while_storing_leaves_nothing_behind(app):
         with pytest.raises(IntegrityError):
             with transaction(session):
                 apply_import(session, forms, file_name="bad.pdf", file_sha256="x" * 64, who="测试",
-                             now=datetime.now(timezone.utc))
+                             now=datetime.now(timezone.utc), reorganise=True)
     assert count(app, Project) == 0 and count(app, ImportBatch) == 0 and count(app, Indicator) == 0

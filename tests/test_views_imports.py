@@ -10,13 +10,16 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session, func, select
 
-from conftest import (SEED_ANNUAL_COUNTS, SEED_NAMES, SEED_PDF, add_user, csrf_token, job_id_of, join_import_threads,
-                      make_app, seed_forms, seed_text, signed_in, text_of, upload, wait_for_job)
+from conftest import (DEPARTMENT_B, DEPARTMENT_B_CODE, PROJECT_A, SEED_ANNUAL_COUNTS, SEED_NAMES, SEED_PDF, add_user,
+                      csrf_token, job_id_of, join_import_threads, make_app, seed_forms, seed_text, signed_in, text_of,
+                      upload, wait_for_job)
 from models.importing import ImportBatch
 from models.indicator import Indicator
 from models.job import ImportJob, SavedFile, create_job, parse_job, utcnow
+from models.org import Department, Unit
 from models.project import Project, ProjectYear
 
 CHANGED_TXT = ("changed.txt", seed_text(("\t≥70家", "\t≥80家"), ("\t≥500平方米", "\t*")))
@@ -421,6 +424,91 @@ def test_an_unknown_job_is_a_chinese_404(client):
         assert "页面不存在" in response.get_data(as_text=True)
 
 
+# --------------------------------------------------------------------------- 主管部门 through an import
+# A form names its 主管部门 and code. Only an admin's import may follow it elsewhere: move the
+# 实施单位, create a 主管部门, give one another code. A 填报人's forms are stored under the
+# department their unit belongs to, and the review says so in one line per form.
+
+OWN_DEPARTMENT = "216-山西省商务厅"
+CLAIMS = {"another-department": "217-山西省发展和改革委员会", "new-department": "999-新设主管部门",
+          "another-code": "777-山西省商务厅"}
+
+
+def file_claiming(department: str) -> tuple[str, bytes]:
+    """The seed text file with every form naming this 主管部门 instead of 216-山西省商务厅."""
+    text = seed_text().decode("utf-8")
+    assert text.count(OWN_DEPARTMENT) == 3
+    return ("主管部门.txt", text.replace(OWN_DEPARTMENT, department).encode("utf-8"))
+
+
+def departments_of(app, project_name: str = PROJECT_A) -> tuple[str, str, set[str]]:
+    """The unit's 主管部门, the project's 2023 year's, and every 主管部门 there is, as labels."""
+    with Session(app.extensions["engine"]) as session:
+        label = {d.id: f"{d.code}-{d.name}" for d in session.exec(select(Department))}
+        unit, year = session.exec(select(Unit.department_id, ProjectYear.department_id)
+                                  .join(Project, Project.unit_id == Unit.id)
+                                  .join(ProjectYear, ProjectYear.project_id == Project.id)
+                                  .where(Project.name == project_name, ProjectYear.year == 2023)).one()
+    return label[unit], label[year], set(label.values())
+
+
+def sees_project_a(app, personas, supervisor) -> int:
+    return signed_in(app, supervisor).get(f"/projects/{personas.project_a}").status_code
+
+
+@pytest.mark.parametrize("claimed", CLAIMS.values(), ids=CLAIMS.keys())
+def test_a_managers_form_of_another_department_is_stored_under_the_units_own(seeded, personas, claimed):
+    supervisor_b = add_user(seeded, "shenhe_b", "supervisor", department=DEPARTMENT_B)
+    manager = signed_in(seeded, personas.manager_a)
+    job_id, html = imported(manager, seeded, [file_claiming(claimed)])
+    line = (f"表中主管部门为“{claimed}”，与本单位所属主管部门“{OWN_DEPARTMENT}”不一致："
+            "将按本单位现属主管部门保存，不会更改。")
+    assert text_of(html).count(line) == 3          # one line for each of the file's three forms
+
+    assert "主管部门.txt 已导入 3 0 3 0" in text_of(confirm(manager, job_id).get_data(as_text=True))
+    assert annual_targets(seeded, PROJECT_A)     # the forms themselves were stored
+    assert departments_of(seeded) == (OWN_DEPARTMENT, OWN_DEPARTMENT,
+                                      {OWN_DEPARTMENT, f"{DEPARTMENT_B_CODE}-{DEPARTMENT_B}"})
+    assert sees_project_a(seeded, personas, personas.supervisor_a) == 200
+    assert sees_project_a(seeded, personas, supervisor_b) == 404
+
+
+ADMIN_CHANGES = {
+    "217-山西省发展和改革委员会": ("实施单位“山西省投资促进局”将从主管部门“216-山西省商务厅”移至“217-山西省发展和改革委员会”",
+                                    {"216-山西省商务厅", "217-山西省发展和改革委员会"}),
+    "999-新设主管部门": ("将新建主管部门“999-新设主管部门”；"
+                         "实施单位“山西省投资促进局”将从主管部门“216-山西省商务厅”移至“999-新设主管部门”",
+                         {"216-山西省商务厅", "217-山西省发展和改革委员会", "999-新设主管部门"}),
+    "777-山西省商务厅": ("主管部门“山西省商务厅”的代码将由216改为777", {"777-山西省商务厅", "217-山西省发展和改革委员会"}),
+}
+
+
+@pytest.mark.parametrize("claimed", CLAIMS.values(), ids=CLAIMS.keys())
+def test_an_admins_import_shows_the_reorganisation_before_it_is_confirmed(seeded, personas, client, claimed):
+    line, departments = ADMIN_CHANGES[claimed]
+    job_id, html = imported(client, seeded, [file_claiming(claimed)])
+    assert text_of(html).count(line + "。") == 3      # each form is compared with the database as it is
+    assert departments_of(seeded)[:2] == (OWN_DEPARTMENT, OWN_DEPARTMENT)   # nothing moved yet
+
+    confirm(client, job_id)
+    assert departments_of(seeded) == (claimed, claimed, departments)
+
+
+def test_an_admin_reimporting_a_managers_file_still_sees_and_makes_the_move(seeded, personas, client):
+    claimed = CLAIMS["another-department"]
+    supervisor_b = add_user(seeded, "shenhe_b", "supervisor", department=DEPARTMENT_B)
+    manager = signed_in(seeded, personas.manager_a)
+    confirm(manager, imported(manager, seeded, [file_claiming(claimed)])[0])
+
+    job_id, html = imported(client, seeded, [file_claiming(claimed)])     # the same file: not 未变
+    assert "新增 0 张 变更 3 张 未变 0 张" in text_of(html)
+    assert ADMIN_CHANGES[claimed][0] in text_of(html)
+    confirm(client, job_id)
+    assert departments_of(seeded)[:2] == (claimed, claimed)
+    assert sees_project_a(seeded, personas, supervisor_b) == 200
+    assert sees_project_a(seeded, personas, personas.supervisor_a) == 404
+
+
 # --------------------------------------------------------------------------- the worker
 
 def test_the_worker_stops_when_the_job_is_cancelled_meanwhile(app):
@@ -478,7 +566,7 @@ def test_a_confirm_judged_stale_half_way_stores_no_further_file(seeded, client):
     with seeded.app_context():
         session = get_session()
         event.listen(session, "after_commit", another_request_finds_it_stale)
-        assert confirm_job(session, job_id, "网页上传", utcnow()) == "interrupted"
+        assert confirm_job(session, job_id, "网页上传", utcnow(), reorganise=True) == "interrupted"
     assert annual_targets(seeded, "招商引资专项经费")["参展企业数量"] == "≥80家"          # first file: stored
     assert "≥120次" not in annual_targets(seeded, "招商引资业务经费").values()           # second: left out
     assert "已导入" in text_of(client.get(f"/imports/{job_id}").get_data(as_text=True))

@@ -6,7 +6,9 @@ so any web process can answer the polls, the review and the confirm.
 
 Who: an admin imports anything; a 填报人 uploads, but the review marks the forms of other
 units as refused and confirming leaves them out (models/queries.import_refusal), and they see
-only their own uploads (another's answers 404); a 审核人 does not import (403).
+only their own uploads (another's answers 404); a 审核人 does not import (403). Only an admin's
+forms may move a unit, create or re-code a 主管部门 (models/queries.may_reorganise): a 填报人's
+are stored under their unit's department, and the review says so.
 """
 from __future__ import annotations
 
@@ -22,8 +24,8 @@ from models.accounts import IMPORT_ROLES
 from models.db import get_session
 from models.job import (SavedFile, cancel_job, confirm_job, create_job, discard_files, fail_if_stale, get_job,
                         job_dir, job_files, new_job_id, parse_job, sandboxed, save_upload, utcnow)
-from models.queries import (import_refusal, job_visible, jobs_visible_to, review_files, review_totals,
-                            stored_years)
+from models.queries import (import_refusal, job_visible, jobs_visible_to, may_reorganise, review_files,
+                            review_totals, stored_years)
 from views.auth import requires
 from views.projects import wants_fragment
 
@@ -116,7 +118,8 @@ def show(job_id: str):
     files = job_files(session, job_id)
     context = {"job": job, "files": files}
     if job.state == "ready":
-        context["reviews"] = review_files(session, files, import_refusal(session, g.user))
+        context["reviews"] = review_files(session, files, reorganise=may_reorganise(g.user),
+                                          refuse=import_refusal(session, g.user))
         context["totals"] = review_totals(context["reviews"])
     if job.state in ("confirming", "confirmed", "failed"):
         ids = [i for f in files if f.outcome for i in f.outcome.get("project_year_ids", [])]
@@ -136,7 +139,8 @@ def progress(job_id: str):
 @bp.post("/<job_id>/confirm")
 def confirm(job_id: str):
     session, job = _load(job_id)
-    outcome = confirm_job(session, job_id, _who(), utcnow(), refuse=import_refusal(session, g.user))
+    outcome = confirm_job(session, job_id, _who(), utcnow(), reorganise=may_reorganise(g.user),
+                          refuse=import_refusal(session, g.user))
     if outcome == "confirmed":
         discard_files(current_app.config["UPLOAD_DIR"], job_id)
         flash("导入完成，各文件的结果见下方。", "success")
