@@ -20,8 +20,9 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Mapping, NamedTuple
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.actual import Actual
@@ -79,6 +80,11 @@ class StoredFile:
 
 
 # --------------------------------------------------------------------------- files
+
+def evidence_directory(config: Mapping) -> Path:
+    """EVIDENCE_DIR, by default beside UPLOAD_DIR (instance/evidence)."""
+    configured = config.get("EVIDENCE_DIR")
+    return Path(configured) if configured else Path(config["UPLOAD_DIR"]).parent / "evidence"
 
 def clean_name(name: str | None) -> str:
     """The uploaded name without any path, control characters or excess length."""
@@ -206,3 +212,38 @@ def size_label(size: int) -> str:
     if size < MB:
         return f"{size / 1024:.0f} KB"
     return f"{size / MB:.1f} MB"
+
+
+# --------------------------------------------------------------------------- files against rows (backups)
+
+class EvidenceFile(NamedTuple):
+    """What a row says its file is."""
+    stored_name: str
+    file_name: str
+    size_bytes: int
+    sha256: str
+
+
+def evidence_files(conn: Connection) -> list[EvidenceFile]:
+    query = select(Evidence.stored_name, Evidence.file_name, Evidence.size_bytes, Evidence.sha256)
+    return [EvidenceFile(*row) for row in conn.execute(query.order_by(Evidence.id))]
+
+
+def file_digest(path: Path) -> tuple[int, str]:
+    """(size, sha256) of a file, read in chunks."""
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            size += len(chunk)
+            digest.update(chunk)
+    return size, digest.hexdigest()
+
+
+def file_problem(row: EvidenceFile, found: tuple[int, str] | None) -> str | None:
+    """Why the file found (its size and sha256, or None) is not the one the row recorded, in
+    Chinese; None when it is."""
+    if found is None:
+        return f"“{row.file_name}”（{row.stored_name}）的文件缺失或无法读取"
+    if found != (row.size_bytes, row.sha256):
+        return f"“{row.file_name}”（{row.stored_name}）的文件与记录不符（大小或校验和不同）"
+    return None

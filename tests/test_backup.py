@@ -40,7 +40,7 @@ def test_backup_during_writes_restores_whole_and_consistent(app, tmp_path):
         while len(committed) < 5:
             time.sleep(0.01)
         before = committed[-1]
-        out = tmp_path / ("copy.sqlite3" if url.startswith("sqlite") else "copy.pgdump")
+        out = tmp_path / "copy.tar.gz"
         result = app.test_cli_runner().invoke(args=["backup", "-o", str(out)])
         assert result.exit_code == 0, result.output
         assert "已备份到" in result.output

@@ -14,7 +14,8 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, se
 
 from models.actual import actual_of, period_label
 from models.db import get_session, transaction
-from models.evidence import Evidence, EvidenceError, discard, file_path, record_evidence, store_upload
+from models.evidence import (Evidence, EvidenceError, discard, evidence_directory, file_path, record_evidence,
+                             store_upload)
 from models.queries import evidence_in_scope, may_edit_actuals
 from views.actuals import EDITORS, RowState, anchor_url, editable_indicator, period_of, row_answer, who
 from views.auth import requires
@@ -27,8 +28,7 @@ MAX_FILES = 10
 
 
 def evidence_dir() -> Path:
-    configured = current_app.config.get("EVIDENCE_DIR")
-    return Path(configured) if configured else Path(current_app.config["UPLOAD_DIR"]).parent / "evidence"
+    return evidence_directory(current_app.config)
 
 
 @bp.post("/indicators/<int:indicator_id>/evidence")
