@@ -63,16 +63,22 @@ def test_a_wrong_password_or_an_unknown_name_gets_the_same_message(app, anonymou
     assert [(a.username, a.success) for a in rows(app, LoginAttempt)] == [(username, False)]
 
 
-def test_a_disabled_user_is_told_only_with_the_right_password(app, anonymous, user):
+def test_a_disabled_account_gets_the_same_answer_whatever_the_password(app, anonymous, user):
+    """Telling "停用" only to the right password would confirm the password to whoever guessed
+    it; the answer (and the hashing behind it) is the same as for any wrong password."""
     from models.db import get_session, transaction
     with app.app_context():
         session = get_session()
         with transaction(session):
             session.get(User, user.id).is_active = False
-    wrong = login(anonymous, user, "错误的密码-wrong-password")
-    assert "用户名或密码错误" in wrong.get_data(as_text=True)
-    right = login(anonymous, user)
-    assert right.status_code == 422 and "该账号已停用，请联系管理员。" in right.get_data(as_text=True)
+    wrong = login(app.test_client(), user, "错误的密码-wrong-password")
+    right = login(app.test_client(), user)
+    for answer in (wrong, right):
+        assert answer.status_code == 422
+        assert '<p id="login-error" class="field-error" role="alert">用户名或密码错误</p>' in answer.get_data(as_text=True)
+    assert text_of(right.get_data(as_text=True)) == text_of(wrong.get_data(as_text=True))
+    assert "该账号已停用" not in right.get_data(as_text=True)
+    assert [a.success for a in rows(app, LoginAttempt)] == [False, False]
 
 
 def test_a_stranger_is_sent_to_login_and_brought_back(anonymous, user):

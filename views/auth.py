@@ -169,12 +169,12 @@ def login():
                            username, target)
     user = db.exec(select(User).where(User.username == username)).first()
     db.commit()     # end the read: hashing takes a while and must not hold a transaction
-    password_ok = _check(user, password)
-    if not password_ok or not user.is_active:
+    # A disabled account gets the answer of a wrong password, after the same hashing: telling
+    # it only to the right password would confirm the password to whoever guessed it.
+    if not _check(user, password) or not user.is_active:
         with transaction(db):
             record_login(db, username, address, now, success=False)
-        message = "该账号已停用，请联系管理员。" if password_ok else BAD_LOGIN
-        return _login_page(422, message, username, target)
+        return _login_page(422, BAD_LOGIN, username, target)
 
     with transaction(db):     # also stores the rehashed password when the parameters changed
         db.add(user)
