@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
-from sqlalchemy import JSON, Column, update
+from sqlalchemy import JSON, Column, distinct, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -139,8 +139,43 @@ def discard_files(upload_dir: str | Path, job_id: str) -> None:
 
 # --------------------------------------------------------------------------- state changes
 
-def create_job(session: Session, job_id: str, files: list[SavedFile], who: str, now: datetime) -> ImportJob:
+@dataclass(frozen=True)
+class UploadQuota:
+    """What one user may keep uploaded but neither confirmed nor cancelled (their files stay
+    on disk until then, or until the housekeeping deletes them)."""
+    max_jobs: int
+    max_bytes: int
+
+
+class QuotaExceeded(Exception):
+    """A Chinese reason why the upload was refused."""
+
+
+def _megabytes(size_bytes: int) -> str:
+    return f"{size_bytes / (1024 * 1024):.1f} MB"
+
+
+def check_quota(session: Session, who: str, files: list[SavedFile], quota: UploadQuota) -> None:
+    jobs, stored = session.exec(
+        select(func.count(distinct(ImportJob.id)), func.coalesce(func.sum(ImportJobFile.size_bytes), 0))
+        .select_from(ImportJob).outerjoin(ImportJobFile, ImportJobFile.job_id == ImportJob.id)
+        .where(ImportJob.created_by == who, ImportJob.state.in_(CANCELLABLE))).one()
+    advice = "请先确认导入或取消之前的上传，再上传新文件。"
+    if jobs >= quota.max_jobs:
+        raise QuotaExceeded(f"您已有 {jobs} 批上传尚未确认导入，已达上限 {quota.max_jobs} 批。{advice}")
+    adding = sum(f.size_bytes for f in files)
+    if stored + adding > quota.max_bytes:
+        raise QuotaExceeded(f"您尚未确认导入的上传共 {_megabytes(stored)}，加上本次的 {_megabytes(adding)} "
+                            f"将超过上限 {_megabytes(quota.max_bytes)}。{advice}")
+
+
+def create_job(session: Session, job_id: str, files: list[SavedFile], who: str, now: datetime,
+               quota: UploadQuota | None = None) -> ImportJob:
+    """Record the upload; with a quota, counted under the write lock, so that uploads sent at
+    once cannot all slip under it (QuotaExceeded, and nothing recorded)."""
     with transaction(session):
+        if quota is not None:
+            check_quota(session, who, files, quota)
         job = ImportJob(id=job_id, created_by=who, created_at=now, heartbeat_at=now, files_total=len(files),
                         current_file=files[0].name if files else None)
         session.add(job)
@@ -193,6 +228,7 @@ def recent_jobs(session: Session, limit: int = 10) -> list[ImportJob]:
 def cancel_job(session: Session, job_id: str) -> bool:
     with transaction(session):
         return _move(session, job_id, CANCELLABLE, state="cancelled", current_file=None)
+
 
 
 # --------------------------------------------------------------------------- parsing
