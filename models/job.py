@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
-from sqlalchemy import JSON, Column, distinct, func, update
+from sqlalchemy import JSON, Column, delete, distinct, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 UNFINISHED = ("queued", "parsing")
 CANCELLABLE = ("queued", "parsing", "ready", "failed")
+UNCONFIRMED = CANCELLABLE + ("cancelled",)   # a confirm that died half-way keeps its ImportBatch rows
 MSG_STALE = "解析中断：处理此任务的进程已停止响应。请取消后重新上传。"
 MSG_CONFIRM_STALE = "确认导入中断：处理此任务的进程已停止响应。已导入的文件见下方结果，其余文件未导入。"
 
@@ -229,6 +230,18 @@ def cancel_job(session: Session, job_id: str) -> bool:
     with transaction(session):
         return _move(session, job_id, CANCELLABLE, state="cancelled", current_file=None)
 
+
+def delete_unconfirmed_job(session: Session, job_id: str) -> bool:
+    """Delete a job that was never confirmed, with its file rows; False when it is no longer
+    one (a confirm claimed it meanwhile: the row lock makes either the confirm or this wait)."""
+    with transaction(session):
+        job = session.exec(select(ImportJob.id).where(ImportJob.id == job_id, ImportJob.state.in_(UNCONFIRMED))
+                           .with_for_update()).first()
+        if job is None:
+            return False
+        session.exec(delete(ImportJobFile).where(ImportJobFile.job_id == job_id))
+        session.exec(delete(ImportJob).where(ImportJob.id == job_id))
+    return True
 
 
 # --------------------------------------------------------------------------- parsing

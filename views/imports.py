@@ -10,7 +10,7 @@ only their own uploads (another's answers 404); a 审核人 does not import (403
 
 Each user may keep only so many uploads neither confirmed nor cancelled (PENDING_UPLOADS_MAX_JOBS,
 PENDING_UPLOADS_MAX_BYTES): a further one is refused (422) with the reason, and its files are
-deleted at once.
+deleted at once; what stays unconfirmed is deleted by the housekeeping after IMPORT_KEEP_HOURS.
 """
 from __future__ import annotations
 
