@@ -33,12 +33,21 @@ DEFAULTS = {
     "GRADE_BANDS": {"优": 90, "良": 80, "中": 60},
     # Files of the unit-level exports (background jobs), served only to whoever asked:
     # EXPORT_DIR: default beside UPLOAD_DIR (instance/exports).
+    # Housekeeping (models/housekeeping.py, hourly in the scheduler): uploads never confirmed
+    # are deleted after IMPORT_KEEP_HOURS, export files after EXPORT_KEEP_DAYS; a user may keep
+    # at most PENDING_UPLOADS_MAX_JOBS uploads, PENDING_UPLOADS_MAX_BYTES in all, unconfirmed.
+    "IMPORT_KEEP_HOURS": 24,
+    "EXPORT_KEEP_DAYS": 7,
+    "PENDING_UPLOADS_MAX_JOBS": 20,
+    "PENDING_UPLOADS_MAX_BYTES": 200 * 1024 * 1024,
 }
 ENV_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "SMTP_HOST", "SMTP_PORT", "SMTP_USER",
                 "SMTP_PASSWORD", "MAIL_FROM", "UPLOAD_DIR", "SMTP_SECURITY", "SMTP_TIMEOUT",
                 "SMTP_CA_FILE", "ENV", "TRUSTED_PROXIES", "EVIDENCE_DIR", "ENTRY_DEADLINE_DAY",
-                "EVIDENCE_MAX_BYTES", "BASE_URL", "SCHEDULER_LOCK")
-INT_SETTINGS = ("ENTRY_DEADLINE_DAY", "EVIDENCE_MAX_BYTES")   # numbers when they come from the environment
+                "EVIDENCE_MAX_BYTES", "BASE_URL", "SCHEDULER_LOCK", "IMPORT_KEEP_HOURS", "EXPORT_KEEP_DAYS",
+                "PENDING_UPLOADS_MAX_JOBS", "PENDING_UPLOADS_MAX_BYTES")
+INT_SETTINGS = ("ENTRY_DEADLINE_DAY", "EVIDENCE_MAX_BYTES", "IMPORT_KEEP_HOURS", "EXPORT_KEEP_DAYS",
+                "PENDING_UPLOADS_MAX_JOBS", "PENDING_UPLOADS_MAX_BYTES")   # numbers when they come from the environment
 
 
 def load_settings(instance_path: Path = INSTANCE) -> dict:
@@ -50,6 +59,12 @@ def load_settings(instance_path: Path = INSTANCE) -> dict:
     for name in INT_SETTINGS:
         settings[name] = int(settings[name])
     return settings
+
+
+def export_dir(config) -> Path:
+    """EXPORT_DIR, by default beside UPLOAD_DIR (instance/exports), never under static/: where
+    the web app writes unit exports and the housekeeping deletes old ones."""
+    return Path(config.get("EXPORT_DIR") or Path(config["UPLOAD_DIR"]).parent / "exports")
 
 
 # --------------------------------------------------------------------------- the session and its key

@@ -1,16 +1,17 @@
-"""Command-line groups: `flask init-db`, `flask forms …`, `flask demo …`."""
+"""Command-line groups: `flask init-db`, `flask forms …`, `flask demo …`, `flask housekeeping` …"""
 from __future__ import annotations
 
 from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from commands import backup, check, db, demo, forms, reminders, users
+    from commands import backup, check, db, demo, forms, housekeeping, reminders, users
     app.cli.add_command(db.init_db)
     app.cli.add_command(forms.forms)
     app.cli.add_command(demo.demo)
     app.cli.add_command(users.users)
     app.cli.add_command(reminders.reminders)
+    app.cli.add_command(housekeeping.housekeeping)
     app.cli.add_command(backup.backup)
     app.cli.add_command(backup.restore)
     app.cli.add_command(check.check)

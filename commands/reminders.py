@@ -1,4 +1,5 @@
-"""`flask reminders send [--now …]` (one cycle) and `flask reminders run` (the scheduler)."""
+"""`flask reminders send [--now …]` (one cycle) and `flask reminders run` (the scheduler, which
+also runs the hourly housekeeping)."""
 from __future__ import annotations
 
 import logging
@@ -77,7 +78,8 @@ def send(moment: str | None) -> None:
 @reminders.command("run")
 @with_appcontext
 def run() -> None:
-    """启动提醒调度进程（每天定时运行提醒周期，每分钟发送到期邮件）；每个实例目录只能运行一个。"""
+    """启动提醒调度进程（每天定时运行提醒周期，每分钟发送到期邮件，每小时定时清理）；每个实例目录只能运行一个。"""
+    from models.housekeeping import Housekeeping
     from reminders.scheduler import AlreadyRunning, ReminderScheduler, single_instance
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -86,7 +88,7 @@ def run() -> None:
     lock = Path(current_app.config.get("SCHEDULER_LOCK") or Path(current_app.instance_path) / "scheduler.lock")
     try:
         with single_instance(lock):
-            ReminderScheduler(engine(), config).run()
+            ReminderScheduler(engine(), config, Housekeeping.from_mapping(current_app.config)).run()
     except AlreadyRunning as exc:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(1)

@@ -125,14 +125,17 @@ def change_scope(session: Session, user: User, role: str, unit_name: str | None,
 
 
 def set_active(session: Session, user: User, active: bool, *, by: User, now: datetime) -> None:
-    """Disabling ends every session of the user at once; their API tokens stop working while
-    disabled (they are refused for an inactive user) and work again if re-enabled."""
+    """Disabling ends every session of the user at once and revokes their API tokens for
+    good: an account is often disabled because its secrets got out, so re-enabling it must
+    not bring a copied token back (the user makes a new one)."""
     if not active and user.is_active:
         if user.id == by.id:
             raise AccountError("不能停用自己的账号", "active")
         if user.role == "admin":
             _keep_an_admin(session, user)
         end_all_sessions(session, user.id, now)
+        for token in tokens_of(session, user):
+            revoke_token(session, user, token.id, now)
     user.is_active = active
     session.add(user)
 

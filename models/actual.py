@@ -127,6 +127,15 @@ class StaleEdit(Exception):
         self.updated_by = updated_by
 
 
+class VersionRequired(Exception):
+    """A write that would replace a stored value without naming the version it was based on,
+    where the caller asked for one (the API: a script that never read the value must not
+    overwrite someone's entry unseen)."""
+
+    def __init__(self):
+        super().__init__("该期已有数值，请先读取并在请求中附上 version 或 If-Match，以免覆盖他人的填报")
+
+
 # --------------------------------------------------------------------------- input
 
 class ActualInput(SQLModel):
@@ -290,8 +299,9 @@ class Context:
 
 
 def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, month: int,
-                  data: ActualInput, ctx: Context) -> Actual:
-    """Validate, judge and store one period's actual; raise EntryError or StaleEdit."""
+                  data: ActualInput, ctx: Context, overwrite_needs_version: bool = False) -> Actual:
+    """Validate, judge and store one period's actual; raise EntryError, StaleEdit or
+    VersionRequired (see `check_version`)."""
     check_period(py, year, month)
     if ind.retired_at is not None or ind.annual_raw is None:
         raise EntryError("该指标没有年度目标，不能填报实际值")
@@ -305,10 +315,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
     existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
-    if existing is not None and data.version is not None and data.version != existing.version:
-        raise StaleEdit(existing.version, existing.updated_by)
-    if existing is None and data.version not in (None, 0):
-        raise StaleEdit(0, "他人")   # the editor saw a value that has since been removed
+    check_version(existing, data.version, overwrite_needs_version)
     old = _snapshot(existing) if existing else None
     actual = existing or Actual(indicator_id=ind.id, month=month, light="", version=0,
                                 updated_by=ctx.who, updated_at=ctx.now)
@@ -326,6 +333,19 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     _flush_or_stale(session)
     sync_indicator_alert(session, py, ind, month, ctx.now)
     return actual
+
+
+def check_version(existing: Actual | Spending | None, version: int | None, overwrite_needs_version: bool) -> None:
+    """The edit may go on: its version is the stored one (0: nothing stored yet), or it names
+    none — allowed for a first entry, and for an overwrite unless `overwrite_needs_version`."""
+    if existing is None:
+        if version not in (None, 0):
+            raise StaleEdit(0, "他人")   # the editor saw a value that has since been removed
+    elif version is None:
+        if overwrite_needs_version:
+            raise VersionRequired()
+    elif version != existing.version:
+        raise StaleEdit(existing.version, existing.updated_by)
 
 
 def _judge(ind, measure, month, py, data: ActualInput, thresholds) -> rules.Judgement:
@@ -359,7 +379,7 @@ def _flush_or_stale(session: Session) -> None:
 # --------------------------------------------------------------------------- spending
 
 def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
-                    version: int | None = None) -> Spending:
+                    version: int | None = None, overwrite_needs_version: bool = False) -> Spending:
     check_period(py, year, month)
     try:
         amount = parse_number(amount) if isinstance(amount, str) else Decimal(str(amount))
@@ -370,10 +390,7 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
     existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
-    if existing is not None and version is not None and version != existing.version:
-        raise StaleEdit(existing.version, existing.updated_by)
-    if existing is None and version not in (None, 0):
-        raise StaleEdit(0, "他人")   # the editor saw an amount that has since been removed
+    check_version(existing, version, overwrite_needs_version)
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
-from sqlalchemy import JSON, Column, update
+from sqlalchemy import JSON, Column, delete, distinct, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 UNFINISHED = ("queued", "parsing")
 CANCELLABLE = ("queued", "parsing", "ready", "failed")
+UNCONFIRMED = CANCELLABLE + ("cancelled",)   # a confirm that died half-way keeps its ImportBatch rows
 MSG_STALE = "解析中断：处理此任务的进程已停止响应。请取消后重新上传。"
 MSG_CONFIRM_STALE = "确认导入中断：处理此任务的进程已停止响应。已导入的文件见下方结果，其余文件未导入。"
 
@@ -139,8 +140,43 @@ def discard_files(upload_dir: str | Path, job_id: str) -> None:
 
 # --------------------------------------------------------------------------- state changes
 
-def create_job(session: Session, job_id: str, files: list[SavedFile], who: str, now: datetime) -> ImportJob:
+@dataclass(frozen=True)
+class UploadQuota:
+    """What one user may keep uploaded but neither confirmed nor cancelled (their files stay
+    on disk until then, or until the housekeeping deletes them)."""
+    max_jobs: int
+    max_bytes: int
+
+
+class QuotaExceeded(Exception):
+    """A Chinese reason why the upload was refused."""
+
+
+def _megabytes(size_bytes: int) -> str:
+    return f"{size_bytes / (1024 * 1024):.1f} MB"
+
+
+def check_quota(session: Session, who: str, files: list[SavedFile], quota: UploadQuota) -> None:
+    jobs, stored = session.exec(
+        select(func.count(distinct(ImportJob.id)), func.coalesce(func.sum(ImportJobFile.size_bytes), 0))
+        .select_from(ImportJob).outerjoin(ImportJobFile, ImportJobFile.job_id == ImportJob.id)
+        .where(ImportJob.created_by == who, ImportJob.state.in_(CANCELLABLE))).one()
+    advice = "请先确认导入或取消之前的上传，再上传新文件。"
+    if jobs >= quota.max_jobs:
+        raise QuotaExceeded(f"您已有 {jobs} 批上传尚未确认导入，已达上限 {quota.max_jobs} 批。{advice}")
+    adding = sum(f.size_bytes for f in files)
+    if stored + adding > quota.max_bytes:
+        raise QuotaExceeded(f"您尚未确认导入的上传共 {_megabytes(stored)}，加上本次的 {_megabytes(adding)} "
+                            f"将超过上限 {_megabytes(quota.max_bytes)}。{advice}")
+
+
+def create_job(session: Session, job_id: str, files: list[SavedFile], who: str, now: datetime,
+               quota: UploadQuota | None = None) -> ImportJob:
+    """Record the upload; with a quota, counted under the write lock, so that uploads sent at
+    once cannot all slip under it (QuotaExceeded, and nothing recorded)."""
     with transaction(session):
+        if quota is not None:
+            check_quota(session, who, files, quota)
         job = ImportJob(id=job_id, created_by=who, created_at=now, heartbeat_at=now, files_total=len(files),
                         current_file=files[0].name if files else None)
         session.add(job)
@@ -193,6 +229,19 @@ def recent_jobs(session: Session, limit: int = 10) -> list[ImportJob]:
 def cancel_job(session: Session, job_id: str) -> bool:
     with transaction(session):
         return _move(session, job_id, CANCELLABLE, state="cancelled", current_file=None)
+
+
+def delete_unconfirmed_job(session: Session, job_id: str) -> bool:
+    """Delete a job that was never confirmed, with its file rows; False when it is no longer
+    one (a confirm claimed it meanwhile: the row lock makes either the confirm or this wait)."""
+    with transaction(session):
+        job = session.exec(select(ImportJob.id).where(ImportJob.id == job_id, ImportJob.state.in_(UNCONFIRMED))
+                           .with_for_update()).first()
+        if job is None:
+            return False
+        session.exec(delete(ImportJobFile).where(ImportJobFile.job_id == job_id))
+        session.exec(delete(ImportJob).where(ImportJob.id == job_id))
+    return True
 
 
 # --------------------------------------------------------------------------- parsing

@@ -15,7 +15,10 @@ from sqlmodel import Field, Session, SQLModel, select
 ROLES = {"admin": "管理员", "supervisor": "审核人", "manager": "填报人"}
 MIN_PASSWORD_LENGTH = 12
 LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_FAILURES = 10
+LOGIN_MAX_FAILURES = 10                  # from one address within the window: it waits LOGIN_WINDOW
+ACCOUNT_FREE_FAILURES = 2                # an account's first failures in a row cost nothing (typos)
+ACCOUNT_MAX_WAIT = timedelta(seconds=30)
+ACCOUNT_COUNTED = 10                     # failures in a row beyond this wait the same (the cap)
 
 
 class User(SQLModel, table=True):
@@ -107,34 +110,56 @@ def verify_password(user: User, password: str) -> bool:
 
 # --------------------------------------------------------------------------- the login limit
 
-def login_blocked(session: Session, username: str, address: str, now: datetime) -> bool:
-    """10 failures within 15 minutes, for the account or from the address, block both ways."""
-    return login_blocked_until(session, username, address, now) is not None
+def address_blocked_until(session: Session, address: str, now: datetime) -> datetime | None:
+    """When signing in from this address opens again, or None when it is open.
 
-
-def login_blocked_until(session: Session, username: str, address: str, now: datetime) -> datetime | None:
-    """When signing in opens again, or None when it is open.
-
-    The 10th failure within 15 minutes (for the account, or from the address) locks for 15
+    The 10th failure within 15 minutes from one address locks it, for every account, for 15
     minutes from that failure, even with the right password. Attempts refused while locked
     are not failures: they neither extend the lock nor were they guesses."""
+    # a lock still running began with a failure at most two windows ago
+    times = list(session.exec(
+        select(LoginAttempt.at)
+        .where(LoginAttempt.address == address, LoginAttempt.success.is_(False),
+               LoginAttempt.at > now - 2 * LOGIN_WINDOW)
+        .order_by(LoginAttempt.at)))
     until = None
-    for column, value in ((LoginAttempt.username, username), (LoginAttempt.address, address)):
-        # a lock still running began with a failure at most two windows ago
-        times = list(session.exec(
-            select(LoginAttempt.at)
-            .where(column == value, LoginAttempt.success.is_(False), LoginAttempt.at > now - 2 * LOGIN_WINDOW)
-            .order_by(LoginAttempt.at)))
-        for last in range(LOGIN_MAX_FAILURES - 1, len(times)):
-            if times[last] - times[last - LOGIN_MAX_FAILURES + 1] <= LOGIN_WINDOW:
-                opens = times[last] + LOGIN_WINDOW
-                if opens > now and (until is None or opens > until):
-                    until = opens
+    for last in range(LOGIN_MAX_FAILURES - 1, len(times)):
+        if times[last] - times[last - LOGIN_MAX_FAILURES + 1] <= LOGIN_WINDOW:
+            opens = times[last] + LOGIN_WINDOW
+            if opens > now and (until is None or opens > until):
+                until = opens
     return until
 
 
-def record_login(session: Session, username: str, address: str, now: datetime, success: bool) -> None:
-    session.add(LoginAttempt(username=username[:80], address=address[:64], at=now, success=success))
+def account_wait(failures_in_a_row: int) -> timedelta:
+    """After the free failures, 1 s, then 2, 4 … up to ACCOUNT_MAX_WAIT."""
+    if failures_in_a_row <= ACCOUNT_FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures_in_a_row - ACCOUNT_FREE_FAILURES - 1)), ACCOUNT_MAX_WAIT)
+
+
+def account_opens_at(session: Session, username: str, now: datetime) -> datetime | None:
+    """When this account may be tried again, or None when now.
+
+    An account is slowed down, never locked: a lock would let any stranger who knows a name
+    (the admin's) keep its owner out from anywhere. Each failure in a row (within the window,
+    since the last success) makes the next try wait longer, up to 30 s — guessing a 12-character
+    password at two tries a minute is hopeless, and the owner waits half a minute at most."""
+    recent = session.exec(
+        select(LoginAttempt.at, LoginAttempt.success)
+        .where(LoginAttempt.username == username, LoginAttempt.at > now - LOGIN_WINDOW)
+        .order_by(LoginAttempt.at.desc(), LoginAttempt.id.desc()).limit(ACCOUNT_COUNTED)).all()
+    failures = next((n for n, (_at, success) in enumerate(recent) if success), len(recent))
+    if not failures:
+        return None
+    opens = recent[0][0] + account_wait(failures)
+    return opens if opens > now else None
+
+
+def record_login(session: Session, username: str, address: str, now: datetime, success: bool) -> LoginAttempt:
+    attempt = LoginAttempt(username=username[:80], address=address[:64], at=now, success=success)
+    session.add(attempt)
+    return attempt
 
 
 # --------------------------------------------------------------------------- sessions

@@ -1,6 +1,6 @@
 """The scheduler process, `flask reminders run`: never part of a web worker.
 
-One APScheduler 3 `BlockingScheduler` (Asia/Shanghai) with two jobs, both `coalesce=True`,
+One APScheduler 3 `BlockingScheduler` (Asia/Shanghai) with three jobs, all `coalesce=True`,
 `max_instances=1` and a misfire grace time of six hours (a process suspended over 09:00
 still runs the cycle once when it wakes):
 
@@ -9,6 +9,8 @@ still runs the cycle once when it wakes):
 - "tick", every minute: applies a changed daily time (reschedules the cron job), runs a cycle
   that fell due without running (see below), and delivers pending mail whose retry time has
   come — the mailer's backoff (1, 2, 4 … minutes) is meaningless if delivery ran once a day.
+- "housekeeping", every hour: deletes uploads never confirmed, old export files and old login
+  attempts (models/housekeeping.py). Not part of a web worker either: one process does it.
 
 A cycle is *due* when the latest daily moment (today's or yesterday's HH:MM) has passed and
 no scheduled run started at or after it; a failed run is retried after RETRY_FAILED_RUN_AFTER.
@@ -43,6 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from models.housekeeping import Housekeeping, clean_up
 from models.outbox import SchedulerRun, last_scheduled_run
 from reminders.cycle import CycleConfig, deliver_due, run_recorded
 from reminders.settings import ReminderSettings, load as load_settings
@@ -54,7 +57,8 @@ JOB_OPTIONS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFI
 TICK_SECONDS = 60
 TICK_CATCH_UP_AFTER = timedelta(minutes=2)      # leave the moment itself to the cron job
 RETRY_FAILED_RUN_AFTER = timedelta(minutes=30)
-DAILY_JOB, TICK_JOB = "daily-cycle", "tick"
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+DAILY_JOB, TICK_JOB, HOUSEKEEPING_JOB = "daily-cycle", "tick", "housekeeping"
 
 
 def utcnow() -> datetime:
@@ -106,9 +110,9 @@ def cycle_due(last: SchedulerRun | None, now: datetime, run_at: time, tz: ZoneIn
 
 
 class ReminderScheduler:
-    def __init__(self, engine: Engine, config: CycleConfig, clock: Callable[[], datetime] = utcnow,
-                 scheduler: BaseScheduler | None = None):
-        self.engine, self.config, self.clock = engine, config, clock
+    def __init__(self, engine: Engine, config: CycleConfig, housekeeping: Housekeeping,
+                 clock: Callable[[], datetime] = utcnow, scheduler: BaseScheduler | None = None):
+        self.engine, self.config, self.housekeeping_settings, self.clock = engine, config, housekeeping, clock
         self.tz = ZoneInfo(config.timezone)
         self.scheduler = scheduler or BlockingScheduler(timezone=config.timezone, job_defaults=JOB_OPTIONS)
         self.run_at: time | None = None
@@ -128,7 +132,11 @@ class ReminderScheduler:
                                name="每日提醒周期", replace_existing=True, **JOB_OPTIONS)
         self.scheduler.add_job(self.tick, IntervalTrigger(seconds=TICK_SECONDS, timezone=self.tz), id=TICK_JOB,
                                name="发送到期邮件", replace_existing=True, **JOB_OPTIONS)
+        self.scheduler.add_job(self.housekeeping, IntervalTrigger(seconds=HOUSEKEEPING_EVERY.total_seconds(),
+                                                                  timezone=self.tz),
+                               id=HOUSEKEEPING_JOB, name="定时清理", replace_existing=True, **JOB_OPTIONS)
         log.info("提醒调度已启动：每天 %s（%s）运行提醒周期", self.run_at.strftime("%H:%M"), self.config.timezone)
+        log.info("定时清理已启动：每小时删除%s", self.housekeeping_settings.describe())
         if self.config.smtp is None:
             log.warning("未配置 SMTP_HOST：提醒邮件保留在发件箱，不会发送")
         return self.run_if_due("catch-up")
@@ -173,6 +181,11 @@ class ReminderScheduler:
         if self.run_if_due("catch-up", TICK_CATCH_UP_AFTER) is None and settings.enabled:
             with self._cycle:
                 deliver_due(self.engine, self.clock(), self.config)
+
+    def housekeeping(self) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            cleaned = clean_up(session, self.housekeeping_settings, self.clock())
+        log.info("定时清理完成：%s", cleaned.summary())
 
     def reschedule_if_changed(self) -> ReminderSettings:
         settings = self.settings()

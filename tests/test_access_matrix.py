@@ -16,6 +16,7 @@ token, and once more with only the browser's cookie, which it must refuse.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -347,6 +348,19 @@ class World:
                     ids.append(record_evidence(session, actual, [stored], "matrix", datetime.now(timezone.utc))[0].id)
         return ids[0], ids[1]
 
+    def if_match(self, url: str) -> dict:
+        """What a client that read the period first sends with its PUT: the stored version
+        (none for a first entry; the API answers 428 to an overwrite without it)."""
+        from models.actual import actual_of, spending_of
+        from models.db import get_session
+        match = re.fullmatch(r"/api/v1/(?:indicators|projects)/(\d+)/(actuals|spending)/\d{4}-(\d\d)", url)
+        if not match:
+            return {}
+        with self.app.app_context():
+            read = actual_of if match.group(2) == "actuals" else spending_of
+            stored = read(get_session(), int(match.group(1)), int(match.group(3)))
+        return {"If-Match": f'"{stored.version}"'} if stored else {}
+
     @staticmethod
     def sees_others(person: Person, kind: str) -> bool:
         """Who may read another unit's object of this kind."""
@@ -376,6 +390,7 @@ def _request(app, client, method: str, url: str, entry: Entry, world: World, per
     kwargs = {"headers": headers or {}}
     if method == "PUT":
         kwargs["json"] = entry.data(world, person) if entry.data else {}
+        kwargs["headers"] = {**kwargs["headers"], **world.if_match(url)}
     if method == "POST":
         data = entry.data(world, person) if entry.data else {}
         data["csrf_token"] = csrf_token(client, csrf_from if person else "/login")

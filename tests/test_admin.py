@@ -108,7 +108,7 @@ def test_disabling_ends_the_users_sessions_and_enabling_lets_them_back(seeded, p
     assert victim.get("/projects").status_code == 200
     response = post(admin, f"/admin/users/{personas.manager_b.id}/active", active="0")
     assert response.status_code == 303
-    assert "已停用 tianbao_b：其登录已全部退出，API 令牌停止使用。" in text_of(
+    assert "已停用 tianbao_b：其登录已全部退出，API 令牌已全部作废。" in text_of(
         admin.get(response.headers["Location"]).get_data(as_text=True))
     assert victim.get("/projects").status_code == 302
     with Session(seeded.extensions["engine"]) as session:
@@ -118,6 +118,22 @@ def test_disabling_ends_the_users_sessions_and_enabling_lets_them_back(seeded, p
     assert "已停用" in text_of(admin.get("/admin/users").get_data(as_text=True))
     post(admin, f"/admin/users/{personas.manager_b.id}/active", active="1")
     assert login(seeded.test_client(), personas.manager_b).status_code == 303
+
+
+def test_disabling_revokes_the_users_api_tokens_for_good(seeded, personas, admin):
+    """Re-enabling an account does not bring back the tokens it had: whoever copied one while
+    the account was in use (the reason it was disabled, perhaps) stays out."""
+    from test_api import call, token_for
+    token = token_for(seeded, personas.manager_b)
+    assert call(seeded, token).status_code == 200
+    assert post(admin, f"/admin/users/{personas.manager_b.id}/active", active="0").status_code == 303
+    assert post(admin, f"/admin/users/{personas.manager_b.id}/active", active="1").status_code == 303
+    refused = call(seeded, token)
+    assert refused.status_code == 401 and refused.get_json() == {"error": "缺少或无效的访问令牌"}
+    page = text_of(admin.get(f"/admin/users/{personas.manager_b.id}").get_data(as_text=True))
+    assert token[:10] not in page                       # no longer listed among the user's tokens
+    fresh = token_for(seeded, personas.manager_b)      # a new token works as usual
+    assert call(seeded, fresh).status_code == 200
 
 
 def test_resetting_a_password_generates_one_shown_once_and_signs_the_user_out(seeded, personas, admin):

@@ -228,13 +228,35 @@ def test_two_editors_at_the_same_moment_one_wins_and_the_other_is_told(seeded, a
     assert loser["current"]["actual"]["value"] == winner
 
 
-def test_without_a_version_the_write_is_unconditional(seeded, api, personas):
-    _py, ids = year_of(seeded, SPECIAL)
+VERSION_REQUIRED = "该期已有数值，请先读取并在请求中附上 version 或 If-Match，以免覆盖他人的填报"
+
+
+def test_a_first_entry_needs_no_version_but_overwriting_one_does(seeded, api, personas):
+    """A script that never read the period cannot replace someone's entry unseen: 428."""
+    py, ids = year_of(seeded, SPECIAL)
     url = f"/indicators/{ids['参展企业数量']}/actuals/2023-07"
-    api.put(url, {"value": 35})
-    assert Api(seeded, personas.admin).put(url, {"value": 40}).status_code == 200
-    third = api.put(url, {"value": 41}).get_json()["actual"]
-    assert (third["value"], third["version"], third["updated_by"]) == (41, 3, "填报人甲")
+    assert api.put(url, {"value": 35}).status_code == 200            # nothing stored yet: no version needed
+    admin = Api(seeded, personas.admin)
+    blind = admin.put(url, {"value": 40})
+    assert blind.status_code == 428 and blind.get_json() == {"error": VERSION_REQUIRED}
+    kept = stored(api, py, ids["参展企业数量"])
+    assert (kept["value"], kept["version"], kept["updated_by"]) == (35, 1, "填报人甲")
+    seen = stored(admin, py, ids["参展企业数量"])["version"]           # read first, then write on what was read
+    assert admin.put(url, {"value": 40, "version": seen}).status_code == 200
+    assert api.put(url, {"value": 41}, headers={"If-Match": '"2"'}).status_code == 200
+    assert stored(api, py, ids["参展企业数量"])["value"] == 41
+
+
+def test_overwriting_stored_spending_needs_a_version_too(seeded, api):
+    py, _ids = year_of(seeded, SPECIAL)
+    url = f"/projects/{py}/spending/2023-07"
+    assert api.put(url, {"amount_yuan": 15_000_000}).status_code == 200
+    blind = api.put(url, {"amount_yuan": 1})
+    assert blind.status_code == 428 and blind.get_json() == {"error": VERSION_REQUIRED}
+    budget = api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]
+    assert (budget["spent_yuan"], budget["version"]) == (15_000_000, 1)
+    assert api.put(url, {"amount_yuan": 16_000_000}, headers={"If-Match": '"1"'}).status_code == 200
+    assert api.put(f"/projects/{py}/spending/2023-08", {"amount_yuan": 17_000_000}).status_code == 200   # a new month
 
 
 def test_version_zero_writes_only_what_is_not_there_yet(seeded, api):

@@ -63,16 +63,22 @@ def test_a_wrong_password_or_an_unknown_name_gets_the_same_message(app, anonymou
     assert [(a.username, a.success) for a in rows(app, LoginAttempt)] == [(username, False)]
 
 
-def test_a_disabled_user_is_told_only_with_the_right_password(app, anonymous, user):
+def test_a_disabled_account_gets_the_same_answer_whatever_the_password(app, anonymous, user):
+    """Telling "停用" only to the right password would confirm the password to whoever guessed
+    it; the answer (and the hashing behind it) is the same as for any wrong password."""
     from models.db import get_session, transaction
     with app.app_context():
         session = get_session()
         with transaction(session):
             session.get(User, user.id).is_active = False
-    wrong = login(anonymous, user, "错误的密码-wrong-password")
-    assert "用户名或密码错误" in wrong.get_data(as_text=True)
-    right = login(anonymous, user)
-    assert right.status_code == 422 and "该账号已停用，请联系管理员。" in right.get_data(as_text=True)
+    wrong = login(app.test_client(), user, "错误的密码-wrong-password")
+    right = login(app.test_client(), user)
+    for answer in (wrong, right):
+        assert answer.status_code == 422
+        assert '<p id="login-error" class="field-error" role="alert">用户名或密码错误</p>' in answer.get_data(as_text=True)
+    assert text_of(right.get_data(as_text=True)) == text_of(wrong.get_data(as_text=True))
+    assert "该账号已停用" not in right.get_data(as_text=True)
+    assert [a.success for a in rows(app, LoginAttempt)] == [False, False]
 
 
 def test_a_stranger_is_sent_to_login_and_brought_back(anonymous, user):
@@ -187,62 +193,119 @@ def _at(app, moment):
     app.config["CLOCK"] = lambda: moment
 
 
-def test_ten_failures_lock_the_account_for_fifteen_minutes_even_with_the_right_password(app, anonymous, user):
-    for n in range(10):
-        _at(app, NOW + timedelta(seconds=n))
-        assert _fail(anonymous, user.username, f"10.0.0.{n}").status_code == 422   # from ten addresses
-    _at(app, NOW + timedelta(minutes=5))
-    refused = _try(anonymous, user, "10.9.9.9")
-    assert refused.status_code == 429
-    # the 10th failure was at 09:00:09 (Asia/Shanghai): open again at 09:15:09
-    assert "登录失败次数过多，已暂停登录。请于 09:15（北京时间）后再试。" in text_of(refused.get_data(as_text=True))
-    assert anonymous.get("/projects").status_code == 302
-    _at(app, NOW + timedelta(minutes=15, seconds=8))      # refused attempts did not extend the lock
-    assert _try(anonymous, user, "10.9.9.9").status_code == 429
-    _at(app, NOW + timedelta(minutes=15, seconds=10))
-    assert _try(anonymous, user, "10.9.9.9").status_code == 303
+def _waits(response, seconds: int) -> bool:
+    """Refused for now, told in Chinese how long to wait, and by Retry-After."""
+    return (response.status_code == 429 and response.headers["Retry-After"] == str(seconds)
+            and f"登录失败次数过多，请等待 {seconds} 秒后再试。" in text_of(response.get_data(as_text=True)))
 
 
-def test_ten_failures_from_one_address_lock_that_address_for_every_account(app, anonymous, user):
+# seconds an account must wait before its next try, after each failure in a row: the first two
+# cost nothing (typos), then 1, 2, 4 … seconds, never more than 30
+WAITS = [0, 0, 1, 2, 4, 8, 16, 30, 30, 30, 30, 30]
+
+
+def test_a_stranger_guessing_slows_the_account_down_but_cannot_lock_its_owner_out(app, anonymous, user):
+    moment = NOW
+    for n, wait in enumerate(WAITS):                                  # twelve guesses from twelve addresses
+        _at(app, moment)
+        assert _fail(anonymous, user.username, f"10.0.{n}.1").status_code == 422
+        if wait:
+            _at(app, moment + timedelta(seconds=wait - 1, milliseconds=500))
+            assert _waits(_fail(anonymous, user.username, f"10.1.{n}.1"), 1)      # too soon: not a guess
+        moment += timedelta(seconds=wait)
+    last = moment - timedelta(seconds=30)                              # the 12th failure
+    _at(app, last + timedelta(seconds=10))
+    owner = app.test_client()
+    assert _waits(_try(owner, user, "10.9.9.9"), 20)                   # even the right password waits
+    assert owner.get("/projects").status_code == 302
+    _at(app, last + timedelta(seconds=30))                             # the refusal did not extend the wait
+    assert _try(owner, user, "10.9.9.9").status_code == 303
+    assert owner.get("/projects").status_code == 200
+    _at(app, last + timedelta(seconds=30))
+    assert _fail(anonymous, user.username, "10.0.0.1").status_code == 422   # a success starts the count afresh
+    assert _fail(anonymous, user.username, "10.0.0.1").status_code == 422
+
+
+def test_guesses_sent_at_the_same_moment_wait_their_turn(app, user):
+    """Each try is counted before its (slow) password check: a burst of guesses in parallel
+    cannot all slip through before the first of them is recorded."""
+    import threading
+    _at(app, NOW)
+    for n in range(2):
+        _fail(app.test_client(), user.username, f"10.0.0.{n}")         # the two free failures
+    clients = [app.test_client() for _ in range(5)]
+    tokens = [csrf_token(c, "/login") for c in clients]
+    answers, start = {}, threading.Barrier(len(clients))
+
+    def guess(n):
+        start.wait()
+        answers[n] = clients[n].post("/login", data={"csrf_token": tokens[n], "username": user.username,
+                                                     "password": "错误的密码-wrong"},
+                                     environ_base={"REMOTE_ADDR": f"10.2.0.{n}"}).status_code
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers.values()) == [422, 429, 429, 429, 429]
+    assert len(rows(app, LoginAttempt)) == 3
+
+
+def test_ten_failures_from_one_address_lock_that_address_for_fifteen_minutes(app, anonymous, user):
     other = add_user(app, "shenhe", "supervisor")
     for n in range(10):
         _at(app, NOW + timedelta(seconds=n))
-        _fail(anonymous, f"guess{n}", "10.0.0.66")            # ten names, one address
-    _at(app, NOW + timedelta(minutes=1))
+        assert _fail(anonymous, f"guess{n}", "10.0.0.66").status_code == 422     # ten names, one address
+    _at(app, NOW + timedelta(minutes=5))
+    refused = _try(anonymous, user, "10.0.0.66")
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == str(10 * 60 + 9)
+    # the 10th failure was at 09:00:09 (Asia/Shanghai): open again at 09:15:09
+    assert "登录失败次数过多，已暂停登录。请于 09:15（北京时间）后再试。" in text_of(refused.get_data(as_text=True))
+    assert _try(app.test_client(), other, "10.0.0.66").status_code == 429       # every account from there
+    assert _try(app.test_client(), other, "10.0.0.67").status_code == 303       # elsewhere: fine
+    _at(app, NOW + timedelta(minutes=15, seconds=8))                   # refused attempts did not extend the lock
     assert _try(anonymous, user, "10.0.0.66").status_code == 429
-    assert _try(app.test_client(), other, "10.0.0.66").status_code == 429
-    assert _try(app.test_client(), other, "10.0.0.67").status_code == 303   # elsewhere: fine
+    _at(app, NOW + timedelta(minutes=15, seconds=10))
+    assert _try(anonymous, user, "10.0.0.66").status_code == 303
 
 
-def test_failures_spread_wider_than_the_window_do_not_lock(app, anonymous, user):
+def test_failures_spread_wider_than_the_window_do_not_lock_the_address(app, anonymous, user):
     for n in range(9):
         _at(app, NOW + timedelta(seconds=n))
-        _fail(anonymous, user.username)
+        _fail(anonymous, f"guess{n}")
     _at(app, NOW + timedelta(minutes=16))
-    _fail(anonymous, user.username)                           # the 10th, but the first nine are too old
+    _fail(anonymous, "guess9")                                        # the 10th, but the first nine are too old
     assert _try(anonymous, user).status_code == 303
 
 
-def test_nine_failures_do_not_lock(app, anonymous, user):
+def test_nine_failures_from_an_address_do_not_lock_it(app, anonymous, user):
     for n in range(9):
         _at(app, NOW + timedelta(seconds=n))
-        _fail(anonymous, user.username)
+        _fail(anonymous, f"guess{n}")
     assert _try(anonymous, user).status_code == 303
 
 
-def test_the_lock_as_the_model_computes_it():
+def test_the_limits_as_the_model_computes_them():
     from sqlmodel import SQLModel, create_engine
-    from models.user import LOGIN_WINDOW, login_blocked, login_blocked_until, record_login
+    from models.user import LOGIN_WINDOW, account_opens_at, address_blocked_until, record_login
     engine = create_engine("sqlite://")
     SQLModel.metadata.create_all(engine, tables=[LoginAttempt.__table__])
     with Session(engine) as session:
         for n in range(10):
             record_login(session, "tianbao", "10.0.0.1", NOW + timedelta(minutes=n), success=False)
         session.commit()
-        assert login_blocked_until(session, "tianbao", "10.9.9.9", NOW + timedelta(minutes=9)) == \
-            NOW + timedelta(minutes=9) + LOGIN_WINDOW
-        assert login_blocked(session, "someone", "10.0.0.1", NOW + timedelta(minutes=20))      # the address
-        assert not login_blocked(session, "tianbao", "10.9.9.9", NOW + timedelta(minutes=24, seconds=1))
+        tenth = NOW + timedelta(minutes=9)
+        assert address_blocked_until(session, "10.0.0.1", tenth) == tenth + LOGIN_WINDOW
+        assert address_blocked_until(session, "10.9.9.9", tenth) is None
+        assert address_blocked_until(session, "10.0.0.1", tenth + LOGIN_WINDOW) is None
+        assert account_opens_at(session, "tianbao", tenth) == tenth + timedelta(seconds=30)
+        assert account_opens_at(session, "tianbao", tenth + timedelta(seconds=30)) is None
+        assert account_opens_at(session, "someone", tenth) is None
+        record_login(session, "tianbao", "10.9.9.9", tenth + timedelta(minutes=1), success=True)
+        record_login(session, "tianbao", "10.0.0.1", tenth + timedelta(minutes=2), success=False)
+        session.commit()
+        assert account_opens_at(session, "tianbao", tenth + timedelta(minutes=2)) is None   # one since the success
 
 
 # --------------------------------------------------------------------------- the cookie and the key

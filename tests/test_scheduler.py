@@ -20,8 +20,9 @@ from conftest import SECRET_KEY
 from models.db import transaction
 from models.outbox import ReminderSetting, SchedulerRun
 from reminders.cycle import CycleConfig
-from reminders.scheduler import (DAILY_JOB, MISFIRE_GRACE_SECONDS, TICK_JOB, AlreadyRunning, ReminderScheduler,
-                                 cycle_due, last_due_moment, single_instance)
+from models.housekeeping import Housekeeping
+from reminders.scheduler import (DAILY_JOB, HOUSEKEEPING_JOB, MISFIRE_GRACE_SECONDS, TICK_JOB, AlreadyRunning,
+                                 ReminderScheduler, cycle_due, last_due_moment, single_instance)
 from test_mailer import BusyOnce, Mailbox, smtp_server
 from test_reminders_cycle import BASE_URL, EMAILS, at, messages, notices, reminder_data, set_emails
 
@@ -48,7 +49,8 @@ def scheduler_for(app, clock: Clock, port: int | None = None) -> ReminderSchedul
     from reminders.mailer import SmtpSettings
     smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", timeout_seconds=1,
                         mail_from="绩效目标跟踪 <noreply@jixiao.test>") if port else None
-    return ReminderScheduler(app.extensions["engine"], CycleConfig(base_url=BASE_URL, smtp=smtp), clock)
+    return ReminderScheduler(app.extensions["engine"], CycleConfig(base_url=BASE_URL, smtp=smtp),
+                             Housekeeping.from_mapping(app.config), clock)
 
 
 def runs(app) -> list[SchedulerRun]:
@@ -97,6 +99,22 @@ def test_the_scheduler_has_a_daily_cron_job_and_a_tick_both_coalescing_and_singl
     for job in (daily, tick):
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == MISFIRE_GRACE_SECONDS
     assert MISFIRE_GRACE_SECONDS >= 3 * 3600
+
+
+def test_the_scheduler_cleans_up_every_hour(app):
+    """The housekeeping job of models/housekeeping.py, with the scheduler's clock as `now`."""
+    from models.user import LoginAttempt
+    scheduler = scheduler_for(app, Clock(at(6)))
+    scheduler.setup()
+    job = scheduler.scheduler.get_job(HOUSEKEEPING_JOB)
+    assert job.trigger.interval == timedelta(hours=1) and str(job.trigger.timezone) == "Asia/Shanghai"
+    assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time == MISFIRE_GRACE_SECONDS
+    with Session(app.extensions["engine"]) as session, transaction(session):
+        for old in (timedelta(days=2), timedelta(hours=1)):
+            session.add(LoginAttempt(username="tianbao", address="10.0.0.1", at=at(6) - old))
+    job.func()
+    with Session(app.extensions["engine"]) as session:
+        assert list(session.exec(select(LoginAttempt.at))) == [at(6) - timedelta(hours=1)]
 
 
 def test_a_changed_daily_time_reschedules_the_job_at_the_next_tick(app):
@@ -209,7 +227,7 @@ def test_the_lock_refuses_a_second_scheduler_and_is_free_again_afterwards(tmp_pa
 def _scheduler_process(app, lock: Path) -> subprocess.Popen:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SMTP_", "MAIL_"))}
     env.update(DATABASE_URL=app.config["DATABASE_URL"], SECRET_KEY=app.config["SECRET_KEY"],
-               SCHEDULER_LOCK=str(lock), PYTHONUNBUFFERED="1", ENV="production")
+               SCHEDULER_LOCK=str(lock), PYTHONUNBUFFERED="1", ENV="production", UPLOAD_DIR=app.config["UPLOAD_DIR"])
     flask = Path(sys.executable).parent / "flask"
     return subprocess.Popen([str(flask), "--app", "app", "reminders", "run"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -239,6 +257,7 @@ def test_flask_reminders_run_catches_up_at_once_refuses_a_second_instance_and_st
     assert first.returncode == 0, err
     assert "提醒调度已启动：每天 09:00（Asia/Shanghai）运行提醒周期" in out
     assert "未配置 SMTP_HOST：提醒邮件保留在发件箱，不会发送" in out
+    assert "定时清理已启动：每小时删除超过 24 小时未确认的导入、超过 7 天的导出文件和过期的登录记录" in out
     assert "提醒调度已停止" in out
     assert len(runs(app)) == 1
 

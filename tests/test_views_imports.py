@@ -172,6 +172,46 @@ def test_a_request_larger_than_allowed_is_413_in_chinese(tmp_path):
     app.extensions["engine"].dispose()
 
 
+def _upload_dirs(app) -> list[str]:
+    root = Path(app.config["UPLOAD_DIR"])
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+
+
+def test_a_user_may_keep_only_so_many_unconfirmed_uploads(tmp_path):
+    app = make_app(tmp_path, PENDING_UPLOADS_MAX_JOBS=2)
+    client = signed_in(app, add_user(app, "tianbao", "admin"))
+    other = signed_in(app, add_user(app, "admin", "admin"))
+    first, _second = (job_id_of(upload(client, [(f"{n}.txt", b"x")])) for n in range(2))
+    kept = _upload_dirs(app)
+    refused = upload(client, [("3.txt", b"x")])
+    assert refused.status_code == 422
+    assert ("您已有 2 批上传尚未确认导入，已达上限 2 批。请先确认导入或取消之前的上传，再上传新文件。"
+            in text_of(refused.get_data(as_text=True)))
+    assert count(app, ImportJob) == 2 and _upload_dirs(app) == kept         # nothing of it was kept
+    htmx = upload(client, [("3.txt", b"x")], htmx=True)
+    assert htmx.status_code == 422 and "已达上限 2 批" in htmx.get_data(as_text=True)
+    assert upload(other, [("别人的.txt", b"x")]).status_code == 303           # the quota is each user's own
+    wait_for_job(app, first)
+    client.post(f"/imports/{first}/cancel", data={"csrf_token": csrf_token(client)})
+    assert upload(client, [("3.txt", b"x")]).status_code == 303              # cancelling one makes room
+    join_import_threads()
+    app.extensions["engine"].dispose()
+
+
+def test_unconfirmed_uploads_may_take_only_so_much_room(tmp_path):
+    app = make_app(tmp_path, PENDING_UPLOADS_MAX_BYTES=3 * 1024 * 1024)
+    client = signed_in(app, add_user(app, "tianbao", "admin"))
+    assert upload(client, [("大.txt", b"x" * 2 * 1024 * 1024)]).status_code == 303
+    refused = upload(client, [("又一个.txt", b"x" * 1024 * 1024), ("小.txt", b"y" * 1024)])
+    assert refused.status_code == 422
+    assert ("您尚未确认导入的上传共 2.0 MB，加上本次的 1.0 MB 将超过上限 3.0 MB。请先确认导入或取消之前的上传，再上传新文件。"
+            in text_of(refused.get_data(as_text=True)))
+    assert count(app, ImportJob) == 1 and len(_upload_dirs(app)) == 1
+    assert upload(client, [("小.txt", b"y" * 1024)]).status_code == 303        # what still fits goes in
+    join_import_threads()
+    app.extensions["engine"].dispose()
+
+
 # --------------------------------------------------------------------------- upload → progress → review
 
 def test_an_upload_is_saved_outside_static_and_redirects_to_its_job(app, client):

@@ -118,7 +118,7 @@ def active(user_id: int):
         db.refresh(user)
         return _user_page(user, 422, {"active": str(exc)})
     flash(f"已启用 {user.username}。" if enable else
-          f"已停用 {user.username}：其登录已全部退出，API 令牌停止使用。", "success")
+          f"已停用 {user.username}：其登录已全部退出，API 令牌已全部作废。", "success")
     return redirect(url_for("admin.user", user_id=user.id), 303)
 
 

@@ -15,7 +15,8 @@ The answers are built in models/api_views.py (which documents the decisions abou
 - Versions: a write may carry the version it was based on, as `"version"` in the body or as an
   `If-Match: "3"` header (both, if given, must agree); a stale one answers 409 with the current
   value (`{"error", "current"}`) and changes nothing. Version 0 means "only if nothing is stored
-  yet". Without either the write is unconditional: the last one wins, and the history keeps both.
+  yet". Without either, only a first entry goes through: replacing a stored value answers 428
+  (`{"error"}`), so a script that never read the value cannot overwrite someone's entry unseen.
 - Input: a body that is not a JSON object, or a malformed period (`2023-13`, `abc`), is a 400;
   a value the domain refuses (letters, NaN, a negative count, a unit of another base, an unknown
   assessment, a period outside the project's year, a score outside its band) is a 422 with the
@@ -34,8 +35,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from models import api_views
-from models.actual import (ActualInput, Context, EntryError, StaleEdit, period_end, record_actual,
-                           record_spending, validation_message)
+from models.actual import (ActualInput, Context, EntryError, StaleEdit, VersionRequired, period_end,
+                           record_actual, record_spending, validation_message)
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
 from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
@@ -122,9 +123,12 @@ def put_actual(indicator_id: int, period: str):
             _require(may_edit_actuals(g.user, project))
             if data is None:
                 raise EntryError(invalid)
-            actual = record_actual(db, ind, py, year, month, data, Context(g.user.label, clock()))
+            actual = record_actual(db, ind, py, year, month, data, Context(g.user.label, clock()),
+                                   overwrite_needs_version=True)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
+    except VersionRequired as exc:
+        return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, api_views.annual_indicator(db, py, ind, as_of))
     response = jsonify(api_views.annual_indicator(db, py, ind, as_of, latest=actual))
@@ -149,9 +153,11 @@ def put_spending(project_year_id: int, period: str):
             if body.get("amount_yuan") is None:
                 raise EntryError("支出金额：必须填写", "amount_yuan")
             spending = record_spending(db, py, year, month, body["amount_yuan"], Context(g.user.label, clock()),
-                                       version)
+                                       version, overwrite_needs_version=True)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
+    except VersionRequired as exc:
+        return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, api_views.project_budget(db, py, as_of))
     response = jsonify(api_views.project_budget(db, py, as_of, latest=spending))
@@ -278,6 +284,10 @@ def _refused(message: str, field: str | None = None):
     if field:
         answer["field"] = field
     return jsonify(answer), 422
+
+
+def _version_required(exc: VersionRequired):
+    return jsonify({"error": str(exc)}), 428
 
 
 def _conflict(exc: Exception, current: dict | None):

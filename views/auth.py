@@ -13,6 +13,7 @@ signing out ends the session in the database, so a copied cookie stops working a
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from functools import wraps
 from urllib.parse import urlsplit
@@ -23,8 +24,8 @@ from sqlmodel import select
 
 from models.accounts import may_import
 from models.db import get_session, transaction
-from models.user import (User, end_session, hash_password, login_blocked_until, record_login, start_session,
-                         touch_session, user_for_session, verify_password)
+from models.user import (ACCOUNT_MAX_WAIT, User, account_opens_at, address_blocked_until, end_session, hash_password,
+                         record_login, start_session, touch_session, user_for_session, verify_password)
 from views.clock import now as clock_now
 from views.projects import local_time
 
@@ -163,26 +164,51 @@ def login():
     password = request.form.get("password", "")
     address = (request.remote_addr or "unknown")[:64]
     db, now = get_session(), clock()
-    until = login_blocked_until(db, username, address, now)
-    if until is not None:
-        return _login_page(429, f"登录失败次数过多，已暂停登录。请于 {local_time(until, '%H:%M')}（北京时间）后再试。",
-                           username, target)
-    user = db.exec(select(User).where(User.username == username)).first()
-    db.commit()     # end the read: hashing takes a while and must not hold a transaction
-    password_ok = _check(user, password)
-    if not password_ok or not user.is_active:
-        with transaction(db):
-            record_login(db, username, address, now, success=False)
-        message = "该账号已停用，请联系管理员。" if password_ok else BAD_LOGIN
-        return _login_page(422, message, username, target)
+    with transaction(db):
+        user, attempt, refusal = _claim_attempt(db, username, address, now)
+    if refusal is not None:
+        return _refused(refusal, now, username, target)
+    # A disabled account gets the answer of a wrong password, after the same hashing: telling
+    # it only to the right password would confirm the password to whoever guessed it.
+    if not _check(user, password) or not user.is_active:
+        return _login_page(422, BAD_LOGIN, username, target)
 
     with transaction(db):     # also stores the rehashed password when the parameters changed
         db.add(user)
-        record_login(db, username, address, now, success=True)
+        attempt.success = True
+        db.add(attempt)
         token = start_session(db, user, now)
     session.clear()           # a new session: nothing from before signing in survives
     session[SESSION_KEY] = token
     return redirect(target or url_for("workbench.home"), 303)
+
+
+def _claim_attempt(db, username: str, address: str, now: datetime):
+    """(user, attempt, None), the attempt counted as a failure until the password proves
+    right; or (None, None, refusal) while the address is locked or the account must wait.
+
+    Counted before the (slow) password check, under the write lock (and the user's row lock
+    on PostgreSQL): a burst of guesses sent at once cannot all pass before the first of them
+    is recorded."""
+    user = db.exec(select(User).where(User.username == username).with_for_update()).first()
+    refusal = address_blocked_until(db, address, now) or account_opens_at(db, username, now)
+    if refusal is not None:
+        return None, None, refusal
+    return user, record_login(db, username, address, now, success=False), None
+
+
+def _refused(opens_at: datetime, now: datetime, username: str, target: str | None):
+    """429 with Retry-After. An account's wait (half a minute at most) is told in seconds;
+    the lock of an address (up to 15 minutes) by the clock."""
+    seconds = max(1, math.ceil((opens_at - now).total_seconds()))
+    if seconds > ACCOUNT_MAX_WAIT.total_seconds():
+        message = f"登录失败次数过多，已暂停登录。请于 {local_time(opens_at, '%H:%M')}（北京时间）后再试。"
+    else:
+        message = f"登录失败次数过多，请等待 {seconds} 秒后再试。"
+    page, status = _login_page(429, message, username, target)
+    response = make_response(page, status)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.post("/logout")

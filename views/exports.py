@@ -23,6 +23,7 @@ from models.exports import (DONE, FAILED, JOB_LABELS, create_export_job, evaluat
                             monitoring_sheet, monitoring_workbook, period_month, run_export_job, unit_project_years,
                             units_in_scope, visible_project_year)
 from models.org import Department, Unit
+from settings import export_dir
 from views.clock import deadline_day, now, today
 from views.evaluation import evaluation_date, thresholds
 
@@ -106,11 +107,6 @@ def evaluation_print(project_id: int):
 
 
 # --------------------------------------------------------------------------- a unit's export
-
-def export_dir(config) -> Path:
-    """EXPORT_DIR, by default beside UPLOAD_DIR (instance/exports), never under static/."""
-    return Path(config.get("EXPORT_DIR") or Path(config["UPLOAD_DIR"]).parent / "exports")
-
 
 def _export_dir() -> Path:
     return export_dir(current_app.config)

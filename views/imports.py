@@ -9,6 +9,10 @@ units as refused and confirming leaves them out (models/queries.import_refusal),
 only their own uploads (another's answers 404); a 审核人 does not import (403). Only an admin's
 forms may move a unit, create or re-code a 主管部门 (models/queries.may_reorganise): a 填报人's
 are stored under their unit's department, and the review says so.
+
+Each user may keep only so many uploads neither confirmed nor cancelled (PENDING_UPLOADS_MAX_JOBS,
+PENDING_UPLOADS_MAX_BYTES): a further one is refused (422) with the reason, and its files are
+deleted at once; what stays unconfirmed is deleted by the housekeeping after IMPORT_KEEP_HOURS.
 """
 from __future__ import annotations
 
@@ -22,8 +26,9 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, redir
 from importers.limits import limits_from_config
 from models.accounts import IMPORT_ROLES
 from models.db import get_session
-from models.job import (SavedFile, cancel_job, confirm_job, create_job, discard_files, fail_if_stale, get_job,
-                        job_dir, job_files, new_job_id, parse_job, sandboxed, save_upload, utcnow)
+from models.job import (QuotaExceeded, SavedFile, UploadQuota, cancel_job, confirm_job, create_job, discard_files,
+                        fail_if_stale, get_job, job_dir, job_files, new_job_id, parse_job, sandboxed, save_upload,
+                        utcnow)
 from models.queries import (import_refusal, job_visible, jobs_visible_to, may_reorganise, review_files,
                             review_totals, stored_years)
 from views.auth import requires
@@ -48,6 +53,10 @@ def _who() -> str:
 
 def _max_files() -> int:
     return current_app.config.get("MAX_UPLOAD_FILES", DEFAULT_MAX_FILES)
+
+
+def _quota() -> UploadQuota:
+    return UploadQuota(current_app.config["PENDING_UPLOADS_MAX_JOBS"], current_app.config["PENDING_UPLOADS_MAX_BYTES"])
 
 
 def _stale_after() -> timedelta:
@@ -95,7 +104,11 @@ def create():
     directory = job_dir(current_app.config["UPLOAD_DIR"], job_id)
     directory.mkdir(parents=True)
     saved: list[SavedFile] = [save_upload(f.stream, directory, n, f.filename) for n, f in enumerate(uploads, 1)]
-    create_job(get_session(), job_id, saved, _who(), utcnow())
+    try:
+        create_job(get_session(), job_id, saved, _who(), utcnow(), quota=_quota())
+    except QuotaExceeded as exc:
+        discard_files(current_app.config["UPLOAD_DIR"], job_id)
+        return _form_error(str(exc))
     _start_parsing(job_id)
     target = url_for("imports.show", job_id=job_id)
     if request.headers.get("HX-Request") == "true":
