@@ -35,6 +35,7 @@ from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPEND
 from models.db import get_session, transaction
 from models.queries import (bulk_sheet, editable_units, indicator_in_scope, may_edit_actuals, plain_number,
                             project_year_visible, projects_visible_to, user_labels)
+from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
 from views.clock import now, today
 
@@ -146,19 +147,18 @@ def build_workbook(sheet) -> bytes:
     actuals = book.active
     actuals.title = ACTUALS_SHEET
     _header(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS)
-    unit_lists: dict[tuple[str, ...], list[str]] = {}
+    unit_lists: dict[str, list[str]] = {}     # a drop-down's formula1 → the cells it checks
     for n, item in enumerate(sheet.indicators, start=2):
         ind, a = item.indicator, item.actual
         current = ""
         if a is not None:
             current = a.assessment or "" if item.measure == rules.QUALITATIVE else f"{plain_number(a.value)}{a.unit or ''}"
-        actuals.append([ind.id, f"{sheet.year}-{sheet.month:02d}", a.version if a else 0, item.project.name,
-                        ind.level1, ind.annual_level2, ind.annual_level3, ind.annual_raw,
-                        MEASURE_LABELS[item.measure], ind.annual_unit or "", current] + [None] * len(ACTUAL_INPUTS))
-        if item.measure != rules.QUALITATIVE:
-            choices = tuple(u for u in unit_choices(ind.annual_unit) if u)
-            if choices:
-                unit_lists.setdefault(choices, []).append(f"{_col(ACTUAL_COLUMNS, '单位')}{n}")
+        write_row(actuals, n, [ind.id, f"{sheet.year}-{sheet.month:02d}", a.version if a else 0, item.project.name,
+                               ind.level1, ind.annual_level2, ind.annual_level3, ind.annual_raw,
+                               MEASURE_LABELS[item.measure], ind.annual_unit or "", current])
+        choices = choice_list(unit_choices(ind.annual_unit)) if item.measure != rules.QUALITATIVE else None
+        if choices:
+            unit_lists.setdefault(choices, []).append(f"{_col(ACTUAL_COLUMNS, '单位')}{n}")
     last = max(2, len(sheet.indicators) + 1)
     _validations(actuals, ACTUAL_COLUMNS, last, unit_lists)
     _finish(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS, {"项目": 22, "三级指标": 24, "指标值": 14, "当前值": 12,
@@ -166,12 +166,13 @@ def build_workbook(sheet) -> bytes:
 
     spending = book.create_sheet(SPENDING_SHEET)
     _header(spending, SPENDING_COLUMNS, SPENDING_INPUTS)
-    for item in sheet.spending:
+    for n, item in enumerate(sheet.spending, start=2):
         s = item.spending
-        spending.append([item.year.id, f"{sheet.year}-{sheet.month:02d}", s.version if s else 0, item.project.name,
-                         item.year.annual_total_yuan, s.amount_yuan if s else None, None, "元"])
+        write_row(spending, n, [item.year.id, f"{sheet.year}-{sheet.month:02d}", s.version if s else 0,
+                                item.project.name, item.year.annual_total_yuan, s.amount_yuan if s else None, None,
+                                "元"])
     unit_col = _col(SPENDING_COLUMNS, "单位")
-    units = DataValidation(type="list", formula1=f'"{",".join(SPENDING_UNITS)}"', allow_blank=True,
+    units = DataValidation(type="list", formula1=choice_list(SPENDING_UNITS), allow_blank=True,
                            error="请从下拉列表中选择单位", errorTitle="单位")
     units.add(f"{unit_col}2:{unit_col}{max(2, len(sheet.spending) + 1)}")
     spending.add_data_validation(units)
@@ -196,12 +197,10 @@ def build_workbook(sheet) -> bytes:
              "请勿修改隐藏的ID、版本列和“期间”列；如上传时提示数值已被他人修改，请重新下载。"]
     if sheet.left_out:
         lines.append(f"按季度填报、本期不是季末的项目未列出：{'、'.join(sheet.left_out)}。")
-    for line in lines:
-        readme.append([line])
+    for n, line in enumerate(lines, start=1):
+        put(readme.cell(row=n, column=1), line)
     readme.column_dimensions["A"].width = 120
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _col(columns, name: str) -> str:
@@ -209,7 +208,7 @@ def _col(columns, name: str) -> str:
 
 
 def _header(ws, columns, inputs) -> None:
-    ws.append(list(columns))
+    write_row(ws, 1, columns)
     for n, name in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=n)
         cell.font = Font(bold=True)
@@ -238,7 +237,7 @@ def _validations(ws, columns, last: int, unit_lists: dict) -> None:
         return f"{letter}2:{letter}{last}"
 
     for name, values in (("完成情况", rules.ASSESSMENTS), ("完成可能性", LIKELIHOODS)):
-        dv = DataValidation(type="list", formula1=f'"{",".join(values)}"', allow_blank=True,
+        dv = DataValidation(type="list", formula1=choice_list(values), allow_blank=True,
                             error=f"请从下拉列表中选择{name}", errorTitle=name)
         dv.add(column_range(name))
         ws.add_data_validation(dv)
@@ -252,7 +251,7 @@ def _validations(ws, columns, last: int, unit_lists: dict) -> None:
     reasons.add(column_range("偏差原因"))
     ws.add_data_validation(reasons)
     for choices, cells in unit_lists.items():
-        dv = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True,
+        dv = DataValidation(type="list", formula1=choices, allow_blank=True,
                             error="请选择与目标同一种单位", errorTitle="单位")
         for cell in cells:
             dv.add(cell)
