@@ -28,6 +28,7 @@ from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, Context,
                            actual_of, check_period, default_month, effective_measure, parse_period, period_label,
                            record_actual, record_spending, set_measure, set_periods, spending_amount_yuan, spending_of,
                            validation_message)
+from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (actual_history, entry_rows, indicator_in_scope, may_edit_actuals, plain_number,
                             project_year_in_scope, spending_row, user_labels)
@@ -259,7 +260,7 @@ def spending(project_id: int):
     typed = {name: request.form.get(name, "") for name in ("amount", "unit", "version")}
     try:
         amount = spending_amount_yuan(typed["amount"], typed["unit"] or "元")
-        version = int(typed["version"]) if typed["version"].strip().isdigit() else None
+        version = whole_number(typed["version"])
         with transaction(session):
             row = record_spending(session, py, py.year, month, amount, Context(who(), now()), version)
     except EntryError as exc:
@@ -282,10 +283,10 @@ def spending(project_id: int):
 @requires(*EDITORS)
 def periods(project_id: int):
     session = get_session()
-    year = request.form.get("year", "")
-    if not (year.isdigit() and len(year) == 4):
-        abort(400, description="年度应为四位数，例如 2023")
-    project, py = editable_year(session, project_id, int(year))
+    year = parse_year(request.form.get("year"))
+    if year is None:
+        abort(400, description="请选择年度")
+    project, py = editable_year(session, project_id, year)
     choice = request.form.get("periods", "")
     try:
         with transaction(session):

@@ -32,6 +32,7 @@ from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPEND
                            EntryError, StaleEdit, check_period, last_closed_month, parse_period, period_label,
                            record_actual, record_spending, spending_amount_yuan, spending_of, unit_choices,
                            validation_message)
+from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (bulk_sheet, editable_units, indicator_in_scope, may_edit_actuals, plain_number,
                             project_year_visible, projects_visible_to, user_labels)
@@ -78,10 +79,7 @@ class Choice:
 def _choice() -> Choice:
     """year / period / unit from the query string, each checked (400 with a Chinese message)."""
     as_of = today()
-    raw_year, raw_period = request.args.get("year", ""), request.args.get("period", "")
-    if raw_year and not (raw_year.isdigit() and len(raw_year) == 4):
-        abort(400, description="年度应为四位数，例如 2023")
-    year = int(raw_year) if raw_year else None
+    year, raw_period = parse_year(request.args.get("year")), request.args.get("period", "")
     month = None
     if raw_period.isdigit() and year is not None:      # the page's select: a month of the chosen year
         raw_period = f"{year}-{raw_period}"
@@ -101,9 +99,9 @@ def _choice() -> Choice:
     unit_id = None
     if g.user.role == "admin":
         raw_unit = request.args.get("unit", "")
-        if raw_unit and not raw_unit.isdigit():
+        unit_id = whole_number(raw_unit)
+        if raw_unit and unit_id is None:
             abort(400, description="实施单位无效")
-        unit_id = int(raw_unit) if raw_unit else None
     else:
         unit_id = g.user.unit_id
     return Choice(year, month, unit_id)
@@ -306,9 +304,7 @@ def _choice_from_form() -> Choice:
         year, month = parse_period(request.form.get("period"))
     except EntryError:
         year, month = today().year, last_closed_month(today().year, today(), rules.MONTHLY) or 1
-    unit = request.form.get("unit", "")
-    unit_id = int(unit) if g.user.role == "admin" and unit.isdigit() else (
-        None if g.user.role == "admin" else g.user.unit_id)
+    unit_id = whole_number(request.form.get("unit", "")) if g.user.role == "admin" else g.user.unit_id
     return Choice(year, month, unit_id)
 
 
@@ -357,15 +353,10 @@ def _text(value) -> str | None:
 
 
 def _int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
+    """An id or version cell: a number (Excel's are floats) or digits; None for anything else."""
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
+        value = int(value)
+    return whole_number(value)
 
 
 def store_workbook(session, book, outcome: Outcome) -> None:
