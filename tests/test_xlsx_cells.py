@@ -70,7 +70,8 @@ def opened(data: bytes) -> dict[str, object]:
     """Every cell's value as Excel reads it (its text decoded), after checking the file's XML:
     no formula and no error anywhere, and every payload cell a string cell."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        sheets = [archive.read(n).decode() for n in archive.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)]
+        sheets = [archive.read(name).decode() for name in archive.namelist()
+                  if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", name)]
     assert sheets
     for xml in sheets:
         assert not re.search(r"<f[ >]", xml), re.search(r"<c [^>]*>\s*<f[ >].{0,120}", xml, re.S).group()

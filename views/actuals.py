@@ -153,7 +153,9 @@ def record(indicator_id: int):
     except EntryError as exc:
         return row_answer(session, project, py, ind, month, RowState(typed, {exc.field or "value": str(exc)}), 422)
     except StaleEdit as exc:
-        return row_answer(session, project, py, ind, month, conflict_state(session, ind.id, month, typed, exc), 409)
+        current = actual_of(session, ind.id, month)
+        shown = current and (current.assessment or f"{plain_number(current.value)}{current.unit or ''}")
+        return row_answer(session, project, py, ind, month, conflict_state(session, current, shown, typed, exc), 409)
     notice = f"已保存{period_label(py.year, month, py.periods)}的实际值"
     if wants_fragment():
         return row_answer(session, project, py, ind, month, RowState(notice=notice))
@@ -161,20 +163,15 @@ def record(indicator_id: int):
     return redirect(anchor_url(project, py, month, f"ind-{ind.id}"), 303)
 
 
-def conflict_state(session, indicator_id: int, month: int, typed: dict, exc: StaleEdit) -> RowState:
-    """The other person's value is what the row shows as stored; the form keeps what this user
+def conflict_state(session, current, shown: str | None, typed: dict, exc: StaleEdit) -> RowState:
+    """The other person's value (`current`, the stored actual or spending, None when removed since;
+    `shown`, its value as text) is what the row shows as stored; the form keeps what this user
     typed, now based on the current version, so saving it again is a deliberate overwrite."""
-    current = actual_of(session, indicator_id, month)
-    by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
     if current is None:
-        message = "该数值已被他人删除。您填写的内容保留在下方，请核对后再次保存。"
-        version = 0
-    else:
-        shown = current.assessment or f"{plain_number(current.value)}{current.unit or ''}"
-        message = (f"该数值已被{by}修改，当前为 {shown}。您填写的内容保留在下方，"
-                   f"核对后再次保存将以您的填写为准。")
-        version = current.version
-    return RowState({**typed, "version": version}, conflict=message)
+        return RowState({**typed, "version": 0}, conflict="该数值已被他人删除。您填写的内容保留在下方，请核对后再次保存。")
+    by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
+    message = f"该数值已被{by}修改，当前为 {shown}。您填写的内容保留在下方，核对后再次保存将以您的填写为准。"
+    return RowState({**typed, "version": current.version}, conflict=message)
 
 
 def _light_word(light: str | None) -> str:
@@ -267,11 +264,8 @@ def spending(project_id: int):
         return budget_answer(session, project, py, month, RowState(typed, {exc.field or "amount": str(exc)}), 422)
     except StaleEdit as exc:
         current = spending_of(session, py.id, month)
-        by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-        message = (f"该数值已被{by}修改，当前为 {plain_number(current.amount_yuan)} 元。您填写的内容保留在下方，"
-                   f"核对后再次保存将以您的填写为准。")
-        return budget_answer(session, project, py, month, RowState({**typed, "version": current.version},
-                                                                   conflict=message), 409)
+        shown = current and f"{plain_number(current.amount_yuan)} 元"
+        return budget_answer(session, project, py, month, conflict_state(session, current, shown, typed, exc), 409)
     notice = f"已保存{period_label(py.year, month, py.periods)}的累计支出"
     if wants_fragment():
         return budget_answer(session, project, py, month, RowState(notice=notice))
