@@ -18,7 +18,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from io import BytesIO
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -37,6 +36,7 @@ from models.org import Department, Unit
 from models.project import Project, ProjectYear
 from models.queries import department_label, projects_visible_to, value_text
 from models.user import User
+from models.xlsx_cells import put, workbook_bytes
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标
 
 
 def _cell(ws, row: int, col: int, value=None, *, bold=False, align=_WRAP, number_format=None, fill=None):
-    cell = ws.cell(row=row, column=col, value=value)
+    cell = put(ws.cell(row=row, column=col), value)
     cell.font, cell.alignment, cell.border = (_BOLD if bold else _BODY), align, _BORDER
     if number_format:
         cell.number_format = number_format
@@ -227,7 +227,7 @@ def _merge(ws, row: int, col: int, last_col: int, value=None, *, last_row: int |
     for r in range(row, last_row + 1):
         for c in range(col, last_col + 1):
             _cell(ws, r, c, **({k: v for k, v in style.items() if k != "number_format"} if (r, c) != (row, col) else style))
-    first = ws.cell(row=row, column=col, value=value)
+    first = put(ws.cell(row=row, column=col), value)
     if last_col > col or last_row > row:
         ws.merge_cells(start_row=row, start_column=col, end_row=last_row, end_column=last_col)
     return first
@@ -235,7 +235,7 @@ def _merge(ws, row: int, col: int, last_col: int, value=None, *, last_row: int |
 
 def _title(ws, text: str, columns: int) -> None:
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
-    cell = ws.cell(row=1, column=1, value=text)
+    cell = put(ws.cell(row=1, column=1), text)
     cell.font, cell.alignment = Font(name="黑体", bold=True, size=16), Alignment(horizontal="center", vertical="center")
     ws.row_dimensions[1].height = 30
 
@@ -308,8 +308,8 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
     columns = len(MONITORING_COLUMNS)
     _title(ws, sheet.title, columns)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
-    ws.cell(row=2, column=1, value=f"数据截至{period_end(sheet.py.year, sheet.month):%Y年%m月%d日}（{sheet.period}）"
-            ).alignment = Alignment(horizontal="right")
+    put(ws.cell(row=2, column=1), f"数据截至{period_end(sheet.py.year, sheet.month):%Y年%m月%d日}（{sheet.period}）"
+        ).alignment = Alignment(horizontal="right")
     py = sheet.py
     row = _header_block(ws, 3, sheet.project.name, sheet.department_name, sheet.unit.name, py.owner or "",
                         py.phone or "", columns)
@@ -338,7 +338,7 @@ def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, mont
     widths = (6, 30, 16, 16, 10, 8, 8, 6, 6, 6, 6)
     _title(ws, f"项目支出绩效运行监控汇总表（{year}年{month}月）", len(columns))
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
-    ws.cell(row=2, column=1, value=f"实施单位：{unit.name}")
+    put(ws.cell(row=2, column=1), f"实施单位：{unit.name}")
     for col, label in enumerate(columns, start=1):
         _cell(ws, 3, col, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
     row = 3
@@ -379,8 +379,8 @@ def write_evaluation(ws, table: ScoreTable, project: Project, unit: Unit, depart
     py, evaluation = table.py, table.evaluation
     _title(ws, f"项目支出绩效自评表（{py.year}年度）", columns)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
-    ws.cell(row=2, column=1, value=f"数据截至{table.as_of:%Y年%m月%d日} · 审核状态：{STATE_LABELS.get(review, review)}"
-            ).alignment = Alignment(horizontal="right")
+    put(ws.cell(row=2, column=1), f"数据截至{table.as_of:%Y年%m月%d日} · 审核状态：{STATE_LABELS.get(review, review)}"
+        ).alignment = Alignment(horizontal="right")
     row = _header_block(ws, 3, project.name, department_label(department.code, department.name), unit.name,
                         py.owner or "", py.phone or "", columns)
     rate = evaluation.execution_rate if evaluation else None
@@ -437,7 +437,7 @@ def monitoring_workbook(sheets: list[MonitoringSheet], summary: tuple[Unit, int,
         ws = first if (summary is None and n == 0) else book.create_sheet()
         ws.title = sheet_title(sheet.project.name, taken)
         write_monitoring(ws, sheet)
-    return _save(book)
+    return workbook_bytes(book)
 
 
 def evaluation_workbook(table: ScoreTable, project: Project, unit: Unit, department: Department,
@@ -446,13 +446,7 @@ def evaluation_workbook(table: ScoreTable, project: Project, unit: Unit, departm
     ws = book.active
     ws.title = "绩效自评表"
     write_evaluation(ws, table, project, unit, department, review)
-    return _save(book)
-
-
-def _save(book: Workbook) -> bytes:
-    out = BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def evaluation_review_state(session: Session, py: ProjectYear) -> str:

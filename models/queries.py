@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel, select
 from importers import taxonomy
 from importers.values import parse_target
 from models.actual import Actual
+from models.bounds import BadArgument, parse_date, parse_year, whole_number
 from models.importing import FormDiff, ImportBatch, ProjectYearImport, diff_form
 from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
 from models.job import ImportJob, ImportJobFile
@@ -303,10 +304,24 @@ def _head(rows: list[IndicatorRow], i: int, attr: str) -> IndicatorRow:
 # --------------------------------------------------------------------------- project list
 
 def _int_or_none(value):
-    if value is None or isinstance(value, int):
-        return value
-    text = str(value).strip()
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    """A lenient filter or page number: nine digits at most (a page's OFFSET stays small), else None."""
+    number = whole_number(value)
+    return number if number is not None and number < 10**9 else None
+
+
+def filter_values(fields, args, *, strict: bool) -> dict:
+    """A filter model's query string, blanks left out, `year` and `as_of` read by models/bounds.py:
+    a bad one is a 400 when `strict` (BadArgument), else not applied, like the other filters."""
+    values = {k: args.get(k) for k in fields if args.get(k) not in (None, "")}
+    for name, parse in (("year", parse_year), ("as_of", parse_date)):
+        if name in values:
+            try:
+                values[name] = parse(values[name])
+            except BadArgument:
+                if strict:
+                    raise
+                del values[name]
+    return values
 
 
 class ProjectFilters(SQLModel):
@@ -334,8 +349,7 @@ class ProjectFilters(SQLModel):
 
     @classmethod
     def from_args(cls, args) -> "ProjectFilters":
-        return cls.model_validate({k: args.get(k) for k in ("year", "department", "unit", "q", "page")
-                                   if args.get(k) is not None})
+        return cls.model_validate(filter_values(cls.model_fields, args, strict=False))
 
     def as_args(self, **changes) -> dict:
         values = {"year": self.year, "department": self.department, "unit": self.unit, "q": self.q or None,

@@ -55,7 +55,7 @@ from models.actual import (DEFAULT_DEADLINE_DAY, Actual, Alert, Spending, annual
 from models.indicator import Indicator
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
-from models.queries import _int_or_none, department_label, visible_years
+from models.queries import _int_or_none, department_label, filter_values, visible_years
 from models.user import User
 
 LIGHTS = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
@@ -520,7 +520,9 @@ class AsOf:
 # --------------------------------------------------------------------------- filters
 
 class ReportFilters(SQLModel):
-    """The overview's query string; a blank or malformed filter is not applied."""
+    """The overview's query string; a blank or malformed filter is not applied, but a year or an
+    as_of that is malformed or out of range is a 400 (models/bounds.py): the page would show
+    another moment than the one asked for."""
     year: int | None = None
     as_of: date | None = None
     department: int | None = None
@@ -532,16 +534,6 @@ class ReportFilters(SQLModel):
     @classmethod
     def _lenient_int(cls, value):
         return _int_or_none(value)
-
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _lenient_date(cls, value):
-        if value is None or isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            return None
 
     @field_validator("light", mode="before")
     @classmethod
@@ -555,7 +547,7 @@ class ReportFilters(SQLModel):
 
     @classmethod
     def from_args(cls, args) -> "ReportFilters":
-        return cls.model_validate({k: args.get(k) for k in cls.model_fields if args.get(k) not in (None, "")})
+        return cls.model_validate(filter_values(cls.model_fields, args, strict=True))
 
     def as_args(self, **changes) -> dict:
         values = {k: getattr(self, k) for k in type(self).model_fields} | changes
@@ -920,7 +912,7 @@ class AlertFilters(SQLModel):
 
     @classmethod
     def from_args(cls, args) -> "AlertFilters":
-        return cls.model_validate({k: args.get(k) for k in cls.model_fields if args.get(k) not in (None, "")})
+        return cls.model_validate(filter_values(cls.model_fields, args, strict=False))
 
     def as_args(self, **changes) -> dict:
         values = {k: getattr(self, k) for k in type(self).model_fields} | changes

@@ -105,7 +105,7 @@ def test_each_project_has_the_interface_fields(seeded, personas):
 def test_a_malformed_year_is_a_400_in_chinese(seeded, personas):
     response = call(seeded, token_for(seeded, personas.admin), "/api/v1/projects?year=23")
     assert response.status_code == 400
-    assert response.get_json() == {"error": "year 应为四位数的年度，例如 2023"}
+    assert response.get_json() == {"error": "年度（year）应为四位数，例如 2023"}
 
 
 def test_an_unknown_api_path_is_a_404_json(seeded, personas):

@@ -181,7 +181,7 @@ def test_an_admin_chooses_the_unit_and_a_supervisor_may_not_use_it(seeded, perso
 
 
 @pytest.mark.parametrize("args, message", [({"period": "2023-13"}, "月份“13”无效"),
-                                           ({"year": "23"}, "年度应为四位数"),
+                                           ({"year": "23"}, "年度（year）应为四位数"),
                                            ({"year": "2023", "period": "2024-01"}, "期间 2024-01 不在 2023 年度内")])
 def test_a_bad_period_is_a_chinese_400(seeded, manager, args, message):
     response = manager.get("/bulk.xlsx", query_string=args)

@@ -387,6 +387,16 @@ def test_a_stale_spending_edit_is_told(seeded, personas, manager):
     assert spent(seeded).amount_yuan == Decimal(15_000_000)
 
 
+def test_a_spending_edit_based_on_an_amount_removed_since_is_told_not_a_server_error(seeded, personas, manager):
+    """The form carries the version the editor saw; no amount is stored for the month now."""
+    response = spend(manager, personas, "16000000", version=3)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "该数值已被他人删除。您填写的内容保留在下方，请核对后再次保存。" in text_of(html)
+    assert 'name="amount" value="16000000"' in html and 'name="version" value="0"' in html
+    assert spent(seeded) is None
+
+
 # --------------------------------------------------------------------------- escaping
 
 def test_a_hostile_indicator_name_and_note_show_as_text_in_the_row_the_chart_and_the_history(seeded, personas,

@@ -2,9 +2,27 @@
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
+
+from models.bounds import MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """Every route's `<int:…>`: an id no table can hold is a 404 like any missing row, instead of
+    an OverflowError from the database driver (models/bounds.py). NotFound, not ValidationError:
+    werkzeug would answer a POST to /projects/<huge>/evaluation with 405, as the GET rule of the
+    same path was seen first."""
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        if number > MAX_ID:
+            raise NotFound()
+        return number
 
 
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter      # before the first route is added
     from views import account, actuals, admin, api, auth, bulk, errors, evidence, health, imports, projects, security
     from views import admin_reminders, workbench
     # auth first: its gate (views/auth.py) runs before every other blueprint's own checks

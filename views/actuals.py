@@ -28,6 +28,7 @@ from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, Context,
                            actual_of, check_period, default_month, effective_measure, parse_period, period_label,
                            record_actual, record_spending, set_measure, set_periods, spending_amount_yuan, spending_of,
                            validation_message)
+from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (actual_history, entry_rows, indicator_in_scope, may_edit_actuals, plain_number,
                             project_year_in_scope, spending_row, user_labels)
@@ -152,7 +153,9 @@ def record(indicator_id: int):
     except EntryError as exc:
         return row_answer(session, project, py, ind, month, RowState(typed, {exc.field or "value": str(exc)}), 422)
     except StaleEdit as exc:
-        return row_answer(session, project, py, ind, month, conflict_state(session, ind.id, month, typed, exc), 409)
+        current = actual_of(session, ind.id, month)
+        shown = current and (current.assessment or f"{plain_number(current.value)}{current.unit or ''}")
+        return row_answer(session, project, py, ind, month, conflict_state(session, current, shown, typed, exc), 409)
     notice = f"已保存{period_label(py.year, month, py.periods)}的实际值"
     if wants_fragment():
         return row_answer(session, project, py, ind, month, RowState(notice=notice))
@@ -160,20 +163,15 @@ def record(indicator_id: int):
     return redirect(anchor_url(project, py, month, f"ind-{ind.id}"), 303)
 
 
-def conflict_state(session, indicator_id: int, month: int, typed: dict, exc: StaleEdit) -> RowState:
-    """The other person's value is what the row shows as stored; the form keeps what this user
+def conflict_state(session, current, shown: str | None, typed: dict, exc: StaleEdit) -> RowState:
+    """The other person's value (`current`, the stored actual or spending, None when removed since;
+    `shown`, its value as text) is what the row shows as stored; the form keeps what this user
     typed, now based on the current version, so saving it again is a deliberate overwrite."""
-    current = actual_of(session, indicator_id, month)
-    by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
     if current is None:
-        message = "该数值已被他人删除。您填写的内容保留在下方，请核对后再次保存。"
-        version = 0
-    else:
-        shown = current.assessment or f"{plain_number(current.value)}{current.unit or ''}"
-        message = (f"该数值已被{by}修改，当前为 {shown}。您填写的内容保留在下方，"
-                   f"核对后再次保存将以您的填写为准。")
-        version = current.version
-    return RowState({**typed, "version": version}, conflict=message)
+        return RowState({**typed, "version": 0}, conflict="该数值已被他人删除。您填写的内容保留在下方，请核对后再次保存。")
+    by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
+    message = f"该数值已被{by}修改，当前为 {shown}。您填写的内容保留在下方，核对后再次保存将以您的填写为准。"
+    return RowState({**typed, "version": current.version}, conflict=message)
 
 
 def _light_word(light: str | None) -> str:
@@ -259,18 +257,15 @@ def spending(project_id: int):
     typed = {name: request.form.get(name, "") for name in ("amount", "unit", "version")}
     try:
         amount = spending_amount_yuan(typed["amount"], typed["unit"] or "元")
-        version = int(typed["version"]) if typed["version"].strip().isdigit() else None
+        version = whole_number(typed["version"])
         with transaction(session):
             row = record_spending(session, py, py.year, month, amount, Context(who(), now()), version)
     except EntryError as exc:
         return budget_answer(session, project, py, month, RowState(typed, {exc.field or "amount": str(exc)}), 422)
     except StaleEdit as exc:
         current = spending_of(session, py.id, month)
-        by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-        message = (f"该数值已被{by}修改，当前为 {plain_number(current.amount_yuan)} 元。您填写的内容保留在下方，"
-                   f"核对后再次保存将以您的填写为准。")
-        return budget_answer(session, project, py, month, RowState({**typed, "version": current.version},
-                                                                   conflict=message), 409)
+        shown = current and f"{plain_number(current.amount_yuan)} 元"
+        return budget_answer(session, project, py, month, conflict_state(session, current, shown, typed, exc), 409)
     notice = f"已保存{period_label(py.year, month, py.periods)}的累计支出"
     if wants_fragment():
         return budget_answer(session, project, py, month, RowState(notice=notice))
@@ -282,10 +277,10 @@ def spending(project_id: int):
 @requires(*EDITORS)
 def periods(project_id: int):
     session = get_session()
-    year = request.form.get("year", "")
-    if not (year.isdigit() and len(year) == 4):
-        abort(400, description="年度应为四位数，例如 2023")
-    project, py = editable_year(session, project_id, int(year))
+    year = parse_year(request.form.get("year"))
+    if year is None:
+        abort(400, description="请选择年度")
+    project, py = editable_year(session, project_id, year)
     choice = request.form.get("periods", "")
     try:
         with transaction(session):

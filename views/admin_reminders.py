@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
+from models.bounds import whole_number
 from models.db import get_session, transaction
 from models.outbox import (FILTERS, STATE_LABELS, TRIGGER_LABELS, OutboxMessage, last_runs, last_scheduled_run,
                            notices_of,
@@ -82,7 +83,7 @@ def outbox():
     state = request.args.get("state", "")
     state = state if state in FILTERS else ""
     page = request.args.get("page", "1")
-    listing = outbox_page(session, now, state or None, int(page) if page.isdigit() else 1)
+    listing = outbox_page(session, now, state or None, whole_number(page) or 1)
     smtp, smtp_error = _mail_server()
     return render_template("admin_reminders_outbox.html", listing=listing, state=state, filters=FILTERS,
                            counts=outbox_counts(session, now), state_labels=STATE_LABELS, now=now,

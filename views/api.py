@@ -22,7 +22,8 @@ The answers are built in models/api_views.py (which documents the decisions abou
   assessment, a period outside the project's year, a score outside its band) is a 422 with the
   Chinese reason, and nothing is stored. Unknown body fields are ignored.
 - Dates: `as_of=YYYY-MM-DD` on every read that depends on the date, default today in the
-  configured TIMEZONE (Asia/Shanghai), from the app clock (`config["CLOCK"]` in tests).
+  configured TIMEZONE (Asia/Shanghai), from the app clock (`config["CLOCK"]` in tests). A year or
+  date that is malformed, not a real day or outside the tracked years is a 400 (models/bounds.py).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from models import api_views
 from models.actual import (ActualInput, Context, EntryError, StaleEdit, VersionRequired, period_end,
                            record_actual, record_spending, validation_message)
+from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
 from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
@@ -75,21 +77,12 @@ def _unauthorized():
     return response
 
 
-def _year_arg() -> int | None:
-    raw = request.args.get("year")
-    if raw is None or raw == "":
-        return None
-    if not (raw.isdigit() and len(raw) == 4):
-        abort(400, description="year 应为四位数的年度，例如 2023")
-    return int(raw)
-
-
 @bp.get("/projects")
 def projects():
     """`id` is the ProjectYear id (one year's 申报表): what the other calls take. `light` is the
     worst light of its indicators and budget as of `as_of` (default today); null when nothing
     is due yet."""
-    year, as_of, db = _year_arg(), _as_of(), get_session()
+    year, as_of, db = parse_year(request.args.get("year")), _as_of(), get_session()
     return jsonify({"projects": api_views.project_list(db, g.user, year, as_of)})
 
 
@@ -204,7 +197,6 @@ def put_score(indicator_id: int):
 
 # --------------------------------------------------------------------------- arguments and answers
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _PERIOD = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 _ETAG = re.compile(r'(?:W/)?"(\d{1,9})"|(\d{1,9})', re.ASCII)
 
@@ -214,15 +206,7 @@ def today() -> date:
 
 
 def _as_of() -> date:
-    raw = request.args.get("as_of")
-    if raw is None or raw == "":
-        return today()
-    try:
-        if not _DATE.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, description="as_of 应为 YYYY-MM-DD 格式的日期，例如 2023-07-31")
+    return parse_date(request.args.get("as_of")) or today()
 
 
 def _period(raw: str) -> tuple[int, int]:

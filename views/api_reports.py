@@ -8,10 +8,9 @@ two always show the same numbers. Besides `year` and `as_of` it takes the page's
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, g, jsonify, request
 
+from models.bounds import whole_number
 from models.db import get_session
 from models.queries import visible_year_numbers
 from models.reports import LEVEL1S, LIGHTS, ReportFilters, overview, resolve_moment
@@ -23,18 +22,11 @@ bp.before_request(bearer_token)
 
 
 def _filters() -> ReportFilters:
-    """The query string, strictly: a malformed value is a 400 in Chinese, not silently ignored."""
+    """The query string, strictly: a malformed value is a 400 in Chinese, not silently ignored
+    (year and as_of are checked by ReportFilters itself, as on the page)."""
     args = request.args
-    year, as_of = args.get("year", ""), args.get("as_of", "")
-    if year and not (year.isdigit() and len(year) == 4):
-        abort(400, description="year 应为四位数的年度，例如 2023")
-    if as_of:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError:
-            abort(400, description="as_of 应为日期 YYYY-MM-DD，例如 2023-07-31")
     for name in ("department", "unit"):
-        if args.get(name) and not args[name].isdigit():
+        if args.get(name) and whole_number(args[name]) is None:
             abort(400, description=f"{name} 应为编号（整数）")
     if args.get("light") and args["light"] not in LIGHTS:
         abort(400, description=f"light 应为 {'、'.join(LIGHTS)} 之一")

@@ -32,9 +32,11 @@ from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPEND
                            EntryError, StaleEdit, check_period, last_closed_month, parse_period, period_label,
                            record_actual, record_spending, spending_amount_yuan, spending_of, unit_choices,
                            validation_message)
+from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (bulk_sheet, editable_units, indicator_in_scope, may_edit_actuals, plain_number,
                             project_year_visible, projects_visible_to, user_labels)
+from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
 from views.clock import now, today
 
@@ -77,10 +79,7 @@ class Choice:
 def _choice() -> Choice:
     """year / period / unit from the query string, each checked (400 with a Chinese message)."""
     as_of = today()
-    raw_year, raw_period = request.args.get("year", ""), request.args.get("period", "")
-    if raw_year and not (raw_year.isdigit() and len(raw_year) == 4):
-        abort(400, description="年度应为四位数，例如 2023")
-    year = int(raw_year) if raw_year else None
+    year, raw_period = parse_year(request.args.get("year")), request.args.get("period", "")
     month = None
     if raw_period.isdigit() and year is not None:      # the page's select: a month of the chosen year
         raw_period = f"{year}-{raw_period}"
@@ -100,9 +99,9 @@ def _choice() -> Choice:
     unit_id = None
     if g.user.role == "admin":
         raw_unit = request.args.get("unit", "")
-        if raw_unit and not raw_unit.isdigit():
+        unit_id = whole_number(raw_unit)
+        if raw_unit and unit_id is None:
             abort(400, description="实施单位无效")
-        unit_id = int(raw_unit) if raw_unit else None
     else:
         unit_id = g.user.unit_id
     return Choice(year, month, unit_id)
@@ -146,19 +145,18 @@ def build_workbook(sheet) -> bytes:
     actuals = book.active
     actuals.title = ACTUALS_SHEET
     _header(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS)
-    unit_lists: dict[tuple[str, ...], list[str]] = {}
+    unit_lists: dict[str, list[str]] = {}     # a drop-down's formula1 → the cells it checks
     for n, item in enumerate(sheet.indicators, start=2):
         ind, a = item.indicator, item.actual
         current = ""
         if a is not None:
             current = a.assessment or "" if item.measure == rules.QUALITATIVE else f"{plain_number(a.value)}{a.unit or ''}"
-        actuals.append([ind.id, f"{sheet.year}-{sheet.month:02d}", a.version if a else 0, item.project.name,
-                        ind.level1, ind.annual_level2, ind.annual_level3, ind.annual_raw,
-                        MEASURE_LABELS[item.measure], ind.annual_unit or "", current] + [None] * len(ACTUAL_INPUTS))
-        if item.measure != rules.QUALITATIVE:
-            choices = tuple(u for u in unit_choices(ind.annual_unit) if u)
-            if choices:
-                unit_lists.setdefault(choices, []).append(f"{_col(ACTUAL_COLUMNS, '单位')}{n}")
+        write_row(actuals, n, [ind.id, f"{sheet.year}-{sheet.month:02d}", a.version if a else 0, item.project.name,
+                               ind.level1, ind.annual_level2, ind.annual_level3, ind.annual_raw,
+                               MEASURE_LABELS[item.measure], ind.annual_unit or "", current])
+        choices = choice_list(unit_choices(ind.annual_unit)) if item.measure != rules.QUALITATIVE else None
+        if choices:
+            unit_lists.setdefault(choices, []).append(f"{_col(ACTUAL_COLUMNS, '单位')}{n}")
     last = max(2, len(sheet.indicators) + 1)
     _validations(actuals, ACTUAL_COLUMNS, last, unit_lists)
     _finish(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS, {"项目": 22, "三级指标": 24, "指标值": 14, "当前值": 12,
@@ -166,12 +164,13 @@ def build_workbook(sheet) -> bytes:
 
     spending = book.create_sheet(SPENDING_SHEET)
     _header(spending, SPENDING_COLUMNS, SPENDING_INPUTS)
-    for item in sheet.spending:
+    for n, item in enumerate(sheet.spending, start=2):
         s = item.spending
-        spending.append([item.year.id, f"{sheet.year}-{sheet.month:02d}", s.version if s else 0, item.project.name,
-                         item.year.annual_total_yuan, s.amount_yuan if s else None, None, "元"])
+        write_row(spending, n, [item.year.id, f"{sheet.year}-{sheet.month:02d}", s.version if s else 0,
+                                item.project.name, item.year.annual_total_yuan, s.amount_yuan if s else None, None,
+                                "元"])
     unit_col = _col(SPENDING_COLUMNS, "单位")
-    units = DataValidation(type="list", formula1=f'"{",".join(SPENDING_UNITS)}"', allow_blank=True,
+    units = DataValidation(type="list", formula1=choice_list(SPENDING_UNITS), allow_blank=True,
                            error="请从下拉列表中选择单位", errorTitle="单位")
     units.add(f"{unit_col}2:{unit_col}{max(2, len(sheet.spending) + 1)}")
     spending.add_data_validation(units)
@@ -196,12 +195,10 @@ def build_workbook(sheet) -> bytes:
              "请勿修改隐藏的ID、版本列和“期间”列；如上传时提示数值已被他人修改，请重新下载。"]
     if sheet.left_out:
         lines.append(f"按季度填报、本期不是季末的项目未列出：{'、'.join(sheet.left_out)}。")
-    for line in lines:
-        readme.append([line])
+    for n, line in enumerate(lines, start=1):
+        put(readme.cell(row=n, column=1), line)
     readme.column_dimensions["A"].width = 120
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return workbook_bytes(book)
 
 
 def _col(columns, name: str) -> str:
@@ -209,7 +206,7 @@ def _col(columns, name: str) -> str:
 
 
 def _header(ws, columns, inputs) -> None:
-    ws.append(list(columns))
+    write_row(ws, 1, columns)
     for n, name in enumerate(columns, start=1):
         cell = ws.cell(row=1, column=n)
         cell.font = Font(bold=True)
@@ -238,7 +235,7 @@ def _validations(ws, columns, last: int, unit_lists: dict) -> None:
         return f"{letter}2:{letter}{last}"
 
     for name, values in (("完成情况", rules.ASSESSMENTS), ("完成可能性", LIKELIHOODS)):
-        dv = DataValidation(type="list", formula1=f'"{",".join(values)}"', allow_blank=True,
+        dv = DataValidation(type="list", formula1=choice_list(values), allow_blank=True,
                             error=f"请从下拉列表中选择{name}", errorTitle=name)
         dv.add(column_range(name))
         ws.add_data_validation(dv)
@@ -252,7 +249,7 @@ def _validations(ws, columns, last: int, unit_lists: dict) -> None:
     reasons.add(column_range("偏差原因"))
     ws.add_data_validation(reasons)
     for choices, cells in unit_lists.items():
-        dv = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True,
+        dv = DataValidation(type="list", formula1=choices, allow_blank=True,
                             error="请选择与目标同一种单位", errorTitle="单位")
         for cell in cells:
             dv.add(cell)
@@ -307,9 +304,7 @@ def _choice_from_form() -> Choice:
         year, month = parse_period(request.form.get("period"))
     except EntryError:
         year, month = today().year, last_closed_month(today().year, today(), rules.MONTHLY) or 1
-    unit = request.form.get("unit", "")
-    unit_id = int(unit) if g.user.role == "admin" and unit.isdigit() else (
-        None if g.user.role == "admin" else g.user.unit_id)
+    unit_id = whole_number(request.form.get("unit", "")) if g.user.role == "admin" else g.user.unit_id
     return Choice(year, month, unit_id)
 
 
@@ -358,15 +353,10 @@ def _text(value) -> str | None:
 
 
 def _int(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
+    """An id or version cell: a number (Excel's are floats) or digits; None for anything else."""
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
+        value = int(value)
+    return whole_number(value)
 
 
 def store_workbook(session, book, outcome: Outcome) -> None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
+
+from models.bounds import BadArgument
 
 MESSAGES = {
     400: "请求有误",
@@ -26,6 +28,11 @@ def register(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify({"error": CSRF_MESSAGE}), 400
         return render_template("error.html", code=400, message=CSRF_MESSAGE), 400
+
+    @app.errorhandler(BadArgument)
+    def bad_argument(exc: BadArgument):
+        """A year or date out of range or malformed, wherever it was read (models/bounds.py)."""
+        return http_error(BadRequest(description=str(exc)))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -20,6 +20,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 
 from models import rules
 from models.actual import EntryError
+from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.evaluation import (APPROVE, APPROVED, EDITABLE_STATES, RETURN, STATE_LABELS, SUBMIT, SUBMITTED,
                                WITHDRAW, ReviewConflict, move_review, review_state, review_steps,
@@ -52,8 +53,7 @@ def evaluation_date(year: int) -> date:
 
 def load(project_id: int):
     """(Project, ProjectYear) of `?year=` (or the posted year; default the latest) in scope, else 404."""
-    raw = request.values.get("year", "")
-    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    year = parse_year(request.values.get("year"))
     found = visible_project_year(get_session(), g.user, project_id, year)
     if found is None:
         abort(404)
@@ -100,8 +100,9 @@ def _conflict(project, py, exc: ReviewConflict):
 def _posted(prefix: str) -> dict[int, str]:
     values = {}
     for key, value in request.form.items():
-        if key.startswith(prefix) and key[len(prefix):].isdigit():
-            values[int(key[len(prefix):])] = value
+        indicator_id = whole_number(key[len(prefix):]) if key.startswith(prefix) else None
+        if indicator_id is not None:
+            values[indicator_id] = value
     return values
 
 

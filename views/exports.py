@@ -17,6 +17,7 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect, re
                    url_for)
 
 from models.actual import EntryError, check_period, parse_period, period_label, period_months
+from models.bounds import parse_year, whole_number
 from models.db import get_session
 from models.evaluation import STATE_LABELS, review_state, score_table
 from models.exports import (DONE, FAILED, JOB_LABELS, create_export_job, evaluation_workbook, export_file, job_of,
@@ -34,8 +35,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _year_and_month():
     """`?period=YYYY-MM` (else `?year=`): the year and month asked for (month None: the default)."""
-    period, raw_year = request.args.get("period"), request.args.get("year", "")
-    year = int(raw_year) if raw_year.isdigit() and len(raw_year) == 4 else None
+    period, year = request.args.get("period"), parse_year(request.args.get("year"))
     if not period:
         return year, None
     try:
@@ -116,23 +116,20 @@ def _export_dir() -> Path:
 def index():
     """Choose a 实施单位 (those in scope), the year and the month; `?unit=` preselects one."""
     session, as_of = get_session(), today()
-    year = request.args.get("year", "")
-    year = int(year) if year.isdigit() and len(year) == 4 else as_of.year
+    year = parse_year(request.args.get("year")) or as_of.year
     units = units_in_scope(session, g.user, year)
-    chosen = request.args.get("unit", "")
     months = [(m, period_label(year, m)) for m in period_months("monthly")]
     default = min(12, max(1, as_of.month - 1)) if as_of.year == year else 12
-    return render_template("export_new.html", units=units, year=year, chosen=int(chosen) if chosen.isdigit() else None,
+    return render_template("export_new.html", units=units, year=year, chosen=whole_number(request.args.get("unit")),
                            months=months, default_month=default)
 
 
 @bp.post("/exports")
 def create():
     session = get_session()
-    try:
-        year, month = int(request.form.get("year", "")), int(request.form.get("month", ""))
-        unit_id = int(request.form.get("unit", ""))
-    except ValueError:
+    year, month, unit_id = (parse_year(request.form.get("year")), whole_number(request.form.get("month")),
+                            whole_number(request.form.get("unit")))
+    if year is None or month is None or unit_id is None:
         abort(400, description="请选择实施单位、年度和月份")
     if not 1 <= month <= 12:
         abort(400, description=f"月份“{month}”无效，应为 1 到 12")

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from models.actual import EntryError, check_period, default_month, parse_period
+from models.bounds import parse_year
 from models.db import get_session
 from models.queries import (ProjectFilters, filter_options, list_project_years, may_edit_actuals, plain_number,
                             project_page, tracking)
@@ -46,8 +47,7 @@ def index():
 def show(project_id: int):
     """The project page; `?period=2023-07` picks the reporting period of the entry rows (default:
     the latest that has ended), `?year=` the year (else the period's, else the latest)."""
-    year, period = request.args.get("year", ""), request.args.get("period")
-    chosen = int(year) if year.isdigit() and len(year) == 4 else None
+    chosen, period = parse_year(request.args.get("year")), request.args.get("period")
     month = None
     if period:
         try:
