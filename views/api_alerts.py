@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, g, jsonify, request
 
+from models.bounds import parse_year
 from models.db import get_session
 from reads.alerts import STATES, alert_list
-from views.api import _year_arg, bearer_token
+from views.api import bearer_token
 
 bp = Blueprint("api_alerts", __name__, url_prefix="/api/v1")
 bp.before_request(bearer_token)
@@ -17,4 +18,4 @@ def alerts():
     state = request.args.get("state") or "open"
     if state not in STATES:
         abort(400, description=f"state 应为 {'、'.join(STATES)} 之一")
-    return jsonify({"alerts": alert_list(get_session(), g.user, _year_arg(), state)})
+    return jsonify({"alerts": alert_list(get_session(), g.user, parse_year(request.args.get("year")), state)})
