@@ -8,7 +8,6 @@ second editor working from a stale page is told instead of overwriting.
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -16,13 +15,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import field_validator
-from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint, and_, bindparam, func
+from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint, and_, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, select
 
 from importers.values import Target, parse_number, same_base, split_unit, to_base
+from domain.calendar import YearCalendar, month_end
 from models import rules
-from models.indicator import Indicator, active_indicators
+from models.indicator import Indicator
 from models.project import ProjectYear
 
 DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保障", "其他")
@@ -215,40 +215,21 @@ def _pydantic_message(error: dict) -> str:
 # --------------------------------------------------------------------------- the calendar
 
 def period_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return month_end(year, month)
 
 
 def entry_deadline(year: int, month: int, deadline_day: int = DEFAULT_DEADLINE_DAY) -> date:
     """The period's actual is due by this day of the following month (default the 5th)."""
-    y, m = (year + 1, 1) if month == 12 else (year, month + 1)
-    return date(y, m, min(deadline_day, calendar.monthrange(y, m)[1]))
+    return YearCalendar(year, deadline_day=deadline_day).deadline(month)
 
 
 def period_months(periods: str) -> list[int]:
-    return list(range(1, 13)) if periods == rules.MONTHLY else [3, 6, 9, 12]
+    return list(YearCalendar(2000, periods).months)
 
 
 def last_closed_month(year: int, as_of: date, periods: str) -> int | None:
     """The end month of the latest reporting period that has ended by `as_of` (None: none yet)."""
-    if as_of < period_end(year, 1 if periods == rules.MONTHLY else 3):
-        return None
-    if as_of.year > year:
-        return 12
-    closed = as_of.month if as_of >= period_end(year, as_of.month) else as_of.month - 1
-    months = [m for m in period_months(periods) if m <= closed]
-    return months[-1] if months else None
-
-
-def judged_month(year: int, as_of: date, periods: str, deadline_day: int = DEFAULT_DEADLINE_DAY) -> int | None:
-    """The period whose entry decides a light as of `as_of`: the latest that has ended, but while
-    its entry window is still open the one before it, whose deadline has passed (§4: grey = no
-    actual after the entry deadline). None: no deadline has passed yet. An entry of that period
-    or a later one gives the light; without one the light is grey."""
-    due = last_closed_month(year, as_of, periods)
-    if due is None or as_of > entry_deadline(year, due, deadline_day):
-        return due
-    earlier = [m for m in period_months(periods) if m < due]
-    return earlier[-1] if earlier else None
+    return YearCalendar(year, periods).closed_month(as_of)
 
 
 def check_period(py: ProjectYear, year: int, month: int) -> None:
@@ -466,15 +447,6 @@ class _Statements:
     (models/queries.py says why)."""
 
     def __init__(self):
-        ids, due = bindparam("ids", expanding=True), bindparam("due")
-        latest = (select(Actual.indicator_id, func.max(Actual.month).label("month"))
-                  .where(Actual.indicator_id.in_(ids), Actual.month <= due)
-                  .group_by(Actual.indicator_id).subquery())
-        self.latest_actuals = select(Actual).join(latest, and_(Actual.indicator_id == latest.c.indicator_id,
-                                                               Actual.month == latest.c.month))
-        self.latest_spending = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
-                                                       Spending.month <= due)
-                                .order_by(Spending.month.desc()).limit(1))
         # Lock the row and read it afresh: two editors sending the same version must not both
         # win (PostgreSQL; SQLite's write transactions are already serial).
         self.actual_for_update = (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"),
@@ -496,89 +468,6 @@ class _Statements:
 @cache
 def _statements() -> _Statements:
     return _Statements()
-
-
-# --------------------------------------------------------------------------- reading the state
-
-@dataclass
-class IndicatorState:
-    """An annual indicator as of a date: the latest actual due by then, and its light."""
-    indicator: Indicator
-    measure: str
-    actual: Actual | None
-    light: str | None           # green/yellow/red from the actual, grey when overdue, None: nothing due
-    due_month: int | None       # the latest period that has ended
-
-
-def latest_actuals(session: Session, indicator_ids: list[int], due: int | None) -> dict[int, Actual]:
-    """Each indicator's latest actual of a period ending by month `due` (none before the first):
-    one row per indicator, however many months are stored."""
-    if due is None or not indicator_ids:
-        return {}
-    rows = session.exec(_statements().latest_actuals, params={"ids": list(indicator_ids), "due": due})
-    return {row.indicator_id: row for row in rows}
-
-
-def indicator_states(session: Session, py: ProjectYear, as_of: date,
-                     deadline_day: int = DEFAULT_DEADLINE_DAY,
-                     indicators: list[Indicator] | None = None) -> list[IndicatorState]:
-    """The annual indicators' states as of a date; `indicators`: the project year's active
-    indicators when the caller has loaded them already (`active_indicators`)."""
-    if indicators is None:
-        indicators = active_indicators(session, py.id)
-    indicators = [ind for ind in indicators if ind.annual_raw is not None]
-    due = last_closed_month(py.year, as_of, py.periods)
-    actuals = latest_actuals(session, [ind.id for ind in indicators], due)
-    judged = judged_month(py.year, as_of, py.periods, deadline_day)
-    return [_state(ind, actuals.get(ind.id), due, judged) for ind in indicators]
-
-
-def indicator_state(session: Session, py: ProjectYear, ind: Indicator, as_of: date,
-                    deadline_day: int = DEFAULT_DEADLINE_DAY, latest: Actual | None = None) -> IndicatorState:
-    """One annual indicator's state as of a date (the same as its entry in `indicator_states`);
-    `latest`: its latest actual due by then when the caller holds it (the one just written for
-    the period ending on `as_of`)."""
-    due = last_closed_month(py.year, as_of, py.periods)
-    if latest is None or latest.month != due:
-        latest = latest_actuals(session, [ind.id], due).get(ind.id)
-    return _state(ind, latest, due, judged_month(py.year, as_of, py.periods, deadline_day))
-
-
-def _state(ind: Indicator, actual: Actual | None, due: int | None, judged: int | None) -> IndicatorState:
-    light = actual.light if actual else None
-    if judged is not None and (actual is None or actual.month < judged):
-        light = rules.GREY
-    return IndicatorState(ind, effective_measure(ind), actual, light, due)
-
-
-@dataclass
-class BudgetState:
-    annual_yuan: Decimal | None
-    spending: Spending | None
-    light: str | None
-
-    @property
-    def spent_yuan(self) -> Decimal | None:
-        return self.spending.amount_yuan if self.spending else None
-
-    @property
-    def execution_rate(self) -> Decimal | None:
-        return self.spending.execution_rate if self.spending else None
-
-
-def budget_state(session: Session, py: ProjectYear, as_of: date,
-                 deadline_day: int = DEFAULT_DEADLINE_DAY, latest: Spending | None = None) -> BudgetState:
-    """The budget as of a date; `latest`: the latest spending due by then when the caller holds
-    it (the one just written for the period ending on `as_of`)."""
-    due = last_closed_month(py.year, as_of, py.periods)
-    spending = latest if latest is not None and latest.month == due else None
-    if due is not None and spending is None:
-        spending = session.exec(_statements().latest_spending, params={"py_id": py.id, "due": due}).first()
-    light = spending.light if spending else None
-    judged = judged_month(py.year, as_of, py.periods, deadline_day)
-    if judged is not None and (spending is None or spending.month < judged):
-        light = rules.GREY
-    return BudgetState(py.annual_total_yuan, spending, light)
 
 
 LIGHT_SEVERITY = {rules.RED: 4, rules.GREY: 3, rules.YELLOW: 2, rules.GREEN: 1}   # worst first: red

@@ -34,15 +34,14 @@ from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
 from models import rules
-from models.actual import (LIGHT_SEVERITY, Actual, BudgetState, IndicatorState, Spending, annual_target,
-                           budget_state, effective_measure, indicator_state, indicator_states, last_closed_month,
-                           worst_light)
+from models.actual import LIGHT_SEVERITY, Actual, annual_target, effective_measure, last_closed_month, worst_light
 from models.evaluation import project_evaluation
 from models.importing import indicator_key
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
 from models.queries import project_summary_statement, projects_visible_to, scoped_params, visible_year_numbers
 from models.user import User
+from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
 
 
 
@@ -108,8 +107,8 @@ def project_detail(session: Session, user: User, project: Project, py: ProjectYe
                    years: list[ProjectYear] | None = None) -> dict:
     """`years`: the project's years the user may read, when the caller has them."""
     indicators = active_indicators(session, py.id)
-    states = indicator_states(session, py, as_of, indicators=indicators)
-    budget = budget_state(session, py, as_of)
+    state = year_state(session, py, as_of)
+    states, budget = state.indicators, state.budget
     return {
         "id": py.id, "project_id": project.id, "name": project.name, "year": py.year, "periods": py.periods,
         "as_of": as_of.isoformat(),
@@ -126,14 +125,14 @@ def budget_dict(state: BudgetState, year: int) -> dict:
         "spent_yuan": number(state.spent_yuan),
         "execution_rate": _ratio(state.execution_rate),
         "light": state.light,
-        "pace": _ratio(spending.pace) if spending else None,
+        "pace": _ratio(state.pace),
         "period": month_label(year, spending.month) if spending else None,
         "version": spending.version if spending else None,
     }
 
 
-def project_budget(session: Session, py: ProjectYear, as_of: date, latest: Spending | None = None) -> dict:
-    return budget_dict(budget_state(session, py, as_of, latest=latest), py.year)
+def project_budget(session: Session, py: ProjectYear, as_of: date) -> dict:
+    return budget_dict(year_state(session, py, as_of).budget, py.year)
 
 
 def indicator_entries(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],
@@ -153,13 +152,12 @@ def indicator_entries(session: Session, user: User, py: ProjectYear, indicators:
     return entries
 
 
-def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date,
-                     latest: Actual | None = None) -> dict | None:
-    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual, `latest`); None
-    when it is no longer an active indicator with a 年度 target."""
+def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date) -> dict | None:
+    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual); None when it
+    is no longer an active indicator with a 年度 target."""
     if ind.retired_at is not None or ind.annual_raw is None:
         return None
-    return annual_entry(indicator_state(session, py, ind, as_of, latest=latest), py.year)
+    return annual_entry(indicator_state(session, py, ind, as_of), py.year)
 
 
 def _names(ind: Indicator, scope: str) -> dict:
@@ -184,9 +182,12 @@ def annual_entry(state: IndicatorState, year: int) -> dict:
             "target": _target(annual_target(state.indicator)),
             "measure": state.measure,
             "actual": actual_dict(actual, year) if actual else None,
-            "completion": _ratio(actual.completion) if actual else None,
-            "pace": _ratio(actual.pace) if actual else None,
-            "light": state.light}
+            "completion": _ratio(state.completion),
+            "pace": _ratio(state.pace),
+            "light": state.light,
+            "last_light": state.last_light,
+            "over": state.over,
+            "original_target": None}
 
 
 def actual_dict(actual: Actual, year: int) -> dict:

@@ -14,12 +14,13 @@ from sqlalchemy import Column, Text, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from models import rules
-from models.actual import EntryError, IndicatorState, budget_state, indicator_states
+from models.actual import EntryError
 from models.indicator import Indicator
 from models.project import ProjectYear
+from reads.project_year import budget_state, indicator_states
 
 
-def _items(states: list[IndicatorState], override: tuple[int, Decimal | None] | None = None):
+def _items(states: list, override: tuple[int, Decimal | None] | None = None):
     items = []
     for s in states:
         ind = s.indicator
@@ -28,7 +29,7 @@ def _items(states: list[IndicatorState], override: tuple[int, Decimal | None] | 
             score = override[1]
         items.append(rules.EvaluationItem(
             id=ind.id, level1=ind.level1_std or ind.level1, measure=s.measure,
-            completion=s.actual.completion if s.actual else None,
+            completion=s.completion,
             assessment=s.actual.assessment if s.actual else None,
             weight=ind.eval_weight, score=score, name=ind.name))
     return items

@@ -13,7 +13,7 @@ one reporting period, the *judged period*:
   first period's window is still open) → no light yet ("未到期").
 
 So "as of 7月31日" reads July's actuals where they are in and June's where they are not; an
-indicator missing June as well is grey (DOMAIN.md §4). `models.actual.judged_month`, which the
+indicator missing June as well is grey (DOMAIN.md §4). `reads.project_year` (through the domain core), which the
 project page and the API use through `indicator_states`, applies the same rule to one project.
 The budget follows the same rule with spending; the amount is the latest cumulative spending
 reported by then.

@@ -43,8 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models import rules
-from models.actual import (DEFAULT_DEADLINE_DAY, Actual, Spending, budget_state, entry_deadline, indicator_states,
-                           last_closed_month, period_months)
+from models.actual import DEFAULT_DEADLINE_DAY, Actual, Spending, entry_deadline, period_months
 from models.db import transaction
 from models.indicator import Indicator
 from models.org import Unit
@@ -52,6 +51,7 @@ from models.outbox import (OutboxMessage, SchedulerRun, SentNotice, claim, claim
                            record_result)
 from models.project import Project, ProjectYear
 from models.queries import visible_years
+from reads.project_year import year_state
 from models.user import User
 from reminders import mailer
 from reminders.settings import ReminderSettings, load as load_settings
@@ -230,16 +230,16 @@ class _Data:
             py = self.session.get(ProjectYear, row.id)
             quarterly = row.periods == rules.QUARTERLY
             items = []
-            for state in indicator_states(self.session, py, self.today, self.deadline_day):
+            year = year_state(self.session, py, self.today, self.deadline_day)
+            for state in year.indicators:
                 if state.light in (rules.RED, rules.GREY):
-                    month = state.actual.month if state.light == rules.RED else state.due_month
+                    month = state.status.period
                     items.append(Item(row.unit, row.project, row.project_id, row.year, state.indicator.name,
                                       period_label(row.year, month, quarterly, self.today, with_year=True),
                                       state.light, state.indicator.position))
-            budget = budget_state(self.session, py, self.today, self.deadline_day)
+            budget = year.budget
             if budget.light in (rules.RED, rules.GREY):
-                month = (budget.spending.month if budget.light == rules.RED
-                         else last_closed_month(row.year, self.today, row.periods))
+                month = budget.status.period
                 items.append(Item(row.unit, row.project, row.project_id, row.year, BUDGET,
                                   period_label(row.year, month, quarterly, self.today, with_year=True),
                                   budget.light, 10**6))

@@ -79,3 +79,25 @@ def test_a_reimported_target_rejudges_what_was_stored(seeded, personas):
 
 def _annual(project: dict, indicator_id: int) -> dict:
     return next(i for i in project["indicators"] if i["id"] == indicator_id and i["scope"] == "annual")
+
+
+def test_a_red_with_nothing_after_it_reads_grey_with_its_last_light_as_of_next_january(seeded, personas):
+    api = Api(seeded, personas.manager_a)
+    py, ids = year_of(seeded, SPECIAL)
+    body = {"value": 100, "deviation_reasons": ["其他"]}
+    assert api.put(f"/indicators/{ids['参展面积']}/actuals/2023-09", body).status_code == 200
+    september = _annual(api.get(f"/projects/{py}", as_of="2023-10-05").get_json(), ids["参展面积"])
+    assert (september["light"], september["last_light"]) == ("red", "red")
+    january = _annual(api.get(f"/projects/{py}", as_of="2024-01-10").get_json(), ids["参展面积"])
+    assert (january["light"], january["last_light"]) == ("grey", "red")
+    assert january["actual"]["period"] == "2023-09"
+
+
+def test_over_achievement_is_marked_in_the_answer(seeded, personas):
+    api = Api(seeded, personas.manager_a)
+    py, ids = enter_july(seeded, api, "参展企业数量", 100)
+    shown = _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展企业数量"])
+    assert shown["over"] is True and shown["light"] == "green"
+    _py, _ids = enter_july(seeded, api, "参展面积", 300)
+    normal = _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展面积"])
+    assert normal["over"] is False

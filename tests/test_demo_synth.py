@@ -225,7 +225,7 @@ def test_the_overview_and_the_project_page_agree_on_every_light(made, as_of):
     from collections import Counter
 
     from models import ProjectYear, User
-    from models.actual import budget_state, indicator_states
+    from reads.project_year import budget_state, indicator_states
     from models.reports import AsOf, ReportFilters, _project_lines
     app, _ = made
     admin = User(username="x", role="admin", password_hash="", created_at=LATER)

@@ -124,7 +124,7 @@ def put_actual(indicator_id: int, period: str):
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, api_views.annual_indicator(db, py, ind, as_of))
-    response = jsonify(api_views.annual_indicator(db, py, ind, as_of, latest=actual))
+    response = jsonify(api_views.annual_indicator(db, py, ind, as_of))
     response.headers["ETag"] = f'"{actual.version}"'
     return response
 
@@ -153,7 +153,7 @@ def put_spending(project_year_id: int, period: str):
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, api_views.project_budget(db, py, as_of))
-    response = jsonify(api_views.project_budget(db, py, as_of, latest=spending))
+    response = jsonify(api_views.project_budget(db, py, as_of))
     response.headers["ETag"] = f'"{spending.version}"'
     return response
 

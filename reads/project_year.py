@@ -1,0 +1,130 @@
+"""A project year as of a date, through the domain core: every page, API answer, export, mail
+and the self-evaluation read indicator and budget states from here.
+
+The states carry the core's figures (light, last known light, completion, pace, 超额), never
+the ones cached on the rows; the rows are still handed out for what people entered beside
+the value (notes, forecast, version, who and when).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Mapping
+
+from domain.project_year import Status, YearAsOf, derive
+from models.actual import Actual, Spending
+from models.indicator import Indicator, active_indicators
+from models.project import ProjectYear
+from services import derived
+
+
+@dataclass
+class IndicatorState:
+    """An annual indicator as of a date: the entry shown (the latest of a period ended by then)
+    and its status (light: grey when the judged period is missing, None when nothing is due)."""
+    indicator: Indicator
+    measure: str
+    actual: Actual | None
+    status: Status
+    due_month: int | None         # the latest period that has ended
+
+    @property
+    def light(self) -> str | None:
+        return self.status.light
+
+    @property
+    def last_light(self) -> str | None:
+        return self.status.last_light
+
+    @property
+    def completion(self) -> Decimal | None:
+        return self.status.judgement.completion if self.status.judgement else None
+
+    @property
+    def pace(self) -> Decimal | None:
+        return self.status.judgement.pace if self.status.judgement else None
+
+    @property
+    def over(self) -> bool:
+        return bool(self.status.judgement and self.status.judgement.over)
+
+
+@dataclass
+class BudgetState:
+    annual_yuan: Decimal | None        # the budget in force at the as-of date
+    initial_yuan: Decimal | None       # 年度资金总额 as imported
+    spending: Spending | None          # the latest report shown
+    status: Status
+    rate: Decimal | None
+    pace: Decimal | None
+
+    @property
+    def light(self) -> str | None:
+        return self.status.light
+
+    @property
+    def last_light(self) -> str | None:
+        return self.status.last_light
+
+    @property
+    def spent_yuan(self) -> Decimal | None:
+        return self.spending.amount_yuan if self.spending else None
+
+    @property
+    def execution_rate(self) -> Decimal | None:
+        return self.rate
+
+
+@dataclass
+class YearState:
+    year: ProjectYear
+    as_of: YearAsOf
+    indicators: list[IndicatorState]
+    budget: BudgetState
+
+
+def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,
+               config: Mapping | None = None) -> YearState:
+    """The project year as of `as_of`, judged by the core from what is stored."""
+    config = dict(config if config is not None else derived.current_config())
+    if deadline_day is not None:
+        config["ENTRY_DEADLINE_DAY"] = deadline_day
+    loaded = derived.load(session, [py.id], config)[py.id]
+    facts = derive(loaded.inputs)
+    year = facts.as_of(as_of)
+    rows = {(a.indicator_id, a.month): a for a in loaded.actuals}
+    measures = {ind.id: ind.measure for ind in loaded.inputs.indicators}
+    states = []
+    for ind in active_indicators(session, py.id):
+        if ind.id not in year.indicators:
+            continue
+        status = year.indicators[ind.id]
+        shown = rows.get((ind.id, status.shown)) if status.shown is not None else None
+        states.append(IndicatorState(ind, measures[ind.id], shown, status, year.moment.closed))
+    budget = year.budget
+    # 执行率 and pace of the report shown, against the budget at its period's end: what its
+    # light was judged on (the overview's summaries read the same).
+    judged = facts.spending.get(budget.shown) if budget.shown is not None else None
+    spending = next((s for s in loaded.spending if s.month == budget.shown), None)
+    return YearState(py, year, states,
+                     BudgetState(year.budget_yuan, py.annual_total_yuan, spending, budget,
+                                 judged.rate if judged else None, judged.pace if judged else None))
+
+
+def indicator_states(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,
+                     indicators: list[Indicator] | None = None) -> list[IndicatorState]:
+    states = year_state(session, py, as_of, deadline_day).indicators
+    if indicators is None:
+        return states
+    wanted = {ind.id for ind in indicators}
+    return [s for s in states if s.indicator.id in wanted]
+
+
+def indicator_state(session, py: ProjectYear, ind: Indicator, as_of: date,
+                    deadline_day: int | None = None) -> IndicatorState:
+    return next(s for s in year_state(session, py, as_of, deadline_day).indicators if s.indicator.id == ind.id)
+
+
+def budget_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None) -> BudgetState:
+    return year_state(session, py, as_of, deadline_day).budget
