@@ -2,23 +2,32 @@
 checked as a whole and stored all-or-nothing, with Chinese messages that name the row."""
 from __future__ import annotations
 
+import http.client
 import io
+import os
 import re
+import subprocess
+import sys
+import threading
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, select
 
-from bulkgen import BILLION_LAUGHS, EXTERNAL_ENTITY, HEAD, MAIN, number_rows, text_row, xlsx
-from conftest import PROJECT_B, csrf_token, signed_in, text_of
+from bulkgen import BILLION_LAUGHS, EXTERNAL_ENTITY, HEAD, MAIN, number_rows, text_row, unpacked_size, xlsx
+from conftest import PASSWORD, PROJECT_B, SECRET_KEY, csrf_token, signed_in, text_of
 from importers.bulk import read_sheets
 from importers.sandbox import run_untrusted
 from models.actual import Actual, Spending
+from test_mailer import free_port
 from test_views_actuals import indicator_id, record, stored, today_is  # noqa: F401 (fixture)
 from views.bulk import ACTUAL_COLUMNS, SPENDING_COLUMNS
 
@@ -338,3 +347,156 @@ def test_the_workbook_is_read_in_a_child_that_the_parse_limits_stop(seeded, mana
     seeded.config["PARSE_WALL_SECONDS"] = 30
     response = send(manager, sheet(manager, year=2023, period="2023-07"))
     assert "表中没有填写任何实际值或支出" in refusal(response)          # the next upload is read as usual
+
+
+# --------------------------------------------------------------------------- a real server
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HEAVY_UPLOADS = 4
+HEALTHZ_WITHIN = 1.0        # seconds, throughout
+
+
+class Browser:
+    """Just enough of a browser for gunicorn on loopback: cookies (the __Host- session cookie
+    is Secure, which http.client does not care about), forms, multipart uploads."""
+
+    def __init__(self, port: int):
+        self.port, self.cookies = port, {}
+
+    def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
+                timeout: float = 120) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    self.cookies[key] = rest.split(";", 1)[0]
+            return response.status, response.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+
+    def token(self, path: str) -> str:
+        status, page = self.request("GET", path)
+        assert status == 200, (path, status)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def sign_in(self, username: str, password: str) -> None:
+        form = urlencode({"csrf_token": self.token("/login"), "username": username, "password": password})
+        status, page = self.request("POST", "/login", form.encode(), "application/x-www-form-urlencoded")
+        assert status == 303, text_of(page)[:300]
+
+    def upload(self, token: str, content: bytes) -> tuple[int, str]:
+        boundary = "----bulk-upload-boundary"
+        fields = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                         for k, v in (("csrf_token", token), ("period", "2023-07")))
+        body = (fields.encode() + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="bulk.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                + content + f"\r\n--{boundary}--\r\n".encode())
+        return self.request("POST", "/bulk", body, f"multipart/form-data; boundary={boundary}")
+
+
+def _flask(env: dict, *args: str) -> None:
+    result = subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, text=True,
+                            capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@dataclass
+class Server:
+    port: int
+    log: Path
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def _healthz_seconds(port: int) -> tuple[int, float]:
+    started = time.monotonic()
+    try:
+        status, _ = Browser(port).request("GET", "/healthz", timeout=60)
+    except OSError:
+        status = 0
+    return status, time.monotonic() - started
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """`make serve` in small: production settings, 2 sync workers, a fresh SQLite database made
+    with `flask init-db` and `flask demo seed` (the seed forms and the 填报人 tianbao)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ENV", "FLASK_DEBUG")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'server.db'}", SECRET_KEY=SECRET_KEY, PYTHONPATH=str(ROOT),
+               UPLOAD_DIR=str(tmp_path / "uploads"))
+    _flask(env, "init-db")
+    _flask(env, "demo", "seed")
+    _flask(env, "users", "password", "tianbao", "--password", PASSWORD)
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                               "--no-control-socket", "app:create_app()"],
+                              cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while _healthz_seconds(port)[0] != 200:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        yield Server(port, log)
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+# Just under the unpacked-size cap: streamed in the child until the column cap stops it.
+WIDE = {"实际值": HEADER + number_rows(1000, 1900)}
+
+
+def test_four_heavy_workbooks_at_once_are_refused_while_healthz_stays_quick(gunicorn):
+    """The attack on the production server, four uploads at once, twice: the attack's workbook,
+    then one just small enough to be parsed. Each answers 422 with a Chinese line, and /healthz,
+    polled throughout, always answers within a second."""
+    rounds = [(xlsx(ATTACK), "工作簿过大：解压后 34.3 MB，超过上限 30 MB"),
+              (xlsx(WIDE), "工作簿过大：“实际值”表已读到 2 行 × 1900 列，超过上限（每行最多 40 列）")]
+    assert all(len(workbook) < 300_000 for workbook, _message in rounds)
+    assert unpacked_size(rounds[1][0]) < 30 * 1024 * 1024
+    browser = Browser(gunicorn.port)
+    browser.sign_in("tianbao", PASSWORD)
+    token = browser.token("/bulk")
+
+    latencies: list[tuple[int, float]] = []
+    uploading = threading.Event()
+    uploading.set()
+
+    def poll_healthz() -> None:
+        while uploading.is_set():
+            latencies.append(_healthz_seconds(gunicorn.port))
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll_healthz, name="healthz-poller")
+    poller.start()
+    answers = []
+    try:
+        time.sleep(0.3)
+        for workbook, message in rounds:
+            with ThreadPoolExecutor(HEAVY_UPLOADS) as pool:
+                answers += [(message, *answer) for answer in
+                            pool.map(lambda _: browser.upload(token, workbook), range(HEAVY_UPLOADS))]
+        time.sleep(0.3)
+    finally:
+        uploading.clear()
+        poller.join(120)
+    slowest = max(seconds for _status, seconds in latencies)
+    print(f"/healthz: {len(latencies)} polls during {len(answers)} uploads, slowest {slowest:.3f} s")
+    for message, status, page in answers:
+        assert status == 422, (status, text_of(page)[:300], gunicorn.log_tail())
+        assert message in text_of(page)
+    assert all(status == 200 for status, _seconds in latencies), (latencies, gunicorn.log_tail())
+    assert slowest < HEALTHZ_WITHIN, (latencies, gunicorn.log_tail())
