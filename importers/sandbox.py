@@ -14,7 +14,8 @@ and every guarantee holds per file:
   files go on in other or fresh children;
 * every failure ends up as `UnreadableFile` with one Chinese line; no traceback escapes.
 
-Public API: `Limits`, `parse_untrusted`, `parse_many_untrusted`, `check_pdf`.
+Public API: `Limits`, `parse_untrusted`, `parse_many_untrusted`, `check_pdf`, and
+`run_untrusted` for other readers of untrusted files (the bulk-entry workbooks).
 
 Why reusable children, and why not `multiprocessing.Pool` / `ProcessPoolExecutor`. A
 fresh child per file costs about 35 ms of CPU more than parsing the same file in a warm
@@ -431,13 +432,15 @@ _ctx = None
 _ctx_lock = threading.Lock()
 
 
-def _context():
-    """Plain fork from a single-threaded process (the command line: no fork-server start-up
-    to wait for); the fork server wherever threads run (web workers)."""
+def _context(preload: bool = True):
+    """Plain fork from a single-threaded process (the command line, a sync web worker: no
+    fork-server start-up to wait for); the fork server wherever threads run (web workers
+    with a background import). `preload`: before a plain fork, import the form parsers so
+    every child shares them; jobs that need none of them (run_untrusted) skip that."""
     global _ctx
     with _ctx_lock:
         if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
-            for name in _PRELOAD:                      # children share what the parent loaded
+            for name in _PRELOAD if preload else ():   # children share what the parent loaded
                 importlib.import_module(name)
             return multiprocessing.get_context("fork")
         if _ctx is None:
@@ -545,7 +548,7 @@ def _job_size(job) -> int:
         return 0
 
 
-def _run_isolated(jobs, limits: Limits, workers: int) -> list:
+def _run_isolated(jobs, limits: Limits, workers: int, preload: bool = True) -> list:
     """Run func(*args) for each (func, args) in limited worker processes.
 
     Returns, in input order, the function's return value or an UnreadableFile. func, args
@@ -561,7 +564,7 @@ def _run_isolated(jobs, limits: Limits, workers: int) -> list:
     pool: list[_Worker] = []
     retired: list = []                                  # told to exit; reaped as they go
     workers = max(1, int(workers))
-    ctx = _context() if jobs else None
+    ctx = _context(preload) if jobs else None
     started = 0
     finished = False
     try:
@@ -685,7 +688,18 @@ def parse_many_untrusted(paths, limits: Limits = Limits(), workers: int = 2
 
 def parse_untrusted(path, limits: Limits = Limits()) -> ParseResult:
     """Parse one untrusted file in a limited child process; raise UnreadableFile on failure."""
-    result = parse_many_untrusted([path], limits, workers=1)[0]
+    return _result_or_raise(parse_many_untrusted([path], limits, workers=1)[0])
+
+
+def run_untrusted(func, args: tuple, limits: Limits = Limits()):
+    """func(*args) on untrusted input, in a limited child like the form parsers: its return
+    value, which must be plain picklable data (never objects of the parser that read it); raise
+    UnreadableFile with one Chinese line when the child fails, runs out of time or memory, or
+    raises. func must be a module-level function; the caller checks the input's size first."""
+    return _result_or_raise(_run_isolated([(func, args)], limits, workers=1, preload=False)[0])
+
+
+def _result_or_raise(result):
     if isinstance(result, UnreadableFile):
         raise result
     return result

@@ -2,16 +2,34 @@
 checked as a whole and stored all-or-nothing, with Chinese messages that name the row."""
 from __future__ import annotations
 
+import http.client
 import io
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlmodel import Session, select
 
-from conftest import PROJECT_B, csrf_token, signed_in, text_of
+from bulkgen import BILLION_LAUGHS, EXTERNAL_ENTITY, HEAD, MAIN, number_rows, text_row, unpacked_size, xlsx
+from conftest import PASSWORD, PROJECT_B, SECRET_KEY, csrf_token, signed_in, text_of
+from importers.bulk import read_sheets
+from importers.sandbox import run_untrusted
 from models.actual import Actual, Spending
+from test_mailer import free_port
 from test_views_actuals import indicator_id, record, stored, today_is  # noqa: F401 (fixture)
+from views.bulk import ACTUAL_COLUMNS, SPENDING_COLUMNS
 
 
 @pytest.fixture
@@ -55,9 +73,19 @@ def fill_spending(book, project: str, amount, unit="元"):
 def send(client, book):
     out = io.BytesIO()
     book.save(out)
+    return post_file(client, out.getvalue())
+
+
+def post_file(client, content: bytes, name: str = "填好的表.xlsx"):
+    """The upload form of the bulk page, as a browser sends it."""
     return client.post("/bulk", data={"csrf_token": csrf_token(client, "/bulk"), "period": "2023-07",
-                                      "file": (io.BytesIO(out.getvalue()), "填好的表.xlsx")},
+                                      "file": (io.BytesIO(content), name)},
                        content_type="multipart/form-data")
+
+
+def refusal(response) -> str:
+    assert response.status_code == 422, response.status_code
+    return text_of(response.get_data(as_text=True))
 
 
 def count(app, model) -> int:
@@ -155,13 +183,24 @@ def test_a_value_changed_since_the_download_is_reported_not_overwritten(seeded, 
     assert stored(seeded, "参展企业数量").value == Decimal(40)
 
 
-@pytest.mark.parametrize("content, message", [(b"not a workbook", "不是 Excel（xlsx）文件"),
-                                              (b"PK\x03\x04broken", "无法读取该 Excel 文件")])
+def zipped(name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"not a workbook", "不是 Excel（xlsx）文件"),
+    ((Path(__file__).parent / "fixtures" / "seed_forms.pdf").read_bytes(), "不是 Excel（xlsx）文件"),
+    (b"PK\x03\x04broken", "无法读取该 Excel 文件"),
+    (zipped("word/document.xml", b"<document/>"), "无法读取该 Excel 文件"),    # a zip, not a workbook
+    (xlsx({"Sheet1": text_row(["甲"])}), "不是本系统的填报表：缺少“实际值”和“预算支出”工作表"),
+], ids=["text", "pdf", "broken-zip", "other-zip", "other-workbook"])
 def test_a_file_that_is_not_the_sheet_is_refused(seeded, manager, content, message):
-    response = manager.post("/bulk", data={"csrf_token": csrf_token(manager, "/bulk"), "period": "2023-07",
-                                           "file": (io.BytesIO(content), "表.xlsx")},
-                            content_type="multipart/form-data")
-    assert response.status_code == 422 and message in text_of(response.get_data(as_text=True))
+    text = refusal(post_file(manager, content, "表.xlsx"))
+    assert message in text
+    assert "Traceback" not in text and "Error" not in text
 
 
 def test_an_empty_sheet_stores_nothing_and_says_so(seeded, manager):
@@ -186,3 +225,278 @@ def test_an_admin_chooses_the_unit_and_a_supervisor_may_not_use_it(seeded, perso
 def test_a_bad_period_is_a_chinese_400(seeded, manager, args, message):
     response = manager.get("/bulk.xlsx", query_string=args)
     assert response.status_code == 400 and message in text_of(response.get_data(as_text=True))
+
+
+# --------------------------------------------------------------------------- hostile workbooks
+
+HEADER = text_row(ACTUAL_COLUMNS)
+SPENDING_HEADER = text_row(SPENDING_COLUMNS)
+MSG_UNREADABLE = "无法读取该 Excel 文件：文件已损坏或含有不安全内容"
+# What the attack on the production server sent: 1,000 rows × 2,400 cells, about 300 KB on disk.
+ATTACK = {"实际值": HEADER + number_rows(1000, 2400)}
+
+
+@pytest.mark.parametrize("sheets, message", [
+    (ATTACK, "工作簿过大：解压后 34.3 MB，超过上限 30 MB，不是正常的填报表"),
+    ({"实际值": HEADER + number_rows(5001, 19)},
+     "工作簿过大：“实际值”表已读到 5002 行 × 19 列，超过上限（每张表最多 5000 行数据）"),
+    ({"实际值": HEADER + number_rows(10, 2400)},
+     "工作簿过大：“实际值”表已读到 2 行 × 2400 列，超过上限（每行最多 40 列）"),
+    # Each sheet within the row and column caps, the two together beyond the cell cap.
+    ({"实际值": HEADER + number_rows(3000, 35), "预算支出": SPENDING_HEADER + number_rows(3000, 35)},
+     "工作簿过大：“预算支出”表已读到 2714 行 × 35 列，超过上限（全部工作表最多 200000 个单元格）"),
+    # A million cells piled into one cell reference: one row, one column, 26 MB of XML.
+    ({"实际值": HEADER + "<row>" + '<c r="A2"><v>1</v></c>' * 1_200_000 + "</row>"},
+     "工作簿过大：“实际值”表已读到 1 行 × 19 列，超过上限（全部工作表最多 200000 个单元格）"),
+    # Rows without values are no data rows, but they are not free to read either.
+    ({"实际值": HEADER + "<row/>" * 1_000_000},
+     "工作簿过大：“实际值”表已读到 20000 行 × 19 列，超过上限（全部工作表最多 20000 行，空行也算）"),
+    # A million empty runs of rich text in one cell.
+    ({"实际值": HEADER + '<row><c t="inlineStr"><is>' + "<r/>" * 1_000_000 + "</is></c></row>"},
+     "工作簿过大：“实际值”表已读到 1 行 × 19 列，超过上限（表中其他内容过多）"),
+], ids=["attack", "rows", "columns", "cells", "piled-cells", "empty-rows", "other-elements"])
+def test_a_workbook_larger_than_any_sheet_is_refused_by_what_it_holds(seeded, manager, sheets, message):
+    workbook = xlsx(sheets, dimension="A1:S2")          # its declared size says it is small
+    assert len(workbook) < 400_000
+    started = time.process_time()
+    assert message in refusal(post_file(manager, workbook))
+    assert time.process_time() - started < 1          # this process never parsed it
+    assert count(seeded, Actual) == 0 and count(seeded, Spending) == 0
+
+
+def test_a_full_sheet_of_the_largest_size_is_still_read_and_stored(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    fill(book, "参展企业数量", 实际值=35)
+    ws = book["实际值"]
+    for _ in range(5001 - ws.max_row):                   # rows a person left without input
+        ws.append([None, "2023-07", 0, "（空行）"] + [None] * (len(ACTUAL_COLUMNS) - 4))
+    ws.cell(row=9000, column=30).number_format = "0.00"  # formatting far below and beside: no data
+    response = send(manager, book)
+    assert response.status_code == 303, text_of(response.get_data(as_text=True))
+    assert "已保存 1 条实际值，0 条支出。" in text_of(manager.get(response.headers["Location"]).get_data(as_text=True))
+    assert stored(seeded, "参展企业数量").value == Decimal(35)
+
+
+def test_a_part_read_whole_is_refused_when_large(seeded, manager):
+    styles = f'{HEAD}<styleSheet xmlns="{MAIN}"><numFmts>' + "<numFmt/>" * 500_000 + "</numFmts></styleSheet>"
+    workbook = xlsx({"实际值": HEADER}, extra_parts={"xl/styles.xml": styles})
+    assert ("工作簿过大：其中的“xl/styles.xml”解压后 4.3 MB，超过上限 4 MB，不是正常的填报表"
+            in refusal(post_file(manager, workbook)))
+
+
+def _as_openpyxl_reads(data: bytes, name: str) -> list[tuple]:
+    """What load_workbook(read_only=True, data_only=True) gives, each row up to its last value."""
+    rows = []
+    for values in load_workbook(io.BytesIO(data), read_only=True, data_only=True)[name].iter_rows(values_only=True):
+        values = list(values)
+        while values and values[-1] is None:
+            values.pop()
+        rows.append(tuple(values))
+    return rows
+
+
+def test_the_child_hands_back_the_values_openpyxl_reads():
+    """Plain values, the same openpyxl's own reader gives: inline and shared strings, numbers,
+    booleans, dates by their number format, a formula's cached value, gaps."""
+    book = Workbook()
+    ws = book.active
+    ws.title = "实际值"
+    ws.append(["文字", 35, 35.5, True, datetime(2023, 7, 31, 9, 30), " 空格 ", None, "=1+1"])
+    ws.cell(row=4, column=3, value=45138).number_format = "yyyy-mm-dd"     # row 3 left out
+    ws.cell(row=4, column=5, value="2023-07").number_format = "@"
+    out = io.BytesIO()
+    book.save(out)
+    shared = xlsx({"实际值": '<row><c t="s"><v>1</v></c><c t="b"><v>0</v></c><c><v>2.50</v></c>'
+                           '<c t="s"><v>0</v></c></row>'},
+                  shared_strings=f'{HEAD}<sst xmlns="{MAIN}"><si><t>甲</t></si><si><r><t>乙</t></r><r><t>丙</t></r></si></sst>')
+    for data in (out.getvalue(), shared):
+        rows = run_untrusted(read_sheets, (data, ("实际值", "预算支出")))
+        assert rows == {"实际值": _as_openpyxl_reads(data, "实际值")}
+    assert rows == {"实际值": [("乙丙", False, 2.5, "甲")]}
+
+
+def _entity_workbook(entity: tuple[str, str], where: str) -> bytes:
+    """The first data row's 实际值 refers to the entity, in the sheet or in its shared strings."""
+    doctype, reference = entity
+    before = ["1", "2023-07", "0", "招商引资专项经费", "产出指标", "数量指标", "参展企业数量", "≥70家", "累计", "家", ""]
+    if where == "sheet":
+        return xlsx({"实际值": HEADER + text_row(before + [reference], row=2)}, doctype=doctype, dimension="A1:S2")
+    strings = (f'{HEAD}{doctype.replace("worksheet", "sst")}<sst xmlns="{MAIN}" count="1" uniqueCount="1">'
+               f"<si><t>{reference}</t></si></sst>")
+    row = text_row(before)[:-len("</row>")] + '<c t="s"><v>0</v></c></row>'
+    return xlsx({"实际值": HEADER + row}, dimension="A1:S2", shared_strings=strings)
+
+
+@pytest.mark.parametrize("where", ["sheet", "shared-strings"])
+@pytest.mark.parametrize("entity", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["billion-laughs", "external-entity"])
+def test_entity_bombs_and_external_entities_get_a_chinese_line(seeded, manager, entity, where):
+    text = refusal(post_file(manager, _entity_workbook(entity, where)))
+    assert MSG_UNREADABLE in text
+    assert not re.search(r"entity|amplification|line \d+|column \d+", text)    # no parser English
+    assert "root:" not in text                                   # /etc/passwd was not read
+    assert count(seeded, Actual) == 0
+
+
+def test_the_workbook_is_read_in_a_child_that_the_parse_limits_stop(seeded, manager):
+    """190,000 shared strings: within every cap, and over a second of parsing; a wall clock of
+    0.2 s ends it in the child, and the page says so in Chinese."""
+    seeded.config["PARSE_WALL_SECONDS"] = 0.2
+    strings = f'{HEAD}<sst xmlns="{MAIN}">' + "<si><t>甲</t></si>" * 190_000 + "</sst>"
+    workbook = xlsx({"实际值": HEADER}, shared_strings=strings)
+    assert "文件解析超时（超过 0.2 秒）" in refusal(post_file(manager, workbook))
+    seeded.config["PARSE_WALL_SECONDS"] = 30
+    response = send(manager, sheet(manager, year=2023, period="2023-07"))
+    assert "表中没有填写任何实际值或支出" in refusal(response)          # the next upload is read as usual
+
+
+# --------------------------------------------------------------------------- a real server
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HEAVY_UPLOADS = 4
+HEALTHZ_WITHIN = 1.0        # seconds, throughout
+
+
+class Browser:
+    """Just enough of a browser for gunicorn on loopback: cookies (the __Host- session cookie
+    is Secure, which http.client does not care about), forms, multipart uploads."""
+
+    def __init__(self, port: int):
+        self.port, self.cookies = port, {}
+
+    def request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
+                timeout: float = 120) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            for name, value in response.getheaders():
+                if name.lower() == "set-cookie":
+                    key, _, rest = value.partition("=")
+                    self.cookies[key] = rest.split(";", 1)[0]
+            return response.status, response.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+
+    def token(self, path: str) -> str:
+        status, page = self.request("GET", path)
+        assert status == 200, (path, status)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    def sign_in(self, username: str, password: str) -> None:
+        form = urlencode({"csrf_token": self.token("/login"), "username": username, "password": password})
+        status, page = self.request("POST", "/login", form.encode(), "application/x-www-form-urlencoded")
+        assert status == 303, text_of(page)[:300]
+
+    def upload(self, token: str, content: bytes) -> tuple[int, str]:
+        boundary = "----bulk-upload-boundary"
+        fields = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                         for k, v in (("csrf_token", token), ("period", "2023-07")))
+        body = (fields.encode() + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="bulk.xlsx"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+                + content + f"\r\n--{boundary}--\r\n".encode())
+        return self.request("POST", "/bulk", body, f"multipart/form-data; boundary={boundary}")
+
+
+def _flask(env: dict, *args: str) -> None:
+    result = subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, text=True,
+                            capture_output=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+@dataclass
+class Server:
+    port: int
+    log: Path
+
+    def log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+
+def _healthz_seconds(port: int) -> tuple[int, float]:
+    started = time.monotonic()
+    try:
+        status, _ = Browser(port).request("GET", "/healthz", timeout=60)
+    except OSError:
+        status = 0
+    return status, time.monotonic() - started
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    """`make serve` in small: production settings, 2 sync workers, a fresh SQLite database made
+    with `flask init-db` and `flask demo seed` (the seed forms and the 填报人 tianbao)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ENV", "FLASK_DEBUG")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'server.db'}", SECRET_KEY=SECRET_KEY, PYTHONPATH=str(ROOT),
+               UPLOAD_DIR=str(tmp_path / "uploads"))
+    _flask(env, "init-db")
+    _flask(env, "demo", "seed")
+    _flask(env, "users", "password", "tianbao", "--password", PASSWORD)
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
+                               "--no-control-socket", "app:create_app()"],
+                              cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while _healthz_seconds(port)[0] != 200:
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        yield Server(port, log)
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
+
+
+# Just under the unpacked-size cap: streamed in the child until the column cap stops it.
+WIDE = {"实际值": HEADER + number_rows(1000, 1900)}
+
+
+def test_four_heavy_workbooks_at_once_are_refused_while_healthz_stays_quick(gunicorn):
+    """The attack on the production server, four uploads at once, twice: the attack's workbook,
+    then one just small enough to be parsed. Each answers 422 with a Chinese line, and /healthz,
+    polled throughout, always answers within a second."""
+    rounds = [(xlsx(ATTACK), "工作簿过大：解压后 34.3 MB，超过上限 30 MB"),
+              (xlsx(WIDE), "工作簿过大：“实际值”表已读到 2 行 × 1900 列，超过上限（每行最多 40 列）")]
+    assert all(len(workbook) < 300_000 for workbook, _message in rounds)
+    assert unpacked_size(rounds[1][0]) < 30 * 1024 * 1024
+    browser = Browser(gunicorn.port)
+    browser.sign_in("tianbao", PASSWORD)
+    token = browser.token("/bulk")
+
+    latencies: list[tuple[int, float]] = []
+    uploading = threading.Event()
+    uploading.set()
+
+    def poll_healthz() -> None:
+        while uploading.is_set():
+            latencies.append(_healthz_seconds(gunicorn.port))
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll_healthz, name="healthz-poller")
+    poller.start()
+    answers = []
+    try:
+        time.sleep(0.3)
+        for workbook, message in rounds:
+            with ThreadPoolExecutor(HEAVY_UPLOADS) as pool:
+                answers += [(message, *answer) for answer in
+                            pool.map(lambda _: browser.upload(token, workbook), range(HEAVY_UPLOADS))]
+        time.sleep(0.3)
+    finally:
+        uploading.clear()
+        poller.join(120)
+    slowest = max(seconds for _status, seconds in latencies)
+    print(f"/healthz: {len(latencies)} polls during {len(answers)} uploads, slowest {slowest:.3f} s")
+    for message, status, page in answers:
+        assert status == 422, (status, text_of(page)[:300], gunicorn.log_tail())
+        assert message in text_of(page)
+    assert all(status == 200 for status, _seconds in latencies), (latencies, gunicorn.log_tail())
+    assert slowest < HEALTHZ_WITHIN, (latencies, gunicorn.log_tail())

@@ -1,41 +1,37 @@
 """Bulk entry: download an Excel sheet of a unit's annual indicators (and budgets) for one period,
 fill it in, upload it.
 
-The upload is checked as a whole and stored all-or-nothing: every filled row goes through the
-same rules as the page (ActualInput, record_actual, record_spending) inside ONE transaction;
-any error rolls everything back and the page lists all of them as
-"第 N 行（项目 / 指标）：消息" (422). Rows whose input cells are all empty are skipped. A row
-naming an indicator outside the user's scope is an error, never silently skipped. The sheet
-carries each row's hidden id and the version it was downloaded at, so a value someone changed
-in between is reported instead of overwritten.
+The upload is read in a limited child process (importers.bulk through importers.sandbox: caps
+on rows, columns and cells, CPU, memory and a wall clock), then checked as a whole and stored
+all-or-nothing by models.bulk_entry; the page lists every error as "第 N 行（项目 / 指标）：消息"
+(422).
 
 Who: a 填报人 for their own unit; an admin for any unit (or all); a 审核人 not at all.
 """
 from __future__ import annotations
 
-import io
-import re
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request,
                    url_for)
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from pydantic import ValidationError
 
+from importers import UnreadableFile
+from importers.bulk import read_sheets
+from importers.limits import bulk_limits_from_config
+from importers.sandbox import run_untrusted
 from models import rules
-from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPENDING_UNITS, ActualInput, Context,
-                           EntryError, StaleEdit, check_period, last_closed_month, parse_period, period_label,
-                           record_actual, record_spending, spending_amount_yuan, spending_of, unit_choices,
-                           validation_message)
+from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPENDING_UNITS, EntryError,
+                           last_closed_month, parse_period, period_label, unit_choices)
+from models.bulk_entry import (ACTUAL_COLUMNS, ACTUAL_INPUTS, ACTUALS_SHEET, README_SHEET, SPENDING_COLUMNS,
+                               SPENDING_INPUTS, SPENDING_SHEET, UPLOADED_SHEETS, store_bulk_entry)
+from models.db import get_session
+from models.queries import bulk_sheet, editable_units, plain_number, projects_visible_to
 from models.bounds import parse_year, whole_number
-from models.db import get_session, transaction
-from models.queries import (bulk_sheet, editable_units, indicator_in_scope, may_edit_actuals, plain_number,
-                            project_year_visible, projects_visible_to, user_labels)
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
 from views.clock import now, today
@@ -43,16 +39,7 @@ from views.clock import now, today
 bp = Blueprint("bulk", __name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ACTUALS_SHEET, SPENDING_SHEET, README_SHEET = "实际值", "预算支出", "说明"
-ACTUAL_COLUMNS = ("指标ID", "期间", "版本", "项目", "一级指标", "二级指标", "三级指标", "指标值", "计量方式", "目标单位",
-                  "当前值", "实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注")
-ACTUAL_INPUTS = ("实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注")
-SPENDING_COLUMNS = ("项目年度ID", "期间", "版本", "项目", "年度资金（元）", "当前累计支出（元）", "累计支出", "单位")
-SPENDING_INPUTS = ("累计支出", "单位")
 HIDDEN = ("指标ID", "版本", "项目年度ID")
-MAX_ROWS = 5000
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
-_REASON_SPLIT = re.compile(r"[,，、;；\s]+")
 _INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
 _HEAD_FILL = PatternFill("solid", fgColor="E9EDF2")
 
@@ -258,17 +245,6 @@ def _validations(ws, columns, last: int, unit_lists: dict) -> None:
 
 # --------------------------------------------------------------------------- the upload
 
-class Rejected(Exception):
-    """Some rows were wrong: roll everything back."""
-
-
-@dataclass
-class Outcome:
-    actuals: int = 0
-    spending: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
 @bp.post("/bulk")
 def upload():
     choice = _choice_from_form()
@@ -278,18 +254,12 @@ def upload():
     data = upload.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
     if len(data) > current_app.config["MAX_UPLOAD_BYTES"]:
         return _page(choice, 422, [f"文件超过 {current_app.config['MAX_UPLOAD_BYTES'] // (1024 * 1024)} MB"])
-    try:
-        book = open_workbook(data)
-    except ValueError as exc:
+    try:   # never parsed in this worker: a hostile workbook costs a limited child, not the site
+        sheets = run_untrusted(read_sheets, (data, UPLOADED_SHEETS), bulk_limits_from_config(current_app.config))
+    except UnreadableFile as exc:
         return _page(choice, 422, [str(exc)])
-    session = get_session()
-    outcome = Outcome()
-    try:
-        with transaction(session):
-            store_workbook(session, book, outcome)
-            if outcome.errors:
-                raise Rejected
-    except Rejected:
+    outcome = store_bulk_entry(get_session(), g.user, sheets, now())
+    if outcome.errors:
         return _page(choice, 422, outcome.errors)
     if not outcome.actuals and not outcome.spending:
         return _page(choice, 422, ["表中没有填写任何实际值或支出（黄色列全部为空），没有保存任何内容"])
@@ -306,162 +276,3 @@ def _choice_from_form() -> Choice:
         year, month = today().year, last_closed_month(today().year, today(), rules.MONTHLY) or 1
     unit_id = whole_number(request.form.get("unit", "")) if g.user.role == "admin" else g.user.unit_id
     return Choice(year, month, unit_id)
-
-
-def open_workbook(data: bytes):
-    """The uploaded workbook, refusing what is not an xlsx or unpacks to too much."""
-    if not data.startswith(b"PK\x03\x04"):
-        raise ValueError("不是 Excel（xlsx）文件：请上传从本页下载并填好的填报表")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(i.file_size for i in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise ValueError("文件解压后过大，不是正常的填报表")
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except ValueError:
-        raise
-    except Exception as exc:   # openpyxl raises many kinds for a damaged file
-        raise ValueError("无法读取该 Excel 文件，文件可能已损坏") from exc
-    if ACTUALS_SHEET not in book.sheetnames and SPENDING_SHEET not in book.sheetnames:
-        raise ValueError("不是本系统的填报表：缺少“实际值”和“预算支出”工作表，请使用本页下载的填报表")
-    return book
-
-
-def _rows(ws, columns, inputs):
-    """(row number, {header: value}) for each row with any input filled in."""
-    rows = ws.iter_rows(values_only=True)
-    header = [str(c).strip() if c is not None else "" for c in next(rows, [])]
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise ValueError(f"“{ws.title}”表缺少列：{'、'.join(missing)}（请勿删除或改名表头）")
-    index = {name: header.index(name) for name in columns}
-    for n, values in enumerate(rows, start=2):
-        if n > MAX_ROWS + 1:
-            raise ValueError(f"“{ws.title}”表超过 {MAX_ROWS} 行")
-        cells = {name: (values[i] if i < len(values) else None) for name, i in index.items()}
-        cells = {k: (v.strip() if isinstance(v, str) else v) for k, v in cells.items()}
-        if all(cells[name] in (None, "") for name in inputs):
-            continue
-        yield n, cells
-
-
-def _text(value) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
-
-
-def _int(value) -> int | None:
-    """An id or version cell: a number (Excel's are floats) or digits; None for anything else."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return whole_number(value)
-
-
-def store_workbook(session, book, outcome: Outcome) -> None:
-    ctx = Context(g.user.username, now())
-    if ACTUALS_SHEET in book.sheetnames:
-        try:
-            _store_actuals(session, book[ACTUALS_SHEET], ctx, outcome)
-        except ValueError as exc:
-            outcome.errors.append(str(exc))
-    if SPENDING_SHEET in book.sheetnames:
-        try:
-            _store_spending(session, book[SPENDING_SHEET], ctx, outcome)
-        except ValueError as exc:
-            outcome.errors.append(str(exc))
-
-
-def _store_actuals(session, ws, ctx: Context, outcome: Outcome) -> None:
-    seen: dict[tuple[int, int], int] = {}
-    for n, cells in _rows(ws, ACTUAL_COLUMNS, ACTUAL_INPUTS):
-        where = f"第 {n} 行（{cells['项目'] or '?'} / {cells['三级指标'] or '?'}）"
-
-        def fail(message: str) -> None:
-            outcome.errors.append(f"{where}：{message}")
-
-        indicator_id = _int(cells["指标ID"])
-        found = indicator_in_scope(session, g.user, indicator_id) if indicator_id else None
-        if found is None or not may_edit_actuals(g.user, found[0]):
-            fail("该指标不存在或不在您的填报范围内（请勿修改隐藏的指标ID列）")
-            continue
-        project, py, ind = found
-        try:
-            year, month = parse_period(_text(cells["期间"]))
-            check_period(py, year, month)
-        except EntryError as exc:
-            fail(str(exc))
-            continue
-        if (ind.id, month) in seen:
-            fail(f"与第 {seen[ind.id, month]} 行是同一指标的同一期间，只能填一次")
-            continue
-        seen[ind.id, month] = n
-        reasons = [r for r in _REASON_SPLIT.split(_text(cells["偏差原因"]) or "") if r]
-        try:
-            data = ActualInput.model_validate({
-                "value": cells["实际值"], "unit": _text(cells["单位"]), "assessment": _text(cells["完成情况"]),
-                "forecast": cells["全年预计"], "deviation_reasons": reasons,
-                "deviation_note": _text(cells["偏差说明"]), "likelihood": _text(cells["完成可能性"]),
-                "note": _text(cells["备注"]), "version": _int(cells["版本"]) or 0})
-        except ValidationError as exc:
-            fail(validation_message(exc))
-            continue
-        try:
-            record_actual(session, ind, py, year, month, data, ctx)
-        except EntryError as exc:
-            fail(str(exc))
-            continue
-        except StaleEdit as exc:
-            by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-            fail(f"该数值在您下载填报表之后已被{by}修改，请重新下载填报表后再填")
-            continue
-        outcome.actuals += 1
-
-
-def _store_spending(session, ws, ctx: Context, outcome: Outcome) -> None:
-    seen: dict[tuple[int, int], int] = {}
-    for n, cells in _rows(ws, SPENDING_COLUMNS, ("累计支出",)):    # the unit comes filled in (元)
-        where = f"“预算支出”表第 {n} 行（{cells['项目'] or '?'}）"
-
-        def fail(message: str) -> None:
-            outcome.errors.append(f"{where}：{message}")
-
-        year_id = _int(cells["项目年度ID"])
-        found = project_year_visible(session, g.user, year_id) if year_id else None
-        project, py = found if found else (None, None)
-        if py is None or not may_edit_actuals(g.user, project):
-            fail("该项目不存在或不在您的填报范围内（请勿修改隐藏的项目年度ID列）")
-            continue
-        try:
-            year, month = parse_period(_text(cells["期间"]))
-            check_period(py, year, month)
-            amount = spending_amount_yuan(cells["累计支出"], _text(cells["单位"]) or "元")
-        except EntryError as exc:
-            fail(str(exc))
-            continue
-        if (py.id, month) in seen:
-            fail(f"与第 {seen[py.id, month]} 行是同一项目的同一期间，只能填一次")
-            continue
-        seen[py.id, month] = n
-        version = _int(cells["版本"]) or 0
-        try:
-            if not version:
-                _no_spending_since(session, py, month)
-            record_spending(session, py, year, month, amount, ctx, version or None)
-        except EntryError as exc:
-            fail(str(exc))
-            continue
-        except StaleEdit as exc:
-            by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-            fail(f"该支出在您下载填报表之后已被{by}修改，请重新下载填报表后再填")
-            continue
-        outcome.spending += 1
-
-
-def _no_spending_since(session, py, month: int) -> None:
-    """A sheet downloaded before any spending was stored (version 0): if some exists now, it was
-    entered since, and is reported instead of overwritten."""
-    existing = spending_of(session, py.id, month)
-    if existing is not None:
-        raise StaleEdit(existing.version, existing.updated_by)
