@@ -74,7 +74,7 @@ def seed_users(session) -> None:
 # =========================================================================== flask demo synth
 # Synthetic data at province scale for benchmarks and demos. Every light, alert and summary
 # row comes from the code that judges real entries (models.actual's annual_target and
-# effective_measure, models.rules, models.reports.summary_rows); only the writing is different:
+# effective_measure, domain.rules, and the domain core's summary rows); only the writing differs:
 # plain INSERTs in large batches, one transaction per chunk of projects, instead of one ORM
 # write per actual. Deterministic for a given seed: each project draws from its own generator,
 # seeded by (seed, its place), so chunking and earlier data change nothing but the ids.
@@ -465,19 +465,18 @@ class SynthProjectYear:
         return moments
 
     def rows(self) -> dict[str, list[dict]]:
+        from domain import project_year as core
+        from domain.calendar import YearCalendar
         from models.actual import annual_target
-        from models.reports import summary_rows
 
         moments = self._entry_moments()
         out: dict[str, list[dict]] = {k: [] for k in ("project", "py", "pyi", "ind", "actual", "actual_change",
                                                       "spending", "spending_change", "alert")}
         out["py"].append(self._py_row())
         out["pyi"].append({"batch_id": self.batch_id, "project_year_id": self.py_id, "outcome": "new"})
-        lights: dict[int, dict[int, str]] = {}
         for row, ind, measure in self.indicators:
             out["ind"].append(row)
             series = self._actuals(ind, measure, annual_target(ind), moments)
-            lights[row["id"]] = {m: a["light"] for m, a in series.items()}
             for month, actual in series.items():
                 out["actual"].append(actual)
                 out["actual_change"].append(self._change(row["id"], actual))
@@ -491,10 +490,17 @@ class SynthProjectYear:
                                            "changed_at": row["updated_at"]})
         out["alert"].extend(self._alerts(None, {m: r["light"] for m, r in spending.items()},
                                          {m: r["updated_at"] for m, r in spending.items()}))
-        light_rows, budget_rows = summary_rows(
-            self.py_id, self.periods, self.annual, [(row["id"], row["level1_std"] or row["level1"])
-                                                     for row, _i, _m in self.indicators],
-            lights, {m: (r["amount_yuan"], r["light"]) for m, r in spending.items()})
+        entries = {row["id"]: {} for row, _i, _m in self.indicators}
+        for actual in out["actual"]:
+            entries[actual["indicator_id"]][actual["month"]] = core.Entry(actual["month"], actual["value"],
+                                                                          actual["unit"], actual["assessment"])
+        facts = core.derive(core.YearInputs(
+            YearCalendar(self.year, self.periods, self.deadline_day),
+            tuple(core.IndicatorInput(row["id"], row["level1_std"] or row["level1"], measure, annual_target(ind))
+                  for row, ind, measure in self.indicators),
+            entries, {m: r["amount_yuan"] for m, r in spending.items()}, self.annual))
+        light_rows = core.light_summary_rows(self.py_id, facts)
+        budget_rows = core.budget_summary_rows(self.py_id, facts)
         out["light_summary"], out["budget_summary"] = light_rows, budget_rows
         return out
 

@@ -114,6 +114,12 @@ def status_of(cal: YearCalendar, moment: Moment, lights: Mapping[int, str | None
     return Status(shown, period, light, last, judgement)
 
 
+def light_at_month(cal: YearCalendar, lights: Mapping[int, str | None], month: int, late: bool) -> str | None:
+    """The light at dates whose latest closed calendar month is `month`, after (`late`) or
+    before that month's deadline: what one cell of the report summaries counts."""
+    return status_of(cal, cal.month_moment(month, late), lights).light
+
+
 # --------------------------------------------------------------------------- the budget
 
 @dataclass(frozen=True)
@@ -237,9 +243,8 @@ def light_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
             row = {"project_year_id": project_year_id, "month": month, "level1": level1,
                    "indicators": len(members)} | dict.fromkeys(columns, 0)
             for prefix, late in (("", True), ("early_", False)):
-                moment = cal.month_moment(month, late)
                 for lights in members:
-                    light = status_of(cal, moment, lights).light
+                    light = light_at_month(cal, lights, month, late)
                     if light is not None:
                         row[prefix + light] += 1
             for key in ("indicators", *columns):

@@ -39,7 +39,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, cached_property
 from itertools import chain
-from typing import Container, Iterable, Mapping
+from typing import Container, Iterable
 
 from pydantic import field_validator
 from sqlalchemy import (BigInteger, Column, Index, and_, bindparam, case, delete, event, false, func, insert, inspect,
@@ -49,8 +49,10 @@ from sqlalchemy.orm.util import identity_key
 from sqlmodel import Field, Session, SQLModel, select
 
 from importers.values import Target, split_unit
+from domain import project_year as core
+from domain.calendar import YearCalendar
 from models import rules
-from models.actual import (DEFAULT_DEADLINE_DAY, Actual, Alert, Spending, annual_target, effective_measure,
+from models.actual import (DEFAULT_DEADLINE_DAY, Actual, Alert, Spending, annual_target,
                            entry_deadline, last_closed_month)
 from models.indicator import Indicator
 from models.org import Department, Unit
@@ -109,91 +111,11 @@ class BudgetSummary(SQLModel, table=True):
 # --------------------------------------------------------------------------- judging a moment
 
 def _step(periods: str) -> int:
-    return 3 if periods == rules.QUARTERLY else 1
-
-
-def judged_period(entered: Container[int], month: int, late: bool, periods: str) -> int | None:
-    """The reporting period whose entry decides the light at a date whose latest closed month
-    is `month`, before (`late` False) or after that month's entry deadline; None: nothing due."""
-    step = _step(periods)
-    due = month - month % step
-    if due <= 0:
-        return None
-    if due in entered or late or due != month:   # a quarter that ended earlier is past its deadline
-        return due
-    previous = due - step
-    return previous if previous > 0 else None
-
-
-def light_at(lights: Mapping[int, str | None], period: int | None) -> str | None:
-    """The stored light of the judged period; grey when nothing was entered for it."""
-    if period is None:
-        return None
-    return lights[period] if period in lights else rules.GREY
-
-
-def light_as_of(lights: Mapping[int, str | None], month: int, late: bool, periods: str) -> str | None:
-    return light_at(lights, judged_period(lights, month, late, periods))
+    return YearCalendar(2000, periods).step
 
 
 def _fen(yuan) -> int | None:
     return None if yuan is None else int((Decimal(str(yuan)) * FEN).to_integral_value())
-
-
-def summary_rows(project_year_id: int, periods: str, annual_total_yuan,
-                 indicators: Iterable[tuple[int, str]], lights: Mapping[int, Mapping[int, str]],
-                 spending: Mapping[int, tuple]) -> tuple[list[dict], list[dict]]:
-    """The summary rows of one project year, from what is stored: `indicators` are the active
-    annual ones as (id, 一级指标), `lights` indicator id → {period month: light}, `spending`
-    period month → (cumulative amount in 元, light). Months outside the reporting periods
-    (a monthly entry of a now quarterly project) do not count."""
-    return (light_summary_rows(project_year_id, periods, indicators, lights),
-            budget_summary_rows(project_year_id, periods, annual_total_yuan, spending))
-
-
-def light_summary_rows(project_year_id: int, periods: str, indicators: Iterable[tuple[int, str]],
-                       lights: Mapping[int, Mapping[int, str]]) -> list[dict]:
-    valid = set(range(_step(periods), 13, _step(periods)))
-    by_level: dict[str, list[dict]] = defaultdict(list)
-    for indicator_id, level1 in indicators:
-        by_level[level1].append({m: light for m, light in lights.get(indicator_id, {}).items() if m in valid})
-    light_rows = []
-    columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
-    for month in range(1, 13):
-        total = {"project_year_id": project_year_id, "month": month, "level1": ALL_LEVELS, "indicators": 0}
-        total |= {column: 0 for column in columns}
-        for level1, members in by_level.items():
-            row = {"project_year_id": project_year_id, "month": month, "level1": level1,
-                   "indicators": len(members)} | {column: 0 for column in columns}
-            for prefix, late in (("", True), ("early_", False)):
-                for own in members:
-                    light = light_as_of(own, month, late, periods)
-                    if light is not None:
-                        row[prefix + light] += 1
-            for key in ("indicators", *columns):
-                total[key] += row[key]
-            light_rows.append(row)
-        light_rows.append(total)
-    return light_rows
-
-
-def budget_summary_rows(project_year_id: int, periods: str, annual_total_yuan,
-                        spending: Mapping[int, tuple]) -> list[dict]:
-    valid = set(range(_step(periods), 13, _step(periods)))
-    amounts = {m: amount for m, (amount, _light) in spending.items() if m in valid}
-    budget_lights = {m: light for m, (_amount, light) in spending.items() if m in valid}
-    annual_fen = _fen(annual_total_yuan)
-    budget_rows = []
-    for month in range(1, 13):
-        known = [m for m in amounts if m <= month]
-        late_period = judged_period(budget_lights, month, True, periods)
-        early_period = judged_period(budget_lights, month, False, periods)
-        budget_rows.append({
-            "project_year_id": project_year_id, "month": month, "annual_fen": annual_fen,
-            "spent_fen": _fen(amounts[max(known)]) if known else None,
-            "light": light_at(budget_lights, late_period), "period": late_period or 0,
-            "early_light": light_at(budget_lights, early_period), "early_period": early_period or 0})
-    return budget_rows
 
 
 def level1_of(indicator_level1_std: str | None, indicator_level1: str) -> str:
@@ -265,30 +187,22 @@ def _statements() -> _Statements:
 
 
 def _refresh_lights(session: Session, ids: list[int]) -> None:
-    periods: dict[int, str] = {}
-    indicators: dict[int, dict[int, str]] = defaultdict(dict)     # py → {indicator id: 一级指标}
-    lights: dict[int, dict[int, str]] = defaultdict(dict)
-    for py_id, py_periods, ind_id, l1_std, l1, month, light in session.execute(_statements().lights, {"ids": ids}):
-        periods[py_id] = py_periods
-        if ind_id is not None:
-            indicators[py_id][ind_id] = level1_of(l1_std, l1)
-            if month is not None:
-                lights[ind_id][month] = light
-    rows = [row for py_id, py_periods in periods.items()
-            for row in light_summary_rows(py_id, py_periods, indicators[py_id].items(), lights)]
-    _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(periods), rows)
+    facts = _facts(session, ids)
+    rows = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
+    _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), rows)
 
 
 def _refresh_budget(session: Session, ids: list[int]) -> None:
-    years: dict[int, tuple] = {}
-    spending: dict[int, dict[int, tuple]] = defaultdict(dict)
-    for py_id, py_periods, annual, month, amount, light in session.execute(_statements().budget, {"ids": ids}):
-        years[py_id] = (py_periods, annual)
-        if month is not None:
-            spending[py_id][month] = (amount, light)
-    rows = [row for py_id, (py_periods, annual) in years.items()
-            for row in budget_summary_rows(py_id, py_periods, annual, spending[py_id])]
-    _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(years), rows)
+    facts = _facts(session, ids)
+    rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
+    _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
+
+
+def _facts(session: Session, ids: list[int]) -> dict[int, core.YearFacts]:
+    """These project years judged by the domain core from what is stored."""
+    from services import derived
+    return {py_id: core.derive(item.inputs)
+            for py_id, item in derived.load(session, ids, derived.current_config()).items()}
 
 
 def _write_changed(session: Session, table, key: tuple[str, ...], project_year_ids: list[int],
@@ -470,7 +384,8 @@ def _apply_light_changes(session, changes: dict[tuple[int, int], list]) -> set[i
                 before[month] = old
         for month in range(1, 13):
             for prefix, late in (("", True), ("early_", False)):
-                old, new = light_as_of(before, month, late, periods), light_as_of(now, month, late, periods)
+                cal = YearCalendar(2000, periods)
+                old, new = core.light_at_month(cal, before, month, late), core.light_at_month(cal, now, month, late)
                 if old != new:
                     row = deltas[(py_id, level1, month)]
                     if old is not None:
@@ -514,7 +429,10 @@ class AsOf:
         return Decimal(self.month or 0) / 12
 
     def judged(self, entered: Container[int], periods: str) -> int | None:
-        return None if self.month is None else judged_period(entered, self.month, self.late, periods)
+        if self.month is None:
+            return None
+        cal = YearCalendar(self.year, periods, self.deadline_day)
+        return cal.judged(cal.month_moment(self.month, self.late), entered)
 
 
 # --------------------------------------------------------------------------- filters
@@ -1064,46 +982,37 @@ def project_report(session: Session, user: User, project_id: int, year: int | No
     if chosen is None:
         return None
     project, moment = rows[0][0], AsOf(year, as_of)
-    indicators = list(session.execute(
-        select(Indicator).where(Indicator.project_year_id == chosen.id, Indicator.retired_at.is_(None),
-                                Indicator.annual_raw.is_not(None)).order_by(Indicator.position)).scalars())
-    actuals: dict[int, dict[int, Actual]] = defaultdict(dict)
-    valid = set(range(_step(chosen.periods), 13, _step(chosen.periods)))
-    if indicators:
-        for actual in session.execute(select(Actual).where(Actual.indicator_id.in_([i.id for i in indicators]))
-                                      .order_by(Actual.month)).scalars():
-            if actual.month in valid:
-                actuals[actual.indicator_id][actual.month] = actual
+    from reads.project_year import year_state
+    state = year_state(session, chosen, as_of, moment.deadline_day)
+    closed = state.as_of.moment.closed
     reports, counts = [], Counts()
-    for ind in indicators:
-        own = actuals[ind.id]
-        period = moment.judged(own, chosen.periods)
-        light = light_at({m: a.light for m, a in own.items()}, period)
-        actual = own.get(period) if period else None
-        target = annual_target(ind)
+    for own in state.indicators:
+        ind, status, target = own.indicator, own.status, annual_target(own.indicator)
+        actual = own.actual if status.period is not None and status.period == status.shown else None
         counts.indicators += 1
-        if light:
-            setattr(counts, light, counts.of(light) + 1)
-        shown = [a for m, a in own.items() if moment.month is not None and m <= moment.month]
+        if status.light:
+            setattr(counts, status.light, counts.of(status.light) + 1)
+        judged = state.facts.judgements.get(ind.id, {})
+        entries = state.facts.inputs.entries.get(ind.id, {})
+        points = [TrendPoint(m, _in_target_unit(e.value, e.unit or target.unit, target.unit), e.assessment,
+                             judged[m].light if m in judged else rules.GREY)
+                  for m, e in sorted(entries.items()) if closed is not None and m <= closed
+                  and state.facts.calendar.is_period(m)]
         reports.append(IndicatorReport(
-            ind, level1_of(ind.level1_std, ind.level1), effective_measure(ind), target, light, period,
+            ind, level1_of(ind.level1_std, ind.level1), own.measure, target, status.light, status.period,
             _in_target_unit(actual.value, actual.unit, target.unit) if actual else None,
-            actual.assessment if actual else None, actual.completion if actual else None,
-            actual.pace if actual else None,
-            [TrendPoint(a.month, _in_target_unit(a.value, a.unit, target.unit), a.assessment, a.light)
-             for a in shown]))
-    spending = {row.month: row for row in session.execute(
-        select(Spending).where(Spending.project_year_id == chosen.id)).scalars() if row.month in valid}
-    period = moment.judged(spending, chosen.periods)
-    budget_light = light_at({m: s.light for m, s in spending.items()}, period)
-    known = [m for m in spending if moment.month is not None and m <= moment.month]
+            actual.assessment if actual else None, own.completion if actual else None,
+            own.pace if actual else None, points))
+    budget_status = state.budget.status
+    known = sorted(m for m in state.spending if closed is not None and m <= closed
+                   and state.facts.calendar.is_period(m))
     budget = Budget()
-    budget.add_project(_fen(chosen.annual_total_yuan), _fen(spending[max(known)].amount_yuan) if known else None,
-                       period or 0)
-    series = [(m, spending[m].amount_yuan, spending[m].light) for m in sorted(known)]
+    budget.add_project(_fen(state.budget.annual_yuan), _fen(state.spending[known[-1]].amount_yuan) if known else None,
+                       budget_status.period or 0)
+    series = [(m, state.spending[m].amount_yuan, state.facts.spending[m].light) for m in known]
     return ProjectReport(project, chosen, session.get(Unit, project.unit_id),
                          session.get(Department, chosen.department_id), years, moment, counts, budget,
-                         budget_light, series, reports)
+                         budget_status.light, series, reports)
 
 
 def filter_choices(session: Session, user: User, year: int | None,

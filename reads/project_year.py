@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Mapping
 
-from domain.project_year import Status, YearAsOf, derive
+from domain.project_year import Status, YearAsOf, YearFacts, derive
 from models.actual import Actual, Spending
 from models.indicator import Indicator, active_indicators
 from models.project import ProjectYear
@@ -82,6 +82,8 @@ class YearState:
     as_of: YearAsOf
     indicators: list[IndicatorState]
     budget: BudgetState
+    facts: YearFacts                     # every entry judged: the trend of a chart
+    spending: dict[int, Spending]        # period month → its report
 
 
 def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,
@@ -106,10 +108,11 @@ def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None =
     # 执行率 and pace of the report shown, against the budget at its period's end: what its
     # light was judged on (the overview's summaries read the same).
     judged = facts.spending.get(budget.shown) if budget.shown is not None else None
-    spending = next((s for s in loaded.spending if s.month == budget.shown), None)
+    reports = {s.month: s for s in loaded.spending}
     return YearState(py, year, states,
-                     BudgetState(year.budget_yuan, py.annual_total_yuan, spending, budget,
-                                 judged.rate if judged else None, judged.pace if judged else None))
+                     BudgetState(year.budget_yuan, py.annual_total_yuan, reports.get(budget.shown), budget,
+                                 judged.rate if judged else None, judged.pace if judged else None),
+                     facts, reports)
 
 
 def indicator_states(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,

@@ -1,8 +1,8 @@
 """The domain core (domain/): one project year's inputs → every derived figure as of a date.
 
-Property tests hold the core and the code paths it replaces together while both exist: the
-calendar against models/actual.py's judged month, the summary rows against models/reports.py's,
-for random project years and histories and as-of dates anywhere in or after the year."""
+Property tests hold its readers together for random project years and histories and as-of
+dates anywhere in or after the year: what a page shows as of a date and what the overview's
+summary row counts for it."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -17,7 +17,6 @@ from domain.project_year import (Adjustment, Entry, IndicatorInput, YearInputs, 
                                  budget_summary_rows, derive, judge_entry, light_summary_rows, open_alerts)
 from domain.units import Target
 from importers.values import parse_target
-from models import reports
 
 YEAR = 2023
 TARGETS = ["≥70家", "≥500平方米", "≤3700万元", "≥95%", "≥800亿元", "保障", "=0起", "<5个工作日", "≥10万人次"]
@@ -43,13 +42,6 @@ def test_the_closed_period_is_the_latest_ended(cal, as_of):
         assert as_of.year > cal.year or not later or cal.period_end(later[0]) > as_of
 
 
-@given(calendars, st.integers(1, 12), st.booleans(), st.sets(st.integers(1, 12)))
-def test_month_moments_judge_like_the_report_summaries(cal, month, late, entered):
-    entered = {m for m in entered if cal.is_period(m)}
-    moment = cal.month_moment(month, late)
-    assert cal.judged(moment, entered) == reports.judged_period(entered, month, late, cal.periods)
-
-
 entries = st.dictionaries(st.integers(1, 12), st.one_of(
     st.decimals(min_value=0, max_value=10 ** 6, places=2).map(lambda v: Entry(0, v)),
     st.sampled_from(rules.ASSESSMENTS).map(lambda a: Entry(0, assessment=a))), max_size=12)
@@ -73,21 +65,6 @@ def project_years(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(project_years())
-def test_summary_rows_equal_those_from_the_stored_lights(inputs):
-    """While the lights stored with the entries are current, the core's summaries are the
-    summaries models/reports.py built from them."""
-    facts = derive(inputs)
-    stored = {ind.id: facts.lights(ind.id) for ind in inputs.indicators}
-    spending = {m: (v, facts.spending[m].light) for m, v in inputs.spending.items()}
-    light_rows, budget_rows = reports.summary_rows(7, inputs.calendar.periods, inputs.initial_budget_yuan,
-                                                   [(ind.id, ind.level1) for ind in inputs.indicators],
-                                                   stored, spending)
-    assert light_summary_rows(7, facts) == light_rows
-    assert budget_summary_rows(7, facts) == budget_rows
-
-
-@settings(max_examples=150, deadline=None)
 @given(project_years(), as_of_dates)
 def test_every_status_agrees_with_the_summaries(inputs, as_of):
     """The project as of a date (what the page shows) and its summary row (what the overview
@@ -103,6 +80,9 @@ def test_every_status_agrees_with_the_summaries(inputs, as_of):
     prefix = "" if late else "early_"
     for light in (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY):
         assert row[prefix + light] == sum(1 for s in year.indicators.values() if s.light == light)
+    budget = next(r for r in budget_summary_rows(1, facts) if r["month"] == month)
+    assert budget[prefix + "light"] == year.budget.light
+    assert (budget[prefix + "period"] or None) == year.budget.period
 
 
 def _month_end(day: date) -> date:

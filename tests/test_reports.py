@@ -112,8 +112,9 @@ def unit_named(rep, name: str):
     ({}, 2, True, "quarterly", None),                   # no quarter has ended
 ])
 def test_the_light_as_of_a_date_follows_the_judged_period(lights, month, late, periods, expected):
-    from models.reports import light_as_of
-    assert light_as_of(lights, month, late, periods) == expected
+    from domain.calendar import YearCalendar
+    from domain.project_year import light_at_month
+    assert light_at_month(YearCalendar(2023, periods), lights, month, late) == expected
 
 
 def test_the_moment_knows_its_month_and_whether_the_deadline_passed():
