@@ -315,7 +315,7 @@ def synth_chunk(session, chunk: list[SynthProject], unit_ids: dict[str, int], ye
     from models.indicator import Indicator
     from models.org import Department, Unit
     from models.project import Project, ProjectYear
-    from models.reports import write_summaries
+    from services.summaries import write_summaries
 
     def next_id(table) -> int:
         return (session.execute(select(func.max(table.id))).scalar() or 0) + 1
@@ -621,7 +621,7 @@ class SynthProjectYear:
         return out
 
     def _change(self, indicator_id: int, actual: dict) -> dict:
-        from models.actual import _plain
+        from services.entry import _plain
 
         snapshot = {"value": _plain(actual["value"]), "unit": actual["unit"], "assessment": actual["assessment"],
                     "forecast": _plain(actual["forecast"]), "deviation_reasons": actual["deviation_reasons"],

@@ -19,8 +19,9 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from models.actual import (ActualInput, Context, EntryError, StaleEdit, check_period, parse_period, record_actual,
-                           record_spending, spending_amount_yuan, spending_of, validation_message)
+from models.actual import (ActualInput, EntryError, StaleEdit, check_period, parse_period, spending_amount_yuan,
+                           spending_of, validation_message)
+from services.entry import Context, record_actual, record_spending
 from models.bounds import whole_number
 from models.db import transaction
 from models.queries import indicator_in_scope, may_edit_actuals, project_year_visible, user_labels

@@ -281,17 +281,21 @@ def apply_import(session: Session, forms: list[dict], *, file_name: str, file_sh
     session.add(batch)
     session.flush()
     summary.batch = batch
+    stored = []
     for d in diffs:
         if d.outcome == "unchanged":
             continue
         year = _store_form(session, d, batch, now)
+        stored.append(year.id)
         session.add(ProjectYearImport(batch_id=batch.id, project_year_id=year.id, outcome=d.outcome))
         if d.outcome == "new":
             summary.project_year_ids.append(year.id)
     session.flush()
-    # A changed form may change targets that stored actuals were judged against.
-    from services import derived
+    # A changed form may change targets that stored actuals were judged against, and which
+    # indicators count; a new one needs its summary rows.
+    from services import derived, summaries
     derived.rejudge(session, [d.project_year.id for d in diffs if d.outcome == "changed"], derived.current_config())
+    summaries.refresh(session, stored)
     return summary
 
 

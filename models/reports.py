@@ -13,47 +13,35 @@ one reporting period, the *judged period*:
   first period's window is still open) → no light yet ("未到期").
 
 So "as of 7月31日" reads July's actuals where they are in and June's where they are not; an
-indicator missing June as well is grey (DOMAIN.md §4). `reads.project_year` (through the domain core), which the
-project page and the API use through `indicator_states`, applies the same rule to one project.
-The budget follows the same rule with spending; the amount is the latest cumulative spending
-reported by then.
+indicator missing June as well is grey (DOMAIN.md §4). The rule is written once, in
+domain/calendar.py; the budget follows it with spending (the amount is the latest cumulative
+spending reported by then).
 
-**The summary tables.** A light never changes after it is stored (models/actual.py judges it
-when written), so the state of every project year at every closed month is known in advance:
-`light_summary` holds, per project year, calendar month `c` and 一级指标, how many indicators
-are green/yellow/red/grey after `c`'s deadline and, as `early_*`, before it; `budget_summary`
-the same for the budget, with the amounts in fen (exact integer sums in SQLite). The overview
-for any date is then one indexed read of one month's rows — ~30,000 rows for 10,000 projects —
-instead of 1.8 million actuals. The rows are derived data, rebuilt per project year by
-`refresh_summaries` from what is stored; a session hook (`_note_changes`/`_refresh_before_commit`)
-does that inside the same transaction whenever an Actual, Spending, Indicator or ProjectYear is
-written through the ORM — record_actual, record_spending, imports that add or retire
-indicators, a changed budget or reporting period. Bulk writers that bypass the ORM
-(`flask demo synth`) call `summary_rows` and insert the rows themselves.
+**The summary tables.** The state of every project year at every closed month is known from
+what is stored, so `light_summary` holds, per project year, calendar month `c` and 一级指标, how
+many indicators are green/yellow/red/grey after `c`'s deadline and, as `early_*`, before it;
+`budget_summary` the same for the budget, with the amounts in fen (exact integer sums in
+SQLite). The overview for any date is then one indexed read of one month's rows — ~30,000 rows
+for 10,000 projects — instead of 1.8 million actuals. The rows are a cache of the domain core
+(domain.project_year), kept current by the write use cases through services/summaries.py and
+checked by `flask check`.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache, cached_property
-from itertools import chain
-from typing import Container, Iterable
+from functools import cached_property
+from typing import Container
 
 from pydantic import field_validator
-from sqlalchemy import (BigInteger, Column, Index, and_, bindparam, case, delete, event, false, func, insert, inspect,
-                        or_, update)
-from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import BigInteger, Column, Index, and_, case, false, func, or_
 from sqlmodel import Field, Session, SQLModel, select
 
-from importers.values import Target, split_unit
-from domain import project_year as core
 from domain.calendar import YearCalendar
+from importers.values import Target, split_unit
 from models import rules
-from models.actual import (DEFAULT_DEADLINE_DAY, Actual, Alert, Spending, annual_target,
-                           entry_deadline, last_closed_month)
+from models.actual import DEFAULT_DEADLINE_DAY, Alert, annual_target, entry_deadline, last_closed_month
 from models.indicator import Indicator
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
@@ -110,298 +98,12 @@ class BudgetSummary(SQLModel, table=True):
 
 # --------------------------------------------------------------------------- judging a moment
 
-def _step(periods: str) -> int:
-    return YearCalendar(2000, periods).step
-
-
 def _fen(yuan) -> int | None:
     return None if yuan is None else int((Decimal(str(yuan)) * FEN).to_integral_value())
 
 
 def level1_of(indicator_level1_std: str | None, indicator_level1: str) -> str:
     return indicator_level1_std or indicator_level1
-
-
-def refresh_summaries(session: Session, project_year_ids: Iterable[int], chunk: int = 400, *,
-                      lights: bool = True, budget: bool = True) -> None:
-    """Bring the summary rows of these project years in line with the stored actuals (`lights`)
-    and spending (`budget`): rows are computed afresh, and only those that differ from the
-    stored ones are written. The caller holds the transaction."""
-    ids = sorted(set(project_year_ids))
-    for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        if lights:
-            _refresh_lights(session, part)
-        if budget:
-            _refresh_budget(session, part)
-
-
-class _Statements:
-    """The reads of a summary refresh (after every entry), built once with bound parameters
-    (models/queries.py says why)."""
-
-    def __init__(self):
-        ids = bindparam("ids", expanding=True)
-        active = and_(Indicator.project_year_id == ProjectYear.id, Indicator.retired_at.is_(None),
-                      Indicator.annual_raw.is_not(None))
-        self.lights = (select(ProjectYear.id, ProjectYear.periods, Indicator.id, Indicator.level1_std,
-                              Indicator.level1, Actual.month, Actual.light)
-                       .select_from(ProjectYear).outerjoin(Indicator, active)
-                       .outerjoin(Actual, Actual.indicator_id == Indicator.id)
-                       .where(ProjectYear.id.in_(ids)))
-        self.budget = (select(ProjectYear.id, ProjectYear.periods, ProjectYear.annual_total_yuan,
-                              Spending.month, Spending.amount_yuan, Spending.light)
-                       .select_from(ProjectYear).outerjoin(Spending, Spending.project_year_id == ProjectYear.id)
-                       .where(ProjectYear.id.in_(ids)))
-        counted = case((and_(Indicator.retired_at.is_(None), Indicator.annual_raw.is_not(None)), True), else_=False)
-        self.indicator_lights = (select(Indicator.id, Indicator.project_year_id, ProjectYear.periods,
-                                        Indicator.level1_std, Indicator.level1, counted.label("counted"),
-                                        Actual.month, Actual.light)
-                                 .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
-                                 .outerjoin(Actual, Actual.indicator_id == Indicator.id)
-                                 .where(Indicator.id.in_(ids)))
-        columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
-        self.add_lights = (update(LightSummary)
-                           .where(LightSummary.project_year_id == bindparam("row_py_id"),
-                                  LightSummary.month == bindparam("row_month"),
-                                  LightSummary.level1.in_([bindparam("row_level1"), ALL_LEVELS]))
-                           .values({c: getattr(LightSummary, c) + bindparam(f"d_{c}") for c in columns}))
-        # FOR NO KEY UPDATE: writers queue on it, while the foreign-key checks of their own
-        # inserts (an alert, a history row: FOR KEY SHARE) pass, so two writers never deadlock.
-        self.lock = (select(ProjectYear.id).where(ProjectYear.id.in_(ids)).order_by(ProjectYear.id)
-                     .with_for_update(key_share=True))
-        # A changed row written back by its key: Core's executemany, not the ORM's bulk update.
-        self.rewrite = {table: update(table.__table__)
-                        .where(*(column == bindparam(f"k_{column.name}") for column in table.__table__.primary_key))
-                        .values({column.name: bindparam(f"v_{column.name}") for column in table.__table__.columns
-                                 if not column.primary_key})
-                        for table in (LightSummary, BudgetSummary)}
-        self.stored = {table: select(*(column for column in table.__table__.columns))
-                       .where(table.__table__.c.project_year_id.in_(ids))
-                       for table in (LightSummary, BudgetSummary)}
-
-
-@cache
-def _statements() -> _Statements:
-    return _Statements()
-
-
-def _refresh_lights(session: Session, ids: list[int]) -> None:
-    facts = _facts(session, ids)
-    rows = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
-    _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), rows)
-
-
-def _refresh_budget(session: Session, ids: list[int]) -> None:
-    facts = _facts(session, ids)
-    rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
-    _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
-
-
-def _facts(session: Session, ids: list[int]) -> dict[int, core.YearFacts]:
-    """These project years judged by the domain core from what is stored."""
-    from services import derived
-    return {py_id: core.derive(item.inputs)
-            for py_id, item in derived.load(session, ids, derived.current_config()).items()}
-
-
-def _write_changed(session: Session, table, key: tuple[str, ...], project_year_ids: list[int],
-                   rows: list[dict]) -> None:
-    """Make the stored rows of these project years equal `rows`, writing only the difference
-    (a new actual changes a few counts of a few months, not a year of rows)."""
-    stored = {tuple(row[name] for name in key): dict(row)
-              for row in session.execute(_statements().stored[table], {"ids": project_year_ids}).mappings()}
-    wanted = {tuple(row[name] for name in key): row for row in rows}
-    for k in stored.keys() - wanted.keys():
-        session.execute(delete(table).where(*[getattr(table, name) == value for name, value in zip(key, k)]))
-    new = [row for k, row in wanted.items() if k not in stored]
-    if new:
-        session.execute(insert(table), new)
-    changed = [{(f"k_{name}" if name in key else f"v_{name}"): value for name, value in row.items()}
-               for k, row in wanted.items() if k in stored and stored[k] != row]
-    if changed:
-        session.execute(_statements().rewrite[table], changed)
-
-
-def write_summaries(session: Session, project_year_ids: list[int], light_rows: list[dict],
-                    budget_rows: list[dict]) -> None:
-    """Replace the summary rows of these project years (bulk writers: no rows to compare with)."""
-    session.execute(delete(LightSummary).where(LightSummary.project_year_id.in_(project_year_ids)))
-    session.execute(delete(BudgetSummary).where(BudgetSummary.project_year_id.in_(project_year_ids)))
-    if light_rows:
-        session.execute(insert(LightSummary), light_rows)
-    if budget_rows:
-        session.execute(insert(BudgetSummary), budget_rows)
-
-
-def rebuild_all_summaries(session: Session) -> int:
-    """Every project year's summary from scratch (after a migration, or to repair)."""
-    ids = list(session.execute(select(ProjectYear.id)).scalars())
-    refresh_summaries(session, ids)
-    return len(ids)
-
-
-# --------------------------------------------------------------------------- keeping them current
-
-_PENDING = "summary_pending"
-_ABSENT = "absent"               # an actual's light before it was entered, or after it was deleted
-
-
-def _pending(session) -> dict:
-    """session.info's note of what the transaction changed: project years whose lights or
-    budget must be rebuilt, indicators whose actuals changed in a way only a rebuild can follow,
-    and the light changes of actuals as {(indicator id, month): [light before, light now]}."""
-    return session.info.setdefault(_PENDING, {"lights": set(), "budget": set(), "indicator": set(), "actuals": {}})
-
-
-@event.listens_for(OrmSession, "after_flush")
-def _note_changes(session, _flush_context) -> None:
-    """Remember which project years a flush touched, and which of their summaries: an indicator
-    changes the lights, spending the budget, the project year itself both. An actual changes the
-    lights only if its light changed (a corrected value with the same light changes nothing);
-    that change is kept as such, for `_apply_light_changes`. (The attribute history still holds
-    the values from before the flush here.)"""
-    for obj, state in chain(((o, "new") for o in session.new), ((o, "dirty") for o in session.dirty),
-                            ((o, "deleted") for o in session.deleted)):
-        if isinstance(obj, Actual):
-            _note_actual(session, obj, state)
-        elif isinstance(obj, ProjectYear):
-            _pending(session)["lights"].add(obj.id)
-            _pending(session)["budget"].add(obj.id)
-        elif isinstance(obj, Spending):
-            _pending(session)["budget"].add(obj.project_year_id)
-        elif isinstance(obj, Indicator):
-            _pending(session)["lights"].add(obj.project_year_id)
-
-
-def _note_actual(session, actual: Actual, state: str) -> None:
-    attrs, pending = inspect(actual).attrs, _pending(session)
-    history = attrs.light.history
-    moved = state == "dirty" and (attrs.indicator_id.history.has_changes() or attrs.month.history.has_changes())
-    unknown = (state == "dirty" and history.has_changes() and not history.deleted) or \
-        (state == "deleted" and "light" not in actual.__dict__)
-    if moved or unknown:           # only a rebuild can follow these
-        pending["indicator"].update({*attrs.indicator_id.history.deleted, actual.indicator_id})
-        return
-    if state == "new":
-        before, now = _ABSENT, actual.light
-    elif state == "deleted":
-        before, now = (history.deleted or [actual.light])[0], _ABSENT
-    elif history.has_changes():
-        before, now = history.deleted[0], actual.light
-    else:
-        return
-    change = pending["actuals"].setdefault((actual.indicator_id, actual.month), [before, now])
-    change[1] = now          # several flushes in one transaction: the first light before, the last now
-
-
-def _project_years_of(session, indicator_ids: Iterable[int]) -> dict[int, int]:
-    """The project year of each of these indicators: from the session where it holds them loaded."""
-    found, missing = {}, []
-    for indicator_id in indicator_ids:
-        ind = session.identity_map.get(identity_key(Indicator, indicator_id))
-        if ind is not None and "project_year_id" in ind.__dict__:
-            found[indicator_id] = ind.__dict__["project_year_id"]
-        else:
-            missing.append(indicator_id)
-    if missing:
-        found.update(session.execute(select(Indicator.id, Indicator.project_year_id)
-                                     .where(Indicator.id.in_(missing))).all())
-    return found
-
-
-def _lock(session, project_year_ids: set[int]) -> None:
-    """Take the project years' row locks (in id order) before reading what their summaries are
-    made of. Writers of one project year then bring its summary up to date one after another,
-    each reading what the ones before it committed; without the lock, PostgreSQL's READ
-    COMMITTED would let two entries in one project year (two indicators, or an indicator and the
-    spending) each work from a view without the other's entry, and the last to commit would
-    undo the first. (SQLite's write transactions are serial already.)"""
-    if project_year_ids:
-        session.execute(_statements().lock, {"ids": sorted(project_year_ids)})
-
-
-@event.listens_for(OrmSession, "before_commit")
-def _refresh_before_commit(session) -> None:
-    """Bring the touched project years' summaries up to date inside the committing transaction."""
-    if not (session.info.get(_PENDING) or session.new or session.dirty or session.deleted):
-        return
-    session.flush()
-    while pending := session.info.pop(_PENDING, None):
-        lights = {i for i in pending["lights"] if i is not None}
-        if pending["indicator"]:
-            lights |= set(_project_years_of(session, pending["indicator"]).values())
-        budget = {i for i in pending["budget"] if i is not None}
-        changes = pending["actuals"]
-        changed_in = _project_years_of(session, {indicator_id for indicator_id, _month in changes})
-        _lock(session, lights | budget | set(changed_in.values()))
-        # A project year rebuilt anyway needs no light changes; the others take only those.
-        changes = {key: change for key, change in changes.items() if changed_in.get(key[0]) not in lights}
-        lights |= _apply_light_changes(session, changes)
-        refresh_summaries(session, lights & budget)
-        refresh_summaries(session, lights - budget, budget=False)
-        refresh_summaries(session, budget - lights, lights=False)
-
-
-@event.listens_for(OrmSession, "after_rollback")
-def _forget_changes(session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def _apply_light_changes(session, changes: dict[tuple[int, int], list]) -> set[int]:
-    """Add to the light_summary rows what these actuals' new lights change, instead of
-    rebuilding the project year: for each changed indicator, its lights at every month's end
-    with and without the transaction's changes (its stored actuals, read under the project
-    year's lock, with the changes undone), and the difference added to its 一级指标's row and
-    the row over all of them. Returns the project years to rebuild instead, whose rows were not
-    all there to add to."""
-    if not changes:
-        return set()
-    by_indicator: dict[int, dict[int, list]] = defaultdict(dict)
-    for (indicator_id, month), change in changes.items():
-        by_indicator[indicator_id][month] = change
-    meta, after = {}, defaultdict(dict)
-    for ind_id, py_id, periods, l1_std, l1, active, month, light in session.execute(
-            _statements().indicator_lights, {"ids": list(by_indicator)}):
-        meta[ind_id] = (py_id, periods, level1_of(l1_std, l1), active)
-        if month is not None:
-            after[ind_id][month] = light
-    columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
-    deltas: dict[tuple[int, str, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(columns, 0))
-    for ind_id, months in by_indicator.items():
-        if ind_id not in meta or not meta[ind_id][3]:
-            continue                       # gone, retired or without a 年度 target: not counted
-        py_id, periods, level1, _active = meta[ind_id]
-        valid = set(range(_step(periods), 13, _step(periods)))
-        now = {m: light for m, light in after[ind_id].items() if m in valid}
-        before = dict(now)
-        for month, (old, _new) in months.items():
-            if month not in valid:
-                continue
-            if old == _ABSENT:
-                before.pop(month, None)
-            else:
-                before[month] = old
-        for month in range(1, 13):
-            for prefix, late in (("", True), ("early_", False)):
-                cal = YearCalendar(2000, periods)
-                old, new = core.light_at_month(cal, before, month, late), core.light_at_month(cal, now, month, late)
-                if old != new:
-                    row = deltas[(py_id, level1, month)]
-                    if old is not None:
-                        row[prefix + old] -= 1
-                    if new is not None:
-                        row[prefix + new] += 1
-    rebuild = set()
-    for (py_id, level1, month), delta in deltas.items():
-        if not any(delta.values()):
-            continue
-        params = {"row_py_id": py_id, "row_month": month, "row_level1": level1,
-                  **{f"d_{column}": n for column, n in delta.items()}}
-        result = session.execute(_statements().add_lights, params)
-        if result.rowcount != 2:          # its 一级指标's row and the row over all of them
-            rebuild.add(py_id)
-    return rebuild
 
 
 # --------------------------------------------------------------------------- the moment

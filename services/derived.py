@@ -173,7 +173,8 @@ def _rows_differences(loaded: Loaded, facts: YearFacts, fix: bool) -> list[Diffe
 
 
 def _summary_differences(session, loaded: dict[int, Loaded], facts: dict[int, YearFacts], fix: bool) -> list[Difference]:
-    from models.reports import BudgetSummary, LightSummary, write_summaries
+    from models.reports import BudgetSummary, LightSummary
+    from services.summaries import write_summaries
     ids = list(loaded)
     wanted_lights = [row for py_id in ids for row in light_summary_rows(py_id, facts[py_id])]
     wanted_budget = [row for py_id in ids for row in budget_summary_rows(py_id, facts[py_id])]
@@ -205,7 +206,10 @@ def rejudge(session, project_year_ids: Iterable[int], config: Mapping, *, fix: b
     rewrite what differs (in the caller's transaction). Returns the differences found."""
     ids = sorted(set(project_year_ids))
     diffs: list[Difference] = []
+    from services.summaries import lock
     for start in range(0, len(ids), chunk):
+        if fix:
+            lock(session, ids[start:start + chunk])     # before reading what the caches derive from
         loaded = load(session, ids[start:start + chunk], config)
         facts = {py_id: derive(item.inputs) for py_id, item in loaded.items()}
         for py_id, item in loaded.items():

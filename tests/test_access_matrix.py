@@ -316,7 +316,8 @@ class World:
 
     def july_actuals(self) -> None:
         """A July actual of each indicator (A's and B's), made once."""
-        from models.actual import ActualInput, Context, actual_of, record_actual
+        from models.actual import ActualInput, actual_of
+        from services.entry import Context, record_actual
         from models.db import get_session, transaction
         from models.indicator import Indicator
         from models.project import ProjectYear

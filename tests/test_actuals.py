@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from importers import parse_file
 from models import ActualChange, Alert, Indicator, ProjectYear
-from models.actual import ActualInput, Context, EntryError, StaleEdit, record_actual, record_spending
+from models.actual import ActualInput, EntryError, StaleEdit
+from services.entry import Context, record_actual, record_spending
 from reads.project_year import budget_state, indicator_states
 from models.db import get_session, transaction
 from models.importing import apply_import

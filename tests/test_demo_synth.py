@@ -160,7 +160,8 @@ def test_alerts_are_those_the_entries_would_have_left_open(made):
 
 
 def test_the_summaries_written_in_bulk_equal_a_rebuild(made):
-    from models.reports import BudgetSummary, LightSummary, rebuild_all_summaries
+    from models.reports import BudgetSummary, LightSummary
+    from services.summaries import rebuild_all_summaries
     app, _ = made
 
     def state():

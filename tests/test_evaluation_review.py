@@ -17,7 +17,8 @@ YEAR_END = datetime(2024, 1, 10, 2, 0, tzinfo=timezone.utc)
 
 
 def record(app, indicator_id: int, month: int, who: str = "tianbao", **values):
-    from models.actual import ActualInput, Context, record_actual
+    from models.actual import ActualInput
+    from services.entry import Context, record_actual
     from models.db import get_session, transaction
     from models.indicator import Indicator
     from models.project import ProjectYear
@@ -30,7 +31,7 @@ def record(app, indicator_id: int, month: int, who: str = "tianbao", **values):
 
 
 def spend(app, py_id: int, month: int, amount):
-    from models.actual import Context, record_spending
+    from services.entry import Context, record_spending
     from models.db import get_session, transaction
     from models.project import ProjectYear
     with app.app_context():

@@ -22,7 +22,8 @@ JULY = datetime(2023, 7, 31, 12, 0, tzinfo=timezone.utc)
 
 
 def record(app, indicator_id: int, month: int, **values):
-    from models.actual import ActualInput, Context, record_actual
+    from models.actual import ActualInput
+    from services.entry import Context, record_actual
     from models.db import get_session, transaction
     from models.indicator import Indicator
     from models.project import ProjectYear
@@ -35,7 +36,7 @@ def record(app, indicator_id: int, month: int, **values):
 
 
 def spend(app, py_id: int, month: int, amount):
-    from models.actual import Context, record_spending
+    from services.entry import Context, record_spending
     from models.db import get_session, transaction
     from models.project import ProjectYear
     with app.app_context():

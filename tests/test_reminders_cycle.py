@@ -53,7 +53,7 @@ def enter(app, project: str, months, *, skip=(), spending=True, overrides=None):
     """Record actuals (and spending) of `project` for `months`, as its 填报人 would."""
     from decimal import Decimal
 
-    from models.actual import Context, record_actual, record_spending
+    from services.entry import Context, record_actual, record_spending
     from models.db import transaction
     from models.indicator import Indicator
     from models.project import Project, ProjectYear

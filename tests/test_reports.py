@@ -49,7 +49,8 @@ def indicator(session, py, level3: str):
 
 def enter(app, name: str, month: int, values: dict, unit: str = UNIT_A, when: datetime = NOW):
     """Record actuals the way the pages do (record_actual in one transaction)."""
-    from models.actual import ActualInput, Context, record_actual
+    from models.actual import ActualInput
+    from services.entry import Context, record_actual
     from models.db import get_session, transaction
     with app.app_context():
         session = get_session()
@@ -61,7 +62,7 @@ def enter(app, name: str, month: int, values: dict, unit: str = UNIT_A, when: da
 
 
 def spend(app, name: str, month: int, amount, unit: str = UNIT_A):
-    from models.actual import Context, record_spending
+    from services.entry import Context, record_spending
     from models.db import get_session, transaction
     with app.app_context():
         session = get_session()
@@ -409,7 +410,7 @@ def from_scratch(app) -> dict:
 def assert_a_rebuild_changes_nothing(app) -> None:
     """The stored summaries (lights and budget) are what rebuilding them from scratch gives."""
     from models.db import get_session, transaction
-    from models.reports import rebuild_all_summaries
+    from services.summaries import rebuild_all_summaries
     before = summary_state(app)
     with app.app_context():
         session = get_session()
@@ -548,21 +549,24 @@ def test_an_entry_that_commits_while_another_is_committing_is_not_lost(seeded, p
 
 
 def test_the_summary_follows_a_removed_actual_and_rebuilds_rows_it_cannot_add_to(entered):
-    """An entry adds its light's change to the rows; an actual removed through the ORM takes its
-    light away the same way; where the rows are not there to add to, the project year's rows
-    are rebuilt instead."""
+    """An entry adds its light's change to the rows; a removed actual takes its light away the
+    same way (services.summaries.after_entry, as any use case that removes one calls it); where
+    the rows are not there to add to, the project year's rows are rebuilt instead."""
     from sqlalchemy import delete
 
     from models import Actual
     from models.db import get_session, transaction
     from models.reports import LightSummary
+    from services import summaries
     with entered.app_context():
         session = get_session()
         with transaction(session):
             py = project_year(session, P)
             july = indicator(session, py, "服务投诉率")
-            session.delete(session.exec(select(Actual).where(Actual.indicator_id == july.id,
-                                                             Actual.month == 7)).one())
+            removed = session.exec(select(Actual).where(Actual.indicator_id == july.id, Actual.month == 7)).one()
+            session.delete(removed)
+            session.flush()
+            summaries.after_entry(session, july.id, 7, removed.light, summaries.ABSENT)
         py_id = py.id
     assert_summary_is_current(entered)
     with entered.app_context():
@@ -576,7 +580,8 @@ def test_the_summary_follows_a_removed_actual_and_rebuilds_rows_it_cannot_add_to
 
 
 def test_a_failed_write_leaves_the_summary_as_it_was(entered):
-    from models.actual import ActualInput, Context, EntryError, record_actual
+    from models.actual import ActualInput, EntryError
+    from services.entry import Context, record_actual
     from models.db import get_session, transaction
     before = summary_state(entered)
     with entered.app_context():

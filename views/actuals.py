@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, Context, EntryError, StaleEdit,
-                           actual_of, check_period, default_month, effective_measure, parse_period, period_label,
-                           record_actual, record_spending, set_measure, set_periods, spending_amount_yuan, spending_of,
-                           validation_message)
+from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, EntryError, StaleEdit, actual_of, check_period,
+                           default_month, effective_measure, parse_period, period_label, spending_amount_yuan,
+                           spending_of, validation_message)
+from services.entry import Context, record_actual, record_spending, set_measure, set_periods
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (actual_history, entry_rows, indicator_in_scope, may_edit_actuals, plain_number,

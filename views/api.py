@@ -36,8 +36,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from models import api_views
-from models.actual import (ActualInput, Context, EntryError, StaleEdit, VersionRequired, period_end,
-                           record_actual, record_spending, validation_message)
+from models.actual import ActualInput, EntryError, StaleEdit, VersionRequired, period_end, validation_message
+from services.entry import Context, record_actual, record_spending
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score

@@ -53,7 +53,7 @@ def upgrade() -> None:
     if not context.is_offline_mode():
         from sqlmodel import Session
 
-        from models.reports import rebuild_all_summaries
+        from services.summaries import rebuild_all_summaries
         with Session(bind=op.get_bind()) as session:   # joins the migration's transaction
             rebuild_all_summaries(session)
 

@@ -1,0 +1,289 @@
+"""Entering actuals and spending (DOMAIN.md §3): validate, judge with the domain rules, store
+with its history, and keep what derives from it current in the same transaction — the report
+summaries (services/summaries.py) and the project year's alerts. Also staff's choice of a
+project year's reporting period and of an indicator's measure, after which the project year
+is judged again (services/derived.py).
+
+Each function is a write use case: called explicitly inside the caller's transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+
+from sqlalchemy import and_, bindparam
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from importers.values import parse_number, same_base
+from models import rules
+from models.actual import (LIKELIHOODS, MAX_NUMBER, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
+                           SpendingChange, StaleEdit, VersionRequired, annual_target, check_period,
+                           effective_measure)
+from models.indicator import Indicator
+from models.project import ProjectYear
+from services import derived, summaries
+
+
+def _snapshot(actual: Actual) -> dict:
+    return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
+            "forecast": _plain(actual.forecast), "deviation_reasons": list(actual.deviation_reasons or []),
+            "deviation_note": actual.deviation_note, "likelihood": actual.likelihood, "note": actual.note,
+            "light": actual.light}
+
+
+def _plain(value: Decimal | None):
+    if value is None:
+        return None
+    value = value.normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@dataclass
+class Context:
+    """What a write needs besides the input: who, when, and the settings."""
+    who: str
+    now: datetime
+    thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS
+
+
+def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, month: int,
+                  data: ActualInput, ctx: Context, overwrite_needs_version: bool = False) -> Actual:
+    """Validate, judge and store one period's actual; raise EntryError, StaleEdit or
+    VersionRequired (see `check_version`)."""
+    check_period(py, year, month)
+    if ind.retired_at is not None or ind.annual_raw is None:
+        raise EntryError("该指标没有年度目标，不能填报实际值")
+    measure = effective_measure(ind)
+    judgement = _judge(ind, measure, month, py, data, ctx.thresholds)
+    if rules.deviation_reason_required(judgement.light) and not data.deviation_reasons:
+        label = "黄灯" if judgement.light == rules.YELLOW else "红灯"
+        raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
+    if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
+        raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
+    # Lock the row and read it afresh: two editors sending the same version must not both win
+    # (PostgreSQL; SQLite's write transactions are already serial).
+    existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
+    check_version(existing, data.version, overwrite_needs_version)
+    old = _snapshot(existing) if existing else None
+    light_before = existing.light if existing else summaries.ABSENT
+    actual = existing or Actual(indicator_id=ind.id, month=month, light="", version=0,
+                                updated_by=ctx.who, updated_at=ctx.now)
+    actual.value = data.value if measure != rules.QUALITATIVE else None
+    actual.unit = (data.unit or ind.annual_unit) if measure != rules.QUALITATIVE else None
+    actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
+    actual.forecast, actual.likelihood, actual.note = data.forecast, data.likelihood, data.note
+    actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
+    actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
+    actual.version += 1
+    actual.updated_by, actual.updated_at = ctx.who, ctx.now
+    session.add(actual)
+    session.add(ActualChange(indicator_id=ind.id, month=month, changed_by=ctx.who, changed_at=ctx.now,
+                             old=old, new=_snapshot(actual)))
+    _flush_or_stale(session)
+    summaries.after_entry(session, ind.id, month, light_before, actual.light)
+    sync_indicator_alert(session, py, ind, month, ctx.now)
+    return actual
+
+
+def check_version(existing: Actual | Spending | None, version: int | None, overwrite_needs_version: bool) -> None:
+    """The edit may go on: its version is the stored one (0: nothing stored yet), or it names
+    none — allowed for a first entry, and for an overwrite unless `overwrite_needs_version`."""
+    if existing is None:
+        if version not in (None, 0):
+            raise StaleEdit(0, "他人")   # the editor saw a value that has since been removed
+    elif version is None:
+        if overwrite_needs_version:
+            raise VersionRequired()
+    elif version != existing.version:
+        raise StaleEdit(existing.version, existing.updated_by)
+
+
+def _judge(ind, measure, month, py, data: ActualInput, thresholds) -> rules.Judgement:
+    f = rules.elapsed_share(month, py.periods)
+    if measure == rules.QUALITATIVE:
+        if data.assessment not in rules.ASSESSMENTS:
+            raise EntryError(f"完成情况应为：{'、'.join(rules.ASSESSMENTS)}", "assessment")
+        return rules.judge(measure, annual_target(ind), f=f, assessment=data.assessment, thresholds=thresholds)
+    if data.value is None:
+        raise EntryError("请填写实际值", "value")
+    if data.value < 0:
+        raise EntryError("实际值不能为负数", "value")
+    unit = data.unit or ind.annual_unit
+    if data.unit and not same_base(data.unit, ind.annual_unit):
+        raise EntryError(f"单位“{data.unit}”与目标单位“{ind.annual_unit or '无'}”不是同一种单位", "unit")
+    try:
+        return rules.judge(measure, annual_target(ind), f=f, value=data.value, unit=unit, thresholds=thresholds)
+    except ValueError as exc:
+        raise EntryError(str(exc), "value") from exc
+
+
+def _flush_or_stale(session: Session) -> None:
+    """Two first entries of the same period at once: the unique key lets one in; the other is
+    told, as for any stale edit (the caller's transaction rolls back)."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise StaleEdit(0, "他人") from exc
+
+
+# --------------------------------------------------------------------------- spending
+
+def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
+                    version: int | None = None, overwrite_needs_version: bool = False) -> Spending:
+    check_period(py, year, month)
+    try:
+        amount = parse_number(amount) if isinstance(amount, str) else Decimal(str(amount))
+    except (ValueError, ArithmeticError) as exc:
+        raise EntryError("支出金额不是有效的数字", "amount_yuan") from exc
+    if not amount.is_finite() or amount < 0:
+        raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
+    if amount >= MAX_NUMBER:
+        raise EntryError("支出金额过大", "amount_yuan")
+    existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
+    check_version(existing, version, overwrite_needs_version)
+    row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
+                               updated_by=ctx.who, updated_at=ctx.now)
+    old = existing.amount_yuan if existing else None
+    f = rules.elapsed_share(month, py.periods)
+    row.amount_yuan = amount
+    row.execution_rate = rules.execution_rate(amount, py.annual_total_yuan)
+    row.pace = rules.budget_pace(amount, py.annual_total_yuan, f)
+    row.light = rules.budget_light(amount, py.annual_total_yuan, f, ctx.thresholds)
+    row.version += 1
+    row.updated_by, row.updated_at = ctx.who, ctx.now
+    session.add(row)
+    session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
+                               changed_by=ctx.who, changed_at=ctx.now))
+    _flush_or_stale(session)
+    summaries.refresh(session, [py.id], lights=False)
+    sync_budget_alert(session, py, month, row.light, ctx.now)
+    return row
+
+
+# --------------------------------------------------------------------------- alerts
+
+def _open_alerts(session: Session, py_id: int, indicator_id: int | None, *kinds: str) -> list[Alert]:
+    if indicator_id is None:
+        return list(session.exec(_statements().open_budget_alerts, params={"py_id": py_id, "kinds": kinds}))
+    return list(session.exec(_statements().open_alerts,
+                             params={"py_id": py_id, "indicator_id": indicator_id, "kinds": kinds}))
+
+
+def _set_alert(session: Session, py_id: int, indicator_id: int | None, month: int, light: str | None,
+               now: datetime, open_alerts: list[Alert]) -> None:
+    """Open, update or close the light alert (`open_alerts`: the open ones) after an entry."""
+    if light in (rules.YELLOW, rules.RED):
+        if open_alerts:
+            alert = open_alerts[0]
+            alert.light, alert.month = light, max(alert.month, month)
+            session.add(alert)
+        else:
+            session.add(Alert(project_year_id=py_id, indicator_id=indicator_id, kind="light", month=month,
+                              light=light, opened_at=now))
+        return
+    for alert in open_alerts:
+        alert.closed_at = now
+        session.add(alert)
+
+
+def _sync_alerts(session: Session, py_id: int, indicator_id: int | None, month: int, latest: tuple | None,
+                 now: datetime) -> None:
+    """After an entry of `month`: the light alert follows the latest entry (`latest`: its month
+    and light), and the entry closes the overdue alerts of its period and earlier ones."""
+    alerts = _open_alerts(session, py_id, indicator_id, "light", "overdue")
+    if latest is not None and latest[0] == month:
+        _set_alert(session, py_id, indicator_id, month, latest[1], now, [a for a in alerts if a.kind == "light"])
+    for alert in alerts:
+        if alert.kind == "overdue" and alert.month <= month:
+            alert.closed_at = now
+            session.add(alert)
+
+
+def sync_indicator_alert(session: Session, py: ProjectYear, ind: Indicator, month: int, now: datetime) -> None:
+    """An indicator's light alert follows its latest actual; the actual closes its overdue alert."""
+    latest = session.exec(_statements().last_actual, params={"indicator_id": ind.id}).first()
+    _sync_alerts(session, py.id, ind.id, month, latest, now)
+
+
+def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str | None, now: datetime) -> None:
+    latest = session.exec(_statements().last_spending_month, params={"py_id": py.id}).first()
+    _sync_alerts(session, py.id, None, month, (latest, light) if latest is not None else None, now)
+
+
+# --------------------------------------------------------------------------- prepared reads
+
+class _Statements:
+    """The reads of every entry and every project answer, built once with bound parameters
+    (models/queries.py says why)."""
+
+    def __init__(self):
+        # Lock the row and read it afresh: two editors sending the same version must not both
+        # win (PostgreSQL; SQLite's write transactions are already serial).
+        self.actual_for_update = (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"),
+                                                       Actual.month == bindparam("month"))
+                                  .with_for_update().execution_options(populate_existing=True))
+        self.spending_for_update = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
+                                                           Spending.month == bindparam("month"))
+                                    .with_for_update().execution_options(populate_existing=True))
+        self.last_actual = (select(Actual.month, Actual.light).where(Actual.indicator_id == bindparam("indicator_id"))
+                            .order_by(Actual.month.desc()).limit(1))
+        self.last_spending_month = (select(Spending.month).where(Spending.project_year_id == bindparam("py_id"))
+                                    .order_by(Spending.month.desc()).limit(1))
+        open_ = and_(Alert.project_year_id == bindparam("py_id"), Alert.kind.in_(bindparam("kinds", expanding=True)),
+                     Alert.closed_at.is_(None))
+        self.open_alerts = select(Alert).where(open_, Alert.indicator_id == bindparam("indicator_id"))
+        self.open_budget_alerts = select(Alert).where(open_, Alert.indicator_id.is_(None))
+
+
+@cache
+def _statements() -> _Statements:
+    return _Statements()
+
+
+def set_periods(session: Session, py: ProjectYear, periods: str) -> None:
+    """Monthly or quarterly reporting for one project year; what is derived follows (each
+    actual is judged against its own month's 序时进度, so only the summaries change)."""
+    if periods not in rules.PERIODS:
+        raise EntryError("填报周期应为按月或按季度", "periods")
+    py.periods = periods
+    session.add(py)
+    session.flush()
+    derived.rejudge(session, [py.id], derived.current_config())
+
+
+def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str | None, ctx: Context) -> bool:
+    """Staff's choice of measure (None or "": back to the default of §3). The stored actuals are
+    judged again under the new measure, each change kept in the history; switching between a
+    number and an assessment is refused once actuals exist (one cannot become the other).
+    Returns whether the measure changed."""
+    measure = measure or None
+    if measure is not None and measure not in rules.MEASURES:
+        raise EntryError("计量方式应为累计、水平或定性", "measure")
+    target = annual_target(ind)
+    if measure in (rules.CUMULATIVE, rules.LEVEL) and target.value is None:
+        raise EntryError(f"指标值“{target.raw}”没有数字，只能按定性评价", "measure")
+    before = effective_measure(ind)
+    ind.measure_override = measure
+    after = effective_measure(ind)
+    session.add(ind)
+    if after == before:
+        return False
+    actuals = list(session.exec(select(Actual).where(Actual.indicator_id == ind.id).order_by(Actual.month)))
+    if actuals and rules.QUALITATIVE in (before, after):
+        raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
+    olds = [_snapshot(actual) | {"measure": before} for actual in actuals]
+    session.flush()
+    derived.rejudge(session, [py.id], derived.current_config())
+    for actual, old in zip(actuals, olds):
+        actual.version += 1
+        actual.updated_by, actual.updated_at = ctx.who, ctx.now
+        session.add(actual)
+        session.add(ActualChange(indicator_id=ind.id, month=actual.month, changed_by=ctx.who, changed_at=ctx.now,
+                                 old=old, new=_snapshot(actual) | {"measure": after}))
+    session.flush()
+    if actuals:
+        sync_indicator_alert(session, py, ind, actuals[-1].month, ctx.now)
+    return True
