@@ -15,7 +15,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from domain.calendar import YearCalendar
 from models import rules
-from models.actual import EntryError, IndicatorState, budget_state, indicator_states, last_closed_month
+from models.actual import EntryError, IndicatorState, budget_state, indicator_states
 from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.wording import Execution, as_of_text, data_as_of, day_text
@@ -310,7 +310,7 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
               if (s.indicator.level1_std or s.indicator.level1) in rules.LEVEL1_POINTS]
     budget = budget_state(session, py, as_of)
     cal = YearCalendar(py.year, py.periods)
-    through = last_closed_month(py.year, as_of, py.periods)
+    through = cal.closed_month(as_of)
     spent_in = budget.spending.month if budget.spending else None
     try:
         evaluation = project_evaluation(session, py, as_of, thresholds)
