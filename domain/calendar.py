@@ -96,6 +96,12 @@ class YearCalendar:
             return Moment(None, False)
         return Moment(closed, late or closed != month)   # a quarter that ended earlier is past due
 
+    def table_moment(self, month: int, made_on: date) -> Moment:
+        """The moment a table headed 1–`month` (a period) reads, made on `made_on`: that period
+        closed, and late once its entry deadline has passed — so a period still open to entry
+        is judged as the pages judge it then, and a missing one after its deadline is grey."""
+        return self.month_moment(month, made_on > self.deadline(month))
+
     def judged(self, moment: Moment, entered: Container[int]) -> int | None:
         """The period whose entry decides a light at `moment`, given the periods entered."""
         if moment.closed is None:
@@ -104,6 +110,11 @@ class YearCalendar:
             return moment.closed
         previous = moment.closed - self.step
         return previous if previous > 0 else None
+
+    def periods_after(self, shown: int | None, through: int) -> tuple[int, ...]:
+        """The periods after `shown` (None: from the first) up to `through`: those a table
+        headed 1–`through` lacks when its latest entry is of `shown`."""
+        return tuple(m for m in self.months if (shown or 0) < m <= through)
 
     def overdue_period(self, moment: Moment) -> int | None:
         """The period that is overdue if it has no entry: the closed one once its window closed."""

@@ -196,13 +196,18 @@ class YearFacts:
         return {m: j.light for m, j in self.spending.items() if self.calendar.is_period(m)}
 
     def as_of(self, as_of: date) -> YearAsOf:
-        moment = self.calendar.moment(as_of)
+        return self.at(self.calendar.moment(as_of), as_of)
+
+    def at(self, moment: Moment, budget_on: date) -> YearAsOf:
+        """The year at a moment of its calendar, the budget as in force on `budget_on`: what a
+        table of one period reads (that period closed, late or not on the day it is made),
+        whatever the date it is made on."""
         statuses = {ind.id: status_of(self.calendar, moment, self.lights(ind.id), self.judgements.get(ind.id))
                     for ind in self.inputs.indicators}
         budget = status_of(self.calendar, moment, self.budget_lights())
         spent = self.inputs.spending[budget.shown] if budget.shown is not None else None
         return YearAsOf(moment, statuses, budget,
-                        budget_in_force(self.inputs.initial_budget_yuan, self.inputs.adjustments, as_of), spent)
+                        budget_in_force(self.inputs.initial_budget_yuan, self.inputs.adjustments, budget_on), spent)
 
 
 def derive(inputs: YearInputs) -> YearFacts:

@@ -13,11 +13,13 @@ from decimal import Decimal
 from sqlalchemy import Column, Text, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, select
 
+from domain.calendar import YearCalendar
 from models import rules
 from models.actual import EntryError
 from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.project_year import budget_state, indicator_states
+from reads.wording import Execution, as_of_text, data_as_of, day_text
 
 
 def _items(states: list, override: tuple[int, Decimal | None] | None = None):
@@ -255,7 +257,7 @@ class ScoreRow:
     level2: str
     name: str
     target: str
-    actual: str               # 实际完成值 as of the evaluation date
+    actual: str               # 实际完成值 as of the evaluation date, named by its period when older
     measure: str
     assessment: str | None
     completion: Decimal | None
@@ -264,19 +266,34 @@ class ScoreRow:
     evaluator_score: Decimal | None
     band: tuple[Decimal, Decimal] | None
     note: str
+    shown: int | None         # the period of the actual shown (None: none entered)
     level1_span: int = 0      # rows the merged 一级 cell covers (0: covered by the one above)
     level2_span: int = 0
 
 
 @dataclass
 class ScoreTable:
-    """The 绩效自评表 of one project year."""
+    """The 绩效自评表 of one project year as of a date: its figures are those of the periods
+    closed by then (`execution.through`), or name the earlier period they are of."""
     py: ProjectYear
     as_of: date
     evaluation: rules.Evaluation | None
     error: str | None
+    execution: Execution
     rows: list[ScoreRow] = field(default_factory=list)
-    spent_yuan: Decimal | None = None
+
+    @property
+    def spent_yuan(self) -> Decimal | None:
+        return self.execution.spent_yuan
+
+    @property
+    def data_as_of(self) -> str:
+        """数据截至…: the date asked for, or the end of the latest period used when older."""
+        through = self.execution.through
+        if through is None:
+            return f"数据截至{day_text(self.as_of)}"
+        shown = [r.shown for r in self.rows] + [self.execution.shown]
+        return data_as_of(self.execution.calendar, [[m] for m in shown], through)
 
     @property
     def level_totals(self) -> list[tuple[str, Decimal, Decimal]]:
@@ -293,10 +310,13 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
     states = [s for s in indicator_states(session, py, as_of)
               if (s.indicator.level1_std or s.indicator.level1) in rules.LEVEL1_POINTS]
     budget = budget_state(session, py, as_of)
+    cal = YearCalendar(py.year, py.periods)
+    through = cal.closed_month(as_of)
+    spent_in = budget.spending.month if budget.spending else None
     try:
         evaluation = project_evaluation(session, py, as_of, thresholds)
     except ValueError as exc:
-        return ScoreTable(py, as_of, None, str(exc), spent_yuan=budget.spent_yuan)
+        return ScoreTable(py, as_of, None, str(exc), Execution(cal, through, spent_in, budget.spent_yuan, None))
     notes = {n.indicator_id: n.text for n in session.exec(select(EvaluationNote).where(
         EvaluationNote.indicator_id.in_([s.indicator.id for s in states])))}
     order = {level: n for n, level in enumerate(rules.LEVEL1_POINTS)}
@@ -316,12 +336,14 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
             actual_text = assessment or ""
         else:
             actual_text = value_text(actual.value, actual.unit)
+        shown = actual.month if actual else None
         rows.append(ScoreRow(ind, scored.level1, ind.annual_level2 or ind.annual_level2_std or "", ind.name,
-                             ind.annual_raw or "", actual_text, state.measure, assessment,
-                             actual.completion if actual else None, scored.weight, scored.score, ind.eval_score,
-                             band, notes.get(ind.id, "")))
+                             ind.annual_raw or "", as_of_text(cal, actual_text, shown, through), state.measure,
+                             assessment, actual.completion if actual else None, scored.weight, scored.score,
+                             ind.eval_score, band, notes.get(ind.id, ""), shown))
     spans(rows)
-    return ScoreTable(py, as_of, evaluation, None, rows, budget.spent_yuan)
+    return ScoreTable(py, as_of, evaluation, None,
+                      Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate), rows)
 
 
 def spans(rows) -> None:

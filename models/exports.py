@@ -3,8 +3,10 @@
 
 Every read goes through the user's scope (models/queries.py): a project the user may not see is
 missing (the view answers 404), and a unit's export lists only the projects in scope. Both the
-xlsx and the printable page are built from one read model (`MonitoringSheet`, `ScoreTable`), so
-the file and the page show the same figures.
+xlsx and the printable page are built from one read model (reads/monitoring.py `MonitoringSheet`,
+models/evaluation.py `ScoreTable`), so the file and the page show the same figures — and, in a
+table headed 1–N月, the same words for a figure of an earlier period (reads/wording.py): such a
+figure is written as text naming its period, never as a number that passes for N's.
 
 A unit's export (many projects) runs as a background job: its state and progress live in
 `export_job`, each step a conditional update, the file under instance/exports/<job id>.xlsx,
@@ -15,10 +17,10 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Mapping
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -27,80 +29,24 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
+from domain.calendar import YearCalendar
 from models import rules
-from models.actual import (Actual, Spending, effective_measure, entry_deadline, period_end, period_label,
-                           period_months)
-from models.evaluation import STATE_LABELS, ScoreTable, review_state, spans
-from models.indicator import Indicator
+from models.evaluation import STATE_LABELS, ScoreTable, review_state
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
-from models.queries import department_label, projects_visible_to, value_text
+from models.queries import department_label, projects_visible_to
 from models.user import User
 from models.xlsx_cells import put, workbook_bytes
+from reads.monitoring import MonitoringSheet, monitoring_sheets, sheet_month
+from reads.wording import Execution, data_as_of, period_name, yuan_text
 
 log = logging.getLogger(__name__)
 
-LIGHT_WORDS = {rules.GREEN: "绿", rules.YELLOW: "黄", rules.RED: "红", rules.GREY: "灰"}
 LIGHT_FILLS = {rules.GREEN: "C6EFCE", rules.YELLOW: "FFEB9C", rules.RED: "FFC7CE", rules.GREY: "D9D9D9"}
 MONEY_FORMAT, RATE_FORMAT, POINTS_FORMAT = "#,##0.00", "0.00%", "0.00"
 
 
-# --------------------------------------------------------------------------- read models
-
-@dataclass
-class MonitoringRow:
-    indicator: Indicator
-    level1: str
-    level2: str
-    name: str
-    target: str             # 年度指标值 as written
-    actual: str             # 1–M月执行情况: the latest actual up to the period
-    forecast: str           # 全年预计完成情况
-    reasons: str            # 偏差原因 (the categories and the note)
-    likelihood: str         # 完成目标可能性
-    light: str | None
-    level1_span: int = 0
-    level2_span: int = 0
-
-    @property
-    def light_word(self) -> str:
-        return LIGHT_WORDS.get(self.light, "—")
-
-
-@dataclass
-class MonitoringSheet:
-    """One project's 绩效运行监控表 as of the end of one reporting period."""
-    project: Project
-    py: ProjectYear
-    unit: Unit
-    department: Department
-    month: int
-    budget_yuan: Decimal | None      # 年初预算数 (年度资金总额)
-    spent_yuan: Decimal | None       # 执行数: cumulative spending up to the period
-    execution_rate: Decimal | None
-    budget_light: str | None
-    rows: list[MonitoringRow] = field(default_factory=list)
-
-    @property
-    def title(self) -> str:
-        return f"项目支出绩效运行监控表（{self.py.year}年{self.month}月）"
-
-    @property
-    def period(self) -> str:
-        return period_label(self.py.year, self.month, self.py.periods)
-
-    @property
-    def department_name(self) -> str:
-        return department_label(self.department.code, self.department.name)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = {key: 0 for key in LIGHT_WORDS}
-        for row in self.rows:
-            if row.light in counts:
-                counts[row.light] += 1
-        return counts
-
+# --------------------------------------------------------------------------- scoped reads
 
 def visible_project_year(session: Session, user: User, project_id: int, year: int | None):
     """(Project, ProjectYear) of that year (else the latest) when the user may see it, else None."""
@@ -109,64 +55,6 @@ def visible_project_year(session: Session, user: User, project_id: int, year: in
         statement = statement.where(ProjectYear.year == year)
     row = session.exec(statement.order_by(ProjectYear.year.desc())).first()
     return tuple(row) if row else None
-
-
-def monitoring_sheet(session: Session, project: Project, py: ProjectYear, month: int, today: date,
-                     deadline_day: int) -> MonitoringSheet:
-    """As the project page shows the period: each indicator's latest actual up to `month`; its light
-    is that period's own, grey once the period's deadline has passed without an entry (§4)."""
-    late = today > entry_deadline(py.year, month, deadline_day)
-    indicators = [i for i in session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
-                                                                   Indicator.retired_at.is_(None))
-                                          .order_by(Indicator.position)) if i.annual_raw is not None]
-    latest: dict[int, Actual] = {}
-    if indicators:
-        for a in session.exec(select(Actual).where(Actual.indicator_id.in_([i.id for i in indicators]),
-                                                   Actual.month <= month).order_by(Actual.month)):
-            latest[a.indicator_id] = a
-    rows = []
-    for ind in indicators:
-        a, measure = latest.get(ind.id), effective_measure(ind)
-        light = _light(a.light if a else None, a is not None and a.month == month, late)
-        rows.append(MonitoringRow(
-            ind, ind.level1_std or ind.level1, ind.annual_level2 or ind.annual_level2_std or "", ind.name,
-            ind.annual_raw or "", _actual_text(a, measure), _forecast_text(a, ind, measure),
-            _reasons_text(a) if a and a.month == month else "", (a.likelihood or "") if a and a.month == month else "",
-            light))
-    spans(rows)
-    spending = session.exec(select(Spending).where(Spending.project_year_id == py.id, Spending.month <= month)
-                            .order_by(Spending.month.desc())).first()
-    spent = spending.amount_yuan if spending else None
-    budget_light = _light(spending.light if spending else None, spending is not None and spending.month == month, late)
-    return MonitoringSheet(project, py, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
-                           month, py.annual_total_yuan, spent,
-                           rules.execution_rate(spent, py.annual_total_yuan) if spent is not None else None,
-                           budget_light, rows)
-
-
-def _light(stored: str | None, of_this_period: bool, late: bool) -> str | None:
-    if of_this_period:
-        return stored
-    return rules.GREY if late else stored
-
-
-def _actual_text(a: Actual | None, measure: str) -> str:
-    if a is None:
-        return ""
-    return (a.assessment or "") if measure == rules.QUALITATIVE else value_text(a.value, a.unit)
-
-
-def _forecast_text(a: Actual | None, ind: Indicator, measure: str) -> str:
-    if a is None or a.forecast is None or measure == rules.QUALITATIVE:
-        return ""
-    return value_text(a.forecast, a.unit or ind.annual_unit)
-
-
-def _reasons_text(a: Actual) -> str:
-    parts = ["、".join(a.deviation_reasons or [])] if a.deviation_reasons else []
-    if a.deviation_note:
-        parts.append(a.deviation_note)
-    return "：".join(parts)
 
 
 def unit_project_years(session: Session, user: User, unit_id: int, year: int) -> list[tuple[Project, ProjectYear]]:
@@ -204,11 +92,11 @@ _BOLD = Font(name="宋体", bold=True, size=10)
 _BODY = Font(name="宋体", size=10)
 _HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
 
-MONITORING_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 24), ("年度指标值", 14),
-                      ("执行情况", 14), ("全年预计完成情况", 14), ("偏差原因分析", 26), ("完成目标可能性", 10),
-                      ("灯色", 6))
-EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 22), ("年度指标值", 13), ("实际完成值", 13),
-                      ("分值", 8), ("得分", 8), ("偏差原因分析及改进措施", 34))
+MONITORING_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 24), ("年度指标值", 16),
+                      ("执行情况", 22), ("全年预计完成情况", 16), ("偏差原因分析", 22), ("完成目标可能性", 10),
+                      ("灯色", 12))
+EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 22), ("年度指标值", 13), ("实际完成值", 20),
+                      ("分值", 8), ("得分", 8), ("偏差原因分析及改进措施", 28))
 
 
 def _cell(ws, row: int, col: int, value=None, *, bold=False, align=_WRAP, number_format=None, fill=None):
@@ -273,27 +161,38 @@ def _header_block(ws, row: int, sheet_project: str, department: str, unit: str, 
     return row + 1
 
 
-def _funds_block(ws, row: int, budget, spent, rate, columns: int, light: str | None = None,
+def _funds_block(ws, row: int, budget, execution: Execution, columns: int, light: tuple[str | None, str] | None = None,
                  score: tuple | None = None, progress: Decimal | None = None) -> int:
-    """年初预算数 / 执行数 / 执行率 (元; the rate a number formatted as %)."""
+    """年初预算数 / 执行数 / 执行率 (元; the rate a number formatted as %), then the budget's light
+    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score."""
     spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, columns)]
     labels = ["项目资金（元）", "年初预算数", "执行数", "执行率", "灯色" if score is None else "分值",
               "序时进度" if score is None else "得分"]
     _merge(ws, row, 1, 1, "项目资金（元）", last_row=row + 1, bold=True, align=_CENTER)
     for (first, last), label in zip(spans_[1:], labels[1:]):
         _merge(ws, row, first, last, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
-    values = [budget, spent, rate]
-    formats = [MONEY_FORMAT, MONEY_FORMAT, RATE_FORMAT]
-    for (first, last), value, fmt in zip(spans_[1:4], values, formats):
-        _merge(ws, row + 1, first, last, value, align=_RIGHT, number_format=fmt)
+    _merge(ws, row + 1, 2, 3, budget, align=_RIGHT, number_format=MONEY_FORMAT)
+    for col, (value, fmt) in zip((4, 5), _execution_cells(execution)):
+        _merge(ws, row + 1, col, col, value, align=_RIGHT if fmt else _WRAP, number_format=fmt)
     if score is None:
-        _merge(ws, row + 1, 6, 6, LIGHT_WORDS.get(light, "—"), align=_CENTER,
-               fill=PatternFill("solid", fgColor=LIGHT_FILLS[light]) if light in LIGHT_FILLS else None)
+        _merge(ws, row + 1, 6, 6, light[1], align=_CENTER, fill=_light_fill(light[0]))
         _merge(ws, row + 1, 7, columns, _rate(progress), align=_RIGHT, number_format=RATE_FORMAT)
     else:
         _merge(ws, row + 1, 6, 6, float(score[0]), align=_RIGHT, number_format=POINTS_FORMAT)
         _merge(ws, row + 1, 7, columns, float(rules.for_display(score[1])), align=_RIGHT, number_format=POINTS_FORMAT)
     return row + 2
+
+
+def _execution_cells(execution: Execution) -> tuple[tuple, tuple]:
+    """(value, number format) of 执行数 and 执行率: numbers when the spending is the period's own,
+    else the text that names its period — a text cell that no SUM adds up either."""
+    if execution.is_current:
+        return (_number(execution.spent_yuan), MONEY_FORMAT), (_rate(execution.rate), RATE_FORMAT)
+    return (execution.spent_text, None), (execution.rate_text, None)
+
+
+def _light_fill(light: str | None) -> PatternFill | None:
+    return PatternFill("solid", fgColor=LIGHT_FILLS[light]) if light in LIGHT_FILLS else None
 
 
 def _number(value: Decimal | None):
@@ -304,17 +203,30 @@ def _rate(value: Decimal | None):
     return None if value is None else rules.for_display(value, 4)
 
 
+def _as_of_line(ws, text: str, columns) -> None:
+    """Row 2, over the table's width: 数据截至… (and what lags behind)."""
+    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
+    put(ws.cell(row=2, column=1), text).alignment = Alignment(horizontal="right", vertical="center", wrap_text=True)
+    _fit_merged(ws, 2, text, columns)
+
+
+def _fit_merged(ws, row: int, text: str, columns) -> None:
+    """Excel does not grow a merged cell's row to its wrapped text: give the row the lines the
+    text needs across the columns' widths (a Chinese character takes about two units)."""
+    units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    width = sum(w for _label, w in columns) - len(columns)        # the cells' padding
+    ws.row_dimensions[row].height = 15 * max(1, -(-units // width))
+
+
 def write_monitoring(ws, sheet: MonitoringSheet) -> None:
     columns = len(MONITORING_COLUMNS)
     _title(ws, sheet.title, columns)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
-    put(ws.cell(row=2, column=1), f"数据截至{period_end(sheet.py.year, sheet.month):%Y年%m月%d日}（{sheet.period}）"
-        ).alignment = Alignment(horizontal="right")
+    _as_of_line(ws, sheet.data_as_of, MONITORING_COLUMNS)
     py = sheet.py
     row = _header_block(ws, 3, sheet.project.name, sheet.department_name, sheet.unit.name, py.owner or "",
                         py.phone or "", columns)
-    row = _funds_block(ws, row, _number(sheet.budget_yuan), _number(sheet.spent_yuan), _rate(sheet.execution_rate),
-                       columns, light=sheet.budget_light, progress=rules.elapsed_share(sheet.month))
+    row = _funds_block(ws, row, _number(sheet.budget_yuan), sheet.execution, columns,
+                       light=(sheet.budget_light, sheet.budget_light_word), progress=rules.elapsed_share(sheet.month))
     header_row = row
     labels = [label if label != "执行情况" else f"1-{sheet.month}月执行情况" for label, _w in MONITORING_COLUMNS]
     for col, label in enumerate(labels, start=1):
@@ -328,35 +240,36 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
         for col, value in enumerate((item.name, item.target, item.actual, item.forecast, item.reasons,
                                      item.likelihood), start=3):
             _cell(ws, row, col, value)
-        _cell(ws, row, 9, item.light_word, align=_CENTER,
-              fill=PatternFill("solid", fgColor=LIGHT_FILLS[item.light]) if item.light in LIGHT_FILLS else None)
+        _cell(ws, row, 9, item.light_word, align=_CENTER, fill=_light_fill(item.light))
     _page_setup(ws, MONITORING_COLUMNS, landscape=True, header_row=header_row)
 
 
+SUMMARY_COLUMNS = (("序号", 6), ("项目名称", 30), ("年初预算数（元）", 16), ("执行数（元）", 20), ("执行率", 13),
+                   ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6))
+
+
 def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, month: int) -> None:
-    columns = ("序号", "项目名称", "年初预算数（元）", "执行数（元）", "执行率", "预算灯色", "年度指标", "绿", "黄", "红", "灰")
-    widths = (6, 30, 16, 16, 10, 8, 8, 6, 6, 6, 6)
-    _title(ws, f"项目支出绩效运行监控汇总表（{year}年{month}月）", len(columns))
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(columns))
-    put(ws.cell(row=2, column=1), f"实施单位：{unit.name}")
-    for col, label in enumerate(columns, start=1):
+    """One row per project, then the 合计 of the projects whose spending is of the period: a
+    1–N月 total adds up 1–N月 figures only. A project whose latest spending is older keeps its
+    row (the figure named by its period, as text) and is left out of the total, named in a note
+    below it with the reason — adding its older amount in would present it as N's."""
+    columns = len(SUMMARY_COLUMNS)
+    _title(ws, f"项目支出绩效运行监控汇总表（{year}年{month}月）", columns)
+    items = [[month if m == s.month else m for m in s.periods_shown] for s in sheets]   # quarterly: its own period
+    _as_of_line(ws, f"实施单位：{unit.name}　　{data_as_of(YearCalendar(year), items, month, '个项目')}",
+                SUMMARY_COLUMNS)
+    for col, (label, _w) in enumerate(SUMMARY_COLUMNS, start=1):
         _cell(ws, 3, col, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
     row = 3
-    total_budget = total_spent = Decimal(0)
     for n, sheet in enumerate(sheets, start=1):
         row += 1
-        counts = sheet.counts
-        values = (n, sheet.project.name, _number(sheet.budget_yuan), _number(sheet.spent_yuan),
-                  _rate(sheet.execution_rate), LIGHT_WORDS.get(sheet.budget_light, "—"), len(sheet.rows),
-                  counts[rules.GREEN], counts[rules.YELLOW], counts[rules.RED], counts[rules.GREY])
-        for col, value in enumerate(values, start=1):
-            fmt = {3: MONEY_FORMAT, 4: MONEY_FORMAT, 5: RATE_FORMAT}.get(col)
-            _cell(ws, row, col, value, number_format=fmt, align=_RIGHT if fmt or col > 6 else _WRAP)
-        if sheet.budget_yuan is not None and sheet.spent_yuan is not None:
-            total_budget += sheet.budget_yuan
-            total_spent += sheet.spent_yuan
+        _summary_row(ws, row, n, sheet, month)
     row += 1
-    _merge(ws, row, 1, 2, "合计（已知年度资金且已填报支出的项目）", bold=True)
+    counted = [s for s in sheets if _left_out_because(s) is None]
+    total_budget = sum((s.budget_yuan for s in counted), Decimal(0))
+    total_spent = sum((s.execution.spent_yuan for s in counted), Decimal(0))
+    _merge(ws, row, 1, 2, "合计（已填报本期支出且年度资金已知的项目）", bold=True)
+    _fit_merged(ws, row, "合计（已填报本期支出且年度资金已知的项目）", SUMMARY_COLUMNS[:2])
     _cell(ws, row, 3, _number(total_budget), bold=True, number_format=MONEY_FORMAT, align=_RIGHT)
     _cell(ws, row, 4, _number(total_spent), bold=True, number_format=MONEY_FORMAT, align=_RIGHT)
     _cell(ws, row, 5, _rate(rules.execution_rate(total_spent, total_budget)), bold=True, number_format=RATE_FORMAT,
@@ -365,7 +278,11 @@ def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, mont
     _cell(ws, row, 7, sum(len(s.rows) for s in sheets), bold=True, align=_RIGHT)
     for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=8):
         _cell(ws, row, col, sum(s.counts[light] for s in sheets), bold=True, align=_RIGHT)
-    for n, width in enumerate(widths, start=1):
+    note = _left_out_note(sheets)
+    if note:
+        _merge(ws, row + 1, 1, columns, note, align=_WRAP)
+        _fit_merged(ws, row + 1, note, SUMMARY_COLUMNS)
+    for n, (_label, width) in enumerate(SUMMARY_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(n)].width = width
     ws.page_setup.paperSize, ws.page_setup.orientation = ws.PAPERSIZE_A4, "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -373,18 +290,51 @@ def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, mont
     ws.print_title_rows = "3:3"
 
 
+def _summary_row(ws, row: int, n: int, sheet: MonitoringSheet, month: int) -> None:
+    name = sheet.project.name
+    if sheet.month != month:
+        name += f"（按季度填报，数据为1-{sheet.month}月）"
+    (spent, spent_format), (rate, rate_format) = _execution_cells(sheet.execution)
+    counts = sheet.counts
+    _cell(ws, row, 1, n, align=_RIGHT)
+    _cell(ws, row, 2, name)
+    _cell(ws, row, 3, _number(sheet.budget_yuan), number_format=MONEY_FORMAT, align=_RIGHT)
+    _cell(ws, row, 4, spent, number_format=spent_format, align=_RIGHT if spent_format else _WRAP)
+    _cell(ws, row, 5, rate, number_format=rate_format, align=_RIGHT if rate_format else _WRAP)
+    _cell(ws, row, 6, sheet.budget_light_word, align=_CENTER, fill=_light_fill(sheet.budget_light))
+    for col, value in enumerate((len(sheet.rows), counts[rules.GREEN], counts[rules.YELLOW], counts[rules.RED],
+                                 counts[rules.GREY]), start=7):
+        _cell(ws, row, col, value, align=_RIGHT)
+
+
+def _left_out_because(sheet: MonitoringSheet) -> str | None:
+    """Why a project's spending is not in the 合计 (None: it is)."""
+    if sheet.budget_yuan is None:
+        return "年度资金未知"
+    if not sheet.execution.is_current:
+        return f"{period_name(sheet.calendar, sheet.month)}支出未填报"
+    return None
+
+
+def _left_out_note(sheets: list[MonitoringSheet]) -> str | None:
+    left_out = [(s, _left_out_because(s)) for s in sheets if _left_out_because(s) is not None]
+    if not left_out:
+        return None
+    budget = sum((s.budget_yuan for s, _why in left_out if s.budget_yuan is not None), Decimal(0))
+    named = "；".join(f"{s.project.name}（{why}）" for s, why in left_out)
+    return (f"注：合计不含未更新项目{len(left_out)}个——{named}。其执行数为最近一次填报数，已在各行注明期间，"
+            f"不计入本期合计；这些项目的年初预算数共{yuan_text(budget)}元，亦未计入合计。")
+
+
 def write_evaluation(ws, table: ScoreTable, project: Project, unit: Unit, department: Department,
                      review: str) -> None:
     columns = len(EVALUATION_COLUMNS)
     py, evaluation = table.py, table.evaluation
     _title(ws, f"项目支出绩效自评表（{py.year}年度）", columns)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=columns)
-    put(ws.cell(row=2, column=1), f"数据截至{table.as_of:%Y年%m月%d日} · 审核状态：{STATE_LABELS.get(review, review)}"
-        ).alignment = Alignment(horizontal="right")
+    _as_of_line(ws, f"{table.data_as_of} · 审核状态：{STATE_LABELS.get(review, review)}", EVALUATION_COLUMNS)
     row = _header_block(ws, 3, project.name, department_label(department.code, department.name), unit.name,
                         py.owner or "", py.phone or "", columns)
-    rate = evaluation.execution_rate if evaluation else None
-    row = _funds_block(ws, row, _number(py.annual_total_yuan), _number(table.spent_yuan), _rate(rate), columns,
+    row = _funds_block(ws, row, _number(py.annual_total_yuan), table.execution, columns,
                        score=(rules.BUDGET_POINTS, evaluation.budget_score) if evaluation else (rules.BUDGET_POINTS, 0))
     header_row = row
     for col, (label, _w) in enumerate(EVALUATION_COLUMNS, start=1):
@@ -516,9 +466,11 @@ def _move(session: Session, job_id: str, from_states: tuple[str, ...], **values)
     return result.rowcount == 1
 
 
-def run_export_job(engine: Engine, job_id: str, directory: str | Path, today: date, deadline_day: int) -> None:
+def run_export_job(engine: Engine, job_id: str, directory: str | Path, today: date, config: Mapping) -> None:
     """Build the unit's workbook project by project, counting progress; claims the job first
-    (queued → running), so a second runner does nothing. Reads within the asker's scope."""
+    (queued → running), so a second runner does nothing. Reads within the asker's scope, each
+    project as of the job's month (a quarterly one: its latest quarter by then), judged on
+    `today` with the settings `config`."""
     with Session(engine, expire_on_commit=False) as session:
         if not _move(session, job_id, (QUEUED,), state=RUNNING):
             return
@@ -527,8 +479,7 @@ def run_export_job(engine: Engine, job_id: str, directory: str | Path, today: da
             user, unit = session.get(User, job.user_id), session.get(Unit, job.unit_id)
             sheets = []
             for n, (project, py) in enumerate(unit_project_years(session, user, unit.id, job.year), start=1):
-                month = job.month if job.month in period_months(py.periods) else period_month(py, None, today)
-                sheets.append(monitoring_sheet(session, project, py, month, today, deadline_day))
+                sheets += monitoring_sheets(session, [(project, py, sheet_month(py, job.month))], today, config)
                 session.commit()
                 _move(session, job_id, (RUNNING,), done=n, total=max(job.total, n))
             data = monitoring_workbook(sheets, summary=(unit, job.year, job.month))

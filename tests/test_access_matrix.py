@@ -293,7 +293,7 @@ class World:
                 total = len(unit_project_years(session, user, unit.id, 2023))
                 job = create_export_job(session, user, unit, 2023, 7, total, datetime.now(timezone.utc))
                 run_export_job(self.app.extensions["engine"], job.id, export_dir(self.app.config),
-                               date(2023, 8, 6), 5)
+                               date(2023, 8, 6), self.app.config)
                 self._exports[name] = job.id
         return self._exports[name]
 

@@ -183,3 +183,163 @@ def test_a_unit_export_runs_in_the_background_with_progress_and_lists_only_the_s
     refused = other.post("/exports", data={"csrf_token": csrf_token(other, "/exports"), "unit": unit.id,
                                            "year": "2023", "month": "7"})
     assert refused.status_code == 404
+
+
+# --------------------------------------------------------------------------- a period left unreported
+# DOMAIN.md §9: an export headed 1–N月 shows the figures of 1–N月; a missing period says so, an
+# older figure is never shown as N's. Project A has entries up to September only.
+
+DECEMBER = datetime(2023, 12, 20, 2, 0, tzinfo=timezone.utc)     # November's deadline (12-05) has passed
+SEPTEMBER_SPENT = Decimal("12345678.90")
+
+
+@pytest.fixture
+def september(seeded, personas):
+    """招商引资专项经费 last reported in September: 参展企业数量 35 (yellow then), 投资者满意度 96%
+    (green then), spending 12,345,678.90 (red then); its other indicators never."""
+    seeded.config["CLOCK"] = lambda: DECEMBER
+    py, ids = year_of(seeded, PROJECT_A)
+    record(seeded, ids["参展企业数量"], 9, value=35, forecast=70, likelihood="有可能", deviation_reasons=["经费保障"],
+           deviation_note="场馆档期推迟")
+    record(seeded, ids["投资者满意度"], 9, value=96)
+    spend(seeded, py, 9, SEPTEMBER_SPENT)
+    return personas.project_a
+
+
+def cells(ws) -> list:
+    return [cell.value for row in ws.iter_rows() for cell in row if cell.value not in (None, "")]
+
+
+def assert_nothing_of_september_shown_as_november(ws):
+    values = cells(ws)
+    assert "35家" not in values and "96%" not in values and "70家" not in values
+    assert not any(isinstance(v, (int, float)) and abs(v - float(SEPTEMBER_SPENT)) < 0.01 for v in values)
+
+
+def test_a_monitoring_xlsx_headed_november_names_the_september_figures_and_greys_the_lights(seeded, personas,
+                                                                                              september):
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(client.get(f"/projects/{september}/monitoring.xlsx?period=2023-11")).worksheets[0]
+    assert ws["A1"].value == "项目支出绩效运行监控表（2023年11月）"
+    assert ws["A2"].value == "数据截至2023年9月30日（最近一次填报为9月，10、11月未填报）"
+    assert_nothing_of_september_shown_as_november(ws)
+    # the budget row: the September spending named as such, as text (no SUM adds it), the light grey
+    assert ws["D7"].value == "截至9月：12,345,678.90（10、11月未填报）" and ws["E7"].value == "截至9月：33.37%"
+    assert ws["F7"].value == "灰，上期红" and ws["F7"].fill.fgColor.rgb.endswith("D9D9D9")
+    assert ws["G7"].value == pytest.approx(0.9167)                        # 序时进度 of November
+    assert ws.cell(find_row(ws, "一级指标"), 5).value == "1-11月执行情况"
+    count = find_row(ws, "参展企业数量")
+    assert ws.cell(count, 5).value == "截至9月：35家（10、11月未填报）"
+    assert ws.cell(count, 6).value == "70家（9月预计）"
+    assert not ws.cell(count, 7).value and not ws.cell(count, 8).value   # September's reasons explain September's light
+    assert ws.cell(count, 9).value == "灰，上期黄" and ws.cell(count, 9).fill.fgColor.rgb.endswith("D9D9D9")
+    satisfaction = find_row(ws, "投资者满意度")
+    assert (ws.cell(satisfaction, 5).value, ws.cell(satisfaction, 9).value) == ("截至9月：96%（10、11月未填报）",
+                                                                                 "灰，上期绿")
+    area = find_row(ws, "参展面积")
+    assert (ws.cell(area, 5).value, ws.cell(area, 9).value) == ("1-11月未填报", "灰")
+
+
+def test_the_printable_monitoring_page_headed_november_says_the_same(seeded, personas, september):
+    client = signed_in(seeded, personas.supervisor_a)
+    html = client.get(f"/projects/{september}/monitoring/print?period=2023-11").get_data(as_text=True)
+    text = text_of(html)
+    assert "项目支出绩效运行监控表（2023年11月）" in text
+    assert "数据截至2023年9月30日（最近一次填报为9月，10、11月未填报）" in text
+    assert "截至9月：12,345,678.90（10、11月未填报） 截至9月：33.37% 灰，上期红" in text
+    assert "参展企业数量 ≥70家 截至9月：35家（10、11月未填报） 70家（9月预计）" in text
+    assert "截至9月：96%（10、11月未填报）" in text and "参展面积 ≥500平方米 1-11月未填报" in text
+    assert 'class="light-word light-grey">灰，上期黄<' in html
+    assert not re.search(r">\s*(35家|96%|12,345,678\.90)\s*<", html)
+
+
+def test_a_monitoring_sheet_before_the_deadline_keeps_the_judged_light_and_still_names_the_period(
+        seeded, personas, september):
+    """Early December, November still open to entry: October is the judged period — missing, so
+    grey — and November's absence is stated, not filled in with September."""
+    seeded.config["CLOCK"] = lambda: datetime(2023, 12, 2, 2, 0, tzinfo=timezone.utc)
+    ws = workbook(signed_in(seeded, personas.supervisor_a)
+                  .get(f"/projects/{september}/monitoring.xlsx?period=2023-11")).worksheets[0]
+    count = find_row(ws, "参展企业数量")
+    assert (ws.cell(count, 5).value, ws.cell(count, 9).value) == ("截至9月：35家（10、11月未填报）", "灰，上期黄")
+    october = workbook(signed_in(seeded, personas.supervisor_a)
+                       .get(f"/projects/{september}/monitoring.xlsx?period=2023-10")).worksheets[0]
+    assert october.cell(find_row(october, "参展企业数量"), 9).value == "灰，上期黄"   # 10-05 has passed
+
+
+def test_the_evaluation_xlsx_and_print_at_year_end_name_the_september_figures(seeded, personas, september):
+    seeded.config["CLOCK"] = lambda: datetime(2024, 1, 10, 2, 0, tzinfo=timezone.utc)
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(client.get(f"/projects/{september}/evaluation.xlsx")).worksheets[0]
+    assert ws["A2"].value == "数据截至2023年9月30日（最近一次填报为9月，10-12月未填报） · 审核状态：草稿"
+    assert_nothing_of_september_shown_as_november(ws)
+    assert ws["D7"].value == "截至9月：12,345,678.90（10-12月未填报）" and ws["E7"].value == "截至9月：33.37%"
+    assert ws.cell(find_row(ws, "参展企业数量"), 5).value == "截至9月：35家（10-12月未填报）"
+    assert ws.cell(find_row(ws, "参展面积"), 5).value == "1-12月未填报"
+    text = text_of(client.get(f"/projects/{september}/evaluation/print").get_data(as_text=True))
+    assert "数据截至2023年9月30日（最近一次填报为9月，10-12月未填报） · 审核状态：草稿" in text
+    assert "截至9月：12,345,678.90（10-12月未填报） 截至9月：33.37%" in text
+    assert "截至9月：35家（10-12月未填报）" in text and "参展面积 ≥500平方米 1-12月未填报" in text
+
+
+def _unit_export(app, client, month: int):
+    from models.org import Unit
+    with Session(app.extensions["engine"]) as session:
+        unit = session.exec(select(Unit).where(Unit.name == "山西省投资促进局")).one()
+    started = client.post("/exports", data={"csrf_token": csrf_token(client, "/exports"), "unit": unit.id,
+                                            "year": "2023", "month": str(month)})
+    job_id = started.headers["Location"].rsplit("/", 1)[1]
+    assert _wait(app, job_id).state == "done"
+    return workbook(client.get(f"/exports/{job_id}/download"))
+
+
+def summary_row(ws, name: str) -> list:
+    return [c.value for c in ws[find_row(ws, name)]]
+
+
+def test_a_unit_export_headed_november_leaves_stale_spending_out_of_the_total_and_says_so(seeded, personas,
+                                                                                        september):
+    """招商引资业务经费 reported November; 招商引资专项经费 stopped in September; 网络运行维护费 never
+    reported. The 合计 adds up November's figures only and names what it leaves out."""
+    service, ids = year_of(seeded, "招商引资业务经费")
+    record(seeded, ids["会议服务次数"], 11, value=95)
+    spend(seeded, service, 11, 700000)
+    client = signed_in(seeded, personas.supervisor_a)
+    book = _unit_export(seeded, client, 11)
+    ws = book["汇总"]
+    assert ws["A1"].value == "项目支出绩效运行监控汇总表（2023年11月）"
+    assert ws["A2"].value == "实施单位：山西省投资促进局　　数据截至2023年11月30日（其中3个项目缺11月数据，列示其最近填报数并注明期间）"
+    stale = summary_row(ws, PROJECT_A)
+    assert stale[2:7] == [37000000, "截至9月：12,345,678.90（10、11月未填报）", "截至9月：33.37%", "灰，上期红", 14]
+    assert stale[7:11] == [0, 0, 0, 14]      # all grey: the two reported in September too, not yellow/green
+    assert summary_row(ws, "网络运行维护费")[3:6] == ["1-11月未填报", "—", "灰"]
+    current = summary_row(ws, "招商引资业务经费")
+    assert current[3] == 700000 and current[4] == pytest.approx(0.9078, abs=1e-4) and current[5] == "绿"
+    total = find_row(ws, "合计（已填报本期支出且年度资金已知的项目）")
+    assert [ws.cell(total, c).value for c in (3, 4)] == [771100, 700000]
+    assert ws.cell(total, 5).value == pytest.approx(0.9078, abs=1e-4)
+    note = ws.cell(total + 1, 1).value
+    assert note.startswith("注：合计不含未更新项目2个——")
+    assert "招商引资专项经费（11月支出未填报）" in note and "网络运行维护费（11月支出未填报）" in note
+    assert "年初预算数共37,160,600.00元，亦未计入合计" in note
+    sheet = book[PROJECT_A]
+    assert sheet["A2"].value == "数据截至2023年9月30日（最近一次填报为9月，10、11月未填报）"
+    assert_nothing_of_september_shown_as_november(sheet)
+
+
+def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_as_such(seeded, personas, september):
+    from models.actual import set_periods
+    from models.db import get_session, transaction
+    from models.project import ProjectYear
+    service, ids = year_of(seeded, "招商引资业务经费")
+    with seeded.app_context():
+        session = get_session()
+        with transaction(session):
+            set_periods(session, session.get(ProjectYear, service), "quarterly")
+    spend(seeded, service, 9, 600000)
+    book = _unit_export(seeded, signed_in(seeded, personas.supervisor_a), 11)
+    row = summary_row(book["汇总"], "招商引资业务经费（按季度填报，数据为1-9月）")
+    assert row[3] == 600000                                   # its own period's figure: in the total
+    total = find_row(book["汇总"], "合计（已填报本期支出且年度资金已知的项目）")
+    assert book["汇总"].cell(total, 4).value == 600000
+    assert book["招商引资业务经费"]["A1"].value == "项目支出绩效运行监控表（2023年9月）"

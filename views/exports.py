@@ -21,11 +21,12 @@ from models.bounds import parse_year, whole_number
 from models.db import get_session
 from models.evaluation import STATE_LABELS, review_state, score_table
 from models.exports import (DONE, FAILED, JOB_LABELS, create_export_job, evaluation_workbook, export_file, job_of,
-                            monitoring_sheet, monitoring_workbook, period_month, run_export_job, unit_project_years,
-                            units_in_scope, visible_project_year)
+                            monitoring_workbook, period_month, run_export_job, unit_project_years, units_in_scope,
+                            visible_project_year)
 from models.org import Department, Unit
+from reads.monitoring import monitoring_sheet
 from settings import export_dir
-from views.clock import deadline_day, now, today
+from views.clock import now, today
 from views.evaluation import evaluation_date, thresholds
 
 bp = Blueprint("exports", __name__)
@@ -62,7 +63,7 @@ def _sheet(project_id: int):
         check_period(py, py.year, month)
     except EntryError as exc:
         abort(400, description=str(exc))
-    return monitoring_sheet(get_session(), project, py, month, today(), deadline_day())
+    return monitoring_sheet(get_session(), project, py, month, today(), current_app.config)
 
 
 def _download(data: bytes, name: str):
@@ -140,7 +141,7 @@ def create():
     job = create_export_job(session, g.user, unit, year, month, len(projects), now())
     app = current_app._get_current_object()
     threading.Thread(target=run_export_job, name=f"export-job-{job.id}", daemon=True,
-                     args=(app.extensions["engine"], job.id, _export_dir(), today(), deadline_day())).start()
+                     args=(app.extensions["engine"], job.id, _export_dir(), today(), app.config)).start()
     return redirect(url_for("exports.show", export_id=job.id), 303)
 
 

@@ -15,6 +15,7 @@ from models.bounds import parse_year
 from models.db import get_session
 from models.queries import (ProjectFilters, filter_options, list_project_years, may_edit_actuals, plain_number,
                             project_page, tracking)
+from reads.wording import percent_text, yuan_text
 from views.clock import deadline_day, today
 
 bp = Blueprint("projects", __name__)
@@ -91,12 +92,8 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
 
 # --------------------------------------------------------------------------- display filters
 
-@bp.app_template_filter("yuan")
-def yuan(value) -> str:
-    """37000000 → 37,000,000.00 (元, two decimals as in accounts); None → 空 (unknown, not 0)."""
-    if value is None:
-        return "空"
-    return f"{Decimal(str(value)):,.2f}"
+bp.app_template_filter("yuan")(yuan_text)     # reads/wording.py: one way of writing a figure
+bp.app_template_filter("pct")(percent_text)
 
 
 @bp.app_template_filter("num")
@@ -108,15 +105,6 @@ def num(value) -> str:
         return format(Decimal(str(value)).normalize(), ",f")
     except InvalidOperation:
         return str(value)
-
-
-@bp.app_template_filter("pct")
-def pct(value) -> str:
-    """A ratio as a percentage with two decimals (rules.for_display at 4 places): 0.6857… → 68.57%."""
-    if value is None:
-        return "—"
-    from models.rules import for_display
-    return f"{for_display(Decimal(str(value)) * 100, 2)}%"
 
 
 @bp.app_template_filter("op")
