@@ -72,7 +72,9 @@ class Loaded:
     spending: list[Spending]
 
 
-def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int, Loaded]:
+def load(session, project_year_ids: Iterable[int], config: Mapping, *, indicators: bool = True) -> dict[int, Loaded]:
+    """The inputs of these project years; `indicators` False: the budget's alone (spending)."""
+    with_indicators = indicators
     ids = sorted(set(project_year_ids))
     if not ids:
         return {}
@@ -80,7 +82,8 @@ def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int,
     years = {py.id: py for py in session.scalars(select(ProjectYear).where(ProjectYear.id.in_(ids)))}
     indicators: dict[int, list[Indicator]] = defaultdict(list)
     all_indicators: dict[int, Indicator] = {}
-    for ind in session.scalars(select(Indicator).where(Indicator.project_year_id.in_(ids)).order_by(Indicator.position)):
+    chosen = select(Indicator).where(Indicator.project_year_id.in_(ids)).order_by(Indicator.position)
+    for ind in session.scalars(chosen) if with_indicators else ():
         all_indicators[ind.id] = ind
         if ind.retired_at is None and ind.annual_raw is not None:
             indicators[ind.project_year_id].append(ind)

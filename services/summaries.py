@@ -92,16 +92,16 @@ def _refresh_lights(session: Session, ids: list[int]) -> None:
 
 
 def _refresh_budget(session: Session, ids: list[int]) -> None:
-    facts = _facts(session, ids)
+    facts = _facts(session, ids, indicators=False)
     rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
     _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
 
 
-def _facts(session: Session, ids: list[int]) -> dict[int, core.YearFacts]:
+def _facts(session: Session, ids: list[int], indicators: bool = True) -> dict[int, core.YearFacts]:
     """These project years judged by the domain core from what is stored."""
     from services import derived
     return {py_id: core.derive(item.inputs)
-            for py_id, item in derived.load(session, ids, derived.current_config()).items()}
+            for py_id, item in derived.load(session, ids, derived.current_config(), indicators=indicators).items()}
 
 
 def _write_changed(session: Session, table, key: tuple[str, ...], project_year_ids: list[int],
