@@ -25,7 +25,6 @@ from sqlmodel import Session, SQLModel, select
 
 from importers import taxonomy
 from importers.values import parse_target
-from models.actual import Actual
 from models.bounds import BadArgument, parse_date, parse_year, whole_number
 from models.importing import FormDiff, ImportBatch, ProjectYearImport, diff_form
 from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
@@ -817,231 +816,8 @@ def value_text(value, unit: str | None) -> str:
     return f"{plain_number(value)}{unit or ''}" if value is not None else ""
 
 
-@dataclass
-class PeriodProgress:
-    """The 实施期 indicator's progress across the project's years (DOMAIN.md §3)."""
-    raw: str | None               # the 实施期 target as written
-    value: Decimal | str | None   # in the 实施期 target's unit; an assessment for qualitative ones
-    unit: str | None
-    completion: Decimal | None
-    years: list[int]              # the years whose actuals it is made of
-
-    @property
-    def text(self) -> str:
-        if isinstance(self.value, str):
-            return self.value
-        return value_text(self.value, self.unit)
-
-
-@dataclass
-class ChartPoint:
-    month: int
-    value: Decimal        # in the annual target's unit
-    light: str
-
-
-@dataclass
-class EntryRow:
-    """One annual indicator for one reporting period, as the entry table shows it."""
-    indicator: Indicator
-    measure: str
-    actual: Actual | None                # this period's own actual
-    light: str | None                    # its light; grey past the deadline without one; None before
-    units: list[str]
-    evidence: list                       # Evidence rows of this period's actual
-    changes: int                         # entries in the history (all periods)
-    points: list[ChartPoint]             # this year's actuals up to the period, for the chart
-    progress: PeriodProgress | None
-    default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
-
-    @property
-    def target_unit(self) -> str | None:
-        return self.indicator.annual_unit
-
-    @property
-    def actual_text(self) -> str:
-        a = self.actual
-        if a is None:
-            return ""
-        return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
-
-
-@dataclass
-class SpendingRow:
-    annual_yuan: Decimal | None
-    spending: object | None              # Spending of this period
-    light: str | None
-    f: Decimal
-    changes: list                        # SpendingChange rows of the year, newest first
-    labels: dict[str, str]
-
-
-@dataclass
-class Tracking:
-    """The entry section of the project page for one period."""
-    project: Project
-    year: ProjectYear
-    month: int
-    as_of: date
-    deadline: date
-    f: Decimal
-    months: list[tuple[int, str, bool]]  # each period of the year: end month, label, ended by as_of
-    spending: SpendingRow
-    rows: list[EntryRow]
-
-    @property
-    def period(self) -> str:
-        return f"{self.year.year}-{self.month:02d}"
-
-    @property
-    def label(self) -> str:
-        from models.actual import period_label
-        return period_label(self.year.year, self.month, self.year.periods)
-
-    @property
-    def period_end(self) -> date:
-        from models.actual import period_end
-        return period_end(self.year.year, self.month)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = {"green": 0, "yellow": 0, "red": 0, "grey": 0, "none": 0}
-        for row in self.rows:
-            counts[row.light or "none"] += 1
-        return counts
-
-
-def _annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
+def annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
     return [i for i in active_indicators(session, py.id) if i.annual_raw is not None]
-
-
-def tracking(session: Session, user: User, project: Project, py: ProjectYear, month: int, as_of: date,
-             deadline_day: int) -> Tracking:
-    from models import rules
-    from models.actual import entry_deadline, period_end, period_label, period_months
-    indicators = _annual_indicators(session, py)
-    months = [(m, period_label(py.year, m, py.periods), period_end(py.year, m) <= as_of)
-              for m in period_months(py.periods)]
-    return Tracking(project, py, month, as_of, entry_deadline(py.year, month, deadline_day),
-                    rules.elapsed_share(month, rules.MONTHLY), months,
-                    spending_row(session, py, month, as_of, deadline_day),
-                    entry_rows(session, user, project, py, indicators, month, as_of, deadline_day))
-
-
-def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
-    from models import rules
-    from models.actual import SpendingChange, entry_deadline, spending_of
-    spending = spending_of(session, py.id, month)
-    light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
-    changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
-                                .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
-    return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
-                       user_labels(session, [c.changed_by for c in changes]))
-
-
-def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
-               month: int, as_of: date, deadline_day: int) -> list[EntryRow]:
-    from models import rules
-    from models.actual import ActualChange, annual_target, effective_measure, entry_deadline, unit_choices
-    from models.evidence import evidence_of
-    ids = [i.id for i in indicators]
-    by_indicator: dict[int, list[Actual]] = {}
-    if ids:
-        for a in session.exec(select(Actual).where(Actual.indicator_id.in_(ids), Actual.month <= month)
-                              .order_by(Actual.month)):
-            by_indicator.setdefault(a.indicator_id, []).append(a)
-    own = {i: next((a for a in rows if a.month == month), None) for i, rows in by_indicator.items()}
-    files = evidence_of(session, [a.id for a in own.values() if a is not None])
-    counts = dict(session.exec(select(ActualChange.indicator_id, func.count()).where(ActualChange.indicator_id.in_(ids))
-                               .group_by(ActualChange.indicator_id)).all()) if ids else {}
-    missing_light = rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
-    progress = period_progress_of(session, user, project, py, indicators, by_indicator)
-    rows = []
-    for ind in indicators:
-        measure = effective_measure(ind)
-        actual = own.get(ind.id)
-        rows.append(EntryRow(
-            indicator=ind, measure=measure, actual=actual,
-            light=actual.light if actual else missing_light,
-            units=unit_choices(ind.annual_unit), evidence=files.get(actual.id, []) if actual else [],
-            changes=counts.get(ind.id, 0),
-            points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
-            progress=progress.get(ind.id),
-            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind))))
-    return rows
-
-
-def _in_unit(value, unit: str | None, target_unit: str | None) -> Decimal | None:
-    """`value` in `unit` expressed in `target_unit` (same base), else None."""
-    from importers.values import same_base, split_unit, to_base
-    if value is None or not same_base(unit or target_unit, target_unit):
-        return None
-    base, _ = to_base(Decimal(str(value)), unit or target_unit)
-    return base / split_unit(target_unit)[0]
-
-
-def _chart_points(ind: Indicator, measure: str, actuals: list) -> list[ChartPoint]:
-    if measure == "qualitative" or ind.annual_value is None:
-        return []
-    points = []
-    for a in actuals:
-        value = _in_unit(a.value, a.unit, ind.annual_unit)
-        if value is not None:
-            points.append(ChartPoint(a.month, value, a.light))
-    return points
-
-
-def _same_indicator_key(ind: Indicator) -> str:
-    return taxonomy.compact(ind.period_level3 or ind.annual_level3)
-
-
-def period_progress_of(session: Session, user: User, project: Project, py: ProjectYear,
-                       indicators: list[Indicator], this_year: dict[int, list]) -> dict[int, PeriodProgress]:
-    """Each indicator's 实施期 progress: the year-end actuals of the project's earlier years (the
-    latest actual of each year, matched to this year's indicator by its 三级指标) and this year's
-    latest actual up to the period; cumulative ones add up, level and qualitative ones take the
-    latest (rules.period_progress)."""
-    from models import rules
-    from models.actual import effective_measure
-    earlier = [y for _p, y in session.exec(projects_visible_to(user).where(
-        Project.id == project.id, ProjectYear.year < py.year).order_by(ProjectYear.year))]
-    latest: dict[tuple[int, str], Actual] = {}      # (year, key) → that year's latest actual
-    if earlier:
-        olds = list(session.exec(select(Indicator).where(Indicator.project_year_id.in_([y.id for y in earlier]),
-                                                         Indicator.retired_at.is_(None))))
-        year_of = {y.id: y.year for y in earlier}
-        key_of = {i.id: (year_of[i.project_year_id], _same_indicator_key(i)) for i in olds}
-        if olds:
-            for a in session.exec(select(Actual).where(Actual.indicator_id.in_(list(key_of))).order_by(Actual.month)):
-                latest[key_of[a.indicator_id]] = a
-    result = {}
-    for ind in indicators:
-        if ind.period_raw is None:
-            continue
-        measure = effective_measure(ind)
-        series = [(y.year, latest.get((y.year, _same_indicator_key(ind)))) for y in earlier]
-        mine = this_year.get(ind.id) or []
-        series.append((py.year, mine[-1] if mine else None))
-        result[ind.id] = _progress(ind, measure, [(y, a) for y, a in series if a is not None], rules)
-    return result
-
-
-def _progress(ind: Indicator, measure: str, series: list, rules) -> PeriodProgress:
-    years = [y for y, _a in series]
-    if measure == rules.QUALITATIVE:
-        value = rules.period_progress(measure, [a.assessment for _y, a in series if a.assessment])
-        return PeriodProgress(ind.period_raw, value, None, None, years)
-    if ind.period_value is None:
-        unit = ind.annual_unit
-        values = [_in_unit(a.value, a.unit, unit) for _y, a in series]
-        return PeriodProgress(ind.period_raw, rules.period_progress(measure, values), unit, None, years)
-    unit = ind.period_unit
-    values = [_in_unit(a.value, a.unit, unit) for _y, a in series]
-    value = rules.period_progress(measure, values)
-    completion = None
-    if value is not None and ind.period_op:
-        completion = rules.completion(ind.period_op, ind.period_value, unit, value, unit)
-    return PeriodProgress(ind.period_raw, value, unit, completion, [y for (y, _a), v in zip(series, values) if v is not None])
 
 
 # --------------------------------------------------------------------------- history
@@ -1198,7 +974,7 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
         month = last_closed_month(py.year, as_of, py.periods)
         if month is None:
             continue
-        indicators = _annual_indicators(session, py)
+        indicators = annual_indicators(session, py)
         entered = set(session.exec(select(Actual.indicator_id).where(
             Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month))) if indicators else set()
         spent = session.exec(select(Spending.id).where(Spending.project_year_id == py.id,
@@ -1267,7 +1043,7 @@ def bulk_sheet(session: Session, user: User, year: int, month: int, unit_id: int
         if py.periods == rules.QUARTERLY and month % 3:
             left_out.append(project.name)
             continue
-        inds = _annual_indicators(session, py)
+        inds = annual_indicators(session, py)
         actuals = {a.indicator_id: a for a in session.exec(select(Actual).where(
             Actual.indicator_id.in_([i.id for i in inds]), Actual.month == month))} if inds else {}
         indicators += [BulkIndicator(project, py, i, effective_measure(i), actuals.get(i.id)) for i in inds]

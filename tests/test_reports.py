@@ -614,12 +614,11 @@ def test_a_new_project_counts_grey_without_any_entry(entered):
 
 def test_switching_to_quarterly_reporting_is_summarised_by_quarter(entered):
     from models.db import get_session, transaction
+    from services.entry import set_periods
     with entered.app_context():
         session = get_session()
         with transaction(session):
-            py = project_year(session, P)
-            py.periods = "quarterly"
-            session.add(py)
+            set_periods(session, project_year(session, P), "quarterly")
     assert_summary_is_current(entered)
     p = next(li for li in report(entered, year=2023, as_of=date(2023, 8, 10),
                                  department=report(entered, year=2023).departments[0].id).projects if li.name == P)

@@ -30,8 +30,9 @@ from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, EntryErr
 from services.entry import Context, record_actual, record_spending, set_measure, set_periods
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
-from models.queries import (actual_history, entry_rows, indicator_in_scope, may_edit_actuals, plain_number,
-                            project_year_in_scope, spending_row, user_labels)
+from models.queries import (actual_history, indicator_in_scope, may_edit_actuals, plain_number, project_year_in_scope,
+                            user_labels)
+from reads.tracking import entry_rows, spending_row
 from views.auth import requires
 from views.clock import deadline_day, now, today
 from views.projects import wants_fragment

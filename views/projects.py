@@ -14,7 +14,8 @@ from models.actual import EntryError, check_period, default_month, parse_period
 from models.bounds import parse_year
 from models.db import get_session
 from models.queries import (ProjectFilters, filter_options, list_project_years, may_edit_actuals, plain_number,
-                            project_page, tracking)
+                            project_page)
+from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
 from views.clock import deadline_day, today
 

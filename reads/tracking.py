@@ -1,0 +1,173 @@
+"""The project page's tracking section (DOMAIN.md §3): for the chosen period, each annual
+indicator's entry row (value, light, evidence, history count, its chart, the 实施期 progress)
+and the spending row."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from models.actual import Actual, period_end
+from models.indicator import Indicator
+from models.project import Project, ProjectYear
+from models.queries import annual_indicators, user_labels, value_text
+from models.user import User
+from reads.period_progress import Progress, period_progress
+
+
+@dataclass
+class ChartPoint:
+    month: int
+    value: Decimal        # in the annual target's unit
+    light: str
+
+
+@dataclass
+class EntryRow:
+    """One annual indicator for one reporting period, as the entry table shows it."""
+    indicator: Indicator
+    measure: str
+    actual: Actual | None                # this period's own actual
+    light: str | None                    # its light; grey past the deadline without one; None before
+    units: list[str]
+    evidence: list                       # Evidence rows of this period's actual
+    changes: int                         # entries in the history (all periods)
+    points: list[ChartPoint]             # this year's actuals up to the period, for the chart
+    progress: Progress | None
+    default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
+
+    @property
+    def target_unit(self) -> str | None:
+        return self.indicator.annual_unit
+
+    @property
+    def actual_text(self) -> str:
+        a = self.actual
+        if a is None:
+            return ""
+        return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
+
+
+@dataclass
+class SpendingRow:
+    annual_yuan: Decimal | None
+    spending: object | None              # Spending of this period
+    light: str | None
+    f: Decimal
+    changes: list                        # SpendingChange rows of the year, newest first
+    labels: dict[str, str]
+
+
+@dataclass
+class Tracking:
+    """The entry section of the project page for one period."""
+    project: Project
+    year: ProjectYear
+    month: int
+    as_of: date
+    deadline: date
+    f: Decimal
+    months: list[tuple[int, str, bool]]  # each period of the year: end month, label, ended by as_of
+    spending: SpendingRow
+    rows: list[EntryRow]
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        from models.actual import period_label
+        return period_label(self.year.year, self.month, self.year.periods)
+
+    @property
+    def period_end(self) -> date:
+        from models.actual import period_end
+        return period_end(self.year.year, self.month)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {"green": 0, "yellow": 0, "red": 0, "grey": 0, "none": 0}
+        for row in self.rows:
+            counts[row.light or "none"] += 1
+        return counts
+
+
+def tracking(session: Session, user: User, project: Project, py: ProjectYear, month: int, as_of: date,
+             deadline_day: int) -> Tracking:
+    from models import rules
+    from models.actual import entry_deadline, period_end, period_label, period_months
+    indicators = annual_indicators(session, py)
+    months = [(m, period_label(py.year, m, py.periods), period_end(py.year, m) <= as_of)
+              for m in period_months(py.periods)]
+    return Tracking(project, py, month, as_of, entry_deadline(py.year, month, deadline_day),
+                    rules.elapsed_share(month, rules.MONTHLY), months,
+                    spending_row(session, py, month, as_of, deadline_day),
+                    entry_rows(session, user, project, py, indicators, month, as_of, deadline_day))
+
+
+def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
+    from models import rules
+    from models.actual import SpendingChange, entry_deadline, spending_of
+    spending = spending_of(session, py.id, month)
+    light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
+                                .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
+    return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
+                       user_labels(session, [c.changed_by for c in changes]))
+
+
+def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
+               month: int, as_of: date, deadline_day: int) -> list[EntryRow]:
+    from models import rules
+    from models.actual import ActualChange, annual_target, effective_measure, entry_deadline, unit_choices
+    from models.evidence import evidence_of
+    ids = [i.id for i in indicators]
+    by_indicator: dict[int, list[Actual]] = {}
+    if ids:
+        for a in session.exec(select(Actual).where(Actual.indicator_id.in_(ids), Actual.month <= month)
+                              .order_by(Actual.month)):
+            by_indicator.setdefault(a.indicator_id, []).append(a)
+    own = {i: next((a for a in rows if a.month == month), None) for i, rows in by_indicator.items()}
+    files = evidence_of(session, [a.id for a in own.values() if a is not None])
+    counts = dict(session.exec(select(ActualChange.indicator_id, func.count()).where(ActualChange.indicator_id.in_(ids))
+                               .group_by(ActualChange.indicator_id)).all()) if ids else {}
+    missing_light = rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None],
+                               period_end(py.year, month))
+    rows = []
+    for ind in indicators:
+        measure = effective_measure(ind)
+        actual = own.get(ind.id)
+        rows.append(EntryRow(
+            indicator=ind, measure=measure, actual=actual,
+            light=actual.light if actual else missing_light,
+            units=unit_choices(ind.annual_unit), evidence=files.get(actual.id, []) if actual else [],
+            changes=counts.get(ind.id, 0),
+            points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
+            progress=progress.get(ind.id),
+            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind))))
+    return rows
+
+
+def _in_unit(value, unit: str | None, target_unit: str | None) -> Decimal | None:
+    """`value` in `unit` expressed in `target_unit` (same base), else None."""
+    from importers.values import same_base, split_unit, to_base
+    if value is None or not same_base(unit or target_unit, target_unit):
+        return None
+    base, _ = to_base(Decimal(str(value)), unit or target_unit)
+    return base / split_unit(target_unit)[0]
+
+
+def _chart_points(ind: Indicator, measure: str, actuals: list) -> list[ChartPoint]:
+    if measure == "qualitative" or ind.annual_value is None:
+        return []
+    points = []
+    for a in actuals:
+        value = _in_unit(a.value, a.unit, ind.annual_unit)
+        if value is not None:
+            points.append(ChartPoint(a.month, value, a.light))
+    return points
