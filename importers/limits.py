@@ -1,7 +1,19 @@
-"""Parsing limits from the app's settings (kept apart so importers stay free of Flask)."""
+"""Parsing limits, and how the app's settings make them (kept apart so importers stay free of
+Flask, and so the PDF pre-flight and the sandbox share them without importing each other)."""
 from __future__ import annotations
 
-from importers.sandbox import Limits
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 50 * MB              # file size, checked in the parent first
+    max_pages: int = 500                  # PDF page cap, checked by check_pdf
+    memory_bytes: int = 1024 * MB         # RLIMIT_AS of the child
+    cpu_seconds: float = 30               # RLIMIT_CPU of the child
+    wall_seconds: float = 30              # wall clock, enforced by the parent
 
 
 def limits_from_config(config) -> Limits:
