@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from models import rules
 from models.user import User
-from reminders.cycle import DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
+from reminders.notices import DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 PREFIX = "【绩效目标跟踪】"

@@ -18,7 +18,8 @@ from models.outbox import (FILTERS, STATE_LABELS, TRIGGER_LABELS, OutboxMessage,
                            outbox_counts, outbox_page, resend as resend_message)
 from models.user import User
 from reminders import mailer
-from reminders.cycle import DEFAULT_BASE_URL, KIND_LABELS
+from reminders.cycle import DEFAULT_BASE_URL
+from reminders.notices import KIND_LABELS
 from reminders.health import scheduler_health
 from reminders.settings import LABELS, WEEKDAYS, SettingsError, from_form, load, save as save_settings
 from views.auth import clock, requires
