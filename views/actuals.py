@@ -19,8 +19,6 @@ scope of models/queries.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
@@ -34,22 +32,13 @@ from models.queries import (actual_history, entry_rows, indicator_in_scope, may_
                             project_year_in_scope, spending_row, user_labels)
 from views.auth import requires
 from views.clock import deadline_day, now, today
-from views.projects import wants_fragment
+from views.entry_forms import RowState, budget_form_values, form_values
+from views.projects import render_project, wants_fragment
 
 bp = Blueprint("actuals", __name__)
 
 EDITORS = ("admin", "manager")
 ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "version")
-
-
-@dataclass
-class RowState:
-    """What a row's form shows besides the stored actual: the values typed (after an error or a
-    conflict), the messages beside the fields, and a notice after saving."""
-    form: dict | None = None
-    errors: dict = field(default_factory=dict)
-    notice: str | None = None
-    conflict: str | None = None
 
 
 # --------------------------------------------------------------------------- loading
@@ -81,18 +70,6 @@ def who() -> str:
 
 def row_of(session, project, py, ind, month: int):
     return entry_rows(session, g.user, project, py, [ind], month, today(), deadline_day())[0]
-
-
-def form_values(row) -> dict:
-    """The form's fields as stored (or empty, with the target's unit, before the first entry)."""
-    a = row.actual
-    if a is None:
-        return {"value": "", "unit": row.target_unit or "", "assessment": "", "forecast": "", "likelihood": "",
-                "note": "", "deviation_note": "", "deviation_reasons": [], "version": 0}
-    return {"value": plain_number(a.value), "unit": a.unit or row.target_unit or "", "assessment": a.assessment or "",
-            "forecast": plain_number(a.forecast), "likelihood": a.likelihood or "", "note": a.note or "",
-            "deviation_note": a.deviation_note or "", "deviation_reasons": list(a.deviation_reasons or []),
-            "version": a.version}
 
 
 def posted_entry() -> dict:
@@ -130,7 +107,6 @@ def row_answer(session, project, py, ind, month: int, state: RowState, status: i
         state.form = state.form or form_values(row)
         return render_template("_actual_row.html", row=row, state=state, editable=True, project=project, py=py,
                                month=month, period=f"{py.year}-{month:02d}"), status
-    from views.projects import render_project
     return render_project(project.id, py.year, month, status=status, states={ind.id: state})
 
 
@@ -235,12 +211,9 @@ def editable_year(session, project_id: int, year: int):
 def budget_answer(session, project, py, month: int, state: RowState, status: int = 200):
     if wants_fragment():
         budget = spending_row(session, py, month, today(), deadline_day())
-        spent = budget.spending
-        state.form = state.form or {"amount": plain_number(spent.amount_yuan) if spent else "", "unit": "元",
-                                    "version": spent.version if spent else 0}
+        state.form = state.form or budget_form_values(budget.spending)
         return render_template("_budget.html", budget=budget, state=state, editable=True, project=project, py=py,
                                month=month, period=f"{py.year}-{month:02d}"), status
-    from views.projects import render_project
     return render_project(project.id, py.year, month, status=status, budget_state=state)
 
 
