@@ -41,7 +41,8 @@ from models.evaluation import project_evaluation
 from models.importing import indicator_key
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
-from models.queries import project_summary_statement, projects_visible_to, scoped_params, visible_year_numbers
+from models.queries import project_summary_statement, projects_visible_to, visible_year_numbers
+from models.scope import scoped_params
 from models.user import User
 
 

@@ -52,10 +52,11 @@ from importers.values import Target, split_unit
 from models import rules
 from models.actual import (DEFAULT_DEADLINE_DAY, Actual, Alert, Spending, annual_target, effective_measure,
                            entry_deadline, last_closed_month)
+from models.bounds import filter_number, filter_values
 from models.indicator import Indicator
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from models.queries import _int_or_none, department_label, filter_values, visible_years
+from models.scope import visible_years
 from models.user import User
 
 LIGHTS = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
@@ -533,7 +534,7 @@ class ReportFilters(SQLModel):
     @field_validator("year", "department", "unit", mode="before")
     @classmethod
     def _lenient_int(cls, value):
-        return _int_or_none(value)
+        return filter_number(value)
 
     @field_validator("light", mode="before")
     @classmethod
@@ -898,7 +899,7 @@ class AlertFilters(SQLModel):
     @field_validator("year", "department", "unit", mode="before")
     @classmethod
     def _lenient_int(cls, value):
-        return _int_or_none(value)
+        return filter_number(value)
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -908,7 +909,7 @@ class AlertFilters(SQLModel):
     @field_validator("page", mode="before")
     @classmethod
     def _page_from_one(cls, value):
-        return max(1, _int_or_none(value) or 1)
+        return max(1, filter_number(value) or 1)
 
     @classmethod
     def from_args(cls, args) -> "AlertFilters":

@@ -51,7 +51,7 @@ from models.org import Unit
 from models.outbox import (OutboxMessage, SchedulerRun, SentNotice, claim, claimant, due_message_ids,
                            record_result)
 from models.project import Project, ProjectYear
-from models.queries import visible_years
+from models.scope import visible_years
 from models.user import User
 from reminders import mailer
 from reminders.messages import compose
