@@ -276,7 +276,7 @@ def effective_measure(ind: Indicator) -> str:
     return rules.infer_measure(ind.annual_level3, target)
 
 
-def _snapshot(actual: Actual) -> dict:
+def snapshot(actual: Actual) -> dict:
     return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
             "forecast": _plain(actual.forecast), "deviation_reasons": list(actual.deviation_reasons or []),
             "deviation_note": actual.deviation_note, "likelihood": actual.likelihood, "note": actual.note,
@@ -316,7 +316,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     # (PostgreSQL; SQLite's write transactions are already serial).
     existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
     check_version(existing, data.version, overwrite_needs_version)
-    old = _snapshot(existing) if existing else None
+    old = snapshot(existing) if existing else None
     actual = existing or Actual(indicator_id=ind.id, month=month, light="", version=0,
                                 updated_by=ctx.who, updated_at=ctx.now)
     actual.value = data.value if measure != rules.QUALITATIVE else None
@@ -329,7 +329,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     actual.updated_by, actual.updated_at = ctx.who, ctx.now
     session.add(actual)
     session.add(ActualChange(indicator_id=ind.id, month=month, changed_by=ctx.who, changed_at=ctx.now,
-                             old=old, new=_snapshot(actual)))
+                             old=old, new=snapshot(actual)))
     _flush_or_stale(session)
     sync_indicator_alert(session, py, ind, month, ctx.now)
     return actual
@@ -661,51 +661,3 @@ def actual_of(session: Session, indicator_id: int, month: int) -> Actual | None:
 def spending_of(session: Session, project_year_id: int, month: int) -> Spending | None:
     return session.exec(select(Spending).where(Spending.project_year_id == project_year_id,
                                                Spending.month == month)).first()
-
-
-def set_periods(session: Session, py: ProjectYear, periods: str) -> None:
-    """Monthly or quarterly reporting for one project year; what is derived follows (each
-    actual is judged against its own month's 序时进度, so only the summaries change)."""
-    if periods not in rules.PERIODS:
-        raise EntryError("填报周期应为按月或按季度", "periods")
-    py.periods = periods
-    session.add(py)
-    session.flush()
-    from services import derived
-    derived.rejudge(session, [py.id], derived.current_config())
-
-
-def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str | None, ctx: Context) -> bool:
-    """Staff's choice of measure (None or "": back to the default of §3). The stored actuals are
-    judged again under the new measure, each change kept in the history; switching between a
-    number and an assessment is refused once actuals exist (one cannot become the other).
-    Returns whether the measure changed."""
-    measure = measure or None
-    if measure is not None and measure not in rules.MEASURES:
-        raise EntryError("计量方式应为累计、水平或定性", "measure")
-    target = annual_target(ind)
-    if measure in (rules.CUMULATIVE, rules.LEVEL) and target.value is None:
-        raise EntryError(f"指标值“{target.raw}”没有数字，只能按定性评价", "measure")
-    before = effective_measure(ind)
-    ind.measure_override = measure
-    after = effective_measure(ind)
-    session.add(ind)
-    if after == before:
-        return False
-    actuals = list(session.exec(select(Actual).where(Actual.indicator_id == ind.id).order_by(Actual.month)))
-    if actuals and rules.QUALITATIVE in (before, after):
-        raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
-    olds = [_snapshot(actual) | {"measure": before} for actual in actuals]
-    session.flush()
-    from services import derived
-    derived.rejudge(session, [py.id], derived.current_config())
-    for actual, old in zip(actuals, olds):
-        actual.version += 1
-        actual.updated_by, actual.updated_at = ctx.who, ctx.now
-        session.add(actual)
-        session.add(ActualChange(indicator_id=ind.id, month=actual.month, changed_by=ctx.who, changed_at=ctx.now,
-                                 old=old, new=_snapshot(actual) | {"measure": after}))
-    session.flush()
-    if actuals:
-        sync_indicator_alert(session, py, ind, actuals[-1].month, ctx.now)
-    return True

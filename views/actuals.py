@@ -24,12 +24,12 @@ from pydantic import ValidationError
 
 from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, Context, EntryError, StaleEdit,
                            actual_of, check_period, default_month, effective_measure, parse_period, period_label,
-                           record_actual, record_spending, set_measure, set_periods, spending_amount_yuan, spending_of,
-                           validation_message)
+                           record_actual, record_spending, spending_amount_yuan, spending_of, validation_message)
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (actual_history, entry_rows, indicator_in_scope, may_edit_actuals, plain_number,
                             project_year_in_scope, spending_row, user_labels)
+from services.tracking import set_measure, set_periods
 from views.auth import requires
 from views.clock import deadline_day, now, today
 from views.entry_forms import RowState, budget_form_values, form_values
