@@ -321,11 +321,12 @@ def _in_unit(actuals: Iterable[Actual], unit: str | None) -> list[Decimal | None
 
 # --------------------------------------------------------------------------- evaluation
 
-def evaluation_dict(session: Session, py: ProjectYear, as_of: date) -> dict:
-    """The `evaluation` answer; raises ValueError (Chinese) when it cannot be evaluated. Each
+def evaluation_dict(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> dict:
+    """The `evaluation` answer, graded with the bands of settings; raises ValueError (Chinese)
+    when it cannot be evaluated. Each
     indicator also carries its name and, when qualitative and assessed, the band an evaluator
     may score in (`band`: [min, max] points) and the evaluator's stored score (`evaluator_score`)."""
-    evaluation = project_evaluation(session, py, as_of)
+    evaluation = project_evaluation(session, py, as_of, bands)
     answer = evaluation.as_dict()
     states = {s.indicator.id: s for s in indicator_states(session, py, as_of)}
     for item, scored in zip(answer["indicators"], evaluation.indicators):

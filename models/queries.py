@@ -416,6 +416,7 @@ class HistoryEntry:
     year: int
     outcome: str
     warnings: list[str]
+    by: str                  # who imported it, as pages name people (`user_labels`)
 
 
 @dataclass
@@ -478,8 +479,11 @@ def import_history(session: Session, user: User, project: Project) -> list[Histo
                  .join(Project, Project.id == ProjectYear.project_id)
                  .where(ProjectYear.project_id == project.id, visible_years(user))
                  .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()))
-    return [HistoryEntry(batch, year, outcome, _warnings_about(batch.warnings, project.name))
-            for batch, year, outcome in session.exec(statement)]
+    found = list(session.exec(statement))
+    labels = user_labels(session, [batch.imported_by for batch, _year, _outcome in found])
+    return [HistoryEntry(batch, year, outcome, _warnings_about(batch.warnings, project.name),
+                         labels.get(batch.imported_by, batch.imported_by))
+            for batch, year, outcome in found]
 
 
 def target_changes(session: Session, user: User, project_id: int) -> list[TargetChangeRow]:
@@ -743,12 +747,19 @@ def project_year_in_scope(session: Session, user: User, project_id: int, year: i
 
 
 def user_labels(session: Session, usernames) -> dict[str, str]:
-    """Display names for the usernames kept in the history (`填报人甲（tianbao）`)."""
+    """How pages and messages name the people of the history, which records usernames: the
+    display name with the username (`填报人甲（tianbao）`: two people may share a name), the
+    username of someone without one, and as written what no user wrote (`演示数据`)."""
     names = {n for n in usernames if n}
     if not names:
         return {}
     found = {u.username: u for u in session.exec(select(User).where(User.username.in_(names)))}
     return {n: (f"{found[n].display_name}（{n}）" if n in found and found[n].display_name else n) for n in names}
+
+
+def user_label(session: Session, username: str) -> str:
+    """One person of the history as `user_labels` names them (e.g. who saved a value since)."""
+    return user_labels(session, [username]).get(username, username)
 
 
 def plain_number(value) -> str:

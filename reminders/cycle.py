@@ -306,9 +306,8 @@ def message_key(user_id: int, notices: list[Notice]) -> str:
 
 def recipient(user: User) -> str:
     from email.headerregistry import Address
-    name = user.display_name or user.username
     try:
-        return str(Address(display_name=name, addr_spec=user.email.strip()))
+        return str(Address(display_name=user.label, addr_spec=user.email.strip()))
     except (ValueError, IndexError, TypeError):
         return user.email.strip()      # delivery will refuse it and mark the message failed
 

@@ -22,16 +22,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, Context, EntryError, StaleEdit,
+from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, EntryError, StaleEdit,
                            actual_of, check_period, default_month, effective_measure, parse_period, period_label,
                            record_actual, record_spending, spending_amount_yuan, spending_of, validation_message)
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (actual_history, entry_rows, indicator_in_scope, may_edit_actuals, plain_number,
-                            project_year_in_scope, spending_row, user_labels)
+                            project_year_in_scope, spending_row, user_label)
 from services.tracking import set_measure, set_periods
 from views.auth import requires
-from views.clock import deadline_day, now, today
+from views.clock import deadline_day, today
+from views.context import entry_context
 from views.entry_forms import RowState, budget_form_values, form_values
 from views.projects import render_project, wants_fragment
 
@@ -62,10 +63,6 @@ def period_of(py, raw: str | None) -> int:
     except EntryError as exc:
         abort(400, description=str(exc))
     return month
-
-
-def who() -> str:
-    return g.user.username
 
 
 def row_of(session, project, py, ind, month: int):
@@ -125,7 +122,7 @@ def record(indicator_id: int):
         return row_answer(session, project, py, ind, month, RowState(typed, field_errors(exc)), 422)
     try:
         with transaction(session):
-            actual = record_actual(session, ind, py, py.year, month, data, Context(who(), now()))
+            actual = record_actual(session, ind, py, py.year, month, data, entry_context())
     except EntryError as exc:
         return row_answer(session, project, py, ind, month, RowState(typed, {exc.field or "value": str(exc)}), 422)
     except StaleEdit as exc:
@@ -145,8 +142,8 @@ def conflict_state(session, current, shown: str | None, typed: dict, exc: StaleE
     typed, now based on the current version, so saving it again is a deliberate overwrite."""
     if current is None:
         return RowState({**typed, "version": 0}, conflict="该数值已被他人删除。您填写的内容保留在下方，请核对后再次保存。")
-    by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-    message = f"该数值已被{by}修改，当前为 {shown}。您填写的内容保留在下方，核对后再次保存将以您的填写为准。"
+    message = (f"该数值已被{user_label(session, exc.updated_by)}修改，当前为 {shown}。"
+               "您填写的内容保留在下方，核对后再次保存将以您的填写为准。")
     return RowState({**typed, "version": current.version}, conflict=message)
 
 
@@ -163,7 +160,7 @@ def measure(indicator_id: int):
     choice = request.form.get("measure", "")
     try:
         with transaction(session):
-            changed = set_measure(session, ind, py, choice, Context(who(), now()))
+            changed = set_measure(session, ind, py, choice, entry_context())
     except EntryError as exc:
         return row_answer(session, project, py, ind, month, RowState(errors={"measure": str(exc)}), 422)
     label = MEASURE_LABELS[effective_measure(ind)]
@@ -232,7 +229,7 @@ def spending(project_id: int):
         amount = spending_amount_yuan(typed["amount"], typed["unit"] or "元")
         version = whole_number(typed["version"])
         with transaction(session):
-            row = record_spending(session, py, py.year, month, amount, Context(who(), now()), version)
+            row = record_spending(session, py, py.year, month, amount, entry_context(), version)
     except EntryError as exc:
         return budget_answer(session, project, py, month, RowState(typed, {exc.field or "amount": str(exc)}), 422)
     except StaleEdit as exc:

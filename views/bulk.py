@@ -35,10 +35,11 @@ from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPEND
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (bulk_sheet, editable_units, indicator_in_scope, may_edit_actuals, plain_number,
-                            project_year_visible, projects_visible_to, user_labels)
+                            project_year_visible, projects_visible_to, user_label)
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
-from views.clock import now, today
+from views.clock import today
+from views.context import entry_context
 
 bp = Blueprint("bulk", __name__)
 
@@ -360,7 +361,7 @@ def _int(value) -> int | None:
 
 
 def store_workbook(session, book, outcome: Outcome) -> None:
-    ctx = Context(g.user.username, now())
+    ctx = entry_context()
     if ACTUALS_SHEET in book.sheetnames:
         try:
             _store_actuals(session, book[ACTUALS_SHEET], ctx, outcome)
@@ -413,8 +414,7 @@ def _store_actuals(session, ws, ctx: Context, outcome: Outcome) -> None:
             fail(str(exc))
             continue
         except StaleEdit as exc:
-            by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-            fail(f"该数值在您下载填报表之后已被{by}修改，请重新下载填报表后再填")
+            fail(f"该数值在您下载填报表之后已被{user_label(session, exc.updated_by)}修改，请重新下载填报表后再填")
             continue
         outcome.actuals += 1
 
@@ -453,8 +453,7 @@ def _store_spending(session, ws, ctx: Context, outcome: Outcome) -> None:
             fail(str(exc))
             continue
         except StaleEdit as exc:
-            by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-            fail(f"该支出在您下载填报表之后已被{by}修改，请重新下载填报表后再填")
+            fail(f"该支出在您下载填报表之后已被{user_label(session, exc.updated_by)}修改，请重新下载填报表后再填")
             continue
         outcome.spending += 1
 
