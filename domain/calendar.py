@@ -105,10 +105,6 @@ class YearCalendar:
         previous = moment.closed - self.step
         return previous if previous > 0 else None
 
-    def overdue_period(self, moment: Moment) -> int | None:
-        """The period that is overdue if it has no entry: the closed one once its window closed."""
-        return moment.closed if moment.late else None
-
 
 def month_end(year: int, month: int) -> date:
     return date(year, month, _calendar.monthrange(year, month)[1])

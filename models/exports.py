@@ -30,7 +30,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from models import rules
 from models.actual import (Actual, Spending, effective_measure, entry_deadline, period_end, period_label,
                            period_months)
-from models.evaluation import STATE_LABELS, ScoreTable, review_state, spans
+from models.evaluation import STATE_LABELS, ScoreTable, spans
 from models.indicator import Indicator
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
@@ -447,10 +447,6 @@ def evaluation_workbook(table: ScoreTable, project: Project, unit: Unit, departm
     ws.title = "绩效自评表"
     write_evaluation(ws, table, project, unit, department, review)
     return workbook_bytes(book)
-
-
-def evaluation_review_state(session: Session, py: ProjectYear) -> str:
-    return review_state(session, py)
 
 
 # --------------------------------------------------------------------------- the background job

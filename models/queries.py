@@ -41,7 +41,6 @@ TEXT_LABELS = {"overview": "项目概况", "basis": "立项依据", "necessity":
                "measures": "保证项目实施的制度、措施", "plan": "项目实施计划"}
 GOAL_LABELS = {"goal_period": "实施期总体目标", "goal_annual": "年度总体目标"}
 SCOPE_LABELS = {"period": "实施期", "annual": "年度"}
-OUTCOME_LABELS = {"new": "新增", "changed": "变更", "unchanged": "未变"}
 
 
 # --------------------------------------------------------------------------- who may see what
