@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'jixiao.db'}")
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] * 10  # several files at once
+    check_bands(app.config)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind that many reverse proxies, the client's address (the login limit counts per
@@ -45,3 +46,13 @@ def create_app(config: dict | None = None) -> Flask:
     from commands import register_commands
     register_commands(app)
     return app
+
+
+def check_bands(config) -> None:
+    """Bands set wrong in settings (yellow above green, not a number …) stop the start with the
+    reason, instead of failing the first entry."""
+    from services.derived import thresholds
+    try:
+        thresholds(config)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise RuntimeError(f"阈值设置有误（PACE_BANDS、LEVEL_YELLOW、GRADE_BANDS、OVER_BANDS）：{exc}") from None

@@ -29,8 +29,17 @@ DEFAULTS = {
     # each Message-ID). What is sent when is set by admins (提醒设置, reminders/settings.py);
     # SCHEDULER_LOCK (default instance/scheduler.lock) keeps to one scheduler per instance.
     "BASE_URL": "http://127.0.0.1:5000",
-    # 绩效自评 grades (DOMAIN.md §5, configurable): the lowest total of 优, 良 and 中; below 中 is 差.
+    # The configurable bands of DOMAIN.md, read by services.derived.thresholds for every entry,
+    # reader and `flask check` (a change applies to stored figures after `flask check --fix`):
+    # PACE_BANDS (§4): a cumulative indicator's (and the budget's) pace p from `green` is green,
+    # from `yellow` yellow, below red. LEVEL_YELLOW (§4): a level indicator short of its target
+    # is yellow from this completion r, below red. GRADE_BANDS (§5): the lowest 自评 total of
+    # 优, 良 and 中; below 中 is 差. OVER_BANDS (§8): 超额 from r (or, during the year, p) of
+    # `mark`; the year's last entry from r of `reason` needs a reason.
+    "PACE_BANDS": {"green": 0.8, "yellow": 0.6},
+    "LEVEL_YELLOW": 0.9,
     "GRADE_BANDS": {"优": 90, "良": 80, "中": 60},
+    "OVER_BANDS": {"mark": 1.2, "reason": 1.3},
     # Files of the unit-level exports (background jobs), served only to whoever asked:
     # EXPORT_DIR: default beside UPLOAD_DIR (instance/exports).
     # Housekeeping (models/housekeeping.py, hourly in the scheduler): uploads never confirmed

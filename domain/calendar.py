@@ -116,10 +116,6 @@ class YearCalendar:
         headed 1–`through` lacks when its latest entry is of `shown`."""
         return tuple(m for m in self.months if (shown or 0) < m <= through)
 
-    def overdue_period(self, moment: Moment) -> int | None:
-        """The period that is overdue if it has no entry: the closed one once its window closed."""
-        return moment.closed if moment.late else None
-
 
 def month_end(year: int, month: int) -> date:
     return date(year, month, _calendar.monthrange(year, month)[1])

@@ -1,9 +1,19 @@
-"""Parsing limits from the app's settings (kept apart so importers stay free of Flask)."""
+"""Parsing limits, and how the app's settings make them (kept apart so importers stay free of
+Flask, and so the PDF pre-flight and the sandbox share them without importing each other)."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from importers.sandbox import Limits
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 50 * MB              # file size, checked in the parent first
+    max_pages: int = 500                  # PDF page cap, checked by check_pdf
+    memory_bytes: int = 1024 * MB         # RLIMIT_AS of the child
+    cpu_seconds: float = 30               # RLIMIT_CPU of the child
+    wall_seconds: float = 30              # wall clock, enforced by the parent
 
 # A bulk-entry workbook is read while its request waits in a web worker (form imports parse in
 # the background): well under gunicorn's 30 s, after which it kills a silent sync worker.

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from importers import ParseResult, UnreadableFile
 from importers.grid import Row, find_forms
+from importers.pdf_check import check_pdf
 
 FORM_KEYS = ("绩效目标申报表", "项目名称", "一级指标", "三级指标", "填报日期")
 FOOTER_KEYS = ("填报日期", "负责人")
@@ -55,7 +56,6 @@ def parse_pdf(path: Path, texts: list[str] | None = None) -> ParseResult:
 
     path = Path(path)
     if texts is None:
-        from importers.sandbox import check_pdf
         texts = check_pdf(path)  # damaged, encrypted, too long or scanned: UnreadableFile
     pages = form_pages(texts)
     if not pages:

@@ -14,8 +14,9 @@ and every guarantee holds per file:
   files go on in other or fresh children;
 * every failure ends up as `UnreadableFile` with one Chinese line; no traceback escapes.
 
-Public API: `Limits`, `parse_untrusted`, `parse_many_untrusted`, `check_pdf`, and
-`run_untrusted` for other readers of untrusted files (the bulk-entry workbooks).
+Public API: `parse_untrusted`, `parse_many_untrusted`, and `run_untrusted` for other readers of
+untrusted files (the bulk-entry workbooks); the limits are `importers.limits.Limits`, the PDF
+pre-flight `importers.pdf_check.check_pdf`.
 
 Why reusable children, and why not `multiprocessing.Pool` / `ProcessPoolExecutor`. A
 fresh child per file costs about 35 ms of CPU more than parsing the same file in a warm
@@ -81,27 +82,14 @@ from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
 from importers import ParseResult, UnreadableFile
+from importers.limits import MB, Limits
+from importers.pdf_check import check_pdf, forget_checked, msg_damaged
 
 log = logging.getLogger(__name__)
-
-MB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int = 50 * MB              # file size, checked in the parent first
-    max_pages: int = 500                  # PDF page cap, checked by check_pdf
-    memory_bytes: int = 1024 * MB         # RLIMIT_AS of the child
-    cpu_seconds: float = 30               # RLIMIT_CPU of the child
-    wall_seconds: float = 30              # wall clock, enforced by the parent
-
 
 # --------------------------------------------------------------------------- messages
 
 MSG_MEMORY = "文件解析超出内存限制，可能是损坏或恶意构造的文件"
-MSG_ENCRYPTED = "文件已加密，请上传未加密的 PDF"
-MSG_NO_TEXT = ("PDF 没有文字层（可能是扫描件），无法识别表格；"
-               "请上传由电子表格或文字处理软件导出的 PDF")
 
 
 def _num(x: float) -> str:
@@ -121,16 +109,8 @@ def msg_too_large(size: int, limit: int) -> str:
     return f"文件过大（{_mb(size)} MB），上限为 {_mb(limit)} MB"
 
 
-def msg_too_many_pages(pages: int, limit: int) -> str:
-    return f"页数过多（{pages}页），上限为 {limit} 页"
-
-
 def msg_timeout(seconds: float) -> str:
     return f"文件解析超时（超过 {_num(seconds)} 秒）"
-
-
-def msg_damaged(detail: str) -> str:
-    return f"文件已损坏或格式无法识别：{detail}"
 
 
 def _detail(exc: BaseException) -> str:
@@ -159,94 +139,6 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
         stack.extend([e.__cause__, e.__context__])
         stack.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
     return False
-
-
-# --------------------------------------------------------------------------- check_pdf
-
-_check_cache: tuple[tuple, list[str]] | None = None
-_check_lock = threading.Lock()
-
-
-def check_pdf(path: str | Path, limits: Limits = Limits()) -> list[str]:
-    """Cheap pre-flight of a PDF with pypdfium2; returns the text of every page.
-
-    Raises UnreadableFile for: truncated/damaged files, password-protected files, more
-    than `limits.max_pages` pages, and files without any text layer (scans). Returns one
-    str per page (pdfium's text, "\\n" line ends) so the PDF parser can find form pages
-    without a second full parse. Files that open with an empty user password (owner
-    password / permission flags only) are accepted: they are readable.
-
-    The result for the last checked file is cached (keyed by path, size, mtime, page cap),
-    so `parse_pdf` may call this again inside the sandbox child at no cost.
-
-    Do not call this on untrusted input outside the sandbox: pdfium aborts the whole
-    process when an allocation fails (decompression bomb).
-    """
-    global _check_cache
-    path = Path(path).resolve()
-    try:
-        st = path.stat()
-    except OSError:
-        raise UnreadableFile("找不到文件或文件无法读取") from None
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, limits.max_pages)
-    with _check_lock:
-        if _check_cache is not None and _check_cache[0] == key:
-            return list(_check_cache[1])
-    texts = _check_pdf_uncached(path, st.st_size, limits)
-    with _check_lock:
-        _check_cache = (key, texts)
-    return list(texts)
-
-
-def _check_pdf_uncached(path: Path, size: int, limits: Limits) -> list[str]:
-    import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
-
-    with open(path, "rb") as fh:
-        head = fh.read(1024)
-        fh.seek(max(0, size - 1024))
-        tail = fh.read(1024)
-    if not head.startswith(b"%PDF"):
-        raise UnreadableFile("不是有效的 PDF 文件（文件头不是 %PDF）")
-    # The PDF spec (and Acrobat) require %%EOF within the last 1024 bytes. pdfium and
-    # pdfminer both "repair" a cut-off file silently, which would turn an interrupted
-    # upload into a half-read form; refuse it instead.
-    if b"%%EOF" not in tail:
-        raise UnreadableFile(msg_damaged("文件不完整（缺少 PDF 结尾标记），可能在上传或复制时被截断"))
-
-    try:
-        pdf = pdfium.PdfDocument(str(path))
-    except pdfium.PdfiumError as e:
-        code = getattr(e, "err_code", None)
-        if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-            raise UnreadableFile(MSG_ENCRYPTED) from None
-        reason = {
-            pdfium_c.FPDF_ERR_FILE: "文件无法打开",
-            pdfium_c.FPDF_ERR_FORMAT: "PDF 结构无效",
-        }.get(code, "PDF 无法打开")
-        raise UnreadableFile(msg_damaged(reason)) from None
-    try:
-        n = len(pdf)
-        if n > limits.max_pages:
-            raise UnreadableFile(msg_too_many_pages(n, limits.max_pages))
-        if n == 0:
-            raise UnreadableFile(msg_damaged("PDF 中没有任何页面"))
-        texts: list[str] = []
-        for i in range(n):
-            try:
-                page = pdf[i]
-                textpage = page.get_textpage()
-                text = textpage.get_text_range()
-                textpage.close()
-                page.close()
-            except pdfium.PdfiumError:
-                raise UnreadableFile(msg_damaged(f"第 {i + 1} 页无法读取")) from None
-            texts.append(text.replace("\r\n", "\n").replace("\r", "\n"))
-    finally:
-        pdf.close()
-    if not any(t.strip() for t in texts):
-        raise UnreadableFile(MSG_NO_TEXT)
-    return texts
 
 
 # --------------------------------------------------------------------------- child side
@@ -335,7 +227,6 @@ def _worker_main(conn, limits: Limits) -> None:
 
     A job arrives as (func, args) and is answered with (kind, value, retire); `retire`
     tells the parent that this child exits after the answer and takes no further job."""
-    global _check_cache
     signal.signal(signal.SIGINT, signal.SIG_IGN)       # the parent handles Ctrl-C
     # pdfminer makes millions of small objects; collecting cycles among them while a file
     # is parsed costs time and frees little, and RLIMIT_AS bounds the memory anyway. One
@@ -389,7 +280,7 @@ def _worker_main(conn, limits: Limits) -> None:
             if not _send(conn, msg, retire) or retire:
                 return
             msg = None
-            _check_cache = None
+            forget_checked()
             gc.collect()
     finally:
         conn.close()

@@ -7,7 +7,7 @@ from models.job import ImportJob, ImportJobFile  # noqa: F401
 from models.user import ApiToken, LoginAttempt, LoginSession, User  # noqa: F401
 from models.actual import Actual, ActualChange, Alert, Spending, SpendingChange  # noqa: F401
 from models.evidence import Evidence  # noqa: F401
-from models.reports import BudgetSummary, LightSummary  # noqa: F401
+from models.summary import BudgetSummary, LightSummary  # noqa: F401
 from models.outbox import OutboxMessage, ReminderSetting, SchedulerRun, SentNotice  # noqa: F401
 from models.evaluation import EvaluationNote, EvaluationReview, EvaluationStep  # noqa: F401
 from models.exports import ExportJob  # noqa: F401

@@ -116,10 +116,11 @@ class EntryError(ValueError):
 
 
 class StaleEdit(Exception):
-    """The value was changed by someone else since the editor loaded it."""
+    """The value was changed by someone else since the editor loaded it. `updated_by` is their
+    username; each caller words the message, naming them as pages do (models.queries.user_label)."""
 
     def __init__(self, current_version: int, updated_by: str):
-        super().__init__(f"该数值已被{updated_by}修改，请刷新后在最新数据上修改")
+        super().__init__(f"stale edit: version {current_version} saved by {updated_by}")
         self.current_version = current_version
         self.updated_by = updated_by
 

@@ -36,7 +36,8 @@ from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
 from models.evaluation import project_evaluation
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
-from models.queries import project_summary_statement, scoped_params, visible_year_numbers
+from models.queries import project_summary_statement, visible_year_numbers
+from models.scope import scoped_params
 from models.user import User
 from reads.period_progress import Progress, period_measure, period_progress, period_target
 from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
@@ -223,11 +224,12 @@ def _progress_actual(progress: Progress | None) -> dict | None:
 
 # --------------------------------------------------------------------------- evaluation
 
-def evaluation_dict(session: Session, py: ProjectYear, as_of: date) -> dict:
-    """The `evaluation` answer; raises ValueError (Chinese) when it cannot be evaluated. Each
+def evaluation_dict(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> dict:
+    """The `evaluation` answer, graded with the bands of settings; raises ValueError (Chinese)
+    when it cannot be evaluated. Each
     indicator also carries its name and, when qualitative and assessed, the band an evaluator
     may score in (`band`: [min, max] points) and the evaluator's stored score (`evaluator_score`)."""
-    evaluation = project_evaluation(session, py, as_of)
+    evaluation = project_evaluation(session, py, as_of, bands)
     answer = evaluation.as_dict()
     states = {s.indicator.id: s for s in indicator_states(session, py, as_of)}
     for item, scored in zip(answer["indicators"], evaluation.indicators):

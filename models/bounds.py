@@ -74,3 +74,25 @@ def parse_date(raw, name: str = "as_of") -> date | None:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise BadArgument(f"日期超出范围：{label}应在 {FIRST_YEAR}-01-01 到 {LAST_YEAR}-12-31 之间")
     return day
+
+
+def filter_number(value) -> int | None:
+    """A lenient filter or page number: nine digits at most (a page's OFFSET stays small), else None."""
+    number = whole_number(value)
+    return number if number is not None and number < 10**9 else None
+
+
+def filter_values(fields, args, *, strict: bool) -> dict:
+    """A filter model's query string, blanks left out, `year` and `as_of` read by `parse_year` and
+    `parse_date`: a bad one is a 400 when `strict` (BadArgument), else not applied, like the other
+    filters."""
+    values = {k: args.get(k) for k in fields if args.get(k) not in (None, "")}
+    for name, parse in (("year", parse_year), ("as_of", parse_date)):
+        if name in values:
+            try:
+                values[name] = parse(values[name])
+            except BadArgument:
+                if strict:
+                    raise
+                del values[name]
+    return values

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -24,7 +23,7 @@ from models.actual import (ActualInput, EntryError, StaleEdit, check_period, par
 from services.entry import Context, record_actual, record_spending
 from models.bounds import whole_number
 from models.db import transaction
-from models.queries import indicator_in_scope, may_edit_actuals, project_year_visible, user_labels
+from models.queries import indicator_in_scope, may_edit_actuals, project_year_visible, user_label
 
 ACTUALS_SHEET, SPENDING_SHEET, README_SHEET = "实际值", "预算支出", "说明"
 UPLOADED_SHEETS = (ACTUALS_SHEET, SPENDING_SHEET)
@@ -55,11 +54,10 @@ class _Rejected(Exception):
     """Some rows were wrong: roll everything back."""
 
 
-def store_bulk_entry(session, user, sheets: dict[str, list[tuple]], now: datetime) -> Outcome:
+def store_bulk_entry(session, user, sheets: dict[str, list[tuple]], ctx: Context) -> Outcome:
     """Store the filled rows of `sheets` (sheet name → rows, row 1 the header) for `user`,
     all or nothing: when `errors` is not empty, nothing was stored."""
     outcome = Outcome()
-    ctx = Context(user.username, now)
     try:
         with transaction(session):
             for name, store in ((ACTUALS_SHEET, _store_actuals), (SPENDING_SHEET, _store_spending)):
@@ -104,8 +102,8 @@ def _each_row(session, rows, where: Callable[[int, dict], str], store_row, chang
         except (RowError, EntryError) as exc:
             errors.append(f"{where(n, cells)}：{exc}")
         except StaleEdit as exc:
-            by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-            errors.append(f"{where(n, cells)}：该{changed}在您下载填报表之后已被{by}修改，请重新下载填报表后再填")
+            errors.append(f"{where(n, cells)}：该{changed}在您下载填报表之后已被{user_label(session, exc.updated_by)}修改，"
+                          "请重新下载填报表后再填")
         else:
             stored += 1
     return stored

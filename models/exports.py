@@ -31,7 +31,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from domain.calendar import YearCalendar
 from models import rules
-from models.evaluation import STATE_LABELS, ScoreTable, review_state
+from models.evaluation import STATE_LABELS, ScoreTable
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
 from models.queries import department_label, projects_visible_to
@@ -397,10 +397,6 @@ def evaluation_workbook(table: ScoreTable, project: Project, unit: Unit, departm
     ws.title = "绩效自评表"
     write_evaluation(ws, table, project, unit, department, review)
     return workbook_bytes(book)
-
-
-def evaluation_review_state(session: Session, py: ProjectYear) -> str:
-    return review_state(session, py)
 
 
 # --------------------------------------------------------------------------- the background job

@@ -16,7 +16,6 @@ hour (reminders/scheduler.py), `flask housekeeping` on demand.
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path

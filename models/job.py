@@ -222,10 +222,6 @@ def job_files(session: Session, job_id: str) -> list[ImportJobFile]:
     return list(session.exec(statement))
 
 
-def recent_jobs(session: Session, limit: int = 10) -> list[ImportJob]:
-    return list(session.exec(select(ImportJob).order_by(ImportJob.created_at.desc()).limit(limit)))
-
-
 def cancel_job(session: Session, job_id: str) -> bool:
     with transaction(session):
         return _move(session, job_id, CANCELLABLE, state="cancelled", current_file=None)

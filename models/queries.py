@@ -20,17 +20,18 @@ from functools import cache
 from typing import Callable
 
 from pydantic import field_validator
-from sqlalchemy import ColumnElement, bindparam, false, func, or_, true
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, SQLModel, select
 
 from importers import taxonomy
 from importers.values import parse_target
-from models.bounds import BadArgument, parse_date, parse_year, whole_number
+from models.bounds import filter_number, filter_values
 from models.importing import FormDiff, ImportBatch, ProjectYearImport, diff_form
 from models.indicator import SCOPES, Indicator, TargetChange, active_indicators
 from models.job import ImportJob, ImportJobFile
 from models.org import Department, Unit, department_label
 from models.project import FUND_SOURCES, Project, ProjectYear
+from models.scope import scope_clause, scoped_params, visible_years
 from models.user import User
 
 FUND_LABELS = {"total": "资金总额", "central": "中央财政资金", "provincial": "省级财政资金",
@@ -39,55 +40,19 @@ TEXT_LABELS = {"overview": "项目概况", "basis": "立项依据", "necessity":
                "measures": "保证项目实施的制度、措施", "plan": "项目实施计划"}
 GOAL_LABELS = {"goal_period": "实施期总体目标", "goal_annual": "年度总体目标"}
 SCOPE_LABELS = {"period": "实施期", "annual": "年度"}
-OUTCOME_LABELS = {"new": "新增", "changed": "变更", "unchanged": "未变"}
 
 
 # --------------------------------------------------------------------------- who may see what
-
-def user_scope(user: User) -> tuple[str, int | None]:
-    """The user's scope as a shape and an id: a 填报人 their 实施单位's projects ("unit"); a
-    审核人 their 主管部门's project years ("department"), all without one ("all"); an admin
-    everything ("all"); anyone else nothing ("none")."""
-    if user.role == "admin" or (user.role == "supervisor" and user.department_id is None):
-        return "all", None
-    if user.role == "supervisor":
-        return "department", user.department_id
-    if user.role == "manager" and user.unit_id is not None:
-        return "unit", user.unit_id
-    return "none", None
-
-
-def _scope_clause(shape: str, scope_id) -> ColumnElement[bool]:
-    if shape == "all":
-        return true()
-    if shape == "department":
-        return ProjectYear.department_id == scope_id
-    if shape == "unit":
-        return Project.unit_id == scope_id
-    return false()
-
-
-def visible_years(user: User) -> ColumnElement[bool]:
-    """The condition that keeps rows of ProjectYear (joined with its Project) within the
-    user's scope (`user_scope`)."""
-    return _scope_clause(*user_scope(user))
-
 
 # The hottest reads (every API call reads a project year or an indicator within the caller's
 # scope) are built once per scope shape, with the ids as bound parameters. SQLAlchemy caches
 # the SQL it compiles, but building a select and computing its cache key on every call costs
 # about as much CPU as running a simple indexed query on PostgreSQL.
 
-def scoped_params(user: User, **params) -> tuple[str, dict]:
-    """The user's scope shape, and `params` with the scope's id as `scope_id`."""
-    shape, scope_id = user_scope(user)
-    return shape, params | ({"scope_id": scope_id} if scope_id is not None else {})
-
-
 @cache
 def _project_year_statement(shape: str, fresh: bool):
     statement = (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
-                 .where(ProjectYear.id == bindparam("py_id"), _scope_clause(shape, bindparam("scope_id"))))
+                 .where(ProjectYear.id == bindparam("py_id"), scope_clause(shape, bindparam("scope_id"))))
     return statement.execution_options(populate_existing=True) if fresh else statement
 
 
@@ -95,7 +60,7 @@ def _project_year_statement(shape: str, fresh: bool):
 def _project_years_statement(shape: str):
     project_of = select(ProjectYear.project_id).where(ProjectYear.id == bindparam("py_id")).scalar_subquery()
     return (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
-            .where(ProjectYear.project_id == project_of, _scope_clause(shape, bindparam("scope_id")))
+            .where(ProjectYear.project_id == project_of, scope_clause(shape, bindparam("scope_id")))
             .order_by(ProjectYear.year))
 
 
@@ -104,7 +69,7 @@ def _indicator_statement(shape: str, fresh: bool):
     statement = (select(Indicator, ProjectYear, Project)
                  .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
                  .join(Project, Project.id == ProjectYear.project_id)
-                 .where(Indicator.id == bindparam("indicator_id"), _scope_clause(shape, bindparam("scope_id"))))
+                 .where(Indicator.id == bindparam("indicator_id"), scope_clause(shape, bindparam("scope_id"))))
     return statement.execution_options(populate_existing=True) if fresh else statement
 
 
@@ -302,27 +267,6 @@ def _head(rows: list[IndicatorRow], i: int, attr: str) -> IndicatorRow:
 
 # --------------------------------------------------------------------------- project list
 
-def _int_or_none(value):
-    """A lenient filter or page number: nine digits at most (a page's OFFSET stays small), else None."""
-    number = whole_number(value)
-    return number if number is not None and number < 10**9 else None
-
-
-def filter_values(fields, args, *, strict: bool) -> dict:
-    """A filter model's query string, blanks left out, `year` and `as_of` read by models/bounds.py:
-    a bad one is a 400 when `strict` (BadArgument), else not applied, like the other filters."""
-    values = {k: args.get(k) for k in fields if args.get(k) not in (None, "")}
-    for name, parse in (("year", parse_year), ("as_of", parse_date)):
-        if name in values:
-            try:
-                values[name] = parse(values[name])
-            except BadArgument:
-                if strict:
-                    raise
-                del values[name]
-    return values
-
-
 class ProjectFilters(SQLModel):
     """The list's query string. A filter that is blank or malformed is simply not applied."""
     year: int | None = None
@@ -334,12 +278,12 @@ class ProjectFilters(SQLModel):
     @field_validator("year", "department", "unit", mode="before")
     @classmethod
     def _lenient_int(cls, value):
-        return _int_or_none(value)
+        return filter_number(value)
 
     @field_validator("page", mode="before")
     @classmethod
     def _page_from_one(cls, value):
-        return max(1, _int_or_none(value) or 1)
+        return max(1, filter_number(value) or 1)
 
     @field_validator("q", mode="before")
     @classmethod
@@ -440,7 +384,7 @@ def project_summary_statement(shape: str):
             .join(ProjectYear, ProjectYear.project_id == Project.id)
             .join(Unit, Unit.id == Project.unit_id)
             .join(Department, Department.id == ProjectYear.department_id)
-            .where(ProjectYear.year == bindparam("year"), _scope_clause(shape, bindparam("scope_id")))
+            .where(ProjectYear.year == bindparam("year"), scope_clause(shape, bindparam("scope_id")))
             .order_by(Department.code, Department.name, Unit.name, Project.name))
 
 
@@ -470,6 +414,7 @@ class HistoryEntry:
     year: int
     outcome: str
     warnings: list[str]
+    by: str                  # who imported it, as pages name people (`user_labels`)
 
 
 @dataclass
@@ -532,8 +477,11 @@ def import_history(session: Session, user: User, project: Project) -> list[Histo
                  .join(Project, Project.id == ProjectYear.project_id)
                  .where(ProjectYear.project_id == project.id, visible_years(user))
                  .order_by(ImportBatch.imported_at.desc(), ImportBatch.id.desc()))
-    return [HistoryEntry(batch, year, outcome, _warnings_about(batch.warnings, project.name))
-            for batch, year, outcome in session.exec(statement)]
+    found = list(session.exec(statement))
+    labels = user_labels(session, [batch.imported_by for batch, _year, _outcome in found])
+    return [HistoryEntry(batch, year, outcome, _warnings_about(batch.warnings, project.name),
+                         labels.get(batch.imported_by, batch.imported_by))
+            for batch, year, outcome in found]
 
 
 def target_changes(session: Session, user: User, project_id: int) -> list[TargetChangeRow]:
@@ -797,12 +745,19 @@ def project_year_in_scope(session: Session, user: User, project_id: int, year: i
 
 
 def user_labels(session: Session, usernames) -> dict[str, str]:
-    """Display names for the usernames kept in the history (`填报人甲（tianbao）`)."""
+    """How pages and messages name the people of the history, which records usernames: the
+    display name with the username (`填报人甲（tianbao）`: two people may share a name), the
+    username of someone without one, and as written what no user wrote (`演示数据`)."""
     names = {n for n in usernames if n}
     if not names:
         return {}
     found = {u.username: u for u in session.exec(select(User).where(User.username.in_(names)))}
     return {n: (f"{found[n].display_name}（{n}）" if n in found and found[n].display_name else n) for n in names}
+
+
+def user_label(session: Session, username: str) -> str:
+    """One person of the history as `user_labels` names them (e.g. who saved a value since)."""
+    return user_labels(session, [username]).get(username, username)
 
 
 def plain_number(value) -> str:

@@ -42,68 +42,21 @@ from domain.calendar import YearCalendar
 from importers.values import Target, split_unit
 from models import rules
 from models.actual import DEFAULT_DEADLINE_DAY, Alert, annual_target, entry_deadline, last_closed_month
+from models.bounds import filter_number, filter_values
 from models.indicator import Indicator
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from models.queries import _int_or_none, department_label, filter_values, visible_years
+from models.scope import visible_years
+from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of  # noqa: F401
 from models.user import User
 
-LIGHTS = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
 LIGHT_LABELS = {rules.GREEN: "绿灯", rules.YELLOW: "黄灯", rules.RED: "红灯", rules.GREY: "灰灯"}
 LEVEL1S = tuple(rules.LEVEL1_POINTS)          # 产出指标, 效益指标, 满意度指标
-ALL_LEVELS = ""                                # light_summary.level1 of the row over all of them
 FEN = 100
 
 
-# --------------------------------------------------------------------------- the summary tables
-
-class LightSummary(SQLModel, table=True):
-    """Indicator lights of one project year and 一级指标 at dates whose latest closed month is
-    `month`: after that month's entry deadline (green … grey) and before it (early_*).
-    Indicators without a light (nothing due yet) are `indicators` minus the four. The row with
-    level1 "" (ALL_LEVELS) adds up the others, so that every project year has exactly one row
-    per month to read when no 一级指标 is chosen (also one with no indicators at all)."""
-    __tablename__ = "light_summary"
-    # The overview and the project list read one month's rows of every project year in scope.
-    __table_args__ = (Index("ix_light_summary_month", "month", "level1", "project_year_id"),)
-    project_year_id: int = Field(foreign_key="project_year.id", primary_key=True)
-    month: int = Field(primary_key=True)
-    level1: str = Field(max_length=40, primary_key=True)
-    indicators: int
-    green: int
-    yellow: int
-    red: int
-    grey: int
-    early_green: int
-    early_yellow: int
-    early_red: int
-    early_grey: int
-
-
-class BudgetSummary(SQLModel, table=True):
-    """The budget of one project year at dates whose latest closed month is `month`: the
-    latest cumulative spending, and the light and judged period after / before the deadline
-    (a judged period of 0: nothing due yet; its 序时进度 is period / 12)."""
-    __tablename__ = "budget_summary"
-    __table_args__ = (Index("ix_budget_summary_month", "month", "project_year_id"),)
-    project_year_id: int = Field(foreign_key="project_year.id", primary_key=True)
-    month: int = Field(primary_key=True)
-    annual_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    spent_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    light: str | None = Field(default=None, max_length=10)
-    period: int = 0
-    early_light: str | None = Field(default=None, max_length=10)
-    early_period: int = 0
-
-
-# --------------------------------------------------------------------------- judging a moment
-
 def _fen(yuan) -> int | None:
     return None if yuan is None else int((Decimal(str(yuan)) * FEN).to_integral_value())
-
-
-def level1_of(indicator_level1_std: str | None, indicator_level1: str) -> str:
-    return indicator_level1_std or indicator_level1
 
 
 # --------------------------------------------------------------------------- the moment
@@ -153,7 +106,7 @@ class ReportFilters(SQLModel):
     @field_validator("year", "department", "unit", mode="before")
     @classmethod
     def _lenient_int(cls, value):
-        return _int_or_none(value)
+        return filter_number(value)
 
     @field_validator("light", mode="before")
     @classmethod
@@ -518,7 +471,7 @@ class AlertFilters(SQLModel):
     @field_validator("year", "department", "unit", mode="before")
     @classmethod
     def _lenient_int(cls, value):
-        return _int_or_none(value)
+        return filter_number(value)
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -528,7 +481,7 @@ class AlertFilters(SQLModel):
     @field_validator("page", mode="before")
     @classmethod
     def _page_from_one(cls, value):
-        return max(1, _int_or_none(value) or 1)
+        return max(1, filter_number(value) or 1)
 
     @classmethod
     def from_args(cls, args) -> "AlertFilters":

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from models.actual import Alert
 from models.project import Project, ProjectYear
-from models.queries import visible_years
+from models.scope import visible_years
 from models.user import User
 
 STATES = ("open", "closed", "all")

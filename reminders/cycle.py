@@ -50,10 +50,12 @@ from models.org import Unit
 from models.outbox import (OutboxMessage, SchedulerRun, SentNotice, claim, claimant, due_message_ids,
                            record_result)
 from models.project import Project, ProjectYear
-from models.queries import visible_years
+from models.scope import visible_years
 from reads.project_year import year_state
 from models.user import User
 from reminders import mailer
+from reminders.messages import compose
+from reminders.notices import BUDGET, DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
 from reminders.settings import ReminderSettings, load as load_settings
 
 log = logging.getLogger("reminders")
@@ -61,11 +63,6 @@ log = logging.getLogger("reminders")
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
-DUE_SOON, OVERDUE = "manager-due-soon", "manager-overdue"
-DIGEST, ESCALATION = "supervisor-digest", "supervisor-escalation"
-KIND_LABELS = {DUE_SOON: "截止前提醒", OVERDUE: "逾期提醒", DIGEST: "每周汇总", ESCALATION: "逾期督办"}
-BUDGET = "预算执行（累计支出）"
-MISSING = "missing"          # an item's light while its entry is not due yet
 
 
 @dataclass(frozen=True)
@@ -91,37 +88,6 @@ class CycleConfig:
 
     def today(self, now: datetime) -> date:
         return now.astimezone(ZoneInfo(self.timezone)).date()
-
-
-# --------------------------------------------------------------------------- notices
-
-@dataclass(frozen=True)
-class Item:
-    """One line of a reminder: an entry (or, in an escalation, a project's missing entries)."""
-    unit: str
-    project: str
-    project_id: int
-    year: int
-    what: str                 # the indicator (三级指标), or BUDGET, or "12项未填报"
-    period: str               # 2023年7月, 2023年第三季度
-    light: str                # MISSING, grey or red
-    position: int = 0
-
-
-@dataclass
-class Notice:
-    kind: str
-    user_id: int
-    period: str               # 2023-07 (reporting period) or 2023-W32 (the digest's week)
-    label: str                # 7月, 第三季度, 2022年12月 — how a subject names the period
-    items: list[Item]
-    deadline: date | None = None
-    days: int | None = None   # days left (due-soon) or days past the deadline
-    threshold: int | None = None   # escalation: the configured number of days
-
-    @property
-    def key(self) -> str:
-        return f"{self.kind}:{self.user_id}:{self.period}"
 
 
 @dataclass(frozen=True)
@@ -340,9 +306,8 @@ def message_key(user_id: int, notices: list[Notice]) -> str:
 
 def recipient(user: User) -> str:
     from email.headerregistry import Address
-    name = user.display_name or user.username
     try:
-        return str(Address(display_name=name, addr_spec=user.email.strip()))
+        return str(Address(display_name=user.label, addr_spec=user.email.strip()))
     except (ValueError, IndexError, TypeError):
         return user.email.strip()      # delivery will refuse it and mark the message failed
 
@@ -351,7 +316,6 @@ def enqueue(engine: Engine, user: User, notices: list[Notice], now: datetime, co
     """Queue one message with the user's notices not queued before, and record those notices,
     in one transaction. Losing a race against another cycle (a unique key) rolls back this
     user's insert, and the next try plans without what the other cycle queued."""
-    from reminders.messages import compose
     for _ in range(3):
         with Session(engine, expire_on_commit=False) as session:
             try:

@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from models import rules
 from models.user import User
-from reminders.cycle import DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
+from reminders.notices import DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 PREFIX = "【绩效目标跟踪】"
@@ -143,7 +143,7 @@ def compose(user: User, notices: list[Notice], today: date, base_url: str) -> Ma
     for n in notices:
         sections.append(_section(n, today, base_url, room))
         room -= len(n.items)
-    context = {"greeting": f"{user.display_name or user.username}您好：", "sections": sections,
+    context = {"greeting": f"{user.label}您好：", "sections": sections,
                "home": f"{base_url}/projects", "subject": subject(notices, today)}
     return Mail(context["subject"], _env.get_template("reminder.txt").render(context),
                 _env.get_template("reminder.html").render(context))

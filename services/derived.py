@@ -10,7 +10,6 @@ changed by a re-import, a measure or reporting period changed, a band changed in
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Mapping
@@ -18,94 +17,13 @@ from typing import Iterable, Mapping
 from sqlalchemy import select
 
 from domain import rules
-from domain.calendar import DEFAULT_DEADLINE_DAY, YearCalendar
-from domain.project_year import (Entry, IndicatorInput, YearFacts, YearInputs, budget_summary_rows, derive,
-                                 light_summary_rows)
-from models.actual import Actual, Spending, annual_target, effective_measure
-from models.indicator import Indicator
+from domain.project_year import IndicatorInput, YearFacts, budget_summary_rows, derive, light_summary_rows
+from models.actual import Actual
 from models.project import ProjectYear
+# The inputs are loaded by services/inputs.py; its names stay reachable from here for callers.
+from services.inputs import Loaded, current_config, deadline_day, indicator_input, level1_of, load, thresholds  # noqa: F401
 
 _RATIO_TOLERANCE = Decimal("1e-9")     # the ratio columns keep 10 decimals
-
-
-def thresholds(config: Mapping) -> rules.Thresholds:
-    """The bands of DOMAIN.md §4–§5 and §8 from settings (PACE_BANDS, LEVEL_YELLOW, GRADE_BANDS,
-    OVER_BANDS); what is not set keeps its default."""
-    d = rules.DEFAULT_THRESHOLDS
-    pace = config.get("PACE_BANDS") or {}
-    grades = config.get("GRADE_BANDS") or {}
-    over = config.get("OVER_BANDS") or {}
-    return rules.Thresholds(
-        pace_green=pace.get("green", d.pace_green), pace_yellow=pace.get("yellow", d.pace_yellow),
-        level_yellow=config.get("LEVEL_YELLOW", d.level_yellow),
-        grade_excellent=grades.get("优", d.grade_excellent), grade_good=grades.get("良", d.grade_good),
-        grade_fair=grades.get("中", d.grade_fair),
-        over=over.get("mark", d.over), over_reason=over.get("reason", d.over_reason))
-
-
-def current_config() -> Mapping:
-    """The running app's settings; defaults outside an app (a bare script)."""
-    from flask import current_app, has_app_context
-    return current_app.config if has_app_context() else {}
-
-
-def deadline_day(config: Mapping) -> int:
-    return int(config.get("ENTRY_DEADLINE_DAY") or DEFAULT_DEADLINE_DAY)
-
-
-def level1_of(ind: Indicator) -> str:
-    return ind.level1_std or ind.level1
-
-
-def indicator_input(ind: Indicator) -> IndicatorInput:
-    return IndicatorInput(ind.id, level1_of(ind), effective_measure(ind), annual_target(ind), ind.name)
-
-
-# --------------------------------------------------------------------------- loading the inputs
-
-@dataclass
-class Loaded:
-    """One project year as stored: its inputs, and the rows whose cached figures derive from them."""
-    year: ProjectYear
-    inputs: YearInputs
-    actuals: list[Actual]
-    spending: list[Spending]
-
-
-def load(session, project_year_ids: Iterable[int], config: Mapping, *, indicators: bool = True) -> dict[int, Loaded]:
-    """The inputs of these project years; `indicators` False: the budget's alone (spending)."""
-    with_indicators = indicators
-    ids = sorted(set(project_year_ids))
-    if not ids:
-        return {}
-    bands, day = thresholds(config), deadline_day(config)
-    years = {py.id: py for py in session.scalars(select(ProjectYear).where(ProjectYear.id.in_(ids)))}
-    indicators: dict[int, list[Indicator]] = defaultdict(list)
-    all_indicators: dict[int, Indicator] = {}
-    chosen = select(Indicator).where(Indicator.project_year_id.in_(ids)).order_by(Indicator.position)
-    for ind in session.scalars(chosen) if with_indicators else ():
-        all_indicators[ind.id] = ind
-        if ind.retired_at is None and ind.annual_raw is not None:
-            indicators[ind.project_year_id].append(ind)
-    actuals: dict[int, list[Actual]] = defaultdict(list)
-    if all_indicators:
-        for actual in session.scalars(select(Actual).where(Actual.indicator_id.in_(list(all_indicators)))):
-            actuals[all_indicators[actual.indicator_id].project_year_id].append(actual)
-    spending: dict[int, list[Spending]] = defaultdict(list)
-    for row in session.scalars(select(Spending).where(Spending.project_year_id.in_(ids))):
-        spending[row.project_year_id].append(row)
-    loaded = {}
-    for py_id, py in years.items():
-        active = {ind.id for ind in indicators[py_id]}
-        entries: dict[int, dict[int, Entry]] = defaultdict(dict)
-        for a in actuals[py_id]:
-            if a.indicator_id in active:
-                entries[a.indicator_id][a.month] = Entry(a.month, a.value, a.unit, a.assessment)
-        inputs = YearInputs(YearCalendar(py.year, py.periods, day),
-                            tuple(indicator_input(ind) for ind in indicators[py_id]), dict(entries),
-                            {s.month: s.amount_yuan for s in spending[py_id]}, py.annual_total_yuan, (), bands)
-        loaded[py_id] = Loaded(py, inputs, actuals[py_id], spending[py_id])
-    return loaded
 
 
 # --------------------------------------------------------------------------- comparing and rewriting
@@ -176,7 +94,7 @@ def _rows_differences(loaded: Loaded, facts: YearFacts, fix: bool) -> list[Diffe
 
 
 def _summary_differences(session, loaded: dict[int, Loaded], facts: dict[int, YearFacts], fix: bool) -> list[Difference]:
-    from models.reports import BudgetSummary, LightSummary
+    from models.summary import BudgetSummary, LightSummary
     from services.summaries import write_summaries
     ids = list(loaded)
     wanted_lights = [row for py_id in ids for row in light_summary_rows(py_id, facts[py_id])]

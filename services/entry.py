@@ -1,8 +1,7 @@
 """Entering actuals and spending (DOMAIN.md §3): validate, judge with the domain rules, store
 with its history, and keep what derives from it current in the same transaction — the report
-summaries (services/summaries.py) and the project year's alerts. Also staff's choice of a
-project year's reporting period and of an indicator's measure, after which the project year
-is judged again (services/derived.py).
+summaries (services/summaries.py) and the project year's alerts. (A project year's reporting
+period and an indicator's measure: services/tracking.py.)
 
 Each function is a write use case: called explicitly inside the caller's transaction.
 """
@@ -24,10 +23,10 @@ from models.actual import (LIKELIHOODS, MAX_NUMBER, Actual, ActualChange, Actual
                            effective_measure)
 from models.indicator import Indicator
 from models.project import ProjectYear
-from services import derived, summaries
+from services import summaries
 
 
-def _snapshot(actual: Actual) -> dict:
+def snapshot(actual: Actual) -> dict:
     return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
             "forecast": _plain(actual.forecast), "deviation_reasons": list(actual.deviation_reasons or []),
             "deviation_note": actual.deviation_note, "likelihood": actual.likelihood, "note": actual.note,
@@ -67,7 +66,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     # (PostgreSQL; SQLite's write transactions are already serial).
     existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
     check_version(existing, data.version, overwrite_needs_version)
-    old = _snapshot(existing) if existing else None
+    old = snapshot(existing) if existing else None
     light_before = existing.light if existing else summaries.ABSENT
     actual = existing or Actual(indicator_id=ind.id, month=month, light="", version=0,
                                 updated_by=ctx.who, updated_at=ctx.now)
@@ -81,7 +80,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     actual.updated_by, actual.updated_at = ctx.who, ctx.now
     session.add(actual)
     session.add(ActualChange(indicator_id=ind.id, month=month, changed_by=ctx.who, changed_at=ctx.now,
-                             old=old, new=_snapshot(actual)))
+                             old=old, new=snapshot(actual)))
     _flush_or_stale(session)
     summaries.after_entry(session, ind.id, month, light_before, actual.light)
     sync_indicator_alert(session, py, ind, month, ctx.now)
@@ -241,49 +240,3 @@ class _Statements:
 @cache
 def _statements() -> _Statements:
     return _Statements()
-
-
-def set_periods(session: Session, py: ProjectYear, periods: str) -> None:
-    """Monthly or quarterly reporting for one project year; what is derived follows (each
-    actual is judged against its own month's 序时进度, so only the summaries change)."""
-    if periods not in rules.PERIODS:
-        raise EntryError("填报周期应为按月或按季度", "periods")
-    py.periods = periods
-    session.add(py)
-    session.flush()
-    derived.rejudge(session, [py.id], derived.current_config())
-
-
-def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str | None, ctx: Context) -> bool:
-    """Staff's choice of measure (None or "": back to the default of §3). The stored actuals are
-    judged again under the new measure, each change kept in the history; switching between a
-    number and an assessment is refused once actuals exist (one cannot become the other).
-    Returns whether the measure changed."""
-    measure = measure or None
-    if measure is not None and measure not in rules.MEASURES:
-        raise EntryError("计量方式应为累计、水平或定性", "measure")
-    target = annual_target(ind)
-    if measure in (rules.CUMULATIVE, rules.LEVEL) and target.value is None:
-        raise EntryError(f"指标值“{target.raw}”没有数字，只能按定性评价", "measure")
-    before = effective_measure(ind)
-    ind.measure_override = measure
-    after = effective_measure(ind)
-    session.add(ind)
-    if after == before:
-        return False
-    actuals = list(session.exec(select(Actual).where(Actual.indicator_id == ind.id).order_by(Actual.month)))
-    if actuals and rules.QUALITATIVE in (before, after):
-        raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
-    olds = [_snapshot(actual) | {"measure": before} for actual in actuals]
-    session.flush()
-    derived.rejudge(session, [py.id], derived.current_config())
-    for actual, old in zip(actuals, olds):
-        actual.version += 1
-        actual.updated_by, actual.updated_at = ctx.who, ctx.now
-        session.add(actual)
-        session.add(ActualChange(indicator_id=ind.id, month=actual.month, changed_by=ctx.who, changed_at=ctx.now,
-                                 old=old, new=_snapshot(actual) | {"measure": after}))
-    session.flush()
-    if actuals:
-        sync_indicator_alert(session, py, ind, actuals[-1].month, ctx.now)
-    return True

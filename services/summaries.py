@@ -26,7 +26,7 @@ from domain.calendar import YearCalendar
 from models.actual import Actual
 from models.indicator import Indicator
 from models.project import ProjectYear
-from models.reports import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of
+from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of
 
 ABSENT = "absent"               # an actual's light before it was entered, or after it was removed
 
@@ -99,9 +99,9 @@ def _refresh_budget(session: Session, ids: list[int]) -> None:
 
 def _facts(session: Session, ids: list[int], indicators: bool = True) -> dict[int, core.YearFacts]:
     """These project years judged by the domain core from what is stored."""
-    from services import derived
+    from services import inputs
     return {py_id: core.derive(item.inputs)
-            for py_id, item in derived.load(session, ids, derived.current_config(), indicators=indicators).items()}
+            for py_id, item in inputs.load(session, ids, inputs.current_config(), indicators=indicators).items()}
 
 
 def _write_changed(session: Session, table, key: tuple[str, ...], project_year_ids: list[int],

@@ -77,7 +77,7 @@ def test_an_indicator_entry_has_the_interface_fields_as_json_numbers(seeded, api
     actual = answer["actual"]
     assert (actual["period"], actual["value"], actual["unit"], actual["assessment"]) == ("2023-07", 35, "家", None)
     assert isinstance(answer["completion"], float) and answer["completion"] == 0.5
-    assert actual["version"] == 1 and actual["updated_by"] == "填报人甲"
+    assert actual["version"] == 1 and actual["updated_by"] == "tianbao"
 
 
 def test_a_qualitative_indicator_takes_an_assessment(seeded, api):
@@ -240,7 +240,7 @@ def test_a_first_entry_needs_no_version_but_overwriting_one_does(seeded, api, pe
     blind = admin.put(url, {"value": 40})
     assert blind.status_code == 428 and blind.get_json() == {"error": VERSION_REQUIRED}
     kept = stored(api, py, ids["参展企业数量"])
-    assert (kept["value"], kept["version"], kept["updated_by"]) == (35, 1, "填报人甲")
+    assert (kept["value"], kept["version"], kept["updated_by"]) == (35, 1, "tianbao")
     seen = stored(admin, py, ids["参展企业数量"])["version"]           # read first, then write on what was read
     assert admin.put(url, {"value": 40, "version": seen}).status_code == 200
     assert api.put(url, {"value": 41}, headers={"If-Match": '"2"'}).status_code == 200

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from importers import ParseResult, UnreadableFile, parse_file
+from importers.limits import Limits
+from importers.pdf_check import MSG_ENCRYPTED, MSG_NO_TEXT, check_pdf
 from importers.sandbox import (
-    _JOBS_PER_WORKER, MSG_ENCRYPTED, MSG_MEMORY, MSG_NO_TEXT, Limits, _context, _parse_in_child,
-    _run_isolated, check_pdf, parse_many_untrusted, parse_untrusted,
+    _JOBS_PER_WORKER, MSG_MEMORY, _context, _parse_in_child, _run_isolated, parse_many_untrusted, parse_untrusted,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"

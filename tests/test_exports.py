@@ -328,7 +328,7 @@ def test_a_unit_export_headed_november_leaves_stale_spending_out_of_the_total_an
 
 
 def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_as_such(seeded, personas, september):
-    from services.entry import set_periods
+    from services.tracking import set_periods
     from models.db import get_session, transaction
     from models.project import ProjectYear
     service, ids = year_of(seeded, "招商引资业务经费")

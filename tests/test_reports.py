@@ -614,7 +614,7 @@ def test_a_new_project_counts_grey_without_any_entry(entered):
 
 def test_switching_to_quarterly_reporting_is_summarised_by_quarter(entered):
     from models.db import get_session, transaction
-    from services.entry import set_periods
+    from services.tracking import set_periods
     with entered.app_context():
         session = get_session()
         with transaction(session):

@@ -19,38 +19,29 @@ scope of models/queries.py.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
 from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, EntryError, StaleEdit, actual_of, check_period,
                            default_month, effective_measure, parse_period, period_label, spending_amount_yuan,
                            spending_of, validation_message)
-from services.entry import Context, record_actual, record_spending, set_measure, set_periods
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.queries import (actual_history, indicator_in_scope, may_edit_actuals, plain_number, project_year_in_scope,
-                            user_labels)
+                            user_label)
 from reads.tracking import entry_rows, spending_row
+from services.entry import record_actual, record_spending
+from services.tracking import set_measure, set_periods
 from views.auth import requires
-from views.clock import deadline_day, now, today
-from views.projects import wants_fragment
+from views.clock import deadline_day, today
+from views.context import entry_context
+from views.entry_forms import RowState, budget_form_values, form_values
+from views.projects import render_project, wants_fragment
 
 bp = Blueprint("actuals", __name__)
 
 EDITORS = ("admin", "manager")
 ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "version")
-
-
-@dataclass
-class RowState:
-    """What a row's form shows besides the stored actual: the values typed (after an error or a
-    conflict), the messages beside the fields, and a notice after saving."""
-    form: dict | None = None
-    errors: dict = field(default_factory=dict)
-    notice: str | None = None
-    conflict: str | None = None
 
 
 # --------------------------------------------------------------------------- loading
@@ -76,24 +67,8 @@ def period_of(py, raw: str | None) -> int:
     return month
 
 
-def who() -> str:
-    return g.user.username
-
-
 def row_of(session, project, py, ind, month: int):
     return entry_rows(session, g.user, project, py, [ind], month, today(), deadline_day())[0]
-
-
-def form_values(row) -> dict:
-    """The form's fields as stored (or empty, with the target's unit, before the first entry)."""
-    a = row.actual
-    if a is None:
-        return {"value": "", "unit": row.target_unit or "", "assessment": "", "forecast": "", "likelihood": "",
-                "note": "", "deviation_note": "", "deviation_reasons": [], "version": 0}
-    return {"value": plain_number(a.value), "unit": a.unit or row.target_unit or "", "assessment": a.assessment or "",
-            "forecast": plain_number(a.forecast), "likelihood": a.likelihood or "", "note": a.note or "",
-            "deviation_note": a.deviation_note or "", "deviation_reasons": list(a.deviation_reasons or []),
-            "version": a.version}
 
 
 def posted_entry() -> dict:
@@ -131,7 +106,6 @@ def row_answer(session, project, py, ind, month: int, state: RowState, status: i
         state.form = state.form or form_values(row)
         return render_template("_actual_row.html", row=row, state=state, editable=True, project=project, py=py,
                                month=month, period=f"{py.year}-{month:02d}"), status
-    from views.projects import render_project
     return render_project(project.id, py.year, month, status=status, states={ind.id: state})
 
 
@@ -150,7 +124,7 @@ def record(indicator_id: int):
         return row_answer(session, project, py, ind, month, RowState(typed, field_errors(exc)), 422)
     try:
         with transaction(session):
-            actual = record_actual(session, ind, py, py.year, month, data, Context(who(), now()))
+            actual = record_actual(session, ind, py, py.year, month, data, entry_context())
     except EntryError as exc:
         return row_answer(session, project, py, ind, month, RowState(typed, {exc.field or "value": str(exc)}), 422)
     except StaleEdit as exc:
@@ -170,8 +144,8 @@ def conflict_state(session, current, shown: str | None, typed: dict, exc: StaleE
     typed, now based on the current version, so saving it again is a deliberate overwrite."""
     if current is None:
         return RowState({**typed, "version": 0}, conflict="该数值已被他人删除。您填写的内容保留在下方，请核对后再次保存。")
-    by = user_labels(session, [exc.updated_by]).get(exc.updated_by, exc.updated_by)
-    message = f"该数值已被{by}修改，当前为 {shown}。您填写的内容保留在下方，核对后再次保存将以您的填写为准。"
+    message = (f"该数值已被{user_label(session, exc.updated_by)}修改，当前为 {shown}。"
+               "您填写的内容保留在下方，核对后再次保存将以您的填写为准。")
     return RowState({**typed, "version": current.version}, conflict=message)
 
 
@@ -188,7 +162,7 @@ def measure(indicator_id: int):
     choice = request.form.get("measure", "")
     try:
         with transaction(session):
-            changed = set_measure(session, ind, py, choice, Context(who(), now()))
+            changed = set_measure(session, ind, py, choice, entry_context())
     except EntryError as exc:
         return row_answer(session, project, py, ind, month, RowState(errors={"measure": str(exc)}), 422)
     label = MEASURE_LABELS[effective_measure(ind)]
@@ -236,12 +210,9 @@ def editable_year(session, project_id: int, year: int):
 def budget_answer(session, project, py, month: int, state: RowState, status: int = 200):
     if wants_fragment():
         budget = spending_row(session, py, month, today(), deadline_day())
-        spent = budget.spending
-        state.form = state.form or {"amount": plain_number(spent.amount_yuan) if spent else "", "unit": "元",
-                                    "version": spent.version if spent else 0}
+        state.form = state.form or budget_form_values(budget.spending)
         return render_template("_budget.html", budget=budget, state=state, editable=True, project=project, py=py,
                                month=month, period=f"{py.year}-{month:02d}"), status
-    from views.projects import render_project
     return render_project(project.id, py.year, month, status=status, budget_state=state)
 
 
@@ -260,7 +231,7 @@ def spending(project_id: int):
         amount = spending_amount_yuan(typed["amount"], typed["unit"] or "元")
         version = whole_number(typed["version"])
         with transaction(session):
-            row = record_spending(session, py, py.year, month, amount, Context(who(), now()), version)
+            row = record_spending(session, py, py.year, month, amount, entry_context(), version)
     except EntryError as exc:
         return budget_answer(session, project, py, month, RowState(typed, {exc.field or "amount": str(exc)}), 422)
     except StaleEdit as exc:

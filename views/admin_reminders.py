@@ -16,9 +16,11 @@ from models.db import get_session, transaction
 from models.outbox import (FILTERS, STATE_LABELS, TRIGGER_LABELS, OutboxMessage, last_runs, last_scheduled_run,
                            notices_of,
                            outbox_counts, outbox_page, resend as resend_message)
+from models.queries import user_label
 from models.user import User
 from reminders import mailer
-from reminders.cycle import DEFAULT_BASE_URL, KIND_LABELS
+from reminders.cycle import DEFAULT_BASE_URL
+from reminders.notices import KIND_LABELS
 from reminders.health import scheduler_health
 from reminders.settings import LABELS, WEEKDAYS, SettingsError, from_form, load, save as save_settings
 from views.auth import clock, requires
@@ -94,6 +96,7 @@ def _message_page(message: OutboxMessage, status: int = 200, error: str | None =
     session, now = get_session(), clock()
     recipient = session.get(User, message.user_id)
     return render_template("admin_reminders_message.html", message=message, recipient=recipient,
+                           resent_by=message.resent_by and user_label(session, message.resent_by),
                            state=message.display_state(now), resendable=message.resendable(now),
                            notices=notices_of(session, message.id), kind_labels=KIND_LABELS,
                            state_labels=STATE_LABELS, error=error), status

@@ -37,14 +37,15 @@ from sqlalchemy.exc import IntegrityError
 
 from models import api_views
 from models.actual import ActualInput, EntryError, StaleEdit, VersionRequired, period_end, validation_message
-from services.entry import Context, record_actual, record_spending
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
 from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
-                            project_years_visible)
+                            project_years_visible, user_label)
 from models.user import user_for_token
+from services.entry import record_actual, record_spending
 from views.auth import clock
+from views.context import bands, entry_context
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -116,7 +117,7 @@ def put_actual(indicator_id: int, period: str):
             _require(may_edit_actuals(g.user, project))
             if data is None:
                 raise EntryError(invalid)
-            actual = record_actual(db, ind, py, year, month, data, Context(g.user.label, clock()),
+            actual = record_actual(db, ind, py, year, month, data, entry_context(),
                                    overwrite_needs_version=True)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
@@ -145,7 +146,7 @@ def put_spending(project_year_id: int, period: str):
             _require(may_edit_actuals(g.user, project))
             if body.get("amount_yuan") is None:
                 raise EntryError("支出金额：必须填写", "amount_yuan")
-            spending = record_spending(db, py, year, month, body["amount_yuan"], Context(g.user.label, clock()),
+            spending = record_spending(db, py, year, month, body["amount_yuan"], entry_context(),
                                        version, overwrite_needs_version=True)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
@@ -163,7 +164,7 @@ def evaluation(project_year_id: int):
     as_of, db = _as_of(), get_session()
     py = _visible_year(db, project_year_id)
     try:
-        return jsonify(api_views.evaluation_dict(db, py, as_of))
+        return jsonify(api_views.evaluation_dict(db, py, as_of, bands()))
     except ValueError as exc:
         return _refused(str(exc))
 
@@ -190,7 +191,7 @@ def put_score(indicator_id: int):
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     try:
-        return jsonify(api_views.evaluation_dict(db, py, as_of))
+        return jsonify(api_views.evaluation_dict(db, py, as_of, bands()))
     except ValueError as exc:
         return _refused(str(exc))
 
@@ -275,5 +276,5 @@ def _version_required(exc: VersionRequired):
 
 
 def _conflict(exc: Exception, current: dict | None):
-    message = str(exc) if isinstance(exc, StaleEdit) else "该数值刚被他人修改，请刷新后在最新数据上修改"
-    return jsonify({"error": message, "current": current}), 409
+    by = user_label(get_session(), exc.updated_by) if isinstance(exc, StaleEdit) else "他人"
+    return jsonify({"error": f"该数值已被{by}修改，请刷新后在最新数据上修改", "current": current}), 409

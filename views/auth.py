@@ -26,8 +26,7 @@ from models.accounts import may_import
 from models.db import get_session, transaction
 from models.user import (ACCOUNT_MAX_WAIT, User, account_opens_at, address_blocked_until, end_session, hash_password,
                          record_login, start_session, touch_session, user_for_session, verify_password)
-from views.clock import now as clock_now
-from views.projects import local_time
+from views.clock import local_time, now as clock_now
 
 bp = Blueprint("auth", __name__)
 

@@ -34,7 +34,8 @@ from models.queries import bulk_sheet, editable_units, plain_number, projects_vi
 from models.bounds import parse_year, whole_number
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
-from views.clock import now, today
+from views.clock import today
+from views.context import entry_context
 
 bp = Blueprint("bulk", __name__)
 
@@ -258,7 +259,7 @@ def upload():
         sheets = run_untrusted(read_sheets, (data, UPLOADED_SHEETS), bulk_limits_from_config(current_app.config))
     except UnreadableFile as exc:
         return _page(choice, 422, [str(exc)])
-    outcome = store_bulk_entry(get_session(), g.user, sheets, now())
+    outcome = store_bulk_entry(get_session(), g.user, sheets, entry_context())
     if outcome.errors:
         return _page(choice, 422, outcome.errors)
     if not outcome.actuals and not outcome.spending:

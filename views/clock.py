@@ -20,10 +20,18 @@ def now() -> datetime:
 
 def today() -> date:
     """Today's date where the users are (Asia/Shanghai)."""
-    moment = now()
-    if moment.tzinfo is None:
+    return _where_users_are(now()).date()
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored moment as the users read it (the `local_time` filter of the templates)."""
+    return _where_users_are(value).strftime(fmt) if value is not None else ""
+
+
+def _where_users_are(moment: datetime) -> datetime:
+    if moment.tzinfo is None:          # SQLite hands back naive UTC
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return moment.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))
 
 
 def deadline_day() -> int:

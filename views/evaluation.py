@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from models import rules
 from models.actual import EntryError
@@ -30,20 +30,12 @@ from models.org import Department, Unit
 from models.queries import may_edit_actuals, may_evaluate, user_labels
 from views.auth import requires
 from views.clock import now, today
+from views.context import bands, who
 
 bp = Blueprint("evaluation", __name__)
 
 EDITORS, EVALUATORS = ("admin", "manager"), ("admin", "supervisor")
 ROLE_LABELS = {"admin": "管理员", "manager": "填报人", "supervisor": "审核人"}
-
-
-def thresholds() -> rules.Thresholds:
-    """The grade bands of settings (GRADE_BANDS), with the pace bands left at their defaults."""
-    bands = current_app.config.get("GRADE_BANDS") or {}
-    defaults = rules.DEFAULT_THRESHOLDS
-    return rules.Thresholds(grade_excellent=bands.get("优", defaults.grade_excellent),
-                            grade_good=bands.get("良", defaults.grade_good),
-                            grade_fair=bands.get("中", defaults.grade_fair))
 
 
 def evaluation_date(year: int) -> date:
@@ -63,7 +55,7 @@ def load(project_id: int):
 def render(project, py, status: int = 200, error: str | None = None, form: dict | None = None):
     session = get_session()
     as_of = evaluation_date(py.year)
-    table = score_table(session, py, as_of, thresholds())
+    table = score_table(session, py, as_of, bands())
     state = review_state(session, py)
     steps = review_steps(session, py)
     may_edit = may_edit_actuals(g.user, project)
@@ -75,7 +67,7 @@ def render(project, py, status: int = 200, error: str | None = None, form: dict 
         may_withdraw=(may_edit and state == SUBMITTED) or (g.user.role == "admin" and state in (SUBMITTED, APPROVED)),
         may_review=may_evaluate(g.user) and state == SUBMITTED,
         may_score=may_evaluate(g.user) and state != APPROVED,
-        provisional=as_of < date(py.year, 12, 31), error=error, form=form or {}, bands=thresholds())
+        provisional=as_of < date(py.year, 12, 31), error=error, form=form or {}, bands=bands())
     return render_template("evaluation.html", **context), status
 
 
@@ -117,7 +109,7 @@ def save(project_id: int):
     session = get_session()
     try:
         with transaction(session):
-            save_self_evaluation(session, py, weights, notes, g.user.username, now(), evaluation_date(py.year))
+            save_self_evaluation(session, py, weights, notes, who(), now(), evaluation_date(py.year))
     except EntryError as exc:
         return render(project, py, 422, str(exc), {"weights": weights, "notes": notes})
     except ReviewConflict as exc:
@@ -166,7 +158,7 @@ def _step(project_id: int, action: str, allowed, message: str):
     session = get_session()
     try:
         with transaction(session):
-            move_review(session, py, action, g.user.username, g.user.role, now(), request.form.get("comment"))
+            move_review(session, py, action, who(), g.user.role, now(), request.form.get("comment"))
     except EntryError as exc:
         return render(project, py, 422, str(exc), {"comment": request.form.get("comment", "")})
     except ReviewConflict as exc:

@@ -17,9 +17,11 @@ from models.db import get_session, transaction
 from models.evidence import (Evidence, EvidenceError, discard, evidence_directory, file_path, record_evidence,
                              store_upload)
 from models.queries import evidence_in_scope, may_edit_actuals
-from views.actuals import EDITORS, RowState, anchor_url, editable_indicator, period_of, row_answer, who
+from views.actuals import EDITORS, anchor_url, editable_indicator, period_of, row_answer
 from views.auth import requires
 from views.clock import now
+from views.context import who
+from views.entry_forms import RowState
 from views.projects import wants_fragment
 
 bp = Blueprint("evidence", __name__)

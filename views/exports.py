@@ -27,7 +27,8 @@ from models.org import Department, Unit
 from reads.monitoring import monitoring_sheet
 from settings import export_dir
 from views.clock import now, today
-from views.evaluation import evaluation_date, thresholds
+from views.context import bands
+from views.evaluation import evaluation_date
 
 bp = Blueprint("exports", __name__)
 
@@ -88,7 +89,7 @@ def _score_table(project_id: int):
     year, _month = _year_and_month()
     project, py = _project(project_id, year)
     session = get_session()
-    table = score_table(session, py, evaluation_date(py.year), thresholds())
+    table = score_table(session, py, evaluation_date(py.year), bands())
     return (project, py, table, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
             review_state(session, py))
 

@@ -30,8 +30,9 @@ from models.job import (QuotaExceeded, SavedFile, UploadQuota, cancel_job, confi
                         fail_if_stale, get_job, job_dir, job_files, new_job_id, parse_job, sandboxed, save_upload,
                         utcnow)
 from models.queries import (import_refusal, job_visible, jobs_visible_to, may_reorganise, review_files,
-                            review_totals, stored_years)
+                            review_totals, stored_years, user_label, user_labels)
 from views.auth import requires
+from views.context import who
 from views.projects import wants_fragment
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -44,11 +45,6 @@ DEFAULT_MAX_FILES = 50
 @requires(*IMPORT_ROLES)
 def importers_only() -> None:
     """Every route of this blueprint: a 审核人 does not import."""
-
-
-def _who() -> str:
-    """Recorded on the job (whose uploads a 填报人 sees) and on each ImportBatch."""
-    return g.user.username
 
 
 def _max_files() -> int:
@@ -82,7 +78,7 @@ def index():
 @bp.get("/new")
 def new():
     return render_template("import_new.html", error=None, max_mb=current_app.config["MAX_UPLOAD_BYTES"] // MB,
-                           max_files=_max_files(), jobs=jobs_visible_to(get_session(), g.user))
+                           max_files=_max_files(), **_recent_jobs())
 
 
 def _form_error(message: str):
@@ -90,7 +86,14 @@ def _form_error(message: str):
     context = {"error": message, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // MB, "max_files": _max_files()}
     if wants_fragment():
         return render_template("_upload_form.html", **context), 422
-    return render_template("import_new.html", jobs=jobs_visible_to(get_session(), g.user), **context), 422
+    return render_template("import_new.html", **_recent_jobs(), **context), 422
+
+
+def _recent_jobs() -> dict:
+    """The uploads the page lists, and who made each as pages name people."""
+    session = get_session()
+    jobs = jobs_visible_to(session, g.user)
+    return {"jobs": jobs, "uploaders": user_labels(session, [job.created_by for job in jobs])}
 
 
 @bp.post("")
@@ -105,7 +108,7 @@ def create():
     directory.mkdir(parents=True)
     saved: list[SavedFile] = [save_upload(f.stream, directory, n, f.filename) for n, f in enumerate(uploads, 1)]
     try:
-        create_job(get_session(), job_id, saved, _who(), utcnow(), quota=_quota())
+        create_job(get_session(), job_id, saved, who(), utcnow(), quota=_quota())
     except QuotaExceeded as exc:
         discard_files(current_app.config["UPLOAD_DIR"], job_id)
         return _form_error(str(exc))
@@ -129,7 +132,7 @@ def _start_parsing(job_id: str) -> None:
 def show(job_id: str):
     session, job = _load(job_id)
     files = job_files(session, job_id)
-    context = {"job": job, "files": files}
+    context = {"job": job, "files": files, "uploader": user_label(session, job.created_by)}
     if job.state == "ready":
         context["reviews"] = review_files(session, files, reorganise=may_reorganise(g.user),
                                           refuse=import_refusal(session, g.user))
@@ -152,7 +155,7 @@ def progress(job_id: str):
 @bp.post("/<job_id>/confirm")
 def confirm(job_id: str):
     session, job = _load(job_id)
-    outcome = confirm_job(session, job_id, _who(), utcnow(), reorganise=may_reorganise(g.user),
+    outcome = confirm_job(session, job_id, who(), utcnow(), reorganise=may_reorganise(g.user),
                           refuse=import_refusal(session, g.user))
     if outcome == "confirmed":
         discard_files(current_app.config["UPLOAD_DIR"], job_id)

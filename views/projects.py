@@ -1,23 +1,22 @@
 """Projects: the filterable list and the project page, each within the user's scope (the
 queries take the user; another unit's project is a 404). The project page carries the entry
-section of one reporting period (`?period=2023-07`; views/actuals.py takes its posts). Also the display filters the page
+section of one reporting period (`?period=2023-07`; views/actuals.py takes its posts, views/entry_forms.py
+holds what its forms show). Also the display filters the page
 templates share (money in 元, target numbers, times in Asia/Shanghai)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from models.actual import EntryError, check_period, default_month, parse_period
 from models.bounds import parse_year
 from models.db import get_session
-from models.queries import (ProjectFilters, filter_options, list_project_years, may_edit_actuals, plain_number,
-                            project_page)
+from models.queries import ProjectFilters, filter_options, list_project_years, may_edit_actuals, project_page
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
-from views.clock import deadline_day, today
+from views.clock import deadline_day, local_time, today
+from views.entry_forms import RowState, budget_form_values, form_values
 
 bp = Blueprint("projects", __name__)
 
@@ -66,7 +65,6 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
                    states: dict | None = None, budget_state=None):
     """The project page with its entry section for one period. `states` carries a row's typed
     values and messages when a plain (non-htmx) post comes back with an error."""
-    from views.actuals import RowState, form_values
     session = get_session()
     page = project_page(session, g.user, project_id, year)
     if page is None:
@@ -83,10 +81,8 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
     for row in track.rows:
         state = states.setdefault(row.indicator.id, RowState())
         state.form = state.form or form_values(row)
-    spent = track.spending.spending
     budget_state = budget_state or RowState()
-    budget_state.form = budget_state.form or {"amount": plain_number(spent.amount_yuan) if spent else "", "unit": "元",
-                                              "version": spent.version if spent else 0}
+    budget_state.form = budget_state.form or budget_form_values(track.spending.spending)
     return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
                            editable=may_edit_actuals(g.user, page.project)), status
 
@@ -113,10 +109,4 @@ def op(value) -> str:
     return OPS.get(value or "", value or "")
 
 
-@bp.app_template_filter("local_time")
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime(fmt)
+bp.add_app_template_filter(local_time, "local_time")   # times in TIMEZONE (views/clock.py)
