@@ -1,8 +1,10 @@
 """What a request may name, checked in one place: whole numbers a table can hold, and the years
 and dates the product tracks.
 
-Ids: SQLite (and PostgreSQL's bigint) hold integers up to 2**63 - 1; the driver cannot even bind
-a larger one (OverflowError). Every route's `<int:…>` is views/__init__.IdConverter, which
+Ids: the id columns are INTEGER, which PostgreSQL holds up to 2**31 - 1 and refuses past it
+("integer out of range", even in a WHERE); SQLite holds 2**63 - 1 and its driver cannot even bind
+a larger one (OverflowError). So an id past 2**31 - 1 names nothing on either. Every route's
+`<int:…>` is views/__init__.IdConverter, which
 refuses a larger one as it refuses letters (a 404, as for any missing row); an id, a version or
 a page number in a form, a query string or an uploaded sheet goes through `whole_number`.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 LABELS = {"year": "年度", "as_of": "截至日期"}
 
