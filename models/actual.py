@@ -29,10 +29,18 @@ DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保�
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 DEFAULT_DEADLINE_DAY = 5
 MAX_NUMBER = Decimal(10) ** 15      # what the columns hold (Numeric(24, 6), money Numeric(18, 2))
+MAX_RATIO = Decimal(10) ** 14       # what a ratio column holds (Numeric(24, 10); PostgreSQL refuses more)
 
 
 def ratio() -> Column:
     return Column(Numeric(24, 10), nullable=True)
+
+
+def check_ratios(message: str, field: str, *ratios: Decimal | None) -> None:
+    """A completion, pace or 执行率 of 10^14 and more is a typo (a value in the wrong unit, an
+    extra row of zeros), and no column can store it: refused, never a server error."""
+    if any(r is not None and abs(r) >= MAX_RATIO for r in ratios):
+        raise EntryError(message, field)
 
 
 class Actual(SQLModel, table=True):
@@ -362,9 +370,11 @@ def _judge(ind, measure, month, py, data: ActualInput, thresholds) -> rules.Judg
     if data.unit and not same_base(data.unit, ind.annual_unit):
         raise EntryError(f"单位“{data.unit}”与目标单位“{ind.annual_unit or '无'}”不是同一种单位", "unit")
     try:
-        return rules.judge(measure, annual_target(ind), f=f, value=data.value, unit=unit, thresholds=thresholds)
+        judgement = rules.judge(measure, annual_target(ind), f=f, value=data.value, unit=unit, thresholds=thresholds)
     except ValueError as exc:
         raise EntryError(str(exc), "value") from exc
+    check_ratios("实际值与目标相差过大，无法计算完成率，请检查数值与单位", "value", judgement.completion, judgement.pace)
+    return judgement
 
 
 def _flush_or_stale(session: Session) -> None:
@@ -395,9 +405,9 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None
     f = rules.elapsed_share(month, py.periods)
-    row.amount_yuan = amount
-    row.execution_rate = rules.execution_rate(amount, py.annual_total_yuan)
-    row.pace = rules.budget_pace(amount, py.annual_total_yuan, f)
+    rate, pace = rules.execution_rate(amount, py.annual_total_yuan), rules.budget_pace(amount, py.annual_total_yuan, f)
+    check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
+    row.amount_yuan, row.execution_rate, row.pace = amount, rate, pace
     row.light = rules.budget_light(amount, py.annual_total_yuan, f, ctx.thresholds)
     row.version += 1
     row.updated_by, row.updated_at = ctx.who, ctx.now
