@@ -161,6 +161,12 @@ class ActualInput(SQLModel):
     @field_validator("value", "forecast", mode="before")
     @classmethod
     def _number(cls, raw):
+        return cls.number(raw)
+
+    @staticmethod
+    def number(raw) -> Decimal | None:
+        """A number as sent (JSON number or typed text); None when blank; ValueError (Chinese)
+        for anything else, NaN, ∞ or one the columns cannot hold."""
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
         if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
@@ -198,7 +204,7 @@ class ActualInput(SQLModel):
 
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
                "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
-               "note": "备注", "version": "版本", "amount_yuan": "支出金额"}
+               "note": "备注", "version": "版本", "amount_yuan": "支出金额", "score": "评分"}
 
 
 def validation_message(exc) -> str:
