@@ -1,10 +1,9 @@
 """What a request may name, checked in one place: whole numbers a table can hold, and the years
 and dates the product tracks.
 
-Ids: the id columns are INTEGER, which PostgreSQL holds up to 2**31 - 1 and refuses past it
-("integer out of range", even in a WHERE); SQLite holds 2**63 - 1 and its driver cannot even bind
-a larger one (OverflowError). So an id past 2**31 - 1 names nothing on either. Every route's
-`<int:…>` is views/__init__.IdConverter, which
+Ids: every id column is an INTEGER, which PostgreSQL holds up to 2**31 - 1 (a larger bound
+value is a DataError there; SQLite cannot even bind one past 2**63 - 1: OverflowError). No row
+has a larger id, so MAX_ID is 2**31 - 1 on both backends. Every route's `<int:…>` is views/__init__.IdConverter, which
 refuses a larger one as it refuses letters (a 404, as for any missing row); an id, a version or
 a page number in a form, a query string or an uploaded sheet goes through `whole_number`.
 

@@ -1,7 +1,7 @@
 """Ids, years and dates a request may name (models/bounds.py): never a server error.
 
-An id past 2**31 - 1 is out of range for PostgreSQL's INTEGER columns, one past 2**63 - 1 cannot
-even be bound by SQLite (OverflowError); a year like 9999 or 0001
+An id past 2**31 - 1 is out of range for PostgreSQL's INTEGER (DataError), and SQLite cannot
+even bind one past 2**63 - 1 (OverflowError); a year like 9999 or 0001
 overflows the date arithmetic behind the figures (ValueError); "²" passes str.isdigit() but not
 int(). Every route of the URL map is called with such ids, as the admin through the pages (POSTs
 with their CSRF token) and with an API token: always a 404. Ids in forms, query strings and an
@@ -17,10 +17,10 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import NOW, csrf_token, text_of
+from models.bounds import MAX_ID      # 2**31 - 1: PostgreSQL's INTEGER
 from test_api import token_for, year_of
 
-MAX_ID = 2**31 - 1
-HUGE_IDS = (MAX_ID, MAX_ID + 1, 2**63, 2**64)    # the largest a table holds (missing), and past it
+HUGE_IDS = (MAX_ID, MAX_ID + 1, 2**63, 2**64)       # the largest a table holds (missing), and past it
 FIXED = {"period": "2023-07", "job_id": "0" * 32, "export_id": "0" * 32, "filename": "app.css"}
 NOT_FOUND = "页面不存在，或您无权查看"
 
