@@ -11,7 +11,6 @@ from datetime import date
 
 from domain import rules
 from models import api_views, reports
-from models.actual import Actual, Spending
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.reports import AsOf, ReportFilters
@@ -35,17 +34,16 @@ def project(session, user: User, found: Project, py: ProjectYear, as_of: date, y
     return fit(schemas.Project, answer)
 
 
-def annual_indicator(session, py: ProjectYear, ind: Indicator, as_of: date, latest: Actual | None = None
-                     ) -> Answer | None:
+def annual_indicator(session, py: ProjectYear, ind: Indicator, as_of: date) -> Answer | None:
     """One indicator's 年度 IND (None: no longer an active indicator with a 年度 target)."""
-    entry = api_views.annual_indicator(session, py, ind, as_of, latest=latest)
+    entry = api_views.annual_indicator(session, py, ind, as_of)
     if entry is None:
         return None
     return fit(schemas.Indicator, indicator_facts(session, py.id, as_of, current_config()).complete(entry))
 
 
-def budget(session, py: ProjectYear, as_of: date, latest: Spending | None = None) -> Answer:
-    return fit(schemas.Budget, _with_initial(api_views.project_budget(session, py, as_of, latest=latest), py))
+def budget(session, py: ProjectYear, as_of: date) -> Answer:
+    return fit(schemas.Budget, _with_initial(api_views.project_budget(session, py, as_of), py))
 
 
 def _with_initial(budget_answer: dict, py: ProjectYear) -> dict:

@@ -24,13 +24,15 @@ class IndicatorFacts:
     originals: dict[tuple[int, str], Target]       # (indicator id, scope) → the first target
 
     def complete(self, entry: dict) -> dict:
-        """An IND entry (models/api_views.py) with `last_light`, `over` and `original_target`."""
+        """An IND entry (models/api_views.py) with `last_light`, `over` and `original_target`;
+        `last_light` and `over` as the entry has them when it does (the readers moving onto the
+        domain core give them), the same figures from the core otherwise."""
         status = self.statuses.get(entry["id"]) if entry["scope"] == "annual" else None
         judgement = status.judgement if status is not None else None
         original = self.originals.get((entry["id"], entry["scope"]))
-        return {**entry, "last_light": status.last_light if status is not None else None,
-                "over": judgement.over if judgement is not None else None,
-                "original_target": original.as_dict() if original is not None else None}
+        judged = {"last_light": status.last_light if status is not None else None,
+                  "over": judgement.over if judgement is not None else None}
+        return {**judged, **entry, "original_target": original.as_dict() if original is not None else None}
 
 
 def indicator_facts(session, project_year_id: int, as_of: date, config: Mapping) -> IndicatorFacts:

@@ -125,7 +125,7 @@ def put_actual(indicator_id: int, period: str):
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, answers.annual_indicator(db, py, ind, as_of), ActualConflict)
-    response = send(answers.annual_indicator(db, py, ind, as_of, latest=actual))
+    response = send(answers.annual_indicator(db, py, ind, as_of))
     response.headers["ETag"] = f'"{actual.version}"'
     return response
 
@@ -155,7 +155,7 @@ def put_spending(project_year_id: int, period: str):
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, answers.budget(db, py, as_of), SpendingConflict)
-    response = send(answers.budget(db, py, as_of, latest=spending))
+    response = send(answers.budget(db, py, as_of))
     response.headers["ETag"] = f'"{spending.version}"'
     return response
 
