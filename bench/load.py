@@ -229,10 +229,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(url: str, port: int, logfile: Path) -> subprocess.Popen:
+def serve(url: str, port: int, logfile: Path, workers: int = 4) -> subprocess.Popen:
+    """gunicorn with production settings on the database at `url`, once /healthz answers 200
+    (also what tests/test_schemathesis.py serves the API with)."""
     env = {k: v for k, v in os.environ.items() if k not in ("ENV", "FLASK_DEBUG")}
     env.update(DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(48))
-    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{port}",
+    server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                                "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env,
                               stdout=logfile.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120

@@ -5,7 +5,7 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
-    from commands import backup, check, db, demo, forms, housekeeping, reminders, users
+    from commands import api_docs, backup, check, db, demo, forms, housekeeping, reminders, users
     app.cli.add_command(db.init_db)
     app.cli.add_command(forms.forms)
     app.cli.add_command(demo.demo)
@@ -15,3 +15,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(backup.backup)
     app.cli.add_command(backup.restore)
     app.cli.add_command(check.check)
+    app.cli.add_command(api_docs.api_docs)

@@ -26,10 +26,18 @@ DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保�
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 DEFAULT_DEADLINE_DAY = 5
 MAX_NUMBER = Decimal(10) ** 15      # what the columns hold (Numeric(24, 6), money Numeric(18, 2))
+MAX_RATIO = Decimal(10) ** 14       # what a ratio column holds (Numeric(24, 10); PostgreSQL refuses more)
 
 
 def ratio() -> Column:
     return Column(Numeric(24, 10), nullable=True)
+
+
+def check_ratios(message: str, field: str, *ratios: Decimal | None) -> None:
+    """A completion, pace or 执行率 of 10^14 and more is a typo (a value in the wrong unit, an
+    extra row of zeros), and no column can store it: refused, never a server error."""
+    if any(r is not None and abs(r) >= MAX_RATIO for r in ratios):
+        raise EntryError(message, field)
 
 
 class Actual(SQLModel, table=True):
@@ -151,6 +159,12 @@ class ActualInput(SQLModel):
     @field_validator("value", "forecast", mode="before")
     @classmethod
     def _number(cls, raw):
+        return cls.number(raw)
+
+    @staticmethod
+    def number(raw) -> Decimal | None:
+        """A number as sent (JSON number or typed text); None when blank; ValueError (Chinese)
+        for anything else, NaN, ∞ or one the columns cannot hold."""
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
         if isinstance(raw, bool) or not isinstance(raw, (int, float, Decimal, str)):
@@ -188,7 +202,7 @@ class ActualInput(SQLModel):
 
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
                "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
-               "note": "备注", "version": "版本", "amount_yuan": "支出金额"}
+               "note": "备注", "version": "版本", "amount_yuan": "支出金额", "score": "评分"}
 
 
 def validation_message(exc) -> str:

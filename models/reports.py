@@ -35,8 +35,8 @@ from functools import cached_property
 from typing import Container
 
 from pydantic import field_validator
-from sqlalchemy import BigInteger, Column, Index, and_, case, false, func, or_
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import and_, case, false, func, or_
+from sqlmodel import Session, SQLModel, select
 
 from domain.calendar import YearCalendar
 from importers.values import Target, split_unit

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from importers.values import parse_number, same_base
 from models import rules
 from models.actual import (LIKELIHOODS, MAX_NUMBER, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
-                           SpendingChange, StaleEdit, VersionRequired, annual_target, check_period,
+                           SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
                            effective_measure)
 from models.indicator import Indicator
 from models.project import ProjectYear
@@ -114,9 +114,11 @@ def _judge(ind, measure, month, py, data: ActualInput, thresholds) -> rules.Judg
     if data.unit and not same_base(data.unit, ind.annual_unit):
         raise EntryError(f"单位“{data.unit}”与目标单位“{ind.annual_unit or '无'}”不是同一种单位", "unit")
     try:
-        return rules.judge(measure, annual_target(ind), f=f, value=data.value, unit=unit, thresholds=thresholds)
+        judgement = rules.judge(measure, annual_target(ind), f=f, value=data.value, unit=unit, thresholds=thresholds)
     except ValueError as exc:
         raise EntryError(str(exc), "value") from exc
+    check_ratios("实际值与目标相差过大，无法计算完成率，请检查数值与单位", "value", judgement.completion, judgement.pace)
+    return judgement
 
 
 def _flush_or_stale(session: Session) -> None:
@@ -148,8 +150,9 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
     old = existing.amount_yuan if existing else None
     f = rules.elapsed_share(month, py.periods)
     row.amount_yuan = amount
-    row.execution_rate = rules.execution_rate(amount, py.annual_total_yuan)
-    row.pace = rules.budget_pace(amount, py.annual_total_yuan, f)
+    rate, pace = rules.execution_rate(amount, py.annual_total_yuan), rules.budget_pace(amount, py.annual_total_yuan, f)
+    check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
+    row.execution_rate, row.pace = rate, pace
     row.light = rules.budget_light(amount, py.annual_total_yuan, f, ctx.thresholds)
     row.version += 1
     row.updated_by, row.updated_at = ctx.who, ctx.now

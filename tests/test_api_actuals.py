@@ -270,10 +270,12 @@ def test_if_match_and_the_body_must_agree(seeded, api):
     _py, ids = year_of(seeded, SPECIAL)
     url = f"/indicators/{ids['参展企业数量']}/actuals/2023-07"
     api.put(url, {"value": 35})
-    for headers, body in (({"If-Match": '"1"'}, {"value": 36, "version": 2}), ({"If-Match": "abc"}, {"value": 36}),
-                          ({}, {"value": 36, "version": "最新"}), ({}, {"value": 36, "version": True})):
+    for headers, body in (({"If-Match": "abc"}, {"value": 36}), ({}, {"value": 36, "version": "最新"}),
+                          ({}, {"value": 36, "version": True})):
         response = api.put(url, body, headers=headers)
         assert response.status_code == 400 and CHINESE.search(response.get_json()["error"]), (headers, body)
+    disagree = api.put(url, {"value": 36, "version": 2}, headers={"If-Match": '"1"'})
+    assert disagree.status_code == 422 and "不一致" in disagree.get_json()["error"]
     assert api.put(url, {"value": 36}, headers={"If-Match": 'W/"1"'}).status_code == 200
 
 
@@ -300,6 +302,7 @@ BAD_ACTUALS = [
     ("参展企业数量", {"value": {"n": 35}}, 422, "不是有效的数字"),
     ("参展企业数量", {"value": 1e20}, 422, "数值过大"),
     ("参展企业数量", {"value": -1}, 422, "负数"),
+    ("参加活动场次", {"value": 600_000_000_000_000}, 422, "相差过大"),     # r = 1.2e14 against ≥5场
     ("参展企业数量", {"value": 35, "unit": "人次"}, 422, "不是同一种单位"),
     ("参展企业数量", {"value": 35, "unit": 5}, 422, "单位"),
     ("参展企业数量", {}, 422, "请填写实际值"),
@@ -376,6 +379,19 @@ def test_bad_spending_is_refused_in_chinese_and_nothing_changes(seeded, api, bod
     response = api.put(url, body)
     assert response.status_code == 422 and message in response.get_json()["error"]
     assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["spent_yuan"] == 15_000_000
+
+
+def test_spending_whose_rate_no_column_holds_is_refused_not_a_server_error(seeded, api):
+    """Against a budget of 1 元 an amount the API's document allows (< 10^15) is an execution rate
+    of 10^14 and more, which no ratio column holds (a 500 on PostgreSQL before)."""
+    tiny = form_like(0, name="小额经费")
+    tiny["funds"]["annual"]["total"] = 1
+    store_forms(seeded, [tiny], file_name="小额.pdf", sha="c" * 64)
+    py, _ids = year_of(seeded, "小额经费")
+    response = api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 900_000_000_000_000})
+    assert response.status_code == 422 and "相差过大" in response.get_json()["error"]
+    assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["spent_yuan"] is None
+    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 1}).status_code == 200
 
 
 # --------------------------------------------------------------------------- who

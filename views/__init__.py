@@ -32,8 +32,9 @@ def register_blueprints(app: Flask) -> None:
     from views import evaluation, exports
     app.register_blueprint(evaluation.bp)
     app.register_blueprint(exports.bp)
-    from views import api_alerts, api_reports, reports
+    from views import api_alerts, api_docs, api_reports, reports
     app.register_blueprint(reports.bp)
+    app.register_blueprint(api_docs.bp)     # no token: the document holds no data
     for module in (api_reports, api_alerts):        # /api/v1/…: views/api.py's bearer check
         app.register_blueprint(module.bp)
         app.extensions["csrf"].exempt(module.bp)

@@ -6,21 +6,24 @@ no CSRF token (it is exempt, see views/__init__.py). Errors are `{"error": "…"
 another unit's object is a 404, like a missing one.
 
 The answers are built in models/api_views.py (which documents the decisions about ids, the
-实施期 entries and number precision). What the views decide:
+实施期 entries and number precision) and sent through their models (reads/api_answers.py,
+reads/api_schemas.py), which also make the OpenAPI document (`GET /api/v1/openapi.json`,
+views/api_docs.py). What the views decide:
 
 - Who: every read goes through the scope queries; actuals and spending are written by the
   unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
   within their scope (a 填报人 gets 403). A role that may not write gets 403 before the object
   is looked up; an object outside the caller's scope is then a 404.
 - Versions: a write may carry the version it was based on, as `"version"` in the body or as an
-  `If-Match: "3"` header (both, if given, must agree); a stale one answers 409 with the current
+  `If-Match: "3"` header (both, if given, must agree, else 422); a stale one answers 409 with the current
   value (`{"error", "current"}`) and changes nothing. Version 0 means "only if nothing is stored
   yet". Without either, only a first entry goes through: replacing a stored value answers 428
   (`{"error"}`), so a script that never read the value cannot overwrite someone's entry unseen.
 - Input: a body that is not a JSON object, or a malformed period (`2023-13`, `abc`), is a 400;
-  a value the domain refuses (letters, NaN, a negative count, a unit of another base, an unknown
-  assessment, a period outside the project's year, a score outside its band) is a 422 with the
-  Chinese reason, and nothing is stored. Unknown body fields are ignored.
+  a body its request model refuses (letters, NaN, an unknown assessment) or a value the domain
+  refuses (a negative count, a unit of another base, a period outside the project's year, a
+  score outside its band) is a 422 with the Chinese reason, and nothing is stored. Unknown body
+  fields are ignored.
 - Dates: `as_of=YYYY-MM-DD` on every read that depends on the date, default today in the
   configured TIMEZONE (Asia/Shanghai), from the app clock (`config["CLOCK"]` in tests). A year or
   date that is malformed, not a real day or outside the tracked years is a 400 (models/bounds.py).
@@ -31,18 +34,20 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from models import api_views
-from models.actual import ActualInput, EntryError, StaleEdit, VersionRequired, period_end, validation_message
+from models.actual import EntryError, StaleEdit, VersionRequired, period_end, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
 from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
                             project_years_visible, user_label)
 from models.user import user_for_token
+from reads import api_answers as answers
+from reads.api_schemas import (ActualBody, ActualConflict, Answer, ScoreBody, SpendingBody, SpendingConflict,
+                               TokenError, json_of)
 from services.entry import record_actual, record_spending
 from views.auth import clock
 from views.context import bands, entry_context
@@ -72,8 +77,7 @@ def bearer_token():
 
 
 def _unauthorized():
-    response = jsonify({"error": NO_TOKEN})
-    response.status_code = 401
+    response = send(answers.error(NO_TOKEN, model=TokenError), 401)
     response.headers["WWW-Authenticate"] = 'Bearer realm="jixiao"'
     return response
 
@@ -84,7 +88,7 @@ def projects():
     worst light of its indicators and budget as of `as_of` (default today); null when nothing
     is due yet."""
     year, as_of, db = parse_year(request.args.get("year")), _as_of(), get_session()
-    return jsonify({"projects": api_views.project_list(db, g.user, year, as_of)})
+    return send(answers.project_list(db, g.user, year, as_of))
 
 
 @bp.get("/projects/<int:project_year_id>")
@@ -94,7 +98,7 @@ def project(project_year_id: int):
     if found is None:
         abort(404)
     project, py, years = found
-    return jsonify(api_views.project_detail(db, g.user, project, py, as_of, years))
+    return send(answers.project(db, g.user, project, py, as_of, years))
 
 
 @bp.put("/indicators/<int:indicator_id>/actuals/<period>")
@@ -106,10 +110,7 @@ def put_actual(indicator_id: int, period: str):
     year, month = _period(period)
     body = _body()
     version = _version(body)
-    try:
-        data = ActualInput.model_validate({**body, "version": version})
-    except ValidationError as exc:
-        data, invalid = None, validation_message(exc)
+    data, invalid = _validated(ActualBody, {**body, "version": version})
     as_of = period_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
@@ -124,8 +125,8 @@ def put_actual(indicator_id: int, period: str):
     except VersionRequired as exc:
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
-        return _conflict(exc, api_views.annual_indicator(db, py, ind, as_of))
-    response = jsonify(api_views.annual_indicator(db, py, ind, as_of))
+        return _conflict(exc, answers.annual_indicator(db, py, ind, as_of), ActualConflict)
+    response = send(answers.annual_indicator(db, py, ind, as_of))
     response.headers["ETag"] = f'"{actual.version}"'
     return response
 
@@ -139,22 +140,23 @@ def put_spending(project_year_id: int, period: str):
     year, month = _period(period)
     body = _body()
     version = _version(body)
+    data, invalid = _validated(SpendingBody, body)
     as_of = period_end(year, month)
     try:
         with transaction(db):
             project, py = _visible_project_year(db, project_year_id, fresh=True)
             _require(may_edit_actuals(g.user, project))
-            if body.get("amount_yuan") is None:
-                raise EntryError("支出金额：必须填写", "amount_yuan")
-            spending = record_spending(db, py, year, month, body["amount_yuan"], entry_context(),
+            if data is None:
+                raise EntryError(invalid, "amount_yuan")
+            spending = record_spending(db, py, year, month, data.amount_yuan, entry_context(),
                                        version, overwrite_needs_version=True)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except VersionRequired as exc:
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
-        return _conflict(exc, api_views.project_budget(db, py, as_of))
-    response = jsonify(api_views.project_budget(db, py, as_of))
+        return _conflict(exc, answers.budget(db, py, as_of), SpendingConflict)
+    response = send(answers.budget(db, py, as_of))
     response.headers["ETag"] = f'"{spending.version}"'
     return response
 
@@ -164,7 +166,7 @@ def evaluation(project_year_id: int):
     as_of, db = _as_of(), get_session()
     py = _visible_year(db, project_year_id)
     try:
-        return jsonify(api_views.evaluation_dict(db, py, as_of, bands()))
+        return send(answers.evaluation(db, py, as_of, bands()))
     except ValueError as exc:
         return _refused(str(exc))
 
@@ -179,19 +181,19 @@ def put_score(indicator_id: int):
     body = _body()
     if "score" not in body:
         return _refused("评分：必须填写（填 null 恢复为所在区间的最高分）", "score")
-    score = body["score"]
-    if isinstance(score, bool) or not (score is None or isinstance(score, (int, float, str))):
-        return _refused("评分：不是有效的数字", "score")
+    data, invalid = _validated(ScoreBody, body)
+    if data is None:
+        return _refused(invalid, "score")
     try:
         with transaction(db):
             ind, py, _project = _visible_indicator(db, indicator_id, fresh=True)
             if ind.retired_at is not None:
                 raise EntryError("该指标已不在申报表中，不能评分", "score")
-            set_evaluator_score(db, py, ind, score, as_of)
+            set_evaluator_score(db, py, ind, data.score, as_of)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     try:
-        return jsonify(api_views.evaluation_dict(db, py, as_of, bands()))
+        return send(answers.evaluation(db, py, as_of, bands()))
     except ValueError as exc:
         return _refused(str(exc))
 
@@ -227,6 +229,8 @@ def _body() -> dict:
 def _version(body: dict) -> int | None:
     """The version the edit is based on, from the body or an If-Match header (None: unconditional)."""
     version = body.pop("version", None)
+    if isinstance(version, float) and version.is_integer():
+        version = int(version)          # JSON's 3.0 is the integer 3 (JSON Schema says so too)
     if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
         abort(400, description="版本号（version）应为不小于 0 的整数")
     header = request.headers.get("If-Match", "").strip()
@@ -236,7 +240,8 @@ def _version(body: dict) -> int | None:
             abort(400, description="If-Match 应为版本号，例如 \"3\"")
         header_version = int(match.group(1) or match.group(2))
         if version is not None and version != header_version:
-            abort(400, description="If-Match 与请求体中的版本号（version）不一致")
+            # each is well formed (so not a 400): together they name two versions
+            abort(422, description="If-Match 与请求体中的版本号（version）不一致")
         version = header_version
     return version
 
@@ -264,17 +269,27 @@ def _require(allowed: bool) -> None:
         abort(403)
 
 
+def _validated(model, body: dict):
+    """(the body as its request model, None) or (None, the Chinese reason it is refused)."""
+    try:
+        return model.model_validate(body), None
+    except ValidationError as exc:
+        return None, validation_message(exc)
+
+
+def send(answer: Answer, status: int = 200) -> Response:
+    """Every answer of the API, through its model (reads/api_schemas.py)."""
+    return Response(json_of(answer), status, mimetype="application/json")
+
+
 def _refused(message: str, field: str | None = None):
-    answer = {"error": message}
-    if field:
-        answer["field"] = field
-    return jsonify(answer), 422
+    return send(answers.error(message, field or None), 422)
 
 
 def _version_required(exc: VersionRequired):
-    return jsonify({"error": str(exc)}), 428
+    return send(answers.error(str(exc)), 428)
 
 
-def _conflict(exc: Exception, current: dict | None):
+def _conflict(exc: Exception, current: Answer | None, model: type[Answer]):
     by = user_label(get_session(), exc.updated_by) if isinstance(exc, StaleEdit) else "他人"
-    return jsonify({"error": f"该数值已被{by}修改，请刷新后在最新数据上修改", "current": current}), 409
+    return send(answers.conflict(f"该数值已被{by}修改，请刷新后在最新数据上修改", current, model), 409)

@@ -8,13 +8,14 @@ two always show the same numbers. Besides `year` and `as_of` it takes the page's
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, g, request
 
 from models.bounds import whole_number
 from models.db import get_session
 from models.queries import visible_year_numbers
-from models.reports import LEVEL1S, LIGHTS, ReportFilters, overview, resolve_moment
-from views.api import bearer_token
+from models.reports import LEVEL1S, LIGHTS, ReportFilters, resolve_moment
+from reads import api_answers as answers
+from views.api import bearer_token, send
 from views.reports import today
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1/reports")
@@ -40,4 +41,4 @@ def overview_answer():
     session = get_session()
     filters = _filters()
     moment = resolve_moment(filters, visible_year_numbers(session, g.user), today())
-    return jsonify(overview(session, g.user, filters, moment, red_list=0).as_dict())
+    return send(answers.overview(session, g.user, filters, moment))

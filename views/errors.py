@@ -1,11 +1,13 @@
 """Error pages in Chinese; JSON for /api and /healthz."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from models.bounds import BadArgument
+from reads.api_answers import error
+from views.api import send
 
 MESSAGES = {
     400: "请求有误",
@@ -26,7 +28,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         if request.path.startswith("/api/"):
-            return jsonify({"error": CSRF_MESSAGE}), 400
+            return send(error(CSRF_MESSAGE), 400)
         return render_template("error.html", code=400, message=CSRF_MESSAGE), 400
 
     @app.errorhandler(BadArgument)
@@ -40,12 +42,12 @@ def register(app: Flask) -> None:
         own = exc.description if exc.description and not exc.description.isascii() else None
         message = own or MESSAGES.get(exc.code, exc.name)
         if request.path.startswith("/api/"):
-            return jsonify({"error": message}), exc.code
+            return send(error(message), exc.code)
         return render_template("error.html", code=exc.code, message=message), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         app.logger.exception("unhandled error")
         if request.path.startswith("/api/"):
-            return jsonify({"error": MESSAGES[500]}), 500
+            return send(error(MESSAGES[500]), 500)
         return render_template("error.html", code=500, message=MESSAGES[500]), 500
