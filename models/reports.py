@@ -39,6 +39,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, cached_property
 from itertools import chain
+from operator import itemgetter
 from typing import Container, Iterable, Mapping
 
 from pydantic import field_validator
@@ -276,7 +277,7 @@ def _refresh_lights(session: Session, ids: list[int]) -> None:
                 lights[ind_id][month] = light
     rows = [row for py_id, py_periods in periods.items()
             for row in light_summary_rows(py_id, py_periods, indicators[py_id].items(), lights)]
-    _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(periods), rows)
+    _write_changed(session, LightSummary, list(periods), rows)
 
 
 def _refresh_budget(session: Session, ids: list[int]) -> None:
@@ -288,15 +289,30 @@ def _refresh_budget(session: Session, ids: list[int]) -> None:
             spending[py_id][month] = (amount, light)
     rows = [row for py_id, (py_periods, annual) in years.items()
             for row in budget_summary_rows(py_id, py_periods, annual, spending[py_id])]
-    _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(years), rows)
+    _write_changed(session, BudgetSummary, list(years), rows)
 
 
-def _write_changed(session: Session, table, key: tuple[str, ...], project_year_ids: list[int],
-                   rows: list[dict]) -> None:
+def _write_changed(session: Session, table, project_year_ids: list[int], rows: list[dict]) -> None:
     """Make the stored rows of these project years equal `rows`, writing only the difference
     (a new actual changes a few counts of a few months, not a year of rows)."""
-    stored = {tuple(row[name] for name in key): dict(row)
-              for row in session.execute(_statements().stored[table], {"ids": project_year_ids}).mappings()}
+    write_summary_changes(session, table, stored_summaries(session, table, project_year_ids), rows)
+
+
+SUMMARY_KEYS = {LightSummary: ("project_year_id", "month", "level1"), BudgetSummary: ("project_year_id", "month")}
+
+
+def stored_summaries(session: Session, table, project_year_ids: list[int]) -> dict[tuple, dict]:
+    """The stored summary rows of these project years, by their key."""
+    result = session.connection().execute(_statements().stored[table], {"ids": project_year_ids})
+    names = list(result.keys())
+    key_of = itemgetter(*(names.index(name) for name in SUMMARY_KEYS[table]))
+    return {key_of(row): dict(zip(names, row)) for row in result.all()}
+
+
+def write_summary_changes(session: Session, table, stored: dict[tuple, dict], rows: list[dict]) -> None:
+    """Turn the `stored` rows (as `stored_summaries` read them, or only those of the keys that
+    differ) into `rows`: delete, insert and rewrite (one executemany by key) only what differs."""
+    key = SUMMARY_KEYS[table]
     wanted = {tuple(row[name] for name in key): row for row in rows}
     for k in stored.keys() - wanted.keys():
         session.execute(delete(table).where(*[getattr(table, name) == value for name, value in zip(key, k)]))

@@ -57,6 +57,9 @@ def test_a_corrupted_actual_light_is_found(seeded, personas):
     result = run_check(seeded)
     assert result.exit_code == 1
     assert f"指标{ids['参展企业数量']} 2023-07 light: 存储为 red，应为 green" in result.output
+    assert run_check(seeded, "--fix").exit_code == 0
+    again = run_check(seeded)          # the light and the summaries rewritten once: nothing counted twice
+    assert again.exit_code == 0, again.output
 
 
 def test_a_reimported_target_rejudges_what_was_stored(seeded, personas):
@@ -79,3 +82,32 @@ def test_a_reimported_target_rejudges_what_was_stored(seeded, personas):
 
 def _annual(project: dict, indicator_id: int) -> dict:
     return next(i for i in project["indicators"] if i["id"] == indicator_id and i["scope"] == "annual")
+
+
+# --------------------------------------------------------------------------- writers and the core agree
+
+
+def test_a_change_of_the_bands_is_applied_to_everything_stored_by_check_fix(seeded, personas):
+    """The settings-change path (services.derived.rejudge_all): after PACE_BANDS change, `flask
+    check` names every stale light, `--fix` rewrites them, and a second check finds nothing."""
+    api = Api(seeded, personas.manager_a)
+    py, ids = enter_july(seeded, api, "参展企业数量", 35)
+    assert _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展企业数量"])["light"] == "green"
+    seeded.config["PACE_BANDS"] = {"green": 0.9, "yellow": 0.7}
+    stale = run_check(seeded)
+    assert stale.exit_code == 1
+    assert f"指标{ids['参展企业数量']} 2023-07 light: 存储为 green，应为 yellow" in stale.output
+    fixed = run_check(seeded, "--fix")
+    assert fixed.exit_code == 0 and "已修正" in fixed.output
+    again = run_check(seeded)
+    assert again.exit_code == 0, again.output
+    assert _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展企业数量"])["light"] == "yellow"
+
+
+def test_bands_out_of_range_are_named_and_nothing_is_checked(seeded):
+    seeded.config["PACE_BANDS"] = {"green": 0.5, "yellow": 0.7}
+    for args in ((), ("--fix",)):
+        result = run_check(seeded, *args)
+        assert result.exit_code == 2
+        assert "设置有误，未检查：序时进度阈值应满足 0 < 黄灯阈值 ≤ 绿灯阈值" in result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
