@@ -96,6 +96,8 @@ def synth(count: int, year: int, seed: int) -> None:
 
     from flask import current_app
 
+    from services.derived import thresholds
+
     started = time.perf_counter()
     clock = current_app.config.get("CLOCK")          # tests and demos may set the time
     now = clock() if clock else datetime.now(timezone.utc)
@@ -109,7 +111,7 @@ def synth(count: int, year: int, seed: int) -> None:
             chunk = plan.projects[start:start + SYNTH_CHUNK]
             with transaction(session):
                 made = synth_chunk(session, chunk, unit_ids, year, seed, now,
-                                   int(current_app.config.get("ENTRY_DEADLINE_DAY", 5)))
+                                   int(current_app.config.get("ENTRY_DEADLINE_DAY", 5)), thresholds(current_app.config))
             for key, value in made.items():
                 totals[key] = totals.get(key, 0) + value
             bar.update(len(chunk))
@@ -303,7 +305,7 @@ def _draw(rng, odds) -> str:
 # --------------------------------------------------------------------------- one chunk
 
 def synth_chunk(session, chunk: list[SynthProject], unit_ids: dict[str, int], year: int, seed: int, now,
-                deadline_day: int) -> dict[str, int]:
+                deadline_day: int, bands) -> dict[str, int]:
     """Write one chunk of projects with everything they carry; the caller holds the transaction."""
     import hashlib
 
@@ -350,7 +352,7 @@ def synth_chunk(session, chunk: list[SynthProject], unit_ids: dict[str, int], ye
         py_id = ids["py"]
         ids["py"] += 1
         made = SynthProjectYear(project, py_id, project_id, departments[unit_id], year, seed, now, deadline_day,
-                                ids["ind"], batch.id)
+                                ids["ind"], batch.id, bands)
         ids["ind"] += len(made.indicators)
         for key, value in made.rows().items():
             rows[key].extend(value)
@@ -382,11 +384,12 @@ class SynthProjectYear:
     """One project's year: the form's content, the monthly entries, the alerts they raise."""
 
     def __init__(self, project: SynthProject, py_id: int, project_id: int, department_id: int, year: int,
-                 seed: int, now, deadline_day: int, first_indicator_id: int, batch_id: int):
+                 seed: int, now, deadline_day: int, first_indicator_id: int, batch_id: int, bands):
         import random
 
         self.project, self.py_id, self.project_id, self.department_id = project, py_id, project_id, department_id
         self.year, self.now, self.deadline_day, self.batch_id = year, now, deadline_day, batch_id
+        self.bands = bands               # the light bands in settings, as record_actual judges with them
         self.form_rng = random.Random(f"form:{seed}:{project.index}")               # the same every year
         self.rng = random.Random(f"year:{seed}:{year}:{project.index}")
         habit = _draw(random.Random(f"unit:{seed}:{project.unit_index}"), SYNTH_UNIT_ODDS)   # the unit's, every year
@@ -551,7 +554,8 @@ class SynthProjectYear:
             else:
                 value = self._value(measure, target, state, base, f, previous)
                 previous = value if measure == rules.CUMULATIVE else previous
-            judgement = rules.judge(measure, target, f=f, value=value, unit=target.unit, assessment=assessment)
+            judgement = rules.judge(measure, target, f=f, value=value, unit=target.unit, assessment=assessment,
+                                    thresholds=self.bands)
             light = judgement.light
             reasons = [] if light == rules.GREEN else rng.sample(DEVIATION_REASONS, rng.choice((1, 1, 2)))
             out[month] = {
@@ -610,7 +614,7 @@ class SynthProjectYear:
             out[month] = {"project_year_id": self.py_id, "month": month, "amount_yuan": amount,
                           "execution_rate": rules.execution_rate(amount, self.annual),
                           "pace": rules.budget_pace(amount, self.annual, f),
-                          "light": rules.budget_light(amount, self.annual, f),
+                          "light": rules.budget_light(amount, self.annual, f, self.bands),
                           "version": 1, "updated_by": SYNTH_WHO, "updated_at": moment}
         return out
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import field_validator
 from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint, and_, bindparam, func
@@ -29,6 +29,15 @@ DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保�
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 DEFAULT_DEADLINE_DAY = 5
 MAX_NUMBER = Decimal(10) ** 15      # what the columns hold (Numeric(24, 6), money Numeric(18, 2))
+VALUE_PLACES, MONEY_PLACES = 6, 2    # and the decimals they keep
+
+
+def kept(number: Decimal, places: int) -> Decimal:
+    """`number` as its column keeps it (ROUND_HALF_UP beyond `places` decimals): what is judged
+    must be what is stored, or `flask check` finds the stored figures off by the dropped digits."""
+    if number.as_tuple().exponent >= -places:
+        return number
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def ratio() -> Column:
@@ -162,7 +171,7 @@ class ActualInput(SQLModel):
             raise ValueError("不是有效的数字")
         if abs(number) >= MAX_NUMBER:
             raise ValueError("数值过大")
-        return number
+        return kept(number, VALUE_PLACES)
 
     @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", mode="before")
     @classmethod
@@ -290,12 +299,18 @@ def _plain(value: Decimal | None):
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _configured_thresholds() -> rules.Thresholds:
+    from services.derived import current_config, thresholds   # services build on models
+    return thresholds(current_config())
+
+
 @dataclass
 class Context:
-    """What a write needs besides the input: who, when, and the settings."""
+    """What a write needs besides the input: who, when, and the settings (by default the light
+    bands in the app's settings, which `flask check` judges with too)."""
     who: str
     now: datetime
-    thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS
+    thresholds: rules.Thresholds = field(default_factory=_configured_thresholds)
 
 
 def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, month: int,
@@ -389,6 +404,7 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
+    amount = kept(amount, MONEY_PLACES)          # to the fen
     existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
     check_version(existing, version, overwrite_needs_version)
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,

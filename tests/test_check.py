@@ -86,6 +86,45 @@ def _annual(project: dict, indicator_id: int) -> dict:
 
 # --------------------------------------------------------------------------- writers and the core agree
 
+NETWORK = "网络运行维护费"
+REASON = {"deviation_reasons": ["其他"]}
+
+
+def test_a_value_with_more_decimals_than_kept_is_judged_as_stored(seeded, personas):
+    """The value column keeps 6 decimals: the entry is judged on the value it is stored as, so
+    its completion and pace are the ones `flask check` works out from what is stored."""
+    api = Api(seeded, personas.manager_a)
+    py, ids = enter_july(seeded, api, "参展企业数量", 35.12345678)
+    project = api.get(f"/projects/{py}", as_of="2023-07-31").get_json()
+    assert _annual(project, ids["参展企业数量"])["actual"]["value"] == 35.123457
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_spending_in_fractions_of_a_fen_is_judged_as_stored(seeded, personas):
+    api = Api(seeded, personas.manager_a)
+    py, _ids = year_of(seeded, NETWORK)          # 年度资金 160,600 元: a fen is a visible share of it
+    response = api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 80_000.005})
+    assert response.status_code == 200 and response.get_json()["spent_yuan"] == 80_000.01
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_entries_are_judged_with_the_light_bands_in_settings(seeded, personas):
+    """PACE_BANDS green 0.9 / yellow 0.7: July's 35 of ≥70家 (p = 0.857) is yellow, so it needs a
+    偏差原因 — and what is stored is what `flask check` works out under the same settings."""
+    seeded.config["PACE_BANDS"] = {"green": 0.9, "yellow": 0.7}
+    api = Api(seeded, personas.manager_a)
+    py, ids = year_of(seeded, SPECIAL)
+    url = f"/indicators/{ids['参展企业数量']}/actuals/2023-07"
+    refused = api.put(url, {"value": 35})
+    assert refused.status_code == 422 and "黄灯" in refused.get_json()["error"]
+    answer = api.put(url, {"value": 35, **REASON})
+    assert answer.status_code == 200 and answer.get_json()["light"] == "yellow"
+    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 17_000_000}).get_json()["light"] == "yellow"
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
 
 def test_a_change_of_the_bands_is_applied_to_everything_stored_by_check_fix(seeded, personas):
     """The settings-change path (services.derived.rejudge_all): after PACE_BANDS change, `flask
