@@ -184,11 +184,13 @@ class YearFacts:
     def calendar(self) -> YearCalendar:
         return self.inputs.calendar
 
-    def lights(self, indicator_id: int) -> dict[int, str | None]:
-        """Entered periods → light; an entry that cannot be judged has no light (None)."""
+    def lights(self, indicator_id: int) -> dict[int, str]:
+        """Entered periods → light. An entry that cannot be judged against the target in force
+        (an assessment of what is now a number, a value in another base) reads grey, like a
+        missing one: the period has no usable actual (§4), and its row caches grey too."""
         entries = self.inputs.entries.get(indicator_id, {})
         judged = self.judgements.get(indicator_id, {})
-        return {m: (judged[m].light if m in judged else None) for m in entries if m in self._periods}
+        return {m: (judged[m].light if m in judged else rules.GREY) for m in entries if m in self._periods}
 
     def budget_lights(self) -> dict[int, str | None]:
         return {m: j.light for m, j in self.spending.items() if m in self._periods}

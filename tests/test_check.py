@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from conftest import seed_forms, set_annual_target, store_forms
+from importers.values import parse_target
 from test_api import Api, year_of
 
 SPECIAL = "招商引资专项经费"
@@ -86,7 +87,7 @@ def _annual(project: dict, indicator_id: int) -> dict:
 
 # --------------------------------------------------------------------------- writers and the core agree
 
-NETWORK = "网络运行维护费"
+SERVICE, NETWORK = "招商引资业务经费", "网络运行维护费"
 REASON = {"deviation_reasons": ["其他"]}
 
 
@@ -106,6 +107,23 @@ def test_spending_in_fractions_of_a_fen_is_judged_as_stored(seeded, personas):
     py, _ids = year_of(seeded, NETWORK)          # 年度资金 160,600 元: a fen is a visible share of it
     response = api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 80_000.005})
     assert response.status_code == 200 and response.get_json()["spent_yuan"] == 80_000.01
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_entry_the_target_in_force_cannot_judge_reads_grey_everywhere(seeded, personas):
+    """保障 (assessed 达成 in July) re-imported as ≥90 %: the assessment cannot be judged against a
+    number, so the period has no usable actual — grey on the project and in the summaries."""
+    api = Api(seeded, personas.manager_a)
+    py, ids = year_of(seeded, SERVICE)
+    response = api.put(f"/indicators/{ids['保障招商活动开展']}/actuals/2023-07", {"assessment": "达成"})
+    assert response.status_code == 200 and response.get_json()["light"] == "green"
+    forms = seed_forms()
+    item = next(i for i in forms[1]["indicators"] if i["annual"] and i["annual"]["level3"] == "保障招商活动开展")
+    item["annual"]["target"] = parse_target("≥90%").as_dict()
+    store_forms(seeded, forms, file_name="更正.pdf", sha="d" * 64)
+    project = api.get(f"/projects/{py}", as_of="2023-08-07").get_json()
+    assert _annual(project, ids["保障招商活动开展"])["light"] == "grey"
     result = run_check(seeded)
     assert result.exit_code == 0, result.output
 
