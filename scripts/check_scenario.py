@@ -44,6 +44,7 @@ SEED_SHARE = 0.3        # changes aimed at the demo forms' projects, which can b
 KINDS = {"entry": 40, "correction": 20, "spending": 15, "reimport": 10, "measure": 6, "periods": 4, "refused entry": 5}
 
 Command = Callable[..., tuple[int, str]]      # flask command arguments → (exit code, output)
+# Every choice is drawn from rows in id order: the same seed makes the same changes on either backend.
 
 
 # =========================================================================== the scenario
@@ -126,7 +127,8 @@ class Changes:
         seeded = [form["project_name"] for form in self.forms]
         in_seed = ProjectYear.project_id.in_(select(Project.id).where(Project.name.in_(seeded)))
         condition = in_seed if self.rng.random() < SEED_SHARE else ~in_seed
-        ids = self.session.scalars(select(ProjectYear.id).where(ProjectYear.year == YEAR, condition)).all()
+        ids = self.session.scalars(select(ProjectYear.id).where(ProjectYear.year == YEAR, condition)
+                                   .order_by(ProjectYear.id)).all()
         return self.session.get(ProjectYear, self.rng.choice(ids))
 
     def _indicator(self, numeric: bool = False):
@@ -139,7 +141,7 @@ class Changes:
                                                Indicator.annual_raw.is_not(None))
             if numeric:
                 query = query.where(Indicator.annual_value.is_not(None))
-            ids = self.session.scalars(query).all()
+            ids = self.session.scalars(query.order_by(Indicator.id)).all()
             if ids:
                 return self.session.get(Indicator, self.rng.choice(ids)), py
 
@@ -167,7 +169,8 @@ class Changes:
         from sqlalchemy import select
 
         from models.actual import Actual
-        return list(self.session.scalars(select(Actual.month).where(Actual.indicator_id == indicator_id)))
+        return list(self.session.scalars(select(Actual.month).where(Actual.indicator_id == indicator_id)
+                                         .order_by(Actual.month)))
 
     def _input(self, ind, month: int, existing):
         from domain import rules
