@@ -8,7 +8,7 @@ use case calls it whenever an input changes that the entry itself did not judge 
 changed by a re-import, a measure or reporting period changed; `rejudge_all` does it for every
 project year when the light bands in settings change (`flask check --fix`). `check` compares
 every project year and changes nothing (`flask check`). Rows are read and written with Core
-statements, not ORM objects, so that a province's 1.7 million actuals take about a minute
+statements, not ORM objects, so that a province's 1.7 million actuals take under a minute
 (bench/rejudge.py).
 """
 from __future__ import annotations
