@@ -7,9 +7,9 @@ and the open alerts. `rejudge` recomputes them for some project years from their
 use case calls it whenever an input changes that the entry itself did not judge — a target
 changed by a re-import, a measure or reporting period changed; `rejudge_all` does it for every
 project year when the light bands in settings change (`flask check --fix`). `check` compares
-every project year and changes nothing (`flask check`). Rows are read and written with Core
-statements, not ORM objects, so that a province's 1.7 million actuals take under a minute
-(bench/rejudge.py).
+every project year and changes nothing (`flask check`). They read and write plain rows with
+Core statements, not ORM objects, so that a province's 1.7 million actuals take under a minute
+(bench/rejudge.py); `load` gives readers the ORM objects whole, from the same assembly.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Callable, Iterable, Mapping
 
 from sqlalchemy import bindparam, select, update
@@ -71,64 +71,87 @@ def indicator_input(ind) -> IndicatorInput:
 
 
 # --------------------------------------------------------------------------- loading the inputs
-# Plain rows, not ORM objects: `rejudge_all` reads every actual of a province (1.7 million for
-# 10,000 projects), and an ORM object per row costs more than judging it.
 
+@dataclass
+class Loaded:
+    """One project year as stored: its inputs, and the rows whose cached figures derive from them.
+    From `load`, the ORM objects whole (what a page reads); from `rejudge`'s own reading, plain
+    rows of the columns it compares (`year`: id, year, periods, annual_total_yuan)."""
+    year: ProjectYear | Row
+    inputs: YearInputs
+    actuals: list
+    spending: list
+
+
+def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int, Loaded]:
+    """These project years' inputs, with their stored rows as ORM objects."""
+    ids = sorted(set(project_year_ids))
+    if not ids:
+        return {}
+    years = session.scalars(select(ProjectYear).where(ProjectYear.id.in_(ids))).all()
+    indicators = session.scalars(select(Indicator).where(Indicator.project_year_id.in_(ids))
+                                 .order_by(Indicator.project_year_id, Indicator.position)).all()
+    actuals = session.execute(select(Indicator.project_year_id, Actual)
+                              .join(Indicator, Indicator.id == Actual.indicator_id)
+                              .where(Indicator.project_year_id.in_(ids))).all()
+    spending = session.scalars(select(Spending).where(Spending.project_year_id.in_(ids))).all()
+    return _assemble(years, indicators, actuals, spending, config,
+                     attrgetter("indicator_id", "month", "value", "unit", "assessment"))
+
+
+# Rejudging reads plain rows of the columns it needs, not ORM objects: `rejudge_all` reads every
+# actual of a province (1.7 million for 10,000 projects), and an ORM object per row costs more
+# than judging it.
 _YEAR = (ProjectYear.id, ProjectYear.year, ProjectYear.periods, ProjectYear.annual_total_yuan)
 _INDICATOR = (Indicator.id, Indicator.project_year_id, Indicator.level1, Indicator.level1_std, Indicator.annual_level3,
               Indicator.period_level3, Indicator.annual_raw, Indicator.annual_kind, Indicator.annual_op,
               Indicator.annual_value, Indicator.annual_unit, Indicator.measure_override, Indicator.retired_at)
-_ACTUAL = (Actual.id, Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment,
-           Actual.completion, Actual.pace, Actual.light, Indicator.project_year_id)
+_ACTUAL = (Indicator.project_year_id, Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment,
+           Actual.id, Actual.completion, Actual.pace, Actual.light)     # [0]: the project year, [1:6]: the entry
 _SPENDING = (Spending.id, Spending.project_year_id, Spending.month, Spending.amount_yuan, Spending.execution_rate,
              Spending.pace, Spending.light)
 
 
-@dataclass
-class Loaded:
-    """One project year as stored: its inputs, and the rows whose cached figures derive from them
-    (`year`: id, year, periods, annual_total_yuan; `actuals` and `spending`: each row's id, month,
-    inputs and cached figures)."""
-    year: Row
-    inputs: YearInputs
-    actuals: list[Row]
-    spending: list[Row]
-
-
-def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int, Loaded]:
-    ids = sorted(set(project_year_ids))
-    if not ids:
-        return {}
-    bands, day = thresholds(config), deadline_day(config)
+def _load_rows(session, ids: list[int], config: Mapping) -> dict[int, Loaded]:
     session.flush()                    # what the session holds is an input too
     read = session.connection().execute          # Core rows: the ORM's row handling doubles the cost
     years = read(select(*_YEAR).where(ProjectYear.id.in_(ids))).all()
-    indicators: dict[int, list[IndicatorInput]] = defaultdict(list)
-    for ind in read(select(*_INDICATOR).where(Indicator.project_year_id.in_(ids))
-                    .order_by(Indicator.project_year_id, Indicator.position)):
+    indicators = read(select(*_INDICATOR).where(Indicator.project_year_id.in_(ids))
+                      .order_by(Indicator.project_year_id, Indicator.position)).all()
+    actuals = read(select(*_ACTUAL).join(Indicator, Indicator.id == Actual.indicator_id)
+                   .where(Indicator.project_year_id.in_(ids))).all()
+    spending = read(select(*_SPENDING).where(Spending.project_year_id.in_(ids))).all()
+    return _assemble(years, indicators, ((row[0], row) for row in actuals), spending, config, itemgetter(slice(1, 6)))
+
+
+def _assemble(years, indicators, actuals: Iterable[tuple[int, object]], spending, config: Mapping,
+              entry_of: Callable[[object], tuple]) -> dict[int, Loaded]:
+    """Loaded project years from their rows (ORM objects or plain rows alike): `actuals` as
+    (project year id, row), `entry_of` a row's (indicator id, month, value, unit, assessment)."""
+    bands, day = thresholds(config), deadline_day(config)
+    counted: dict[int, list[IndicatorInput]] = defaultdict(list)
+    for ind in indicators:
         if ind.retired_at is None and ind.annual_raw is not None:
-            indicators[ind.project_year_id].append(indicator_input(ind))
-    actuals: dict[int, list[Row]] = defaultdict(list)
-    for actual in read(select(*_ACTUAL).join(Indicator, Indicator.id == Actual.indicator_id)
-                       .where(Indicator.project_year_id.in_(ids))).all():        # fetchall: a third faster
-        actuals[actual[-1]].append(actual)                  # by its project_year_id
-    spending: dict[int, list[Row]] = defaultdict(list)
-    for row in read(select(*_SPENDING).where(Spending.project_year_id.in_(ids))):
-        spending[row.project_year_id].append(row)
-    return {py.id: Loaded(py, _inputs(py, indicators[py.id], actuals[py.id], spending[py.id], bands, day),
-                          actuals[py.id], spending[py.id])
+            counted[ind.project_year_id].append(indicator_input(ind))
+    rows: dict[int, list] = defaultdict(list)
+    for py_id, actual in actuals:
+        rows[py_id].append(actual)
+    reports: dict[int, list] = defaultdict(list)
+    for report in spending:
+        reports[report.project_year_id].append(report)
+    return {py.id: Loaded(py, _inputs(py, counted[py.id], map(entry_of, rows[py.id]), reports[py.id], bands, day),
+                          rows[py.id], reports[py.id])
             for py in years}
 
 
-def _inputs(py: Row, indicators: list[IndicatorInput], actuals: list[Row], spending: list[Row],
+def _inputs(py, indicators: list[IndicatorInput], entries: Iterable[tuple], spending: list,
             bands: rules.Thresholds, day: int) -> YearInputs:
     active = {ind.id for ind in indicators}
-    entries: dict[int, dict[int, Entry]] = defaultdict(dict)
-    for actual in actuals:
-        indicator_id, month = actual[1], actual[2]     # by position: 1.7 million rows in a province
-        if indicator_id in active:
-            entries[indicator_id][month] = Entry._make(actual[2:6])     # month, value, unit, assessment
-    return YearInputs(YearCalendar(py.year, py.periods, day), tuple(indicators), dict(entries),
+    by_indicator: dict[int, dict[int, Entry]] = defaultdict(dict)
+    for indicator_id, month, value, unit, assessment in entries:
+        if indicator_id in active:        # a retired indicator's actuals are history
+            by_indicator[indicator_id][month] = Entry(month, value, unit, assessment)
+    return YearInputs(YearCalendar(py.year, py.periods, day), tuple(indicators), dict(by_indicator),
                       {s.month: s.amount_yuan for s in spending}, py.annual_total_yuan, (), bands)
 
 
@@ -279,7 +302,7 @@ def _collector_paused():
 
 
 def _rejudge_chunk(session, ids: list[int], config: Mapping, fix: bool) -> list[Difference]:
-    loaded = load(session, ids, config)
+    loaded = _load_rows(session, ids, config)
     facts = {py_id: derive(item.inputs) for py_id, item in loaded.items()}
     diffs: list[Difference] = []
     rewrites: dict[_Cache, list[dict]] = defaultdict(list)
