@@ -44,6 +44,7 @@ test: venv
 
 bench: venv
 	$(PY) bench/bulk_import.py
+	$(PY) bench/rejudge.py
 
 clean:
 	rm -rf instance .pytest_cache

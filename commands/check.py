@@ -18,11 +18,18 @@ SHOWN = 200     # differences printed in full; the rest are counted
 @with_appcontext
 def check(fix: bool) -> None:
     """重新计算完成率、序时进度、灯号和报表汇总，逐条列出与存储值的差异；有差异时退出码为1。"""
+    try:
+        derived.thresholds(current_app.config)
+    except ValueError as exc:            # PACE_BANDS or LEVEL_YELLOW out of range
+        click.echo(f"设置有误，未检查：{exc}", err=True)
+        sys.exit(2)
     session = get_session()
-    with transaction(session):
-        diffs = derived.check(session, current_app.config, fix=fix)
-        if not fix:
-            session.rollback()
+    if fix:
+        with transaction(session):
+            diffs = derived.rejudge_all(session, current_app.config)
+    else:
+        diffs = derived.check(session, current_app.config)     # only reads: entries go on meanwhile
+        session.rollback()
     for diff in diffs[:SHOWN]:
         click.echo(str(diff))
     if len(diffs) > SHOWN:

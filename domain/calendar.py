@@ -18,6 +18,7 @@ import calendar as _calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Container
 
 MONTHLY, QUARTERLY = "monthly", "quarterly"
@@ -55,7 +56,7 @@ class YearCalendar:
         return tuple(range(self.step, 13, self.step))
 
     def is_period(self, month: int) -> bool:
-        return month in self.months
+        return 1 <= month <= 12 and month % self.step == 0
 
     def period_of(self, month: int) -> int:
         """The end month of the period that contains `month` (quarterly: 7 → 9)."""
@@ -70,6 +71,7 @@ class YearCalendar:
         return date(y, m, min(self.deadline_day, _calendar.monthrange(y, m)[1]))
 
     @staticmethod
+    @lru_cache(maxsize=12)
     def share(month: int) -> Decimal:
         """序时进度 f at the end of a period: month / 12."""
         return Decimal(month) / Decimal(12)

@@ -15,17 +15,19 @@ computed from the inputs, so whatever is stored for speed can be rebuilt and com
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Mapping, Sequence
+from functools import cached_property, lru_cache
+from typing import Mapping, NamedTuple, Sequence
 
 from domain import rules
 from domain.calendar import Moment, YearCalendar
 from domain.units import Target
 
 LIGHTS = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
+LIGHT_COLUMNS = tuple(prefix + light for prefix in ("", "early_") for light in LIGHTS)
 ALL_LEVELS = ""                    # the summary row over every 一级指标
 FEN = 100
 
@@ -41,8 +43,10 @@ class IndicatorInput:
     name: str = ""
 
 
-@dataclass(frozen=True)
-class Entry:
+# Entry and Judgement are named tuples: `flask check` makes one of each per actual of a
+# province (1.7 million), and a frozen dataclass takes several times as long to build.
+
+class Entry(NamedTuple):
     """One period's actual: a value in `unit` (None: the target's) or an assessment."""
     month: int
     value: Decimal | None = None
@@ -50,8 +54,7 @@ class Entry:
     assessment: str | None = None
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(NamedTuple):
     """One entry judged against the target in force: r, p, light and 超额."""
     completion: Decimal | None
     pace: Decimal | None
@@ -102,7 +105,8 @@ class Status:
 def status_of(cal: YearCalendar, moment: Moment, lights: Mapping[int, str | None],
               judgements: Mapping[int, Judgement] | None = None) -> Status:
     """The status at `moment` from the lights of the entered periods (month → light)."""
-    entered = [m for m in lights if cal.is_period(m) and moment.closed is not None and m <= moment.closed]
+    closed = moment.closed
+    entered = [] if closed is None else [m for m in lights if m <= closed and cal.is_period(m)]
     shown = max(entered) if entered else None
     period = cal.judged(moment, entered)
     if period is None:
@@ -186,14 +190,21 @@ class YearFacts:
     def calendar(self) -> YearCalendar:
         return self.inputs.calendar
 
-    def lights(self, indicator_id: int) -> dict[int, str | None]:
-        """Entered periods → light; an entry that cannot be judged has no light (None)."""
+    def lights(self, indicator_id: int) -> dict[int, str]:
+        """Entered periods → light. An entry that cannot be judged against the target in force
+        (an assessment of what is now a number, a value in another base) reads grey, like a
+        missing one: the period has no usable actual (§4), and its row caches grey too."""
         entries = self.inputs.entries.get(indicator_id, {})
         judged = self.judgements.get(indicator_id, {})
-        return {m: (judged[m].light if m in judged else None) for m in entries if self.calendar.is_period(m)}
+        return {m: (judged[m].light if m in judged else rules.GREY) for m in entries if m in self._periods}
 
     def budget_lights(self) -> dict[int, str | None]:
-        return {m: j.light for m, j in self.spending.items() if self.calendar.is_period(m)}
+        return {m: j.light for m, j in self.spending.items() if m in self._periods}
+
+    @cached_property
+    def _periods(self) -> frozenset[int]:
+        """The calendar's period months, for the lights of every indicator (a set is quickest)."""
+        return frozenset(self.calendar.months)
 
     def as_of(self, as_of: date) -> YearAsOf:
         return self.at(self.calendar.moment(as_of), as_of)
@@ -232,40 +243,58 @@ def _fen(yuan) -> int | None:
     return None if yuan is None else int((Decimal(str(yuan)) * FEN).to_integral_value())
 
 
+@lru_cache(maxsize=4096)
+def month_statuses(cal: YearCalendar, lights: tuple[tuple[int, str | None], ...]) -> tuple[tuple[Status, Status], ...]:
+    """The status after and before each calendar month's deadline (months 1…12), from the
+    entered periods' lights as sorted (month, light) pairs. A province's indicators share a few
+    hundred histories (most are green all year), so each is worked out once."""
+    own = dict(lights)
+    return tuple((status_of(cal, cal.month_moment(month, True), own), status_of(cal, cal.month_moment(month, False), own))
+                 for month in range(1, 13))
+
+
+def _history(lights: Mapping[int, str | None]) -> tuple[tuple[int, str | None], ...]:
+    """The entered periods' lights as `month_statuses` takes them (cheap to hash and compare)."""
+    return tuple(sorted(lights.items()))
+
+
 def light_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
     """Per calendar month and 一级指标 (plus the row over all of them): how many indicators are
     green … grey after that month's deadline, and as `early_*` before it."""
     cal = facts.calendar
-    columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
-    by_level: dict[str, list[dict]] = defaultdict(list)
+    by_level: dict[str, Counter] = defaultdict(Counter)          # 一级指标 → {history: indicators}
     for ind in facts.inputs.indicators:
-        by_level[ind.level1].append(facts.lights(ind.id))
+        by_level[ind.level1][_history(facts.lights(ind.id))] += 1
+    levels = {level1: [(month_statuses(cal, history), count) for history, count in histories.items()]
+              for level1, histories in by_level.items()}
     rows = []
     for month in range(1, 13):
-        total = {"project_year_id": project_year_id, "month": month, "level1": ALL_LEVELS, "indicators": 0}
-        total |= dict.fromkeys(columns, 0)
-        for level1, members in by_level.items():
-            row = {"project_year_id": project_year_id, "month": month, "level1": level1,
-                   "indicators": len(members)} | dict.fromkeys(columns, 0)
-            for prefix, late in (("", True), ("early_", False)):
-                for lights in members:
-                    light = light_at_month(cal, lights, month, late)
-                    if light is not None:
-                        row[prefix + light] += 1
-            for key in ("indicators", *columns):
+        total = _light_row(project_year_id, month, ALL_LEVELS)
+        for level1, histories in levels.items():
+            row = _light_row(project_year_id, month, level1)
+            for statuses, count in histories:
+                row["indicators"] += count
+                for prefix, status in zip(("", "early_"), statuses[month - 1]):
+                    if status.light is not None:
+                        row[prefix + status.light] += count
+            for key in ("indicators", *LIGHT_COLUMNS):
                 total[key] += row[key]
             rows.append(row)
         rows.append(total)
     return rows
 
 
+def _light_row(project_year_id: int, month: int, level1: str) -> dict:
+    return {"project_year_id": project_year_id, "month": month, "level1": level1, "indicators": 0} | \
+        dict.fromkeys(LIGHT_COLUMNS, 0)
+
+
 def budget_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
     """Per calendar month: the budget at that month's end, the latest cumulative spending, and
     the light and judged period after / before the month's deadline (0: nothing due yet)."""
-    cal, lights = facts.calendar, facts.budget_lights()
+    cal = facts.calendar
     rows = []
-    for month in range(1, 13):
-        late, early = (status_of(cal, cal.month_moment(month, flag), lights) for flag in (True, False))
+    for month, (late, early) in enumerate(month_statuses(cal, _history(facts.budget_lights())), start=1):
         budget = budget_in_force(facts.inputs.initial_budget_yuan, facts.inputs.adjustments, cal.period_end(month))
         rows.append({
             "project_year_id": project_year_id, "month": month, "annual_fen": _fen(budget),

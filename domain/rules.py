@@ -59,7 +59,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from domain.units import Target, parse_number, same_base, to_base
 
@@ -99,6 +99,8 @@ _POINTS_PLACES, _RATIO_PLACES = 2, 4
 
 def _decimal(value) -> Decimal:
     """A number as Decimal; floats via str (not Decimal(0.1), which keeps the binary error)."""
+    if type(value) is Decimal and value.is_finite():
+        return value             # the usual case, and immutable: no copy needed
     if isinstance(value, str):
         number = parse_number(value)
     elif isinstance(value, float):
@@ -205,7 +207,10 @@ def completion(op: str, target_value, target_unit: str | None, actual_value,
 
 def is_met(op: str, target, actual) -> bool:
     """Whether the actual meets the target; both in one unit (see `to_common_base`)."""
-    op, target, actual = _check_op(op), _decimal(target), _decimal(actual)
+    return _met(_check_op(op), _decimal(target), _decimal(actual))
+
+
+def _met(op: str, target: Decimal, actual: Decimal) -> bool:
     if op == ">=":
         return actual >= target
     if op == ">":
@@ -217,8 +222,9 @@ def is_met(op: str, target, actual) -> bool:
     return actual < target if target != 0 else actual <= 0
 
 
-def _ratio(op: str, target: Decimal, actual: Decimal) -> Decimal:
-    met = is_met(op, target, actual)
+def _ratio(op: str, target: Decimal, actual: Decimal, met: bool | None = None) -> Decimal:
+    if met is None:
+        met = _met(op, target, actual)
     if op in _CEILINGS or (op == "=" and target <= 0):
         if met:
             return _ONE
@@ -232,7 +238,10 @@ def _ratio(op: str, target: Decimal, actual: Decimal) -> Decimal:
 
 def pace(target, actual, f) -> Decimal | None:
     """p = a / (t · f) for a cumulative target; None when t <= 0 or f = 0 (nothing to pace)."""
-    target, actual, f = _decimal(target), _decimal(actual), _share(f)
+    return _pace(_decimal(target), _decimal(actual), _share(f))
+
+
+def _pace(target: Decimal, actual: Decimal, f: Decimal) -> Decimal | None:
     if target <= 0 or f == 0:
         return None
     return actual / (target * f)
@@ -253,15 +262,22 @@ def light(measure: str, op: str | None, target, actual, f, thresholds: Threshold
     if target is None or actual is None:
         raise ValueError("缺少目标值或实际值，无法判断")
     op, target, actual, f = _check_op(op), _decimal(target), _decimal(actual), _share(f)
+    return _quantitative_light(measure, op, target, actual, f, thresholds, _met(op, target, actual))
+
+
+def _quantitative_light(measure: str, op: str, target: Decimal, actual: Decimal, f: Decimal, thresholds: Thresholds,
+                        met: bool, completion_ratio: Decimal | None = None) -> str:
+    """`light` on checked Decimals in one unit, `met` (and r, when known) already worked out."""
     if measure == LEVEL:
-        if is_met(op, target, actual):
+        if met:
             return GREEN
-        return YELLOW if _at_least(_ratio(op, target, actual), thresholds.level_yellow) else RED
-    return _cumulative_light(op, target, actual, f, thresholds)
+        if completion_ratio is None:
+            completion_ratio = _ratio(op, target, actual, met)
+        return YELLOW if _at_least(completion_ratio, thresholds.level_yellow) else RED
+    return _cumulative_light(op, target, actual, f, thresholds, met)
 
 
-def _cumulative_light(op: str, target: Decimal, actual: Decimal, f: Decimal, thresholds: Thresholds) -> str:
-    met = is_met(op, target, actual)
+def _cumulative_light(op: str, target: Decimal, actual: Decimal, f: Decimal, thresholds: Thresholds, met: bool) -> str:
     if op in _CEILINGS:
         if not met:
             return RED  # spent is spent: a cumulative ceiling once crossed stays crossed
@@ -294,9 +310,9 @@ def _assessment_light(assessment: str | None) -> str:
     return _ASSESSMENT_LIGHTS[_check_assessment(assessment)]
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """What the IND answer shows for one actual: r, p (cumulative growing targets only), light."""
+class Judgement(NamedTuple):
+    """What the IND answer shows for one actual: r, p (cumulative growing targets only), light.
+    A named tuple: `flask check` makes one per actual of a province."""
     completion: Decimal | None
     pace: Decimal | None
     light: str
@@ -311,11 +327,15 @@ def judge(measure: str, target: Target, *, f, value=None, unit: str | None = Non
     if target.value is None or target.op is None:
         raise ValueError(f"指标值“{target.raw}”不是数值，不能按{_MEASURE_NAMES[measure]}指标计算")
     t, a = to_common_base(target.value, target.unit, value, unit)
-    growing = measure == CUMULATIVE and not (target.op in _CEILINGS or (target.op == "=" and t <= 0))
+    op, f = _check_op(target.op), _share(f)
+    # Checked once, each ratio worked out once: `flask check` judges every entry of a province.
+    met = _met(op, t, a)
+    completion_ratio = _ratio(op, t, a, met)
+    growing = measure == CUMULATIVE and not (op in _CEILINGS or (op == "=" and t <= 0))
     return Judgement(
-        completion=_ratio(target.op, t, a),
-        pace=pace(t, a, f) if growing else None,
-        light=light(measure, target.op, t, a, f, thresholds),
+        completion=completion_ratio,
+        pace=_pace(t, a, f) if growing else None,
+        light=_quantitative_light(measure, op, t, a, f, thresholds, met, completion_ratio),
     )
 
 
@@ -324,7 +344,8 @@ def is_over(op: str | None, completion_ratio: Decimal | None, pace_ratio: Decima
     """§8 超额: a growing quantitative target (`>=`, `>`) at r >= 1.2, or at pace p >= 1.2."""
     if op not in (">=", ">"):
         return False
-    return any(ratio is not None and _at_least(ratio, thresholds.over) for ratio in (completion_ratio, pace_ratio))
+    return ((completion_ratio is not None and _at_least(completion_ratio, thresholds.over))
+            or (pace_ratio is not None and _at_least(pace_ratio, thresholds.over)))
 
 
 def deviation_reason_required(current_light: str | None) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 # Full-width and look-alike characters mapped 1:1 onto ASCII, so that positions in the working
 # copy still line up with the raw text and the unit keeps everything else as written.
@@ -59,6 +60,7 @@ def parse_number(text: str) -> Decimal:
         raise ValueError(f"“{text.strip()}”不是有效的数字") from None
 
 
+@lru_cache(maxsize=1024)     # a province's actuals use a few dozen units, each met over and over
 def split_unit(unit: str | None) -> tuple[Decimal, str | None]:
     """Scale factor and base unit: 万元 → (10000, 元); a bare 万/亿 scales a unitless number."""
     unit = (unit or "").translate(_FULLWIDTH).strip()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import field_validator
 from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
@@ -27,6 +27,15 @@ LIKELIHOODS = ("确定能", "有可能", "完全不可能")
 DEFAULT_DEADLINE_DAY = 5
 MAX_NUMBER = Decimal(10) ** 15      # what the columns hold (Numeric(24, 6), money Numeric(18, 2))
 MAX_RATIO = Decimal(10) ** 14       # what a ratio column holds (Numeric(24, 10); PostgreSQL refuses more)
+VALUE_PLACES, MONEY_PLACES = 6, 2    # and the decimals they keep
+
+
+def kept(number: Decimal, places: int) -> Decimal:
+    """`number` as its column keeps it (ROUND_HALF_UP beyond `places` decimals): what is judged
+    must be what is stored, or `flask check` finds the stored figures off by the dropped digits."""
+    if number.as_tuple().exponent >= -places:
+        return number
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def ratio() -> Column:
@@ -174,7 +183,7 @@ class ActualInput(SQLModel):
             raise ValueError("不是有效的数字")
         if abs(number) >= MAX_NUMBER:
             raise ValueError("数值过大")
-        return number
+        return kept(number, VALUE_PLACES)
 
     @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", mode="before")
     @classmethod

@@ -51,7 +51,13 @@ class Indicator(SQLModel, table=True):
 
     @property
     def name(self) -> str:
-        return self.annual_level3 or self.period_level3 or ""
+        return indicator_name(self)
+
+
+def indicator_name(ind) -> str:
+    """What people call the indicator: its 年度 三级指标, else its 实施期 one (`ind`: an Indicator
+    or a row with those columns)."""
+    return ind.annual_level3 or ind.period_level3 or ""
 
 
 class TargetChange(SQLModel, table=True):

@@ -18,9 +18,9 @@ from sqlmodel import Session, select
 
 from importers.values import parse_number, same_base
 from models import rules
-from models.actual import (LIKELIHOODS, MAX_NUMBER, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
+from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
-                           effective_measure)
+                           effective_measure, kept)
 from models.indicator import Indicator
 from models.project import ProjectYear
 from services import summaries
@@ -143,6 +143,7 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
+    amount = kept(amount, MONEY_PLACES)          # to the fen
     existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
     check_version(existing, version, overwrite_needs_version)
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import cache
+from operator import itemgetter
 from typing import Iterable
 
 from sqlalchemy import and_, bindparam, case, delete, insert, select, update
@@ -92,24 +93,40 @@ def _refresh_lights(session: Session, ids: list[int]) -> None:
 
 
 def _refresh_budget(session: Session, ids: list[int]) -> None:
-    facts = _facts(session, ids, indicators=False)
+    facts = _facts(session, ids)
     rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
     _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
 
 
-def _facts(session: Session, ids: list[int], indicators: bool = True) -> dict[int, core.YearFacts]:
+def _facts(session: Session, ids: list[int]) -> dict[int, core.YearFacts]:
     """These project years judged by the domain core from what is stored."""
     from services import inputs
     return {py_id: core.derive(item.inputs)
-            for py_id, item in inputs.load(session, ids, inputs.current_config(), indicators=indicators).items()}
+            for py_id, item in inputs.load(session, ids, inputs.current_config()).items()}
+
+
+SUMMARY_KEYS = {LightSummary: ("project_year_id", "month", "level1"), BudgetSummary: ("project_year_id", "month")}
 
 
 def _write_changed(session: Session, table, key: tuple[str, ...], project_year_ids: list[int],
                    rows: list[dict]) -> None:
     """Make the stored rows of these project years equal `rows`, writing only the difference
     (a new actual changes a few counts of a few months, not a year of rows)."""
-    stored = {tuple(row[name] for name in key): dict(row)
-              for row in session.execute(_statements().stored[table], {"ids": project_year_ids}).mappings()}
+    write_summary_changes(session, table, stored_summaries(session, table, project_year_ids), rows)
+
+
+def stored_summaries(session: Session, table, project_year_ids: list[int]) -> dict[tuple, dict]:
+    """The stored summary rows of these project years, by their key."""
+    result = session.connection().execute(_statements().stored[table], {"ids": project_year_ids})
+    names = list(result.keys())
+    key_of = itemgetter(*(names.index(name) for name in SUMMARY_KEYS[table]))
+    return {key_of(row): dict(zip(names, row)) for row in result.all()}
+
+
+def write_summary_changes(session: Session, table, stored: dict[tuple, dict], rows: list[dict]) -> None:
+    """Turn the `stored` rows (as `stored_summaries` read them, or only those of the keys that
+    differ) into `rows`: delete, insert and rewrite (one executemany by key) only what differs."""
+    key = SUMMARY_KEYS[table]
     wanted = {tuple(row[name] for name in key): row for row in rows}
     for k in stored.keys() - wanted.keys():
         session.execute(delete(table).where(*[getattr(table, name) == value for name, value in zip(key, k)]))

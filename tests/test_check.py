@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from conftest import seed_forms, set_annual_target, store_forms
+from importers.values import parse_target
 from test_api import Api, year_of
 
 SPECIAL = "招商引资专项经费"
@@ -57,6 +58,9 @@ def test_a_corrupted_actual_light_is_found(seeded, personas):
     result = run_check(seeded)
     assert result.exit_code == 1
     assert f"指标{ids['参展企业数量']} 2023-07 light: 存储为 red，应为 green" in result.output
+    assert run_check(seeded, "--fix").exit_code == 0
+    again = run_check(seeded)          # the light and the summaries rewritten once: nothing counted twice
+    assert again.exit_code == 0, again.output
 
 
 def test_a_reimported_target_rejudges_what_was_stored(seeded, personas):
@@ -101,3 +105,86 @@ def test_over_achievement_is_marked_in_the_answer(seeded, personas):
     _py, _ids = enter_july(seeded, api, "参展面积", 300)
     normal = _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展面积"])
     assert normal["over"] is False
+# --------------------------------------------------------------------------- writers and the core agree
+
+SERVICE, NETWORK = "招商引资业务经费", "网络运行维护费"
+REASON = {"deviation_reasons": ["其他"]}
+
+
+def test_a_value_with_more_decimals_than_kept_is_judged_as_stored(seeded, personas):
+    """The value column keeps 6 decimals: the entry is judged on the value it is stored as, so
+    its completion and pace are the ones `flask check` works out from what is stored."""
+    api = Api(seeded, personas.manager_a)
+    py, ids = enter_july(seeded, api, "参展企业数量", 35.12345678)
+    project = api.get(f"/projects/{py}", as_of="2023-07-31").get_json()
+    assert _annual(project, ids["参展企业数量"])["actual"]["value"] == 35.123457
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_spending_in_fractions_of_a_fen_is_judged_as_stored(seeded, personas):
+    api = Api(seeded, personas.manager_a)
+    py, _ids = year_of(seeded, NETWORK)          # 年度资金 160,600 元: a fen is a visible share of it
+    response = api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 80_000.005})
+    assert response.status_code == 200 and response.get_json()["spent_yuan"] == 80_000.01
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_an_entry_the_target_in_force_cannot_judge_reads_grey_everywhere(seeded, personas):
+    """保障 (assessed 达成 in July) re-imported as ≥90 %: the assessment cannot be judged against a
+    number, so the period has no usable actual — grey on the project and in the summaries."""
+    api = Api(seeded, personas.manager_a)
+    py, ids = year_of(seeded, SERVICE)
+    response = api.put(f"/indicators/{ids['保障招商活动开展']}/actuals/2023-07", {"assessment": "达成"})
+    assert response.status_code == 200 and response.get_json()["light"] == "green"
+    forms = seed_forms()
+    item = next(i for i in forms[1]["indicators"] if i["annual"] and i["annual"]["level3"] == "保障招商活动开展")
+    item["annual"]["target"] = parse_target("≥90%").as_dict()
+    store_forms(seeded, forms, file_name="更正.pdf", sha="d" * 64)
+    project = api.get(f"/projects/{py}", as_of="2023-08-07").get_json()
+    assert _annual(project, ids["保障招商活动开展"])["light"] == "grey"
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_entries_are_judged_with_the_light_bands_in_settings(seeded, personas):
+    """PACE_BANDS green 0.9 / yellow 0.7: July's 35 of ≥70家 (p = 0.857) is yellow, so it needs a
+    偏差原因 — and what is stored is what `flask check` works out under the same settings."""
+    seeded.config["PACE_BANDS"] = {"green": 0.9, "yellow": 0.7}
+    api = Api(seeded, personas.manager_a)
+    py, ids = year_of(seeded, SPECIAL)
+    url = f"/indicators/{ids['参展企业数量']}/actuals/2023-07"
+    refused = api.put(url, {"value": 35})
+    assert refused.status_code == 422 and "黄灯" in refused.get_json()["error"]
+    answer = api.put(url, {"value": 35, **REASON})
+    assert answer.status_code == 200 and answer.get_json()["light"] == "yellow"
+    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 17_000_000}).get_json()["light"] == "yellow"
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_change_of_the_bands_is_applied_to_everything_stored_by_check_fix(seeded, personas):
+    """The settings-change path (services.derived.rejudge_all): after PACE_BANDS change, `flask
+    check` names every stale light, `--fix` rewrites them, and a second check finds nothing."""
+    api = Api(seeded, personas.manager_a)
+    py, ids = enter_july(seeded, api, "参展企业数量", 35)
+    assert _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展企业数量"])["light"] == "green"
+    seeded.config["PACE_BANDS"] = {"green": 0.9, "yellow": 0.7}
+    stale = run_check(seeded)
+    assert stale.exit_code == 1
+    assert f"指标{ids['参展企业数量']} 2023-07 light: 存储为 green，应为 yellow" in stale.output
+    fixed = run_check(seeded, "--fix")
+    assert fixed.exit_code == 0 and "已修正" in fixed.output
+    again = run_check(seeded)
+    assert again.exit_code == 0, again.output
+    assert _annual(api.get(f"/projects/{py}", as_of="2023-08-07").get_json(), ids["参展企业数量"])["light"] == "yellow"
+
+
+def test_bands_out_of_range_are_named_and_nothing_is_checked(seeded):
+    seeded.config["PACE_BANDS"] = {"green": 0.5, "yellow": 0.7}
+    for args in ((), ("--fix",)):
+        result = run_check(seeded, *args)
+        assert result.exit_code == 2
+        assert "设置有误，未检查：序时进度阈值应满足 0 < 黄灯阈值 ≤ 绿灯阈值" in result.output
+        assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
