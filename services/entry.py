@@ -82,7 +82,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     session.add(ActualChange(indicator_id=ind.id, month=month, changed_by=ctx.who, changed_at=ctx.now,
                              old=old, new=snapshot(actual)))
     _flush_or_stale(session)
-    summaries.after_entry(session, ind.id, month, light_before, actual.light)
+    summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
     sync_indicator_alert(session, py, ind, month, ctx.now)
     return actual
 

@@ -170,13 +170,16 @@ def lock(session, project_year_ids: Iterable[int]) -> None:
         session.execute(_statements().lock, {"ids": sorted(set(project_year_ids))})
 
 
-def after_entry(session: Session, indicator_id: int, month: int, before: str | None, now: str | None) -> None:
+def after_entry(session: Session, project_year_id: int, indicator_id: int, month: int, before: str | None,
+                now: str | None) -> None:
     """An entry of one indicator's period changed its light from `before` to `now` (ABSENT:
     none, before a first entry or after a removal): add what that changes to the summary rows
     instead of rebuilding the project year (a corrected value with the same light writes
-    nothing). The caller holds the transaction and has flushed the entry."""
+    nothing). The caller holds the transaction and has flushed the entry; the project year's
+    lock is taken before its lights are read, so that two entries at once add up."""
     if before == now:
         return
+    lock(session, [project_year_id])
     rebuild = _apply_light_changes(session, {(indicator_id, month): [before, now]})
     if rebuild:
         refresh(session, rebuild, budget=False)

@@ -566,7 +566,7 @@ def test_the_summary_follows_a_removed_actual_and_rebuilds_rows_it_cannot_add_to
             removed = session.exec(select(Actual).where(Actual.indicator_id == july.id, Actual.month == 7)).one()
             session.delete(removed)
             session.flush()
-            summaries.after_entry(session, july.id, 7, removed.light, summaries.ABSENT)
+            summaries.after_entry(session, py.id, july.id, 7, removed.light, summaries.ABSENT)
         py_id = py.id
     assert_summary_is_current(entered)
     with entered.app_context():
