@@ -46,8 +46,9 @@ class IndicatorState:
         return self.status.judgement.pace if self.status.judgement else None
 
     @property
-    def over(self) -> bool:
-        return bool(self.status.judgement and self.status.judgement.over)
+    def over(self) -> bool | None:
+        """超额 of the entry shown; None without one."""
+        return None if self.status.judgement is None else self.status.judgement.over
 
 
 @dataclass
