@@ -341,14 +341,19 @@ def spending_amount_yuan(raw, unit: str | None = "元") -> Decimal:
         raise EntryError(f"单位“{unit}”无效，支出金额的单位应为：{'、'.join(SPENDING_UNITS)}", "unit")
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise EntryError("请填写累计支出金额", "amount_yuan")
+    amount, _ = to_base(spending_number(raw), unit)
+    return amount
+
+
+def spending_number(raw) -> Decimal:
+    """A typed spending amount as a number; EntryError for letters, NaN, ∞ or < 0."""
     try:
         number = parse_number(raw) if isinstance(raw, str) else Decimal(str(raw))
     except (ValueError, ArithmeticError) as exc:
         raise EntryError("支出金额不是有效的数字", "amount_yuan") from exc
     if not number.is_finite() or number < 0:
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
-    amount, _ = to_base(number, unit)
-    return amount
+    return number
 
 
 def actual_of(session: Session, indicator_id: int, month: int) -> Actual | None:

@@ -19,15 +19,9 @@ from models.project import ProjectYear
 from services import derived
 
 
-@dataclass
-class IndicatorState:
-    """An annual indicator as of a date: the entry shown (the latest of a period ended by then)
-    and its status (light: grey when the judged period is missing, None when nothing is due)."""
-    indicator: Indicator
-    measure: str
-    actual: Actual | None
+class _Judged:
+    """The light as of the date, and the light of the latest entered period beside it."""
     status: Status
-    due_month: int | None         # the latest period that has ended
 
     @property
     def light(self) -> str | None:
@@ -36,6 +30,17 @@ class IndicatorState:
     @property
     def last_light(self) -> str | None:
         return self.status.last_light
+
+
+@dataclass
+class IndicatorState(_Judged):
+    """An annual indicator as of a date: the entry shown (the latest of a period ended by then)
+    and its status (light: grey when the judged period is missing, None when nothing is due)."""
+    indicator: Indicator
+    measure: str
+    actual: Actual | None
+    status: Status
+    due_month: int | None         # the latest period that has ended
 
     @property
     def completion(self) -> Decimal | None:
@@ -52,21 +57,13 @@ class IndicatorState:
 
 
 @dataclass
-class BudgetState:
+class BudgetState(_Judged):
     annual_yuan: Decimal | None        # the budget in force at the as-of date
     initial_yuan: Decimal | None       # 年度资金总额 as imported
     spending: Spending | None          # the latest report shown
     status: Status
     rate: Decimal | None
     pace: Decimal | None
-
-    @property
-    def light(self) -> str | None:
-        return self.status.light
-
-    @property
-    def last_light(self) -> str | None:
-        return self.status.last_light
 
     @property
     def spent_yuan(self) -> Decimal | None:

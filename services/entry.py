@@ -16,11 +16,11 @@ from sqlalchemy import and_, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from importers.values import parse_number, same_base
+from importers.values import same_base
 from models import rules
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
-                           effective_measure, kept)
+                           effective_measure, kept, spending_number)
 from models.indicator import Indicator
 from models.project import ProjectYear
 from services import summaries
@@ -135,12 +135,7 @@ def _flush_or_stale(session: Session) -> None:
 def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
                     version: int | None = None, overwrite_needs_version: bool = False) -> Spending:
     check_period(py, year, month)
-    try:
-        amount = parse_number(amount) if isinstance(amount, str) else Decimal(str(amount))
-    except (ValueError, ArithmeticError) as exc:
-        raise EntryError("支出金额不是有效的数字", "amount_yuan") from exc
-    if not amount.is_finite() or amount < 0:
-        raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
+    amount = spending_number(amount)
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
     amount = kept(amount, MONEY_PLACES)          # to the fen
