@@ -534,10 +534,10 @@ class SynthProjectYear:
         return row
 
     def _actuals(self, ind, measure: str, target, moments: dict) -> dict[int, dict]:
-        """The indicator's entries, each judged by models.rules as record_actual judges it."""
+        """The indicator's entries, each judged by domain.rules as record_actual judges it."""
         from decimal import Decimal
 
-        from models import rules
+        from domain import rules
         from models.actual import DEVIATION_REASONS
 
         rng = self.rng
@@ -579,7 +579,7 @@ class SynthProjectYear:
     def _value(self, measure: str, target, state: str, base: dict, f, previous):
         from decimal import Decimal
 
-        from models import rules
+        from domain import rules
 
         rng, t = self.rng, target.value
         whole = (target.unit or "") not in ("万人次", "亿元", "万元", "%", "小时")
@@ -605,7 +605,7 @@ class SynthProjectYear:
     def _spending(self, moments: dict) -> dict[int, dict]:
         from decimal import Decimal
 
-        from models import rules
+        from domain import rules
 
         rng = self.rng
         state = _draw(rng, SYNTH_BUDGET_ODDS[self.state])
@@ -643,7 +643,7 @@ class SynthProjectYear:
         from datetime import datetime, time, timedelta, timezone
         from zoneinfo import ZoneInfo
 
-        from models import rules
+        from domain import rules
         from models.actual import entry_deadline, period_months
 
         events = []

@@ -1,7 +1,7 @@
 """Actuals, budget spending, their history, and the alerts they raise (DOMAIN.md §3–§4).
 
 One actual per annual indicator and reporting period (keyed by the period's end month). Its
-completion, pace and light are computed by models/rules.py when it is written and stored
+completion, pace and light are computed by domain/rules.py when it is written and stored
 with it, so lists and reports read them instead of recomputing a year. Every write keeps
 the old and new values in an append-only change table, and carries a version so that a
 second editor working from a stale page is told instead of overwriting.
@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from domain.calendar import YearCalendar, month_end
 from importers.values import Target, parse_number, split_unit, to_base
-from models import rules
+from domain import rules
 from models.indicator import Indicator
 from models.project import ProjectYear
 

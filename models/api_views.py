@@ -31,7 +31,7 @@ from sqlalchemy import and_, bindparam, case, null, or_
 from sqlmodel import Session
 
 from importers.values import Target
-from models import rules
+from domain import rules
 from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
 from models.evaluation import project_evaluation
 from models.indicator import Indicator, active_indicators

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Text, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from domain.calendar import YearCalendar
-from models import rules
+from domain import rules
 from models.actual import EntryError
 from models.indicator import Indicator
 from models.project import ProjectYear

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from domain.calendar import YearCalendar
-from models import rules
+from domain import rules
 from models.evaluation import STATE_LABELS, ScoreTable
 from models.org import Department, Unit
 from models.project import Project, ProjectYear

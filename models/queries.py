@@ -987,7 +987,7 @@ def editable_units(session: Session, user: User) -> list[Unit]:
 def bulk_sheet(session: Session, user: User, year: int, month: int, unit_id: int | None) -> BulkSheet:
     """The annual indicators and budgets the user may fill in for one period, of one unit (or,
     for an admin, of every unit when none is chosen)."""
-    from models import rules
+    from domain import rules
     from models.actual import Actual, Spending, effective_measure
     statement = projects_visible_to(user).where(ProjectYear.year == year)
     if unit_id is not None:

@@ -40,7 +40,7 @@ from sqlmodel import Session, SQLModel, select
 
 from domain.calendar import YearCalendar
 from importers.values import Target, split_unit
-from models import rules
+from domain import rules
 from models.actual import DEFAULT_DEADLINE_DAY, Alert, annual_target, entry_deadline, last_closed_month
 from models.bounds import filter_number, filter_values
 from models.indicator import Indicator

@@ -1,8 +1,7 @@
 """The JSON API's answers, each in its model (reads/api_schemas.py), which the views send.
 
 models/api_views.py builds the figures of a project, the overview and the evaluation build theirs;
-this adds what the interface asks for beyond them (reads/indicator_facts.py: `last_light`, `over`,
-`original_target`; the budget's `initial_yuan`; an evaluation item's `suggested`) and checks every
+this adds what the interface asks for beyond them (reads/indicator_facts.py: `original_target`; the budget's `initial_yuan`; an evaluation item's `suggested`) and checks every
 answer against the document a client reads.
 """
 from __future__ import annotations
@@ -18,8 +17,7 @@ from models.user import User
 from reads import api_schemas as schemas
 from reads.alerts import alert_list
 from reads.api_schemas import Answer, fit
-from reads.indicator_facts import indicator_facts
-from services.derived import current_config
+from reads.indicator_facts import complete, original_targets
 
 
 def project_list(session, user: User, year: int | None, as_of: date) -> Answer:
@@ -28,9 +26,9 @@ def project_list(session, user: User, year: int | None, as_of: date) -> Answer:
 
 def project(session, user: User, found: Project, py: ProjectYear, as_of: date, years: list[ProjectYear]) -> Answer:
     answer = api_views.project_detail(session, user, found, py, as_of, years)
-    facts = indicator_facts(session, py.id, as_of, current_config())
+    originals = original_targets(session, py.id)
     answer["budget"] = _with_initial(answer["budget"], py)
-    answer["indicators"] = [facts.complete(entry) for entry in answer["indicators"]]
+    answer["indicators"] = [complete(entry, originals) for entry in answer["indicators"]]
     return fit(schemas.Project, answer)
 
 
@@ -39,7 +37,7 @@ def annual_indicator(session, py: ProjectYear, ind: Indicator, as_of: date) -> A
     entry = api_views.annual_indicator(session, py, ind, as_of)
     if entry is None:
         return None
-    return fit(schemas.Indicator, indicator_facts(session, py.id, as_of, current_config()).complete(entry))
+    return fit(schemas.Indicator, complete(entry, original_targets(session, py.id)))
 
 
 def budget(session, py: ProjectYear, as_of: date) -> Answer:

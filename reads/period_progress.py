@@ -11,7 +11,7 @@ from typing import Iterable
 from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
-from models import rules
+from domain import rules
 from models.actual import Actual, effective_measure, last_closed_month
 from models.importing import indicator_key
 from models.indicator import Indicator

@@ -98,7 +98,7 @@ class Tracking:
 
 def tracking(session: Session, user: User, project: Project, py: ProjectYear, month: int, as_of: date,
              deadline_day: int) -> Tracking:
-    from models import rules
+    from domain import rules
     from models.actual import entry_deadline, period_end, period_label, period_months
     indicators = annual_indicators(session, py)
     months = [(m, period_label(py.year, m, py.periods), period_end(py.year, m) <= as_of)
@@ -110,7 +110,7 @@ def tracking(session: Session, user: User, project: Project, py: ProjectYear, mo
 
 
 def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
-    from models import rules
+    from domain import rules
     from models.actual import SpendingChange, entry_deadline, spending_of
     spending = spending_of(session, py.id, month)
     light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
@@ -122,7 +122,7 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
 
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
                month: int, as_of: date, deadline_day: int) -> list[EntryRow]:
-    from models import rules
+    from domain import rules
     from models.actual import ActualChange, annual_target, effective_measure, entry_deadline, unit_choices
     from models.evidence import evidence_of
     ids = [i.id for i in indicators]

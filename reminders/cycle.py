@@ -42,7 +42,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from models import rules
+from domain import rules
 from models.actual import DEFAULT_DEADLINE_DAY, Actual, Spending, entry_deadline, period_months
 from models.db import transaction
 from models.indicator import Indicator

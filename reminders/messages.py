@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from models import rules
+from domain import rules
 from models.user import User
 from reminders.notices import DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from importers.values import same_base
-from models import rules
+from domain import rules
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
                            effective_measure, kept, spending_number)

@@ -106,9 +106,9 @@ def test_projects_carry_indicators_of_every_kind(made):
 
 
 def test_stored_lights_are_what_the_rules_give(made):
-    """A sample of actuals and spending judged again by models.rules, as record_actual does."""
+    """A sample of actuals and spending judged again by domain.rules, as record_actual does."""
     from models import Actual, Indicator, ProjectYear, Spending
-    from models import rules
+    from domain import rules
     from models.actual import annual_target, effective_measure
     app, _ = made
     with Session(app.extensions["engine"]) as s:

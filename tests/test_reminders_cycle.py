@@ -40,7 +40,7 @@ def at(day: int, hour: int = 9, month: int = 8) -> datetime:
 
 def _green_input(indicator):
     """An entry that meets the target (a green light), whatever the indicator's kind."""
-    from models import rules
+    from domain import rules
     from models.actual import ActualInput, effective_measure
     if effective_measure(indicator) == rules.QUALITATIVE:
         return ActualInput(assessment="达成")

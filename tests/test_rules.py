@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from importers.values import parse_target
-from models.rules import (
+from domain.rules import (
     CUMULATIVE, GREEN, GREY, LEVEL, QUALITATIVE, RED, YELLOW, EvaluationItem, Thresholds,
     budget_light, budget_pace, completion, deviation_reason_required, elapsed_share, evaluate,
     execution_rate, for_display, grade_of, infer_measure, is_met, judge, level_points, light,

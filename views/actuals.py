@@ -274,7 +274,7 @@ def chart_of(row, month: int, size: str = "small"):
 
 @bp.app_context_processor
 def entry_choices() -> dict:
-    from models import rules
+    from domain import rules
     from models.actual import DEVIATION_REASONS, LIKELIHOODS, SPENDING_UNITS
     from models.evidence import ACCEPT
     return {"DEVIATION_REASONS": DEVIATION_REASONS, "LIKELIHOODS": LIKELIHOODS, "ASSESSMENTS": rules.ASSESSMENTS,

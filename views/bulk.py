@@ -24,7 +24,7 @@ from importers import UnreadableFile
 from importers.bulk import read_sheets
 from importers.limits import bulk_limits_from_config
 from importers.sandbox import run_untrusted
-from models import rules
+from domain import rules
 from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPENDING_UNITS, EntryError,
                            last_closed_month, parse_period, period_label, unit_choices)
 from models.bulk_entry import (ACTUAL_COLUMNS, ACTUAL_INPUTS, ACTUALS_SHEET, README_SHEET, SPENDING_COLUMNS,

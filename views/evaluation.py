@@ -18,7 +18,7 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from models import rules
+from domain import rules
 from models.actual import EntryError
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction

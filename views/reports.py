@@ -249,7 +249,7 @@ def budget_bars(groups: list[Group]) -> BudgetChart | None:
 def _percent(value) -> str:
     if value is None:
         return "—"
-    from models.rules import for_display
+    from domain.rules import for_display
     return f"{for_display(Decimal(value) * 100, 1)}%"
 
 
