@@ -36,8 +36,8 @@ from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
 from models.evaluation import project_evaluation
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
-from models.queries import project_summary_statement, visible_year_numbers
-from models.scope import scoped_params
+from reads.project_list import project_summary_statement, visible_year_numbers
+from reads.scope import scoped_params
 from models.user import User
 from reads.period_progress import Progress, period_measure, period_progress, period_target
 from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state

@@ -42,12 +42,13 @@ from models.actual import EntryError, StaleEdit, VersionRequired, period_end, va
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
-from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
-                            project_years_visible, user_label)
 from models.user import user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, Answer, ScoreBody, SpendingBody, SpendingConflict,
                                TokenError, json_of)
+from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
+                         project_years_visible)
+from reads.wording import user_label
 from services.entry import record_actual, record_spending
 from views.auth import clock
 from views.context import bands, entry_context
