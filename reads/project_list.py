@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import field_validator
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, select
 
 from models.bounds import filter_number, filter_values
@@ -15,7 +15,7 @@ from models.indicator import Indicator
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
 from models.user import User
-from reads.scope import scope_clause, visible_years
+from reads.scope import visible_years
 
 
 class ProjectFilters(SQLModel):
@@ -125,19 +125,6 @@ def list_project_years(session: Session, user: User, filters: ProjectFilters, pa
                  .offset((page - 1) * page_size).limit(page_size))
     rows = [ProjectRow(*r) for r in session.exec(statement)]
     return ProjectList(rows, total, page, pages)
-
-
-def project_summary_statement(shape: str):
-    """The project years of one year (`year`) in a scope (`shape`, `scope_id`: `scoped_params`)
-    as (ProjectYear.id, name, year, 主管部门, 实施单位) in the list's order: 主管部门 code, then
-    实施单位 and project name. Bound parameters: build it once per shape."""
-    return (select(ProjectYear.id, Project.name, ProjectYear.year, Department.name, Unit.name)
-            .join(ProjectYear, ProjectYear.project_id == Project.id)
-            .join(Unit, Unit.id == Project.unit_id)
-            .join(Department, Department.id == ProjectYear.department_id)
-            .where(ProjectYear.year == bindparam("year"), scope_clause(shape, bindparam("scope_id")))
-            .order_by(Department.code, Department.name, Unit.name, Project.name))
-
 
 
 def visible_year_numbers(session: Session, user: User) -> list[int]:

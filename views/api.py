@@ -5,10 +5,10 @@ page on another site cannot make a signed-in browser call the API, and the bluep
 no CSRF token (it is exempt, see views/__init__.py). Errors are `{"error": "…"}` (views/errors.py);
 another unit's object is a 404, like a missing one.
 
-The answers are built in models/api_views.py (which documents the decisions about ids, the
-实施期 entries and number precision) and sent through their models (reads/api_answers.py,
-reads/api_schemas.py), which also make the OpenAPI document (`GET /api/v1/openapi.json`,
-views/api_docs.py). What the views decide:
+The answers are built in reads/api_answers.py (which documents the decisions about ids, the
+实施期 entries and number precision) and sent through their models (reads/api_schemas.py), which
+also make the OpenAPI document (`GET /api/v1/openapi.json`, views/api_docs.py). What the views
+decide:
 
 - Who: every read goes through the scope queries; actuals and spending are written by the
   unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
