@@ -1,7 +1,7 @@
 """Exports of the official tables: the 项目支出绩效运行监控表 (per project, and per 实施单位 with a
 汇总 sheet) and the 项目支出绩效自评表, as xlsx (openpyxl) and as the data the printable pages show.
 
-Every read goes through the user's scope (models/queries.py): a project the user may not see is
+Every read goes through the user's scope (reads/scope.py): a project the user may not see is
 missing (the view answers 404), and a unit's export lists only the projects in scope. Both the
 xlsx and the printable page are built from one read model (reads/monitoring.py `MonitoringSheet`,
 models/evaluation.py `ScoreTable`), so the file and the page show the same figures — and, in a
@@ -32,12 +32,12 @@ from sqlmodel import Field, Session, SQLModel, select
 from domain.calendar import YearCalendar
 from domain import rules
 from models.evaluation import STATE_LABELS, ScoreTable
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from models.queries import department_label, projects_visible_to
 from models.user import User
 from models.xlsx_cells import put, workbook_bytes
 from reads.monitoring import MonitoringSheet, monitoring_sheets, sheet_month
+from reads.scope import projects_visible_to
 from reads.wording import Execution, data_as_of, period_name, yuan_text
 
 log = logging.getLogger(__name__)

@@ -46,9 +46,9 @@ from models.bounds import filter_number, filter_values
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from models.scope import visible_years
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of  # noqa: F401
 from models.user import User
+from reads.scope import visible_years
 
 LIGHT_LABELS = {rules.GREEN: "绿灯", rules.YELLOW: "黄灯", rules.RED: "红灯", rules.GREY: "灰灯"}
 LEVEL1S = tuple(rules.LEVEL1_POINTS)          # 产出指标, 效益指标, 满意度指标

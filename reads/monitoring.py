@@ -22,10 +22,9 @@ from domain.project_year import YearAsOf, derive
 from models.actual import Actual, effective_measure
 from models.evaluation import spans
 from models.indicator import Indicator
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from models.queries import department_label, value_text
-from reads.wording import Execution, as_of_text, data_as_of, light_word, period_name
+from reads.wording import Execution, as_of_text, data_as_of, light_word, period_name, value_text
 from services import derived
 
 

@@ -49,7 +49,7 @@ def refresh(session: Session, project_year_ids: Iterable[int], chunk: int = 400,
 
 class _Statements:
     """The reads of a summary refresh (after every entry), built once with bound parameters
-    (models/queries.py says why)."""
+    (reads/scope.py says why)."""
 
     def __init__(self):
         ids = bindparam("ids", expanding=True)

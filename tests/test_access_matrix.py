@@ -66,7 +66,7 @@ def _bulk_upload(world, person):
     from openpyxl import load_workbook
 
     from models.db import get_session
-    from models.queries import bulk_sheet
+    from reads.bulk_sheet import bulk_sheet
     from models.user import User
     from views.bulk import build_workbook
     if person is None:           # a stranger: sent to the login page before anything is read

@@ -12,9 +12,9 @@ from flask import Blueprint, abort, g, request
 
 from models.bounds import whole_number
 from models.db import get_session
-from models.queries import visible_year_numbers
 from models.reports import LEVEL1S, LIGHTS, ReportFilters, resolve_moment
 from reads import api_answers as answers
+from reads.project_list import visible_year_numbers
 from views.api import bearer_token, send
 from views.reports import today
 

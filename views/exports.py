@@ -1,7 +1,7 @@
 """Exports: the 绩效运行监控表 and the 绩效自评表 as xlsx and as printable pages (A4), and the
 unit-level 监控表 (a sheet per project and a 汇总 sheet) as a background job with progress.
 
-Everything is read through the user's scope (models/exports.py → models/queries.py): another
+Everything is read through the user's scope (models/exports.py → reads/scope.py): another
 unit's project answers 404, a 审核人 exports their 主管部门's projects, a unit's export lists only
 the projects in scope. The period follows the project page: `?period=2023-07` (default: the
 latest that has ended). A unit export's file is served only to the user who asked for it.

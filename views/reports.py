@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from models.db import get_session
-from models.queries import visible_year_numbers
+from reads.project_list import visible_year_numbers
 from reads.tracking import ChartPoint
 from models.reports import (ALERT_KINDS, LEVEL1S, LIGHT_LABELS, LIGHTS, AlertFilters, Counts, Group,
                             ReportFilters, filter_choices, open_alerts, overview, project_report,
