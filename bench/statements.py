@@ -37,7 +37,7 @@ import models  # noqa: E402,F401  (every table)
 from models.db import prepared  # noqa: E402
 from models.org import Department, Unit  # noqa: E402
 from models.project import Project, ProjectYear  # noqa: E402
-from models.scope import scope_clause  # noqa: E402
+from reads.scope import scope_clause  # noqa: E402
 
 YEARS = 1000
 
