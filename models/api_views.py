@@ -62,13 +62,14 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
     """The project years the user may see (of one year if given, else newest year first) with
     the worst light of each as of `as_of` — the same answer as `worst_light` over
     `indicator_states` and `budget_state` (tests hold the two together), read from the report
-    summaries that every write keeps (models/reports.py): one query per year, the summary rows
+    summaries that every write keeps (services/summaries.py): one query per year, the summary rows
     of the year's latest closed month joined to the list, however many actuals lie behind them."""
-    from models.reports import AsOf
+    from reads.report_filters import AsOf
+    from services.inputs import current_config
 
     answer = []
     for each_year in [year] if year is not None else visible_year_numbers(session, user):
-        moment = AsOf(each_year, as_of)
+        moment = AsOf.of(each_year, as_of, current_config())
         lights = None if moment.month is None else "" if moment.late else "early_"
         shape, params = scoped_params(user, year=each_year, month=moment.month)
         # Plain rows through the connection: ten thousand ORM rows would cost more than the query.
@@ -83,7 +84,7 @@ def _list_statement(shape: str, lights: str | None):
     """The list of one year in a scope shape, with each project year's worst light (`worst_light`,
     worked out by the database) from the summary rows of month `month`: after that month's
     deadline (`lights` "") or before it ("early_"); None: nothing due yet, no light."""
-    from models.reports import ALL_LEVELS, BudgetSummary, LightSummary
+    from models.summary import ALL_LEVELS, BudgetSummary, LightSummary
 
     statement = project_summary_statement(shape)
     if lights is None:

@@ -3,7 +3,7 @@
 Every read that lists or opens projects — pages, fragments, the API, exports, reminders —
 adds `visible_years(user)` (or, for the prepared hot reads, `scope_clause` with the scope's
 id bound: `scoped_params`), so none can forget it. Kept apart from the read models
-(models/queries.py, models/reports.py, reads/) so that each of them can use it without
+(models/queries.py, reads/) so that each of them can use it without
 importing the others.
 """
 from __future__ import annotations

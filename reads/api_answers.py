@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import date
 
 from domain import rules
-from models import api_views, reports
+from models import api_views
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
-from models.reports import AsOf, ReportFilters
 from models.user import User
 from reads import api_schemas as schemas
 from reads.alerts import alert_list
 from reads.api_schemas import Answer, fit
 from reads.indicator_facts import complete, original_targets
+from reads.overview import overview as overview_of
+from reads.report_filters import AsOf, ReportFilters
 
 
 def project_list(session, user: User, year: int | None, as_of: date) -> Answer:
@@ -64,8 +65,8 @@ def _suggested(item: dict) -> bool:
 
 
 def overview(session, user: User, filters: ReportFilters, moment: AsOf) -> Answer:
-    """The overview page's figures (models/reports.py), so the two always show the same numbers."""
-    return fit(schemas.Overview, reports.overview(session, user, filters, moment, red_list=0).as_dict())
+    """The overview page's figures (reads/overview.py), so the two always show the same numbers."""
+    return fit(schemas.Overview, overview_of(session, user, filters, moment, red_list=0).as_dict())
 
 
 def alerts(session, user: User, year: int | None, state: str) -> Answer:
