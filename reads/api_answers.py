@@ -34,23 +34,24 @@ from sqlmodel import Session, select
 
 from domain import rules
 from importers.values import Target
-from models import reports
 from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
 from models.evaluation import project_evaluation
 from models.indicator import Indicator, active_indicators
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
-from models.reports import AsOf, ReportFilters
 from models.summary import ALL_LEVELS, BudgetSummary, LightSummary
 from models.user import User
 from reads import api_schemas as schemas
 from reads.alerts import alert_list
 from reads.api_schemas import Answer, fit
 from reads.indicator_facts import complete, original_targets
+from reads.overview import overview as overview_of
 from reads.period_progress import Progress, period_measure, period_progress, period_target
 from reads.project_list import visible_year_numbers
 from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
+from reads.report_filters import AsOf, ReportFilters
 from reads.scope import scope_clause, scoped_params
+from services.inputs import current_config
 
 
 def number(value):
@@ -75,7 +76,7 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
     of the year's latest closed month joined to the list, however many actuals lie behind them."""
     projects = []
     for each_year in [year] if year is not None else visible_year_numbers(session, user):
-        moment = AsOf(each_year, as_of)
+        moment = AsOf.of(each_year, as_of, current_config())
         lights = None if moment.month is None else "" if moment.late else "early_"
         shape, params = scoped_params(user, year=each_year, month=moment.month)
         # Plain rows through the connection: ten thousand ORM rows would cost more than the query.
@@ -285,8 +286,8 @@ def _suggested(item: dict) -> bool:
 # --------------------------------------------------------------------------- reports, alerts, errors
 
 def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> Answer:
-    """The overview page's figures (models/reports.py), so the two always show the same numbers."""
-    return fit(schemas.Overview, reports.overview(session, user, filters, moment, red_list=0).as_dict())
+    """The overview page's figures (reads/overview.py), so the two always show the same numbers."""
+    return fit(schemas.Overview, overview_of(session, user, filters, moment, red_list=0).as_dict())
 
 
 def alerts(session: Session, user: User, year: int | None, state: str) -> Answer:

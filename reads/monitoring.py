@@ -1,5 +1,5 @@
 """The 项目支出绩效运行监控表 of a project year for one period: one read model for its xlsx sheet,
-its printable A4 page and its row in a unit's 汇总 (models/exports.py writes them).
+its printable A4 page and its row in a unit's 汇总 (reads/monitoring_xlsx.py writes the xlsx).
 
 Read from the domain core (DOMAIN.md §9). A sheet headed 1–N月 reads the project year at
 period N — closed, and late once N's entry deadline has passed on the day it is made — so its

@@ -1,4 +1,4 @@
-"""The report summaries (light_summary, budget_summary: models/reports.py) kept current,
+"""The report summaries (light_summary, budget_summary: models/summary.py) kept current,
 explicitly: each write use case calls one of these inside its transaction, after its own
 writes — `after_entry` for an actual (adds its light's change to the rows), `refresh` for
 spending, imports and anything else that changes what the rows are made of. The rows are

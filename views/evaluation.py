@@ -25,8 +25,8 @@ from models.db import get_session, transaction
 from models.evaluation import (APPROVE, APPROVED, EDITABLE_STATES, RETURN, STATE_LABELS, SUBMIT, SUBMITTED,
                                WITHDRAW, ReviewConflict, move_review, review_state, review_steps,
                                save_self_evaluation, score_table, set_evaluator_score)
-from models.exports import visible_project_year
 from models.org import Department, Unit
+from reads.export_scope import visible_project_year
 from reads.scope import may_edit_actuals, may_evaluate
 from reads.wording import user_labels
 from views.auth import requires
