@@ -800,8 +800,8 @@ def _field_text(key: str, snapshot: dict | None) -> str:
     value = snapshot.get(key)
     if key == "value":
         return value_text(value, snapshot.get("unit"))
-    if key == "forecast":
-        return plain_number(value)
+    if key == "forecast":      # an assessment (a qualitative indicator's), or a number in the entry's unit
+        return value if isinstance(value, str) else value_text(value, snapshot.get("unit"))
     if key == "deviation_reasons":
         return "、".join(value or [])
     if key == "light":

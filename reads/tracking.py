@@ -16,6 +16,7 @@ from models.project import Project, ProjectYear
 from models.queries import annual_indicators, user_labels, value_text
 from models.user import User
 from reads.period_progress import Progress, period_progress
+from reads.wording import forecast_text
 
 
 @dataclass
@@ -49,6 +50,11 @@ class EntryRow:
         if a is None:
             return ""
         return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
+
+    @property
+    def forecast_text(self) -> str:
+        a = self.actual
+        return forecast_text(self.measure, a.forecast, a.forecast_assessment, a.unit) if a else ""
 
 
 @dataclass
