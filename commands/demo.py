@@ -569,6 +569,7 @@ class SynthProjectYear:
                 "indicator_id": ind.id, "month": month, "value": value,
                 "unit": target.unit if measure != rules.QUALITATIVE else None, "assessment": assessment,
                 "forecast": (value / f).quantize(Decimal("0.01")) if measure == rules.CUMULATIVE and value else None,
+                "forecast_assessment": assessment,          # a qualitative one expects to stay where it stands
                 "deviation_reasons": reasons,
                 "deviation_note": "受客观因素影响，进度有所滞后，正在加快推进。" if "其他" in reasons else None,
                 "likelihood": {rules.GREEN: "确定能", rules.YELLOW: "有可能"}.get(light, rng.choice(("有可能", "完全不可能"))),
@@ -629,9 +630,9 @@ class SynthProjectYear:
         from services.entry import _plain
 
         snapshot = {"value": _plain(actual["value"]), "unit": actual["unit"], "assessment": actual["assessment"],
-                    "forecast": _plain(actual["forecast"]), "deviation_reasons": actual["deviation_reasons"],
-                    "deviation_note": actual["deviation_note"], "likelihood": actual["likelihood"],
-                    "note": actual["note"], "light": actual["light"]}
+                    "forecast": actual["forecast_assessment"] or _plain(actual["forecast"]),
+                    "deviation_reasons": actual["deviation_reasons"], "deviation_note": actual["deviation_note"],
+                    "likelihood": actual["likelihood"], "note": actual["note"], "light": actual["light"]}
         return {"indicator_id": indicator_id, "month": actual["month"], "changed_by": SYNTH_WHO,
                 "changed_at": actual["updated_at"], "old": None, "new": snapshot}
 

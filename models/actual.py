@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -58,7 +58,8 @@ class Actual(SQLModel, table=True):
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))
     unit: str | None = Field(default=None, max_length=40)       # as entered
     assessment: str | None = Field(default=None, max_length=10)
-    forecast: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))
+    forecast: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))   # in `unit`
+    forecast_assessment: str | None = Field(default=None, max_length=10)   # a qualitative one's 全年预计
     deviation_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     deviation_note: str | None = Field(default=None, sa_column=Column(Text))
     likelihood: str | None = Field(default=None, max_length=10)
@@ -158,17 +159,24 @@ class ActualInput(SQLModel):
     value: Decimal | None = None
     unit: str | None = None
     assessment: str | None = None
-    forecast: Decimal | None = None
+    forecast: Decimal | str | None = None    # a number; an assessment for a qualitative indicator
     deviation_reasons: list[str] = []
     deviation_note: str | None = None
     likelihood: str | None = None
     note: str | None = None
     version: int | None = None
 
-    @field_validator("value", "forecast", mode="before")
+    @field_validator("value", mode="before")
     @classmethod
     def _number(cls, raw):
         return cls.number(raw)
+
+    @field_validator("forecast", mode="before")
+    @classmethod
+    def _forecast(cls, raw, info: ValidationInfo):
+        """Validated with `context={"measure": …}` once the indicator is known; without it either
+        kind passes here and record_actual checks it against the measure."""
+        return forecast_of(raw, (info.context or {}).get("measure"))
 
     @staticmethod
     def number(raw) -> Decimal | None:
@@ -207,6 +215,18 @@ class ActualInput(SQLModel):
         if unknown:
             raise ValueError(f"未知的偏差原因“{unknown[0]}”，可选：{'、'.join(DEVIATION_REASONS)}")
         return list(dict.fromkeys(raw))
+
+
+def forecast_of(raw, measure: str | None) -> Decimal | str | None:
+    """全年预计 as sent (DOMAIN.md §3): for a qualitative indicator an assessment (达成 / 部分达成 /
+    未达成), for any other a number; `measure` None accepts either. ValueError (Chinese) otherwise."""
+    if isinstance(raw, str) and raw.strip() in rules.ASSESSMENTS:
+        if measure not in (None, rules.QUALITATIVE):
+            raise ValueError(f"“{raw.strip()}”只用于定性指标，本指标的全年预计应为数字")
+        return raw.strip()
+    if measure == rules.QUALITATIVE and not (raw is None or (isinstance(raw, str) and not raw.strip())):
+        raise ValueError(f"定性指标的全年预计应为：{'、'.join(rules.ASSESSMENTS)}")
+    return ActualInput.number(raw)
 
 
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",

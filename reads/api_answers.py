@@ -199,7 +199,7 @@ def annual_entry(state: IndicatorState, year: int) -> dict:
     return {**_names(state.indicator, "annual"),
             "target": _target(annual_target(state.indicator)),
             "measure": state.measure,
-            "actual": actual_dict(actual, year) if actual else None,
+            "actual": actual_dict(actual, year, state.measure) if actual else None,
             "completion": _ratio(state.completion),
             "pace": _ratio(state.pace),
             "light": state.light,
@@ -208,9 +208,10 @@ def annual_entry(state: IndicatorState, year: int) -> dict:
             "original_target": None}
 
 
-def actual_dict(actual: Actual, year: int) -> dict:
+def actual_dict(actual: Actual, year: int, measure: str) -> dict:
+    forecast = actual.forecast_assessment if measure == rules.QUALITATIVE else number(actual.forecast)   # DOMAIN §3
     return {"period": month_label(year, actual.month), "value": number(actual.value), "unit": actual.unit,
-            "assessment": actual.assessment, "version": actual.version, "forecast": number(actual.forecast),
+            "assessment": actual.assessment, "version": actual.version, "forecast": forecast,
             "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
             "likelihood": actual.likelihood, "note": actual.note, "updated_by": actual.updated_by,
             "updated_at": actual.updated_at.isoformat() if actual.updated_at else None}

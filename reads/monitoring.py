@@ -24,7 +24,7 @@ from models.evaluation import spans
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from reads.wording import Execution, as_of_text, data_as_of, light_word, period_name, value_text
+from reads.wording import Execution, as_of_text, data_as_of, forecast_text, light_word, period_name, value_text
 from services import derived
 
 
@@ -155,10 +155,10 @@ def _actual_text(a: Actual | None, measure: str) -> str:
 
 
 def _forecast_text(cal: YearCalendar, a: Actual | None, ind: Indicator, month: int) -> str:
-    if a is None or a.forecast is None or effective_measure(ind) == rules.QUALITATIVE:
+    if a is None:
         return ""
-    text = value_text(a.forecast, a.unit or ind.annual_unit)
-    return text if a.month == month else f"{text}（{period_name(cal, a.month)}预计）"
+    text = forecast_text(effective_measure(ind), a.forecast, a.forecast_assessment, a.unit or ind.annual_unit)
+    return text if a.month == month or not text else f"{text}（{period_name(cal, a.month)}预计）"
 
 
 def _reasons_text(a: Actual | None) -> str:

@@ -15,7 +15,7 @@ from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
 from models.user import User
 from reads.period_progress import Progress, period_progress
-from reads.wording import user_labels, value_text
+from reads.wording import forecast_text, user_labels, value_text
 
 
 def annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
@@ -53,6 +53,11 @@ class EntryRow:
         if a is None:
             return ""
         return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
+
+    @property
+    def forecast_text(self) -> str:
+        a = self.actual
+        return forecast_text(self.measure, a.forecast, a.forecast_assessment, a.unit) if a else ""
 
 
 @dataclass

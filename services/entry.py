@@ -20,7 +20,7 @@ from importers.values import same_base
 from domain import rules
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
-                           effective_measure, kept, spending_number)
+                           effective_measure, forecast_of, kept, spending_number)
 from models.indicator import Indicator
 from models.project import ProjectYear
 from services import summaries
@@ -28,9 +28,9 @@ from services import summaries
 
 def snapshot(actual: Actual) -> dict:
     return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
-            "forecast": _plain(actual.forecast), "deviation_reasons": list(actual.deviation_reasons or []),
-            "deviation_note": actual.deviation_note, "likelihood": actual.likelihood, "note": actual.note,
-            "light": actual.light}
+            "forecast": actual.forecast_assessment or _plain(actual.forecast),   # 全年预计 as the page shows it
+            "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
+            "likelihood": actual.likelihood, "note": actual.note, "light": actual.light}
 
 
 def _plain(value: Decimal | None):
@@ -62,6 +62,10 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
         raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
     if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
         raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
+    try:
+        forecast = forecast_of(data.forecast, measure)
+    except ValueError as exc:
+        raise EntryError(f"全年预计：{exc}", "forecast") from exc
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
     existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
@@ -73,7 +77,9 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     actual.value = data.value if measure != rules.QUALITATIVE else None
     actual.unit = (data.unit or ind.annual_unit) if measure != rules.QUALITATIVE else None
     actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
-    actual.forecast, actual.likelihood, actual.note = data.forecast, data.likelihood, data.note
+    actual.forecast = forecast if isinstance(forecast, Decimal) else None
+    actual.forecast_assessment = forecast if isinstance(forecast, str) else None
+    actual.likelihood, actual.note = data.likelihood, data.note
     actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
     actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
     actual.version += 1

@@ -93,6 +93,34 @@ def test_letters_and_nan_are_not_numbers():
             ActualInput(value=bad)
 
 
+def test_the_input_model_takes_a_forecast_of_the_indicators_kind():
+    """全年预计 (DOMAIN.md §3): an assessment for a qualitative indicator, a number for any other."""
+    from pydantic import ValidationError
+    qualitative, cumulative = {"measure": "qualitative"}, {"measure": "cumulative"}
+    assert ActualInput.model_validate({"forecast": " 部分达成 "}, context=qualitative).forecast == "部分达成"
+    assert ActualInput.model_validate({"forecast": "1,200"}, context=cumulative).forecast == Decimal(1200)
+    assert ActualInput.model_validate({"forecast": ""}, context=qualitative).forecast is None
+    for raw, context, message in (("90", qualitative, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                                  (90, qualitative, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                                  ("基本达成", qualitative, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                                  ("达成", cumulative, "“达成”只用于定性指标，本指标的全年预计应为数字")):
+        with pytest.raises(ValidationError, match=message):
+            ActualInput.model_validate({"forecast": raw}, context=context)
+    assert ActualInput(forecast="未达成").forecast == "未达成"      # the indicator not known yet: checked on entry
+
+
+def test_an_entry_keeps_a_forecast_of_its_kind_only(session):
+    service = project(session, "招商引资业务经费")
+    actual = enter(session, service, "保障招商活动开展", assessment="达成", forecast="部分达成")
+    assert (actual.forecast_assessment, actual.forecast) == ("部分达成", None)
+    with pytest.raises(EntryError, match="定性指标的全年预计应为"):
+        enter(session, service, "保障招商活动开展", assessment="达成", forecast=90, version=1)
+    with pytest.raises(EntryError, match="只用于定性指标"):
+        enter(session, project(session), "参展企业数量", value=35, forecast="达成")
+    actual = enter(session, project(session), "参展企业数量", value=35, forecast=70)
+    assert (actual.forecast, actual.forecast_assessment) == (Decimal(70), None)
+
+
 def test_periods_outside_the_year_or_the_quarter_are_refused(session):
     py = project(session)
     ind = indicator(session, py, "参展企业数量")

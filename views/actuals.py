@@ -120,7 +120,8 @@ def record(indicator_id: int):
     month = period_of(py, request.form.get("period"))
     typed = posted_entry()
     try:
-        data = ActualInput.model_validate({**typed, "version": typed["version"] or None})
+        data = ActualInput.model_validate({**typed, "version": typed["version"] or None},
+                                          context={"measure": effective_measure(ind)})
     except ValidationError as exc:
         return row_answer(session, project, py, ind, month, RowState(typed, field_errors(exc)), 422)
     try:

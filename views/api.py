@@ -38,7 +38,7 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from models.actual import EntryError, StaleEdit, VersionRequired, period_end, validation_message
+from models.actual import EntryError, StaleEdit, VersionRequired, effective_measure, period_end, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
@@ -111,12 +111,12 @@ def put_actual(indicator_id: int, period: str):
     year, month = _period(period)
     body = _body()
     version = _version(body)
-    data, invalid = _validated(ActualBody, {**body, "version": version})
     as_of = period_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
             ind, py, project = _visible_indicator(db, indicator_id, fresh=True)
             _require(may_edit_actuals(g.user, project))
+            data, invalid = _validated(ActualBody, {**body, "version": version}, {"measure": effective_measure(ind)})
             if data is None:
                 raise EntryError(invalid)
             actual = record_actual(db, ind, py, year, month, data, entry_context(),
@@ -270,10 +270,10 @@ def _require(allowed: bool) -> None:
         abort(403)
 
 
-def _validated(model, body: dict):
+def _validated(model, body: dict, context: dict | None = None):
     """(the body as its request model, None) or (None, the Chinese reason it is refused)."""
     try:
-        return model.model_validate(body), None
+        return model.model_validate(body, context=context), None
     except ValidationError as exc:
         return None, validation_message(exc)
 
