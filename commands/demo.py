@@ -96,7 +96,7 @@ def synth(count: int, year: int, seed: int) -> None:
 
     from flask import current_app
 
-    from services.derived import thresholds
+    from services.inputs import thresholds
 
     started = time.perf_counter()
     clock = current_app.config.get("CLOCK")          # tests and demos may set the time

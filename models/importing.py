@@ -293,8 +293,8 @@ def apply_import(session: Session, forms: list[dict], *, file_name: str, file_sh
     session.flush()
     # A changed form may change targets that stored actuals were judged against, and which
     # indicators count; a new one needs its summary rows.
-    from services import derived, summaries
-    derived.rejudge(session, [d.project_year.id for d in diffs if d.outcome == "changed"], derived.current_config())
+    from services import derived, inputs, summaries
+    derived.rejudge(session, [d.project_year.id for d in diffs if d.outcome == "changed"], inputs.current_config())
     summaries.refresh(session, stored)
     return summary
 

@@ -425,11 +425,11 @@ class CycleReport:
 def raise_alerts(session: Session, now: datetime, config: CycleConfig) -> int:
     """Every unit's alerts as of today, from the domain core: overdue ones are raised here,
     whoever has signed in (pages only read)."""
-    from services import alerts, derived
+    from services import alerts, inputs
     today = config.today(now)
     with transaction(session):
         return alerts.sync(session, alerts.current_project_years(session, today), today, now,
-                           derived.current_config() | {"ENTRY_DEADLINE_DAY": config.deadline_day})
+                           inputs.current_config() | {"ENTRY_DEADLINE_DAY": config.deadline_day})
 
 
 def run_cycle(engine: Engine, now: datetime, config: CycleConfig, settings: ReminderSettings | None = None,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from domain.project_year import DueAlert, derive, open_alerts
 from models.actual import Alert
 from models.project import ProjectYear
-from services import derived
+from services import inputs
 
 
 def sync(session, project_year_ids: Iterable[int], as_of: date, now: datetime, config: Mapping,
@@ -27,7 +27,7 @@ def sync(session, project_year_ids: Iterable[int], as_of: date, now: datetime, c
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
         due = {py_id: open_alerts(derive(item.inputs), as_of)
-               for py_id, item in derived.load(session, part, config).items()}
+               for py_id, item in inputs.load(session, part, config).items()}
         stored: dict[tuple, list[Alert]] = {}
         for alert in session.scalars(select(Alert).where(Alert.project_year_id.in_(part), Alert.closed_at.is_(None))):
             stored.setdefault((alert.project_year_id, alert.indicator_id, alert.kind), []).append(alert)

@@ -9,7 +9,7 @@ from domain import rules
 from models.actual import Actual, ActualChange, EntryError, annual_target, effective_measure
 from models.indicator import Indicator
 from models.project import ProjectYear
-from services import derived
+from services import derived, inputs
 from services.entry import Context, snapshot, sync_indicator_alert
 
 
@@ -21,7 +21,7 @@ def set_periods(session: Session, py: ProjectYear, periods: str) -> None:
     py.periods = periods
     session.add(py)
     session.flush()
-    derived.rejudge(session, [py.id], derived.current_config())
+    derived.rejudge(session, [py.id], inputs.current_config())
 
 
 def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str | None, ctx: Context) -> bool:
@@ -46,7 +46,7 @@ def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str 
         raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
     olds = [snapshot(actual) | {"measure": before} for actual in actuals]
     session.flush()
-    derived.rejudge(session, [py.id], derived.current_config())
+    derived.rejudge(session, [py.id], inputs.current_config())
     for actual, old in zip(actuals, olds):
         actual.version += 1
         actual.updated_by, actual.updated_at = ctx.who, ctx.now
