@@ -73,7 +73,7 @@ def seed_users(session) -> None:
 
 # =========================================================================== flask demo synth
 # Synthetic data at province scale for benchmarks and demos. Every light, alert and summary
-# row comes from the code that judges real entries (models.actual's annual_target and
+# row comes from the code that judges real entries (domain.indicators' annual_target and
 # effective_measure, domain.rules, and the domain core's summary rows); only the writing differs:
 # plain INSERTs in large batches, one transaction per chunk of projects, instead of one ORM
 # write per actual. Deterministic for a given seed: each project draws from its own generator,
@@ -413,9 +413,9 @@ class SynthProjectYear:
                       "local": None, "self_raised": None, "other": None}
 
     def _indicators(self) -> None:
+        from domain.indicators import effective_measure
         from importers import taxonomy
         from importers.values import parse_target
-        from models.actual import effective_measure
         from models.indicator import Indicator
 
         rng = self.rng
@@ -450,17 +450,18 @@ class SynthProjectYear:
         from datetime import datetime, time, timedelta, timezone
         from zoneinfo import ZoneInfo
 
-        from models.actual import period_end, period_months
+        from domain.calendar import YearCalendar
 
         rng, shanghai = self.rng, ZoneInfo("Asia/Shanghai")
         habit = rng.random()
         late_share = 0.35 if habit < 0.06 else 0.03           # a few units are often late
         stops_after = rng.randint(8, 11) if habit > 0.98 else 12   # a few stop reporting
         moments = {}
-        for month in period_months(self.periods):
+        cal = YearCalendar(self.year, self.periods)
+        for month in cal.months:
             if month > stops_after:
                 break
-            end = period_end(self.year, month)
+            end = cal.period_end(month)
             day = rng.randint(6, 15) if rng.random() < late_share else rng.randint(1, self.deadline_day)
             local = datetime.combine(end + timedelta(days=day), time(rng.randint(8, 18), rng.randint(0, 59)), shanghai)
             moment = local.astimezone(timezone.utc)
@@ -471,7 +472,7 @@ class SynthProjectYear:
     def rows(self) -> dict[str, list[dict]]:
         from domain import project_year as core
         from domain.calendar import YearCalendar
-        from models.actual import annual_target
+        from domain.indicators import annual_target
 
         moments = self._entry_moments()
         out: dict[str, list[dict]] = {k: [] for k in ("project", "py", "pyi", "ind", "actual", "actual_change",
@@ -637,7 +638,7 @@ class SynthProjectYear:
                 "changed_at": actual["updated_at"], "old": None, "new": snapshot}
 
     def _alerts(self, indicator_id: int | None, lights: dict[int, str | None], moments: dict) -> list[dict]:
-        """The alerts models.actual would have raised, replayed in time order: an entry sets or
+        """The alerts the writers (services/entry.py) would have raised, replayed in time order: an entry sets or
         closes the light alert and closes older overdue ones (sync_indicator_alert /
         sync_budget_alert); the daily reminder cycle opens an overdue alert the morning after a
         period's deadline when its entry has not come in (services/alerts.py)."""
@@ -645,13 +646,14 @@ class SynthProjectYear:
         from zoneinfo import ZoneInfo
 
         from domain import rules
-        from models.actual import entry_deadline, period_months
+        from domain.calendar import YearCalendar
 
         events = []
         for month, moment in moments.items():
             events.append((moment, 1, month))
-        for month in period_months(self.periods):
-            check = datetime.combine(entry_deadline(self.year, month, self.deadline_day) + timedelta(days=1), time(9),
+        cal = YearCalendar(self.year, self.periods, self.deadline_day)
+        for month in cal.months:
+            check = datetime.combine(cal.deadline(month) + timedelta(days=1), time(9),
                                      ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc)
             if check <= self.now:
                 events.append((check, 0, month))

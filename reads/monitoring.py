@@ -18,8 +18,9 @@ from sqlmodel import Session, select
 
 from domain import rules
 from domain.calendar import YearCalendar
+from domain.indicators import effective_measure
 from domain.project_year import YearAsOf, derive
-from models.actual import Actual, effective_measure
+from models.actual import Actual
 from models.evaluation import spans
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label

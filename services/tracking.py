@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from domain import rules
-from models.actual import Actual, ActualChange, EntryError, annual_target, effective_measure
+from domain.indicators import annual_target, effective_measure
+from models.actual import Actual, ActualChange, EntryError
 from models.indicator import Indicator
 from models.project import ProjectYear
 from services import derived, inputs
