@@ -1,10 +1,12 @@
-"""Actuals, budget spending, their history, and the alerts they raise (DOMAIN.md §3–§4).
+"""The tables of actuals, budget spending, their history and alerts (DOMAIN.md §3–§4), and the
+validation of what an editor types for them (ActualInput, periods and amounts as typed, the
+errors a write reports). The writes are services/entry.py.
 
 One actual per annual indicator and reporting period (keyed by the period's end month). Its
-completion, pace and light are computed by domain/rules.py when it is written and stored
-with it, so lists and reports read them instead of recomputing a year. Every write keeps
-the old and new values in an append-only change table, and carries a version so that a
-second editor working from a stale page is told instead of overwriting.
+completion, pace and light are a cache of the domain core, stored with it so that lists and
+reports read them instead of recomputing a year. Every write keeps the old and new values in
+an append-only change table, and carries a version so that a second editor working from a
+stale page is told instead of overwriting.
 """
 from __future__ import annotations
 
