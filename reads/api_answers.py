@@ -36,7 +36,6 @@ from domain import rules
 from domain.indicators import annual_target
 from importers.values import Target
 from models.actual import Actual
-from models.evaluation import project_evaluation
 from models.indicator import Indicator, active_indicators
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
@@ -52,6 +51,7 @@ from reads.project_list import visible_year_numbers
 from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
 from reads.report_filters import AsOf, ReportFilters
 from reads.scope import scope_clause, scoped_params
+from reads.self_evaluation import project_evaluation
 from services.inputs import current_config
 
 

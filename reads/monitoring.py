@@ -21,10 +21,10 @@ from domain.calendar import YearCalendar
 from domain.indicators import effective_measure
 from domain.project_year import YearAsOf, derive
 from models.actual import Actual
-from models.evaluation import spans
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
+from reads.self_evaluation import spans
 from reads.wording import Execution, as_of_text, data_as_of, forecast_text, light_word, period_name, value_text
 from services import inputs
 

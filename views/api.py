@@ -43,7 +43,6 @@ from domain.indicators import effective_measure
 from models.actual import EntryError, StaleEdit, VersionRequired, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
-from models.evaluation import set_evaluator_score
 from models.user import user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, Answer, ScoreBody, SpendingBody, SpendingConflict,
@@ -52,6 +51,7 @@ from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, proj
                          project_years_visible)
 from reads.wording import user_label
 from services.entry import record_actual, record_spending
+from services.self_evaluation import set_evaluator_score
 from views.auth import clock
 from views.context import bands, entry_context
 

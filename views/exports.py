@@ -17,16 +17,17 @@ from flask import (Blueprint, abort, current_app, g, make_response, redirect, re
                    url_for)
 
 from domain.calendar import YearCalendar, period_label
+from domain.review import STATE_LABELS
 from models.actual import EntryError, check_period, parse_period
 from models.bounds import parse_year, whole_number
 from models.db import get_session
-from models.evaluation import STATE_LABELS, review_state, score_table
 from models.export_job import DONE, FAILED, JOB_LABELS
 from models.org import Department, Unit
 from reads.evaluation_xlsx import evaluation_workbook
 from reads.export_scope import job_of, period_month, unit_project_years, units_in_scope, visible_project_year
 from reads.monitoring import monitoring_sheet
 from reads.monitoring_xlsx import monitoring_workbook
+from reads.self_evaluation import review_state, score_table
 from services.export_job import create_export_job, export_file, run_export_job
 from settings import export_dir
 from views.clock import now, today
