@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from commands.forms import sha256_of
 from importers import parse_file
 from models.db import get_session, transaction
-from models.importing import apply_import
+from services.importing import apply_import
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 

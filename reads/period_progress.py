@@ -15,12 +15,12 @@ from domain import rules
 from domain.calendar import YearCalendar
 from domain.indicators import effective_measure
 from models.actual import Actual
-from models.importing import indicator_key
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.user import User
 from reads.scope import projects_visible_to
 from reads.wording import value_text
+from services.importing import indicator_key
 
 
 def period_target(ind: Indicator) -> Target:

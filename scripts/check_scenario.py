@@ -234,7 +234,7 @@ class Changes:
 
     def reimport(self) -> None:
         """One demo form again, changed the way a corrected 申报表 is."""
-        from models.importing import apply_import
+        from services.importing import apply_import
         form = self.rng.choice(self.forms)
         self.rng.choice((self._new_target, self._new_target, self._new_budget, self._drop_indicator,
                          self._add_indicator))(form)

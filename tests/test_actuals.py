@@ -12,7 +12,7 @@ from models.actual import ActualInput, EntryError, StaleEdit
 from services.entry import Context, record_actual, record_spending
 from reads.project_year import budget_state, indicator_states
 from models.db import get_session, transaction
-from models.importing import apply_import
+from services.importing import apply_import
 
 SEED = Path(__file__).parent / "fixtures" / "seed_forms.pdf"
 NOW = datetime(2023, 8, 1, 9, 0, tzinfo=timezone.utc)

@@ -27,5 +27,5 @@ def bands() -> Thresholds:
 
 
 def entry_context() -> Context:
-    """Who, when and the bands, for recording actuals and spending (models.actual.Context)."""
+    """Who, when and the bands, for recording actuals and spending (services.entry.Context)."""
     return Context(who(), now(), bands())
