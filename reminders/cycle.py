@@ -126,8 +126,9 @@ def open_periods(today: date, deadline_day: int, horizon_days: int) -> list[Peri
     December included) and no later than `horizon_days` ahead."""
     periods = []
     for year in (today.year - 1, today.year):
+        cal = YearCalendar(year, deadline_day=deadline_day)
         for month in range(1, 13):
-            deadline = YearCalendar(year, deadline_day=deadline_day).deadline(month)
+            deadline = cal.deadline(month)
             if date(today.year, 1, 1) <= deadline <= today + timedelta(days=horizon_days):
                 periods.append(Period(year, month, deadline))
     return periods
