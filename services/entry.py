@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +22,7 @@ from domain.indicators import annual_target, effective_measure
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
                            spending_number)
+from models.db import prepared
 from models.indicator import Indicator
 from models.project import ProjectYear
 from services import alerts, summaries
@@ -71,7 +71,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
         raise EntryError(f"全年预计：{exc}", "forecast") from exc
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
-    existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
+    existing = session.exec(_actual_for_update(), params={"indicator_id": ind.id, "month": month}).first()
     check_version(existing, data.version, overwrite_needs_version)
     old = snapshot(existing) if existing else None
     light_before = existing.light if existing else summaries.ABSENT
@@ -148,7 +148,7 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
     amount = kept(amount, MONEY_PLACES)          # to the fen
-    existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
+    existing = session.exec(_spending_for_update(), params={"py_id": py.id, "month": month}).first()
     check_version(existing, version, overwrite_needs_version)
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
                                updated_by=ctx.who, updated_at=ctx.now)
@@ -172,21 +172,16 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
 
 # --------------------------------------------------------------------------- prepared reads
 
-class _Statements:
-    """The reads of every entry and every project answer, built once with bound parameters
-    (reads/scope.py says why)."""
+# Lock the row and read it afresh: two editors sending the same version must not both win
+# (PostgreSQL; SQLite's write transactions are already serial). Built once (models.db.prepared).
 
-    def __init__(self):
-        # Lock the row and read it afresh: two editors sending the same version must not both
-        # win (PostgreSQL; SQLite's write transactions are already serial).
-        self.actual_for_update = (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"),
-                                                       Actual.month == bindparam("month"))
-                                  .with_for_update().execution_options(populate_existing=True))
-        self.spending_for_update = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
-                                                           Spending.month == bindparam("month"))
-                                    .with_for_update().execution_options(populate_existing=True))
+@prepared
+def _actual_for_update():
+    return (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"), Actual.month == bindparam("month"))
+            .with_for_update().execution_options(populate_existing=True))
 
 
-@cache
-def _statements() -> _Statements:
-    return _Statements()
+@prepared
+def _spending_for_update():
+    return (select(Spending).where(Spending.project_year_id == bindparam("py_id"), Spending.month == bindparam("month"))
+            .with_for_update().execution_options(populate_existing=True))
