@@ -41,7 +41,7 @@ from sqlmodel import Session, SQLModel, select
 from domain.calendar import YearCalendar
 from importers.values import Target, split_unit
 from domain import rules
-from models.actual import DEFAULT_DEADLINE_DAY, Alert, annual_target, entry_deadline, last_closed_month
+from models.actual import Alert, annual_target, entry_deadline, last_closed_month
 from models.bounds import filter_number, filter_values
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
@@ -61,12 +61,18 @@ def _fen(yuan) -> int | None:
 
 # --------------------------------------------------------------------------- the moment
 
+def _deadline_day_in_settings() -> int:
+    from services.inputs import current_config, deadline_day
+    return deadline_day(current_config())
+
+
 @dataclass(frozen=True)
 class AsOf:
-    """A report's moment: the project year and the date (Asia/Shanghai) it is read at."""
+    """A report's moment: the project year and the date (Asia/Shanghai) it is read at, with the
+    entry deadline day of settings (ENTRY_DEADLINE_DAY), as the project's own answers judge it."""
     year: int
     date: date
-    deadline_day: int = DEFAULT_DEADLINE_DAY
+    deadline_day: int = field(default_factory=_deadline_day_in_settings)
 
     @cached_property
     def month(self) -> int | None:
