@@ -28,7 +28,7 @@ def indicator(ind_id: int, raw: str, level1: str = "产出指标", measure: str 
 
 
 as_of_dates = st.dates(min_value=date(YEAR - 1, 12, 1), max_value=date(YEAR + 1, 3, 31))
-calendars = st.builds(YearCalendar, st.just(YEAR), st.sampled_from([MONTHLY, QUARTERLY]), st.integers(1, 28))
+calendars = st.builds(YearCalendar, st.just(YEAR), st.sampled_from([MONTHLY, QUARTERLY]), st.integers(1, 27))
 
 
 @given(calendars, as_of_dates)
@@ -49,6 +49,17 @@ def test_a_page_opens_on_the_latest_ended_period_else_the_first():
     assert YearCalendar(YEAR).default_month(date(YEAR + 1, 1, 10)) == 12
     assert period_label(YEAR, 9, QUARTERLY) == f"{YEAR}年第3季度"
     assert period_label(YEAR, 7, QUARTERLY) == f"{YEAR}年7月"
+
+
+def test_a_deadline_day_past_the_27th_is_refused():
+    """On 28 February a deadline on the 28th would leave January's window open while February
+    has ended: the period judged then would be January, grey on its own deadline day."""
+    try:
+        YearCalendar(YEAR, MONTHLY, 28)
+    except ValueError as exc:
+        assert "1到27日" in str(exc)
+    else:
+        raise AssertionError("the 28th was accepted")
 
 
 entries = st.dictionaries(st.integers(1, 12), st.one_of(
@@ -92,6 +103,26 @@ def test_every_status_agrees_with_the_summaries(inputs, as_of):
     budget = next(r for r in budget_summary_rows(1, facts) if r["month"] == month)
     assert budget[prefix + "light"] == year.budget.light
     assert (budget[prefix + "period"] or None) == year.budget.period
+
+
+@st.composite
+def years_near_their_deadlines(draw):
+    """A project year and a date: any, or a period's end, its deadline or the day after."""
+    inputs = draw(project_years())
+    cal, month = inputs.calendar, draw(st.integers(1, 12))
+    near = [cal.period_end(month), cal.deadline(month), cal.deadline(month) + timedelta(days=1)]
+    return inputs, draw(st.one_of(as_of_dates, st.sampled_from(near)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(years_near_their_deadlines())
+def test_a_grey_light_is_a_judged_period_past_its_deadline(drawn):
+    """Grey means no usable entry after the entry deadline (§4): never on or before it."""
+    inputs, as_of = drawn
+    year = derive(inputs).as_of(as_of)
+    for status in [*year.indicators.values(), year.budget]:
+        if status.light == rules.GREY:
+            assert as_of > inputs.calendar.deadline(status.period)
 
 
 def _month_end(day: date) -> date:

@@ -36,7 +36,7 @@ def test_record_july_actuals_see_the_lights_give_a_reason_and_find_the_history(l
     expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
     overdue = page.locator("section", has=page.get_by_role("heading", name=re.compile("^已逾期")))
     expect(overdue).to_contain_text("招商引资专项经费 2023年7月")
-    overdue.locator("tr", has_text=PROJECT_A).get_by_role("link", name="去填报").click()
+    overdue.locator("tr", has_text=f"{PROJECT_A} 2023年7月").get_by_role("link", name="去填报").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(PROJECT_A)
     tracking = page.locator("#tracking")
     expect(tracking.get_by_role("heading", level=2)).to_contain_text("2023年7月")
