@@ -127,6 +127,9 @@ def budget_dict(state: BudgetState, year: int) -> dict:
         "pace": _ratio(state.pace),
         "period": month_label(year, spending.month) if spending else None,
         "version": spending.version if spending else None,
+        "marks": list(flag.words) if (flag := state.flag) else [],
+        "note": spending.note if spending else None,
+        "explained_by": month_label(year, flag.note_month) if flag and flag.note_month else None,
     }
 
 

@@ -14,8 +14,11 @@ from models.actual import Actual, period_end
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.queries import annual_indicators, user_labels, value_text
+from domain.project_year import year_spending_marks
 from models.user import User
 from reads.period_progress import Progress, period_progress
+from reads.project_year import SpendingFlag, spending_flags
+from services.inputs import load_spending
 
 
 @dataclass
@@ -59,6 +62,7 @@ class SpendingRow:
     f: Decimal
     changes: list                        # SpendingChange rows of the year, newest first
     labels: dict[str, str]
+    flag: SpendingFlag | None = None     # this period's spending, when 超预算 / 冲减
 
 
 @dataclass
@@ -116,8 +120,10 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
     light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
     changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
+    inputs, rows = load_spending(session, py)
+    flags = spending_flags(inputs.calendar, year_spending_marks(inputs), rows)
     return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
-                       user_labels(session, [c.changed_by for c in changes]))
+                       user_labels(session, [c.changed_by for c in changes]), flags.get(month))
 
 
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
