@@ -91,6 +91,7 @@ _RIGHT = Alignment(vertical="center", horizontal="right")
 _BOLD = Font(name="宋体", bold=True, size=10)
 _BODY = Font(name="宋体", size=10)
 _HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
+_MARK_FILL = PatternFill("solid", fgColor=LIGHT_FILLS[rules.YELLOW])      # 超预算 / 冲减: look here
 
 MONITORING_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 24), ("年度指标值", 16),
                       ("执行情况", 22), ("全年预计完成情况", 16), ("偏差原因分析", 22), ("完成目标可能性", 10),
@@ -164,7 +165,8 @@ def _header_block(ws, row: int, sheet_project: str, department: str, unit: str, 
 def _funds_block(ws, row: int, budget, execution: Execution, columns: int, light: tuple[str | None, str] | None = None,
                  score: tuple | None = None, progress: Decimal | None = None) -> int:
     """年初预算数 / 执行数 / 执行率 (元; the rate a number formatted as %), then the budget's light
-    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score."""
+    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score; below them, when
+    the spending is 超预算 / 冲减, a row that says so with its note."""
     spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, columns)]
     labels = ["项目资金（元）", "年初预算数", "执行数", "执行率", "灯色" if score is None else "分值",
               "序时进度" if score is None else "得分"]
@@ -180,7 +182,11 @@ def _funds_block(ws, row: int, budget, execution: Execution, columns: int, light
     else:
         _merge(ws, row + 1, 6, 6, float(score[0]), align=_RIGHT, number_format=POINTS_FORMAT)
         _merge(ws, row + 1, 7, columns, float(rules.for_display(score[1])), align=_RIGHT, number_format=POINTS_FORMAT)
-    return row + 2
+    if not execution.mark:
+        return row + 2
+    _merge(ws, row + 2, 1, 1, "预算执行标记", bold=True, align=_CENTER)
+    _merge(ws, row + 2, 2, columns, execution.mark, align=_WRAP, fill=_MARK_FILL)
+    return row + 3
 
 
 def _execution_cells(execution: Execution) -> tuple[tuple, tuple]:
@@ -245,7 +251,7 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
 
 
 SUMMARY_COLUMNS = (("序号", 6), ("项目名称", 30), ("年初预算数（元）", 16), ("执行数（元）", 20), ("执行率", 13),
-                   ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6))
+                   ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6), ("预算执行标记", 28))
 
 
 def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, month: int) -> None:
@@ -278,6 +284,7 @@ def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, mont
     _cell(ws, row, 7, sum(len(s.rows) for s in sheets), bold=True, align=_RIGHT)
     for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=8):
         _cell(ws, row, col, sum(s.counts[light] for s in sheets), bold=True, align=_RIGHT)
+    _cell(ws, row, 12, "", bold=True)
     note = _left_out_note(sheets)
     if note:
         _merge(ws, row + 1, 1, columns, note, align=_WRAP)
@@ -305,6 +312,7 @@ def _summary_row(ws, row: int, n: int, sheet: MonitoringSheet, month: int) -> No
     for col, value in enumerate((len(sheet.rows), counts[rules.GREEN], counts[rules.YELLOW], counts[rules.RED],
                                  counts[rules.GREY]), start=7):
         _cell(ws, row, col, value, align=_RIGHT)
+    _cell(ws, row, 12, sheet.execution.mark, align=_WRAP, fill=_MARK_FILL if sheet.execution.mark else None)
 
 
 def _left_out_because(sheet: MonitoringSheet) -> str | None:

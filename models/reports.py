@@ -39,6 +39,7 @@ from sqlalchemy import and_, case, false, func, or_
 from sqlmodel import Session, SQLModel, select
 
 from domain.calendar import YearCalendar
+from domain.project_year import mark_words
 from importers.values import Target, split_unit
 from domain import rules
 from models.actual import DEFAULT_DEADLINE_DAY, Alert, annual_target, entry_deadline, last_closed_month
@@ -258,6 +259,7 @@ class ProjectLine:
     period: int
     name: str = ""
     unit: str = ""
+    spending_marks: tuple[str, ...] = ()      # 超预算 / 冲减 of the spending shown
 
     @property
     def budget(self) -> Budget:
@@ -413,15 +415,15 @@ def _line_select(moment: AsOf):
     budget_light, period = _budget_columns(moment)
     return select(py.id, py.project_id, Project.unit_id, py.department_id,
                   *(_light_column(light, moment) for light in LIGHTS), s.indicators,
-                  b.annual_fen, b.spent_fen, budget_light, period)
+                  b.annual_fen, b.spent_fen, budget_light, period, b.over_budget, b.reduced)
 
 
 def _line(row, moment: AsOf) -> ProjectLine:
-    py_id, p_id, u_id, d_id, g, y, r, grey, n, annual, spent, light, period = row[:13]
+    py_id, p_id, u_id, d_id, g, y, r, grey, n, annual, spent, light, period, over_budget, reduced = row[:15]
     if moment.month is None:
         return ProjectLine(py_id, p_id, u_id, d_id, Counts(indicators=n or 0), annual, None, None, 0)
     return ProjectLine(py_id, p_id, u_id, d_id, Counts(g or 0, y or 0, r or 0, grey or 0, n or 0), annual, spent,
-                       light, period or 0)
+                       light, period or 0, spending_marks=mark_words(bool(over_budget), bool(reduced)))
 
 
 def _project_lines(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> list[ProjectLine]:
@@ -616,6 +618,12 @@ class ProjectReport:
     budget_light: str | None
     spending: list[tuple[int, Decimal, str | None]]     # (month, cumulative 元, light)
     indicators: list[IndicatorReport]
+    spending_flags: dict = field(default_factory=dict)  # month → reads.project_year.SpendingFlag (超预算 / 冲减)
+
+    @property
+    def latest_flag(self):
+        """The flag of the spending shown (the latest month listed), if it is marked."""
+        return self.spending_flags.get(self.spending[-1][0]) if self.spending else None
 
 
 def _in_target_unit(value: Decimal | None, unit: str | None, target_unit: str | None) -> Decimal | None:
@@ -667,7 +675,8 @@ def project_report(session: Session, user: User, project_id: int, year: int | No
     series = [(m, state.spending[m].amount_yuan, state.facts.spending[m].light) for m in known]
     return ProjectReport(project, chosen, session.get(Unit, project.unit_id),
                          session.get(Department, chosen.department_id), years, moment, counts, budget,
-                         budget_status.light, series, reports)
+                         budget_status.light, series, reports, {m: state.spending_flags[m] for m in known
+                                                                if m in state.spending_flags})
 
 
 def filter_choices(session: Session, user: User, year: int | None,

@@ -26,6 +26,7 @@ class ChartPoint:
     month: int
     value: Decimal        # in the annual target's unit
     light: str
+    mark: str = ""        # spending: 超预算 / 冲减, written beside the dot
 
 
 @dataclass
