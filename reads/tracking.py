@@ -47,6 +47,7 @@ class EntryRow:
     points: list[ChartPoint]             # this year's actuals up to the period, for the chart
     progress: Progress | None
     default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
+    last_light: str | None = None        # beside a grey light: the light of the latest earlier entry (§9)
 
     @property
     def target_unit(self) -> str | None:
@@ -166,7 +167,8 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
             changes=counts.get(ind.id, 0),
             points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
             progress=progress.get(ind.id),
-            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind))))
+            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind)),
+            last_light=by_indicator[ind.id][-1].light if actual is None and by_indicator.get(ind.id) else None))
     return rows
 
 

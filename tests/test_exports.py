@@ -314,6 +314,21 @@ def test_a_monitoring_xlsx_headed_november_names_the_september_figures_and_greys
     assert (ws.cell(area, 5).value, ws.cell(area, 9).value) == ("1-11月未填报", "灰")
 
 
+def test_the_project_page_and_the_drill_down_keep_the_last_light_beside_grey(seeded, personas, september):
+    """DOMAIN.md §9: in November, nothing entered since September, the project page's row and the
+    report drill-down read 灰，上期黄 (参展企业数量) and 灰，上期绿 (投资者满意度), as the 监控表 does;
+    an indicator never entered reads plain 灰."""
+    client = signed_in(seeded, personas.supervisor_a)
+    page = client.get(f"/projects/{september}?year=2023&period=2023-11").get_data(as_text=True)
+    rows = {name: text_of(body) for body in re.findall(r'<tbody id="ind-\d+".*?</tbody>', page, flags=re.S)
+            for name in ("参展企业数量", "投资者满意度", "参展面积") if name in body}
+    assert "灰，上期黄" in rows["参展企业数量"] and "灰，上期绿" in rows["投资者满意度"]
+    assert "灰" in rows["参展面积"] and "上期" not in rows["参展面积"]
+    drill = text_of(client.get(f"/reports/projects/{september}?year=2023&as_of=2023-12-20").get_data(as_text=True))
+    assert re.search(r"参展企业数量.*?灰，上期黄", drill) and re.search(r"投资者满意度.*?灰，上期绿", drill)
+    assert re.search(r"参展面积.*?灰(?!，上期)", drill)
+
+
 def test_the_printable_monitoring_page_headed_november_says_the_same(seeded, personas, september):
     client = signed_in(seeded, personas.supervisor_a)
     html = client.get(f"/projects/{september}/monitoring/print?period=2023-11").get_data(as_text=True)
