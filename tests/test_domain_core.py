@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import rules
@@ -32,6 +32,7 @@ as_of_dates = st.dates(min_value=date(YEAR - 1, 12, 1), max_value=date(YEAR + 1,
 calendars = st.builds(YearCalendar, st.just(YEAR), st.sampled_from([MONTHLY, QUARTERLY]), st.integers(1, 27))
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])     # a shared, busy machine: generation is cheap here
 @given(calendars, as_of_dates)
 def test_the_closed_period_is_the_latest_ended(cal, as_of):
     closed = cal.closed_month(as_of)
