@@ -121,3 +121,8 @@ class YearCalendar:
 
 def month_end(year: int, month: int) -> date:
     return date(year, month, _calendar.monthrange(year, month)[1])
+
+
+def period_name(cal: YearCalendar, month: int) -> str:
+    """9月, or 第3季度 for a quarterly project year."""
+    return f"第{month // 3}季度" if cal.periods == QUARTERLY else f"{month}月"

@@ -56,8 +56,11 @@ def set_evaluator_score(session: Session, py: ProjectYear, ind: Indicator, score
     states = [s for s in indicator_states(session, py, as_of)
               if (s.indicator.level1_std or s.indicator.level1) in rules.LEVEL1_POINTS]
     budget = budget_state(session, py, as_of)
+    items = _items(states, (ind.id, value))
     try:
-        rules.evaluate(_items(states, (ind.id, value)), budget.spent_yuan or 0, py.annual_total_yuan)
+        evaluation = rules.evaluate(items, budget.spent_yuan or 0, py.annual_total_yuan)
+        weight = next(s.weight for s in evaluation.indicators if s.id == ind.id)
+        rules.check_evaluator_input(next(i for i in items if i.id == ind.id), weight)
     except ValueError as exc:
         raise EntryError(str(exc), "score") from exc
     ind.eval_score = value
@@ -210,20 +213,16 @@ def save_self_evaluation(session: Session, py: ProjectYear, weights: dict, notes
     items = [rules.EvaluationItem(id=it.id, level1=it.level1, measure=it.measure, completion=it.completion,
                                   assessment=it.assessment, weight=parsed.get(it.id, it.weight), score=None,
                                   name=it.name) for it in _items(states)]
-    # an evaluator score may sit outside a band that new weights move: checked with the weights
-    scored = [rules.EvaluationItem(**{**item.__dict__, "score": indicators[item.id].eval_score}) for item in items]
     budget = budget_state(session, py, as_of)
     try:
-        rules.evaluate(items, budget.spent_yuan or 0, py.annual_total_yuan or 1)
+        evaluation = rules.evaluate(items, budget.spent_yuan or 0, py.annual_total_yuan or 1)
     except ValueError as exc:
         raise EntryError(str(exc), "weights") from exc
-    try:
-        rules.evaluate(scored, budget.spent_yuan or 0, py.annual_total_yuan or 1)
-    except ValueError:
-        for ind_id, ind in indicators.items():   # the weight moved the band: back to its top
-            if ind.eval_score is not None:
-                ind.eval_score = None
-                session.add(ind)
+    for item, scored in zip(items, evaluation.indicators):   # a score the new weight's band left: unset
+        ind = indicators[item.id]
+        if ind.eval_score is not None and (scored.band is None or not scored.band.contains(ind.eval_score)):
+            ind.eval_score = None
+            session.add(ind)
     for ind_id, value in parsed.items():
         indicators[ind_id].eval_weight = value
         session.add(indicators[ind_id])
@@ -325,10 +324,7 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
     for state, scored in paired:
         ind, actual = state.indicator, state.actual
         assessment = actual.assessment if actual else None
-        band = None
-        if state.measure == rules.QUALITATIVE and assessment in rules.QUALITATIVE_BANDS:
-            low, high = rules.QUALITATIVE_BANDS[assessment]
-            band = (rules.for_display(scored.weight * low), rules.for_display(scored.weight * high))
+        band = scored.band.shown if scored.band else None
         if actual is None:
             actual_text = ""
         elif state.measure == rules.QUALITATIVE:

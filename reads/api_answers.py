@@ -262,10 +262,8 @@ def evaluation_dict(session: Session, py: ProjectYear, as_of: date, bands: rules
         ind, assessment = state.indicator, state.actual.assessment if state.actual else None
         item.update(name=ind.name, measure=state.measure, assessment=assessment,
                     evaluator_score=number(ind.eval_score), band=None)
-        if state.measure == rules.QUALITATIVE and assessment in rules.QUALITATIVE_BANDS:
-            low, high = rules.QUALITATIVE_BANDS[assessment]
-            item["band"] = [number(rules.for_display(scored.weight * low)),
-                            number(rules.for_display(scored.weight * high))]
+        if scored.band is not None:
+            item["band"] = [number(edge) for edge in scored.band.shown]
     answer["as_of"] = as_of.isoformat()
     return answer
 

@@ -1,5 +1,5 @@
-"""The year-end self-evaluation through the JSON API (DOMAIN.md §5): qualitative scores at the top
-of their band until an evaluator (admin or 审核人 in scope) sets one inside it."""
+"""The year-end self-evaluation through the JSON API (DOMAIN.md §5): qualitative scores at the middle
+of their band, `suggested`, until an evaluator sets one inside it."""
 from __future__ import annotations
 
 import pytest
@@ -38,27 +38,41 @@ def test_the_evaluation_has_the_interface_fields(seeded, personas, service):
     assert evaluation["budget_score"] == 10
     meetings = scored(evaluation, ids["会议服务次数"])
     assert (meetings["weight"], meetings["score"]) == (12.5, 12.5)
-    # 10 (budget) + 12.5 (meetings) + 12.5 (达成, top) + 10 (部分达成, top); the rest has no actual
-    assert evaluation["total"] == 45 and evaluation["grade"] == "差"
+    # 10 (budget) + 12.5 (meetings) + 11.25 (达成, the middle) + 8.75 (部分达成, the middle); the rest has no actual
+    assert evaluation["total"] == 42.5 and evaluation["grade"] == "差"
 
 
-def test_a_qualitative_score_is_the_top_of_its_band_until_an_evaluator_sets_one(seeded, personas, service):
+def test_a_qualitative_score_is_suggested_at_the_middle_of_its_band_until_an_evaluator_sets_one(
+        seeded, personas, service):
     py, ids = service
     achieved, partly = ids["保障招商活动开展"], ids["项目按时完成"]
     reviewer = Api(seeded, personas.supervisor_a)
     evaluation = reviewer.get(f"/projects/{py}/evaluation", as_of=YEAR_END).get_json()
-    assert scored(evaluation, achieved)["score"] == 12.5 and scored(evaluation, achieved)["band"] == [10, 12.5]
-    assert scored(evaluation, partly)["score"] == 10 and scored(evaluation, partly)["band"] == [7.5, 10]
+    assert (scored(evaluation, achieved)["score"], scored(evaluation, achieved)["band"]) == (11.25, [10, 12.5])
+    assert (scored(evaluation, partly)["score"], scored(evaluation, partly)["band"]) == (8.75, [7.5, 10])
+    assert scored(evaluation, achieved)["suggested"] and scored(evaluation, partly)["suggested"]
+    assert not scored(evaluation, ids["会议服务次数"])["suggested"]
 
     answer = reviewer.put(f"/indicators/{achieved}/score", {"score": 11}, as_of=YEAR_END)
     assert answer.status_code == 200
-    assert scored(answer.get_json(), achieved)["score"] == 11 and answer.get_json()["total"] == 43.5
+    assert scored(answer.get_json(), achieved)["score"] == 11 and answer.get_json()["total"] == 42.25
+    assert scored(answer.get_json(), achieved)["suggested"] is False
     assert reviewer.put(f"/indicators/{partly}/score", {"score": 7.5}, as_of=YEAR_END).status_code == 200
     evaluation = reviewer.get(f"/projects/{py}/evaluation", as_of=YEAR_END).get_json()
     assert (scored(evaluation, achieved)["score"], scored(evaluation, partly)["score"]) == (11, 7.5)
 
     reset = reviewer.put(f"/indicators/{achieved}/score", {"score": None}, as_of=YEAR_END).get_json()
-    assert scored(reset, achieved)["score"] == 12.5 and scored(reset, achieved)["evaluator_score"] is None
+    assert scored(reset, achieved)["score"] == 11.25 and scored(reset, achieved)["evaluator_score"] is None
+    assert scored(reset, achieved)["suggested"] is True
+
+
+def test_the_upper_edge_of_a_band_below_achieved_is_excluded(seeded, personas, service):
+    _py, ids = service
+    reviewer = Api(seeded, personas.supervisor_a)
+    refused = reviewer.put(f"/indicators/{ids['项目按时完成']}/score", {"score": 10}, as_of=YEAR_END)
+    assert refused.status_code == 422
+    assert "评定为部分达成，得分应在7.50–10.00分之间（不含10.00分" in refused.get_json()["error"]
+    assert reviewer.put(f"/indicators/{ids['项目按时完成']}/score", {"score": 9.99}, as_of=YEAR_END).status_code == 200
 
 
 @pytest.mark.parametrize("score,message", [(9, "10.00–12.50"), (13, "10.00–12.50"), (-1, "10.00–12.50"),

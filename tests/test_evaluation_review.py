@@ -84,10 +84,10 @@ def test_the_score_table_shows_the_points_of_the_stored_actuals(seeded, personas
     page = signed_in(seeded, personas.manager_a).get(url(project))
     assert page.status_code == 200
     text = text_of(page.get_data(as_text=True))
-    # 10 (budget, 100 %) + 12.5 (100 meetings) + 12.5 (达成, top) + 10 (部分达成, top); the rest no actual
-    assert "总分 45.00 分 · 评价等级 差" in text
+    # 10 (budget, 100 %) + 12.5 (100 meetings) + 11.25 (达成) + 8.75 (部分达成): the middles; the rest no actual
+    assert "总分 42.50 分 · 评价等级 差" in text
     assert "预算执行率 771,100.00 元 771,100.00 元（100.00%） 10.00 10.00" in text
-    assert "产出指标小计 50.00 35.00" in text and "效益指标小计 30.00 0.00" in text
+    assert "产出指标小计 50.00 32.50" in text and "效益指标小计 30.00 0.00" in text
     assert "满意度指标小计 10.00 0.00" in text
     assert "会议服务次数" in text and "100次" in text
     assert "审核状态： 草稿" in text
@@ -121,7 +121,7 @@ def test_weights_must_add_up_per_level_and_notes_are_kept(seeded, personas, serv
     saved = post(clerk, project, **data)
     assert saved.status_code == 303
     text = text_of(clerk.get(url(project)).get_data(as_text=True))
-    assert "产出指标小计 50.00 38.00" in text and "总分 100.00 48.00" in text   # 20 + 10 (达成) + 8 (部分达成)
+    assert "产出指标小计 50.00 36.00" in text and "总分 100.00 46.00" in text   # 20 + 9 (达成) + 7 (部分达成)
     assert "加强与会展中心的协调，提前锁定档期" in text
 
 
@@ -133,7 +133,7 @@ def test_a_qualitative_score_only_within_its_band(seeded, personas, service):
     assert refused.status_code == 422
     assert "评定为达成，得分应在10.00–12.50分之间" in text_of(refused.get_data(as_text=True))
     assert post(reviewer, project, "scores", **{f"score_{events}": "11"}).status_code == 303
-    assert "总分 43.50 分" in text_of(reviewer.get(url(project)).get_data(as_text=True))
+    assert "总分 42.25 分" in text_of(reviewer.get(url(project)).get_data(as_text=True))
     # a 填报人 sets no scores; another 主管部门's 审核人 does not see the project
     assert post(signed_in(seeded, personas.manager_a), project, "scores", **{f"score_{events}": "12"}).status_code == 403
     assert signed_in(seeded, personas.manager_b).get(url(project)).status_code == 404

@@ -161,11 +161,11 @@ def test_the_evaluation_xlsx_and_print_hold_the_score_table(seeded, personas, se
     meetings = find_row(ws, "会议服务次数")
     assert ws.cell(meetings, 5).value == "100次" and (ws.cell(meetings, 6).value, ws.cell(meetings, 7).value) == (12.5, 12.5)
     total = find_row(ws, "总分")
-    assert ws.cell(total, 7).value == 45 and ws.cell(total, 8).value == "评价等级：差"
-    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 35
+    assert ws.cell(total, 7).value == 42.5 and ws.cell(total, 8).value == "评价等级：差"
+    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 32.5
     assert ws.page_setup.orientation == "portrait"
     text = text_of(client.get(f"/projects/{project}/evaluation/print").get_data(as_text=True))
-    assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 45.00 评价等级： 差" in text
+    assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 42.50 评价等级： 差" in text
 
 
 def _wait(app, job_id: str, timeout: float = 30):
