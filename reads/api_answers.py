@@ -213,7 +213,8 @@ def actual_dict(actual: Actual, year: int, measure: str) -> dict:
     return {"period": month_label(year, actual.month), "value": number(actual.value), "unit": actual.unit,
             "assessment": actual.assessment, "version": actual.version, "forecast": forecast,
             "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
-            "likelihood": actual.likelihood, "note": actual.note, "updated_by": actual.updated_by,
+            "likelihood": actual.likelihood, "note": actual.note, "over_reason": actual.over_reason,
+            "updated_by": actual.updated_by,
             "updated_at": actual.updated_at.isoformat() if actual.updated_at else None}
 
 

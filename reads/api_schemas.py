@@ -106,6 +106,8 @@ class ActualBody(ActualInput):
     likelihood: Annotated[str | None, WithJsonSchema(_nullable(_choice_schema(LIKELIHOODS))),
                           Field(description="完成可能性")] = None
     note: Annotated[str | None, Field(description="备注")] = None
+    over_reason: Annotated[str | None, Field(
+        description="超额原因（如目标设定偏低，或实际成效提升）：年度最后一期（12月）完成率达到 130%（可配置）及以上时必填")] = None
     version: Annotated[int | None, Field(ge=0, description="读取时的 actual.version；0：仅当该期尚无数值")] = None
 
     @field_validator("value", "assessment", "likelihood", "deviation_reasons", mode="before")
@@ -213,6 +215,7 @@ class Actual(Answer):
     deviation_note: str | None = Field(description="偏差说明")
     likelihood: str | None = Field(description="完成可能性")
     note: str | None = Field(description="备注")
+    over_reason: str | None = Field(description="超额原因（年度最后一期完成率达到 130% 及以上时填写）")
     updated_by: str = Field(description="最后修改人")
     updated_at: Timestamp = Field(description="最后修改时间（UTC）")
 

@@ -37,7 +37,7 @@ from models.bounds import parse_year, whole_number
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
 from views.clock import today
-from views.context import entry_context
+from views.context import bands, entry_context
 
 bp = Blueprint("bulk", __name__)
 
@@ -153,7 +153,7 @@ def build_workbook(sheet) -> bytes:
     _validations(actuals, ACTUAL_COLUMNS, last, unit_lists)
     _forecast_validations(actuals, forecasts)
     _finish(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS, {"项目": 22, "三级指标": 24, "指标值": 14, "当前值": 12,
-                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24})
+                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24, "超额原因": 24})
 
     spending = book.create_sheet(SPENDING_SHEET)
     _header(spending, SPENDING_COLUMNS, SPENDING_INPUTS)
@@ -185,6 +185,8 @@ def build_workbook(sheet) -> bytes:
              f"单位可用同一种单位的其他写法（如 元/万元/亿元）；偏差原因可填多个，用逗号分隔，可选：{'、'.join(DEVIATION_REASONS)}。",
              f"全年预计：定量指标填预计全年完成数（单位同“单位”列），定性指标选择{'、'.join(rules.ASSESSMENTS)}。",
              "灯为黄或红时必须填写偏差原因。全部黄色列都空着的行不会保存。",
+             f"12月（年度最后一期）完成率达到{rules.for_display(bands().over_reason * 100, 0)}%及以上的指标须填写超额原因"
+             "（如目标设定偏低，或实际成效提升）。",
              "上传时整张表一起检查：任何一行有错，全部不保存，并列出每一行的错误。",
              "请勿修改隐藏的ID、版本列和“期间”列；如上传时提示数值已被他人修改，请重新下载。"]
     if sheet.left_out:
