@@ -45,6 +45,7 @@ class IndicatorReport:
     completion: Decimal | None
     pace: Decimal | None
     points: list[TrendPoint]
+    over: bool = False            # the judged period's entry is 超额 (§8)
 
     @property
     def name(self) -> str:
@@ -105,7 +106,7 @@ def project_report(session: Session, user: User, project_id: int, year: int | No
             ind, level1_of(ind.level1_std, ind.level1), own.measure, target, status.light, status.period,
             _in_target_unit(actual.value, actual.unit, target.unit) if actual else None,
             actual.assessment if actual else None, own.completion if actual else None,
-            own.pace if actual else None, points))
+            own.pace if actual else None, points, bool(actual and own.over)))
     budget_status = state.budget.status
     known = sorted(m for m in state.spending if closed is not None and m <= closed
                    and state.facts.calendar.is_period(m))

@@ -112,3 +112,72 @@ def test_the_page_asks_nothing_of_months_before_december(seeded, personas):
     clerk = signed_in(seeded, personas.manager_a)
     page = clerk.get(f"/projects/{personas.project_a}?year=2023&period=2023-11").get_data(as_text=True)
     assert f'id="f{ids[FIRMS]}-over_reason"' not in page
+
+
+# --------------------------------------------------------------------------- wherever a light is shown
+
+AUGUST = datetime(2023, 8, 6, 1, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def july_over(seeded, personas, api):
+    """July: 参展企业数量 100 of ≥70家 (超额, green) and 参展面积 400 of ≥500 (p = 1.37: 超额 by pace)."""
+    seeded.config["CLOCK"] = lambda: AUGUST
+    py, ids = year_of(seeded, SPECIAL)
+    assert api.put(f"/indicators/{ids[FIRMS]}/actuals/2023-07", {"value": 100}).status_code == 200
+    assert api.put(f"/indicators/{ids['参展面积']}/actuals/2023-07", {"value": 400}).get_json()["over"] is True
+    assert api.put(f"/indicators/{ids['参加活动场次']}/actuals/2023-07", {"value": 1, "deviation_reasons": ["其他"]}
+                   ).get_json()["over"] is False
+    return py, ids
+
+
+def marked(html: str, anchor: str) -> str:
+    """The markup of the row with that id."""
+    start = html.index(f'id="{anchor}"')
+    return html[start:html.index("</tr>", start)]
+
+
+def test_the_project_page_marks_each_over_row(seeded, personas, july_over):
+    _py, ids = july_over
+    page = signed_in(seeded, personas.supervisor_a).get(f"/projects/{personas.project_a}?year=2023&period=2023-07")
+    html = page.get_data(as_text=True)
+    assert 'class="over-mark"' in marked(html, f"ind-{ids[FIRMS]}")
+    assert 'class="over-mark"' in marked(html, f"ind-{ids['参展面积']}")
+    assert 'class="over-mark"' not in marked(html, f"ind-{ids['参加活动场次']}")
+
+
+def test_the_history_page_and_the_report_drill_down_mark_it(seeded, personas, july_over):
+    _py, ids = july_over
+    reader = signed_in(seeded, personas.supervisor_a)
+    history = text_of(reader.get(f"/indicators/{ids[FIRMS]}/history?period=2023-07").get_data(as_text=True))
+    assert "截至7月 · 绿 超额" in history
+    report = reader.get(f"/reports/projects/{personas.project_a}?year=2023&as_of=2023-08-06").get_data(as_text=True)
+    assert "绿 超额" in text_of(marked(report, f"ind-{ids[FIRMS]}"))
+    assert "超额" not in text_of(marked(report, f"ind-{ids['参加活动场次']}"))
+
+
+def test_the_monitoring_sheet_marks_it_in_print_and_in_xlsx(seeded, personas, july_over):
+    import io
+
+    from openpyxl import load_workbook
+    reader = signed_in(seeded, personas.supervisor_a)
+    printed = text_of(reader.get(f"/projects/{personas.project_a}/monitoring/print?period=2023-07")
+                      .get_data(as_text=True))
+    assert "参展企业数量 ≥70家 100家" in printed and "绿超额" in printed.replace(" ", "")
+    ws = load_workbook(io.BytesIO(reader.get(f"/projects/{personas.project_a}/monitoring.xlsx?period=2023-07").data),
+                       rich_text=True).worksheets[0]
+    rows = {ws.cell(r, 3).value: r for r in range(1, ws.max_row + 1)}
+    firms = ws.cell(rows[FIRMS], 9)
+    assert str(firms.value) == "绿（超额）" and firms.fill.fgColor.rgb.endswith("C6EFCE")   # the light's green
+    assert [block.font.color.rgb for block in firms.value if block.text == "（超额）"] == ["000B5CAD"]
+    assert ws.cell(rows["参加活动场次"], 9).value != "绿（超额）"
+
+
+def test_the_workbench_lists_what_is_over(seeded, personas, july_over):
+    _py, ids = july_over
+    home = signed_in(seeded, personas.manager_a).get("/")
+    text = text_of(home.get_data(as_text=True))
+    assert "超额完成 2 项" in text
+    assert "绿 超额 招商引资专项经费 参展企业数量 ≥70家 142.86% 244.90% 2023年7月" in text
+    assert "参展面积 ≥500平方米 80.00% 137.14% 2023年7月" in text
+    assert "请核实目标是否设定偏低" in text
