@@ -292,10 +292,13 @@ def apply_import(session: Session, forms: list[dict], *, file_name: str, file_sh
             summary.project_year_ids.append(year.id)
     session.flush()
     # A changed form may change targets that stored actuals were judged against, and which
-    # indicators count; a new one needs its summary rows.
-    from services import derived, summaries
-    derived.rejudge(session, [d.project_year.id for d in diffs if d.outcome == "changed"], derived.current_config())
+    # indicators count; a new one needs its summary rows, and its alerts (periods already past
+    # their deadline are overdue).
+    from services import alerts, derived, summaries
+    config = derived.current_config()
+    derived.rejudge(session, [d.project_year.id for d in diffs if d.outcome == "changed"], config)
     summaries.refresh(session, stored)
+    alerts.after_write(session, stored, now, config)
     return summary
 
 

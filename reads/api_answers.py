@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
 from sqlalchemy import and_, bindparam, case, null, or_
 from sqlmodel import Session, select
@@ -38,6 +37,7 @@ from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
 from models.evaluation import project_evaluation
 from models.indicator import Indicator, active_indicators
 from models.org import Department, Unit
+from models.db import prepared
 from models.project import Project, ProjectYear
 from models.summary import ALL_LEVELS, BudgetSummary, LightSummary
 from models.user import User
@@ -86,7 +86,7 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
     return fit(schemas.ProjectList, {"projects": projects})
 
 
-@cache
+@prepared
 def _list_statement(shape: str, lights: str | None):
     """The list of one year in a scope shape, with each project year's worst light (`worst_light`,
     worked out by the database) from the summary rows of month `month`: after that month's

@@ -228,7 +228,7 @@ class Changes:
         from domain import rules
         from services.tracking import set_periods
         py = self._project_year()
-        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY)
+        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY, self.ctx)
 
     # --- re-imports
 

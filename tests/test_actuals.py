@@ -150,34 +150,45 @@ def test_every_change_is_kept_and_a_stale_edit_is_refused(session):
     assert [(c.changed_by, (c.old or {}).get("value"), c.new["value"]) for c in changes] == [("甲", None, 35), ("乙", 35, 40)]
 
 
+def open_alerts_of(session, py, level3) -> list[tuple]:
+    ind = indicator(session, py, level3)
+    return [(a.kind, a.light, a.month)
+            for a in session.exec(select(Alert).where(Alert.indicator_id == ind.id, Alert.closed_at.is_(None)))]
+
+
 def test_alerts_open_on_yellow_and_close_on_green(session):
     py = project(session)
+    assert open_alerts_of(session, py, "参展面积") == [("overdue", "grey", 6)]    # imported on 1 August: June is missing
     enter(session, py, "参展面积", value=200, deviation_reasons=["其他"])
-    open_alerts = session.exec(select(Alert).where(Alert.closed_at.is_(None))).all()
-    assert [(a.kind, a.light, a.month) for a in open_alerts] == [("light", "yellow", 7)]
+    assert open_alerts_of(session, py, "参展面积") == [("light", "yellow", 7)]    # July's entry is the one judged
     enter(session, py, "参展面积", value=500)
-    assert session.exec(select(Alert).where(Alert.closed_at.is_(None))).all() == []
+    assert open_alerts_of(session, py, "参展面积") == []
+    assert ("overdue", "grey", 6) in open_alerts_of(session, py, "参展企业数量")  # the entry synced its project year
 
 
 def test_overdue_alerts_after_the_deadline_close_when_the_actual_arrives(session):
     from services.alerts import sync
     py = project(session, "网络运行维护费")       # nothing entered all year
+    # imported on 1 August: July is not due before the 5th, so June is overdue for six indicators and the budget
+    assert {a.month for a in open_overdue(session, py)} == {6} and len(open_overdue(session, py)) == 7
     with transaction(session):
-        assert sync(session, [py.id], date(2023, 8, 5), NOW, {}) == 7    # July in time: June is overdue
-    assert {a.month for a in open_overdue(session)} == {6}
+        assert sync(session, [py.id], date(2023, 8, 5), NOW, {}) == 0    # July still in time
+    assert {a.month for a in open_overdue(session, py)} == {6}
     with transaction(session):
         assert sync(session, [py.id], date(2023, 8, 6), NOW, {}) == 0    # the same alerts, now for July
-    assert {a.month for a in open_overdue(session)} == {7} and len(open_overdue(session)) == 7
+    assert {a.month for a in open_overdue(session, py)} == {7} and len(open_overdue(session, py)) == 7
     with transaction(session):
         assert sync(session, [py.id], date(2023, 8, 7), NOW, {}) == 0    # idempotent
     enter(session, py, "官方网站更新消息数量", value=200)
     with transaction(session):
         sync(session, [py.id], date(2023, 8, 7), NOW, {})
-    assert len(open_overdue(session)) == 6      # five indicators and the budget
+    assert len(open_overdue(session, py)) == 6      # five indicators and the budget
+    assert len(session.exec(select(Alert).where(Alert.project_year_id == py.id)).all()) == 7    # moved on, none anew
 
 
-def open_overdue(session) -> list[Alert]:
-    return session.exec(select(Alert).where(Alert.closed_at.is_(None), Alert.kind == "overdue")).all()
+def open_overdue(session, py) -> list[Alert]:
+    return session.exec(select(Alert).where(Alert.project_year_id == py.id, Alert.closed_at.is_(None),
+                                            Alert.kind == "overdue")).all()
 
 
 def test_state_as_of_a_date_is_grey_past_the_deadline_without_an_actual(session):

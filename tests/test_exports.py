@@ -351,6 +351,7 @@ def test_a_unit_export_headed_november_leaves_stale_spending_out_of_the_total_an
 
 
 def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_as_such(seeded, personas, september):
+    from services.entry import Context
     from services.tracking import set_periods
     from models.db import get_session, transaction
     from models.project import ProjectYear
@@ -358,7 +359,7 @@ def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_a
     with seeded.app_context():
         session = get_session()
         with transaction(session):
-            set_periods(session, session.get(ProjectYear, service), "quarterly")
+            set_periods(session, session.get(ProjectYear, service), "quarterly", Context("tianbao", NOW))
     spend(seeded, service, 9, 600000)
     book = _unit_export(seeded, signed_in(seeded, personas.supervisor_a), 11)
     row = summary_row(book["汇总"], "招商引资业务经费（按季度填报，数据为1-9月）")

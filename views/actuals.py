@@ -259,7 +259,7 @@ def periods(project_id: int):
     choice = request.form.get("periods", "")
     try:
         with transaction(session):
-            set_periods(session, py, choice)
+            set_periods(session, py, choice, entry_context())
     except EntryError as exc:
         abort(400, description=str(exc))
     flash(f"{py.year}年度改为{PERIODS_LABELS[choice]}填报。", "success")
