@@ -84,11 +84,12 @@ def time_entries(app, count: int, seed: int) -> tuple[list, list]:
     from sqlmodel import select
 
     from domain import rules
-    from models.actual import ActualInput, effective_measure
+    from domain.indicators import effective_measure
+    from models.actual import ActualInput
     from models.db import get_session
     from models.indicator import Indicator
     from models.project import ProjectYear
-    from services.derived import thresholds
+    from services.inputs import thresholds
     from services.entry import Context, record_actual, record_spending
 
     rng = random.Random(seed)

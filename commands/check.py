@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models.db import get_session, transaction
-from services import derived
+from services import derived, inputs
 from views.clock import now, today
 
 SHOWN = 200     # differences printed in full; the rest are counted
@@ -22,7 +22,7 @@ SHOWN = 200     # differences printed in full; the rest are counted
 def check(fix: bool) -> None:
     """重新计算完成率、序时进度、灯号、报表汇总和截至今天应有的未关闭预警，逐条列出与存储值的差异；有差异时退出码为1。"""
     try:
-        derived.thresholds(current_app.config)
+        inputs.thresholds(current_app.config)
     except ValueError as exc:            # PACE_BANDS or LEVEL_YELLOW out of range
         click.echo(f"设置有误，未检查：{exc}", err=True)
         sys.exit(2)

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from commands.forms import sha256_of
 from importers import parse_file
 from models.db import get_session, transaction
-from models.importing import apply_import
+from services.importing import apply_import
 from views.clock import now as clock_now
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -75,7 +75,7 @@ def seed_users(session) -> None:
 
 # =========================================================================== flask demo synth
 # Synthetic data at province scale for benchmarks and demos. Every light, alert and summary
-# row comes from the code that judges real entries (models.actual's annual_target and
+# row comes from the code that judges real entries (domain.indicators' annual_target and
 # effective_measure, domain.rules, and the domain core's summary rows); only the writing differs:
 # plain INSERTs in large batches, one transaction per chunk of projects, instead of one ORM
 # write per actual. Deterministic for a given seed: each project draws from its own generator,
@@ -98,7 +98,7 @@ def synth(count: int, year: int, seed: int) -> None:
 
     from flask import current_app
 
-    from services.derived import thresholds
+    from services.inputs import thresholds
 
     started = time.perf_counter()
     now = clock_now()                                # tests and demos may set the time (CLOCK)
@@ -414,9 +414,9 @@ class SynthProjectYear:
                       "local": None, "self_raised": None, "other": None}
 
     def _indicators(self) -> None:
+        from domain.indicators import effective_measure
         from importers import taxonomy
         from importers.values import parse_target
-        from models.actual import effective_measure
         from models.indicator import Indicator
 
         rng = self.rng
@@ -451,17 +451,18 @@ class SynthProjectYear:
         from datetime import datetime, time, timedelta, timezone
         from zoneinfo import ZoneInfo
 
-        from models.actual import period_end, period_months
+        from domain.calendar import YearCalendar
 
         rng, shanghai = self.rng, ZoneInfo("Asia/Shanghai")
         habit = rng.random()
         late_share = 0.35 if habit < 0.06 else 0.03           # a few units are often late
         stops_after = rng.randint(8, 11) if habit > 0.98 else 12   # a few stop reporting
         moments = {}
-        for month in period_months(self.periods):
+        cal = YearCalendar(self.year, self.periods)
+        for month in cal.months:
             if month > stops_after:
                 break
-            end = period_end(self.year, month)
+            end = cal.period_end(month)
             day = rng.randint(6, 15) if rng.random() < late_share else rng.randint(1, self.deadline_day)
             local = datetime.combine(end + timedelta(days=day), time(rng.randint(8, 18), rng.randint(0, 59)), shanghai)
             moment = local.astimezone(timezone.utc)
@@ -472,7 +473,7 @@ class SynthProjectYear:
     def rows(self) -> dict[str, list[dict]]:
         from domain import project_year as core
         from domain.calendar import YearCalendar
-        from models.actual import annual_target
+        from domain.indicators import annual_target
 
         moments = self._entry_moments()
         out: dict[str, list[dict]] = {k: [] for k in ("project", "py", "pyi", "ind", "actual", "actual_change",

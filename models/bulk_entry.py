@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from models.actual import (ActualInput, EntryError, StaleEdit, check_period, effective_measure, parse_period,
-                           spending_amount_yuan, spending_of, validation_message)
+from domain.indicators import effective_measure
+from models.actual import (ActualInput, EntryError, StaleEdit, check_period, parse_period, spending_amount_yuan,
+                           spending_of, validation_message)
 from services.entry import Context, record_actual, record_spending
 from models.bounds import whole_number
 from models.db import transaction

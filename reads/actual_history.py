@@ -7,7 +7,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models.actual import MEASURE_LABELS, ActualChange, period_label
+from domain.calendar import period_label
+from domain.rules import MEASURE_LABELS
+from models.actual import ActualChange
 from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.wording import LIGHT_WORDS, user_labels, value_text

@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.actual import Actual, period_end
+from domain.calendar import YearCalendar, month_end, period_label
+from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
 from models.user import User
@@ -91,13 +92,11 @@ class Tracking:
 
     @property
     def label(self) -> str:
-        from models.actual import period_label
         return period_label(self.year.year, self.month, self.year.periods)
 
     @property
     def period_end(self) -> date:
-        from models.actual import period_end
-        return period_end(self.year.year, self.month)
+        return month_end(self.year.year, self.month)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -110,11 +109,10 @@ class Tracking:
 def tracking(session: Session, user: User, project: Project, py: ProjectYear, month: int, as_of: date,
              deadline_day: int) -> Tracking:
     from domain import rules
-    from models.actual import entry_deadline, period_end, period_label, period_months
+    cal = YearCalendar(py.year, py.periods, deadline_day)
     indicators = annual_indicators(session, py)
-    months = [(m, period_label(py.year, m, py.periods), period_end(py.year, m) <= as_of)
-              for m in period_months(py.periods)]
-    return Tracking(project, py, month, as_of, entry_deadline(py.year, month, deadline_day),
+    months = [(m, period_label(py.year, m, py.periods), cal.period_end(m) <= as_of) for m in cal.months]
+    return Tracking(project, py, month, as_of, cal.deadline(month),
                     rules.elapsed_share(month, rules.MONTHLY), months,
                     spending_row(session, py, month, as_of, deadline_day),
                     entry_rows(session, user, project, py, indicators, month, as_of, deadline_day))
@@ -122,9 +120,10 @@ def tracking(session: Session, user: User, project: Project, py: ProjectYear, mo
 
 def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
     from domain import rules
-    from models.actual import SpendingChange, entry_deadline, spending_of
+    from models.actual import SpendingChange, spending_of
     spending = spending_of(session, py.id, month)
-    light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    deadline = YearCalendar(py.year, deadline_day=deadline_day).deadline(month)
+    light = spending.light if spending else rules.light_without_actual(as_of, deadline)
     changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
     return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
@@ -134,7 +133,9 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
                month: int, as_of: date, deadline_day: int) -> list[EntryRow]:
     from domain import rules
-    from models.actual import ActualChange, annual_target, effective_measure, entry_deadline, unit_choices
+    from domain.indicators import annual_target, effective_measure
+    from domain.units import unit_choices
+    from models.actual import ActualChange
     from models.evidence import evidence_of
     from services.inputs import current_config, thresholds
     bands = thresholds(current_config())
@@ -148,9 +149,9 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     files = evidence_of(session, [a.id for a in own.values() if a is not None])
     counts = dict(session.exec(select(ActualChange.indicator_id, func.count()).where(ActualChange.indicator_id.in_(ids))
                                .group_by(ActualChange.indicator_id)).all()) if ids else {}
-    missing_light = rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    missing_light = rules.light_without_actual(as_of, YearCalendar(py.year, deadline_day=deadline_day).deadline(month))
     progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None],
-                               period_end(py.year, month))
+                               month_end(py.year, month))
     rows = []
     for ind in indicators:
         measure = effective_measure(ind)
@@ -182,7 +183,7 @@ def is_over(ind: Indicator, actual: Actual | None, bands) -> bool:
 def asks_over_reason(ind: Indicator, measure: str, month: int) -> bool:
     """The entry of the year's last period of a growing quantitative target may need a 超额原因."""
     from domain import rules
-    from models.actual import annual_target
+    from domain.indicators import annual_target
     return month == 12 and measure != rules.QUALITATIVE and annual_target(ind).op in (">=", ">")
 
 

@@ -33,9 +33,7 @@ from domain.project_year import YearFacts, budget_summary_rows, derive, light_su
 from models.actual import Actual, Spending
 from models.project import ProjectYear
 from services import alerts
-# The inputs are loaded by services/inputs.py; its names stay reachable from here for callers.
-from services.inputs import (_ACTUAL, _SPENDING, Loaded, _load_rows, current_config, deadline_day,  # noqa: F401
-                             level1_of, load, thresholds)
+from services.inputs import _ACTUAL, _SPENDING, Loaded, _load_rows
 
 _RATIO_TOLERANCE = Decimal("1e-9")     # the ratio columns keep 10 decimals
 

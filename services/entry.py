@@ -19,9 +19,10 @@ from sqlmodel import Session, select
 
 from importers.values import same_base
 from domain import rules
+from domain.indicators import annual_target, effective_measure
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
-                           SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
-                           effective_measure, forecast_of, kept, spending_number)
+                           SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
+                           spending_number)
 from models.indicator import Indicator
 from models.project import ProjectYear
 from services import alerts, summaries

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Row
 from domain import rules
 from domain.calendar import DEFAULT_DEADLINE_DAY, YearCalendar
 from domain.project_year import Entry, IndicatorInput, YearInputs
-from models.actual import Actual, Spending, annual_target, effective_measure
+from domain.indicators import annual_target, effective_measure
+from models.actual import Actual, Spending
 from models.indicator import Indicator, indicator_name
 from models.project import ProjectYear
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from domain import rules
-from models.actual import Actual, ActualChange, EntryError, annual_target, effective_measure
+from domain.indicators import annual_target, effective_measure
+from models.actual import Actual, ActualChange, EntryError
 from models.indicator import Indicator
 from models.project import ProjectYear
-from services import alerts, derived
+from services import alerts, derived, inputs
 from services.entry import Context, snapshot
 
 
@@ -23,7 +24,7 @@ def set_periods(session: Session, py: ProjectYear, periods: str, ctx: Context) -
     py.periods = periods
     session.add(py)
     session.flush()
-    config = derived.current_config()
+    config = inputs.current_config()
     derived.rejudge(session, [py.id], config)
     alerts.after_write(session, [py.id], ctx.now, config)
 
@@ -50,7 +51,7 @@ def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str 
         raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
     olds = [snapshot(actual) | {"measure": before} for actual in actuals]
     session.flush()
-    config = derived.current_config()
+    config = inputs.current_config()
     derived.rejudge(session, [py.id], config)
     for actual, old in zip(actuals, olds):
         actual.version += 1

@@ -12,7 +12,7 @@ from models.actual import ActualInput, EntryError, StaleEdit
 from services.entry import Context, record_actual, record_spending
 from reads.project_year import budget_state, indicator_states
 from models.db import get_session, transaction
-from models.importing import apply_import
+from services.importing import apply_import
 
 SEED = Path(__file__).parent / "fixtures" / "seed_forms.pdf"
 NOW = datetime(2023, 8, 1, 9, 0, tzinfo=timezone.utc)
@@ -204,7 +204,8 @@ def test_state_as_of_a_date_is_grey_past_the_deadline_without_an_actual(session)
 
 
 def test_evaluation_scores_and_qualitative_band(session):
-    from models.evaluation import project_evaluation, set_evaluator_score
+    from reads.self_evaluation import project_evaluation
+    from services.self_evaluation import set_evaluator_score
     py = project(session, "招商引资业务经费")
     for level3, data in (("会议服务次数", {"value": 100}), ("保障招商活动开展", {"assessment": "部分达成", "deviation_reasons": ["其他"]}),
                          ("项目按时完成", {"assessment": "达成"}), ("成本指标", {"value": 70, "unit": "万元"}),

@@ -109,7 +109,7 @@ def test_stored_lights_are_what_the_rules_give(made):
     """A sample of actuals and spending judged again by domain.rules, as record_actual does."""
     from models import Actual, Indicator, ProjectYear, Spending
     from domain import rules
-    from models.actual import annual_target, effective_measure
+    from domain.indicators import annual_target, effective_measure
     app, _ = made
     with Session(app.extensions["engine"]) as s:
         actuals = s.exec(select(Actual)).all()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import rules
-from domain.calendar import MONTHLY, QUARTERLY, Moment, YearCalendar
+from domain.calendar import MONTHLY, QUARTERLY, Moment, YearCalendar, period_label
 from domain.project_year import (Adjustment, Entry, IndicatorInput, YearInputs, budget_in_force,
                                  budget_summary_rows, derive, judge_entry, light_summary_rows, open_alerts)
 from domain.units import Target
@@ -40,6 +40,15 @@ def test_the_closed_period_is_the_latest_ended(cal, as_of):
         assert cal.period_end(closed) <= as_of and closed in cal.months
         later = [m for m in cal.months if m > closed]
         assert as_of.year > cal.year or not later or cal.period_end(later[0]) > as_of
+
+
+def test_a_page_opens_on_the_latest_ended_period_else_the_first():
+    assert YearCalendar(YEAR).default_month(date(YEAR, 8, 3)) == 7
+    assert YearCalendar(YEAR, QUARTERLY).default_month(date(YEAR, 8, 3)) == 6
+    assert YearCalendar(YEAR, QUARTERLY).default_month(date(YEAR, 2, 1)) == 3
+    assert YearCalendar(YEAR).default_month(date(YEAR + 1, 1, 10)) == 12
+    assert period_label(YEAR, 9, QUARTERLY) == f"{YEAR}年第3季度"
+    assert period_label(YEAR, 7, QUARTERLY) == f"{YEAR}年7月"
 
 
 entries = st.dictionaries(st.integers(1, 12), st.one_of(

@@ -38,10 +38,11 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from models.actual import EntryError, StaleEdit, VersionRequired, effective_measure, period_end, validation_message
+from domain.calendar import month_end
+from domain.indicators import effective_measure
+from models.actual import EntryError, StaleEdit, VersionRequired, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
-from models.evaluation import set_evaluator_score
 from models.user import user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, Answer, ScoreBody, SpendingBody, SpendingConflict,
@@ -50,6 +51,7 @@ from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, proj
                          project_years_visible)
 from reads.wording import user_label
 from services.entry import record_actual, record_spending
+from services.self_evaluation import set_evaluator_score
 from views.auth import clock
 from views.context import bands, entry_context
 
@@ -111,7 +113,7 @@ def put_actual(indicator_id: int, period: str):
     year, month = _period(period)
     body = _body()
     version = _version(body)
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
             ind, py, project = _visible_indicator(db, indicator_id, fresh=True)
@@ -142,7 +144,7 @@ def put_spending(project_year_id: int, period: str):
     body = _body()
     version = _version(body)
     data, invalid = _validated(SpendingBody, body)
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):
             project, py = _visible_project_year(db, project_year_id, fresh=True)

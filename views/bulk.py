@@ -25,8 +25,9 @@ from importers.bulk import read_sheets
 from importers.limits import bulk_limits_from_config
 from importers.sandbox import run_untrusted
 from domain import rules
-from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPENDING_UNITS, EntryError,
-                           last_closed_month, parse_period, period_label, unit_choices)
+from domain.calendar import YearCalendar, period_label
+from domain.units import SPENDING_UNITS, unit_choices
+from models.actual import DEVIATION_REASONS, LIKELIHOODS, EntryError, parse_period
 from models.bulk_entry import (ACTUAL_COLUMNS, ACTUAL_INPUTS, ACTUALS_SHEET, README_SHEET, SPENDING_COLUMNS,
                                SPENDING_INPUTS, SPENDING_SHEET, UPLOADED_SHEETS, store_bulk_entry)
 from models.db import get_session
@@ -85,7 +86,7 @@ def _choice() -> Choice:
         years = _years()
         year = as_of.year if as_of.year in years or not years else years[0]
     if month is None:
-        month = last_closed_month(year, as_of, rules.MONTHLY) or 1
+        month = YearCalendar(year).closed_month(as_of) or 1
     unit_id = None
     if g.user.role == "admin":
         raw_unit = request.args.get("unit", "")
@@ -144,7 +145,7 @@ def build_workbook(sheet) -> bytes:
             current = a.assessment or "" if item.measure == rules.QUALITATIVE else f"{plain_number(a.value)}{a.unit or ''}"
         write_row(actuals, n, [ind.id, f"{sheet.year}-{sheet.month:02d}", a.version if a else 0, item.project.name,
                                ind.level1, ind.annual_level2, ind.annual_level3, ind.annual_raw,
-                               MEASURE_LABELS[item.measure], ind.annual_unit or "", current])
+                               rules.MEASURE_LABELS[item.measure], ind.annual_unit or "", current])
         choices = choice_list(unit_choices(ind.annual_unit)) if item.measure != rules.QUALITATIVE else None
         if choices:
             unit_lists.setdefault(choices, []).append(f"{_col(ACTUAL_COLUMNS, '单位')}{n}")
@@ -298,6 +299,6 @@ def _choice_from_form() -> Choice:
     try:
         year, month = parse_period(request.form.get("period"))
     except EntryError:
-        year, month = today().year, last_closed_month(today().year, today(), rules.MONTHLY) or 1
+        year, month = today().year, YearCalendar(today().year).closed_month(today()) or 1
     unit_id = whole_number(request.form.get("unit", "")) if g.user.role == "admin" else g.user.unit_id
     return Choice(year, month, unit_id)
