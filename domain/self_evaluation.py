@@ -13,7 +13,7 @@ A 自评 waits until
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Collection, Mapping
+from typing import Collection, Mapping, Sequence
 
 from domain import rules
 from domain.calendar import YearCalendar, period_name
@@ -28,11 +28,15 @@ class PeriodGap:
     spending: bool
     of: int = 0              # how many indicators the period should have had
 
+    @property
+    def text(self) -> str:
+        return gap_text(self)
 
-def period_gaps(calendar: YearCalendar, through: int | None, entered: Mapping[str, Collection[int]],
+
+def period_gaps(calendar: YearCalendar, through: int | None, entered: Sequence[tuple[str, Collection[int]]],
                 spending: Collection[int]) -> tuple[PeriodGap, ...]:
-    """The periods up to `through` (None: none has ended) that lack an entry: `entered` maps each
-    scored indicator's name to the period months it has an entry for, in the form's order;
+    """The periods up to `through` (None: none has ended) that lack an entry: `entered` pairs each
+    scored indicator's name with the period months it has an entry for, in the form's order;
     `spending` holds the months with a spending report."""
     if through is None:
         return ()
@@ -40,7 +44,7 @@ def period_gaps(calendar: YearCalendar, through: int | None, entered: Mapping[st
     for month in calendar.months:
         if month > through:
             break
-        missing = tuple(name for name, months in entered.items() if month not in months)
+        missing = tuple(name for name, months in entered if month not in months)
         if missing or month not in spending:
             gaps.append(PeriodGap(month, missing, month not in spending, len(entered)))
     return tuple(gaps)
@@ -54,6 +58,7 @@ class Readiness:
     execution_rate: object               # Decimal
     execution_reason_missing: bool
     suggested: tuple[str, ...]           # qualitative indicators whose score is still a suggestion
+    over_reasons_missing: tuple[str, ...] = ()   # 12月 entries at r >= 1.3 stored without a 超额原因
 
     @property
     def ok(self) -> bool:
@@ -68,22 +73,26 @@ class Readiness:
             rate = rules.for_display(self.execution_rate * 100)
             lines.append(f"预算执行率为{rate}%，低于{rules.EXECUTION_REASON_BELOW:.0%}，请填写执行率偏低的原因")
         if self.suggested:
-            lines.append(f"以下定性指标的得分仍为建议分，请评价人在区间内确定得分：{'、'.join(self.suggested)}")
+            lines.append(f"以下定性指标的得分仍为建议分，请评价人（审核人）在区间内确定得分：{'、'.join(self.suggested)}")
+        if self.over_reasons_missing:
+            lines.append(f"以下指标12月完成率超额，请在12月的填报中补充超额原因：{'、'.join(self.over_reasons_missing)}")
         return lines
 
 
 def readiness(calendar: YearCalendar, evaluation: rules.Evaluation, names: Mapping, notes: Mapping,
-              gaps: tuple[PeriodGap, ...], explanations: Mapping[int, str], execution_reason: str | None
-              ) -> Readiness:
+              gaps: tuple[PeriodGap, ...], explanations: Mapping[int, str], execution_reason: str | None,
+              over_reasons_missing: tuple[str, ...] = ()) -> Readiness:
     """What keeps the 自评 from being submitted: `names` and `notes` map an indicator id to its
-    name and its 偏差原因分析及改进措施, `explanations` a period month to why it was not entered."""
+    name and its 偏差原因分析及改进措施, `explanations` a period month to why it was not entered;
+    `over_reasons_missing` names the 12月 entries that `rules.over_reason_required` finds without
+    their 超额原因 (the bands changed since, or the target)."""
     unexplained = tuple(gap for gap in gaps if not (explanations.get(gap.month) or "").strip())
     below = tuple(names[s.id] for s in evaluation.indicators
                   if rules.for_display(s.score) < rules.for_display(s.weight) and not (notes.get(s.id) or "").strip())
     reason_missing = (rules.execution_reason_required(evaluation.execution_rate)
                       and not (execution_reason or "").strip())
     return Readiness(calendar, unexplained, below, evaluation.execution_rate, reason_missing,
-                     tuple(names[s.id] for s in evaluation.suggested))
+                     tuple(names[s.id] for s in evaluation.suggested), tuple(over_reasons_missing))
 
 
 def gap_text(gap: PeriodGap) -> str:

@@ -233,7 +233,7 @@ def forecast_of(raw, measure: str | None) -> Decimal | str | None:
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
                "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
                "note": "备注", "over_reason": "超额原因", "version": "版本", "amount_yuan": "支出金额",
-               "score": "评分"}
+               "score": "评分", "points": "扣分", "reason": "理由", "weights": "一级指标分值"}
 
 
 def validation_message(exc) -> str:
