@@ -265,10 +265,12 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
     spent_in = budget.spending.month if budget.spending else None
     history = weights_history(session, py)
     weights = rules.level_weights(history[-1].weights if history else None)
+    mark = budget.flag.text if budget.flag else ""          # §5: spending above the budget is marked 超预算
     try:
         evaluation = evaluate(py, inputs, thresholds)
     except ValueError as exc:
-        return ScoreTable(py, as_of, None, str(exc), Execution(cal, through, spent_in, budget.spent_yuan, None),
+        return ScoreTable(py, as_of, None, str(exc),
+                          Execution(cal, through, spent_in, budget.spent_yuan, None, mark),
                           completeness=completeness(session, py, inputs, None, as_of), weights=weights,
                           weights_history=history)
     checked = completeness(session, py, inputs, evaluation, as_of)
@@ -294,7 +296,7 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
                              scored_.set_aside))
     spans(rows)
     return ScoreTable(py, as_of, evaluation, None,
-                      Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate), rows,
+                      Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate, mark), rows,
                       checked, weights, history)
 
 

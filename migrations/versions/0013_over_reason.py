@@ -1,16 +1,16 @@
 """over reason: the entry of the year's last period at r >= 1.3 (超额, DOMAIN.md §8) carries the
 reason it was given (target set too low, or a real gain)
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-09 10:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

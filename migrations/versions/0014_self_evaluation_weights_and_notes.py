@@ -2,8 +2,8 @@
 the reason (history kept, the latest in force), the reason for a 执行率 below 90 %, why a period
 was not entered, and an evaluator's deduction (with its reason) for a target set too low
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-09 12:00:00
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
