@@ -12,7 +12,7 @@ from typing import Mapping
 from sqlmodel import Session, select
 
 from domain import rules
-from domain.calendar import YearCalendar, month_end
+from domain.calendar import YearCalendar
 from domain.indicators import annual_target
 from domain.review import DRAFT
 from domain.self_evaluation import PeriodGap, Readiness, period_gaps, readiness
@@ -234,10 +234,6 @@ class ScoreTable:
             return f"{head}（{periods_name(cal, cal.periods_after(latest, through))}未填报）"
         behind = sum(1 for m in [r.shown for r in self.rows] + [self.execution.shown] if m != latest)
         return f"{head}（其中{behind}项的数据早于该期，见各行）" if behind else head
-
-    @property
-    def data_through_day(self) -> date | None:
-        return month_end(self.py.year, self.data_through) if self.data_through else None
 
     @property
     def level_totals(self) -> list[tuple[str, Decimal, Decimal]]:
