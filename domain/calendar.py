@@ -136,3 +136,8 @@ def period_label(year: int, month: int, periods: str = MONTHLY) -> str:
     if periods == QUARTERLY and month % 3 == 0:
         return f"{year}年第{month // 3}季度"
     return f"{year}年{month}月"
+
+
+def period_name(cal: YearCalendar, month: int) -> str:
+    """9月, or 第3季度 for a quarterly project year."""
+    return f"第{month // 3}季度" if cal.periods == QUARTERLY else f"{month}月"

@@ -9,5 +9,6 @@ from models.actual import Actual, ActualChange, Alert, Spending, SpendingChange 
 from models.evidence import Evidence  # noqa: F401
 from models.summary import BudgetSummary, LightSummary  # noqa: F401
 from models.outbox import OutboxMessage, ReminderSetting, SchedulerRun, SentNotice  # noqa: F401
-from models.evaluation import EvaluationNote, EvaluationReview, EvaluationStep  # noqa: F401
+from models.evaluation import (EvaluationNote, EvaluationPeriodNote, EvaluationReview, EvaluationStatement,  # noqa: F401
+                               EvaluationStep, EvaluationWeights)
 from models.export_job import ExportJob  # noqa: F401

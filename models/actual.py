@@ -63,6 +63,7 @@ class Actual(SQLModel, table=True):
     deviation_note: str | None = Field(default=None, sa_column=Column(Text))
     likelihood: str | None = Field(default=None, max_length=10)
     note: str | None = Field(default=None, sa_column=Column(Text))
+    over_reason: str | None = Field(default=None, sa_column=Column(Text))   # 超额原因 (§8)
     completion: Decimal | None = Field(default=None, sa_column=ratio())
     pace: Decimal | None = Field(default=None, sa_column=ratio())
     light: str = Field(max_length=10)
@@ -166,6 +167,7 @@ class ActualInput(SQLModel):
     deviation_note: str | None = None
     likelihood: str | None = None
     note: str | None = None
+    over_reason: str | None = None           # 超额原因: needed at r >= 1.3 in the year's last period
     version: int | None = None
 
     @field_validator("value", mode="before")
@@ -195,7 +197,7 @@ class ActualInput(SQLModel):
             raise ValueError("数值过大")
         return kept(number, VALUE_PLACES)
 
-    @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", mode="before")
+    @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", "over_reason", mode="before")
     @classmethod
     def _text(cls, raw):
         if raw is None:
@@ -233,7 +235,8 @@ def forecast_of(raw, measure: str | None) -> Decimal | str | None:
 
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
                "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
-               "note": "备注", "version": "版本", "amount_yuan": "支出金额", "score": "评分"}
+               "note": "备注", "over_reason": "超额原因", "version": "版本", "amount_yuan": "支出金额",
+               "score": "评分", "points": "扣分", "reason": "理由", "weights": "一级指标分值"}
 
 
 def validation_message(exc) -> str:

@@ -30,11 +30,11 @@ from reads.wording import user_label
 ACTUALS_SHEET, SPENDING_SHEET, README_SHEET = "实际值", "预算支出", "说明"
 UPLOADED_SHEETS = (ACTUALS_SHEET, SPENDING_SHEET)
 ACTUAL_COLUMNS = ("指标ID", "期间", "版本", "项目", "一级指标", "二级指标", "三级指标", "指标值", "计量方式", "目标单位",
-                  "当前值", "实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注")
-ACTUAL_INPUTS = ("实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注")
+                  "当前值", "实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注", "超额原因")
+ACTUAL_INPUTS = ("实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注", "超额原因")
 SPENDING_COLUMNS = ("项目年度ID", "期间", "版本", "项目", "年度资金（元）", "当前累计支出（元）", "累计支出", "单位", "说明")
 SPENDING_INPUTS = ("累计支出", "单位", "说明")
-OPTIONAL_COLUMNS = ("说明",)      # added later: a sheet downloaded before has none (read as empty)
+OPTIONAL_COLUMNS = ("超额原因", "说明")      # added later: a sheet downloaded before has none (read as empty)
 _REASON_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
@@ -175,7 +175,8 @@ def _actual_input(cells: dict, measure: str) -> ActualInput:
             "value": cells["实际值"], "unit": _text(cells["单位"]), "assessment": _text(cells["完成情况"]),
             "forecast": cells["全年预计"], "deviation_reasons": reasons,
             "deviation_note": _text(cells["偏差说明"]), "likelihood": _text(cells["完成可能性"]),
-            "note": _text(cells["备注"]), "version": _int(cells["版本"]) or 0}, context={"measure": measure})
+            "note": _text(cells["备注"]), "over_reason": _text(cells["超额原因"]),
+            "version": _int(cells["版本"]) or 0}, context={"measure": measure})
     except ValidationError as exc:
         raise RowError(validation_message(exc)) from exc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, bindparam
+from sqlalchemy import Column, Numeric, Text, bindparam
 from sqlmodel import Field, SQLModel, select
 
 from models.db import prepared
@@ -49,6 +49,8 @@ class Indicator(SQLModel, table=True):
     measure_override: str | None = Field(default=None, max_length=12)  # staff's choice over §3's default
     eval_weight: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
     eval_score: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
+    eval_deduction: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
+    eval_deduction_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     retired_at: datetime | None = None
 
     @property

@@ -107,6 +107,8 @@ class ActualBody(ActualInput):
     likelihood: Annotated[str | None, WithJsonSchema(_nullable(_choice_schema(LIKELIHOODS))),
                           Field(description="完成可能性")] = None
     note: Annotated[str | None, Field(description="备注")] = None
+    over_reason: Annotated[str | None, Field(
+        description="超额原因（如目标设定偏低，或实际成效提升）：年度最后一期（12月）完成率达到 130%（可配置）及以上时必填")] = None
     version: Annotated[int | None, Field(ge=0, description="读取时的 actual.version；0：仅当该期尚无数值")] = None
 
     @field_validator("value", "assessment", "likelihood", "deviation_reasons", mode="before")
@@ -165,6 +167,25 @@ class ScoreBody(BaseModel):
                      Field(description="分值，须在完成情况对应的区间内")]
 
 
+class WeightsBody(BaseModel):
+    """`PUT /projects/ID/evaluation/weights`."""
+    model_config = zh("审核人调整本项目年度的一级指标分值（合计 100），须说明理由；weights 为 null：恢复默认分值。")
+    weights: Annotated[dict[Literal["预算执行率", "产出指标", "效益指标", "满意度指标"], Decimal] | None, WithJsonSchema(
+        _nullable({"type": "object", "properties": {name: {"type": "number", "minimum": 0, "maximum": 100}
+                                                    for name in rules.DEFAULT_LEVEL_WEIGHTS},
+                   "required": list(rules.DEFAULT_LEVEL_WEIGHTS), "additionalProperties": False})),
+        Field(description="各一级指标的分值")]
+    reason: Annotated[str, Field(min_length=1, max_length=2000, description="调整理由")]
+
+
+class DeductionBody(BaseModel):
+    """`PUT /indicators/ID/deduction`."""
+    model_config = zh("评价人因目标设定偏低，对超额完成的指标扣分（须说明理由）；points 为 null：取消扣分。")
+    points: Annotated[Decimal | None, WithJsonSchema(_nullable(_number_schema(UNSIGNED_TEXT, True))),
+                      Field(description="扣分（分），大于 0 且不超过该指标得分")]
+    reason: Annotated[str | None, Field(max_length=2000, description="扣分理由，扣分时必填")] = None
+
+
 # --------------------------------------------------------------------------- answers
 
 class Answer(BaseModel):
@@ -217,6 +238,7 @@ class Actual(Answer):
     deviation_note: str | None = Field(description="偏差说明")
     likelihood: str | None = Field(description="完成可能性")
     note: str | None = Field(description="备注")
+    over_reason: str | None = Field(description="超额原因（年度最后一期完成率达到 130% 及以上时填写）")
     updated_by: str = Field(description="最后修改人")
     updated_at: Timestamp = Field(description="最后修改时间（UTC）")
 
@@ -342,25 +364,49 @@ class ScoredIndicator(Answer):
     id: int
     name: str
     weight: Number = Field(description="权重（分）")
-    score: Number = Field(description="得分")
+    score: Number = Field(description="得分（扣分之后）")
     measure: Measure
     assessment: Assessment | None
     evaluator_score: Number | None = Field(description="评价人设定的分值；null：未设定")
     band: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
-        description="定性指标可评分的区间 [最低, 最高]（分）")
-    suggested: bool = Field(description="定性指标的分值为区间默认分，尚未由评价人设定")
+        description="定性指标可评分的区间 [最低, 最高]（分）；达成含最高分，部分达成、未达成不含")
+    suggested: bool = Field(description="定性指标的分值为区间中值（建议分），尚未由评价人设定；自评须待评价人确定后才能提交")
+    over: bool = Field(description="超额（完成率或进度比达到 120%）：评价人可因目标设定偏低扣分")
+    deduction: Number = Field(description="评价人因目标设定偏低所扣的分（0：未扣分）")
+    deduction_reason: str | None = Field(description="扣分理由")
+    set_aside: str | None = Field(description="已存的评分或扣分不再适用（完成情况或超额已变化）的说明；null：无")
+
+
+class PeriodGap(Answer):
+    model_config = zh("一个已结束但有指标或支出未填报的期间。")
+    period: Period
+    indicators: list[str] = Field(description="该期未填报的指标")
+    spending: bool = Field(description="该期未填报累计支出")
+    explanation: str | None = Field(description="填报人说明的未填报原因；null：尚未说明（自评不能提交）")
 
 
 class Evaluation(Answer):
-    model_config = zh("绩效自评（100 分）：预算执行 10 分，各一级指标的分值与各指标得分。")
+    model_config = zh("绩效自评（100 分）：预算执行率与各一级指标的分值（默认 10/50/30/10，审核人可调整，合计 100）、"
+                      "各指标得分，以及提交前尚缺的内容。")
     total: Number
     grade: Literal["优", "良", "中", "差"]
     budget_score: Number
+    budget_points: Number = Field(description="预算执行率的分值")
     execution_rate: Number
+    execution_reason: str | None = Field(description="执行率低于 90% 的原因；null：未填写")
+    weights: dict[str, Number] = Field(description="在用的一级指标分值：预算执行率、产出指标、效益指标、满意度指标，合计 100")
+    weights_reason: str | None = Field(description="审核人调整一级指标分值的理由；null：默认分值")
     levels: dict[str, Number]
     level_scores: dict[str, Number]
     indicators: list[ScoredIndicator]
     as_of: date
+    data_through: Period | None = Field(description="实际用到的最近一期（如 2023-09）；null：尚无填报")
+    data_label: str = Field(description="数据截至的说明，如“数据截至2023年9月（10-12月未填报）”")
+    gaps: list[PeriodGap] = Field(description="截至 as_of 已结束、但有指标或支出未填报的期间")
+    state: Literal["draft", "submitted", "approved", "returned"] = Field(description="审核状态")
+    ready: bool = Field(description="自评可以提交（或审核通过）：problems 为空")
+    problems: list[str] = Field(description="提交前尚缺的内容，每项一句")
+
 
 
 class Alert(Answer):

@@ -44,6 +44,7 @@ class MonitoringRow:
     likelihood: str         # 完成目标可能性 of N's entry
     light: str | None
     last_light: str | None  # the light of the entry shown (what a grey light hides)
+    over: bool = False      # N's entry is 超额 (§8): marked beside the light, which stays green
     level1_span: int = 0
     level2_span: int = 0
 
@@ -147,7 +148,7 @@ def _rows(session: Session, loaded: inputs.Loaded, year: YearAsOf, month: int) -
             ind.annual_raw or "", status.shown,
             as_of_text(cal, _actual_text(entry, effective_measure(ind)), status.shown, month),
             _forecast_text(cal, entry, ind, month), _reasons_text(own), (own.likelihood or "") if own else "",
-            status.light, status.last_light))
+            status.light, status.last_light, bool(own and status.judgement and status.judgement.over)))
     spans(rows)
     return rows
 

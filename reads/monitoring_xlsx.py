@@ -17,7 +17,8 @@ from models.xlsx_cells import workbook_bytes
 from reads.monitoring import MonitoringSheet
 from reads.wording import data_as_of, period_name, yuan_text
 from reads.xlsx_layout import (CENTER, MARK_FILL, MONEY_FORMAT, RATE_FORMAT, RIGHT, WRAP, as_of_line, cell, column_heads,
-                               execution_cells, fit_merged, funds_block, header_block, level_cells, light_fill, merged,
+                               execution_cells, fit_merged, funds_block, header_block, level_cells, light_fill, light_text,
+                               merged,
                                page_setup, sheet_heading, sheet_title, shown_number, shown_rate)
 
 MONITORING_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 24), ("年度指标值", 16),
@@ -43,7 +44,7 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
         for col, value in enumerate((item.name, item.target, item.actual, item.forecast, item.reasons,
                                      item.likelihood), start=3):
             cell(ws, row, col, value)
-        cell(ws, row, 9, item.light_word, align=CENTER, fill=light_fill(item.light))
+        cell(ws, row, 9, light_text(item.light_word, item.over), align=CENTER, fill=light_fill(item.light))
     page_setup(ws, MONITORING_COLUMNS, landscape=True, header_row=header_row)
 
 

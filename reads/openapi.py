@@ -89,8 +89,15 @@ OPERATIONS = (
               True),
     Operation("get_evaluation", "get", "/projects/{project_year_id}/evaluation", "绩效自评（100 分）截至某日", s.Evaluation,
               (PROJECT_YEAR, AS_OF), refusals=(404, 422)),
-    Operation("put_score", "put", "/indicators/{indicator_id}/score", "评价人为定性指标评分（审核人、管理员）；答绩效自评",
-              s.Evaluation, (INDICATOR, AS_OF), s.ScoreBody, (403, 404, 422)),
+    Operation("put_score", "put", "/indicators/{indicator_id}/score",
+              "评价人为定性指标在其完成情况的区间内评分（审核人、管理员）；未评分时为区间中值（建议分）；答绩效自评",
+              s.Evaluation, (INDICATOR, AS_OF), s.ScoreBody, (403, 404, 422), s.Error),
+    Operation("put_deduction", "put", "/indicators/{indicator_id}/deduction",
+              "评价人因目标设定偏低对超额完成的指标扣分，须说明理由（审核人、管理员）；答绩效自评",
+              s.Evaluation, (INDICATOR, AS_OF), s.DeductionBody, (403, 404, 422), s.Error),
+    Operation("put_evaluation_weights", "put", "/projects/{project_year_id}/evaluation/weights",
+              "审核人调整一级指标分值（合计 100），须说明理由；答绩效自评", s.Evaluation, (PROJECT_YEAR, AS_OF),
+              s.WeightsBody, (403, 404, 422), s.Error),
     Operation("get_overview", "get", "/reports/overview", "总览：按主管部门、实施单位汇总灯数与预算执行", s.Overview,
               (YEAR, AS_OF, Param("department", "query", {"type": "integer", "minimum": 0, "maximum": MAX_ID},
                                   "只看该主管部门（编号）"),
@@ -101,7 +108,7 @@ OPERATIONS = (
 )
 
 ERROR_TEXT = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "无权执行此操作", 404: "不存在，或无权查看",
-              409: "该数值已被他人修改：附当前值", 422: "内容被拒绝：附中文原因与字段", 428: "覆盖已有数值须附上读取时的版本"}
+              409: "与当前状态冲突：数值已被他人修改（附当前值），或自评已通过、已锁定", 422: "内容被拒绝：附中文原因与字段", 428: "覆盖已有数值须附上读取时的版本"}
 
 
 class _NoTitles(GenerateJsonSchema):

@@ -46,6 +46,7 @@ class IndicatorReport:
     pace: Decimal | None
     points: list[TrendPoint]
     last_light: str | None = None  # the light of the latest entered period, beside a grey one (§9)
+    over: bool = False            # the judged period's entry is 超额 (§8)
 
     @property
     def name(self) -> str:
@@ -112,7 +113,7 @@ def project_report(session: Session, user: User, project_id: int, year: int | No
             ind, level1_of(ind.level1_std, ind.level1), own.measure, target, status.light, status.period,
             _in_target_unit(actual.value, actual.unit, target.unit) if actual else None,
             actual.assessment if actual else None, own.completion if actual else None,
-            own.pace if actual else None, points, status.last_light))
+            own.pace if actual else None, points, status.last_light, bool(actual and own.over)))
     budget_status = state.budget.status
     known = sorted(m for m in state.spending if closed is not None and m <= closed
                    and state.facts.calendar.is_period(m))

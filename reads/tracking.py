@@ -48,6 +48,8 @@ class EntryRow:
     progress: Progress | None
     default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
     last_light: str | None = None        # beside a grey light: the light of the latest earlier entry (§9)
+    over: bool = False                   # this period's actual is 超额 (§8): shown in blue beside the light
+    over_reason_from: Decimal | None = None   # the form asks for 超额原因 at r from here (the year's last period)
 
     @property
     def target_unit(self) -> str | None:
@@ -143,6 +145,8 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     from domain.units import unit_choices
     from models.actual import ActualChange
     from models.evidence import evidence_of
+    from services.inputs import current_config, thresholds
+    bands = thresholds(current_config())
     ids = [i.id for i in indicators]
     by_indicator: dict[int, list[Actual]] = {}
     if ids:
@@ -168,8 +172,28 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
             points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
             progress=progress.get(ind.id),
             default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind)),
-            last_light=by_indicator[ind.id][-1].light if actual is None and by_indicator.get(ind.id) else None))
+            last_light=by_indicator[ind.id][-1].light if actual is None and by_indicator.get(ind.id) else None,
+            over=is_over(ind, actual, bands),
+            over_reason_from=bands.over_reason if asks_over_reason(ind, measure, month) else None))
     return rows
+
+
+def is_over(ind: Indicator, actual: Actual | None, bands) -> bool:
+    """超额 of one period's actual, as the domain core judges it (DOMAIN.md §8)."""
+    from domain.project_year import Entry, judge_entry
+    from services.inputs import indicator_input
+    if actual is None:
+        return False
+    judgement = judge_entry(indicator_input(ind), Entry(actual.month, actual.value, actual.unit, actual.assessment),
+                            bands)
+    return bool(judgement and judgement.over)
+
+
+def asks_over_reason(ind: Indicator, measure: str, month: int) -> bool:
+    """The entry of the year's last period of a growing quantitative target may need a 超额原因."""
+    from domain import rules
+    from domain.indicators import annual_target
+    return month == 12 and measure != rules.QUALITATIVE and annual_target(ind).op in (">=", ">")
 
 
 def _in_unit(value, unit: str | None, target_unit: str | None) -> Decimal | None:

@@ -16,7 +16,7 @@ from typing import Sequence
 from sqlmodel import Session, select
 
 from domain import rules
-from domain.calendar import QUARTERLY, YearCalendar, month_end
+from domain.calendar import QUARTERLY, YearCalendar, month_end, period_name
 from models.user import User
 
 LIGHT_WORDS = {rules.GREEN: "绿", rules.YELLOW: "黄", rules.RED: "红", rules.GREY: "灰"}
@@ -65,11 +65,6 @@ def forecast_text(measure: str, forecast, assessment: str | None, unit: str | No
     if measure == rules.QUALITATIVE:
         return assessment or ""
     return value_text(forecast, unit)
-
-
-def period_name(cal: YearCalendar, month: int) -> str:
-    """9月, or 第3季度 for a quarterly project year."""
-    return f"第{month // 3}季度" if cal.periods == QUARTERLY else f"{month}月"
 
 
 def periods_name(cal: YearCalendar, months: Sequence[int]) -> str:

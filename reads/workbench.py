@@ -1,5 +1,6 @@
 """The 填报人's 工作台: for each project year they work on, the latest due period with what is
-still missing (due, overdue or done), and the open alerts within their scope."""
+still missing (due, overdue or done), the open alerts within their scope, and the indicators
+marked 超额 as of today (DOMAIN.md §8: green, far ahead — a target set too low is worth a look)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,6 +84,34 @@ class DueItem:
 
 
 @dataclass
+class OverItem:
+    """An indicator whose latest entry shown as of the date is 超额, with its light (green)."""
+    project: Project
+    year: ProjectYear
+    indicator: Indicator
+    month: int                           # the period of the entry
+    light: str | None
+    completion: object                   # r (Decimal)
+    pace: object | None                  # p, for a cumulative target during the year
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.month:02d}"
+
+
+def over_items(session: Session, projects: list[tuple[Project, ProjectYear]], as_of: date) -> list[OverItem]:
+    """超额 as the domain core judges it as of `as_of`, for these project years."""
+    from reads.project_year import year_state
+    items = []
+    for project, py in projects:
+        for state in year_state(session, py, as_of).indicators:
+            if state.over and state.status.shown is not None:
+                items.append(OverItem(project, py, state.indicator, state.status.shown, state.light,
+                                      state.completion, state.pace))
+    return items
+
+
+@dataclass
 class Workbench:
     year: int
     as_of: date
@@ -92,6 +121,7 @@ class Workbench:
     red: list[AlertItem]
     alerts: list[AlertItem]
     projects: list[tuple[Project, ProjectYear]]
+    over: list[OverItem]
 
 
 def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
@@ -132,4 +162,5 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
             elif month == closed:
                 done.append(item)
     alerts = open_alerts(session, user, year)
-    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects)
+    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects,
+                     over_items(session, projects, as_of))

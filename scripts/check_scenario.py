@@ -178,7 +178,7 @@ class Changes:
         from domain.indicators import annual_target, effective_measure
         from models.actual import ActualInput
         version = existing.version if existing else None
-        common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "version": version}
+        common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "over_reason": WHO, "version": version}
         measure = effective_measure(ind)
         if measure == rules.QUALITATIVE:
             return ActualInput(assessment=self.rng.choice(rules.ASSESSMENTS), **common)

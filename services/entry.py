@@ -37,7 +37,8 @@ def snapshot(actual: Actual) -> dict:
     return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
             "forecast": actual.forecast_assessment or _plain(actual.forecast),   # 全年预计 as the page shows it
             "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
-            "likelihood": actual.likelihood, "note": actual.note, "light": actual.light}
+            "likelihood": actual.likelihood, "note": actual.note, "over_reason": actual.over_reason,
+            "light": actual.light}
 
 
 def _plain(value: Decimal | None):
@@ -67,6 +68,8 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     if rules.deviation_reason_required(judgement.light) and not data.deviation_reasons:
         label = "黄灯" if judgement.light == rules.YELLOW else "红灯"
         raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
+    if rules.over_reason_required(annual_target(ind).op, judgement.completion, month, ctx.thresholds) and not data.over_reason:
+        raise EntryError(over_reason_message(judgement.completion, ctx.thresholds), "over_reason")
     if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
         raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
     try:
@@ -86,7 +89,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
     actual.forecast = forecast if isinstance(forecast, Decimal) else None
     actual.forecast_assessment = forecast if isinstance(forecast, str) else None
-    actual.likelihood, actual.note = data.likelihood, data.note
+    actual.likelihood, actual.note, actual.over_reason = data.likelihood, data.note, data.over_reason
     actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
     actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
     actual.version += 1
@@ -98,6 +101,12 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
     alerts.after_entry(session, py, ind, ctx.now, current_config())
     return actual
+
+
+def over_reason_message(completion: Decimal, thresholds: rules.Thresholds) -> str:
+    rate, bound = rules.for_display(completion * 100), rules.for_display(thresholds.over_reason * 100, 0)
+    return (f"年度最后一期完成率为{rate}%，达到{bound}%以上（超额），请填写超额原因"
+            "（如目标设定偏低，或实际成效提升）")
 
 
 def check_version(existing: Actual | Spending | None, version: int | None, overwrite_needs_version: bool) -> None:

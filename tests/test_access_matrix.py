@@ -18,12 +18,12 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Callable
 
 import pytest
 
-from conftest import PASSWORD, Person, add_user, csrf_token, login, make_app
+from conftest import NOW, PASSWORD, Person, add_user, csrf_token, login, make_app
 
 ANYONE = ("admin", "manager", "supervisor")
 IMPORTERS = ("admin", "manager")
@@ -81,6 +81,36 @@ def _bulk_upload(world, person):
     out = io.BytesIO()
     book.save(out)
     return {"period": "2023-07", "file": (io.BytesIO(out.getvalue()), "填报表.xlsx")}
+
+
+def _ready_to_submit(world, person):
+    """Every project year's 自评 made complete (scores, analyses, explanations, the reason for a
+    low 执行率), so that submitting is refused only for who asks, never for what is missing
+    (that has its own tests: test_evaluation_review.py)."""
+    from sqlmodel import select
+
+    from domain.review import EDITABLE_STATES
+    from models.db import get_session, transaction
+    from models.project import ProjectYear
+    from reads.self_evaluation import review_state, score_table
+    from services.self_evaluation import save_self_evaluation, set_evaluator_score
+    from views.clock import today
+    with world.app.app_context():
+        session = get_session()
+        for py in session.exec(select(ProjectYear)).all():
+            as_of = min(today(), date(py.year, 12, 31))
+            table = score_table(session, py, as_of)
+            if table.evaluation is None or review_state(session, py) not in EDITABLE_STATES:
+                continue
+            with transaction(session):
+                for row in table.rows:
+                    if row.suggested:
+                        set_evaluator_score(session, py, row.indicator, row.band.shown[0], as_of)
+            with transaction(session):
+                table = score_table(session, py, as_of)
+                save_self_evaluation(session, py, {}, {r.indicator.id: "分析" for r in table.rows if not r.full_marks},
+                                     "tianbao", NOW, as_of, "原因", {gap.month: "说明" for gap in table.completeness.gaps})
+    return {"year": "2023"}
 
 
 MATRIX: dict[str, Entry] = {
@@ -146,12 +176,18 @@ MATRIX: dict[str, Entry] = {
     "api.put_actual": Entry("api", IMPORTERS, obj="indicator", data=lambda w, p: {"value": 1000000}),
     "api.put_spending": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {"amount_yuan": 1000}),
     "api.put_score": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"score": None}),
+    "api.put_deduction": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"points": None}),
+    "api.put_evaluation_weights": Entry("api", EVALUATORS, obj="project_year",
+                                        data=lambda w, p: {"weights": None, "reason": "恢复默认分值"}),
     # 绩效自评 (views/evaluation.py): everyone reads in scope; the 填报人 edits and submits, the
     # 审核人 scores, approves and returns; a step that does not fit the state redirects with a message
     "evaluation.show": Entry("page", obj="project"),
     "evaluation.save": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
     "evaluation.scores": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023"}),
-    "evaluation.submit": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
+    "evaluation.submit": Entry("page", IMPORTERS, obj="project", data=_ready_to_submit),
+    "evaluation.level_weights": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {
+        "year": "2023", "budget_points": "10", "output_points": "50", "benefit_points": "30",
+        "satisfaction_points": "10", "weights_reason": "按默认分值"}),
     "evaluation.withdraw": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
     "evaluation.approve": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023"}),
     "evaluation.send_back": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023",

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from conftest import NOW, PROJECT_A, csrf_token, project_id, signed_in, text_of
-from test_api import year_of
+from test_api import Api, year_of
 from test_evaluation_review import SERVICE, service  # noqa: F401 (fixture)
 
 JULY = datetime(2023, 7, 31, 12, 0, tzinfo=timezone.utc)
@@ -162,11 +162,11 @@ def test_the_evaluation_xlsx_and_print_hold_the_score_table(seeded, personas, se
     meetings = find_row(ws, "会议服务次数")
     assert ws.cell(meetings, 5).value == "100次" and (ws.cell(meetings, 6).value, ws.cell(meetings, 7).value) == (12.5, 12.5)
     total = find_row(ws, "总分")
-    assert ws.cell(total, 7).value == 45 and ws.cell(total, 8).value == "评价等级：差"
-    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 35
+    assert ws.cell(total, 7).value == 42.5 and ws.cell(total, 8).value == "评价等级：差"
+    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 32.5
     assert ws.page_setup.orientation == "portrait"
     text = text_of(client.get(f"/projects/{project}/evaluation/print").get_data(as_text=True))
-    assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 45.00 评价等级： 差" in text
+    assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 42.50 评价等级： 差" in text
 
 
 def _wait(app, job_id: str, timeout: float = 30):
@@ -357,16 +357,24 @@ def test_a_monitoring_sheet_before_the_deadline_keeps_the_judged_light_and_still
 
 
 def test_the_evaluation_xlsx_and_print_at_year_end_name_the_september_figures(seeded, personas, september):
+    """Issue 13.8: 10-12月 never reported — the label gives September, the last period used,
+    never 数据截至2023年12月31日 over September's data."""
     seeded.config["CLOCK"] = lambda: datetime(2024, 1, 10, 2, 0, tzinfo=timezone.utc)
     client = signed_in(seeded, personas.supervisor_a)
     ws = workbook(client.get(f"/projects/{september}/evaluation.xlsx")).worksheets[0]
-    assert ws["A2"].value == "数据截至2023年9月30日（最近一次填报为9月，10-12月未填报） · 审核状态：草稿"
+    assert ws["A2"].value == "数据截至2023年9月（10-12月未填报） · 审核状态：草稿"
+    assert not any("12月31日" in str(v) for v in cells(ws))
     assert_nothing_of_september_shown_as_november(ws)
     assert ws["D7"].value == "截至9月：12,345,678.90（10-12月未填报）" and ws["E7"].value == "截至9月：33.37%"
     assert ws.cell(find_row(ws, "参展企业数量"), 5).value == "截至9月：35家（10-12月未填报）"
     assert ws.cell(find_row(ws, "参展面积"), 5).value == "1-12月未填报"
     text = text_of(client.get(f"/projects/{september}/evaluation/print").get_data(as_text=True))
-    assert "数据截至2023年9月30日（最近一次填报为9月，10-12月未填报） · 审核状态：草稿" in text
+    assert "数据截至2023年9月（10-12月未填报） · 审核状态：草稿" in text and "12月31日" not in text
+    page = text_of(client.get(f"/projects/{september}/evaluation").get_data(as_text=True))
+    assert "数据截至2023年9月（10-12月未填报）" in page and "数据截至2023年12月" not in page
+    py, _ids = year_of(seeded, PROJECT_A)
+    answer = Api(seeded, personas.supervisor_a).get(f"/projects/{py}/evaluation", as_of="2023-12-31").get_json()
+    assert (answer["data_through"], answer["data_label"]) == ("2023-09", "数据截至2023年9月（10-12月未填报）")
     assert "截至9月：12,345,678.90（10-12月未填报） 截至9月：33.37%" in text
     assert "截至9月：35家（10-12月未填报）" in text and "参展面积 ≥500平方米 1-12月未填报" in text
 

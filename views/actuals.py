@@ -45,7 +45,8 @@ from views.projects import render_project, wants_fragment
 bp = Blueprint("actuals", __name__)
 
 EDITORS = ("admin", "manager")
-ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "version")
+ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "over_reason",
+                "version")
 
 
 # --------------------------------------------------------------------------- loading

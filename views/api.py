@@ -45,13 +45,13 @@ from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.user import user_for_token
 from reads import api_answers as answers
-from reads.api_schemas import (ActualBody, ActualConflict, Answer, ScoreBody, SpendingBody, SpendingConflict,
-                               TokenError, json_of)
+from reads.api_schemas import (ActualBody, ActualConflict, Answer, DeductionBody, ScoreBody, SpendingBody,
+                               SpendingConflict, TokenError, WeightsBody, json_of)
 from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
                          project_years_visible)
 from reads.wording import user_label
 from services.entry import record_actual, record_spending
-from services.self_evaluation import set_evaluator_score
+from services.self_evaluation import ReviewConflict, set_deduction, set_evaluator_score, set_level_weights
 from views.auth import clock
 from views.context import bands, entry_context
 
@@ -169,34 +169,76 @@ def put_spending(project_year_id: int, period: str):
 @bp.get("/projects/<int:project_year_id>/evaluation")
 def evaluation(project_year_id: int):
     as_of, db = _as_of(), get_session()
-    py = _visible_year(db, project_year_id)
-    try:
-        return send(answers.evaluation(db, py, as_of, bands()))
-    except ValueError as exc:
-        return _refused(str(exc))
+    return _evaluation_answer(db, _visible_year(db, project_year_id), as_of)
 
 
 @bp.put("/indicators/<int:indicator_id>/score")
 def put_score(indicator_id: int):
-    """An evaluator's score for a qualitative indicator (`{"score": 8}`; null: back to the top of
-    its band), checked against the band of its assessment as of `as_of`; answers the evaluation."""
+    """An evaluator's score for a qualitative indicator (`{"score": 8}`; null: back to the band's
+    suggested middle), checked against the band of its assessment as of `as_of`; answers the
+    evaluation. Once the 自评 is approved the scores are locked (409)."""
     _require(may_evaluate(g.user))
-    as_of, db = _as_of(), get_session()
-    _visible_indicator(db, indicator_id)
     body = _body()
     if "score" not in body:
-        return _refused("评分：必须填写（填 null 恢复为所在区间的最高分）", "score")
-    data, invalid = _validated(ScoreBody, body)
+        return _refused("评分：必须填写（填 null 恢复为所在区间的建议分）", "score")
+    return _evaluator_write(indicator_id, ScoreBody, body, "score",
+                            lambda db, py, ind, data, as_of: set_evaluator_score(db, py, ind, data.score, as_of))
+
+
+@bp.put("/indicators/<int:indicator_id>/deduction")
+def put_deduction(indicator_id: int):
+    """An evaluator's deduction for a target set too low (`{"points": 5, "reason": "…"}`; null
+    points: none), on an indicator marked 超额 as of `as_of`; answers the evaluation."""
+    _require(may_evaluate(g.user))
+    body = _body()
+    if "points" not in body:
+        return _refused("扣分：必须填写（填 null 取消扣分）", "points")
+    return _evaluator_write(indicator_id, DeductionBody, body, "points",
+                            lambda db, py, ind, data, as_of: set_deduction(db, py, ind, data.points, data.reason,
+                                                                           as_of))
+
+
+def _evaluator_write(indicator_id: int, model, body: dict, field: str, write):
+    as_of, db = _as_of(), get_session()
+    _visible_indicator(db, indicator_id)
+    data, invalid = _validated(model, body)
     if data is None:
-        return _refused(invalid, "score")
+        return _refused(invalid, field)
     try:
         with transaction(db):
             ind, py, _project = _visible_indicator(db, indicator_id, fresh=True)
             if ind.retired_at is not None:
-                raise EntryError("该指标已不在申报表中，不能评分", "score")
-            set_evaluator_score(db, py, ind, data.score, as_of)
+                raise EntryError("该指标已不在申报表中，不能评分", field)
+            write(db, py, ind, data, as_of)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
+    except ReviewConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return _evaluation_answer(db, py, as_of)
+
+
+@bp.put("/projects/<int:project_year_id>/evaluation/weights")
+def put_evaluation_weights(project_year_id: int):
+    """A 审核人's 一级 weights for the project year (`{"weights": {"预算执行率": 10, …}, "reason": "…"}`,
+    together 100; null weights: the defaults), with the reason; answers the evaluation."""
+    _require(may_evaluate(g.user))
+    as_of, db = _as_of(), get_session()
+    _visible_year(db, project_year_id)
+    data, invalid = _validated(WeightsBody, _body())
+    if data is None:
+        return _refused(invalid, "weights")
+    try:
+        with transaction(db):
+            py = _visible_project_year(db, project_year_id, fresh=True)[1]
+            set_level_weights(db, py, data.weights, data.reason, g.user.username, g.user.role, clock(), as_of)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except ReviewConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return _evaluation_answer(db, py, as_of)
+
+
+def _evaluation_answer(db, py, as_of: date):
     try:
         return send(answers.evaluation(db, py, as_of, bands()))
     except ValueError as exc:

@@ -38,7 +38,7 @@ from models.bounds import parse_year, whole_number
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
 from views.clock import today
-from views.context import entry_context
+from views.context import bands, entry_context
 
 bp = Blueprint("bulk", __name__)
 
@@ -154,7 +154,7 @@ def build_workbook(sheet) -> bytes:
     _validations(actuals, ACTUAL_COLUMNS, last, unit_lists)
     _forecast_validations(actuals, forecasts)
     _finish(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS, {"项目": 22, "三级指标": 24, "指标值": 14, "当前值": 12,
-                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24})
+                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24, "超额原因": 24})
 
     spending = book.create_sheet(SPENDING_SHEET)
     _header(spending, SPENDING_COLUMNS, SPENDING_INPUTS)
@@ -193,6 +193,8 @@ def build_workbook(sheet) -> bytes:
              "灯为黄或红时必须填写偏差原因。全部黄色列都空着的行不会保存；“预算支出”表中未填累计支出的行不会保存。",
              "累计支出超过全年预算数（超预算），或低于此前某期（冲减），须在“说明”列写明原因"
              f"（如{'、'.join(SPENDING_NOTE_EXAMPLES)}）；将此前某期改得高于其后某期时，也须在该行说明。",
+             f"12月（年度最后一期）完成率达到{rules.for_display(bands().over_reason * 100, 0)}%及以上的指标须填写超额原因"
+             "（如目标设定偏低，或实际成效提升）。",
              "上传时整张表一起检查：任何一行有错，全部不保存，并列出每一行的错误。",
              "请勿修改隐藏的ID、版本列和“期间”列；如上传时提示数值已被他人修改，请重新下载。"]
     if sheet.left_out:
