@@ -14,6 +14,7 @@ from models.actual import Actual, period_end
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
 from models.user import User
+from reads.indicator_facts import Origin, target_origins
 from reads.period_progress import Progress, period_progress
 from reads.wording import user_labels, value_text
 
@@ -42,6 +43,7 @@ class EntryRow:
     points: list[ChartPoint]             # this year's actuals up to the period, for the chart
     progress: Progress | None
     default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
+    origin: Origin | None = None         # the 原目标 when the target in force is a changed one
 
     @property
     def target_unit(self) -> str | None:
@@ -142,6 +144,7 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     missing_light = rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
     progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None],
                                period_end(py.year, month))
+    origins = target_origins(session, py.id)
     rows = []
     for ind in indicators:
         measure = effective_measure(ind)
@@ -153,7 +156,8 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
             changes=counts.get(ind.id, 0),
             points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
             progress=progress.get(ind.id),
-            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind))))
+            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind)),
+            origin=origins.get((ind.id, "annual"))))
     return rows
 
 

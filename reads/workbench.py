@@ -1,9 +1,10 @@
 """The 填报人's 工作台: for each project year they work on, the latest due period with what is
-still missing (due, overdue or done), and the open alerts within their scope."""
+still missing (due, overdue or done), the open alerts within their scope, and their unit's
+目标调整 that wait for a decision or were decided in the last 30 days."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session, select
 
@@ -12,7 +13,11 @@ from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.user import User
 from reads.scope import projects_visible_to, visible_years
+from reads.target_adjustments import Notice, recent_for
 from reads.tracking import annual_indicators
+
+
+TARGETS_SHOWN_FOR = timedelta(days=30)        # a decided 目标调整 stays on the 工作台 this long
 
 
 @dataclass
@@ -91,6 +96,7 @@ class Workbench:
     red: list[AlertItem]
     alerts: list[AlertItem]
     projects: list[tuple[Project, ProjectYear]]
+    targets: list[Notice] = field(default_factory=list)     # 目标调整 pending or decided lately
 
 
 def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
@@ -124,4 +130,6 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
         else:
             (overdue if item.overdue else due).append(item)
     alerts = open_alerts(session, user, year)
-    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects)
+    since = datetime.combine(as_of - TARGETS_SHOWN_FOR, time.min, tzinfo=timezone.utc)
+    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects,
+                     recent_for(session, user, year, since))
