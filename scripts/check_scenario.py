@@ -149,8 +149,8 @@ class Changes:
                 return self.session.get(Indicator, self.rng.choice(ids)), py
 
     def _period(self, py) -> int:
-        from models.actual import period_months
-        return self.rng.choice(period_months(py.periods))
+        from domain.calendar import YearCalendar
+        return self.rng.choice(YearCalendar(py.year, py.periods).months)
 
     # --- entries
 
@@ -178,7 +178,8 @@ class Changes:
 
     def _input(self, ind, month: int, existing):
         from domain import rules
-        from models.actual import ActualInput, annual_target, effective_measure
+        from domain.indicators import annual_target, effective_measure
+        from models.actual import ActualInput
         version = existing.version if existing else None
         common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "version": version}
         measure = effective_measure(ind)
@@ -190,8 +191,7 @@ class Changes:
     def _value(self, target, measure: str, month: int) -> tuple[str, str | None]:
         """A value near where the target would stand, in a unit of its base, as typed."""
         from domain import rules
-        from importers.values import split_unit
-        from models.actual import unit_choices
+        from domain.units import split_unit, unit_choices
         share = self.rng.uniform(0, 1.6) * (month / 12 if measure == rules.CUMULATIVE else 1)
         unit = self.rng.choice(unit_choices(target.unit))
         value = target.value * Decimal(str(share)) * split_unit(target.unit)[0] / split_unit(unit)[0]
@@ -231,7 +231,7 @@ class Changes:
         from domain import rules
         from services.tracking import set_periods
         py = self._project_year()
-        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY)
+        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY, self.ctx)
 
     # --- 目标调整
 
@@ -239,7 +239,7 @@ class Changes:
         """A new 年度 target proposed (now and then an indicator withdrawn or added besides) and,
         mostly, approved; some are returned, some refused (a target of another base than the
         actuals entered: rolled back)."""
-        from services.derived import current_config
+        from services.inputs import current_config
         from services.target_adjustment import ProposalInput, ReturnInput, approve, propose, return_proposal
         ind, py = self._indicator(numeric=True)
         number = (ind.annual_value * Decimal(str(self.rng.uniform(0.5, 1.5)))).quantize(Decimal("0.01")).normalize()
@@ -251,7 +251,7 @@ class Changes:
         config = current_config()
         adjustment = propose(self.session, py, ProposalInput(reason=WHO, changes=changes), WHO, NOW, config)
         if self.rng.random() < 0.85:
-            approve(self.session, adjustment, WHO, NOW, NOW.date(), config)
+            approve(self.session, adjustment, WHO, NOW, config)
         else:
             return_proposal(self.session, adjustment, ReturnInput(comment=WHO), WHO, NOW, config)
 
@@ -259,7 +259,7 @@ class Changes:
 
     def reimport(self) -> None:
         """One demo form again, changed the way a corrected 申报表 is."""
-        from models.importing import apply_import
+        from services.importing import apply_import
         form = self.rng.choice(self.forms)
         self.rng.choice((self._new_target, self._new_target, self._new_budget, self._drop_indicator,
                          self._add_indicator))(form)

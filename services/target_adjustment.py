@@ -10,7 +10,7 @@ called inside the caller's transaction.
   of changed forms write theirs: one history, whose first row keeps the 原目标), and rebuilds in
   the same transaction whatever was judged against the old targets — the stored judgement of
   each actual and the report summaries (`services.derived.rejudge`) and the open alerts
-  (`services.alerts.sync`) — so `flask check` finds nothing stale.
+  (`services.alerts.after_write`) — so `flask check` finds nothing stale.
 - `return_proposal` closes it with the 审核人's comment; nothing in force changes.
 Both decisions tell the proposer: a mail through the outbox (their 工作台 lists the decision too,
 reads/workbench.py).
@@ -32,7 +32,7 @@ An indicator already in a pending proposal is a conflict (409): one change at a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Mapping
 
@@ -286,8 +286,7 @@ class Decided:
     lines: list[str]             # its items as people read them (`change_line`)
 
 
-def approve(session: Session, adjustment: TargetAdjustment, who: str, now: datetime, today: date,
-            config: Mapping) -> Decided:
+def approve(session: Session, adjustment: TargetAdjustment, who: str, now: datetime, config: Mapping) -> Decided:
     """Put the proposal's targets in force for the whole year and rebuild what derives from them
     (see the module's docstring); the caller holds the transaction."""
     py = session.get(ProjectYear, adjustment.project_year_id)
@@ -308,7 +307,7 @@ def approve(session: Session, adjustment: TargetAdjustment, who: str, now: datet
         session.add(item)
     session.flush()
     derived.rejudge(session, [py.id], config)
-    alerts.sync(session, [py.id], today, now, config)       # as of the day of the decision, where the users are
+    alerts.after_write(session, [py.id], now, config)      # as of the day of the decision, where the users are
     return _told(session, adjustment, py, items, config, now)
 
 

@@ -207,8 +207,9 @@ class World:
 
     def __init__(self, app, personas):
         from models.db import get_session
-        from models.job import SavedFile, create_job
         from models.user import new_token
+        from services.import_jobs import create_job
+        from services.uploads import SavedFile
         self.app, self.personas, self.counter = app, personas, 0
         self.people = {name: getattr(personas, name) for name in
                        ("admin", "manager_a", "supervisor_a", "supervisor_all", "manager_b")}
@@ -300,7 +301,8 @@ class World:
         if name not in self._exports:
             from datetime import date
             from models.db import get_session
-            from models.exports import create_export_job, run_export_job, unit_project_years
+            from reads.export_scope import unit_project_years
+            from services.export_job import create_export_job, run_export_job
             from models.org import Unit
             from models.user import User
             from views.exports import export_dir

@@ -40,10 +40,11 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from models.actual import EntryError, StaleEdit, VersionRequired, period_end, validation_message
+from domain.calendar import month_end
+from domain.indicators import effective_measure
+from models.actual import EntryError, StaleEdit, VersionRequired, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
-from models.evaluation import set_evaluator_score
 from models.user import user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, Answer, ReturnBody, ScoreBody, SpendingBody,
@@ -52,6 +53,7 @@ from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_
                          project_years_visible, target_adjustment_in_scope)
 from reads.wording import user_label
 from services.entry import record_actual, record_spending
+from services.self_evaluation import set_evaluator_score
 from services.target_adjustment import AdjustmentConflict, approve, propose, refusal, return_proposal
 from views.auth import clock
 from views.context import bands, entry_context, who
@@ -114,12 +116,12 @@ def put_actual(indicator_id: int, period: str):
     year, month = _period(period)
     body = _body()
     version = _version(body)
-    data, invalid = _validated(ActualBody, {**body, "version": version})
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
             ind, py, project = _visible_indicator(db, indicator_id, fresh=True)
             _require(may_edit_actuals(g.user, project))
+            data, invalid = _validated(ActualBody, {**body, "version": version}, {"measure": effective_measure(ind)})
             if data is None:
                 raise EntryError(invalid)
             actual = record_actual(db, ind, py, year, month, data, entry_context(),
@@ -145,7 +147,7 @@ def put_spending(project_year_id: int, period: str):
     body = _body()
     version = _version(body)
     data, invalid = _validated(SpendingBody, body)
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):
             project, py = _visible_project_year(db, project_year_id, fresh=True)
@@ -196,7 +198,7 @@ def post_target_change(project_year_id: int):
 def approve_target_change(target_change_id: int):
     """Puts a pending 目标调整 in force (审核人 of its 主管部门, admin); the actuals are judged again."""
     _require(may_review_targets(g.user))
-    return _decision(target_change_id, lambda db, adjustment: approve(db, adjustment, who(), clock(), today(),
+    return _decision(target_change_id, lambda db, adjustment: approve(db, adjustment, who(), clock(),
                                                                       current_app.config))
 
 
@@ -341,10 +343,10 @@ def _require(allowed: bool) -> None:
         abort(403)
 
 
-def _validated(model, body: dict):
+def _validated(model, body: dict, context: dict | None = None):
     """(the body as its request model, None) or (None, the Chinese reason it is refused)."""
     try:
-        return model.model_validate(body), None
+        return model.model_validate(body, context=context), None
     except ValidationError as exc:
         return None, validation_message(exc)
 

@@ -27,7 +27,7 @@ from reads.target_adjustments import target_section
 from services.target_adjustment import (AdjustmentConflict, ProposalInput, ReturnInput, approve, propose, refusal,
                                         return_proposal)
 from views.auth import requires
-from views.clock import now, today
+from views.clock import now
 from views.context import who
 from views.entry_forms import RowState
 from views.projects import render_project, target_section_context, wants_fragment
@@ -106,7 +106,7 @@ def approve_targets(adjustment_id: int):
     adjustment, py, project = _decidable(session, adjustment_id)
     try:
         with transaction(session):
-            decided = approve(session, adjustment, who(), now(), today(), current_app.config)
+            decided = approve(session, adjustment, who(), now(), current_app.config)
     except AdjustmentConflict as exc:
         return _answer(session, project, py, RowState(conflict=str(exc)), 409, fragment=False)
     flash(f"已批准目标调整第{adjustment_id}号（{'；'.join(decided.lines)}）：新指标值适用于全年，"
