@@ -151,6 +151,9 @@ def budget_dict(state: BudgetState, py: ProjectYear) -> dict:
         "pace": _ratio(state.pace),
         "period": month_label(py.year, spending.month) if spending else None,
         "version": spending.version if spending else None,
+        "marks": list(flag.words) if (flag := state.flag) else [],
+        "note": spending.note if spending else None,
+        "explained_by": month_label(py.year, flag.note_month) if flag and flag.note_month else None,
     }
 
 

@@ -26,7 +26,7 @@ from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, ValidationE
                       WithJsonSchema, field_validator)
 
 from domain import rules
-from models.actual import DEVIATION_REASONS, LIKELIHOODS, MAX_NUMBER, ActualInput
+from models.actual import DEVIATION_REASONS, LIKELIHOODS, MAX_NUMBER, SPENDING_NOTE_MAX, ActualInput
 from models.bounds import MAX_ID
 from services.target_adjustment import (MAX_CHANGES, MAX_LEVEL2, MAX_LEVEL3, MAX_REASON, MAX_TARGET, ChangeInput,
                                         ProposalInput, ReturnInput)
@@ -48,6 +48,7 @@ Assessment = Literal["达成", "部分达成", "未达成"]
 Measure = Literal["cumulative", "level", "qualitative"]
 Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
 Period = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2023-07"])]
+SpendingMark = Literal["超预算", "冲减"]
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str),
                       WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -150,6 +151,9 @@ class SpendingBody(BaseModel):
     amount_yuan: Annotated[Decimal, WithJsonSchema(_number_schema(UNSIGNED_TEXT, True)),
                            Field(description="截至该月末的累计支出（元）")]
     version: Annotated[int | None, Field(ge=0, description="读取时的 budget.version；0：仅当该期尚无数值")] = None
+    note: Annotated[str | None, WithJsonSchema(_nullable({"type": "string", "maxLength": SPENDING_NOTE_MAX})),
+                    Field(description="说明；累计支出超过全年预算数（超预算）、低于此前某期（冲减），"
+                                      "或使此后某期低于本期时必须填写（退回、冲销、追加预算待批复……）")] = None
 
     @field_validator("amount_yuan", mode="before")
     @classmethod
@@ -313,6 +317,10 @@ class Budget(Answer):
     pace: float | None = Field(description="执行率对序时进度之比")
     period: Period | None = Field(description="累计支出所属的期间")
     version: int | None = Field(description="版本：覆盖该期支出时附上")
+    marks: list[SpendingMark] = Field(description="该期支出的标记：超预算（高于截至期末的全年预算数）、冲减（低于此前某期）；空：无")
+    note: str | None = Field(description="该期支出的说明（退回、冲销、追加预算待批复……）")
+    explained_by: Period | None = Field(description="说明标记的期间：本期，或其上调使本期成为冲减的此前一期；"
+                                                    "null：无标记，或未说明（要求说明之前填报的）")
 
 
 class Project(Answer):

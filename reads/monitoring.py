@@ -24,6 +24,7 @@ from models.actual import Actual
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
+from reads.project_year import spending_flags
 from reads.self_evaluation import spans
 from reads.wording import Execution, as_of_text, data_as_of, forecast_text, light_word, period_name, value_text
 from services import inputs
@@ -61,7 +62,7 @@ class MonitoringSheet:
     calendar: YearCalendar
     month: int
     budget_yuan: Decimal | None      # 年初预算数 (年度资金总额)
-    execution: Execution             # 执行数 and 执行率: the latest spending up to the period
+    execution: Execution             # 执行数 and 执行率: the latest spending up to the period (超预算 / 冲减)
     budget_light: str | None
     budget_last_light: str | None
     rows: list[MonitoringRow] = field(default_factory=list)
@@ -123,7 +124,9 @@ def _sheet(session: Session, project: Project, loaded: inputs.Loaded, month: int
     budget = year.budget
     py = loaded.year
     spending = facts.spending.get(budget.shown)
-    execution = Execution(cal, month, budget.shown, year.spent_yuan, spending.rate if spending else None)
+    flag = spending_flags(cal, facts.spending_marks, loaded.spending).get(budget.shown)
+    execution = Execution(cal, month, budget.shown, year.spent_yuan, spending.rate if spending else None,
+                          flag.text if flag else "")
     return MonitoringSheet(project, py, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
                            cal, month, py.annual_total_yuan, execution, budget.light, budget.last_light,
                            _rows(session, loaded, year, month))

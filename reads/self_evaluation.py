@@ -127,10 +127,11 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
     cal = YearCalendar(py.year, py.periods)
     through = cal.closed_month(as_of)
     spent_in = budget.spending.month if budget.spending else None
+    mark = budget.flag.text if budget.flag else ""          # §5: spending above the budget is marked 超预算
     try:
         evaluation = project_evaluation(session, py, as_of, thresholds)
     except ValueError as exc:
-        return ScoreTable(py, as_of, None, str(exc), Execution(cal, through, spent_in, budget.spent_yuan, None))
+        return ScoreTable(py, as_of, None, str(exc), Execution(cal, through, spent_in, budget.spent_yuan, None, mark))
     notes = {n.indicator_id: n.text for n in session.exec(select(EvaluationNote).where(
         EvaluationNote.indicator_id.in_([s.indicator.id for s in states])))}
     order = {level: n for n, level in enumerate(rules.LEVEL1_POINTS)}
@@ -157,7 +158,7 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
                              ind.eval_score, band, notes.get(ind.id, ""), shown))
     spans(rows)
     return ScoreTable(py, as_of, evaluation, None,
-                      Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate), rows)
+                      Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate, mark), rows)
 
 
 def spans(rows) -> None:

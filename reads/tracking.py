@@ -14,10 +14,13 @@ from domain.calendar import YearCalendar, month_end, period_label
 from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
+from domain.project_year import year_spending_marks
 from models.user import User
 from reads.indicator_facts import Origin, target_origins
 from reads.period_progress import Progress, period_progress
+from reads.project_year import SpendingFlag, spending_flags
 from reads.wording import forecast_text, user_labels, value_text
+from services.inputs import load_spending
 
 
 def annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
@@ -29,6 +32,7 @@ class ChartPoint:
     month: int
     value: Decimal        # in the annual target's unit
     light: str
+    mark: str = ""        # spending: 超预算 / 冲减, written beside the dot
 
 
 @dataclass
@@ -44,6 +48,7 @@ class EntryRow:
     points: list[ChartPoint]             # this year's actuals up to the period, for the chart
     progress: Progress | None
     default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
+    last_light: str | None = None        # beside a grey light: the light of the latest earlier entry (§9)
     origin: Origin | None = None         # the 原目标 when the target in force is a changed one
 
     @property
@@ -71,6 +76,7 @@ class SpendingRow:
     f: Decimal
     changes: list                        # SpendingChange rows of the year, newest first
     labels: dict[str, str]
+    flag: SpendingFlag | None = None     # this period's spending, when 超预算 / 冲减
 
 
 @dataclass
@@ -126,8 +132,10 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
     light = spending.light if spending else rules.light_without_actual(as_of, deadline)
     changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
+    inputs, rows = load_spending(session, py)
+    flags = spending_flags(inputs.calendar, year_spending_marks(inputs), rows)
     return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
-                       user_labels(session, [c.changed_by for c in changes]))
+                       user_labels(session, [c.changed_by for c in changes]), flags.get(month))
 
 
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
@@ -163,6 +171,7 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
             points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
             progress=progress.get(ind.id),
             default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind)),
+            last_light=by_indicator[ind.id][-1].light if actual is None and by_indicator.get(ind.id) else None,
             origin=origins.get((ind.id, "annual"))))
     return rows
 

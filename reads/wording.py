@@ -114,12 +114,14 @@ def data_as_of(cal: YearCalendar, items: Sequence[Sequence[int | None]], through
 @dataclass(frozen=True)
 class Execution:
     """预算执行 in a table headed 1–`through`: the latest cumulative spending up to then, of
-    period `shown` (None: none entered), and its 执行率."""
+    period `shown` (None: none entered), and its 执行率; `mark` says when that spending is 超预算 /
+    冲减, with its note (reads.project_year.SpendingFlag.text; "" when not marked)."""
     calendar: YearCalendar
     through: int | None
     shown: int | None
     spent_yuan: Decimal | None
     rate: Decimal | None
+    mark: str = ""
 
     @property
     def is_current(self) -> bool:

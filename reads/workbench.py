@@ -111,26 +111,32 @@ def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, lis
 
 
 def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> Workbench:
+    """Due: the latest period that has ended, while its deadline is ahead. Overdue: every period
+    whose deadline has passed this calendar year with entries still missing — the periods the
+    reminder mail names (reminders/cycle.py), earlier ones belonging to last year's 自评."""
     year, projects = workbench_years(session, user, as_of)
     due, overdue, done = [], [], []
     for project, py in projects:
         cal = YearCalendar(py.year, py.periods, deadline_day)
-        month = cal.closed_month(as_of)
-        if month is None:
+        closed = cal.closed_month(as_of)
+        if closed is None:
             continue
         indicators = annual_indicators(session, py)
-        entered = set(session.exec(select(Actual.indicator_id).where(
-            Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month))) if indicators else set()
-        spent = session.exec(select(Spending.id).where(Spending.project_year_id == py.id,
-                                                       Spending.month == month)).first()
-        deadline = cal.deadline(month)
-        item = DueItem(project, py, month, period_label(py.year, month, py.periods), deadline,
-                       [i for i in indicators if i.id not in entered], len(indicators), spent is None,
-                       as_of > deadline)
-        if not item.missing and not item.spending_missing:
-            done.append(item)
-        else:
-            (overdue if item.overdue else due).append(item)
+        entered = set(session.exec(select(Actual.indicator_id, Actual.month).where(
+            Actual.indicator_id.in_([i.id for i in indicators])))) if indicators else set()
+        spent = set(session.exec(select(Spending.month).where(Spending.project_year_id == py.id)))
+        for month in (m for m in cal.months if m <= closed):
+            deadline = cal.deadline(month)
+            late = as_of > deadline
+            if (late and deadline.year < as_of.year) or (not late and month != closed):
+                continue
+            item = DueItem(project, py, month, period_label(py.year, month, py.periods), deadline,
+                           [i for i in indicators if (i.id, month) not in entered], len(indicators),
+                           month not in spent, late)
+            if item.missing or item.spending_missing:
+                (overdue if late else due).append(item)
+            elif month == closed:
+                done.append(item)
     alerts = open_alerts(session, user, year)
     since = datetime.combine(as_of - TARGETS_SHOWN_FOR, time.min, tzinfo=timezone.utc)
     return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects,

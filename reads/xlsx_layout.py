@@ -25,6 +25,7 @@ RIGHT = Alignment(vertical="center", horizontal="right")
 _BOLD = Font(name="宋体", bold=True, size=10)
 _BODY = Font(name="宋体", size=10)
 HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
+MARK_FILL = PatternFill("solid", fgColor=LIGHT_FILLS[rules.YELLOW])      # 超预算 / 冲减: look here
 
 
 def cell(ws, row: int, col: int, value=None, *, bold=False, align=WRAP, number_format=None, fill=None):
@@ -92,7 +93,8 @@ def header_block(ws, row: int, sheet_project: str, department: str, unit: str, o
 def funds_block(ws, row: int, budget, execution: Execution, columns: int, light: tuple[str | None, str] | None = None,
                 score: tuple | None = None, progress: Decimal | None = None) -> int:
     """年初预算数 / 执行数 / 执行率 (元; the rate a number formatted as %), then the budget's light
-    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score."""
+    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score; below them, when
+    the spending is 超预算 / 冲减, a row that says so with its note."""
     spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, columns)]
     labels = ["项目资金（元）", "年初预算数", "执行数", "执行率", "灯色" if score is None else "分值",
               "序时进度" if score is None else "得分"]
@@ -108,7 +110,11 @@ def funds_block(ws, row: int, budget, execution: Execution, columns: int, light:
     else:
         merged(ws, row + 1, 6, 6, float(score[0]), align=RIGHT, number_format=POINTS_FORMAT)
         merged(ws, row + 1, 7, columns, float(rules.for_display(score[1])), align=RIGHT, number_format=POINTS_FORMAT)
-    return row + 2
+    if not execution.mark:
+        return row + 2
+    merged(ws, row + 2, 1, 1, "预算执行标记", bold=True, align=CENTER)
+    merged(ws, row + 2, 2, columns, execution.mark, align=WRAP, fill=MARK_FILL)
+    return row + 3
 
 
 def column_heads(ws, row: int, labels) -> None:

@@ -4,7 +4,7 @@ A fresh database gets the demo forms (`flask demo seed`) and synthetic projects 
 synth`); then random changes go through the product's own write functions, each in its own
 transaction as a page or the API makes it: new actuals and corrections (record_actual, values
 in any unit of the target's base, some with more decimals than are kept), spending
-(record_spending), a measure chosen (set_measure), monthly ↔ quarterly reporting
+(record_spending; half of it with a note, so 超预算 / 冲减 are both stored and refused), a measure chosen (set_measure), monthly ↔ quarterly reporting
 (set_periods), re-imports of a changed demo form (apply_import: a target raised or lowered,
 given another unit or made qualitative, the 年度资金总额 changed, an indicator dropped or
 added), 目标调整 proposed and approved or returned (services/target_adjustment.py), and
@@ -217,8 +217,10 @@ class Changes:
         budget = py.annual_total_yuan or Decimal(1_000_000)
         amount = budget * Decimal(str(self.rng.uniform(0, 1.3) * month / 12))
         places = self.rng.choice((0, 2, 2, 3))            # 3: a fraction of a fen, as an API client may send
+        # Without a note, spending above the budget or below an earlier month's is refused (超预算 / 冲减)
+        note = self.rng.choice((None, "退回、冲销或追加预算待批复"))
         record_spending(self.session, py, py.year, month, f"{amount:.{places}f}", self.ctx,
-                        existing.version if existing else None)
+                        existing.version if existing else None, note=note)
 
     def measure(self) -> None:
         from domain import rules

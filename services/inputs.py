@@ -83,6 +83,13 @@ def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int,
                      attrgetter("indicator_id", "month", "value", "unit", "assessment"))
 
 
+def load_spending(session, py: ProjectYear) -> tuple[YearInputs, list[Spending]]:
+    """One project year's spending and budget alone (no indicators), with its spending rows: what
+    the 超预算 / 冲减 check of a spending entry reads (domain.project_year.year_spending_marks)."""
+    rows = list(session.scalars(select(Spending).where(Spending.project_year_id == py.id)))
+    return _inputs(py, [], (), rows, rules.DEFAULT_THRESHOLDS, DEFAULT_DEADLINE_DAY), rows
+
+
 # Rejudging reads plain rows of the columns it needs, not ORM objects: `rejudge_all` reads every
 # actual of a province (1.7 million for 10,000 projects), and an ORM object per row costs more
 # than judging it.

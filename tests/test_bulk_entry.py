@@ -60,13 +60,15 @@ def fill(book, level3: str, **values):
     raise AssertionError(level3)
 
 
-def fill_spending(book, project: str, amount, unit="元"):
+def fill_spending(book, project: str, amount, unit="元", note=None):
     ws = book["预算支出"]
     columns = header(ws)
     for row in ws.iter_rows(min_row=2):
         if row[columns.index("项目")].value == project:
             row[columns.index("累计支出")].value = amount
             row[columns.index("单位")].value = unit
+            if note is not None:
+                row[columns.index("说明")].value = note
             return row[0].row
     raise AssertionError(project)
 
@@ -198,6 +200,32 @@ def test_any_error_stores_nothing_and_every_error_names_its_row(seeded, manager)
                     f"“预算支出”表第 {spending} 行（招商引资专项经费）：支出金额不是有效的数字"):
         assert message in text, message
     assert count(seeded, Actual) == 0 and count(seeded, Spending) == 0
+
+
+def test_a_lower_bulk_value_is_refused_without_a_note_and_stored_with_one(seeded, personas, manager):
+    """A later lower value no longer draws a silent falling line: the row needs its 说明."""
+    from test_views_actuals import spend_noted, spending_rows
+    assert spend_noted(manager, personas, "1500", period="2023-06", unit="万元").status_code == 200
+    book = sheet(manager, year=2023, period="2023-07")
+    assert header(book["预算支出"])[-1] == "说明"
+    row = fill_spending(book, "招商引资专项经费", 1200, "万元")
+    text = refusal(send(manager, book))
+    assert (f"“预算支出”表第 {row} 行（招商引资专项经费）：累计支出 12,000,000.00 元低于2023年6月的 15,000,000.00 元（冲减）"
+            in text)
+    assert set(spending_rows(seeded)) == {6}
+    fill_spending(book, "招商引资专项经费", 1200, "万元", note="冲销6月误记的300万元")
+    assert send(manager, book).status_code == 303
+    assert spending_rows(seeded)[7].note == "冲销6月误记的300万元"
+    again = sheet(manager, year=2023, period="2023-07")
+    assert [r[-1] for r in again["预算支出"].iter_rows(min_row=2, values_only=True)][0] == "冲销6月误记的300万元"
+
+
+def test_a_sheet_downloaded_before_the_note_column_still_uploads(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    book["预算支出"].delete_cols(len(SPENDING_COLUMNS))
+    fill_spending(book, "招商引资专项经费", 1500, "万元")
+    assert send(manager, book).status_code == 303
+    assert count(seeded, Spending) == 1
 
 
 def test_a_row_outside_the_users_scope_is_an_error_not_skipped(seeded, personas, manager):

@@ -35,14 +35,15 @@ def record(app, indicator_id: int, month: int, **values):
                           ActualInput(**values), Context("tianbao", JULY))
 
 
-def spend(app, py_id: int, month: int, amount):
+def spend(app, py_id: int, month: int, amount, note: str | None = None):
     from services.entry import Context, record_spending
     from models.db import get_session, transaction
     from models.project import ProjectYear
     with app.app_context():
         session = get_session()
         with transaction(session):
-            record_spending(session, session.get(ProjectYear, py_id), 2023, month, amount, Context("tianbao", JULY))
+            record_spending(session, session.get(ProjectYear, py_id), 2023, month, amount, Context("tianbao", JULY),
+                            note=note)
 
 
 @pytest.fixture
@@ -208,6 +209,56 @@ def test_a_unit_export_runs_in_the_background_with_progress_and_lists_only_the_s
     assert refused.status_code == 404
 
 
+# --------------------------------------------------------------------------- 超预算 / 冲减 (DOMAIN §3)
+
+REFUND = "退回多拨资金300万元"
+
+
+@pytest.fixture
+def reduced(seeded, personas):
+    """招商引资专项经费: 15,000,000 spent by June, 12,000,000 by July with a note (冲减)."""
+    seeded.config["CLOCK"] = lambda: NOW
+    py, _ids = year_of(seeded, PROJECT_A)
+    spend(seeded, py, 6, 15_000_000)
+    spend(seeded, py, 7, 12_000_000, note=REFUND)
+    return py, personas.project_a
+
+
+def test_the_monitoring_xlsx_and_print_mark_a_reduction_with_its_note(seeded, personas, reduced):
+    _py, project = reduced
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(client.get(f"/projects/{project}/monitoring.xlsx?period=2023-07")).worksheets[0]
+    assert ws["D7"].value == 12_000_000
+    row = find_row(ws, "预算执行标记")
+    assert row == 8 and ws.cell(row, 2).value == f"冲减：{REFUND}"
+    assert ws.cell(row, 2).fill.fgColor.rgb.endswith("FFEB9C")
+    assert find_row(ws, "一级指标") == 9
+    text = text_of(client.get(f"/projects/{project}/monitoring/print?period=2023-07").get_data(as_text=True))
+    assert f"预算执行标记 冲减：{REFUND}" in text
+    june = workbook(client.get(f"/projects/{project}/monitoring.xlsx?period=2023-06")).worksheets[0]
+    assert "预算执行标记" not in cells(june)          # June itself is not marked
+
+
+def test_the_unit_export_lists_each_projects_mark(seeded, personas, reduced):
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = _unit_export(seeded, client, 7)["汇总"]
+    assert ws.cell(3, 12).value == "预算执行标记"
+    assert summary_row(ws, PROJECT_A)[11] == f"冲减：{REFUND}"
+    assert summary_row(ws, "网络运行维护费")[11] in (None, "")
+
+
+def test_the_evaluation_marks_spending_above_the_budget(seeded, personas, service):  # noqa: F811
+    py, _ids, project = service
+    spend(seeded, py, 12, 800_000, note="追加预算28,900元待批复")
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(client.get(f"/projects/{project}/evaluation.xlsx")).worksheets[0]
+    assert (ws["F7"].value, ws["G7"].value) == (10, 10)       # §5: above the budget scores 10, marked 超预算
+    assert ws.cell(find_row(ws, "预算执行标记"), 2).value == "超预算：追加预算28,900元待批复"
+    for page in ("evaluation/print", "evaluation"):
+        html = client.get(f"/projects/{project}/{page}").get_data(as_text=True)
+        assert "超预算：追加预算28,900元待批复" in text_of(html), page
+
+
 # --------------------------------------------------------------------------- a period left unreported
 # DOMAIN.md §9: an export headed 1–N月 shows the figures of 1–N月; a missing period says so, an
 # older figure is never shown as N's. Project A has entries up to September only.
@@ -261,6 +312,21 @@ def test_a_monitoring_xlsx_headed_november_names_the_september_figures_and_greys
                                                                                  "灰，上期绿")
     area = find_row(ws, "参展面积")
     assert (ws.cell(area, 5).value, ws.cell(area, 9).value) == ("1-11月未填报", "灰")
+
+
+def test_the_project_page_and_the_drill_down_keep_the_last_light_beside_grey(seeded, personas, september):
+    """DOMAIN.md §9: in November, nothing entered since September, the project page's row and the
+    report drill-down read 灰，上期黄 (参展企业数量) and 灰，上期绿 (投资者满意度), as the 监控表 does;
+    an indicator never entered reads plain 灰."""
+    client = signed_in(seeded, personas.supervisor_a)
+    page = client.get(f"/projects/{september}?year=2023&period=2023-11").get_data(as_text=True)
+    rows = {name: text_of(body) for body in re.findall(r'<tbody id="ind-\d+".*?</tbody>', page, flags=re.S)
+            for name in ("参展企业数量", "投资者满意度", "参展面积") if name in body}
+    assert "灰，上期黄" in rows["参展企业数量"] and "灰，上期绿" in rows["投资者满意度"]
+    assert "灰" in rows["参展面积"] and "上期" not in rows["参展面积"]
+    drill = text_of(client.get(f"/reports/projects/{september}?year=2023&as_of=2023-12-20").get_data(as_text=True))
+    assert re.search(r"参展企业数量.*?灰，上期黄", drill) and re.search(r"投资者满意度.*?灰，上期绿", drill)
+    assert re.search(r"参展面积.*?灰(?!，上期)", drill)
 
 
 def test_the_printable_monitoring_page_headed_november_says_the_same(seeded, personas, september):

@@ -458,7 +458,7 @@ def test_the_decisions_are_the_reviewers_of_the_department(seeded, personas):
 # --------------------------------------------------------------------------- the migration
 
 def test_the_migration_goes_down_and_up_again_keeping_the_imports_history(seeded, callers):
-    """0012 makes target_change.batch_id optional for the versions approvals write; going down
+    """0013 makes target_change.batch_id optional for the versions approvals write; going down
     drops those with their proposals and keeps the imports' versions (SQLite and PostgreSQL)."""
     from alembic import command
     from sqlalchemy import inspect, text
@@ -473,7 +473,7 @@ def test_the_migration_goes_down_and_up_again_keeping_the_imports_history(seeded
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0011")
+        command.downgrade(config, "0012")
     tables = inspect(engine).get_table_names()
     assert "target_adjustment" not in tables and "target_adjustment_item" not in tables
     with engine.connect() as conn:

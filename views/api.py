@@ -139,7 +139,9 @@ def put_actual(indicator_id: int, period: str):
 
 @bp.put("/projects/<int:project_year_id>/spending/<period>")
 def put_spending(project_year_id: int, period: str):
-    """Records the cumulative spending at a period's end; answers the project's `budget` as of it.
+    """Records the cumulative spending at a period's end, with its `note`; answers the project's
+    `budget` as of it. Spending above the budget in force (超预算) or below an earlier period's
+    (冲减), or an earlier period raised above a later one, without a note is a 422 (DOMAIN §3).
     The project year is read (and its scope checked) once, inside the write transaction."""
     _require(g.user.role in ("admin", "manager"))
     db = get_session()
@@ -155,7 +157,7 @@ def put_spending(project_year_id: int, period: str):
             if data is None:
                 raise EntryError(invalid, "amount_yuan")
             spending = record_spending(db, py, year, month, data.amount_yuan, entry_context(),
-                                       version, overwrite_needs_version=True)
+                                       version, overwrite_needs_version=True, note=data.note)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except VersionRequired as exc:

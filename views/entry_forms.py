@@ -39,4 +39,4 @@ def _forecast(measure: str, a) -> str:
 def budget_form_values(spent) -> dict:
     """The spending form's fields as stored (`spent`: the period's Spending, or None)."""
     return {"amount": plain_number(spent.amount_yuan) if spent else "", "unit": "元",
-            "version": spent.version if spent else 0}
+            "note": (spent.note or "") if spent else "", "version": spent.version if spent else 0}

@@ -2,8 +2,8 @@
 items and the 审核人's decision; target_change, the history of targets, now also records the
 versions an approved adjustment made (adjustment_id), so batch_id becomes optional.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 10:00:00
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
