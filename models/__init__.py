@@ -3,6 +3,7 @@ from models.org import Department, Unit  # noqa: F401
 from models.project import Project, ProjectYear  # noqa: F401
 from models.indicator import Indicator, TargetChange  # noqa: F401
 from models.importing import ImportBatch, ProjectYearImport  # noqa: F401
+from models.target_adjustment import TargetAdjustment, TargetAdjustmentItem  # noqa: F401
 from models.job import ImportJob, ImportJobFile  # noqa: F401
 from models.user import ApiToken, LoginAttempt, LoginSession, User  # noqa: F401
 from models.actual import Actual, ActualChange, Alert, Spending, SpendingChange  # noqa: F401

@@ -294,6 +294,25 @@ def evaluation(session: Session, py: ProjectYear, as_of: date, bands: rules.Thre
     return fit(schemas.Evaluation, evaluation_dict(session, py, as_of, bands))
 
 
+# --------------------------------------------------------------------------- target adjustments
+
+def target_change_state(adjustment) -> Answer:
+    return fit(schemas.TargetChangeState, {"id": adjustment.id, "state": adjustment.state})
+
+
+def target_change_list(session: Session, py: ProjectYear) -> Answer:
+    """The project year's 目标调整, newest first (reads/target_adjustments.py)."""
+    from reads.target_adjustments import proposals
+    return fit(schemas.TargetChangeList, {"target_changes": [
+        {"id": p.adjustment.id, "state": p.adjustment.state, "reason": p.adjustment.reason,
+         "proposed_by": p.adjustment.proposed_by, "proposed_at": p.adjustment.proposed_at,
+         "decided_by": p.adjustment.decided_by, "decided_at": p.adjustment.decided_at, "comment": p.adjustment.comment,
+         "changes": [{"action": line.item.action, "indicator_id": line.item.indicator_id,
+                      "level1": line.item.level1, "level2": line.item.level2, "level3": line.name,
+                      "old_target": line.item.old_raw, "target": line.item.new_raw} for line in p.items]}
+        for p in proposals(session, py)]})
+
+
 # --------------------------------------------------------------------------- reports, alerts, errors
 
 def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> Answer:

@@ -27,6 +27,9 @@ from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, ValidationE
 
 from domain import rules
 from models.actual import DEVIATION_REASONS, LIKELIHOODS, MAX_NUMBER, SPENDING_NOTE_MAX, ActualInput
+from models.bounds import MAX_ID
+from services.target_adjustment import (MAX_CHANGES, MAX_LEVEL2, MAX_LEVEL3, MAX_REASON, MAX_TARGET, ChangeInput,
+                                        ProposalInput, ReturnInput)
 
 # --------------------------------------------------------------------------- the pieces
 
@@ -158,6 +161,58 @@ class SpendingBody(BaseModel):
     @classmethod
     def _amount_yuan(cls, raw):
         return _amount(raw)
+
+
+class TargetChangeItem(ChangeInput):
+    model_config = zh("一项目标调整：indicator_id 与新的 target（调整年度指标值），或 indicator_id 与 withdraw: true（撤销该年度指标）；"
+                      "不给 indicator_id 时为新增指标，须给 level1、level2、level3 与 target。")
+    indicator_id: Annotated[int | None, Field(strict=True, ge=1, le=MAX_ID,
+                                              description="本项目年度的指标编号（IND 的 id）；null：新增指标")] = None
+    target: Annotated[str | None, Field(max_length=MAX_TARGET,
+                                        description="新的年度指标值，按指标值的写法，例如 ≥300平方米、按时完成")] = None
+    withdraw: Annotated[bool, Field(strict=True, description="true：撤销该指标的年度目标")] = False
+    level1: Annotated[str | None, Field(max_length=40, description="新增指标的一级指标，例如 产出指标")] = None
+    level2: Annotated[str | None, Field(max_length=MAX_LEVEL2, description="新增指标的二级指标，例如 数量指标")] = None
+    level3: Annotated[str | None, Field(max_length=MAX_LEVEL3, description="新增指标的名称（三级指标）")] = None
+
+    @field_validator("target", "level1", "level2", "level3", mode="before")
+    @classmethod
+    def _as_sent(cls, raw, info: ValidationInfo):
+        longest = {"target": MAX_TARGET, "level1": 40, "level2": MAX_LEVEL2, "level3": MAX_LEVEL3}[info.field_name]
+        return _as_long_as(longest, raw)
+
+
+def _as_long_as(longest: int, raw):
+    """A text as sent is at most `longest` characters, as the document says, before the input
+    model trims it (and refuses a blank one in Chinese)."""
+    if isinstance(raw, str) and len(raw) > longest:
+        raise ValueError(f"不能超过{longest}字")
+    return raw
+
+
+class TargetChangeBody(ProposalInput):
+    """`POST /projects/ID/target-changes` (services/target_adjustment.py checks the rest)."""
+    model_config = zh("目标调整（填报人）：新的年度指标值、新增或撤销的指标，及调整原因；经主管部门审核人批准后适用于全年，"
+                      "待审核期间原指标值继续有效。未列出的字段被忽略。")
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON, description="调整原因")]
+    changes: Annotated[list[TargetChangeItem], Field(json_schema_extra={"minItems": 1, "maxItems": MAX_CHANGES},
+                                                     description=f"调整内容：至少一项，至多{MAX_CHANGES}项")]
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason_as_sent(cls, raw):
+        return _as_long_as(MAX_REASON, raw)
+
+
+class ReturnBody(ReturnInput):
+    """`POST /target-changes/ID/return`."""
+    model_config = zh("退回目标调整（审核人）：须写明审核意见。")
+    comment: Annotated[str, Field(min_length=1, max_length=MAX_REASON, description="审核意见")]
+
+    @field_validator("comment", mode="before")
+    @classmethod
+    def _comment_as_sent(cls, raw):
+        return _as_long_as(MAX_REASON, raw)
 
 
 class ScoreBody(BaseModel):
@@ -313,6 +368,37 @@ class SpendingConflict(Answer):
     model_config = zh("409：该期支出在读取后已被他人修改；current 为现在的预算执行。")
     error: str
     current: Budget
+
+
+class TargetChangeState(Answer):
+    model_config = zh("目标调整的编号与状态：pending 待审核，approved 已批准，returned 已退回。")
+    id: int = Field(description="目标调整的编号：/target-changes/ID/… 所用的 ID")
+    state: Literal["pending", "approved", "returned"]
+
+
+class TargetChangeLine(Answer):
+    action: Literal["change", "add", "withdraw"] = Field(description="change：调整指标值；add：新增指标；withdraw：撤销指标")
+    indicator_id: int | None = Field(description="指标编号（新增的指标在批准后才有）")
+    level1: str | None
+    level2: str | None
+    level3: str | None = Field(description="指标名称（三级指标）")
+    old_target: str | None = Field(description="提出时的现行年度指标值（新增：null）")
+    target: str | None = Field(description="新的年度指标值（撤销：null）")
+
+
+class TargetChangeRecord(TargetChangeState):
+    reason: str = Field(description="调整原因")
+    proposed_by: str = Field(description="提出人（用户名）")
+    proposed_at: Timestamp
+    decided_by: str | None = Field(description="审核人（用户名）")
+    decided_at: Timestamp | None
+    comment: str | None = Field(description="审核意见")
+    changes: list[TargetChangeLine]
+
+
+class TargetChangeList(Answer):
+    model_config = zh("一个项目年度的目标调整，新的在前；批准的调整已写入各指标的 target，原目标见 IND 的 original_target。")
+    target_changes: list[TargetChangeRecord]
 
 
 class Counts(Answer):

@@ -57,6 +57,7 @@ class Operation:
     refusals: tuple[int, ...] = ()       # besides 401 (every call) and 400 (every call with arguments)
     conflict: type[BaseModel] | None = None
     etag: bool = False
+    status: int = 200           # of success (201: created)
 
 
 def _id(name: str, what: str) -> Param:
@@ -65,6 +66,7 @@ def _id(name: str, what: str) -> Param:
 
 PROJECT_YEAR = _id("project_year_id", "项目年度编号（项目列表的 id）")
 INDICATOR = _id("indicator_id", "指标编号（IND 的 id）")
+TARGET_CHANGE = _id("target_change_id", "目标调整编号")
 PERIOD = Param("period", "path", {"type": "string", "pattern": s.PERIOD_PATTERN, "examples": ["2023-07"]},
                "期间：该期末月，YYYY-MM；须在项目的年度内（按季度填报的项目只能是 3、6、9、12 月）", True)
 YEAR = Param("year", "query", {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}, "年度")
@@ -87,6 +89,17 @@ OPERATIONS = (
     Operation("put_spending", "put", "/projects/{project_year_id}/spending/{period}", "填报截至某期末的累计支出；答截至期末的预算",
               s.Budget, (PROJECT_YEAR, PERIOD, IF_MATCH), s.SpendingBody, (403, 404, 422, 428), s.SpendingConflict,
               True),
+    Operation("list_target_changes", "get", "/projects/{project_year_id}/target-changes",
+              "一个项目年度的目标调整（待审核、已批准、已退回）", s.TargetChangeList, (PROJECT_YEAR,), refusals=(404,)),
+    Operation("create_target_change", "post", "/projects/{project_year_id}/target-changes",
+              "提出目标调整（本单位填报人、管理员）：新的年度指标值、新增或撤销指标；答其编号，待审核", s.TargetChangeState,
+              (PROJECT_YEAR,), s.TargetChangeBody, (403, 404, 422), s.Error, status=201),
+    Operation("approve_target_change", "post", "/target-changes/{target_change_id}/approve",
+              "批准目标调整（主管部门审核人、管理员）：新指标值适用于全年，实际值按其重新评判", s.TargetChangeState,
+              (TARGET_CHANGE,), refusals=(403, 404), conflict=s.Error),
+    Operation("return_target_change", "post", "/target-changes/{target_change_id}/return",
+              "退回目标调整并写明审核意见（主管部门审核人、管理员）：原指标值继续有效", s.TargetChangeState,
+              (TARGET_CHANGE,), s.ReturnBody, (403, 404, 422), s.Error),
     Operation("get_evaluation", "get", "/projects/{project_year_id}/evaluation", "绩效自评（100 分）截至某日", s.Evaluation,
               (PROJECT_YEAR, AS_OF), refusals=(404, 422)),
     Operation("put_score", "put", "/indicators/{indicator_id}/score",
@@ -108,7 +121,7 @@ OPERATIONS = (
 )
 
 ERROR_TEXT = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "无权执行此操作", 404: "不存在，或无权查看",
-              409: "与当前状态冲突：数值已被他人修改（附当前值），或自评已通过、已锁定", 422: "内容被拒绝：附中文原因与字段", 428: "覆盖已有数值须附上读取时的版本"}
+              409: "与当前状态冲突：数值已被他人修改（附当前值），或自评已通过、已锁定；目标调整已审核、指标值已变或有待审核的调整", 422: "内容被拒绝：附中文原因与字段", 428: "覆盖已有数值须附上读取时的版本"}
 
 
 class _NoTitles(GenerateJsonSchema):
@@ -143,7 +156,8 @@ def _parameter(p: Param) -> dict:
 
 def _operation(op: Operation) -> dict:
     answer = {"ETag": {"description": "新的版本，例如 \"2\"", "schema": {"type": "string"}}} if op.etag else {}
-    responses = {"200": _json(op.answer, "成功", **({"headers": answer} if answer else {}))}
+    responses = {str(op.status): _json(op.answer, "已创建" if op.status == 201 else "成功",
+                                       **({"headers": answer} if answer else {}))}
     for status in sorted({400, 401, *op.refusals} | ({409} if op.conflict else set())):
         model = op.conflict if status == 409 else s.TokenError if status == 401 else s.Error
         responses[str(status)] = _json(model, ERROR_TEXT[status])

@@ -16,6 +16,7 @@ from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
 from domain.project_year import year_spending_marks
 from models.user import User
+from reads.indicator_facts import Origin, target_origins
 from reads.period_progress import Progress, period_progress
 from reads.project_year import SpendingFlag, spending_flags
 from reads.wording import forecast_text, user_labels, value_text
@@ -50,6 +51,7 @@ class EntryRow:
     last_light: str | None = None        # beside a grey light: the light of the latest earlier entry (§9)
     over: bool = False                   # this period's actual is 超额 (§8): shown in blue beside the light
     over_reason_from: Decimal | None = None   # the form asks for 超额原因 at r from here (the year's last period)
+    origin: Origin | None = None         # the 原目标 when the target in force is a changed one
 
     @property
     def target_unit(self) -> str | None:
@@ -160,6 +162,7 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     missing_light = rules.light_without_actual(as_of, YearCalendar(py.year, deadline_day=deadline_day).deadline(month))
     progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None],
                                month_end(py.year, month))
+    origins = target_origins(session, py.id)
     rows = []
     for ind in indicators:
         measure = effective_measure(ind)
@@ -174,7 +177,8 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
             default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind)),
             last_light=by_indicator[ind.id][-1].light if actual is None and by_indicator.get(ind.id) else None,
             over=is_over(ind, actual, bands),
-            over_reason_from=bands.over_reason if asks_over_reason(ind, measure, month) else None))
+            over_reason_from=bands.over_reason if asks_over_reason(ind, measure, month) else None,
+            origin=origins.get((ind.id, "annual"))))
     return rows
 
 

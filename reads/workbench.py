@@ -1,10 +1,11 @@
 """The 填报人's 工作台: for each project year they work on, the latest due period with what is
-still missing (due, overdue or done), the open alerts within their scope, and the indicators
-marked 超额 as of today (DOMAIN.md §8: green, far ahead — a target set too low is worth a look)."""
+still missing (due, overdue or done), the open alerts within their scope, the indicators marked
+超额 as of today (DOMAIN.md §8: green, far ahead — a target set too low is worth a look), and
+their unit's 目标调整 that wait for a decision or were decided in the last 30 days."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session, select
 
@@ -14,7 +15,11 @@ from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.user import User
 from reads.scope import projects_visible_to, visible_years
+from reads.target_adjustments import Notice, recent_for
 from reads.tracking import annual_indicators
+
+
+TARGETS_SHOWN_FOR = timedelta(days=30)        # a decided 目标调整 stays on the 工作台 this long
 
 
 @dataclass
@@ -122,6 +127,7 @@ class Workbench:
     alerts: list[AlertItem]
     projects: list[tuple[Project, ProjectYear]]
     over: list[OverItem]
+    targets: list[Notice] = field(default_factory=list)     # 目标调整 pending or decided lately
 
 
 def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
@@ -162,5 +168,6 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
             elif month == closed:
                 done.append(item)
     alerts = open_alerts(session, user, year)
+    since = datetime.combine(as_of - TARGETS_SHOWN_FOR, time.min, tzinfo=timezone.utc)
     return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects,
-                     over_items(session, projects, as_of))
+                     over_items(session, projects, as_of), recent_for(session, user, year, since))

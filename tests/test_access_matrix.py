@@ -202,11 +202,24 @@ MATRIX: dict[str, Entry] = {
     "exports.show": Entry("page", obj="export"),
     "exports.progress": Entry("page", obj="export"),
     "exports.download": Entry("page", obj="export"),
+    # 目标调整 (views/target_adjustments.py, views/api.py): proposed by the unit's 填报人, decided by
+    # a 审核人 in scope; each allowed call proposes an indicator of its own, or decides a fresh proposal
+    "target_adjustments.propose_targets": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {
+        "year": "2023", "reason": "新增展会", **{f"add_{k}": v for k, v in w.added_indicator().items()}}),
+    "target_adjustments.approve_targets": Entry("page", EVALUATORS, obj="target_adjustment"),
+    "target_adjustments.return_targets": Entry("page", EVALUATORS, obj="target_adjustment",
+                                               data=lambda w, p: {"comment": "请补充说明"}),
+    "api.target_changes": Entry("api", obj="project_year"),
+    "api.post_target_change": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {
+        "reason": "新增展会", "changes": [w.added_indicator()]}),
+    "api.approve_target_change": Entry("api", EVALUATORS, obj="target_adjustment"),
+    "api.return_target_change": Entry("api", EVALUATORS, obj="target_adjustment",
+                                      data=lambda w, p: {"comment": "请补充说明"}),
 }
 
 PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file",
               "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence",
-              "export_id": "export"}
+              "export_id": "export", "adjustment_id": "target_adjustment", "target_change_id": "target_adjustment"}
 FIXED_ARGUMENTS = {"period": "2023-07"}    # not an object: the same valid value for everyone
 
 
@@ -292,6 +305,10 @@ class World:
             return {"own": self.export_job(name), "other": self.export_job(self.OTHER[name or "admin"])}
         if kind == "evidence":
             ids = self.fresh_evidence()
+            own, other = (ids[1], ids[0]) if name == "manager_b" else ids
+            return {"own": own, "other": other}
+        if kind == "target_adjustment":
+            ids = self.fresh_target_adjustments()
             own, other = (ids[1], ids[0]) if name == "manager_b" else ids
             return {"own": own, "other": other}
         if kind in ("project", "project_year", "indicator"):
@@ -388,6 +405,27 @@ class World:
                     ids.append(record_evidence(session, actual, [stored], "matrix", datetime.now(timezone.utc))[0].id)
         return ids[0], ids[1]
 
+    def added_indicator(self) -> dict:
+        """A new indicator for a 目标调整, named afresh each time (an added one is checked against
+        the indicators in force only, so proposals of it never wait for each other)."""
+        self.counter += 1
+        return {"level1": "产出指标", "level2": "数量指标", "level3": f"线上展会场次{self.counter}", "target": "≥1场"}
+
+    def fresh_target_adjustments(self) -> tuple[int, int]:
+        """A new pending 目标调整 of A's and of B's project year (a decision closes the last)."""
+        from models.db import get_session, transaction
+        from models.project import ProjectYear
+        from services.target_adjustment import ProposalInput, propose
+        ids = []
+        with self.app.app_context():
+            session = get_session()
+            for py_id, who in zip(self.project_years, ("tianbao", "tianbao_b")):
+                data = ProposalInput.model_validate({"reason": "新增展会", "changes": [self.added_indicator()]})
+                with transaction(session):
+                    ids.append(propose(session, session.get(ProjectYear, py_id), data, who, datetime.now(timezone.utc),
+                                       self.app.config).id)
+        return ids[0], ids[1]
+
     def if_match(self, url: str) -> dict:
         """What a client that read the period first sends with its PUT: the stored version
         (none for a first entry; the API answers 428 to an overwrite without it)."""
@@ -404,7 +442,7 @@ class World:
     @staticmethod
     def sees_others(person: Person, kind: str) -> bool:
         """Who may read another unit's object of this kind."""
-        if kind in ("project", "project_year", "indicator", "evidence"):
+        if kind in ("project", "project_year", "indicator", "evidence", "target_adjustment"):
             return person.role == "admin" or person.username == "shenhe_all"
         if kind == "job":
             return person.role == "admin"
@@ -431,7 +469,9 @@ def _request(app, client, method: str, url: str, entry: Entry, world: World, per
     if method == "PUT":
         kwargs["json"] = entry.data(world, person) if entry.data else {}
         kwargs["headers"] = {**kwargs["headers"], **world.if_match(url)}
-    if method == "POST":
+    if method == "POST" and entry.access == "api":       # JSON, no CSRF token: bearer tokens only
+        kwargs["json"] = entry.data(world, person) if entry.data else {}
+    elif method == "POST":
         data = entry.data(world, person) if entry.data else {}
         data["csrf_token"] = csrf_token(client, csrf_from if person else "/login")
         kwargs.update(data=data, content_type="multipart/form-data" if "files" in data else None)

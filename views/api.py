@@ -12,8 +12,10 @@ decide:
 
 - Who: every read goes through the scope queries; actuals and spending are written by the
   unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
-  within their scope (a 填报人 gets 403). A role that may not write gets 403 before the object
-  is looked up; an object outside the caller's scope is then a 404.
+  within their scope (a 填报人 gets 403); a 目标调整 is proposed by the unit's 填报人 (or an
+  admin) and approved or returned by a 审核人 within their scope or an admin (a 填报人 gets 403,
+  another 主管部门's 审核人 404). A role that may not write gets 403 before the object is looked
+  up; an object outside the caller's scope is then a 404.
 - Versions: a write may carry the version it was based on, as `"version"` in the body or as an
   `If-Match: "3"` header (both, if given, must agree, else 422); a stale one answers 409 with the current
   value (`{"error", "current"}`) and changes nothing. Version 0 means "only if nothing is stored
@@ -45,15 +47,16 @@ from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.user import user_for_token
 from reads import api_answers as answers
-from reads.api_schemas import (ActualBody, ActualConflict, Answer, DeductionBody, ScoreBody, SpendingBody,
-                               SpendingConflict, TokenError, WeightsBody, json_of)
-from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
-                         project_years_visible)
+from reads.api_schemas import (ActualBody, ActualConflict, Answer, DeductionBody, ReturnBody, ScoreBody, SpendingBody,
+                               SpendingConflict, TargetChangeBody, TokenError, WeightsBody, json_of)
+from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_review_targets, project_year_visible,
+                         project_years_visible, target_adjustment_in_scope)
 from reads.wording import user_label
 from services.entry import record_actual, record_spending
 from services.self_evaluation import ReviewConflict, set_deduction, set_evaluator_score, set_level_weights
+from services.target_adjustment import AdjustmentConflict, approve, propose, refusal, return_proposal
 from views.auth import clock
-from views.context import bands, entry_context
+from views.context import bands, entry_context, who
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -164,6 +167,67 @@ def put_spending(project_year_id: int, period: str):
     response = send(answers.budget(db, py, as_of))
     response.headers["ETag"] = f'"{spending.version}"'
     return response
+
+
+@bp.get("/projects/<int:project_year_id>/target-changes")
+def target_changes(project_year_id: int):
+    db = get_session()
+    return send(answers.target_change_list(db, _visible_year(db, project_year_id)))
+
+
+@bp.post("/projects/<int:project_year_id>/target-changes")
+def post_target_change(project_year_id: int):
+    """Proposes new 年度 targets (DOMAIN §7); answers 201 with the proposal's id, pending. The
+    project year is read (and its scope checked) once, inside the write transaction."""
+    _require(g.user.role in ("admin", "manager"))
+    db = get_session()
+    data, invalid = _checked(TargetChangeBody, _body())
+    try:
+        with transaction(db):
+            project, py = _visible_project_year(db, project_year_id, fresh=True)
+            _require(may_edit_actuals(g.user, project))
+            if data is None:
+                raise invalid
+            adjustment = propose(db, py, data, who(), clock(), current_app.config)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except AdjustmentConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return send(answers.target_change_state(adjustment), 201)
+
+
+@bp.post("/target-changes/<int:target_change_id>/approve")
+def approve_target_change(target_change_id: int):
+    """Puts a pending 目标调整 in force (审核人 of its 主管部门, admin); the actuals are judged again."""
+    _require(may_review_targets(g.user))
+    return _decision(target_change_id, lambda db, adjustment: approve(db, adjustment, who(), clock(),
+                                                                      current_app.config))
+
+
+@bp.post("/target-changes/<int:target_change_id>/return")
+def return_target_change(target_change_id: int):
+    """Returns a pending 目标调整 with a comment; the targets in force stay."""
+    _require(may_review_targets(g.user))
+    data, invalid = _checked(ReturnBody, _body())
+    return _decision(target_change_id, lambda db, adjustment: return_proposal(db, adjustment, data, who(), clock(),
+                                                                              current_app.config), invalid)
+
+
+def _decision(target_change_id: int, decide, invalid: EntryError | None = None):
+    """A 审核人's decision on a 目标调整 in scope, read (and decided) inside the write transaction;
+    `invalid`: why the body was refused (once the proposal is found: a 404 comes first)."""
+    db = get_session()
+    try:
+        with transaction(db):
+            adjustment = _visible_adjustment(db, target_change_id)
+            if invalid is not None:
+                raise invalid
+            decided = decide(db, adjustment)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except AdjustmentConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return send(answers.target_change_state(decided.adjustment))
 
 
 @bp.get("/projects/<int:project_year_id>/evaluation")
@@ -311,6 +375,13 @@ def _visible_indicator(db, indicator_id: int, fresh: bool = False):
     return found
 
 
+def _visible_adjustment(db, adjustment_id: int):
+    found = target_adjustment_in_scope(db, g.user, adjustment_id, fresh=True)
+    if found is None:
+        abort(404)
+    return found[0]
+
+
 def _require(allowed: bool) -> None:
     if not allowed:
         abort(403)
@@ -322,6 +393,14 @@ def _validated(model, body: dict, context: dict | None = None):
         return model.model_validate(body, context=context), None
     except ValidationError as exc:
         return None, validation_message(exc)
+
+
+def _checked(model, body: dict):
+    """(the body as its request model, None) or (None, the EntryError naming the refused field)."""
+    try:
+        return model.model_validate(body), None
+    except ValidationError as exc:
+        return None, refusal(exc)
 
 
 def send(answer: Answer, status: int = 200) -> Response:

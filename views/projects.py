@@ -14,8 +14,9 @@ from models.actual import EntryError, check_period, parse_period
 from models.bounds import parse_year
 from models.db import get_session
 from reads.project_list import ProjectFilters, filter_options, list_project_years
-from reads.project_page import project_page
-from reads.scope import may_edit_actuals
+from reads.project_page import project_page, target_changes
+from reads.scope import may_edit_actuals, may_review_targets
+from reads.target_adjustments import target_section
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
 from views.clock import deadline_day, local_time, today
@@ -65,9 +66,10 @@ def show(project_id: int):
 
 
 def render_project(project_id: int, year: int | None, month: int | None, status: int = 200,
-                   states: dict | None = None, budget_state=None):
+                   states: dict | None = None, budget_state=None, target_state=None):
     """The project page with its entry section for one period. `states` carries a row's typed
-    values and messages when a plain (non-htmx) post comes back with an error."""
+    values and messages when a plain (non-htmx) post comes back with an error (`target_state`
+    those of the 目标调整 section)."""
     session = get_session()
     page = project_page(session, g.user, project_id, year)
     if page is None:
@@ -87,7 +89,16 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
     budget_state = budget_state or RowState()
     budget_state.form = budget_state.form or budget_form_values(track.spending.spending)
     return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
-                           editable=may_edit_actuals(g.user, page.project)), status
+                           editable=may_edit_actuals(g.user, page.project),
+                           **target_section_context(session, page.project, py, target_state)), status
+
+
+def target_section_context(session, project, py, state: RowState | None = None) -> dict:
+    """What the 目标调整 section (templates/_target_adjustments.html) needs: on the page, and
+    as the answer to its own posts (views/target_adjustments.py)."""
+    return {"targets": target_section(session, py), "target_history": target_changes(session, g.user, project.id),
+            "target_state": state or RowState({}), "may_propose": may_edit_actuals(g.user, project),
+            "may_review": may_review_targets(g.user), "project": project, "py": py}
 
 
 # --------------------------------------------------------------------------- display filters
