@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Mapping
 
 from pydantic import field_validator
 from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
@@ -214,11 +215,13 @@ FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情�
                "note": "备注", "version": "版本", "amount_yuan": "支出金额", "score": "评分"}
 
 
-def validation_message(exc) -> str:
-    """The one mapper of pydantic validation errors to Chinese (STYLE.md)."""
+def validation_message(exc, names: Mapping[str, str] | None = None) -> str:
+    """The one mapper of pydantic validation errors to Chinese (STYLE.md); `names`: a form's own
+    field names, over FIELD_NAMES (an adjustment's amount_yuan is 调整金额, not 支出金额)."""
+    labels = FIELD_NAMES | dict(names or {})
     parts = []
     for error in exc.errors():
-        name = FIELD_NAMES.get(str(error["loc"][0]) if error["loc"] else "", "输入")
+        name = labels.get(str(error["loc"][0]) if error["loc"] else "", "输入")
         message = str(error.get("ctx", {}).get("error") or "") or _pydantic_message(error)
         parts.append(f"{name}：{message}")
     return "；".join(parts)

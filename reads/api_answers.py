@@ -1,7 +1,7 @@
 """The JSON API's answers, each in its model (reads/api_schemas.py), which the views send.
 
 models/api_views.py builds the figures of a project, the overview and the evaluation build theirs;
-this adds what the interface asks for beyond them (reads/indicator_facts.py: `original_target`; the budget's `initial_yuan`; an evaluation item's `suggested`) and checks every
+this adds what the interface asks for beyond them (reads/indicator_facts.py: `original_target`; the budget's `initial_yuan`; an evaluation item's `suggested`; the budget adjustments, reads/adjustments.py) and checks every
 answer against the document a client reads.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ from models.project import Project, ProjectYear
 from models.reports import AsOf, ReportFilters
 from models.user import User
 from reads import api_schemas as schemas
+from reads.adjustments import adjustment_history
 from reads.alerts import alert_list
 from reads.api_schemas import Answer, fit
 from reads.indicator_facts import complete, original_targets
@@ -42,6 +43,26 @@ def annual_indicator(session, py: ProjectYear, ind: Indicator, as_of: date) -> A
 
 def budget(session, py: ProjectYear, as_of: date) -> Answer:
     return fit(schemas.Budget, _with_initial(api_views.project_budget(session, py, as_of), py))
+
+
+def adjustment_created(py: ProjectYear, recorded) -> Answer:
+    """`recorded`: services.adjustment.Recorded."""
+    return fit(schemas.AdjustmentCreated, {"id": recorded.adjustment.id, "annual_yuan": api_views.number(recorded.annual_yuan),
+                                           "initial_yuan": api_views.number(py.annual_total_yuan)})
+
+
+def adjustments(session, py: ProjectYear, as_of: date) -> Answer:
+    history = adjustment_history(session, py, as_of)
+    return fit(schemas.AdjustmentList, {
+        "initial_yuan": api_views.number(history.initial_yuan), "annual_yuan": api_views.number(history.annual_yuan),
+        "as_of": as_of, "adjustments": [_adjustment(line) for line in history.lines]})
+
+
+def _adjustment(line) -> dict:
+    a = line.adjustment
+    return {"id": a.id, "date": a.effective_on, "kind": line.kind, "amount_yuan": api_views.number(a.amount_yuan),
+            "budget_after_yuan": api_views.number(line.budget_after_yuan), "doc_no": a.doc_no, "reason": a.reason,
+            "recorded_by": a.created_by, "recorded_at": a.created_at, "in_force": line.in_force}
 
 
 def _with_initial(budget_answer: dict, py: ProjectYear) -> dict:

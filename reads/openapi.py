@@ -56,6 +56,7 @@ class Operation:
     refusals: tuple[int, ...] = ()       # besides 401 (every call) and 400 (every call with arguments)
     conflict: type[BaseModel] | None = None
     etag: bool = False
+    status: int = 200           # of success (201: created)
 
 
 def _id(name: str, what: str) -> Param:
@@ -86,6 +87,11 @@ OPERATIONS = (
     Operation("put_spending", "put", "/projects/{project_year_id}/spending/{period}", "填报截至某期末的累计支出；答截至期末的预算",
               s.Budget, (PROJECT_YEAR, PERIOD, IF_MATCH), s.SpendingBody, (403, 404, 422, 428), s.SpendingConflict,
               True),
+    Operation("list_budget_adjustments", "get", "/projects/{project_year_id}/budget-adjustments",
+              "一个项目年度的预算调整及截至某日的全年预算数", s.AdjustmentList, (PROJECT_YEAR, AS_OF), refusals=(404,)),
+    Operation("create_budget_adjustment", "post", "/projects/{project_year_id}/budget-adjustments",
+              "登记预算调整（追加或调减；本单位填报人、管理员）；答其编号与今天的全年预算数", s.AdjustmentCreated, (PROJECT_YEAR,),
+              s.AdjustmentBody, (403, 404, 422), status=201),
     Operation("get_evaluation", "get", "/projects/{project_year_id}/evaluation", "绩效自评（100 分）截至某日", s.Evaluation,
               (PROJECT_YEAR, AS_OF), refusals=(404, 422)),
     Operation("put_score", "put", "/indicators/{indicator_id}/score", "评价人为定性指标评分（审核人、管理员）；答绩效自评",
@@ -135,7 +141,8 @@ def _parameter(p: Param) -> dict:
 
 def _operation(op: Operation) -> dict:
     answer = {"ETag": {"description": "新的版本，例如 \"2\"", "schema": {"type": "string"}}} if op.etag else {}
-    responses = {"200": _json(op.answer, "成功", **({"headers": answer} if answer else {}))}
+    responses = {str(op.status): _json(op.answer, "已创建" if op.status == 201 else "成功",
+                                       **({"headers": answer} if answer else {}))}
     for status in sorted({400, 401, *op.refusals} | ({409} if op.conflict else set())):
         model = op.conflict if status == 409 else s.TokenError if status == 401 else s.Error
         responses[str(status)] = _json(model, ERROR_TEXT[status])

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Mapping
 
-from domain.project_year import Status, YearAsOf, YearFacts, derive
+from domain.project_year import Status, YearAsOf, YearFacts, budget_in_force, derive
 from models.actual import Actual, Spending
 from models.indicator import Indicator, active_indicators
 from models.project import ProjectYear
@@ -64,6 +64,7 @@ class BudgetState(_Judged):
     status: Status
     rate: Decimal | None
     pace: Decimal | None
+    judged_yuan: Decimal | None = None     # the budget `rate` is of: in force at the shown period's end
 
     @property
     def spent_yuan(self) -> Decimal | None:
@@ -107,9 +108,11 @@ def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None =
     # light was judged on (the overview's summaries read the same).
     judged = facts.spending.get(budget.shown) if budget.shown is not None else None
     reports = {s.month: s for s in loaded.spending}
+    judged_on = facts.calendar.period_end(budget.shown) if budget.shown is not None else as_of
     return YearState(py, year, states,
                      BudgetState(year.budget_yuan, py.annual_total_yuan, reports.get(budget.shown), budget,
-                                 judged.rate if judged else None, judged.pace if judged else None),
+                                 judged.rate if judged else None, judged.pace if judged else None,
+                                 budget_in_force(py.annual_total_yuan, loaded.inputs.adjustments, judged_on)),
                      facts, reports)
 
 

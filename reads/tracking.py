@@ -16,6 +16,7 @@ from models.project import Project, ProjectYear
 from models.queries import annual_indicators, user_labels, value_text
 from models.user import User
 from reads.period_progress import Progress, period_progress
+from services.inputs import budget_on
 
 
 @dataclass
@@ -53,12 +54,13 @@ class EntryRow:
 
 @dataclass
 class SpendingRow:
-    annual_yuan: Decimal | None
+    annual_yuan: Decimal | None          # 调整后预算数: in force at the period's end (DOMAIN §7)
     spending: object | None              # Spending of this period
     light: str | None
     f: Decimal
     changes: list                        # SpendingChange rows of the year, newest first
     labels: dict[str, str]
+    initial_yuan: Decimal | None = None  # 年初预算数 (年度资金总额)
 
 
 @dataclass
@@ -116,8 +118,9 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
     light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
     changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
-    return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
-                       user_labels(session, [c.changed_by for c in changes]))
+    return SpendingRow(budget_on(session, py, period_end(py.year, month)), spending, light,
+                       rules.elapsed_share(month, rules.MONTHLY), changes, user_labels(session, [c.changed_by for c in changes]),
+                       py.annual_total_yuan)
 
 
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],

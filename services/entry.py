@@ -20,10 +20,11 @@ from importers.values import same_base
 from domain import rules
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
-                           effective_measure, kept, spending_number)
+                           effective_measure, kept, period_end, spending_number)
 from models.indicator import Indicator
 from models.project import ProjectYear
 from services import summaries
+from services.inputs import budget_on
 
 
 def snapshot(actual: Actual) -> dict:
@@ -145,11 +146,12 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None
     f = rules.elapsed_share(month, py.periods)
+    budget = budget_on(session, py, period_end(py.year, month))      # in force at the period's end (§7)
     row.amount_yuan = amount
-    rate, pace = rules.execution_rate(amount, py.annual_total_yuan), rules.budget_pace(amount, py.annual_total_yuan, f)
+    rate, pace = rules.execution_rate(amount, budget), rules.budget_pace(amount, budget, f)
     check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
     row.execution_rate, row.pace = rate, pace
-    row.light = rules.budget_light(amount, py.annual_total_yuan, f, ctx.thresholds)
+    row.light = rules.budget_light(amount, budget, f, ctx.thresholds)
     row.version += 1
     row.updated_by, row.updated_at = ctx.who, ctx.now
     session.add(row)

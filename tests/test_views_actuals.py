@@ -361,7 +361,7 @@ def test_spending_is_recorded_with_its_rate_and_light(seeded, personas, manager)
     response = spend(manager, personas, "1,500", "万元", version=0)
     assert response.status_code == 200
     text = text_of(response.get_data(as_text=True))
-    assert "截至7月末 37,000,000.00 15,000,000.00 40.54% 58.33% 69.50% 黄" in text
+    assert "截至7月末 37,000,000.00 37,000,000.00 15,000,000.00 40.54% 58.33% 69.50% 黄" in text
     assert "已保存2023年7月的累计支出" in text
     assert spent(seeded).amount_yuan == Decimal(15_000_000)
 

@@ -10,8 +10,8 @@ The answers are built in models/api_views.py (which documents the decisions abou
 reads/api_schemas.py), which also make the OpenAPI document (`GET /api/v1/openapi.json`,
 views/api_docs.py). What the views decide:
 
-- Who: every read goes through the scope queries; actuals and spending are written by the
-  unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
+- Who: every read goes through the scope queries; actuals, spending and budget adjustments are
+  written by the unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
   within their scope (a 填报人 gets 403). A role that may not write gets 403 before the object
   is looked up; an object outside the caller's scope is then a 404.
 - Versions: a write may carry the version it was based on, as `"version"` in the body or as an
@@ -46,11 +46,12 @@ from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, p
                             project_years_visible, user_label)
 from models.user import user_for_token
 from reads import api_answers as answers
-from reads.api_schemas import (ActualBody, ActualConflict, Answer, ScoreBody, SpendingBody, SpendingConflict,
-                               TokenError, json_of)
+from reads.api_schemas import (ActualBody, ActualConflict, AdjustmentBody, Answer, ScoreBody, SpendingBody,
+                               SpendingConflict, TokenError, json_of)
+from services.adjustment import FIELD_NAMES as ADJUSTMENT_FIELDS, record_adjustment
 from services.entry import record_actual, record_spending
 from views.auth import clock
-from views.context import bands, entry_context
+from views.context import bands, entry_context, who
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -161,6 +162,31 @@ def put_spending(project_year_id: int, period: str):
     return response
 
 
+@bp.get("/projects/<int:project_year_id>/budget-adjustments")
+def budget_adjustments(project_year_id: int):
+    as_of, db = _as_of(), get_session()
+    return send(answers.adjustments(db, _visible_year(db, project_year_id), as_of))
+
+
+@bp.post("/projects/<int:project_year_id>/budget-adjustments")
+def post_budget_adjustment(project_year_id: int):
+    """Records a budget adjustment (DOMAIN §7); answers 201 with its id and today's 全年预算数.
+    The project year is read (and its scope checked) once, inside the write transaction."""
+    _require(g.user.role in ("admin", "manager"))
+    db = get_session()
+    data, invalid = _validated(AdjustmentBody, _body(), ADJUSTMENT_FIELDS)
+    try:
+        with transaction(db):
+            project, py = _visible_project_year(db, project_year_id, fresh=True)
+            _require(may_edit_actuals(g.user, project))
+            if data is None:
+                raise EntryError(invalid)
+            recorded = record_adjustment(db, py, data, who(), clock(), today(), current_app.config)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    return send(answers.adjustment_created(py, recorded), 201)
+
+
 @bp.get("/projects/<int:project_year_id>/evaluation")
 def evaluation(project_year_id: int):
     as_of, db = _as_of(), get_session()
@@ -269,12 +295,13 @@ def _require(allowed: bool) -> None:
         abort(403)
 
 
-def _validated(model, body: dict):
-    """(the body as its request model, None) or (None, the Chinese reason it is refused)."""
+def _validated(model, body: dict, names: dict[str, str] | None = None):
+    """(the body as its request model, None) or (None, the Chinese reason it is refused);
+    `names`: the fields' own Chinese names, where FIELD_NAMES does not fit."""
     try:
         return model.model_validate(body), None
     except ValidationError as exc:
-        return None, validation_message(exc)
+        return None, validation_message(exc, names)
 
 
 def send(answer: Answer, status: int = 200) -> Response:

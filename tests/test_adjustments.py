@@ -1,0 +1,186 @@
+"""Budget adjustments (调整后预算, DOMAIN.md §7, issue 13.1): the budget in force follows them in
+the API, every stored figure is rebuilt with them (`flask check` finds nothing), and bad input
+is refused in Chinese."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, select
+
+from test_api import Api, year_of
+
+SPECIAL = "招商引资专项经费"
+CUT = {"amount_yuan": -7_000_000, "date": "2023-06-30", "doc_no": "晋财预〔2023〕12号", "reason": "年中压减一般性支出"}
+
+
+class Script(Api):
+    def post(self, url: str, body=None, **params):
+        return self.client.post(f"/api/v1{url}", query_string=params, headers=self.headers, json=body)
+
+
+def run_check(app):
+    return app.test_cli_runner().invoke(args=["check"])
+
+
+def at(app, day: date, hour: int = 9) -> None:
+    """The app's clock at `hour` o'clock of `day`, Asia/Shanghai."""
+    moment = datetime(day.year, day.month, day.day, hour - 8, tzinfo=timezone.utc)
+    app.config["CLOCK"] = lambda: moment
+
+
+@pytest.fixture
+def special(seeded, personas):
+    py, _ids = year_of(seeded, SPECIAL)
+    return py
+
+
+def test_the_must_hold_example(seeded, personas, special):
+    """37,000,000 − 7,000,000 from 2023-06-30 and 15,000,000 spent by July: as of 2023-08-10 the
+    budget is 30,000,000 (年初 37,000,000), 执行率 0.5, green; before 2023-06-30 it is
+    37,000,000; and nothing stored is stale."""
+    at(seeded, date(2023, 8, 10))
+    api = Script(seeded, personas.manager_a)
+    assert api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 15_000_000}).status_code == 200
+    before = api.get(f"/projects/{special}", as_of="2023-08-10").get_json()["budget"]
+    assert (before["annual_yuan"], round(before["execution_rate"], 4), before["light"]) == (37_000_000, 0.4054, "yellow")
+
+    created = api.post(f"/projects/{special}/budget-adjustments", CUT)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["annual_yuan"] == 30_000_000 and created.get_json()["initial_yuan"] == 37_000_000
+
+    budget = api.get(f"/projects/{special}", as_of="2023-08-10").get_json()["budget"]
+    assert budget["annual_yuan"] == 30_000_000
+    assert budget["initial_yuan"] == 37_000_000
+    assert budget["spent_yuan"] == 15_000_000
+    assert budget["execution_rate"] == 0.5
+    assert budget["light"] == "green"
+    for day in ("2023-06-29", "2023-05-31", "2023-01-15"):
+        earlier = api.get(f"/projects/{special}", as_of=day).get_json()["budget"]
+        assert (earlier["annual_yuan"], earlier["initial_yuan"]) == (37_000_000, 37_000_000), day
+    assert api.get(f"/projects/{special}", as_of="2023-06-30").get_json()["budget"]["annual_yuan"] == 30_000_000
+
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+
+
+def test_the_budget_alert_and_the_overview_follow_the_adjustment(seeded, personas, special):
+    """Yellow at 37,000,000 raised a budget alert; the 调减 makes July green and closes it, and the
+    overview counts the project's budget at 30,000,000."""
+    at(seeded, date(2023, 8, 10))
+    api = Script(seeded, personas.manager_a)
+    api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 15_000_000})
+    open_budget = [a for a in api.get("/alerts", year=2023).get_json()["alerts"]
+                   if a["project_id"] == special and a["indicator_id"] is None]
+    assert [(a["kind"], a["light"]) for a in open_budget] == [("light", "yellow")]
+
+    unit_before = _unit_budget(api)
+    assert api.post(f"/projects/{special}/budget-adjustments", CUT).status_code == 201
+    assert not [a for a in api.get("/alerts", year=2023).get_json()["alerts"]
+                if a["project_id"] == special and a["indicator_id"] is None]
+    assert _unit_budget(api) == unit_before - 7_000_000
+    special_years = _overview_projects(seeded, personas, date(2023, 8, 10))
+    assert special_years[special] == (30_000_000 * 100, 15_000_000 * 100, "green")
+    assert run_check(seeded).exit_code == 0
+
+
+def _unit_budget(api) -> float:
+    overview = api.get("/reports/overview", year=2023, as_of="2023-08-10").get_json()
+    return overview["departments"][0]["units"][0]["budget"]["annual_yuan"]
+
+
+def _overview_projects(app, personas, day: date) -> dict:
+    """Each project year's budget line of the overview (models/reports.py): annual and spent in
+    fen, and the light."""
+    from models.reports import AsOf, ReportFilters, _project_lines
+    from models.user import User
+    with app.app_context():
+        from models.db import get_session
+        session = get_session()
+        user = session.get(User, personas.admin.id)
+        lines = _project_lines(session, user, ReportFilters(), AsOf(2023, day))
+        return {line.project_year_id: (line.annual_fen, line.spent_fen, line.budget_light) for line in lines}
+
+
+def test_spending_entered_after_an_adjustment_is_judged_against_the_budget_then_in_force(seeded, personas, special):
+    api = Script(seeded, personas.manager_a)
+    assert api.post(f"/projects/{special}/budget-adjustments", CUT).status_code == 201
+    june = api.put(f"/projects/{special}/spending/2023-06", {"amount_yuan": 15_000_000}).get_json()
+    assert (june["annual_yuan"], june["execution_rate"]) == (30_000_000, 0.5)
+    may = api.put(f"/projects/{special}/spending/2023-05", {"amount_yuan": 14_800_000}).get_json()
+    assert (may["annual_yuan"], may["execution_rate"]) == (37_000_000, 0.4)
+    assert run_check(seeded).exit_code == 0
+
+
+def test_an_increase_after_a_cut_and_the_history(seeded, personas, special):
+    at(seeded, date(2023, 11, 20))
+    api = Script(seeded, personas.manager_a)
+    assert api.post(f"/projects/{special}/budget-adjustments", CUT).status_code == 201
+    raise_ = {"amount_yuan": "2500000.50", "date": "2023-10-08", "doc_no": "晋财预〔2023〕88号", "reason": "追加展会经费"}
+    created = api.post(f"/projects/{special}/budget-adjustments", raise_).get_json()
+    assert created["annual_yuan"] == 32_500_000.5
+    listed = api.get(f"/projects/{special}/budget-adjustments", as_of="2023-09-30").get_json()
+    assert listed["initial_yuan"] == 37_000_000 and listed["annual_yuan"] == 30_000_000
+    assert [(a["date"], a["kind"], a["amount_yuan"], a["budget_after_yuan"], a["in_force"], a["recorded_by"])
+            for a in listed["adjustments"]] == [
+        ("2023-06-30", "调减", -7_000_000, 30_000_000, True, "tianbao"),
+        ("2023-10-08", "追加", 2_500_000.5, 32_500_000.5, False, "tianbao")]
+    assert listed["adjustments"][1]["doc_no"] == "晋财预〔2023〕88号"
+
+
+@pytest.mark.parametrize("body, field, message", [
+    ({**CUT, "amount_yuan": 0}, "amount_yuan", "调整金额：不能为 0"),
+    ({**CUT, "amount_yuan": "0.001"}, "amount_yuan", "调整金额：不能为 0"),
+    ({**CUT, "amount_yuan": "七百万"}, "amount_yuan", "调整金额：不是有效的数字"),
+    ({**CUT, "date": "2024-01-01"}, "date", "调整日期应在项目的 2023 年度内"),
+    ({**CUT, "date": "2022-12-31"}, "date", "调整日期应在项目的 2023 年度内"),
+    ({**CUT, "date": "2023-02-30"}, "date", "调整日期：应为日期"),
+    ({**CUT, "doc_no": "   "}, "doc_no", "文号：必须填写"),
+    ({k: v for k, v in CUT.items() if k != "reason"}, "reason", "调整原因：必须填写"),
+    ({**CUT, "amount_yuan": -37_000_000.01}, "amount_yuan", "不能小于 0"),
+])
+def test_bad_input_is_a_422_in_chinese_and_stores_nothing(seeded, personas, special, body, field, message):
+    api = Script(seeded, personas.manager_a)
+    response = api.post(f"/projects/{special}/budget-adjustments", body)
+    assert response.status_code == 422
+    assert message in response.get_json()["error"]
+    assert response.get_json().get("field") in (field, None)
+    assert api.get(f"/projects/{special}/budget-adjustments").get_json()["adjustments"] == []
+
+
+def test_a_cut_that_would_make_an_earlier_day_negative_is_refused(seeded, personas, special):
+    """+5,000,000 from October, then −40,000,000 from September: 37 + 5 − 40 is ≥ 0 at year end,
+    but from September to October the budget would be −3,000,000."""
+    api = Script(seeded, personas.manager_a)
+    raise_ = {**CUT, "amount_yuan": 5_000_000, "date": "2023-10-01"}
+    assert api.post(f"/projects/{special}/budget-adjustments", raise_).status_code == 201
+    response = api.post(f"/projects/{special}/budget-adjustments", {**CUT, "amount_yuan": -40_000_000, "date": "2023-09-01"})
+    assert response.status_code == 422
+    assert "2023-09-01 起的全年预算数为 -3,000,000.00 元，不能小于 0" in response.get_json()["error"]
+    cut_to_zero = api.post(f"/projects/{special}/budget-adjustments", {**CUT, "amount_yuan": -42_000_000, "date": "2023-12-01"})
+    assert cut_to_zero.status_code == 201
+    assert api.get(f"/projects/{special}/budget-adjustments", as_of="2023-12-31").get_json()["annual_yuan"] == 0
+
+
+def test_who_may_adjust(seeded, personas, special):
+    """The unit's 填报人 and an admin; a 审核人 403 (even of the 主管部门); another unit's 填报人
+    404, like a missing project."""
+    for person, status in ((personas.supervisor_a, 403), (personas.supervisor_all, 403), (personas.manager_b, 404),
+                           (personas.admin, 201), (personas.manager_a, 201)):
+        response = Script(seeded, person).post(f"/projects/{special}/budget-adjustments", CUT)
+        assert response.status_code == status, person.username
+    assert Script(seeded, personas.manager_b).get(f"/projects/{special}/budget-adjustments").status_code == 404
+    listed = Script(seeded, personas.supervisor_a).get(f"/projects/{special}/budget-adjustments").get_json()
+    assert [a["recorded_by"] for a in listed["adjustments"]] == ["admin", "tianbao"]
+
+
+def test_the_adjustment_is_stored_with_who_and_when(seeded, personas, special):
+    from models.adjustment import BudgetAdjustment
+    at(seeded, date(2023, 7, 3))
+    Script(seeded, personas.manager_a).post(f"/projects/{special}/budget-adjustments", {**CUT, "doc_no": " 晋财预〔2023〕12号 "})
+    with Session(seeded.extensions["engine"]) as session:
+        row = session.exec(select(BudgetAdjustment)).one()
+    assert (row.project_year_id, row.effective_on, row.amount_yuan, row.doc_no, row.created_by) == \
+        (special, date(2023, 6, 30), Decimal("-7000000.00"), "晋财预〔2023〕12号", "tianbao")
+    assert row.created_at.replace(tzinfo=timezone.utc) == datetime(2023, 7, 3, 1, tzinfo=timezone.utc)
