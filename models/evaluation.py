@@ -44,7 +44,7 @@ def project_evaluation(session: Session, py: ProjectYear, as_of: date,
               in rules.LEVEL1_POINTS]
     budget = budget_state(session, py, as_of)
     spent = budget.spent_yuan if budget.spent_yuan is not None else Decimal(0)
-    return rules.evaluate(_items(states), spent, py.annual_total_yuan, thresholds)
+    return rules.evaluate(_items(states), spent, budget.judged_yuan, thresholds)     # 全年预算数 (§5, §7)
 
 
 def set_evaluator_score(session: Session, py: ProjectYear, ind: Indicator, score, as_of: date) -> None:
@@ -57,7 +57,7 @@ def set_evaluator_score(session: Session, py: ProjectYear, ind: Indicator, score
               if (s.indicator.level1_std or s.indicator.level1) in rules.LEVEL1_POINTS]
     budget = budget_state(session, py, as_of)
     try:
-        rules.evaluate(_items(states, (ind.id, value)), budget.spent_yuan or 0, py.annual_total_yuan)
+        rules.evaluate(_items(states, (ind.id, value)), budget.spent_yuan or 0, budget.judged_yuan)
     except ValueError as exc:
         raise EntryError(str(exc), "score") from exc
     ind.eval_score = value
@@ -214,11 +214,11 @@ def save_self_evaluation(session: Session, py: ProjectYear, weights: dict, notes
     scored = [rules.EvaluationItem(**{**item.__dict__, "score": indicators[item.id].eval_score}) for item in items]
     budget = budget_state(session, py, as_of)
     try:
-        rules.evaluate(items, budget.spent_yuan or 0, py.annual_total_yuan or 1)
+        rules.evaluate(items, budget.spent_yuan or 0, budget.judged_yuan or 1)
     except ValueError as exc:
         raise EntryError(str(exc), "weights") from exc
     try:
-        rules.evaluate(scored, budget.spent_yuan or 0, py.annual_total_yuan or 1)
+        rules.evaluate(scored, budget.spent_yuan or 0, budget.judged_yuan or 1)
     except ValueError:
         for ind_id, ind in indicators.items():   # the weight moved the band: back to its top
             if ind.eval_score is not None:
@@ -281,6 +281,7 @@ class ScoreTable:
     error: str | None
     execution: Execution
     rows: list[ScoreRow] = field(default_factory=list)
+    budget_yuan: Decimal | None = None     # 全年预算数 (调整后) the 执行率 is of; 年初: py.annual_total_yuan
 
     @property
     def spent_yuan(self) -> Decimal | None:
@@ -316,7 +317,8 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
     try:
         evaluation = project_evaluation(session, py, as_of, thresholds)
     except ValueError as exc:
-        return ScoreTable(py, as_of, None, str(exc), Execution(cal, through, spent_in, budget.spent_yuan, None))
+        return ScoreTable(py, as_of, None, str(exc), Execution(cal, through, spent_in, budget.spent_yuan, None),
+                          budget_yuan=budget.judged_yuan)
     notes = {n.indicator_id: n.text for n in session.exec(select(EvaluationNote).where(
         EvaluationNote.indicator_id.in_([s.indicator.id for s in states])))}
     order = {level: n for n, level in enumerate(rules.LEVEL1_POINTS)}
@@ -343,7 +345,8 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
                              ind.eval_score, band, notes.get(ind.id, ""), shown))
     spans(rows)
     return ScoreTable(py, as_of, evaluation, None,
-                      Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate), rows)
+                      Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate), rows,
+                      budget.judged_yuan)
 
 
 def spans(rows) -> None:

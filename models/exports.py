@@ -95,7 +95,7 @@ _HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
 MONITORING_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 24), ("年度指标值", 16),
                       ("执行情况", 22), ("全年预计完成情况", 16), ("偏差原因分析", 22), ("完成目标可能性", 10),
                       ("灯色", 12))
-EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 22), ("年度指标值", 13), ("实际完成值", 20),
+EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 22), ("年度指标值", 16), ("实际完成值", 20),
                       ("分值", 8), ("得分", 8), ("偏差原因分析及改进措施", 28))
 
 
@@ -161,25 +161,28 @@ def _header_block(ws, row: int, sheet_project: str, department: str, unit: str, 
     return row + 1
 
 
-def _funds_block(ws, row: int, budget, execution: Execution, columns: int, light: tuple[str | None, str] | None = None,
-                 score: tuple | None = None, progress: Decimal | None = None) -> int:
-    """年初预算数 / 执行数 / 执行率 (元; the rate a number formatted as %), then the budget's light
-    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score."""
-    spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, columns)]
-    labels = ["项目资金（元）", "年初预算数", "执行数", "执行率", "灯色" if score is None else "分值",
-              "序时进度" if score is None else "得分"]
+def _funds_block(ws, row: int, budgets: tuple, execution: Execution, columns: int,
+                 light: tuple[str | None, str] | None = None, score: tuple | None = None,
+                 progress: Decimal | None = None) -> int:
+    """年初预算数 and 调整后预算数 (全年预算数 on the 自评表, DOMAIN §7) / 执行数 / 执行率 (元; the
+    rate a number formatted as %), then the budget's light (its fill, its word) and 序时进度 —
+    or, on the 自评表, the points and the score."""
+    spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, 7), (8, columns)]
+    labels = ["项目资金（元）", "年初预算数", "调整后预算数" if score is None else "全年预算数", "执行数", "执行率",
+              "灯色" if score is None else "分值", "序时进度" if score is None else "得分"]
     _merge(ws, row, 1, 1, "项目资金（元）", last_row=row + 1, bold=True, align=_CENTER)
     for (first, last), label in zip(spans_[1:], labels[1:]):
         _merge(ws, row, first, last, label, bold=True, align=_CENTER, fill=_HEAD_FILL)
-    _merge(ws, row + 1, 2, 3, budget, align=_RIGHT, number_format=MONEY_FORMAT)
-    for col, (value, fmt) in zip((4, 5), _execution_cells(execution)):
+    for (first, last), budget in zip(spans_[1:3], budgets):
+        _merge(ws, row + 1, first, last, budget, align=_RIGHT, number_format=MONEY_FORMAT)
+    for col, (value, fmt) in zip((5, 6), _execution_cells(execution)):
         _merge(ws, row + 1, col, col, value, align=_RIGHT if fmt else _WRAP, number_format=fmt)
     if score is None:
-        _merge(ws, row + 1, 6, 6, light[1], align=_CENTER, fill=_light_fill(light[0]))
-        _merge(ws, row + 1, 7, columns, _rate(progress), align=_RIGHT, number_format=RATE_FORMAT)
+        _merge(ws, row + 1, 7, 7, light[1], align=_CENTER, fill=_light_fill(light[0]))
+        _merge(ws, row + 1, 8, columns, _rate(progress), align=_RIGHT, number_format=RATE_FORMAT)
     else:
-        _merge(ws, row + 1, 6, 6, float(score[0]), align=_RIGHT, number_format=POINTS_FORMAT)
-        _merge(ws, row + 1, 7, columns, float(rules.for_display(score[1])), align=_RIGHT, number_format=POINTS_FORMAT)
+        _merge(ws, row + 1, 7, 7, float(score[0]), align=_RIGHT, number_format=POINTS_FORMAT)
+        _merge(ws, row + 1, 8, columns, float(rules.for_display(score[1])), align=_RIGHT, number_format=POINTS_FORMAT)
     return row + 2
 
 
@@ -225,7 +228,7 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
     py = sheet.py
     row = _header_block(ws, 3, sheet.project.name, sheet.department_name, sheet.unit.name, py.owner or "",
                         py.phone or "", columns)
-    row = _funds_block(ws, row, _number(sheet.budget_yuan), sheet.execution, columns,
+    row = _funds_block(ws, row, (_number(sheet.budget_yuan), _number(sheet.adjusted_yuan)), sheet.execution, columns,
                        light=(sheet.budget_light, sheet.budget_light_word), progress=rules.elapsed_share(sheet.month))
     header_row = row
     labels = [label if label != "执行情况" else f"1-{sheet.month}月执行情况" for label, _w in MONITORING_COLUMNS]
@@ -244,7 +247,8 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
     _page_setup(ws, MONITORING_COLUMNS, landscape=True, header_row=header_row)
 
 
-SUMMARY_COLUMNS = (("序号", 6), ("项目名称", 30), ("年初预算数（元）", 16), ("执行数（元）", 20), ("执行率", 13),
+SUMMARY_COLUMNS = (("序号", 6), ("项目名称", 30), ("年初预算数（元）", 16), ("调整后预算数（元）", 16), ("执行数（元）", 20),
+                   ("执行率", 13),
                    ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6))
 
 
@@ -266,17 +270,18 @@ def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, mont
         _summary_row(ws, row, n, sheet, month)
     row += 1
     counted = [s for s in sheets if _left_out_because(s) is None]
-    total_budget = sum((s.budget_yuan for s in counted), Decimal(0))
+    total_initial = sum((s.budget_yuan for s in counted), Decimal(0))
+    total_budget = sum((s.adjusted_yuan for s in counted), Decimal(0))      # the 执行率 is of the budget in force
     total_spent = sum((s.execution.spent_yuan for s in counted), Decimal(0))
     _merge(ws, row, 1, 2, "合计（已填报本期支出且年度资金已知的项目）", bold=True)
     _fit_merged(ws, row, "合计（已填报本期支出且年度资金已知的项目）", SUMMARY_COLUMNS[:2])
-    _cell(ws, row, 3, _number(total_budget), bold=True, number_format=MONEY_FORMAT, align=_RIGHT)
-    _cell(ws, row, 4, _number(total_spent), bold=True, number_format=MONEY_FORMAT, align=_RIGHT)
-    _cell(ws, row, 5, _rate(rules.execution_rate(total_spent, total_budget)), bold=True, number_format=RATE_FORMAT,
+    for col, total in ((3, total_initial), (4, total_budget), (5, total_spent)):
+        _cell(ws, row, col, _number(total), bold=True, number_format=MONEY_FORMAT, align=_RIGHT)
+    _cell(ws, row, 6, _rate(rules.execution_rate(total_spent, total_budget)), bold=True, number_format=RATE_FORMAT,
           align=_RIGHT)
-    _cell(ws, row, 6, "", bold=True)
-    _cell(ws, row, 7, sum(len(s.rows) for s in sheets), bold=True, align=_RIGHT)
-    for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=8):
+    _cell(ws, row, 7, "", bold=True)
+    _cell(ws, row, 8, sum(len(s.rows) for s in sheets), bold=True, align=_RIGHT)
+    for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=9):
         _cell(ws, row, col, sum(s.counts[light] for s in sheets), bold=True, align=_RIGHT)
     note = _left_out_note(sheets)
     if note:
@@ -299,11 +304,12 @@ def _summary_row(ws, row: int, n: int, sheet: MonitoringSheet, month: int) -> No
     _cell(ws, row, 1, n, align=_RIGHT)
     _cell(ws, row, 2, name)
     _cell(ws, row, 3, _number(sheet.budget_yuan), number_format=MONEY_FORMAT, align=_RIGHT)
-    _cell(ws, row, 4, spent, number_format=spent_format, align=_RIGHT if spent_format else _WRAP)
-    _cell(ws, row, 5, rate, number_format=rate_format, align=_RIGHT if rate_format else _WRAP)
-    _cell(ws, row, 6, sheet.budget_light_word, align=_CENTER, fill=_light_fill(sheet.budget_light))
+    _cell(ws, row, 4, _number(sheet.adjusted_yuan), number_format=MONEY_FORMAT, align=_RIGHT)
+    _cell(ws, row, 5, spent, number_format=spent_format, align=_RIGHT if spent_format else _WRAP)
+    _cell(ws, row, 6, rate, number_format=rate_format, align=_RIGHT if rate_format else _WRAP)
+    _cell(ws, row, 7, sheet.budget_light_word, align=_CENTER, fill=_light_fill(sheet.budget_light))
     for col, value in enumerate((len(sheet.rows), counts[rules.GREEN], counts[rules.YELLOW], counts[rules.RED],
-                                 counts[rules.GREY]), start=7):
+                                 counts[rules.GREY]), start=8):
         _cell(ws, row, col, value, align=_RIGHT)
 
 
@@ -334,7 +340,7 @@ def write_evaluation(ws, table: ScoreTable, project: Project, unit: Unit, depart
     _as_of_line(ws, f"{table.data_as_of} · 审核状态：{STATE_LABELS.get(review, review)}", EVALUATION_COLUMNS)
     row = _header_block(ws, 3, project.name, department_label(department.code, department.name), unit.name,
                         py.owner or "", py.phone or "", columns)
-    row = _funds_block(ws, row, _number(py.annual_total_yuan), table.execution, columns,
+    row = _funds_block(ws, row, (_number(py.annual_total_yuan), _number(table.budget_yuan)), table.execution, columns,
                        score=(rules.BUDGET_POINTS, evaluation.budget_score) if evaluation else (rules.BUDGET_POINTS, 0))
     header_row = row
     for col, (label, _w) in enumerate(EVALUATION_COLUMNS, start=1):

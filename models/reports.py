@@ -176,6 +176,7 @@ class Budget:
     spent_fen: int = 0
     expected_fen12: int = 0      # Σ annual × judged period month (÷ 12 gives the 序时 amount)
     projects: int = 0            # with a known budget
+    initial_fen: int = 0         # Σ 年初预算数 of those projects (annual: the budgets in force, DOMAIN §7)
 
     def add_project(self, annual_fen: int | None, spent_fen: int | None, period: int) -> None:
         if not annual_fen or annual_fen <= 0:
@@ -190,6 +191,7 @@ class Budget:
         self.spent_fen += other.spent_fen
         self.expected_fen12 += other.expected_fen12
         self.projects += other.projects
+        self.initial_fen += other.initial_fen
 
     @property
     def annual_yuan(self) -> Decimal | None:
@@ -198,6 +200,10 @@ class Budget:
     @property
     def spent_yuan(self) -> Decimal | None:
         return Decimal(self.spent_fen) / FEN if self.projects else None
+
+    @property
+    def initial_yuan(self) -> Decimal | None:
+        return Decimal(self.initial_fen) / FEN if self.projects else None
 
     @property
     def execution_rate(self) -> Decimal | None:
@@ -386,17 +392,18 @@ def unit_groups(session: Session, user: User, filters: ReportFilters, moment: As
         *(func.coalesce(func.sum(_light_column(light, moment)), 0) for light in LIGHTS),
         func.coalesce(func.sum(s.indicators), 0),
         func.count(case((budgeted, 1))), func.sum(case((budgeted, b.annual_fen))),
-        func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))))
+        func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))),
+        func.sum(case((budgeted, func.coalesce(py.annual_total_yuan, 0) * FEN))))
     statement = (_scoped(statement, user, filters, moment)
                  .join(Department, Department.id == py.department_id).join(Unit, Unit.id == Project.unit_id)
                  .group_by(py.department_id, Department.name, Department.code, Project.unit_id, Unit.name))
     departments: dict[int, Group] = {}
     for d_id, d_name, d_code, u_id, u_name, *numbers in session.execute(statement):
         # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
-        projects, g, y, r, grey, n, budgets, annual, spent, expected = (int(v or 0) for v in numbers)
+        projects, g, y, r, grey, n, budgets, annual, spent, expected, initial = (int(v or 0) for v in numbers)
         unit = Group(u_id, u_name, projects=projects)
         unit.counts = Counts(g, y, r, grey, n) if moment.month else Counts(indicators=n)
-        unit.budget = Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets)
+        unit.budget = Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets, initial)
         dept = departments.setdefault(d_id, Group(d_id, d_name, d_code))
         dept.units.append(unit)
         dept.counts.add(unit.counts)

@@ -3,13 +3,16 @@ the API, every stored figure is rebuilt with them (`flask check` finds nothing),
 is refused in Chinese."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session, select
 
+from conftest import csrf_token, signed_in, text_of
 from test_api import Api, year_of
+from test_exports import workbook
 
 SPECIAL = "招商引资专项经费"
 CUT = {"amount_yuan": -7_000_000, "date": "2023-06-30", "doc_no": "晋财预〔2023〕12号", "reason": "年中压减一般性支出"}
@@ -184,3 +187,131 @@ def test_the_adjustment_is_stored_with_who_and_when(seeded, personas, special):
     assert (row.project_year_id, row.effective_on, row.amount_yuan, row.doc_no, row.created_by) == \
         (special, date(2023, 6, 30), Decimal("-7000000.00"), "晋财预〔2023〕12号", "tianbao")
     assert row.created_at.replace(tzinfo=timezone.utc) == datetime(2023, 7, 3, 1, tzinfo=timezone.utc)
+
+
+# --------------------------------------------------------------------------- the project page
+
+HX = {"HX-Request": "true"}
+
+
+def adjust(client, personas, htmx: bool = True, **fields):
+    """POST the 预算调整 form of the project page as the browser does."""
+    data = {"csrf_token": csrf_token(client, "/projects"), "year": "2023", "period": "2023-07", "kind": "调减",
+            "amount": "700", "unit": "万元", "date": "2023-06-30", "doc_no": "晋财预〔2023〕12号",
+            "reason": "年中压减一般性支出"} | fields
+    return client.post(f"/projects/{personas.project_a}/budget-adjustments", headers=HX if htmx else {}, data=data)
+
+
+def test_the_project_page_shows_the_history_and_both_budgets(seeded, personas, special):
+    at(seeded, date(2023, 8, 10))
+    Script(seeded, personas.manager_a).put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 15_000_000})
+    manager = signed_in(seeded, personas.manager_a)
+    response = adjust(manager, personas)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    text = text_of(html)
+    assert "年初预算数 3,700.00 万元 调整后预算数 3,000.00 万元 （2023年8月10日，已调整 −700.00 万元）" in text
+    assert "2023-06-30 调减 700.00 3,000.00 晋财预〔2023〕12号 年中压减一般性支出 填报人甲（tianbao）" in text
+    assert "✓ 已登记调减 700.00 万元（2023-06-30起，晋财预〔2023〕12号）；今天的调整后预算数为 3,000.00 万元" in text
+    # the entry section's budget row, out of band: July against the 30,000,000 in force at its end
+    assert 'id="budget" class="budget budget-green" hx-swap-oob="true"' in html
+    assert "截至7月末 37,000,000.00 30,000,000.00 15,000,000.00 50.00% 58.33% 85.71% 绿" in text
+
+    page = text_of(manager.get(f"/projects/{personas.project_a}?period=2023-05").get_data(as_text=True))
+    assert "截至5月末 37,000,000.00 37,000,000.00" in page          # before the cut: 年初 in force
+    assert "2023-06-30 调减 700.00 3,000.00 晋财预〔2023〕12号" in page
+    reader = text_of(signed_in(seeded, personas.supervisor_a).get(f"/projects/{personas.project_a}").get_data(as_text=True))
+    assert "2023-06-30 调减 700.00 3,000.00" in reader and "登记预算调整" not in reader     # reads, no form
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"amount": ""}, "amount", "调整金额：必须填写"),
+    ({"amount": "abc"}, "amount", "调整金额：“abc”不是有效的数字"),
+    ({"amount": "-5"}, "amount", "请填写正数，并选择追加或调减"),
+    ({"kind": ""}, "kind", "请选择追加或调减"),
+    ({"date": "2024-03-01"}, "date", "调整日期应在项目的 2023 年度内"),
+    ({"date": ""}, "date", "调整日期：必须填写"),
+    ({"doc_no": ""}, "doc_no", "文号：必须填写"),
+    ({"reason": "  "}, "reason", "调整原因：必须填写"),
+    ({"amount": "3700.01"}, "amount", "不能小于 0"),
+])
+def test_bad_input_on_the_page_is_a_422_beside_its_field(seeded, personas, special, fields, field, message):
+    manager = signed_in(seeded, personas.manager_a)
+    response = adjust(manager, personas, **fields)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(rf'<p id="adjustment-{field}-error" class="field-error" role="alert">[^<]*{re.escape(message)}', html)
+    assert 'value="晋财预〔2023〕12号"' in html or field == "doc_no"          # what was typed is kept
+    assert "没有预算调整" in text_of(html)
+
+
+def test_without_javascript_the_page_comes_back(seeded, personas, special):
+    manager = signed_in(seeded, personas.manager_a)
+    response = adjust(manager, personas, htmx=False, kind="追加", amount="1,234,567.89", unit="元")
+    assert response.status_code == 303 and response.headers["Location"].endswith("period=2023-07#adjustments")
+    page = text_of(manager.get(response.headers["Location"]).get_data(as_text=True))
+    assert "2023-06-30 追加 123.456789 3,823.456789" in page
+    refused = adjust(manager, personas, htmx=False, reason="")
+    assert refused.status_code == 422 and "调整原因：必须填写" in text_of(refused.get_data(as_text=True))
+
+
+def test_only_the_units_manager_and_admins_post_the_form(seeded, personas, special):
+    assert adjust(signed_in(seeded, personas.supervisor_a), personas).status_code == 403
+    assert adjust(signed_in(seeded, personas.manager_b), personas).status_code == 404
+    assert adjust(signed_in(seeded, personas.admin), personas).status_code == 200
+    no_token = signed_in(seeded, personas.manager_a).post(
+        f"/projects/{personas.project_a}/budget-adjustments", data={"year": "2023", "amount": "1", "kind": "追加"})
+    assert no_token.status_code == 400          # CSRF
+    listed = Script(seeded, personas.admin).get(f"/projects/{special}/budget-adjustments").get_json()["adjustments"]
+    assert [a["recorded_by"] for a in listed] == ["admin"]
+
+
+# --------------------------------------------------------------------------- the other readers
+
+def test_the_monitoring_sheet_and_the_self_evaluation_use_the_budget_in_force(seeded, personas, special):
+    at(seeded, date(2024, 1, 10))
+    api = Script(seeded, personas.manager_a)
+    assert api.post(f"/projects/{special}/budget-adjustments", CUT).status_code == 201
+    api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 15_000_000})
+    api.put(f"/projects/{special}/spending/2023-12", {"amount_yuan": 27_000_000})
+    reader = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(reader.get(f"/projects/{personas.project_a}/monitoring.xlsx?period=2023-07")).worksheets[0]
+    assert [ws.cell(6, c).value for c in (2, 4, 5, 6)] == ["年初预算数", "调整后预算数", "执行数", "执行率"]
+    assert (ws["B7"].value, ws["D7"].value, ws["E7"].value, ws["F7"].value) == (37_000_000, 30_000_000, 15_000_000, 0.5)
+    assert ws["G7"].value == "绿"
+    sheet = text_of(reader.get(f"/projects/{personas.project_a}/monitoring/print?period=2023-07").get_data(as_text=True))
+    assert "年初预算数 调整后预算数 执行数 执行率 灯色 年度资金总额 37,000,000.00 30,000,000.00 15,000,000.00 50.00% 绿" in sheet
+
+    evaluation = api.get(f"/projects/{special}/evaluation", as_of="2024-01-10").get_json()
+    assert evaluation["budget_score"] == 9 and evaluation["execution_rate"] == 0.9       # 27 / 30, not 27 / 37
+    ws = workbook(reader.get(f"/projects/{personas.project_a}/evaluation.xlsx")).worksheets[0]
+    assert (ws["B7"].value, ws["D7"].value, ws["E7"].value, ws["F7"].value, ws["H7"].value) == \
+        (37_000_000, 30_000_000, 27_000_000, 0.9, 9)
+    page = text_of(reader.get(f"/projects/{personas.project_a}/evaluation?year=2023").get_data(as_text=True))
+    assert "预算执行率 年初预算数 37,000,000.00 元 全年预算数 30,000,000.00 元 27,000,000.00 元（90.00%） 10.00 9.00" in page
+    printed = text_of(reader.get(f"/projects/{personas.project_a}/evaluation/print").get_data(as_text=True))
+    assert "年度资金总额 37,000,000.00 30,000,000.00 27,000,000.00 90.00% 10.00 9.00" in printed
+
+
+def test_the_overview_and_the_report_page_show_both_budgets(seeded, personas, special):
+    at(seeded, date(2023, 8, 10))
+    api = Script(seeded, personas.manager_a)
+    api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 15_000_000})
+    api.post(f"/projects/{special}/budget-adjustments", CUT)
+    reader = signed_in(seeded, personas.supervisor_a)
+    report = text_of(reader.get(f"/reports/projects/{personas.project_a}?year=2023&as_of=2023-08-10")
+                     .get_data(as_text=True))
+    assert "年初预算数 37,000,000.00 元 调整后预算数 30,000,000.00 元 累计支出 15,000,000.00 元" in report
+    assert "执行率 50.00%" in report
+    overview = reader.get("/reports/overview?year=2023&as_of=2023-08-10").get_data(as_text=True)
+    total_initial = _department_total(seeded, special)
+    assert f"年初预算数 {total_initial:,.2f} 元 调整后预算数 {total_initial - 7_000_000:,.2f} 元" in text_of(overview)
+
+
+def _department_total(app, py_id: int) -> Decimal:
+    """年初预算数 of the projects of that project year's 主管部门 with a known budget."""
+    from models.project import ProjectYear
+    with Session(app.extensions["engine"]) as session:
+        department = session.get(ProjectYear, py_id).department_id
+        return sum(v for v in session.exec(select(ProjectYear.annual_total_yuan)
+                                           .where(ProjectYear.department_id == department)) if v)

@@ -86,7 +86,7 @@ def test_the_score_table_shows_the_points_of_the_stored_actuals(seeded, personas
     text = text_of(page.get_data(as_text=True))
     # 10 (budget, 100 %) + 12.5 (100 meetings) + 12.5 (达成, top) + 10 (部分达成, top); the rest no actual
     assert "总分 45.00 分 · 评价等级 差" in text
-    assert "预算执行率 771,100.00 元 771,100.00 元（100.00%） 10.00 10.00" in text
+    assert "预算执行率 年初预算数 771,100.00 元 全年预算数 771,100.00 元 771,100.00 元（100.00%） 10.00 10.00" in text
     assert "产出指标小计 50.00 35.00" in text and "效益指标小计 30.00 0.00" in text
     assert "满意度指标小计 10.00 0.00" in text
     assert "会议服务次数" in text and "100次" in text

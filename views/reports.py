@@ -134,9 +134,9 @@ def trend(indicator_report, month: int | None):
 
 
 def budget_trend(report):
-    """Cumulative spending in 万元 against the straight line to the year's budget."""
+    """Cumulative spending in 万元 against the straight line to the year's budget (in force)."""
     from views.charts import indicator_chart
-    annual = report.year.annual_total_yuan
+    annual = report.budget.annual_yuan
     if not annual:
         return None
     points = [ChartPoint(m, amount / 10_000, light or "none") for m, amount, light in report.spending]
