@@ -140,6 +140,9 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
     amount = kept(amount, MONEY_PLACES)          # to the fen
+    # The project year's lock before its budget is read: an adjustment committing meanwhile
+    # (services/adjustment.py takes the same lock) cannot leave this report judged on the old one.
+    summaries.lock(session, [py.id])
     existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
     check_version(existing, version, overwrite_needs_version)
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,

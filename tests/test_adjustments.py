@@ -210,7 +210,7 @@ def test_the_project_page_shows_the_history_and_both_budgets(seeded, personas, s
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     text = text_of(html)
-    assert "年初预算数 3,700.00 万元 调整后预算数 3,000.00 万元 （2023年8月10日，已调整 −700.00 万元）" in text
+    assert "年初预算数 3,700.00 万元 调整后预算数 3,000.00 万元 （截至2023年8月10日，已调整 −700.00 万元）" in text
     assert "2023-06-30 调减 700.00 3,000.00 晋财预〔2023〕12号 年中压减一般性支出 填报人甲（tianbao）" in text
     assert "✓ 已登记调减 700.00 万元（2023-06-30起，晋财预〔2023〕12号）；今天的调整后预算数为 3,000.00 万元" in text
     # the entry section's budget row, out of band: July against the 30,000,000 in force at its end
@@ -315,3 +315,56 @@ def _department_total(app, py_id: int) -> Decimal:
         department = session.get(ProjectYear, py_id).department_id
         return sum(v for v in session.exec(select(ProjectYear.annual_total_yuan)
                                            .where(ProjectYear.department_id == department)) if v)
+
+
+@pytest.mark.parametrize("first", ["adjustment", "spending"])
+def test_an_adjustment_and_a_spending_report_at_once_leave_nothing_stale(seeded, personas, special, first):
+    """One of them has written its row and is about to commit when the other runs: the spending
+    report must be judged against the budget the adjustment leaves (both take the project year's
+    lock before reading the budget), whichever comes first."""
+    import threading
+    import time
+
+    from sqlalchemy import event
+    engine = seeded.extensions["engine"]
+    wrote, first_at_commit, answers = threading.Event(), threading.Event(), {}
+    table = {"adjustment": "budget_adjustment", "spending": "spending"}[first]
+
+    def note(_conn, _cursor, statement, *_args):
+        written = re.match(r"\s*(?:INSERT INTO|UPDATE)\s+(\w+)", statement, re.I)
+        if threading.current_thread().name == "first" and written and written.group(1) == table:
+            wrote.set()
+
+    def hold(_conn):
+        if threading.current_thread().name == "first" and wrote.is_set() and not first_at_commit.is_set():
+            first_at_commit.set()
+            time.sleep(1.0)
+
+    def write(name: str, what: str) -> None:
+        api = Script(seeded, personas.manager_a)
+        api.get("/projects")
+        if name == "second":
+            first_at_commit.wait(10)
+        if what == "adjustment":
+            answers[name] = api.post(f"/projects/{special}/budget-adjustments", CUT).status_code
+        else:
+            answers[name] = api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 15_000_000}).status_code
+
+    order = [first, "spending" if first == "adjustment" else "adjustment"]
+    event.listen(engine, "before_cursor_execute", note)
+    event.listen(engine, "commit", hold)
+    try:
+        threads = [threading.Thread(target=write, name=name, args=(name, what))
+                   for name, what in zip(("first", "second"), order)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        event.remove(engine, "commit", hold)
+        event.remove(engine, "before_cursor_execute", note)
+    assert first_at_commit.is_set() and sorted(answers.values()) == [200, 201]
+    result = run_check(seeded)
+    assert result.exit_code == 0, result.output
+    budget = Script(seeded, personas.manager_a).get(f"/projects/{special}", as_of="2023-08-10").get_json()["budget"]
+    assert (budget["execution_rate"], budget["light"]) == (0.5, "green")
