@@ -272,9 +272,9 @@ class Indicator(Answer):
 class Budget(Answer):
     model_config = zh("预算执行截至某日：截至该日已结束的最近一期的累计支出。")
     annual_yuan: Number | None = Field(description="截至该日的全年预算数（元）")
-    initial_yuan: Number | None = Field(description="导入时的年度资金总额（元）")
+    initial_yuan: Number | None = Field(description="年初预算数：导入时的年度资金总额（元）")
     spent_yuan: Number | None = Field(description="累计支出（元）")
-    execution_rate: float | None = Field(description="执行率：累计支出 / 全年预算数")
+    execution_rate: float | None = Field(description="执行率：累计支出 / 该期末的全年预算数（调整日期在该期末之后的预算调整自下一期起计入）")
     light: Light | None
     pace: float | None = Field(description="执行率对序时进度之比")
     period: Period | None = Field(description="累计支出所属的期间")
