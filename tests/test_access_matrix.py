@@ -101,6 +101,9 @@ MATRIX: dict[str, Entry] = {
                                                                                     "amount": "1000"}),
     "actuals.periods": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023",
                                                                                    "periods": "monthly"}),
+    "adjustments.record": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {
+        "year": "2023", "period": "2023-07", "kind": "追加", "amount": "1", "unit": "万元", "date": "2023-06-30",
+        "doc_no": "晋财预〔2023〕1号", "reason": "追加经费"}),
     "evidence.upload": Entry("page", IMPORTERS, obj="indicator", data=_evidence_upload),
     "evidence.download": Entry("page", obj="evidence"),
     "evidence.delete": Entry("page", IMPORTERS, obj="evidence"),
@@ -146,6 +149,9 @@ MATRIX: dict[str, Entry] = {
     "api.put_actual": Entry("api", IMPORTERS, obj="indicator", data=lambda w, p: {"value": 1000000}),
     "api.put_spending": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {"amount_yuan": 1000}),
     "api.put_score": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"score": None}),
+    "api.budget_adjustments": Entry("api", obj="project_year"),
+    "api.post_budget_adjustment": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {
+        "amount_yuan": 10000, "date": "2023-06-30", "doc_no": "晋财预〔2023〕1号", "reason": "追加经费"}),
     # 绩效自评 (views/evaluation.py): everyone reads in scope; the 填报人 edits and submits, the
     # 审核人 scores, approves and returns; a step that does not fit the state redirects with a message
     "evaluation.show": Entry("page", obj="project"),
@@ -393,7 +399,9 @@ def _request(app, client, method: str, url: str, entry: Entry, world: World, per
     if method == "PUT":
         kwargs["json"] = entry.data(world, person) if entry.data else {}
         kwargs["headers"] = {**kwargs["headers"], **world.if_match(url)}
-    if method == "POST":
+    if method == "POST" and entry.access == "api":        # a script's JSON, no form and no CSRF token
+        kwargs["json"] = entry.data(world, person) if entry.data else {}
+    elif method == "POST":
         data = entry.data(world, person) if entry.data else {}
         data["csrf_token"] = csrf_token(client, csrf_from if person else "/login")
         kwargs.update(data=data, content_type="multipart/form-data" if "files" in data else None)
