@@ -45,6 +45,7 @@ test: venv
 bench: venv
 	$(PY) bench/bulk_import.py
 	$(PY) bench/rejudge.py
+	$(PY) bench/statements.py
 
 clean:
 	rm -rf instance .pytest_cache

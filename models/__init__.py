@@ -10,5 +10,5 @@ from models.evidence import Evidence  # noqa: F401
 from models.summary import BudgetSummary, LightSummary  # noqa: F401
 from models.outbox import OutboxMessage, ReminderSetting, SchedulerRun, SentNotice  # noqa: F401
 from models.evaluation import EvaluationNote, EvaluationReview, EvaluationStep  # noqa: F401
-from models.exports import ExportJob  # noqa: F401
+from models.export_job import ExportJob  # noqa: F401
 from models.adjustment import BudgetAdjustment  # noqa: F401

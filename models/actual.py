@@ -135,7 +135,7 @@ class EntryError(ValueError):
 
 class StaleEdit(Exception):
     """The value was changed by someone else since the editor loaded it. `updated_by` is their
-    username; each caller words the message, naming them as pages do (models.queries.user_label)."""
+    username; each caller words the message, naming them as pages do (reads.wording.user_label)."""
 
     def __init__(self, current_version: int, updated_by: str):
         super().__init__(f"stale edit: version {current_version} saved by {updated_by}")

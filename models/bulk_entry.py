@@ -23,7 +23,8 @@ from models.actual import (ActualInput, EntryError, StaleEdit, check_period, par
 from services.entry import Context, record_actual, record_spending
 from models.bounds import whole_number
 from models.db import transaction
-from models.queries import indicator_in_scope, may_edit_actuals, project_year_visible, user_label
+from reads.scope import indicator_in_scope, may_edit_actuals, project_year_visible
+from reads.wording import user_label
 
 ACTUALS_SHEET, SPENDING_SHEET, README_SHEET = "实际值", "预算支出", "说明"
 UPLOADED_SHEETS = (ACTUALS_SHEET, SPENDING_SHEET)

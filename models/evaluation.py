@@ -19,7 +19,7 @@ from models.actual import EntryError
 from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.project_year import budget_state, indicator_states
-from reads.wording import Execution, as_of_text, data_as_of, day_text
+from reads.wording import Execution, as_of_text, data_as_of, day_text, value_text
 
 
 def _items(states: list, override: tuple[int, Decimal | None] | None = None):
@@ -307,7 +307,6 @@ class ScoreTable:
 
 def score_table(session: Session, py: ProjectYear, as_of: date,
                 thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS) -> ScoreTable:
-    from models.queries import value_text
     states = [s for s in indicator_states(session, py, as_of)
               if (s.indicator.level1_std or s.indicator.level1) in rules.LEVEL1_POINTS]
     budget = budget_state(session, py, as_of)

@@ -24,14 +24,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from models.db import transaction
-from models.exports import ExportJob
+from models.export_job import ExportJob
 from models.job import UNCONFIRMED, ImportJob, delete_unconfirmed_job, discard_files
 from models.user import LoginAttempt
 from settings import export_dir
 
 LOGIN_ATTEMPTS_KEPT = timedelta(days=1)
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
-_WORKBOOK = re.compile(r"[0-9a-f]{32}\.xlsx")      # models/exports.export_file
+_WORKBOOK = re.compile(r"[0-9a-f]{32}\.xlsx")      # services/export_job.export_file
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ class TargetChange(SQLModel, table=True):
     changed_at: datetime
 
 
-# Read by every project page and API answer: built once (models/queries.py says why).
+# Read by every project page and API answer: built once (reads/scope.py says why).
 _ACTIVE = (select(Indicator).where(Indicator.project_year_id == bindparam("py_id"), Indicator.retired_at.is_(None))
            .order_by(Indicator.position))
 

@@ -1,6 +1,6 @@
 """The report summaries' tables: light_summary and budget_summary, a cache of the domain core
 (domain.project_year.light_summary_rows / budget_summary_rows) that the write use cases keep
-current (services/summaries.py) and the overview reads (models/reports.py)."""
+current (services/summaries.py) and the overview reads (reads/overview.py)."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Index

@@ -229,7 +229,7 @@ def new_token(session: Session, user: User, now: datetime) -> str:
     return token
 
 
-# Read on every API call: built once, with the digest as a bound parameter (models/queries.py
+# Read on every API call: built once, with the digest as a bound parameter (reads/scope.py
 # explains why the hottest reads are prepared).
 _TOKEN_USER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
                .where(ApiToken.token_sha256 == bindparam("digest"), ApiToken.revoked_at.is_(None)))

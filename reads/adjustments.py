@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from domain.project_year import Adjustment, budget_in_force
 from models.adjustment import BudgetAdjustment
 from models.project import ProjectYear
-from models.queries import user_labels
+from reads.wording import user_labels
 from services.adjustment import DECREASE, INCREASE
 
 

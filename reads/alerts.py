@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from models.actual import Alert
 from models.project import Project, ProjectYear
-from models.scope import visible_years
 from models.user import User
+from reads.scope import visible_years
 
 STATES = ("open", "closed", "all")
 

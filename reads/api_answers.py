@@ -1,79 +1,300 @@
-"""The JSON API's answers, each in its model (reads/api_schemas.py), which the views send.
+"""The answers of the JSON API (INTERFACES.md), each built here and sent in its model
+(reads/api_schemas.py), which checks it against the document a client reads.
 
-models/api_views.py builds the figures of a project, the overview and the evaluation build theirs;
-this adds what the interface asks for beyond them (reads/indicator_facts.py: `original_target`; the budget's `initial_yuan`; an evaluation item's `suggested`; the budget adjustments, reads/adjustments.py) and checks every
-answer against the document a client reads.
+Views load with an access check and call these; every read here is already scoped (the caller
+passes a visible ProjectYear, or the user for lists). Lights, completion and pace are the domain
+core's as of a date (reads/project_year.py); nothing here judges a value itself. Beyond those
+figures an answer carries what the interface asks for: an indicator's `original_target`
+(reads/indicator_facts.py), the budget's `initial_yuan`, an evaluation item's `suggested`; and
+the budget adjustments (reads/adjustments.py).
+
+Decisions the interface leaves open:
+
+- A project's `id` is the id of its ProjectYear (one year's 申报表): the id every other call takes.
+- Each indicator appears twice in `indicators` when it has both targets, its 年度 side first:
+  `scope: "annual"` with the actual, completion, pace and light as of the date, then
+  `scope: "period"` with the 实施期 target, the 实施期 progress as `actual` (§3: the latest actual
+  due by the date of each of the project's years up to this one that the caller may see, the
+  indicator matched across years by 一级指标 and 实施期 三级指标 — cumulative indicators add them
+  up, level and qualitative ones take the latest year; `actual.years` lists the years counted),
+  `completion` against the 实施期 target, and `pace` and `light` null (the lights of §4 are
+  annual). Both carry the Indicator id,
+  which is what `PUT /indicators/ID/…` takes; an indicator with only one side appears once.
+- Ratios (`completion`, `pace`, `execution_rate`) are JSON numbers at the precision they are
+  stored with (10 decimal places), not rounded for display; money and values are JSON numbers
+  exactly as stored. The evaluation is rounded as `rules.Evaluation.as_dict` does (2 places).
 """
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from functools import cache
+
+from sqlalchemy import and_, bindparam, case, null, or_
+from sqlmodel import Session, select
 
 from domain import rules
-from models import api_views, reports
-from models.indicator import Indicator
+from importers.values import Target
+from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
+from models.evaluation import project_evaluation
+from models.indicator import Indicator, active_indicators
+from models.org import Department, Unit
 from models.project import Project, ProjectYear
-from models.reports import AsOf, ReportFilters
+from models.summary import ALL_LEVELS, BudgetSummary, LightSummary
 from models.user import User
 from reads import api_schemas as schemas
 from reads.adjustments import adjustment_history
 from reads.alerts import alert_list
 from reads.api_schemas import Answer, fit
 from reads.indicator_facts import complete, original_targets
+from reads.overview import overview as overview_of
+from reads.period_progress import Progress, period_measure, period_progress, period_target
+from reads.project_list import visible_year_numbers
+from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
+from reads.report_filters import AsOf, ReportFilters
+from reads.scope import scope_clause, scoped_params
+from services.inputs import current_config
 
 
-def project_list(session, user: User, year: int | None, as_of: date) -> Answer:
-    return fit(schemas.ProjectList, {"projects": api_views.project_list(session, user, year, as_of)})
-
-
-def project(session, user: User, found: Project, py: ProjectYear, as_of: date, years: list[ProjectYear]) -> Answer:
-    answer = api_views.project_detail(session, user, found, py, as_of, years)
-    originals = original_targets(session, py.id)
-    answer["budget"] = _with_initial(answer["budget"], py)
-    answer["indicators"] = [complete(entry, originals) for entry in answer["indicators"]]
-    return fit(schemas.Project, answer)
-
-
-def annual_indicator(session, py: ProjectYear, ind: Indicator, as_of: date) -> Answer | None:
-    """One indicator's 年度 IND (None: no longer an active indicator with a 年度 target)."""
-    entry = api_views.annual_indicator(session, py, ind, as_of)
-    if entry is None:
+def number(value):
+    """A Decimal as a JSON number: an int when whole, else a float; None stays None."""
+    if value is None:
         return None
+    value = Decimal(value).normalize()
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{year}-{month:02d}"
+
+
+# --------------------------------------------------------------------------- the project list
+
+def project_list(session: Session, user: User, year: int | None, as_of: date) -> Answer:
+    """The project years the user may see (of one year if given, else newest year first) with
+    the worst light of each as of `as_of` — the same answer as `worst_light` over
+    `indicator_states` and `budget_state` (tests hold the two together), read from the report
+    summaries that every write keeps (services/summaries.py): one query per year, the summary rows
+    of the year's latest closed month joined to the list, however many actuals lie behind them."""
+    projects = []
+    for each_year in [year] if year is not None else visible_year_numbers(session, user):
+        moment = AsOf.of(each_year, as_of, current_config())
+        lights = None if moment.month is None else "" if moment.late else "early_"
+        shape, params = scoped_params(user, year=each_year, month=moment.month)
+        # Plain rows through the connection: ten thousand ORM rows would cost more than the query.
+        rows = session.connection().execute(_list_statement(shape, lights), params)
+        projects += [{"id": py_id, "name": name, "year": y, "department": department, "unit": unit, "light": light}
+                     for py_id, name, y, department, unit, light in rows]
+    return fit(schemas.ProjectList, {"projects": projects})
+
+
+@cache
+def _list_statement(shape: str, lights: str | None):
+    """The list of one year in a scope shape, with each project year's worst light (`worst_light`,
+    worked out by the database) from the summary rows of month `month`: after that month's
+    deadline (`lights` "") or before it ("early_"); None: nothing due yet, no light."""
+    statement = _summary_statement(shape)
+    if lights is None:
+        return statement.add_columns(null().label("light"))
+    month = bindparam("month")
+    budget = getattr(BudgetSummary, lights + "light")
+    worst = case(*((or_(getattr(LightSummary, lights + light) > 0, budget == light), light)
+                   for light in sorted(LIGHT_SEVERITY, key=LIGHT_SEVERITY.get, reverse=True)), else_=null())
+    return (statement
+            .outerjoin(LightSummary, and_(LightSummary.project_year_id == ProjectYear.id, LightSummary.month == month,
+                                          LightSummary.level1 == ALL_LEVELS))
+            .outerjoin(BudgetSummary, and_(BudgetSummary.project_year_id == ProjectYear.id,
+                                           BudgetSummary.month == month))
+            .add_columns(worst.label("light")))
+
+
+def _summary_statement(shape: str):
+    """The project years of one year (`year`) in a scope (`shape`, `scope_id`: `scoped_params`)
+    as (ProjectYear.id, name, year, 主管部门, 实施单位) in the list's order: 主管部门 code, then
+    实施单位 and project name. Bound parameters: build it once per shape."""
+    return (select(ProjectYear.id, Project.name, ProjectYear.year, Department.name, Unit.name)
+            .join(ProjectYear, ProjectYear.project_id == Project.id)
+            .join(Unit, Unit.id == Project.unit_id)
+            .join(Department, Department.id == ProjectYear.department_id)
+            .where(ProjectYear.year == bindparam("year"), scope_clause(shape, bindparam("scope_id")))
+            .order_by(Department.code, Department.name, Unit.name, Project.name))
+
+
+# --------------------------------------------------------------------------- one project
+
+def project(session: Session, user: User, found: Project, py: ProjectYear, as_of: date,
+            years: list[ProjectYear] | None = None) -> Answer:
+    """`years`: the project's years the user may read, when the caller has them."""
+    indicators = active_indicators(session, py.id)
+    state = year_state(session, py, as_of)
+    states, budget_state = state.indicators, state.budget
+    originals = original_targets(session, py.id)
+    entries = indicator_entries(session, user, py, indicators, states, as_of, years)
+    return fit(schemas.Project, {
+        "id": py.id, "project_id": found.id, "name": found.name, "year": py.year, "periods": py.periods,
+        "as_of": as_of.isoformat(),
+        "light": worst_light([s.light for s in states] + [budget_state.light]),
+        "budget": budget_dict(budget_state, py),
+        "indicators": [complete(entry, originals) for entry in entries],
+    })
+
+
+def budget_dict(state: BudgetState, py: ProjectYear) -> dict:
+    """The budget in force as of the date, and `initial_yuan`: the 年度资金总额 as imported,
+    beside it (DOMAIN §7)."""
+    spending = state.spending
+    return {
+        "annual_yuan": number(state.annual_yuan),
+        "initial_yuan": number(py.annual_total_yuan),
+        "spent_yuan": number(state.spent_yuan),
+        "execution_rate": _ratio(state.execution_rate),
+        "light": state.light,
+        "pace": _ratio(state.pace),
+        "period": month_label(py.year, spending.month) if spending else None,
+        "version": spending.version if spending else None,
+    }
+
+
+def budget(session: Session, py: ProjectYear, as_of: date) -> Answer:
+    return fit(schemas.Budget, budget_dict(year_state(session, py, as_of).budget, py))
+
+
+def indicator_entries(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],
+                      states: list[IndicatorState], as_of: date,
+                      years: list[ProjectYear] | None = None) -> list[dict]:
+    """The IND list: each active indicator (`indicators`, in the form's order) with its 年度
+    entry (`states`) if it has one, then its 实施期 entry."""
+    by_id = {s.indicator.id: s for s in states}
+    progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None], as_of,
+                               {s.indicator.id: s.actual for s in states if s.actual is not None}, years)
+    entries = []
+    for ind in indicators:
+        if ind.id in by_id:
+            entries.append(annual_entry(by_id[ind.id], py.year))
+        if ind.period_raw is not None:
+            entries.append(period_entry(ind, progress.get(ind.id)))
+    return entries
+
+
+def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date) -> Answer | None:
+    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual); None when it
+    is no longer an active indicator with a 年度 target."""
+    if ind.retired_at is not None or ind.annual_raw is None:
+        return None
+    entry = annual_entry(indicator_state(session, py, ind, as_of), py.year)
     return fit(schemas.Indicator, complete(entry, original_targets(session, py.id)))
 
 
-def budget(session, py: ProjectYear, as_of: date) -> Answer:
-    return fit(schemas.Budget, _with_initial(api_views.project_budget(session, py, as_of), py))
+def _names(ind: Indicator, scope: str) -> dict:
+    return {"id": ind.id, "level1": ind.level1, "level2": getattr(ind, f"{scope}_level2"),
+            "level3": getattr(ind, f"{scope}_level3"), "scope": scope, "level1_std": ind.level1_std,
+            "level2_std": getattr(ind, f"{scope}_level2_std")}
 
 
 def adjustment_created(py: ProjectYear, recorded) -> Answer:
     """`recorded`: services.adjustment.Recorded."""
-    return fit(schemas.AdjustmentCreated, {"id": recorded.adjustment.id, "annual_yuan": api_views.number(recorded.annual_yuan),
-                                           "initial_yuan": api_views.number(py.annual_total_yuan)})
+    return fit(schemas.AdjustmentCreated, {"id": recorded.adjustment.id, "annual_yuan": number(recorded.annual_yuan),
+                                           "initial_yuan": number(py.annual_total_yuan)})
 
 
 def adjustments(session, py: ProjectYear, as_of: date) -> Answer:
     history = adjustment_history(session, py, as_of)
     return fit(schemas.AdjustmentList, {
-        "initial_yuan": api_views.number(history.initial_yuan), "annual_yuan": api_views.number(history.annual_yuan),
+        "initial_yuan": number(history.initial_yuan), "annual_yuan": number(history.annual_yuan),
         "as_of": as_of, "adjustments": [_adjustment(line) for line in history.lines]})
 
 
 def _adjustment(line) -> dict:
     a = line.adjustment
-    return {"id": a.id, "date": a.effective_on, "kind": line.kind, "amount_yuan": api_views.number(a.amount_yuan),
-            "budget_after_yuan": api_views.number(line.budget_after_yuan), "doc_no": a.doc_no, "reason": a.reason,
+    return {"id": a.id, "date": a.effective_on, "kind": line.kind, "amount_yuan": number(a.amount_yuan),
+            "budget_after_yuan": number(line.budget_after_yuan), "doc_no": a.doc_no, "reason": a.reason,
             "recorded_by": a.created_by, "recorded_at": a.created_at, "in_force": line.in_force}
 
 
-def _with_initial(budget_answer: dict, py: ProjectYear) -> dict:
-    """`initial_yuan`: the 年度资金总额 as imported, beside the budget in force (DOMAIN §7)."""
-    return {**budget_answer, "initial_yuan": api_views.number(py.annual_total_yuan)}
+def _target(target: Target) -> dict:
+    return {"raw": target.raw, "kind": target.kind, "op": target.op, "value": number(target.value),
+            "unit": target.unit}
 
 
-def evaluation(session, py: ProjectYear, as_of: date, bands) -> Answer:
+def annual_entry(state: IndicatorState, year: int) -> dict:
+    actual = state.actual
+    return {**_names(state.indicator, "annual"),
+            "target": _target(annual_target(state.indicator)),
+            "measure": state.measure,
+            "actual": actual_dict(actual, year) if actual else None,
+            "completion": _ratio(state.completion),
+            "pace": _ratio(state.pace),
+            "light": state.light,
+            "last_light": state.last_light,
+            "over": state.over,
+            "original_target": None}
+
+
+def actual_dict(actual: Actual, year: int) -> dict:
+    return {"period": month_label(year, actual.month), "value": number(actual.value), "unit": actual.unit,
+            "assessment": actual.assessment, "version": actual.version, "forecast": number(actual.forecast),
+            "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
+            "likelihood": actual.likelihood, "note": actual.note, "updated_by": actual.updated_by,
+            "updated_at": actual.updated_at.isoformat() if actual.updated_at else None}
+
+
+_RATIO_QUANTUM = Decimal("1e-10")
+
+
+def _ratio(value: Decimal | None):
+    """A ratio at the precision it is stored with (10 places), whether just computed or read back."""
+    return None if value is None else float(Decimal(value).quantize(_RATIO_QUANTUM))
+
+
+# --------------------------------------------------------------------------- 实施期
+
+def period_entry(ind: Indicator, progress: Progress | None) -> dict:
+    measure = progress.measure if progress else period_measure(ind)
+    return {**_names(ind, "period"),
+            "target": _target(period_target(ind)),
+            "measure": measure,
+            "actual": _progress_actual(progress),
+            "completion": _ratio(progress.completion) if progress else None,
+            "pace": None,
+            "light": None}
+
+
+def _progress_actual(progress: Progress | None) -> dict | None:
+    if progress is None or progress.period is None:
+        return None
+    qualitative = progress.measure == rules.QUALITATIVE
+    return {"value": None if qualitative else number(progress.value), "unit": None if qualitative else progress.unit,
+            "assessment": progress.value if qualitative else None, "period": month_label(*progress.period),
+            "years": progress.years}
+
+
+# --------------------------------------------------------------------------- evaluation
+
+def evaluation_dict(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> dict:
+    """The `evaluation` answer, graded with the bands of settings; raises ValueError (Chinese)
+    when it cannot be evaluated. Each
+    indicator also carries its name and, when qualitative and assessed, the band an evaluator
+    may score in (`band`: [min, max] points) and the evaluator's stored score (`evaluator_score`)."""
+    evaluation = project_evaluation(session, py, as_of, bands)
+    answer = evaluation.as_dict()
+    states = {s.indicator.id: s for s in indicator_states(session, py, as_of)}
+    for item, scored in zip(answer["indicators"], evaluation.indicators):
+        state = states[scored.id]
+        ind, assessment = state.indicator, state.actual.assessment if state.actual else None
+        item.update(name=ind.name, measure=state.measure, assessment=assessment,
+                    evaluator_score=number(ind.eval_score), band=None)
+        if state.measure == rules.QUALITATIVE and assessment in rules.QUALITATIVE_BANDS:
+            low, high = rules.QUALITATIVE_BANDS[assessment]
+            item["band"] = [number(rules.for_display(scored.weight * low)),
+                            number(rules.for_display(scored.weight * high))]
+    answer["as_of"] = as_of.isoformat()
+    return answer
+
+
+def evaluation(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> Answer:
     """Raises ValueError (Chinese) when the project year cannot be evaluated; `bands`: the
     settings' (views.context.bands)."""
-    answer = api_views.evaluation_dict(session, py, as_of, bands)
+    answer = evaluation_dict(session, py, as_of, bands)
     answer["indicators"] = [{**item, "suggested": _suggested(item)} for item in answer["indicators"]]
     return fit(schemas.Evaluation, answer)
 
@@ -84,12 +305,14 @@ def _suggested(item: dict) -> bool:
             and item["evaluator_score"] is None)
 
 
-def overview(session, user: User, filters: ReportFilters, moment: AsOf) -> Answer:
-    """The overview page's figures (models/reports.py), so the two always show the same numbers."""
-    return fit(schemas.Overview, reports.overview(session, user, filters, moment, red_list=0).as_dict())
+# --------------------------------------------------------------------------- reports, alerts, errors
+
+def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> Answer:
+    """The overview page's figures (reads/overview.py), so the two always show the same numbers."""
+    return fit(schemas.Overview, overview_of(session, user, filters, moment, red_list=0).as_dict())
 
 
-def alerts(session, user: User, year: int | None, state: str) -> Answer:
+def alerts(session: Session, user: User, year: int | None, state: str) -> Answer:
     return fit(schemas.AlertList, {"alerts": alert_list(session, user, year, state)})
 
 

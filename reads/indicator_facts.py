@@ -1,4 +1,4 @@
-"""What an indicator's API entry (IND) says beyond the figures models/api_views.py gives it
+"""What an indicator's API entry (IND) says beyond the figures reads/api_answers.py gives it
 from the domain core (`last_light`, `over` on the 年度 side): `original_target`, the target before
 an approved change (DOMAIN §7) — a re-imported changed form is one, confirmed on import, and its
 first TargetChange keeps what was there before. The 实施期 side has no light: null there.

@@ -1,5 +1,5 @@
 """The 项目支出绩效运行监控表 of a project year for one period: one read model for its xlsx sheet,
-its printable A4 page and its row in a unit's 汇总 (models/exports.py writes them).
+its printable A4 page and its row in a unit's 汇总 (reads/monitoring_xlsx.py writes the xlsx).
 
 Read from the domain core (DOMAIN.md §9). A sheet headed 1–N月 reads the project year at
 period N — closed, and late once N's entry deadline has passed on the day it is made — so its
@@ -22,10 +22,9 @@ from domain.project_year import YearAsOf, derive
 from models.actual import Actual, effective_measure
 from models.evaluation import spans
 from models.indicator import Indicator
-from models.org import Department, Unit
+from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from models.queries import department_label, value_text
-from reads.wording import Execution, as_of_text, data_as_of, light_word, period_name
+from reads.wording import Execution, as_of_text, data_as_of, light_word, period_name, value_text
 from services import derived
 
 

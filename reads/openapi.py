@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from models.bounds import FIRST_YEAR, LAST_YEAR, MAX_ID
-from models.reports import LEVEL1S, LIGHTS
+from models.summary import LIGHTS
+from reads.report_filters import LEVEL1S
 from reads import api_schemas as s
 from reads.alerts import STATES
 

@@ -16,8 +16,9 @@ from models.actual import Actual, effective_measure, last_closed_month
 from models.importing import indicator_key
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
-from models.queries import projects_visible_to
 from models.user import User
+from reads.scope import projects_visible_to
+from reads.wording import value_text
 
 
 def period_target(ind: Indicator) -> Target:
@@ -41,7 +42,6 @@ class Progress:
 
     @property
     def text(self) -> str:
-        from models.queries import value_text
         return self.value if isinstance(self.value, str) else value_text(self.value, self.unit)
 
 

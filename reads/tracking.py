@@ -11,12 +11,16 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models.actual import Actual, period_end
-from models.indicator import Indicator
+from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
-from models.queries import annual_indicators, user_labels, value_text
 from models.user import User
 from reads.period_progress import Progress, period_progress
+from reads.wording import user_labels, value_text
 from services.inputs import budget_on
+
+
+def annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
+    return [i for i in active_indicators(session, py.id) if i.annual_raw is not None]
 
 
 @dataclass

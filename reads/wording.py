@@ -1,4 +1,5 @@
-"""How a figure is written for a person — on pages, printable tables and xlsx text cells — once.
+"""How a figure is written for a person — on pages, printable tables and xlsx text cells — once;
+and how a person of the history is named (`user_labels`).
 
 A table headed 1–N月 shows the figures of 1–N月 (DOMAIN.md §9). A figure of an earlier period
 is never shown as N's: it names its period and the periods missing since (`as_of_text`:
@@ -12,8 +13,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Sequence
 
+from sqlmodel import Session, select
+
 from domain import rules
 from domain.calendar import QUARTERLY, YearCalendar, month_end
+from models.user import User
 
 LIGHT_WORDS = {rules.GREEN: "绿", rules.YELLOW: "黄", rules.RED: "红", rules.GREY: "灰"}
 
@@ -39,6 +43,17 @@ def percent_text(value) -> str:
     if value is None:
         return "—"
     return f"{rules.for_display(Decimal(str(value)) * 100, 2)}%"
+
+
+def plain_number(value) -> str:
+    """A stored Decimal as typed: 35, 2500, 0.5 (no trailing zeros, no exponent)."""
+    if value is None:
+        return ""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def value_text(value, unit: str | None) -> str:
+    return f"{plain_number(value)}{unit or ''}" if value is not None else ""
 
 
 def day_text(day: date) -> str:
@@ -119,3 +134,19 @@ class Execution:
     @property
     def rate_text(self) -> str:
         return as_of_text(self.calendar, percent_text(self.rate), self.shown, self.through, missing=False)
+
+
+def user_labels(session: Session, usernames) -> dict[str, str]:
+    """How pages and messages name the people of the history, which records usernames: the
+    display name with the username (`填报人甲（tianbao）`: two people may share a name), the
+    username of someone without one, and as written what no user wrote (`演示数据`)."""
+    names = {n for n in usernames if n}
+    if not names:
+        return {}
+    found = {u.username: u for u in session.exec(select(User).where(User.username.in_(names)))}
+    return {n: (f"{found[n].display_name}（{n}）" if n in found and found[n].display_name else n) for n in names}
+
+
+def user_label(session: Session, username: str) -> str:
+    """One person of the history as `user_labels` names them (e.g. who saved a value since)."""
+    return user_labels(session, [username]).get(username, username)

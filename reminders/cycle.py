@@ -50,7 +50,7 @@ from models.org import Unit
 from models.outbox import (OutboxMessage, SchedulerRun, SentNotice, claim, claimant, due_message_ids,
                            record_result)
 from models.project import Project, ProjectYear
-from models.scope import visible_years
+from reads.scope import visible_years
 from reads.project_year import year_state
 from models.user import User
 from reminders import mailer

@@ -220,7 +220,7 @@ def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str 
 
 class _Statements:
     """The reads of every entry and every project answer, built once with bound parameters
-    (models/queries.py says why)."""
+    (reads/scope.py says why)."""
 
     def __init__(self):
         # Lock the row and read it afresh: two editors sending the same version must not both

@@ -1,4 +1,4 @@
-"""The report summaries (light_summary, budget_summary: models/reports.py) kept current,
+"""The report summaries (light_summary, budget_summary: models/summary.py) kept current,
 explicitly: each write use case calls one of these inside its transaction, after its own
 writes — `after_entry` for an actual (adds its light's change to the rows), `refresh` for
 spending, imports and anything else that changes what the rows are made of. The rows are
@@ -49,7 +49,7 @@ def refresh(session: Session, project_year_ids: Iterable[int], chunk: int = 400,
 
 class _Statements:
     """The reads of a summary refresh (after every entry), built once with bound parameters
-    (models/queries.py says why)."""
+    (reads/scope.py says why)."""
 
     def __init__(self):
         ids = bindparam("ids", expanding=True)

@@ -66,7 +66,7 @@ def _bulk_upload(world, person):
     from openpyxl import load_workbook
 
     from models.db import get_session
-    from models.queries import bulk_sheet
+    from reads.bulk_sheet import bulk_sheet
     from models.user import User
     from views.bulk import build_workbook
     if person is None:           # a stranger: sent to the login page before anything is read
@@ -289,7 +289,8 @@ class World:
         if name not in self._exports:
             from datetime import date
             from models.db import get_session
-            from models.exports import create_export_job, run_export_job, unit_project_years
+            from reads.export_scope import unit_project_years
+            from services.export_job import create_export_job, run_export_job
             from models.org import Unit
             from models.user import User
             from views.exports import export_dir

@@ -94,15 +94,16 @@ def _unit_budget(api) -> float:
 
 
 def _overview_projects(app, personas, day: date) -> dict:
-    """Each project year's budget line of the overview (models/reports.py): annual and spent in
+    """Each project year's budget line of the overview (reads/overview.py): annual and spent in
     fen, and the light."""
-    from models.reports import AsOf, ReportFilters, _project_lines
+    from reads.overview import project_lines
+    from reads.report_filters import AsOf, ReportFilters
     from models.user import User
     with app.app_context():
         from models.db import get_session
         session = get_session()
         user = session.get(User, personas.admin.id)
-        lines = _project_lines(session, user, ReportFilters(), AsOf(2023, day))
+        lines = project_lines(session, user, ReportFilters(), AsOf.of(2023, day, app.config))
         return {line.project_year_id: (line.annual_fen, line.spent_fen, line.budget_light) for line in lines}
 
 

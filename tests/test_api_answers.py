@@ -93,10 +93,10 @@ def test_timestamps_say_their_zone_whether_just_written_or_read_back(seeded, per
 def test_an_answer_that_leaves_the_document_is_never_sent(seeded, personas, monkeypatch):
     """A key added to a read model but not to its schema: a server error that every test of the
     call sees — not an undocumented key for clients, and not the 422 of a domain refusal."""
-    from models import api_views
+    from reads import api_answers
     from test_api_evaluation import SERVICE
-    real = api_views.evaluation_dict
-    monkeypatch.setattr(api_views, "evaluation_dict", lambda *args: {**real(*args), "undocumented": 1})
+    real = api_answers.evaluation_dict
+    monkeypatch.setattr(api_answers, "evaluation_dict", lambda *args: {**real(*args), "undocumented": 1})
     py, _ids = year_of(seeded, SERVICE)
     response = Api(seeded, personas.manager_a).get(f"/projects/{py}/evaluation", as_of=YEAR_END)
     assert response.status_code == 500 and response.get_json() == {"error": "服务器内部错误，请稍后再试"}

@@ -34,7 +34,7 @@ def test_a_fresh_database_with_entries_checks_clean(seeded, personas):
 
 
 def test_a_corrupted_summary_row_is_found_and_fixed(seeded, personas):
-    from models.reports import LightSummary
+    from models.summary import LightSummary
     api = Api(seeded, personas.manager_a)
     py, _ids = enter_july(seeded, api, "参展企业数量", 35)
     with Session(seeded.extensions["engine"]) as session:

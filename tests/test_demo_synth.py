@@ -160,7 +160,7 @@ def test_alerts_are_those_the_entries_would_have_left_open(made):
 
 
 def test_the_summaries_written_in_bulk_equal_a_rebuild(made):
-    from models.reports import BudgetSummary, LightSummary
+    from models.summary import BudgetSummary, LightSummary
     from services.summaries import rebuild_all_summaries
     app, _ = made
 
@@ -181,12 +181,13 @@ def test_the_summaries_written_in_bulk_equal_a_rebuild(made):
 
 
 def test_the_overview_reads_the_synthetic_year(made):
-    from models.reports import AsOf, ReportFilters, overview
+    from reads.overview import overview
+    from reads.report_filters import AsOf, ReportFilters
     from models.user import User
     app, _ = made
     with Session(app.extensions["engine"]) as s:
         admin = User(username="x", role="admin", password_hash="-", created_at=LATER)
-        rep = overview(s, admin, ReportFilters(year=2023), AsOf(2023, date(2024, 3, 1)))
+        rep = overview(s, admin, ReportFilters(year=2023), AsOf.of(2023, date(2024, 3, 1), {}))
     assert rep.totals.projects == 20 and len(rep.departments) == 1 and len(rep.departments[0].units) == 2
     c = rep.totals.counts
     assert c.indicators == c.green + c.yellow + c.red + c.grey and c.green > c.yellow > c.red
@@ -227,12 +228,13 @@ def test_the_overview_and_the_project_page_agree_on_every_light(made, as_of):
 
     from models import ProjectYear, User
     from reads.project_year import budget_state, indicator_states
-    from models.reports import AsOf, ReportFilters, _project_lines
+    from reads.overview import project_lines
+    from reads.report_filters import AsOf, ReportFilters
     app, _ = made
     admin = User(username="x", role="admin", password_hash="", created_at=LATER)
     with app.app_context(), Session(app.extensions["engine"]) as s:
-        moment = AsOf(2023, as_of)
-        lines = {line.project_year_id: line for line in _project_lines(s, admin, ReportFilters(year=2023), moment)}
+        moment = AsOf.of(2023, as_of, app.config)
+        lines = {line.project_year_id: line for line in project_lines(s, admin, ReportFilters(year=2023), moment)}
         years = s.exec(select(ProjectYear).where(ProjectYear.year == 2023)).all()
         assert len(lines) == len(years) == 20
         for py in years:

@@ -149,7 +149,7 @@ def test_the_evaluation_xlsx_and_print_hold_the_score_table(seeded, personas, se
 
 
 def _wait(app, job_id: str, timeout: float = 30):
-    from models.exports import ExportJob
+    from models.export_job import ExportJob
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with Session(app.extensions["engine"]) as session:

@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from conftest import NOW, add_user
-from models.exports import ExportJob
+from models.export_job import ExportJob
 from models.job import ImportJob, ImportJobFile, SavedFile, create_job
 from models.org import Unit
 from models.user import LoginAttempt

@@ -1,6 +1,7 @@
 """Reports: the overview as of a date (counts, budget, filters, scope), the API's answer beside
 the page's, the open-alert list, the drill-down, and the summary tables kept in step with
-every write (models/reports.py, views/reports.py, views/api_reports.py)."""
+every write (reads/overview.py, reads/alert_list.py, reads/project_report.py, views/reports.py,
+views/api_reports.py)."""
 from __future__ import annotations
 
 import re
@@ -81,13 +82,14 @@ def entered(seeded, personas):
 
 
 def report(app, username: str = "admin", **filters):
-    from models.reports import ReportFilters, overview, resolve_moment
     from models.user import User
+    from reads.overview import overview
+    from reads.report_filters import ReportFilters, resolve_moment
     with app.app_context():
         session = _session(app)
         user = session.exec(select(User).where(User.username == username)).one()
         f = ReportFilters.model_validate(filters)
-        return overview(session, user, f, resolve_moment(f, [2023], date(2023, 8, 10)))
+        return overview(session, user, f, resolve_moment(f, [2023], date(2023, 8, 10), app.config))
 
 
 def counts(group) -> dict:
@@ -119,12 +121,19 @@ def test_the_light_as_of_a_date_follows_the_judged_period(lights, month, late, p
 
 
 def test_the_moment_knows_its_month_and_whether_the_deadline_passed():
-    from models.reports import AsOf
-    assert (AsOf(2023, date(2023, 7, 31)).month, AsOf(2023, date(2023, 7, 31)).late) == (7, False)
-    assert (AsOf(2023, date(2023, 8, 5)).month, AsOf(2023, date(2023, 8, 5)).late) == (7, False)
-    assert (AsOf(2023, date(2023, 8, 6)).month, AsOf(2023, date(2023, 8, 6)).late) == (7, True)
-    assert AsOf(2023, date(2023, 1, 30)).month is None
-    assert (AsOf(2023, date(2024, 3, 1)).month, AsOf(2023, date(2024, 3, 1)).late) == (12, True)
+    from reads.report_filters import AsOf
+
+    def at(on: date, config=None) -> tuple:
+        moment = AsOf.of(2023, on, config or {})
+        return moment.month, moment.late
+
+    assert at(date(2023, 7, 31)) == (7, False)
+    assert at(date(2023, 8, 5)) == (7, False)
+    assert at(date(2023, 8, 6)) == (7, True)
+    assert at(date(2023, 1, 30))[0] is None
+    assert at(date(2024, 3, 1)) == (12, True)
+    assert at(date(2023, 8, 6), {"ENTRY_DEADLINE_DAY": 10}) == (7, False)      # the settings' deadline day
+    assert at(date(2023, 8, 11), {"ENTRY_DEADLINE_DAY": 10}) == (7, True)
 
 
 # --------------------------------------------------------------------------- counts
@@ -164,6 +173,53 @@ def test_budget_execution_sums_the_projects_against_their_progress(entered):
     assert unit.budget.light == "red"                     # 1 % spent at 58 % of the year
     alone = report(entered, year=2023, as_of=date(2023, 8, 10), light="red").totals.budget
     assert alone.annual_yuan == 771_100 and alone.light == "green"     # 400000/771100 = 51.9 % ≥ 0.8 × 58.3 %
+
+
+@pytest.mark.parametrize("bands,expected", [
+    (None, "yellow"),                               # the default bands: pace 0.686 is in 0.6–0.8
+    ({"green": 0.65, "yellow": 0.5}, "green"),
+    ({"green": 0.9, "yellow": 0.7}, "red"),
+])
+def test_a_groups_budget_light_follows_the_bands_in_settings(seeded, personas, bands, expected):
+    """Unit A's three projects each spent 40 % of their budget by July (pace 0.4 / (7/12) =
+    0.686): the light of what they add up to is judged with the settings' PACE_BANDS, on the
+    page and in the API alike."""
+    from models import Project, ProjectYear, Unit
+    with seeded.app_context():
+        budgets = _session(seeded).exec(select(Project.name, ProjectYear.annual_total_yuan)
+                                         .join(ProjectYear, ProjectYear.project_id == Project.id)
+                                         .join(Unit, Unit.id == Project.unit_id).where(Unit.name == UNIT_A)).all()
+    assert len(budgets) == 3 and all(annual > 0 for _name, annual in budgets)
+    for name, annual in budgets:
+        spend(seeded, name, 7, annual * Decimal("0.4"))
+    if bands is not None:
+        seeded.config["PACE_BANDS"] = bands
+    answer = api(seeded, personas.supervisor_a, "/api/v1/reports/overview?year=2023&as_of=2023-08-10")
+    (department,) = answer["departments"]
+    assert department["budget"]["execution_rate"] == 0.4
+    assert [department["budget"]["light"], department["units"][0]["budget"]["light"]] == [expected, expected]
+    html = signed_in(seeded, personas.supervisor_a).get("/reports/overview?year=2023&as_of=2023-08-10").get_data(
+        as_text=True)
+    assert re.search(r'<p class="big-figure"><span class="light light-(\w+)"', html).group(1) == expected
+
+
+def test_the_overview_and_the_drill_down_read_the_deadline_day_of_settings(entered):
+    """As of 8 August, July's window is open when entries are due by the 10th: 服务对象满意度
+    (not entered for July) still shows June's green, not grey."""
+    by_the_5th = report(entered, year=2023, as_of=date(2023, 8, 8))
+    assert counts(unit_named(by_the_5th, UNIT_A)) == {"green": 3, "yellow": 1, "red": 2, "grey": 1 + OTHERS_A}
+    entered.config["ENTRY_DEADLINE_DAY"] = 10
+    by_the_10th = report(entered, year=2023, as_of=date(2023, 8, 8))
+    assert by_the_5th.moment.late and not by_the_10th.moment.late
+    # the other two projects miss June as well: grey either way
+    assert counts(unit_named(by_the_10th, UNIT_A)) == {"green": 4, "yellow": 1, "red": 2, "grey": OTHERS_A}
+    from models.user import User
+    from reads.project_report import project_report
+    with entered.app_context():
+        session = _session(entered)
+        admin = session.exec(select(User).where(User.username == "admin")).one()
+        drill = project_report(session, admin, _project_id(entered, P), 2023, date(2023, 8, 8), entered.config)
+    assert {i.name: i.light for i in drill.indicators}["服务对象满意度"] == "green"
 
 
 def test_filters_narrow_the_numbers(entered):
@@ -302,13 +358,13 @@ def test_the_page_lists_the_red_projects_first_and_links_down(entered, personas)
 
 
 def test_the_drill_down_shows_the_same_lights_as_the_overview(entered):
-    from models.reports import project_report
     from models.user import User
+    from reads.project_report import project_report
     line = next(li for li in report(entered, year=2023, as_of=date(2023, 8, 10)).red_projects if li.name == P)
     with entered.app_context():
         session = _session(entered)
         admin = session.exec(select(User).where(User.username == "admin")).one()
-        drill = project_report(session, admin, _project_id(entered, P), 2023, date(2023, 8, 10))
+        drill = project_report(session, admin, _project_id(entered, P), 2023, date(2023, 8, 10), entered.config)
     assert drill.counts.as_dict() == line.counts.as_dict()
     assert {i.name: i.light for i in drill.indicators} == {**{k: v for k, (_d, v) in JULY.items()},
                                                            "服务对象满意度": "grey"}
@@ -361,7 +417,7 @@ def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
 # --------------------------------------------------------------------------- the summary tables
 
 def summary_state(app) -> tuple[list, list]:
-    from models.reports import BudgetSummary, LightSummary
+    from models.summary import BudgetSummary, LightSummary
     with app.app_context():
         session = _session(app)
         lights = sorted(tuple(getattr(r, c) for c in LightSummary.model_fields) for r in session.exec(select(LightSummary)))
@@ -556,7 +612,7 @@ def test_the_summary_follows_a_removed_actual_and_rebuilds_rows_it_cannot_add_to
 
     from models import Actual
     from models.db import get_session, transaction
-    from models.reports import LightSummary
+    from models.summary import LightSummary
     from services import summaries
     with entered.app_context():
         session = get_session()

@@ -58,7 +58,7 @@ def test_a_supervisor_reads_their_departments_projects_and_imports_nothing(seede
 
 def test_editing_actuals_is_for_the_units_manager_and_the_admin(seeded, personas):
     from models.db import get_session
-    from models.queries import may_edit_actuals, project_year_visible
+    from reads.scope import may_edit_actuals, project_year_visible
     from models.user import User
     with seeded.app_context():
         session = get_session()

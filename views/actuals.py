@@ -15,7 +15,7 @@ templates/base.html:
   quarterly project); 403: a 审核人 (reads only); 404: another unit's indicator.
 
 Who: `may_edit_actuals` — the 实施单位's 填报人 and an admin. Everything is read through the
-scope of models/queries.py.
+scope of reads/scope.py.
 """
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, EntryErr
                            spending_of, validation_message)
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
-from models.queries import (actual_history, indicator_in_scope, may_edit_actuals, plain_number, project_year_in_scope,
-                            user_label)
+from reads.actual_history import actual_history
+from reads.scope import indicator_in_scope, may_edit_actuals, project_year_in_scope
+from reads.wording import plain_number, user_label
 from reads.tracking import entry_rows, spending_row
 from services.entry import record_actual, record_spending
 from services.tracking import set_measure, set_periods

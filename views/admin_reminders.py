@@ -16,7 +16,7 @@ from models.db import get_session, transaction
 from models.outbox import (FILTERS, STATE_LABELS, TRIGGER_LABELS, OutboxMessage, last_runs, last_scheduled_run,
                            notices_of,
                            outbox_counts, outbox_page, resend as resend_message)
-from models.queries import user_label
+from reads.wording import user_label
 from models.user import User
 from reminders import mailer
 from reminders.cycle import DEFAULT_BASE_URL

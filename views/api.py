@@ -5,10 +5,10 @@ page on another site cannot make a signed-in browser call the API, and the bluep
 no CSRF token (it is exempt, see views/__init__.py). Errors are `{"error": "…"}` (views/errors.py);
 another unit's object is a 404, like a missing one.
 
-The answers are built in models/api_views.py (which documents the decisions about ids, the
-实施期 entries and number precision) and sent through their models (reads/api_answers.py,
-reads/api_schemas.py), which also make the OpenAPI document (`GET /api/v1/openapi.json`,
-views/api_docs.py). What the views decide:
+The answers are built in reads/api_answers.py (which documents the decisions about ids, the
+实施期 entries and number precision) and sent through their models (reads/api_schemas.py), which
+also make the OpenAPI document (`GET /api/v1/openapi.json`, views/api_docs.py). What the views
+decide:
 
 - Who: every read goes through the scope queries; actuals, spending and budget adjustments are
   written by the unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
@@ -42,12 +42,13 @@ from models.actual import EntryError, StaleEdit, VersionRequired, period_end, va
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.evaluation import set_evaluator_score
-from models.queries import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
-                            project_years_visible, user_label)
 from models.user import user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, AdjustmentBody, Answer, ScoreBody, SpendingBody,
                                SpendingConflict, TokenError, json_of)
+from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
+                         project_years_visible)
+from reads.wording import user_label
 from services.adjustment import FIELD_NAMES as ADJUSTMENT_FIELDS, record_adjustment
 from services.entry import record_actual, record_spending
 from views.auth import clock

@@ -2,19 +2,21 @@
 views/api.py (cookies ignored; errors `{"error": …}`).
 
 `GET /api/v1/reports/overview?year=YYYY&as_of=D` answers the overview of the caller's scope
-(INTERFACES.md) from the very function the overview page renders (models/reports.py), so the
+(INTERFACES.md) from the very function the overview page renders (reads/overview.py), so the
 two always show the same numbers. Besides `year` and `as_of` it takes the page's filters
 `department`, `unit` (ids), `light` and `level1`.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, current_app, g, request
 
 from models.bounds import whole_number
 from models.db import get_session
-from models.queries import visible_year_numbers
-from models.reports import LEVEL1S, LIGHTS, ReportFilters, resolve_moment
+from models.summary import LIGHTS
+from reads.project_list import visible_year_numbers
+from reads.report_filters import LEVEL1S, ReportFilters, resolve_moment
 from reads import api_answers as answers
+from reads.project_list import visible_year_numbers
 from views.api import bearer_token, send
 from views.reports import today
 
@@ -40,5 +42,5 @@ def _filters() -> ReportFilters:
 def overview_answer():
     session = get_session()
     filters = _filters()
-    moment = resolve_moment(filters, visible_year_numbers(session, g.user), today())
+    moment = resolve_moment(filters, visible_year_numbers(session, g.user), today(), current_app.config)
     return send(answers.overview(session, g.user, filters, moment))

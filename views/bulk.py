@@ -30,7 +30,9 @@ from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPEND
 from models.bulk_entry import (ACTUAL_COLUMNS, ACTUAL_INPUTS, ACTUALS_SHEET, README_SHEET, SPENDING_COLUMNS,
                                SPENDING_INPUTS, SPENDING_SHEET, UPLOADED_SHEETS, store_bulk_entry)
 from models.db import get_session
-from models.queries import bulk_sheet, editable_units, plain_number, projects_visible_to
+from reads.bulk_sheet import bulk_sheet, editable_units
+from reads.scope import projects_visible_to
+from reads.wording import plain_number
 from models.bounds import parse_year, whole_number
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from models.queries import plain_number
+from reads.wording import plain_number
 from reads.tracking import ChartPoint
 
 SIZES = {"small": (132, 40, (4, 4, 4, 4)), "large": (600, 240, (16, 52, 28, 12))}  # w, h, (top, right, bottom, left)

@@ -2,7 +2,7 @@
 
 - who: the signed-in user's username. It is the stable identity the history records (a display
   name can change, and two people can share one); pages and mail show it as the display name
-  (models.queries.user_labels).
+  (reads.wording.user_labels).
 - when: views/clock.py.
 - the bands of settings (PACE_BANDS, LEVEL_YELLOW, GRADE_BANDS, OVER_BANDS, read by
   services.derived.thresholds), so that an entry stores the light every reader and

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.queries import plain_number
+from reads.wording import plain_number
 from services.adjustment import AMOUNT_UNITS, INCREASE
 
 

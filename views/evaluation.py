@@ -25,9 +25,10 @@ from models.db import get_session, transaction
 from models.evaluation import (APPROVE, APPROVED, EDITABLE_STATES, RETURN, STATE_LABELS, SUBMIT, SUBMITTED,
                                WITHDRAW, ReviewConflict, move_review, review_state, review_steps,
                                save_self_evaluation, score_table, set_evaluator_score)
-from models.exports import visible_project_year
 from models.org import Department, Unit
-from models.queries import may_edit_actuals, may_evaluate, user_labels
+from reads.export_scope import visible_project_year
+from reads.scope import may_edit_actuals, may_evaluate
+from reads.wording import user_labels
 from views.auth import requires
 from views.clock import now, today
 from views.context import bands, who

@@ -16,7 +16,7 @@ from models.actual import actual_of, period_label
 from models.db import get_session, transaction
 from models.evidence import (Evidence, EvidenceError, discard, evidence_directory, file_path, record_evidence,
                              store_upload)
-from models.queries import evidence_in_scope, may_edit_actuals
+from reads.scope import evidence_in_scope, may_edit_actuals
 from views.actuals import EDITORS, anchor_url, editable_indicator, period_of, row_answer
 from views.auth import requires
 from views.clock import now

@@ -1,7 +1,7 @@
 """Exports: the 绩效运行监控表 and the 绩效自评表 as xlsx and as printable pages (A4), and the
 unit-level 监控表 (a sheet per project and a 汇总 sheet) as a background job with progress.
 
-Everything is read through the user's scope (models/exports.py → models/queries.py): another
+Everything is read through the user's scope (reads/export_scope.py → reads/scope.py): another
 unit's project answers 404, a 审核人 exports their 主管部门's projects, a unit's export lists only
 the projects in scope. The period follows the project page: `?period=2023-07` (default: the
 latest that has ended). A unit export's file is served only to the user who asked for it.
@@ -20,11 +20,13 @@ from models.actual import EntryError, check_period, parse_period, period_label, 
 from models.bounds import parse_year, whole_number
 from models.db import get_session
 from models.evaluation import STATE_LABELS, review_state, score_table
-from models.exports import (DONE, FAILED, JOB_LABELS, create_export_job, evaluation_workbook, export_file, job_of,
-                            monitoring_workbook, period_month, run_export_job, unit_project_years, units_in_scope,
-                            visible_project_year)
+from models.export_job import DONE, FAILED, JOB_LABELS
 from models.org import Department, Unit
+from reads.evaluation_xlsx import evaluation_workbook
+from reads.export_scope import job_of, period_month, unit_project_years, units_in_scope, visible_project_year
 from reads.monitoring import monitoring_sheet
+from reads.monitoring_xlsx import monitoring_workbook
+from services.export_job import create_export_job, export_file, run_export_job
 from settings import export_dir
 from views.clock import now, today
 from views.context import bands

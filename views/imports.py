@@ -5,9 +5,9 @@ work, not the scheduler's); its progress and results live in the database (model
 so any web process can answer the polls, the review and the confirm.
 
 Who: an admin imports anything; a 填报人 uploads, but the review marks the forms of other
-units as refused and confirming leaves them out (models/queries.import_refusal), and they see
+units as refused and confirming leaves them out (reads.scope.import_refusal), and they see
 only their own uploads (another's answers 404); a 审核人 does not import (403). Only an admin's
-forms may move a unit, create or re-code a 主管部门 (models/queries.may_reorganise): a 填报人's
+forms may move a unit, create or re-code a 主管部门 (reads.scope.may_reorganise): a 填报人's
 are stored under their unit's department, and the review says so.
 
 Each user may keep only so many uploads neither confirmed nor cancelled (PENDING_UPLOADS_MAX_JOBS,
@@ -29,8 +29,9 @@ from models.db import get_session
 from models.job import (QuotaExceeded, SavedFile, UploadQuota, cancel_job, confirm_job, create_job, discard_files,
                         fail_if_stale, get_job, job_dir, job_files, new_job_id, parse_job, sandboxed, save_upload,
                         utcnow)
-from models.queries import (import_refusal, job_visible, jobs_visible_to, may_reorganise, review_files,
-                            review_totals, stored_years, user_label, user_labels)
+from reads.import_review import review_files, review_totals, stored_years
+from reads.scope import import_refusal, job_visible, jobs_visible_to, may_reorganise
+from reads.wording import user_label, user_labels
 from views.auth import requires
 from views.context import who
 from views.projects import wants_fragment

@@ -12,8 +12,10 @@ from flask import Blueprint, abort, current_app, g, render_template, request
 from models.actual import EntryError, check_period, default_month, parse_period
 from models.bounds import parse_year
 from models.db import get_session
-from models.queries import ProjectFilters, filter_options, list_project_years, may_edit_actuals, project_page
 from reads.adjustments import adjustment_history
+from reads.project_list import ProjectFilters, filter_options, list_project_years
+from reads.project_page import project_page
+from reads.scope import may_edit_actuals
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
 from views.clock import deadline_day, local_time, today

@@ -1,8 +1,8 @@
 """Reports (/reports): the overview by 主管部门 → 实施单位 → project, the open-alert list and a
 project's drill-down, each as of a date and within the user's scope.
 
-Who: every signed-in user, each within the scope the queries give them (models/reports.py
-uses `visible_years`): an admin and a 审核人 without a 主管部门 the whole province, a 审核人 their
+Who: every signed-in user, each within the scope the queries give them (reads/overview.py
+and its neighbours use `visible_years`): an admin and a 审核人 without a 主管部门 the whole province, a 审核人 their
 主管部门, a 填报人 their own 实施单位 — for a 填报人 the overview of their unit and its alert list are
 their to-do list, and nothing in them is outside what their project pages already show.
 
@@ -23,11 +23,14 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, g, render_template, request
 
 from models.db import get_session
-from models.queries import visible_year_numbers
+from reads.project_list import visible_year_numbers
 from reads.tracking import ChartPoint
-from models.reports import (ALERT_KINDS, LEVEL1S, LIGHT_LABELS, LIGHTS, AlertFilters, Counts, Group,
-                            ReportFilters, filter_choices, open_alerts, overview, project_report,
-                            resolve_moment, unit_groups)
+from models.summary import LIGHTS
+from reads.alert_list import ALERT_KINDS, AlertFilters, open_alerts
+from reads.overview import Group, overview, unit_groups
+from reads.project_report import project_report
+from reads.report_filters import LEVEL1S, ReportFilters, filter_choices, resolve_moment
+from reads.report_sums import LIGHT_LABELS, Counts
 from views.auth import clock
 from views.projects import wants_fragment
 
@@ -60,7 +63,7 @@ def overview_page():
     session = get_session()
     filters = ReportFilters.from_args(request.args)
     years = visible_year_numbers(session, g.user)
-    moment = resolve_moment(filters, years, today())
+    moment = resolve_moment(filters, years, today(), current_app.config)
     if request.args.get("part") == "units" and filters.department:
         groups = unit_groups(session, g.user, filters, moment)
         if not groups:
@@ -115,7 +118,7 @@ def alerts_page():
 def project_page(project_id: int):
     session = get_session()
     filters = ReportFilters.from_args(request.args)
-    report = project_report(session, g.user, project_id, filters.year, filters.as_of or today())
+    report = project_report(session, g.user, project_id, filters.year, filters.as_of or today(), current_app.config)
     if report is None:
         abort(404)
     return render_template("reports_project.html", report=report, filters=filters,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, url_for
 
 from models.db import get_session
-from models.queries import workbench
+from reads.workbench import workbench
 from views.clock import deadline_day, today
 
 bp = Blueprint("workbench", __name__)

@@ -1,8 +1,8 @@
 """light and budget summaries for reports
 
-The two tables are derived data (models/reports.py keeps them current as actuals, spending and
+The two tables are derived data (services/summaries.py keeps them current as actuals, spending and
 indicators are written). Upgrading fills them for what is already stored, with the code of
-models/reports.py as it is when this runs: they only ever hold what that code derives.
+services/summaries.py as it is when this runs: they only ever hold what that code derives.
 
 Revision ID: 0006
 Revises: 0005

@@ -1,0 +1,236 @@
+"""The overview by 主管部门 → 实施单位 → project as of a date, within the user's scope: what the
+overview page and `GET /api/v1/reports/overview` both show.
+
+It reads the report summaries (models/summary.py: per project year, calendar month and 一级指标,
+the lights after the month's deadline and, as `early_*`, before it; the budget likewise), a
+cache of the domain core kept current by the write use cases (services/summaries.py) and
+checked by `flask check`. The overview for any date is then one indexed read of one month's
+rows — ~30,000 rows for 10,000 projects — instead of 1.8 million actuals. What is added up
+here is judged with the settings' bands (reads/report_sums.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, false, func, or_
+from sqlmodel import Session, select
+
+from domain import rules
+from models.org import Department, Unit, department_label
+from models.project import Project, ProjectYear
+from reads.scope import visible_years
+from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary
+from models.user import User
+from reads.report_filters import AsOf, ReportFilters
+from reads.report_sums import FEN, Budget, Counts, ProjectBudget, json_number
+
+
+@dataclass
+class ProjectLine:
+    """One project year in the overview."""
+    project_year_id: int
+    project_id: int
+    unit_id: int
+    department_id: int
+    counts: Counts
+    annual_fen: int | None
+    spent_fen: int | None
+    budget_light: str | None      # as the domain core judged it (the summary row)
+    period: int
+    name: str = ""
+    unit: str = ""
+
+    @property
+    def budget(self) -> ProjectBudget:
+        return ProjectBudget.of(self.annual_fen, self.spent_fen, self.period, self.budget_light)
+
+    @property
+    def is_red(self) -> bool:
+        return self.counts.red > 0 or self.budget_light == rules.RED
+
+
+@dataclass
+class Group:
+    """A 主管部门 or 实施单位 (or the total) with what its projects add up to."""
+    id: int
+    name: str
+    budget: Budget
+    code: str | None = None
+    counts: Counts = field(default_factory=Counts)
+    projects: int = 0
+    units: list["Group"] = field(default_factory=list)
+    lines: list[ProjectLine] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return department_label(self.code, self.name)
+
+    def as_dict(self, with_units: bool = True) -> dict:
+        out = {"id": self.id, "name": self.name}
+        if with_units:
+            out["code"] = self.code
+        out |= {"projects": self.projects, "indicators": self.counts.indicators,
+                "counts": self.counts.as_dict(), "budget": self.budget.as_dict()}
+        if with_units:
+            out["units"] = [u.as_dict(with_units=False) for u in self.units]
+        return out
+
+
+@dataclass
+class Overview:
+    moment: AsOf
+    filters: ReportFilters
+    departments: list[Group]
+    totals: Group
+    red_projects: list[ProjectLine]
+    red_total: int
+    projects: list[ProjectLine] | None     # listed when narrowed to one 主管部门 or 实施单位
+
+    def as_dict(self) -> dict:
+        """The `reports/overview` answer of INTERFACES.md (and a little more)."""
+        return {"year": self.moment.year, "as_of": self.moment.date.isoformat(),
+                "progress": json_number(self.moment.progress, 4),
+                "totals": {"projects": self.totals.projects, "indicators": self.totals.counts.indicators,
+                           "counts": self.totals.counts.as_dict(), "budget": self.totals.budget.as_dict()},
+                "departments": [d.as_dict() for d in self.departments]}
+
+
+RED_LIST_LENGTH = 10
+
+
+def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf, red_list: int = RED_LIST_LENGTH,
+             ) -> Overview:
+    """The overview for the user's scope as of `moment`, narrowed by the filters. The page and
+    the API both render this. Three grouped reads of one month's summary rows: the sums per
+    主管部门/实施单位, the red projects (the first `red_list` of them), and — narrowed to a
+    主管部门 or 实施单位 — its projects."""
+    departments = unit_groups(session, user, filters, moment)
+    totals = Group(0, "合计", Budget(bands=moment.bands))
+    for dept in departments:
+        totals.counts.add(dept.counts)
+        totals.budget.add(dept.budget)
+        totals.projects += dept.projects
+    red, red_total = _red_projects(session, user, filters, moment, red_list)
+    listed = None
+    if filters.department or filters.unit:
+        listed = project_lines(session, user, filters, moment)
+        _name_projects(session, listed)
+        listed.sort(key=lambda line: (line.unit, -line.counts.red, -line.counts.yellow, line.name))
+    _name_projects(session, red)
+    return Overview(moment, filters, departments, totals, red, red_total, listed)
+
+
+def _level(filters: ReportFilters) -> str:
+    return filters.level1 or ALL_LEVELS
+
+
+def _scoped(statement, user: User, filters: ReportFilters, moment: AsOf):
+    """The joins and conditions every read of the overview shares: the user's scope, the
+    year, the filters, and one month's summary rows (one per project year)."""
+    s, b, py = LightSummary, BudgetSummary, ProjectYear
+    row_month = moment.month or 1        # before anything is due: month 1 still counts the indicators
+    statement = (statement.select_from(py)
+                 .join(Project, Project.id == py.project_id)
+                 .outerjoin(s, and_(s.project_year_id == py.id, s.month == row_month, s.level1 == _level(filters)))
+                 .outerjoin(b, and_(b.project_year_id == py.id, b.month == row_month))
+                 .where(visible_years(user), py.year == moment.year))
+    if filters.department:
+        statement = statement.where(py.department_id == filters.department)
+    if filters.unit:
+        statement = statement.where(Project.unit_id == filters.unit)
+    if filters.light:
+        if moment.month is None:
+            return statement.where(false())
+        statement = statement.where(_light_column(filters.light, moment) > 0)
+    return statement
+
+
+def _light_column(light: str, moment: AsOf):
+    return getattr(LightSummary, ("" if moment.late else "early_") + light)
+
+
+def _budget_columns(moment: AsOf):
+    b = BudgetSummary
+    return (b.light, b.period) if moment.late else (b.early_light, b.early_period)
+
+
+def unit_groups(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> list[Group]:
+    """Each 主管部门 with its 实施单位 and what their project years add up to (one grouped read,
+    the names joined in)."""
+    s, b, py = LightSummary, BudgetSummary, ProjectYear
+    _light, period = _budget_columns(moment)
+    budgeted = b.annual_fen > 0
+    statement = select(
+        py.department_id, Department.name, Department.code, Project.unit_id, Unit.name, func.count(py.id),
+        *(func.coalesce(func.sum(_light_column(light, moment)), 0) for light in LIGHTS),
+        func.coalesce(func.sum(s.indicators), 0),
+        func.count(case((budgeted, 1))), func.sum(case((budgeted, b.annual_fen))),
+        func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))),
+        func.sum(case((budgeted, func.coalesce(py.annual_total_yuan, 0) * FEN))))
+    statement = (_scoped(statement, user, filters, moment)
+                 .join(Department, Department.id == py.department_id).join(Unit, Unit.id == Project.unit_id)
+                 .group_by(py.department_id, Department.name, Department.code, Project.unit_id, Unit.name))
+    departments: dict[int, Group] = {}
+    for d_id, d_name, d_code, u_id, u_name, *numbers in session.execute(statement):
+        # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
+        projects, g, y, r, grey, n, budgets, annual, spent, expected, initial = (int(v or 0) for v in numbers)
+        unit = Group(u_id, u_name, Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets,
+                                          initial, bands=moment.bands), projects=projects)
+        unit.counts = Counts(g, y, r, grey, n) if moment.month else Counts(indicators=n)
+        dept = departments.setdefault(d_id, Group(d_id, d_name, Budget(bands=moment.bands), d_code))
+        dept.units.append(unit)
+        dept.counts.add(unit.counts)
+        dept.budget.add(unit.budget)
+        dept.projects += projects
+    ordered = sorted(departments.values(), key=lambda d: (d.code is None, d.code or "", d.name))
+    for dept in ordered:
+        dept.units.sort(key=lambda u: u.name)
+    return ordered
+
+
+def _line_select(moment: AsOf):
+    s, b, py = LightSummary, BudgetSummary, ProjectYear
+    budget_light, period = _budget_columns(moment)
+    return select(py.id, py.project_id, Project.unit_id, py.department_id,
+                  *(_light_column(light, moment) for light in LIGHTS), s.indicators,
+                  b.annual_fen, b.spent_fen, budget_light, period)
+
+
+def _line(row, moment: AsOf) -> ProjectLine:
+    py_id, p_id, u_id, d_id, g, y, r, grey, n, annual, spent, light, period = row[:13]
+    if moment.month is None:
+        return ProjectLine(py_id, p_id, u_id, d_id, Counts(indicators=n or 0), annual, None, None, 0)
+    return ProjectLine(py_id, p_id, u_id, d_id, Counts(g or 0, y or 0, r or 0, grey or 0, n or 0), annual, spent,
+                       light, period or 0)
+
+
+def project_lines(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> list[ProjectLine]:
+    """Every project year in scope under the filters, as of `moment`, unnamed and unsorted."""
+    statement = _scoped(_line_select(moment), user, filters, moment)
+    return [_line(row, moment) for row in session.execute(statement)]
+
+
+def _red_projects(session: Session, user: User, filters: ReportFilters, moment: AsOf,
+                  limit: int) -> tuple[list[ProjectLine], int]:
+    """Project years with a red indicator or a red budget: most red indicators first, a red
+    budget before none; and how many there are in all."""
+    if moment.month is None or not limit:
+        return [], 0
+    red = _light_column(rules.RED, moment)
+    budget_light, _period = _budget_columns(moment)
+    statement = (_scoped(_line_select(moment).add_columns(func.count().over()), user, filters, moment)
+                 .where(or_(red > 0, budget_light == rules.RED))
+                 .order_by(red.desc(), case((budget_light == rules.RED, 0), else_=1), ProjectYear.id)
+                 .limit(limit))
+    rows = session.execute(statement).all()
+    return [_line(row, moment) for row in rows], (rows[0][-1] if rows else 0)
+
+
+def _name_projects(session: Session, lines: list[ProjectLine]) -> None:
+    if not lines:
+        return
+    names = {p_id: (name, unit) for p_id, name, unit in session.execute(
+        select(Project.id, Project.name, Unit.name).join(Unit, Unit.id == Project.unit_id)
+        .where(Project.id.in_({line.project_id for line in lines})))}
+    for line in lines:
+        line.name, line.unit = names[line.project_id]

@@ -1,0 +1,127 @@
+"""The 填报人's 工作台: for each project year they work on, the latest due period with what is
+still missing (due, overdue or done), and the open alerts within their scope."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from models.actual import Actual, Alert, Spending, entry_deadline, last_closed_month, period_label
+from models.indicator import Indicator
+from models.project import Project, ProjectYear
+from models.user import User
+from reads.scope import projects_visible_to, visible_years
+from reads.tracking import annual_indicators
+
+
+@dataclass
+class AlertItem:
+    alert: object                        # Alert
+    project: Project
+    year: ProjectYear
+    indicator: Indicator | None          # None: the budget
+
+    @property
+    def subject(self) -> str:
+        return self.indicator.name if self.indicator else "预算执行"
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.alert.month:02d}"
+
+    @property
+    def anchor(self) -> str:
+        return f"ind-{self.indicator.id}" if self.indicator else "budget"
+
+    @property
+    def what(self) -> str:
+        if self.alert.kind == "overdue":
+            return "逾期未填报"
+        return {"yellow": "黄灯", "red": "红灯"}.get(self.alert.light, self.alert.light)
+
+
+def open_alerts(session: Session, user: User, year: int | None = None) -> list[AlertItem]:
+    """Open alerts within the user's scope: red first, then overdue, then yellow; newest first."""
+    statement = (select(Alert, Project, ProjectYear)
+                 .join(ProjectYear, ProjectYear.id == Alert.project_year_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(Alert.closed_at.is_(None), visible_years(user)))
+    if year is not None:
+        statement = statement.where(ProjectYear.year == year)
+    rows = list(session.exec(statement))
+    ids = {a.indicator_id for a, _p, _y in rows if a.indicator_id}
+    indicators = {i.id: i for i in session.exec(select(Indicator).where(Indicator.id.in_(ids)))} if ids else {}
+    order = {"red": 0, "grey": 1, "yellow": 2}
+    items = [AlertItem(a, p, y, indicators.get(a.indicator_id)) for a, p, y in rows]
+    items.sort(key=lambda i: (order.get(i.alert.light, 3), -i.alert.month, i.project.name,
+                              i.indicator.position if i.indicator else -1))
+    return items
+
+
+@dataclass
+class DueItem:
+    """One project year's latest due period, with what is still missing."""
+    project: Project
+    year: ProjectYear
+    month: int
+    label: str
+    deadline: date
+    missing: list[Indicator]
+    indicators: int
+    spending_missing: bool
+    overdue: bool
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.month:02d}"
+
+    @property
+    def filled(self) -> int:
+        return self.indicators - len(self.missing)
+
+
+@dataclass
+class Workbench:
+    year: int
+    as_of: date
+    due: list[DueItem]
+    overdue: list[DueItem]
+    done: list[DueItem]
+    red: list[AlertItem]
+    alerts: list[AlertItem]
+    projects: list[tuple[Project, ProjectYear]]
+
+
+def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
+    """The project years a 填报人 works on: those of the current year (else of the latest year)."""
+    rows = list(session.exec(projects_visible_to(user).order_by(ProjectYear.year.desc(), Project.name)))
+    current = [r for r in rows if r[1].year == as_of.year]
+    if current or not rows:
+        return as_of.year, [tuple(r) for r in current]
+    latest = rows[0][1].year
+    return latest, [tuple(r) for r in rows if r[1].year == latest]
+
+
+def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> Workbench:
+    year, projects = workbench_years(session, user, as_of)
+    due, overdue, done = [], [], []
+    for project, py in projects:
+        month = last_closed_month(py.year, as_of, py.periods)
+        if month is None:
+            continue
+        indicators = annual_indicators(session, py)
+        entered = set(session.exec(select(Actual.indicator_id).where(
+            Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month))) if indicators else set()
+        spent = session.exec(select(Spending.id).where(Spending.project_year_id == py.id,
+                                                       Spending.month == month)).first()
+        deadline = entry_deadline(py.year, month, deadline_day)
+        item = DueItem(project, py, month, period_label(py.year, month, py.periods), deadline,
+                       [i for i in indicators if i.id not in entered], len(indicators), spent is None,
+                       as_of > deadline)
+        if not item.missing and not item.spending_missing:
+            done.append(item)
+        else:
+            (overdue if item.overdue else due).append(item)
+    alerts = open_alerts(session, user, year)
+    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects)
