@@ -23,6 +23,7 @@ from typing import Container
 
 MONTHLY, QUARTERLY = "monthly", "quarterly"
 PERIODS = (MONTHLY, QUARTERLY)
+PERIODS_LABELS = {MONTHLY: "按月", QUARTERLY: "按季度"}
 DEFAULT_DEADLINE_DAY = 5
 
 
@@ -90,6 +91,10 @@ class YearCalendar:
         closed = self.closed_month(as_of)
         return Moment(closed, closed is not None and as_of > self.deadline(closed))
 
+    def default_month(self, as_of: date) -> int:
+        """The period a page opens on: the latest that has ended (early August: July), else the first."""
+        return self.closed_month(as_of) or self.months[0]
+
     def month_moment(self, month: int, late: bool) -> Moment:
         """The moment of dates whose latest closed calendar month is `month`, after (`late`) or
         before that month's deadline: what the report summaries store, one row per month."""
@@ -121,3 +126,10 @@ class YearCalendar:
 
 def month_end(year: int, month: int) -> date:
     return date(year, month, _calendar.monthrange(year, month)[1])
+
+
+def period_label(year: int, month: int, periods: str = MONTHLY) -> str:
+    """2023年7月, or 2023年第3季度 for a quarterly project."""
+    if periods == QUARTERLY and month % 3 == 0:
+        return f"{year}年第{month // 3}季度"
+    return f"{year}年{month}月"

@@ -237,6 +237,20 @@ def derive(inputs: YearInputs) -> YearFacts:
     return facts
 
 
+def entered_through(facts: YearFacts, month: int) -> YearFacts:
+    """The year as it stood when only the periods up to `month` had been entered: `derive` of
+    those inputs. Each entry and each spending report is judged on its own, against what is in
+    force, so their judgements are kept rather than made again (a replay of a year at every
+    entry, as `flask demo synth` does, would otherwise judge the year a dozen times over)."""
+    inputs = facts.inputs
+    entries = {ind: {m: e for m, e in months.items() if m <= month} for ind, months in inputs.entries.items()}
+    spending = {m: amount for m, amount in inputs.spending.items() if m <= month}
+    earlier = YearInputs(inputs.calendar, inputs.indicators, entries, spending, inputs.initial_budget_yuan,
+                         inputs.adjustments, inputs.thresholds)
+    return YearFacts(earlier, {ind: {m: j for m, j in judged.items() if m <= month} for ind, judged in facts.judgements.items()},
+                     {m: j for m, j in facts.spending.items() if m <= month})
+
+
 # --------------------------------------------------------------------------- what is stored for speed
 
 def _fen(yuan) -> int | None:

@@ -20,7 +20,7 @@ The API, in the order a page needs it:
   one actual in one call: what the IND answer shows.
 - `light_without_actual(as_of, entry_deadline)` — grey after the deadline, None before it.
 - `execution_rate`, `budget_pace`, `budget_light` — 预算执行 against 年度资金总额.
-- `deviation_reason_required(light)`, `raises_alert(light)`.
+- `deviation_reason_required(light)`, `raises_alert(light)`, `worst_light(lights)`.
 - `period_progress(measure, year_end_actuals)` — the 实施期 indicator's progress.
 - `level_points`, `evaluate(items, spent, budget)`, `grade_of(total)` — the 100-point 自评.
 
@@ -65,6 +65,7 @@ from domain.units import Target, parse_number, same_base, to_base
 
 CUMULATIVE, LEVEL, QUALITATIVE = "cumulative", "level", "qualitative"
 MEASURES = (CUMULATIVE, LEVEL, QUALITATIVE)
+MEASURE_LABELS = {CUMULATIVE: "累计", LEVEL: "水平", QUALITATIVE: "定性"}
 
 GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
 
@@ -91,7 +92,6 @@ _CEILINGS = ("<=", "<")
 _LEVEL_WORDS = ("率", "满意度", "时间", "时长", "周期")
 _LEVEL_UNITS = ("%", "％")
 _ASSESSMENT_LIGHTS = {ACHIEVED: GREEN, PARTLY_ACHIEVED: YELLOW, NOT_ACHIEVED: RED}
-_MEASURE_NAMES = {CUMULATIVE: "累计", LEVEL: "水平", QUALITATIVE: "定性"}
 _ZERO, _ONE = Decimal(0), Decimal(1)
 _TOLERANCE = Decimal("1e-20")
 _POINTS_PLACES, _RATIO_PLACES = 2, 4
@@ -325,7 +325,7 @@ def judge(measure: str, target: Target, *, f, value=None, unit: str | None = Non
     if measure == QUALITATIVE:
         return Judgement(None, None, _assessment_light(assessment))
     if target.value is None or target.op is None:
-        raise ValueError(f"指标值“{target.raw}”不是数值，不能按{_MEASURE_NAMES[measure]}指标计算")
+        raise ValueError(f"指标值“{target.raw}”不是数值，不能按{MEASURE_LABELS[measure]}指标计算")
     t, a = to_common_base(target.value, target.unit, value, unit)
     op, f = _check_op(target.op), _share(f)
     # Checked once, each ratio worked out once: `flask check` judges every entry of a province.
@@ -356,6 +356,14 @@ def deviation_reason_required(current_light: str | None) -> bool:
 def raises_alert(current_light: str | None) -> bool:
     """§4: yellow, red, and grey (no actual past the deadline) raise an alert; green closes it."""
     return current_light in (YELLOW, RED, GREY)
+
+
+LIGHT_SEVERITY = {RED: 4, GREY: 3, YELLOW: 2, GREEN: 1}   # worst first: red
+
+
+def worst_light(lights) -> str | None:
+    known = [light for light in lights if light in LIGHT_SEVERITY]
+    return max(known, key=LIGHT_SEVERITY.get) if known else None
 
 
 # --- budget ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from domain.indicators import effective_measure
 from models.actual import (ActualInput, EntryError, StaleEdit, check_period, parse_period, spending_amount_yuan,
                            spending_of, validation_message)
 from services.entry import Context, record_actual, record_spending
@@ -157,7 +158,7 @@ def _store_actuals(session, user, rows: list[tuple], ctx: Context, outcome: Outc
         _project, py, ind = _target(session, user, indicator_in_scope, cells["指标ID"], "指标", "指标ID")
         year, month = _period(cells, py)
         _once(seen, (ind.id, month), n, "指标")
-        record_actual(session, ind, py, year, month, _actual_input(cells), ctx)
+        record_actual(session, ind, py, year, month, _actual_input(cells, effective_measure(ind)), ctx)
 
     def where(n: int, cells: dict) -> str:
         return f"第 {n} 行（{cells['项目'] or '?'} / {cells['三级指标'] or '?'}）"
@@ -166,14 +167,14 @@ def _store_actuals(session, user, rows: list[tuple], ctx: Context, outcome: Outc
     outcome.actuals = _each_row(session, filled, where, store_row, "数值", outcome.errors)
 
 
-def _actual_input(cells: dict) -> ActualInput:
+def _actual_input(cells: dict, measure: str) -> ActualInput:
     reasons = [r for r in _REASON_SPLIT.split(_text(cells["偏差原因"]) or "") if r]
     try:
         return ActualInput.model_validate({
             "value": cells["实际值"], "unit": _text(cells["单位"]), "assessment": _text(cells["完成情况"]),
             "forecast": cells["全年预计"], "deviation_reasons": reasons,
             "deviation_note": _text(cells["偏差说明"]), "likelihood": _text(cells["完成可能性"]),
-            "note": _text(cells["备注"]), "version": _int(cells["版本"]) or 0})
+            "note": _text(cells["备注"]), "version": _int(cells["版本"]) or 0}, context={"measure": measure})
     except ValidationError as exc:
         raise RowError(validation_message(exc)) from exc
 

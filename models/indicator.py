@@ -7,6 +7,8 @@ from decimal import Decimal
 from sqlalchemy import Column, Numeric, bindparam
 from sqlmodel import Field, SQLModel, select
 
+from models.db import prepared
+
 SCOPES = ("period", "annual")
 
 
@@ -74,11 +76,12 @@ class TargetChange(SQLModel, table=True):
     changed_at: datetime
 
 
-# Read by every project page and API answer: built once (reads/scope.py says why).
-_ACTIVE = (select(Indicator).where(Indicator.project_year_id == bindparam("py_id"), Indicator.retired_at.is_(None))
-           .order_by(Indicator.position))
+@prepared     # read by every project page and API answer
+def _active():
+    return (select(Indicator).where(Indicator.project_year_id == bindparam("py_id"), Indicator.retired_at.is_(None))
+            .order_by(Indicator.position))
 
 
 def active_indicators(session, project_year_id: int) -> list[Indicator]:
     """The indicators of the project year's current 申报表, in the form's order."""
-    return list(session.exec(_ACTIVE, params={"py_id": project_year_id}))
+    return list(session.exec(_active(), params={"py_id": project_year_id}))

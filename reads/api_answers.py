@@ -28,17 +28,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
 from sqlalchemy import and_, bindparam, case, null, or_
 from sqlmodel import Session, select
 
 from domain import rules
+from domain.indicators import annual_target
 from importers.values import Target
-from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
-from models.evaluation import project_evaluation
+from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.org import Department, Unit
+from models.db import prepared
 from models.project import Project, ProjectYear
 from models.summary import ALL_LEVELS, BudgetSummary, LightSummary
 from models.user import User
@@ -53,6 +53,7 @@ from reads.project_list import visible_year_numbers
 from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
 from reads.report_filters import AsOf, ReportFilters
 from reads.scope import scope_clause, scoped_params
+from reads.self_evaluation import project_evaluation
 from services.inputs import current_config
 
 
@@ -72,7 +73,7 @@ def month_label(year: int, month: int) -> str:
 
 def project_list(session: Session, user: User, year: int | None, as_of: date) -> Answer:
     """The project years the user may see (of one year if given, else newest year first) with
-    the worst light of each as of `as_of` — the same answer as `worst_light` over
+    the worst light of each as of `as_of` — the same answer as `rules.worst_light` over
     `indicator_states` and `budget_state` (tests hold the two together), read from the report
     summaries that every write keeps (services/summaries.py): one query per year, the summary rows
     of the year's latest closed month joined to the list, however many actuals lie behind them."""
@@ -88,9 +89,9 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
     return fit(schemas.ProjectList, {"projects": projects})
 
 
-@cache
+@prepared
 def _list_statement(shape: str, lights: str | None):
-    """The list of one year in a scope shape, with each project year's worst light (`worst_light`,
+    """The list of one year in a scope shape, with each project year's worst light (`rules.worst_light`,
     worked out by the database) from the summary rows of month `month`: after that month's
     deadline (`lights` "") or before it ("early_"); None: nothing due yet, no light."""
     statement = _summary_statement(shape)
@@ -99,7 +100,7 @@ def _list_statement(shape: str, lights: str | None):
     month = bindparam("month")
     budget = getattr(BudgetSummary, lights + "light")
     worst = case(*((or_(getattr(LightSummary, lights + light) > 0, budget == light), light)
-                   for light in sorted(LIGHT_SEVERITY, key=LIGHT_SEVERITY.get, reverse=True)), else_=null())
+                   for light in sorted(rules.LIGHT_SEVERITY, key=rules.LIGHT_SEVERITY.get, reverse=True)), else_=null())
     return (statement
             .outerjoin(LightSummary, and_(LightSummary.project_year_id == ProjectYear.id, LightSummary.month == month,
                                           LightSummary.level1 == ALL_LEVELS))
@@ -133,7 +134,7 @@ def project(session: Session, user: User, found: Project, py: ProjectYear, as_of
     return fit(schemas.Project, {
         "id": py.id, "project_id": found.id, "name": found.name, "year": py.year, "periods": py.periods,
         "as_of": as_of.isoformat(),
-        "light": worst_light([s.light for s in states] + [budget_state.light]),
+        "light": rules.worst_light([s.light for s in states] + [budget_state.light]),
         "budget": budget_dict(budget_state, py),
         "indicators": [complete(entry, originals) for entry in entries],
     })
@@ -221,7 +222,7 @@ def annual_entry(state: IndicatorState, year: int) -> dict:
     return {**_names(state.indicator, "annual"),
             "target": _target(annual_target(state.indicator)),
             "measure": state.measure,
-            "actual": actual_dict(actual, year) if actual else None,
+            "actual": actual_dict(actual, year, state.measure) if actual else None,
             "completion": _ratio(state.completion),
             "pace": _ratio(state.pace),
             "light": state.light,
@@ -230,9 +231,10 @@ def annual_entry(state: IndicatorState, year: int) -> dict:
             "original_target": None}
 
 
-def actual_dict(actual: Actual, year: int) -> dict:
+def actual_dict(actual: Actual, year: int, measure: str) -> dict:
+    forecast = actual.forecast_assessment if measure == rules.QUALITATIVE else number(actual.forecast)   # DOMAIN §3
     return {"period": month_label(year, actual.month), "value": number(actual.value), "unit": actual.unit,
-            "assessment": actual.assessment, "version": actual.version, "forecast": number(actual.forecast),
+            "assessment": actual.assessment, "version": actual.version, "forecast": forecast,
             "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
             "likelihood": actual.likelihood, "note": actual.note, "updated_by": actual.updated_by,
             "updated_at": actual.updated_at.isoformat() if actual.updated_at else None}

@@ -98,8 +98,9 @@ class ActualBody(ActualInput):
     unit: Annotated[str | None, Field(max_length=MAX_UNIT, description="与目标同一基本单位的任一单位，例如 万元、元")] = None
     assessment: Annotated[str | None, WithJsonSchema(_nullable(_choice_schema(rules.ASSESSMENTS))),
                           Field(description="定性指标的完成情况")] = None
-    forecast: Annotated[Decimal | None, WithJsonSchema(_nullable(_number_schema(SIGNED_TEXT, False))),
-                        Field(description="全年预计")] = None
+    forecast: Annotated[Decimal | str | None, WithJsonSchema(_nullable(
+        {"anyOf": [*_number_schema(SIGNED_TEXT, False)["anyOf"], _choice_schema(rules.ASSESSMENTS)]})),
+        Field(description="全年预计：定量指标为数值（单位同 unit），定性指标为完成情况")] = None
     deviation_reasons: Annotated[list[str], WithJsonSchema(_nullable(
         {"type": "array", "items": _choice_schema(DEVIATION_REASONS)})),
         Field(description="偏差原因；黄灯、红灯时必填")] = []
@@ -109,11 +110,20 @@ class ActualBody(ActualInput):
     note: Annotated[str | None, Field(description="备注")] = None
     version: Annotated[int | None, Field(ge=0, description="读取时的 actual.version；0：仅当该期尚无数值")] = None
 
-    @field_validator("value", "forecast", "assessment", "likelihood", "deviation_reasons", mode="before")
+    @field_validator("value", "assessment", "likelihood", "deviation_reasons", mode="before")
     @classmethod
     def _as_sent(cls, raw, info: ValidationInfo):
         """The JSON value as sent, before ActualInput's leniency for what people type."""
         return _AS_SENT[info.field_name](raw)
+
+    @field_validator("forecast", mode="before")
+    @classmethod
+    def _forecast_as_sent(cls, raw, info: ValidationInfo):
+        """A number as `value` is sent, or an assessment; for a qualitative indicator anything else
+        is left to ActualInput, which names the three assessments in its refusal."""
+        if raw in rules.ASSESSMENTS or (info.context or {}).get("measure") == rules.QUALITATIVE:
+            return raw
+        return _number_text(SIGNED_TEXT, raw)
 
 
 def _reason_list(raw):
@@ -122,7 +132,7 @@ def _reason_list(raw):
     return raw
 
 
-_AS_SENT = {"value": partial(_number_text, UNSIGNED_TEXT), "forecast": partial(_number_text, SIGNED_TEXT),
+_AS_SENT = {"value": partial(_number_text, UNSIGNED_TEXT),
             "assessment": partial(_one_of, rules.ASSESSMENTS), "likelihood": partial(_one_of, LIKELIHOODS),
             "deviation_reasons": _reason_list}
 
@@ -229,7 +239,7 @@ class Actual(Answer):
     unit: str | None
     assessment: Assessment | None = Field(description="完成情况（定性指标）")
     version: int = Field(description="版本：覆盖该期数值时附上")
-    forecast: Number | None = Field(description="全年预计")
+    forecast: Number | Assessment | None = Field(description="全年预计：定量指标为数值（单位同 unit），定性指标为完成情况")
     deviation_reasons: list[str] = Field(description="偏差原因")
     deviation_note: str | None = Field(description="偏差说明")
     likelihood: str | None = Field(description="完成可能性")

@@ -1,14 +1,15 @@
 """The 项目支出绩效自评表 as xlsx, from the read model the printable page shows too
-(models/evaluation.py `ScoreTable`), with the review state beside its 数据截至 line."""
+(reads/self_evaluation.py `ScoreTable`), with the review state beside its 数据截至 line."""
 from __future__ import annotations
 
 from openpyxl import Workbook
 
 from domain import rules
-from models.evaluation import STATE_LABELS, ScoreTable
+from domain.review import STATE_LABELS
 from models.org import Department, Unit, department_label
 from models.project import Project
 from models.xlsx_cells import workbook_bytes
+from reads.self_evaluation import ScoreTable
 from reads.xlsx_layout import (CENTER, POINTS_FORMAT, RIGHT, as_of_line, cell, column_heads, funds_block,
                                header_block, level_cells, merged, page_setup, sheet_heading, shown_number)
 

@@ -18,14 +18,15 @@ from sqlmodel import Session, select
 
 from domain import rules
 from domain.calendar import YearCalendar
+from domain.indicators import effective_measure
 from domain.project_year import YearAsOf, derive
-from models.actual import Actual, effective_measure
-from models.evaluation import spans
+from models.actual import Actual
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from reads.wording import Execution, as_of_text, data_as_of, light_word, period_name, value_text
-from services import derived
+from reads.self_evaluation import spans
+from reads.wording import Execution, as_of_text, data_as_of, forecast_text, light_word, period_name, value_text
+from services import inputs
 
 
 @dataclass
@@ -107,7 +108,7 @@ def monitoring_sheets(session: Session, wanted: list[tuple[Project, ProjectYear,
                       config: Mapping) -> list[MonitoringSheet]:
     """The sheets of these (project, project year, period), as judged on `made_on` with the
     settings `config` (bands, entry deadline)."""
-    loaded = derived.load(session, [py.id for _project, py, _month in wanted], config)
+    loaded = inputs.load(session, [py.id for _project, py, _month in wanted], config)
     return [_sheet(session, project, loaded[py.id], month, made_on) for project, py, month in wanted]
 
 
@@ -116,7 +117,7 @@ def monitoring_sheet(session: Session, project: Project, py: ProjectYear, month:
     return monitoring_sheets(session, [(project, py, month)], made_on, config)[0]
 
 
-def _sheet(session: Session, project: Project, loaded: derived.Loaded, month: int, made_on: date) -> MonitoringSheet:
+def _sheet(session: Session, project: Project, loaded: inputs.Loaded, month: int, made_on: date) -> MonitoringSheet:
     facts = derive(loaded.inputs)
     cal = facts.calendar
     year = facts.at(cal.table_moment(month, made_on), cal.period_end(month))
@@ -129,7 +130,7 @@ def _sheet(session: Session, project: Project, loaded: derived.Loaded, month: in
                            _rows(session, loaded, year, month), year.budget_yuan)
 
 
-def _rows(session: Session, loaded: derived.Loaded, year: YearAsOf, month: int) -> list[MonitoringRow]:
+def _rows(session: Session, loaded: inputs.Loaded, year: YearAsOf, month: int) -> list[MonitoringRow]:
     ids = [ind.id for ind in loaded.inputs.indicators]
     indicators = {i.id: i for i in session.exec(select(Indicator).where(Indicator.id.in_(ids)))} if ids else {}
     entries = {(a.indicator_id, a.month): a for a in loaded.actuals}
@@ -156,10 +157,10 @@ def _actual_text(a: Actual | None, measure: str) -> str:
 
 
 def _forecast_text(cal: YearCalendar, a: Actual | None, ind: Indicator, month: int) -> str:
-    if a is None or a.forecast is None or effective_measure(ind) == rules.QUALITATIVE:
+    if a is None:
         return ""
-    text = value_text(a.forecast, a.unit or ind.annual_unit)
-    return text if a.month == month else f"{text}（{period_name(cal, a.month)}预计）"
+    text = forecast_text(effective_measure(ind), a.forecast, a.forecast_assessment, a.unit or ind.annual_unit)
+    return text if a.month == month or not text else f"{text}（{period_name(cal, a.month)}预计）"
 
 
 def _reasons_text(a: Actual | None) -> str:

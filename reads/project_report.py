@@ -11,8 +11,8 @@ from typing import Mapping
 from sqlmodel import Session, select
 
 from domain import rules
+from domain.indicators import annual_target
 from importers.values import Target, split_unit
-from models.actual import annual_target
 from models.indicator import Indicator
 from models.org import Department, Unit
 from models.project import Project, ProjectYear

@@ -16,7 +16,7 @@ from domain.project_year import Status, YearAsOf, YearFacts, budget_in_force, de
 from models.actual import Actual, Spending
 from models.indicator import Indicator, active_indicators
 from models.project import ProjectYear
-from services import derived
+from services import inputs
 
 
 class _Judged:
@@ -88,10 +88,10 @@ class YearState:
 def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,
                config: Mapping | None = None) -> YearState:
     """The project year as of `as_of`, judged by the core from what is stored."""
-    config = dict(config if config is not None else derived.current_config())
+    config = dict(config if config is not None else inputs.current_config())
     if deadline_day is not None:
         config["ENTRY_DEADLINE_DAY"] = deadline_day
-    loaded = derived.load(session, [py.id], config)[py.id]
+    loaded = inputs.load(session, [py.id], config)[py.id]
     facts = derive(loaded.inputs)
     year = facts.as_of(as_of)
     rows = {(a.indicator_id, a.month): a for a in loaded.actuals}

@@ -10,12 +10,13 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.actual import Actual, period_end
+from domain.calendar import YearCalendar, month_end, period_label
+from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
 from models.user import User
 from reads.period_progress import Progress, period_progress
-from reads.wording import user_labels, value_text
+from reads.wording import forecast_text, user_labels, value_text
 from services.inputs import budget_on
 
 
@@ -55,6 +56,11 @@ class EntryRow:
             return ""
         return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
 
+    @property
+    def forecast_text(self) -> str:
+        a = self.actual
+        return forecast_text(self.measure, a.forecast, a.forecast_assessment, a.unit) if a else ""
+
 
 @dataclass
 class SpendingRow:
@@ -86,13 +92,11 @@ class Tracking:
 
     @property
     def label(self) -> str:
-        from models.actual import period_label
         return period_label(self.year.year, self.month, self.year.periods)
 
     @property
     def period_end(self) -> date:
-        from models.actual import period_end
-        return period_end(self.year.year, self.month)
+        return month_end(self.year.year, self.month)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -105,11 +109,10 @@ class Tracking:
 def tracking(session: Session, user: User, project: Project, py: ProjectYear, month: int, as_of: date,
              deadline_day: int) -> Tracking:
     from domain import rules
-    from models.actual import entry_deadline, period_end, period_label, period_months
+    cal = YearCalendar(py.year, py.periods, deadline_day)
     indicators = annual_indicators(session, py)
-    months = [(m, period_label(py.year, m, py.periods), period_end(py.year, m) <= as_of)
-              for m in period_months(py.periods)]
-    return Tracking(project, py, month, as_of, entry_deadline(py.year, month, deadline_day),
+    months = [(m, period_label(py.year, m, py.periods), cal.period_end(m) <= as_of) for m in cal.months]
+    return Tracking(project, py, month, as_of, cal.deadline(month),
                     rules.elapsed_share(month, rules.MONTHLY), months,
                     spending_row(session, py, month, as_of, deadline_day),
                     entry_rows(session, user, project, py, indicators, month, as_of, deadline_day))
@@ -117,12 +120,13 @@ def tracking(session: Session, user: User, project: Project, py: ProjectYear, mo
 
 def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
     from domain import rules
-    from models.actual import SpendingChange, entry_deadline, spending_of
+    from models.actual import SpendingChange, spending_of
     spending = spending_of(session, py.id, month)
-    light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    deadline = YearCalendar(py.year, deadline_day=deadline_day).deadline(month)
+    light = spending.light if spending else rules.light_without_actual(as_of, deadline)
     changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
-    return SpendingRow(budget_on(session, py, period_end(py.year, month)), spending, light,
+    return SpendingRow(budget_on(session, py, month_end(py.year, month)), spending, light,
                        rules.elapsed_share(month, rules.MONTHLY), changes, user_labels(session, [c.changed_by for c in changes]),
                        py.annual_total_yuan)
 
@@ -130,7 +134,9 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
                month: int, as_of: date, deadline_day: int) -> list[EntryRow]:
     from domain import rules
-    from models.actual import ActualChange, annual_target, effective_measure, entry_deadline, unit_choices
+    from domain.indicators import annual_target, effective_measure
+    from domain.units import unit_choices
+    from models.actual import ActualChange
     from models.evidence import evidence_of
     ids = [i.id for i in indicators]
     by_indicator: dict[int, list[Actual]] = {}
@@ -142,9 +148,9 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     files = evidence_of(session, [a.id for a in own.values() if a is not None])
     counts = dict(session.exec(select(ActualChange.indicator_id, func.count()).where(ActualChange.indicator_id.in_(ids))
                                .group_by(ActualChange.indicator_id)).all()) if ids else {}
-    missing_light = rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    missing_light = rules.light_without_actual(as_of, YearCalendar(py.year, deadline_day=deadline_day).deadline(month))
     progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None],
-                               period_end(py.year, month))
+                               month_end(py.year, month))
     rows = []
     for ind in indicators:
         measure = effective_measure(ind)

@@ -68,6 +68,14 @@ def light_word(light: str | None, last_light: str | None = None) -> str:
     return word
 
 
+def forecast_text(measure: str, forecast, assessment: str | None, unit: str | None) -> str:
+    """全年预计 as written (DOMAIN.md §3): a qualitative indicator's assessment (达成), any other's
+    number with the unit it was entered in (480平方米); "" when none was given."""
+    if measure == rules.QUALITATIVE:
+        return assessment or ""
+    return value_text(forecast, unit)
+
+
 def period_name(cal: YearCalendar, month: int) -> str:
     """9月, or 第3季度 for a quarterly project year."""
     return f"第{month // 3}季度" if cal.periods == QUARTERLY else f"{month}月"

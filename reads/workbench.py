@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from models.actual import Actual, Alert, Spending, entry_deadline, last_closed_month, period_label
+from domain.calendar import YearCalendar, period_label
+from models.actual import Actual, Alert, Spending
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.user import User
@@ -107,7 +108,8 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
     year, projects = workbench_years(session, user, as_of)
     due, overdue, done = [], [], []
     for project, py in projects:
-        month = last_closed_month(py.year, as_of, py.periods)
+        cal = YearCalendar(py.year, py.periods, deadline_day)
+        month = cal.closed_month(as_of)
         if month is None:
             continue
         indicators = annual_indicators(session, py)
@@ -115,7 +117,7 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
             Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month))) if indicators else set()
         spent = session.exec(select(Spending.id).where(Spending.project_year_id == py.id,
                                                        Spending.month == month)).first()
-        deadline = entry_deadline(py.year, month, deadline_day)
+        deadline = cal.deadline(month)
         item = DueItem(project, py, month, period_label(py.year, month, py.periods), deadline,
                        [i for i in indicators if i.id not in entered], len(indicators), spent is None,
                        as_of > deadline)

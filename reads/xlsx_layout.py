@@ -120,7 +120,7 @@ def column_heads(ws, row: int, labels) -> None:
 
 
 def level_cells(ws, row: int, item) -> None:
-    """一级指标 and 二级指标 of a table row (models/evaluation.spans marks them), each merged down over the rows it spans."""
+    """一级指标 and 二级指标 of a table row (reads/self_evaluation.spans marks them), each merged down over the rows it spans."""
     if item.level1_span:
         merged(ws, row, 1, 1, item.level1, last_row=row + item.level1_span - 1, align=CENTER)
     if item.level2_span:

@@ -148,8 +148,8 @@ class Changes:
                 return self.session.get(Indicator, self.rng.choice(ids)), py
 
     def _period(self, py) -> int:
-        from models.actual import period_months
-        return self.rng.choice(period_months(py.periods))
+        from domain.calendar import YearCalendar
+        return self.rng.choice(YearCalendar(py.year, py.periods).months)
 
     # --- entries
 
@@ -177,7 +177,8 @@ class Changes:
 
     def _input(self, ind, month: int, existing):
         from domain import rules
-        from models.actual import ActualInput, annual_target, effective_measure
+        from domain.indicators import annual_target, effective_measure
+        from models.actual import ActualInput
         version = existing.version if existing else None
         common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "version": version}
         measure = effective_measure(ind)
@@ -189,8 +190,7 @@ class Changes:
     def _value(self, target, measure: str, month: int) -> tuple[str, str | None]:
         """A value near where the target would stand, in a unit of its base, as typed."""
         from domain import rules
-        from importers.values import split_unit
-        from models.actual import unit_choices
+        from domain.units import split_unit, unit_choices
         share = self.rng.uniform(0, 1.6) * (month / 12 if measure == rules.CUMULATIVE else 1)
         unit = self.rng.choice(unit_choices(target.unit))
         value = target.value * Decimal(str(share)) * split_unit(target.unit)[0] / split_unit(unit)[0]
@@ -233,7 +233,7 @@ class Changes:
         day = date(py.year, 1, 1) + timedelta(days=self.rng.randrange(365))
         data = AdjustmentInput(amount_yuan=f"{amount:.{self.rng.choice((0, 2, 3))}f}", date=day,
                                doc_no=f"晋财预〔{py.year}〕{self.rng.randrange(1, 200)}号", reason=WHO)
-        record_adjustment(self.session, py, data, WHO, NOW, NOW.date(), current_app.config)
+        record_adjustment(self.session, py, data, WHO, NOW, current_app.config)
 
     def measure(self) -> None:
         from domain import rules
@@ -246,13 +246,13 @@ class Changes:
         from domain import rules
         from services.tracking import set_periods
         py = self._project_year()
-        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY)
+        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY, self.ctx)
 
     # --- re-imports
 
     def reimport(self) -> None:
         """One demo form again, changed the way a corrected 申报表 is."""
-        from models.importing import apply_import
+        from services.importing import apply_import
         form = self.rng.choice(self.forms)
         self.rng.choice((self._new_target, self._new_target, self._new_budget, self._drop_indicator,
                          self._add_indicator))(form)

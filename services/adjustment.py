@@ -4,9 +4,9 @@ history is kept, a mistake is corrected by a counter-adjustment), and everything
 the budget is rebuilt in the same transaction, so `flask check` finds nothing stale:
 
 - the judgement stored with each spending report (执行率, pace, light: each against the budget
-  in force at its period's end) and the report summaries — `services.derived.rejudge`;
-- the project year's open alerts, as of today — `services.alerts.sync`, for the project years
-  whose alerts the reminder cycle keeps current (this year's and last year's).
+  in force at its period's end), the report summaries and the project year's open alerts as of
+  the write's day where the users are — `services.derived.rejudge` with `as_of`, as
+  `flask check --fix` would (services/alerts.py: every writer of alert rows comes through it).
 
 What is refused, each with a Chinese reason naming the field (422 on the page and the API):
 an amount of 0 (or one that rounds to 0 at the fen); a date outside the project year (1月1日 to
@@ -112,13 +112,13 @@ def typed_amount_yuan(kind: str | None, amount: str | None, unit: str | None) ->
 @dataclass
 class Recorded:
     adjustment: BudgetAdjustment
-    annual_yuan: Decimal | None          # the budget in force on `today`, after it
+    annual_yuan: Decimal | None          # the budget in force on the write's day, after it
 
 
-def record_adjustment(session, py: ProjectYear, data: AdjustmentInput, who: str, now: datetime, today: date,
+def record_adjustment(session, py: ProjectYear, data: AdjustmentInput, who: str, now: datetime,
                       config: Mapping) -> Recorded:
-    """Store one adjustment of `py` and rebuild what derives from its budget; the caller holds
-    the transaction (and rolls it back on EntryError)."""
+    """Store one adjustment of `py` at `now` and rebuild what derives from its budget; the caller
+    holds the transaction (and rolls it back on EntryError)."""
     lock(session, [py.id])          # adjustments of one project year, and its entries, one after another
     if not date(py.year, 1, 1) <= data.date <= date(py.year, 12, 31):
         raise EntryError(f"调整日期应在项目的 {py.year} 年度内（{py.year}-01-01 至 {py.year}-12-31）", "date")
@@ -129,9 +129,8 @@ def record_adjustment(session, py: ProjectYear, data: AdjustmentInput, who: str,
     session.add(row)
     session.flush()
     _check_budgets(session, py, config)
-    derived.rejudge(session, [py.id], config, fix=True)
-    if py.year in (today.year - 1, today.year):        # as the reminder cycle does (alerts.current_project_years)
-        alerts.sync(session, [py.id], today, now, config)
+    today = alerts.local_date(now, config)
+    derived.rejudge(session, [py.id], config, fix=True, as_of=today, now=now)
     return Recorded(row, inputs.budget_on(session, py, today))
 
 

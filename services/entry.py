@@ -1,7 +1,8 @@
 """Entering actuals and spending (DOMAIN.md §3): validate, judge with the domain rules, store
 with its history, and keep what derives from it current in the same transaction — the report
-summaries (services/summaries.py) and the project year's alerts. (A project year's reporting
-period and an indicator's measure: services/tracking.py.)
+summaries (services/summaries.py) and the open alerts of the indicator (or the budget) as of
+the entry's day (services/alerts.py, from the domain core). (A project year's reporting period and an
+indicator's measure: services/tracking.py.)
 
 Each function is a write use case: called explicitly inside the caller's transaction.
 """
@@ -12,26 +13,28 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from importers.values import same_base
 from domain import rules
-from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
-                           SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
-                           effective_measure, kept, period_end, spending_number)
+from domain.calendar import month_end
+from domain.indicators import annual_target, effective_measure
+from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
+                           SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
+                           spending_number)
 from models.indicator import Indicator
 from models.project import ProjectYear
-from services import summaries
-from services.inputs import budget_on
+from services import alerts, summaries
+from services.inputs import budget_on, current_config
 
 
 def snapshot(actual: Actual) -> dict:
     return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
-            "forecast": _plain(actual.forecast), "deviation_reasons": list(actual.deviation_reasons or []),
-            "deviation_note": actual.deviation_note, "likelihood": actual.likelihood, "note": actual.note,
-            "light": actual.light}
+            "forecast": actual.forecast_assessment or _plain(actual.forecast),   # 全年预计 as the page shows it
+            "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
+            "likelihood": actual.likelihood, "note": actual.note, "light": actual.light}
 
 
 def _plain(value: Decimal | None):
@@ -63,6 +66,10 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
         raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
     if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
         raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
+    try:
+        forecast = forecast_of(data.forecast, measure)
+    except ValueError as exc:
+        raise EntryError(f"全年预计：{exc}", "forecast") from exc
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
     existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
@@ -74,7 +81,9 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     actual.value = data.value if measure != rules.QUALITATIVE else None
     actual.unit = (data.unit or ind.annual_unit) if measure != rules.QUALITATIVE else None
     actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
-    actual.forecast, actual.likelihood, actual.note = data.forecast, data.likelihood, data.note
+    actual.forecast = forecast if isinstance(forecast, Decimal) else None
+    actual.forecast_assessment = forecast if isinstance(forecast, str) else None
+    actual.likelihood, actual.note = data.likelihood, data.note
     actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
     actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
     actual.version += 1
@@ -84,7 +93,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
                              old=old, new=snapshot(actual)))
     _flush_or_stale(session)
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
-    sync_indicator_alert(session, py, ind, month, ctx.now)
+    alerts.after_entry(session, py, ind, ctx.now, current_config())
     return actual
 
 
@@ -149,7 +158,7 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None
     f = rules.elapsed_share(month, py.periods)
-    budget = budget_on(session, py, period_end(py.year, month))      # in force at the period's end (§7)
+    budget = budget_on(session, py, month_end(py.year, month))      # in force at the period's end (§7)
     row.amount_yuan = amount
     rate, pace = rules.execution_rate(amount, budget), rules.budget_pace(amount, budget, f)
     check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
@@ -162,58 +171,8 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
                                changed_by=ctx.who, changed_at=ctx.now))
     _flush_or_stale(session)
     summaries.refresh(session, [py.id], lights=False)
-    sync_budget_alert(session, py, month, row.light, ctx.now)
+    alerts.after_entry(session, py, None, ctx.now, current_config())
     return row
-
-
-# --------------------------------------------------------------------------- alerts
-
-def _open_alerts(session: Session, py_id: int, indicator_id: int | None, *kinds: str) -> list[Alert]:
-    if indicator_id is None:
-        return list(session.exec(_statements().open_budget_alerts, params={"py_id": py_id, "kinds": kinds}))
-    return list(session.exec(_statements().open_alerts,
-                             params={"py_id": py_id, "indicator_id": indicator_id, "kinds": kinds}))
-
-
-def _set_alert(session: Session, py_id: int, indicator_id: int | None, month: int, light: str | None,
-               now: datetime, open_alerts: list[Alert]) -> None:
-    """Open, update or close the light alert (`open_alerts`: the open ones) after an entry."""
-    if light in (rules.YELLOW, rules.RED):
-        if open_alerts:
-            alert = open_alerts[0]
-            alert.light, alert.month = light, max(alert.month, month)
-            session.add(alert)
-        else:
-            session.add(Alert(project_year_id=py_id, indicator_id=indicator_id, kind="light", month=month,
-                              light=light, opened_at=now))
-        return
-    for alert in open_alerts:
-        alert.closed_at = now
-        session.add(alert)
-
-
-def _sync_alerts(session: Session, py_id: int, indicator_id: int | None, month: int, latest: tuple | None,
-                 now: datetime) -> None:
-    """After an entry of `month`: the light alert follows the latest entry (`latest`: its month
-    and light), and the entry closes the overdue alerts of its period and earlier ones."""
-    alerts = _open_alerts(session, py_id, indicator_id, "light", "overdue")
-    if latest is not None and latest[0] == month:
-        _set_alert(session, py_id, indicator_id, month, latest[1], now, [a for a in alerts if a.kind == "light"])
-    for alert in alerts:
-        if alert.kind == "overdue" and alert.month <= month:
-            alert.closed_at = now
-            session.add(alert)
-
-
-def sync_indicator_alert(session: Session, py: ProjectYear, ind: Indicator, month: int, now: datetime) -> None:
-    """An indicator's light alert follows its latest actual; the actual closes its overdue alert."""
-    latest = session.exec(_statements().last_actual, params={"indicator_id": ind.id}).first()
-    _sync_alerts(session, py.id, ind.id, month, latest, now)
-
-
-def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str | None, now: datetime) -> None:
-    latest = session.exec(_statements().last_spending_month, params={"py_id": py.id}).first()
-    _sync_alerts(session, py.id, None, month, (latest, light) if latest is not None else None, now)
 
 
 # --------------------------------------------------------------------------- prepared reads
@@ -231,14 +190,6 @@ class _Statements:
         self.spending_for_update = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
                                                            Spending.month == bindparam("month"))
                                     .with_for_update().execution_options(populate_existing=True))
-        self.last_actual = (select(Actual.month, Actual.light).where(Actual.indicator_id == bindparam("indicator_id"))
-                            .order_by(Actual.month.desc()).limit(1))
-        self.last_spending_month = (select(Spending.month).where(Spending.project_year_id == bindparam("py_id"))
-                                    .order_by(Spending.month.desc()).limit(1))
-        open_ = and_(Alert.project_year_id == bindparam("py_id"), Alert.kind.in_(bindparam("kinds", expanding=True)),
-                     Alert.closed_at.is_(None))
-        self.open_alerts = select(Alert).where(open_, Alert.indicator_id == bindparam("indicator_id"))
-        self.open_budget_alerts = select(Alert).where(open_, Alert.indicator_id.is_(None))
 
 
 @cache

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Row
 from domain import rules
 from domain.calendar import DEFAULT_DEADLINE_DAY, YearCalendar
 from domain.project_year import Adjustment, Entry, IndicatorInput, YearInputs, budget_in_force
-from models.actual import Actual, Spending, annual_target, effective_measure
+from domain.indicators import annual_target, effective_measure
+from models.actual import Actual, Spending
 from models.adjustment import BudgetAdjustment
 from models.indicator import Indicator, indicator_name
 from models.project import ProjectYear
@@ -90,8 +91,7 @@ def adjustments_of(session, project_year_ids: Iterable[int]) -> dict[int, tuple[
     ids = sorted(set(project_year_ids))
     found: dict[int, list[Adjustment]] = defaultdict(list)
     if ids:
-        for py_id, on, amount in session.execute(_ADJUSTMENTS.where(
-                BudgetAdjustment.project_year_id.in_(ids))):
+        for py_id, on, amount in session.execute(_ADJUSTMENTS.where(BudgetAdjustment.project_year_id.in_(ids))):
             found[py_id].append(Adjustment(on, amount))
     return {py_id: tuple(items) for py_id, items in found.items()}
 
@@ -127,6 +127,20 @@ def _load_rows(session, ids: list[int], config: Mapping) -> dict[int, Loaded]:
     spending = read(select(*_SPENDING).where(Spending.project_year_id.in_(ids))).all()
     return _assemble(years, indicators, ((row[0], row) for row in actuals), spending, adjustments_of(session, ids),
                      config, itemgetter(slice(1, 6)))
+
+
+def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, config: Mapping) -> YearInputs:
+    """One project year's inputs restricted to some of its indicators, with or without the
+    spending: what the core needs for the figures of just those (an indicator's light depends
+    on its own entries and the calendar only; the budget's on the spending). One entry's alerts
+    are judged from this (services/alerts.py), not from the whole year."""
+    counted = [indicator_input(ind) for ind in indicators if ind.retired_at is None and ind.annual_raw is not None]
+    entries = session.execute(select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
+                              .where(Actual.indicator_id.in_([ind.id for ind in counted]))).all() if counted else []
+    spending = session.execute(select(Spending.month, Spending.amount_yuan)
+                               .where(Spending.project_year_id == py.id)).all() if budget else []
+    adjustments = adjustments_of(session, [py.id]).get(py.id, ()) if budget else ()
+    return _inputs(py, counted, entries, spending, adjustments, thresholds(config), deadline_day(config))
 
 
 def _assemble(years, indicators, actuals: Iterable[tuple[int, object]], spending,

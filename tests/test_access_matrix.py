@@ -200,8 +200,9 @@ class World:
 
     def __init__(self, app, personas):
         from models.db import get_session
-        from models.job import SavedFile, create_job
         from models.user import new_token
+        from services.import_jobs import create_job
+        from services.uploads import SavedFile
         self.app, self.personas, self.counter = app, personas, 0
         self.people = {name: getattr(personas, name) for name in
                        ("admin", "manager_a", "supervisor_a", "supervisor_all", "manager_b")}

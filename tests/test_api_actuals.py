@@ -91,6 +91,32 @@ def test_a_qualitative_indicator_takes_an_assessment(seeded, api):
     assert answer["completion"] is None and answer["pace"] is None
 
 
+def test_a_qualitative_forecast_is_an_assessment(seeded, api):
+    """Must hold (issue 13): a qualitative forecast 达成 is accepted; the IND returns it."""
+    py, ids = year_of(seeded, SERVICE)
+    url = f"/indicators/{ids['保障招商活动开展']}/actuals/2023-07"
+    response = api.put(url, {"assessment": "部分达成", "forecast": "达成", **REASON})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["actual"]["forecast"] == "达成"
+    assert stored(api, py, ids["保障招商活动开展"])["forecast"] == "达成"
+    for body, message in (({"assessment": "达成", "forecast": 90}, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                          ({"assessment": "达成", "forecast": "基本达成"}, "定性指标的全年预计应为：达成、部分达成、未达成")):
+        response = api.put(url, {**body, "version": 1})
+        assert response.status_code == 422 and message in response.get_json()["error"], response.get_json()
+    assert stored(api, py, ids["保障招商活动开展"])["forecast"] == "达成"
+
+
+def test_a_numeric_forecast_stays_a_number_in_the_entrys_unit(seeded, api):
+    py, ids = year_of(seeded, SPECIAL)
+    url = f"/indicators/{ids['业务成本']}/actuals/2023-07"
+    answer = api.put(url, {"value": 2500, "unit": "万元", "forecast": "3,600", **REASON}).get_json()
+    assert (answer["actual"]["forecast"], answer["actual"]["unit"]) == (3600, "万元")
+    refused = api.put(url, {"value": 2500, "unit": "万元", "forecast": "达成", "version": 1, **REASON})
+    assert refused.status_code == 422
+    assert "“达成”只用于定性指标，本指标的全年预计应为数字" in refused.get_json()["error"]
+    assert stored(api, py, ids["业务成本"])["forecast"] == 3600
+
+
 # --------------------------------------------------------------------------- as of a date
 
 def test_before_any_actual_the_actual_and_the_light_are_null(seeded, api):
@@ -311,6 +337,9 @@ BAD_ACTUALS = [
     ("参展企业数量", {"value": 35, "deviation_reasons": ["天气"]}, 422, "偏差原因"),
     ("参展企业数量", {"value": 35, "likelihood": "也许"}, 422, "完成可能性"),
     ("参展企业数量", {"value": 35, "forecast": "很多"}, 422, "全年预计"),
+    ("参展企业数量", {"value": 35, "forecast": "达成"}, 422, "只用于定性指标"),
+    ("保障招商活动开展", {"assessment": "达成", "forecast": 1}, 422, "全年预计"),
+    ("保障招商活动开展", {"assessment": "达成", "forecast": ["达成"]}, 422, "全年预计"),
     ("保障招商活动开展", {"assessment": "还行"}, 422, "完成情况"),
     ("保障招商活动开展", {"value": 1}, 422, "完成情况"),
 ]

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from sqlmodel import Session, select
 
 from bulkgen import BILLION_LAUGHS, EXTERNAL_ENTITY, HEAD, MAIN, number_rows, text_row, unpacked_size, xlsx
@@ -136,6 +137,44 @@ def test_a_filled_sheet_is_stored_and_empty_rows_are_skipped(seeded, manager):
     assert count(seeded, Actual) == 4
     with Session(seeded.extensions["engine"]) as session:
         assert session.exec(select(Spending)).one().amount_yuan == Decimal(15_000_000)
+
+
+def validation_of(ws, coordinate: str):
+    """The data validation Excel applies to that cell (None: none)."""
+    return next((dv for dv in ws.data_validations.dataValidation if coordinate in dv.sqref), None)
+
+
+def test_a_qualitative_forecast_is_chosen_from_a_list_and_stored_from_the_sheet(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    column = get_column_letter(ACTUAL_COLUMNS.index("全年预计") + 1)
+    qualitative = fill(book, "保障招商活动开展", 完成情况="部分达成", 全年预计="达成", 偏差原因="人员保障")
+    cost = fill(book, "业务成本", 实际值=2500, 单位="万元", 全年预计=3600, 偏差原因="经费保障")
+    ws = book["实际值"]
+    listed = validation_of(ws, f"{column}{qualitative}")
+    assert (listed.type, listed.formula1) == ("list", '"达成,部分达成,未达成"')
+    number = validation_of(ws, f"{column}{cost}")
+    assert (number.type, number.operator, number.formula1) == ("decimal", "greaterThanOrEqual", "0")
+    assert "单位同“单位”列" in number.prompt
+    readme = " ".join(str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
+    assert "定性指标选择达成、部分达成、未达成" in readme
+    response = send(manager, book)
+    assert response.status_code == 303, text_of(response.get_data(as_text=True))
+    actual = stored(seeded, "保障招商活动开展", project="招商引资业务经费")
+    assert (actual.assessment, actual.forecast_assessment, actual.forecast) == ("部分达成", "达成", None)
+    cost_actual = stored(seeded, "业务成本")
+    assert (cost_actual.forecast, cost_actual.unit, cost_actual.forecast_assessment) == (Decimal(3600), "万元", None)
+
+
+def test_a_forecast_of_the_wrong_kind_is_a_row_error(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    qualitative = fill(book, "保障招商活动开展", 完成情况="达成", 全年预计=90)
+    numeric = fill(book, "参展企业数量", 实际值=35, 全年预计="达成")
+    response = send(manager, book)
+    text = refusal(response)
+    for message in (f"第 {qualitative} 行（招商引资业务经费 / 保障招商活动开展）：全年预计：定性指标的全年预计应为：达成、部分达成、未达成",
+                    f"第 {numeric} 行（招商引资专项经费 / 参展企业数量）：全年预计：“达成”只用于定性指标，本指标的全年预计应为数字"):
+        assert message in text, message
+    assert count(seeded, Actual) == 0
 
 
 def test_any_error_stores_nothing_and_every_error_names_its_row(seeded, manager):

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain import rules
-from domain.calendar import MONTHLY, QUARTERLY, Moment, YearCalendar
+from domain.calendar import MONTHLY, QUARTERLY, Moment, YearCalendar, period_label
 from domain.project_year import (Adjustment, Entry, IndicatorInput, YearInputs, budget_in_force,
                                  budget_summary_rows, derive, judge_entry, light_summary_rows, open_alerts)
 from domain.units import Target
@@ -40,6 +40,15 @@ def test_the_closed_period_is_the_latest_ended(cal, as_of):
         assert cal.period_end(closed) <= as_of and closed in cal.months
         later = [m for m in cal.months if m > closed]
         assert as_of.year > cal.year or not later or cal.period_end(later[0]) > as_of
+
+
+def test_a_page_opens_on_the_latest_ended_period_else_the_first():
+    assert YearCalendar(YEAR).default_month(date(YEAR, 8, 3)) == 7
+    assert YearCalendar(YEAR, QUARTERLY).default_month(date(YEAR, 8, 3)) == 6
+    assert YearCalendar(YEAR, QUARTERLY).default_month(date(YEAR, 2, 1)) == 3
+    assert YearCalendar(YEAR).default_month(date(YEAR + 1, 1, 10)) == 12
+    assert period_label(YEAR, 9, QUARTERLY) == f"{YEAR}年第3季度"
+    assert period_label(YEAR, 7, QUARTERLY) == f"{YEAR}年7月"
 
 
 entries = st.dictionaries(st.integers(1, 12), st.one_of(
@@ -109,6 +118,29 @@ def test_a_changed_target_rejudges_the_entry():
     assert rules.for_display(before.completion, 4) == Decimal("0.8571")
     assert after.completion == Decimal("0.75")
     assert rules.for_display(after.pace, 4) == rules.for_display(Decimal(60) / (Decimal(80) * 7 / 12), 4)
+
+
+def test_the_year_as_entered_through_a_month_is_derive_of_those_entries():
+    """entered_through keeps the judgements of the whole year's derive: it must be what derive
+    gives for the earlier entries alone, alerts and statuses alike."""
+    from dataclasses import replace
+
+    from domain.project_year import entered_through
+    inds = (indicator(1, "≥70家"), indicator(2, "≥500平方米"), indicator(3, "保障"))
+    entries = {1: {m: Entry(m, Decimal(6 * m)) for m in range(1, 10)},
+               2: {m: Entry(m, Decimal(20 * m)) for m in (2, 5, 6, 9)},
+               3: {m: Entry(m, assessment="部分达成" if m > 4 else "达成") for m in range(1, 8)}}
+    inputs = YearInputs(YearCalendar(YEAR), inds, entries, {m: Decimal(70 * m) for m in range(1, 9)}, Decimal(1000))
+    whole = derive(inputs)
+    for month in range(0, 13):
+        alone = derive(replace(inputs, entries={i: {m: e for m, e in es.items() if m <= month} for i, es in entries.items()},
+                               spending={m: a for m, a in inputs.spending.items() if m <= month}))
+        kept = entered_through(whole, month)
+        assert kept.judgements == alone.judgements and kept.spending == alone.spending, month
+        for day in (date(YEAR, 3, 3), date(YEAR, 6, 30), date(YEAR, 8, 6), date(YEAR + 1, 1, 10)):
+            assert open_alerts(kept, day) == open_alerts(alone, day), (month, day)
+            assert kept.as_of(day) == alone.as_of(day), (month, day)
+    assert entered_through(whole, 12).judgements == whole.judgements
 
 
 def test_a_red_with_nothing_after_it_reads_grey_with_its_last_light_at_year_end():

@@ -73,7 +73,7 @@ def steps(app, py: int):
 
 
 def state(app, py: int) -> str:
-    from models.evaluation import review_state
+    from reads.self_evaluation import review_state
     from models.project import ProjectYear
     with Session(app.extensions["engine"]) as session:
         return review_state(session, session.get(ProjectYear, py))
@@ -185,8 +185,9 @@ def test_a_refused_step_answers_409_to_htmx(seeded, personas, service):
 def test_two_approvals_at_once_only_one_succeeds(seeded, personas, service):
     """Two reviewers in two threads: the conditional update lets exactly one move the state."""
     from models.db import transaction
-    from models.evaluation import APPROVE, SUBMIT, ReviewConflict, move_review
+    from domain.review import APPROVE, SUBMIT
     from models.project import ProjectYear
+    from services.self_evaluation import ReviewConflict, move_review
     py, _ids, _project = service
     engine = seeded.extensions["engine"]
     with Session(engine) as session:

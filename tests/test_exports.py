@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from conftest import NOW, PROJECT_A, csrf_token, signed_in, text_of
+from conftest import NOW, PROJECT_A, csrf_token, project_id, signed_in, text_of
 from test_api import year_of
 from test_evaluation_review import SERVICE, service  # noqa: F401 (fixture)
 
@@ -118,6 +118,29 @@ def test_the_printable_monitoring_page_has_the_same_figures_and_a4_print_css(see
     assert "@page monitoring-sheet { size: A4 landscape" in css and "@page evaluation-sheet { size: A4 portrait" in css
     assert "table.sheet thead { display: table-header-group; }" in css
     assert "print-landscape" in html
+
+
+def test_the_monitoring_sheet_shows_a_qualitative_forecast_as_its_assessment_and_a_number_with_its_unit(
+        seeded, personas):
+    seeded.config["CLOCK"] = lambda: NOW
+    _py, service_ids = year_of(seeded, SERVICE)
+    record(seeded, service_ids["保障招商活动开展"], 7, assessment="部分达成", forecast="达成",
+           deviation_reasons=["人员保障"])
+    record(seeded, service_ids["项目按时完成"], 6, assessment="达成", forecast="部分达成")   # July not entered
+    _py, special_ids = year_of(seeded, PROJECT_A)
+    record(seeded, special_ids["业务成本"], 7, value=2500, unit="万元", forecast=3600, deviation_reasons=["经费保障"])
+    client = signed_in(seeded, personas.supervisor_a)
+    shown = [(project_id(seeded, SERVICE), "保障招商活动开展", "达成"),
+             (project_id(seeded, SERVICE), "项目按时完成", "部分达成（6月预计）"),
+             (personas.project_a, "业务成本", "3600万元")]
+    for project, name, forecast in shown:
+        ws = workbook(client.get(f"/projects/{project}/monitoring.xlsx?period=2023-07")).worksheets[0]
+        assert ws.cell(find_row(ws, "一级指标"), 6).value == "全年预计完成情况"
+        assert ws.cell(find_row(ws, name), 6).value == forecast, name
+        html = client.get(f"/projects/{project}/monitoring/print?period=2023-07").get_data(as_text=True)
+        row = next(r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if f"<td>{name}</td>" in r)
+        cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        assert cells[cells.index(name) + 3] == forecast, (name, cells)
 
 
 def test_exports_respect_the_scope(seeded, personas, july):
@@ -332,6 +355,7 @@ def test_a_unit_export_headed_november_leaves_stale_spending_out_of_the_total_an
 
 
 def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_as_such(seeded, personas, september):
+    from services.entry import Context
     from services.tracking import set_periods
     from models.db import get_session, transaction
     from models.project import ProjectYear
@@ -339,7 +363,7 @@ def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_a
     with seeded.app_context():
         session = get_session()
         with transaction(session):
-            set_periods(session, session.get(ProjectYear, service), "quarterly")
+            set_periods(session, session.get(ProjectYear, service), "quarterly", Context("tianbao", NOW))
     spend(seeded, service, 9, 600000)
     book = _unit_export(seeded, signed_in(seeded, personas.supervisor_a), 11)
     row = summary_row(book["汇总"], "招商引资业务经费（按季度填报，数据为1-9月）")

@@ -41,7 +41,8 @@ def at(day: int, hour: int = 9, month: int = 8) -> datetime:
 def _green_input(indicator):
     """An entry that meets the target (a green light), whatever the indicator's kind."""
     from domain import rules
-    from models.actual import ActualInput, effective_measure
+    from domain.indicators import effective_measure
+    from models.actual import ActualInput
     if effective_measure(indicator) == rules.QUALITATIVE:
         return ActualInput(assessment="达成")
     target = indicator.annual_value

@@ -406,12 +406,20 @@ def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
     assert order == sorted(order, key=["red", "yellow", "grey"].index)
     reds = re.findall(r'<tr class="alert-(\w+)">', client.get("/reports/alerts?kind=red").get_data(as_text=True))
     assert reds == ["red", "red"]
-    overdue = text_of(client.get("/reports/alerts?kind=overdue").get_data(as_text=True))
-    assert "服务对象满意度" in overdue and "项目按时完成" not in overdue
+    overdue = rows_of(client.get("/reports/alerts?kind=overdue").get_data(as_text=True), P)
+    assert any("服务对象满意度" in row for row in overdue) and not any("项目按时完成" in row for row in overdue)
+    # every project year's alerts stand since its import (nothing entered is overdue): each sees its own
     supervisor = signed_in(entered, personas.supervisor_a).get("/reports/alerts").get_data(as_text=True)
-    assert len(re.findall(r'<tr class="alert-', supervisor)) == 4 and f">{UNIT_A}</option>" in supervisor
+    assert len(rows_of(supervisor, P)) == 4 and f">{UNIT_A}</option>" in supervisor
+    assert rows_of(supervisor) and all(UNIT_A in row for row in rows_of(supervisor))
     outsider = signed_in(entered, personas.manager_b).get("/reports/alerts").get_data(as_text=True)
-    assert re.findall(r'<tr class="alert-', outsider) == [] and P not in outsider
+    assert rows_of(outsider) and rows_of(outsider) == rows_of(outsider, PROJECT_B) and P not in outsider
+
+
+def rows_of(html: str, project: str = "") -> list[str]:
+    """The text of each row of an alert list (those of `project`)."""
+    rows = [text_of(row) for row in re.findall(r'<tr class="alert-\w+">(.*?)</tr>', html, flags=re.S)]
+    return [row for row in rows if project in row]
 
 
 # --------------------------------------------------------------------------- the summary tables
@@ -670,11 +678,12 @@ def test_a_new_project_counts_grey_without_any_entry(entered):
 
 def test_switching_to_quarterly_reporting_is_summarised_by_quarter(entered):
     from models.db import get_session, transaction
+    from services.entry import Context
     from services.tracking import set_periods
     with entered.app_context():
         session = get_session()
         with transaction(session):
-            set_periods(session, project_year(session, P), "quarterly")
+            set_periods(session, project_year(session, P), "quarterly", Context("填报人甲", NOW))
     assert_summary_is_current(entered)
     p = next(li for li in report(entered, year=2023, as_of=date(2023, 8, 10),
                                  department=report(entered, year=2023).departments[0].id).projects if li.name == P)

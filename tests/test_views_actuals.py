@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from conftest import NOW, PROJECT_A, csrf_token, form_like, signed_in, store_forms, text_of
+from conftest import NOW, PROJECT_A, csrf_token, form_like, project_id, signed_in, store_forms, text_of
 from models.actual import Actual, ActualChange, Spending
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
@@ -160,6 +160,65 @@ def test_a_qualitative_indicator_takes_an_assessment(seeded, personas, manager):
     assert response.status_code == 422
     assert "完成情况应为：达成、部分达成、未达成" in text_of(response.get_data(as_text=True))
     assert stored(seeded, level3, project=project).assessment == "部分达成"
+
+
+def forecast_cell(html: str) -> str:
+    """What the row's 全年预计 column shows."""
+    return text_of(re.search(r'<td class="[^"]*forecast">(.*?)</td>', html, flags=re.S).group(1))
+
+
+def test_a_qualitative_indicators_forecast_is_an_assessment_chosen_from_a_select(seeded, personas, manager):
+    level3, project = "保障招商活动开展", "招商引资业务经费"
+    ind = indicator_id(seeded, level3, project)
+    response = record(manager, seeded, level3, project=project, assessment="部分达成", forecast="达成",
+                      deviation_reasons=["人员保障"], note="下半年补办两场")
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    assert forecast_cell(html) == "达成"
+    select = re.search(rf'<select id="f{ind}-forecast" name="forecast"[^>]*>(.*?)</select>', html, flags=re.S)
+    assert select, "the qualitative row's 全年预计 is a select, not a number box"
+    options = re.findall(r'<option value="([^"]*)"( selected)?>', select.group(1))
+    assert options == [("", ""), ("达成", " selected"), ("部分达成", ""), ("未达成", "")]
+    actual = stored(seeded, level3, project=project)
+    assert (actual.assessment, actual.forecast_assessment, actual.forecast) == ("部分达成", "达成", None)
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ：达成" in history
+    # a changed forecast: the history says from what to what
+    assert record(manager, seeded, level3, project=project, assessment="部分达成", forecast="部分达成",
+                  deviation_reasons=["人员保障"], version=1).status_code == 200
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ： 达成 → 部分达成" in history
+    page = manager.get(f"/projects/{project_id(seeded, project)}").get_data(as_text=True)
+    assert forecast_cell(row_html(page, ind)) == "部分达成"
+
+
+def test_a_number_is_refused_as_a_qualitative_forecast_and_an_assessment_as_a_numeric_one(seeded, manager):
+    level3, project = "保障招商活动开展", "招商引资业务经费"
+    response = record(manager, seeded, level3, project=project, assessment="达成", forecast="90")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "全年预计：定性指标的全年预计应为：达成、部分达成、未达成" in text_of(html)
+    assert re.search(r'<select id="f\d+-forecast" name="forecast" aria-invalid="true"', html)
+    assert '<option value="90" selected>90</option>' in html             # nothing typed is lost
+    assert stored(seeded, level3, project=project) is None
+    response = record(manager, seeded, "参展企业数量", value="35", forecast="达成")
+    assert response.status_code == 422
+    assert "全年预计：“达成”只用于定性指标，本指标的全年预计应为数字" in text_of(response.get_data(as_text=True))
+    assert stored(seeded, "参展企业数量") is None
+
+
+def test_a_numeric_forecast_is_shown_with_the_unit_it_was_entered_in(seeded, personas, manager):
+    response = record(manager, seeded, "业务成本", value="2500", unit="万元", forecast="3600",
+                      deviation_reasons=["经费保障"])
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    assert forecast_cell(html) == "3600万元"
+    ind = indicator_id(seeded, "业务成本")
+    assert re.search(rf'name="forecast" value="3600"[^>]*>\s*<span class="muted" data-unit-of="f{ind}-unit"[^>]*>万元</span>',
+                     html)
+    page = manager.get(project_url(personas)).get_data(as_text=True)
+    assert forecast_cell(row_html(page, ind)) == "3600万元"
+    assert stored(seeded, "业务成本").forecast == Decimal(3600)
 
 
 # --------------------------------------------------------------------------- bad input

@@ -34,32 +34,43 @@ def alerts(app) -> list[Alert]:
         return list(session.exec(select(Alert).where(Alert.closed_at.is_(None))))
 
 
+def every_alert(app) -> list[tuple]:
+    """Every alert row as stored, open or closed: what a GET must leave as it was."""
+    with Session(app.extensions["engine"]) as session:
+        return [(a.id, a.kind, a.light, a.month, a.closed_at) for a in session.exec(select(Alert).order_by(Alert.id))]
+
+
 def test_before_the_deadline_the_latest_period_is_due(seeded, personas, today_is):
     today_is(datetime(2023, 8, 3, 1, 0, tzinfo=timezone.utc))
-    html = signed_in(seeded, personas.manager_a).get("/").get_data(as_text=True)
+    client = signed_in(seeded, personas.manager_a)
+    before = every_alert(seeded)
+    html = client.get("/").get_data(as_text=True)
     due = section(html, "待填报")
     assert "待填报 3 个项目" in due
     assert "招商引资专项经费 2023年7月 8月5日 （还有 2 天） 缺指标 14/14 · 缺预算支出 去填报" in due
     assert "没有逾期未填报的期间。" in section(html, "已逾期")
-    assert alerts(seeded) == []                        # nothing is late yet
+    assert every_alert(seeded) == before               # a GET only reads
 
 
 def test_after_the_deadline_missing_entries_are_overdue_and_the_cycle_raises_alerts_once(seeded, personas, today_is):
     client = signed_in(seeded, personas.manager_a)
     record(client, seeded, "参展企业数量", value="35")
+    before = every_alert(seeded)
     html = client.get("/").get_data(as_text=True)
     overdue = section(html, "已逾期")
     assert "已逾期 3 个项目" in overdue
     assert "招商引资专项经费 2023年7月 8月5日 逾期 1 天 缺指标 13/14：参展面积、参加活动场次" in overdue
     assert "参展企业数量、" not in overdue
-    assert alerts(seeded) == []                            # a GET only reads: the cycle raises them
+    assert every_alert(seeded) == before                   # a GET only reads
     cycle = seeded.test_cli_runner()
     assert cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"]).exit_code == 0
     opened = alerts(seeded)
     # each missing indicator and each budget, of every unit: unit A's three projects, unit B's one
     assert len(opened) == (13 + 1 + 7 + 1 + 6 + 1) + (7 + 1)
+    assert {(a.kind, a.month) for a in opened} == {("overdue", 7)}
+    everything = every_alert(seeded)
     cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"])
-    assert len(alerts(seeded)) == len(opened)              # a second cycle raises nothing new
+    assert every_alert(seeded) == everything               # a second cycle changes nothing
     listing = section(client.get("/").get_data(as_text=True), "未关闭的预警")
     assert "灰 招商引资专项经费 参展面积 逾期未填报 2023年7月 2023-08-06 09:00" in listing
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from models.actual import EntryError, default_month
+from domain.calendar import YearCalendar
+from models.actual import EntryError
 from models.db import get_session, transaction
 from reads.adjustments import adjustment_history
 from reads.tracking import spending_row
@@ -37,14 +38,15 @@ _FORM_FIELD = {"amount_yuan": "amount"}          # the input's field → the for
 def record(project_id: int):
     session = get_session()
     project, py = editable_posted_year(session, project_id)
-    month = period_of(py, request.form.get("period")) if request.form.get("period") else default_month(py, today())
+    month = (period_of(py, request.form.get("period")) if request.form.get("period")
+             else YearCalendar(py.year, py.periods).default_month(today()))
     typed = {name: request.form.get(name, "").strip() for name in FIELDS}
     try:
         amount = typed_amount_yuan(typed["kind"], typed["amount"], typed["unit"])
         data = AdjustmentInput.model_validate({"amount_yuan": amount, "date": typed["date"],
                                                "doc_no": typed["doc_no"], "reason": typed["reason"]})
         with transaction(session):
-            recorded = record_adjustment(session, py, data, who(), now(), today(), current_app.config)
+            recorded = record_adjustment(session, py, data, who(), now(), current_app.config)
     except EntryError as exc:
         return answer(session, project, py, month, RowState(typed, {_FORM_FIELD.get(exc.field, exc.field): str(exc)}),
                       422)

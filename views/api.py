@@ -38,10 +38,11 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from models.actual import EntryError, StaleEdit, VersionRequired, period_end, validation_message
+from domain.calendar import month_end
+from domain.indicators import effective_measure
+from models.actual import EntryError, StaleEdit, VersionRequired, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
-from models.evaluation import set_evaluator_score
 from models.user import user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, AdjustmentBody, Answer, ScoreBody, SpendingBody,
@@ -51,6 +52,7 @@ from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, proj
 from reads.wording import user_label
 from services.adjustment import FIELD_NAMES as ADJUSTMENT_FIELDS, record_adjustment
 from services.entry import record_actual, record_spending
+from services.self_evaluation import set_evaluator_score
 from views.auth import clock
 from views.context import bands, entry_context, who
 
@@ -112,12 +114,12 @@ def put_actual(indicator_id: int, period: str):
     year, month = _period(period)
     body = _body()
     version = _version(body)
-    data, invalid = _validated(ActualBody, {**body, "version": version})
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
             ind, py, project = _visible_indicator(db, indicator_id, fresh=True)
             _require(may_edit_actuals(g.user, project))
+            data, invalid = _validated(ActualBody, {**body, "version": version}, {"measure": effective_measure(ind)})
             if data is None:
                 raise EntryError(invalid)
             actual = record_actual(db, ind, py, year, month, data, entry_context(),
@@ -143,7 +145,7 @@ def put_spending(project_year_id: int, period: str):
     body = _body()
     version = _version(body)
     data, invalid = _validated(SpendingBody, body)
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):
             project, py = _visible_project_year(db, project_year_id, fresh=True)
@@ -175,14 +177,14 @@ def post_budget_adjustment(project_year_id: int):
     The project year is read (and its scope checked) once, inside the write transaction."""
     _require(g.user.role in ("admin", "manager"))
     db = get_session()
-    data, invalid = _validated(AdjustmentBody, _body(), ADJUSTMENT_FIELDS)
+    data, invalid = _validated(AdjustmentBody, _body(), names=ADJUSTMENT_FIELDS)
     try:
         with transaction(db):
             project, py = _visible_project_year(db, project_year_id, fresh=True)
             _require(may_edit_actuals(g.user, project))
             if data is None:
                 raise EntryError(invalid)
-            recorded = record_adjustment(db, py, data, who(), clock(), today(), current_app.config)
+            recorded = record_adjustment(db, py, data, who(), clock(), current_app.config)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     return send(answers.adjustment_created(py, recorded), 201)
@@ -296,11 +298,11 @@ def _require(allowed: bool) -> None:
         abort(403)
 
 
-def _validated(model, body: dict, names: dict[str, str] | None = None):
+def _validated(model, body: dict, context: dict | None = None, names: dict[str, str] | None = None):
     """(the body as its request model, None) or (None, the Chinese reason it is refused);
     `names`: the fields' own Chinese names, where FIELD_NAMES does not fit."""
     try:
-        return model.model_validate(body), None
+        return model.model_validate(body, context=context), None
     except ValidationError as exc:
         return None, validation_message(exc, names)
 

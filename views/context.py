@@ -5,7 +5,7 @@
   (reads.wording.user_labels).
 - when: views/clock.py.
 - the bands of settings (PACE_BANDS, LEVEL_YELLOW, GRADE_BANDS, OVER_BANDS, read by
-  services.derived.thresholds), so that an entry stores the light every reader and
+  services.inputs.thresholds), so that an entry stores the light every reader and
   `flask check` derive from the same settings.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import current_app, g
 
 from domain.rules import Thresholds
-from services.derived import thresholds
+from services.inputs import thresholds
 from services.entry import Context
 from views.clock import now
 
@@ -27,5 +27,5 @@ def bands() -> Thresholds:
 
 
 def entry_context() -> Context:
-    """Who, when and the bands, for recording actuals and spending (models.actual.Context)."""
+    """Who, when and the bands, for recording actuals and spending (services.entry.Context)."""
     return Context(who(), now(), bands())

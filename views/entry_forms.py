@@ -26,9 +26,15 @@ def form_values(row) -> dict:
         return {"value": "", "unit": row.target_unit or "", "assessment": "", "forecast": "", "likelihood": "",
                 "note": "", "deviation_note": "", "deviation_reasons": [], "version": 0}
     return {"value": plain_number(a.value), "unit": a.unit or row.target_unit or "", "assessment": a.assessment or "",
-            "forecast": plain_number(a.forecast), "likelihood": a.likelihood or "", "note": a.note or "",
+            "forecast": _forecast(row.measure, a), "likelihood": a.likelihood or "", "note": a.note or "",
             "deviation_note": a.deviation_note or "", "deviation_reasons": list(a.deviation_reasons or []),
             "version": a.version}
+
+
+def _forecast(measure: str, a) -> str:
+    """The 全年预计 of its kind only (DOMAIN §3): a number kept from before the rule, on a
+    qualitative row, is not offered back to be saved and refused."""
+    return (a.forecast_assessment or "") if measure == "qualitative" else plain_number(a.forecast)
 
 
 def budget_form_values(spent) -> dict:

@@ -19,16 +19,16 @@ from datetime import date
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from domain import rules
+from domain.review import APPROVE, APPROVED, EDITABLE_STATES, RETURN, STATE_LABELS, SUBMIT, SUBMITTED, WITHDRAW
 from models.actual import EntryError
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
-from models.evaluation import (APPROVE, APPROVED, EDITABLE_STATES, RETURN, STATE_LABELS, SUBMIT, SUBMITTED,
-                               WITHDRAW, ReviewConflict, move_review, review_state, review_steps,
-                               save_self_evaluation, score_table, set_evaluator_score)
 from models.org import Department, Unit
 from reads.export_scope import visible_project_year
 from reads.scope import may_edit_actuals, may_evaluate
+from reads.self_evaluation import review_state, review_steps, score_table
 from reads.wording import user_labels
+from services.self_evaluation import ReviewConflict, move_review, save_self_evaluation, set_evaluator_score
 from views.auth import requires
 from views.clock import now, today
 from views.context import bands, who

@@ -9,7 +9,8 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 
-from models.actual import EntryError, check_period, default_month, parse_period
+from domain.calendar import YearCalendar
+from models.actual import EntryError, check_period, parse_period
 from models.bounds import parse_year
 from models.db import get_session
 from reads.adjustments import adjustment_history
@@ -75,7 +76,7 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
         abort(404)
     py, as_of = page.year, today()
     if month is None:
-        month = default_month(py, as_of)
+        month = YearCalendar(py.year, py.periods).default_month(as_of)
     try:
         check_period(py, py.year, month)
     except EntryError as exc:

@@ -94,7 +94,7 @@ def test_a_supervisor_reads_the_history_without_a_form(live_server, page):
     app.config["CLOCK"] = lambda: TODAY
     store_forms(app, seed_forms())
     project = project_id(app, PROJECT_A)
-    from sqlmodel import Session, select
+    from sqlmodel import select
     from models.db import get_session, transaction
     from models.project import ProjectYear
     from services.adjustment import AdjustmentInput, record_adjustment
@@ -103,7 +103,7 @@ def test_a_supervisor_reads_the_history_without_a_form(live_server, page):
         with transaction(session):
             py = session.exec(select(ProjectYear).where(ProjectYear.project_id == project)).one()
             record_adjustment(session, py, AdjustmentInput(amount_yuan=2_500_000, date="2023-10-08", doc_no="晋财预〔2023〕88号",
-                                                           reason="追加展会经费"), "tianbao", TODAY, TODAY.date(), app.config)
+                                                           reason="追加展会经费"), "tianbao", TODAY, app.config)
     supervisor = add_user(app, "shenhe", "supervisor", department=DEPARTMENT_A)
     sign_in(page, live_server, supervisor)
     page.goto(f"{live_server.url}/projects/{project}")
