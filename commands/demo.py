@@ -574,6 +574,9 @@ class SynthProjectYear:
                 "deviation_note": "受客观因素影响，进度有所滞后，正在加快推进。" if "其他" in reasons else None,
                 "likelihood": {rules.GREEN: "确定能", rules.YELLOW: "有可能"}.get(light, rng.choice(("有可能", "完全不可能"))),
                 "note": None, "completion": judgement.completion, "pace": judgement.pace, "light": light,
+                "over_reason": ("年初目标按上年规模设定，本年实际成效明显提升。"
+                                if rules.over_reason_required(target.op, judgement.completion, month, self.bands)
+                                else None),
                 "version": 1, "updated_by": SYNTH_WHO, "updated_at": moment}
         return out
 
@@ -632,7 +635,8 @@ class SynthProjectYear:
         snapshot = {"value": _plain(actual["value"]), "unit": actual["unit"], "assessment": actual["assessment"],
                     "forecast": actual["forecast_assessment"] or _plain(actual["forecast"]),
                     "deviation_reasons": actual["deviation_reasons"], "deviation_note": actual["deviation_note"],
-                    "likelihood": actual["likelihood"], "note": actual["note"], "light": actual["light"]}
+                    "likelihood": actual["likelihood"], "note": actual["note"], "over_reason": actual["over_reason"],
+                    "light": actual["light"]}
         return {"indicator_id": indicator_id, "month": actual["month"], "changed_by": SYNTH_WHO,
                 "changed_at": actual["updated_at"], "old": None, "new": snapshot}
 

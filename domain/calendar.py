@@ -44,8 +44,11 @@ class YearCalendar:
     def __post_init__(self):
         if self.periods not in PERIODS:
             raise ValueError(f"填报周期应为按月（monthly）或按季度（quarterly），不能是“{self.periods}”")
-        if not 1 <= self.deadline_day <= 28:
-            raise ValueError(f"填报截止日应为1到28日，不能是{self.deadline_day}日")
+        # At most the 27th: every month then ends after the previous period's deadline, so the
+        # period judged while the latest one's window is open has its own window closed (with
+        # the 28th, on 28 February January would be judged grey on its own deadline day).
+        if not 1 <= self.deadline_day <= 27:
+            raise ValueError(f"填报截止日应为1到27日，不能是{self.deadline_day}日")
 
     @property
     def step(self) -> int:
@@ -133,3 +136,8 @@ def period_label(year: int, month: int, periods: str = MONTHLY) -> str:
     if periods == QUARTERLY and month % 3 == 0:
         return f"{year}年第{month // 3}季度"
     return f"{year}年{month}月"
+
+
+def period_name(cal: YearCalendar, month: int) -> str:
+    """9月, or 第3季度 for a quarterly project year."""
+    return f"第{month // 3}季度" if cal.periods == QUARTERLY else f"{month}月"

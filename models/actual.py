@@ -64,6 +64,7 @@ class Actual(SQLModel, table=True):
     deviation_note: str | None = Field(default=None, sa_column=Column(Text))
     likelihood: str | None = Field(default=None, max_length=10)
     note: str | None = Field(default=None, sa_column=Column(Text))
+    over_reason: str | None = Field(default=None, sa_column=Column(Text))   # 超额原因 (§8)
     completion: Decimal | None = Field(default=None, sa_column=ratio())
     pace: Decimal | None = Field(default=None, sa_column=ratio())
     light: str = Field(max_length=10)
@@ -85,13 +86,15 @@ class ActualChange(SQLModel, table=True):
 
 
 class Spending(SQLModel, table=True):
-    """Cumulative budget spending (元) at a period's end, with its stored light."""
+    """Cumulative budget spending (元) at a period's end, with its stored light, and the note
+    that explains it when it is 超预算 or 冲减 (domain.project_year.spending_marks)."""
     __tablename__ = "spending"
     __table_args__ = (UniqueConstraint("project_year_id", "month", name="uq_spending_period"),)
     id: int | None = Field(default=None, primary_key=True)
     project_year_id: int = Field(foreign_key="project_year.id", index=True)
     month: int
     amount_yuan: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))
     execution_rate: Decimal | None = Field(default=None, sa_column=ratio())
     pace: Decimal | None = Field(default=None, sa_column=ratio())
     light: str | None = Field(default=None, max_length=10)
@@ -107,6 +110,7 @@ class SpendingChange(SQLModel, table=True):
     month: int
     old_amount_yuan: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     new_amount_yuan: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))       # the note as of this change
     changed_by: str = Field(max_length=100)
     changed_at: datetime
 
@@ -164,6 +168,7 @@ class ActualInput(SQLModel):
     deviation_note: str | None = None
     likelihood: str | None = None
     note: str | None = None
+    over_reason: str | None = None           # 超额原因: needed at r >= 1.3 in the year's last period
     version: int | None = None
 
     @field_validator("value", mode="before")
@@ -193,7 +198,7 @@ class ActualInput(SQLModel):
             raise ValueError("数值过大")
         return kept(number, VALUE_PLACES)
 
-    @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", mode="before")
+    @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", "over_reason", mode="before")
     @classmethod
     def _text(cls, raw):
         if raw is None:
@@ -231,7 +236,8 @@ def forecast_of(raw, measure: str | None) -> Decimal | str | None:
 
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
                "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
-               "note": "备注", "version": "版本", "amount_yuan": "支出金额", "score": "评分"}
+               "note": "备注", "over_reason": "超额原因", "version": "版本", "amount_yuan": "支出金额",
+               "score": "评分", "points": "扣分", "reason": "理由", "weights": "一级指标分值"}
 
 
 def validation_message(exc, names: Mapping[str, str] | None = None) -> str:
@@ -297,6 +303,23 @@ def spending_number(raw) -> Decimal:
     if not number.is_finite() or number < 0:
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
     return number
+
+
+SPENDING_NOTE_MAX = 500
+SPENDING_NOTE_EXAMPLES = ("资金退回", "冲销更正", "追加预算待批复")    # what a 超预算 / 冲减 note says
+
+
+def spending_note(raw) -> str | None:
+    """A spending's note (说明) as stored: trimmed text, None when blank; EntryError for anything
+    else or beyond its length."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise EntryError("说明应为文字", "note")
+    note = raw.strip()
+    if len(note) > SPENDING_NOTE_MAX:
+        raise EntryError(f"说明不能超过 {SPENDING_NOTE_MAX} 字", "note")
+    return note or None
 
 
 def actual_of(session: Session, indicator_id: int, month: int) -> Actual | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, bindparam
+from sqlalchemy import Column, Numeric, Text, bindparam
 from sqlmodel import Field, SQLModel, select
 
 from models.db import prepared
@@ -49,6 +49,8 @@ class Indicator(SQLModel, table=True):
     measure_override: str | None = Field(default=None, max_length=12)  # staff's choice over §3's default
     eval_weight: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
     eval_score: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
+    eval_deduction: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
+    eval_deduction_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     retired_at: datetime | None = None
 
     @property
@@ -63,11 +65,15 @@ def indicator_name(ind) -> str:
 
 
 class TargetChange(SQLModel, table=True):
-    """A target replaced by a later import of a changed form: the old value, kept."""
+    """One version of an indicator side's target, and the one it replaced: the history of
+    targets (DOMAIN §7). Each is made either by a later import of a changed form (`batch_id`,
+    confirmed on import) or by an approved 目标调整 (`adjustment_id`, models/target_adjustment.py);
+    the first row of an indicator side keeps its original target (原目标)."""
     __tablename__ = "target_change"
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
-    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True)
+    adjustment_id: int | None = Field(default=None, foreign_key="target_adjustment.id", index=True)
     scope: str = Field(max_length=10)
     old_level2: str | None = Field(default=None, max_length=100)
     old_level3: str | None = Field(default=None, max_length=300)

@@ -16,7 +16,7 @@ from reads.wording import LIGHT_WORDS, user_labels, value_text
 
 _CHANGE_FIELDS = (("value", "实际值"), ("assessment", "完成情况"), ("forecast", "全年预计"),
                   ("deviation_reasons", "偏差原因"), ("deviation_note", "偏差说明"), ("likelihood", "完成可能性"),
-                  ("note", "备注"), ("measure", "计量方式"), ("light", "灯"))
+                  ("note", "备注"), ("over_reason", "超额原因"), ("measure", "计量方式"), ("light", "灯"))
 
 
 @dataclass

@@ -50,10 +50,10 @@ from reads.indicator_facts import complete, original_targets
 from reads.overview import overview as overview_of
 from reads.period_progress import Progress, period_measure, period_progress, period_target
 from reads.project_list import visible_year_numbers
-from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
+from reads.project_year import BudgetState, IndicatorState, indicator_state, year_state
 from reads.report_filters import AsOf, ReportFilters
 from reads.scope import scope_clause, scoped_params
-from reads.self_evaluation import project_evaluation
+from reads.self_evaluation import review_state, score_table
 from services.inputs import current_config
 
 
@@ -153,6 +153,9 @@ def budget_dict(state: BudgetState, py: ProjectYear) -> dict:
         "pace": _ratio(state.pace),
         "period": month_label(py.year, spending.month) if spending else None,
         "version": spending.version if spending else None,
+        "marks": list(flag.words) if (flag := state.flag) else [],
+        "note": spending.note if spending else None,
+        "explained_by": month_label(py.year, flag.note_month) if flag and flag.note_month else None,
     }
 
 
@@ -236,7 +239,8 @@ def actual_dict(actual: Actual, year: int, measure: str) -> dict:
     return {"period": month_label(year, actual.month), "value": number(actual.value), "unit": actual.unit,
             "assessment": actual.assessment, "version": actual.version, "forecast": forecast,
             "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
-            "likelihood": actual.likelihood, "note": actual.note, "updated_by": actual.updated_by,
+            "likelihood": actual.likelihood, "note": actual.note, "over_reason": actual.over_reason,
+            "updated_by": actual.updated_by,
             "updated_at": actual.updated_at.isoformat() if actual.updated_at else None}
 
 
@@ -273,38 +277,62 @@ def _progress_actual(progress: Progress | None) -> dict | None:
 # --------------------------------------------------------------------------- evaluation
 
 def evaluation_dict(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> dict:
-    """The `evaluation` answer, graded with the bands of settings; raises ValueError (Chinese)
-    when it cannot be evaluated. Each
-    indicator also carries its name and, when qualitative and assessed, the band an evaluator
-    may score in (`band`: [min, max] points) and the evaluator's stored score (`evaluator_score`)."""
-    evaluation = project_evaluation(session, py, as_of, bands)
+    """The `evaluation` answer from the score table the page shows (reads/self_evaluation.py),
+    graded with the bands of settings; raises ValueError (Chinese) when it cannot be evaluated.
+    Each indicator also carries its name, the band an evaluator may score in when qualitative
+    and assessed (`band`: [min, max] points), the evaluator's stored score, whether the score is
+    still the band's suggestion, 超额 and any deduction; the answer says which period the figures
+    are of and what still keeps the 自评 from being submitted."""
+    table = score_table(session, py, as_of, bands)
+    if table.evaluation is None:
+        raise ValueError(table.error)
+    evaluation, checked = table.evaluation, table.completeness
     answer = evaluation.as_dict()
-    states = {s.indicator.id: s for s in indicator_states(session, py, as_of)}
+    rows = {row.indicator.id: row for row in table.rows}
     for item, scored in zip(answer["indicators"], evaluation.indicators):
-        state = states[scored.id]
-        ind, assessment = state.indicator, state.actual.assessment if state.actual else None
-        item.update(name=ind.name, measure=state.measure, assessment=assessment,
-                    evaluator_score=number(ind.eval_score), band=None)
-        if state.measure == rules.QUALITATIVE and assessment in rules.QUALITATIVE_BANDS:
-            low, high = rules.QUALITATIVE_BANDS[assessment]
-            item["band"] = [number(rules.for_display(scored.weight * low)),
-                            number(rules.for_display(scored.weight * high))]
-    answer["as_of"] = as_of.isoformat()
+        row = rows[scored.id]
+        item.update(name=row.name, measure=row.measure, assessment=row.assessment,
+                    evaluator_score=number(row.evaluator_score),
+                    band=[number(edge) for edge in scored.band.shown] if scored.band else None,
+                    suggested=scored.suggested, over=row.over, deduction=number(rules.for_display(scored.deduction)),
+                    deduction_reason=row.deduction_reason or None, set_aside=scored.set_aside)
+    history = table.weights_history
+    answer.update(
+        as_of=as_of.isoformat(), budget_points=number(rules.for_display(evaluation.budget_points)),
+        execution_reason=checked.execution_reason or None,
+        weights={name: number(rules.for_display(points)) for name, points in table.weights.items()},
+        weights_reason=history[-1].reason if history else None,
+        data_through=month_label(py.year, table.data_through) if table.data_through else None,
+        data_label=table.data_as_of,
+        gaps=[{"period": month_label(py.year, gap.month), "indicators": list(gap.indicators), "spending": gap.spending,
+               "explanation": checked.explanations.get(gap.month) or None} for gap in checked.gaps],
+        state=review_state(session, py), ready=not checked.problems, problems=checked.problems)
     return answer
 
 
 def evaluation(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> Answer:
     """Raises ValueError (Chinese) when the project year cannot be evaluated; `bands`: the
     settings' (views.context.bands)."""
-    answer = evaluation_dict(session, py, as_of, bands)
-    answer["indicators"] = [{**item, "suggested": _suggested(item)} for item in answer["indicators"]]
-    return fit(schemas.Evaluation, answer)
+    return fit(schemas.Evaluation, evaluation_dict(session, py, as_of, bands))
 
 
-def _suggested(item: dict) -> bool:
-    """The score is the band's default, not yet one an evaluator set (DOMAIN §5)."""
-    return (item["measure"] == rules.QUALITATIVE and item["assessment"] in rules.QUALITATIVE_BANDS
-            and item["evaluator_score"] is None)
+# --------------------------------------------------------------------------- target adjustments
+
+def target_change_state(adjustment) -> Answer:
+    return fit(schemas.TargetChangeState, {"id": adjustment.id, "state": adjustment.state})
+
+
+def target_change_list(session: Session, py: ProjectYear) -> Answer:
+    """The project year's 目标调整, newest first (reads/target_adjustments.py)."""
+    from reads.target_adjustments import proposals
+    return fit(schemas.TargetChangeList, {"target_changes": [
+        {"id": p.adjustment.id, "state": p.adjustment.state, "reason": p.adjustment.reason,
+         "proposed_by": p.adjustment.proposed_by, "proposed_at": p.adjustment.proposed_at,
+         "decided_by": p.adjustment.decided_by, "decided_at": p.adjustment.decided_at, "comment": p.adjustment.comment,
+         "changes": [{"action": line.item.action, "indicator_id": line.item.indicator_id,
+                      "level1": line.item.level1, "level2": line.item.level2, "level3": line.name,
+                      "old_target": line.item.old_raw, "target": line.item.new_raw} for line in p.items]}
+        for p in proposals(session, py)]})
 
 
 # --------------------------------------------------------------------------- reports, alerts, errors

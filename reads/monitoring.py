@@ -24,6 +24,7 @@ from models.actual import Actual
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
+from reads.project_year import spending_flags
 from reads.self_evaluation import spans
 from reads.wording import Execution, as_of_text, data_as_of, forecast_text, light_word, period_name, value_text
 from services import inputs
@@ -43,6 +44,7 @@ class MonitoringRow:
     likelihood: str         # 完成目标可能性 of N's entry
     light: str | None
     last_light: str | None  # the light of the entry shown (what a grey light hides)
+    over: bool = False      # N's entry is 超额 (§8): marked beside the light, which stays green
     level1_span: int = 0
     level2_span: int = 0
 
@@ -61,7 +63,7 @@ class MonitoringSheet:
     calendar: YearCalendar
     month: int
     budget_yuan: Decimal | None      # 年初预算数 (年度资金总额)
-    execution: Execution             # 执行数 and 执行率: the latest spending up to the period
+    execution: Execution             # 执行数 and 执行率: the latest spending up to the period (超预算 / 冲减)
     budget_light: str | None
     budget_last_light: str | None
     rows: list[MonitoringRow] = field(default_factory=list)
@@ -124,7 +126,9 @@ def _sheet(session: Session, project: Project, loaded: inputs.Loaded, month: int
     budget = year.budget
     py = loaded.year
     spending = facts.spending.get(budget.shown)
-    execution = Execution(cal, month, budget.shown, year.spent_yuan, spending.rate if spending else None)
+    flag = spending_flags(cal, facts.spending_marks, loaded.spending).get(budget.shown)
+    execution = Execution(cal, month, budget.shown, year.spent_yuan, spending.rate if spending else None,
+                          flag.text if flag else "")
     return MonitoringSheet(project, py, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
                            cal, month, py.annual_total_yuan, execution, budget.light, budget.last_light,
                            _rows(session, loaded, year, month), year.budget_yuan)
@@ -145,7 +149,7 @@ def _rows(session: Session, loaded: inputs.Loaded, year: YearAsOf, month: int) -
             ind.annual_raw or "", status.shown,
             as_of_text(cal, _actual_text(entry, effective_measure(ind)), status.shown, month),
             _forecast_text(cal, entry, ind, month), _reasons_text(own), (own.likelihood or "") if own else "",
-            status.light, status.last_light))
+            status.light, status.last_light, bool(own and status.judgement and status.judgement.over)))
     spans(rows)
     return rows
 

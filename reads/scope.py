@@ -4,7 +4,7 @@ Every read that lists or opens projects — pages, fragments, the API, exports, 
 keeps to `visible_years(user)` (or, for the prepared hot reads, `scope_clause` with the scope's
 id bound: `scoped_params`), so none can forget it; an object outside the scope reads as
 missing (the view answers 404). The rights to write (`may_edit_actuals`, `may_evaluate`,
-`import_refusal`, `may_reorganise`) are decided here too, beside what they guard.
+`may_review_targets`, `import_refusal`, `may_reorganise`) are decided here too, beside what they guard.
 """
 from __future__ import annotations
 
@@ -134,6 +134,13 @@ def may_evaluate(user: User) -> bool:
     return user.role in ("admin", "supervisor")
 
 
+def may_review_targets(user: User) -> bool:
+    """A 目标调整 is approved or returned by a 审核人 — within the project years they may read,
+    so another 主管部门's is a 404 — or an admin; the unit's 填报人 proposes it
+    (`may_edit_actuals`) and may not decide it (403)."""
+    return user.role in ("admin", "supervisor")
+
+
 def job_visible(user: User, job: ImportJob) -> bool:
     """A 填报人 sees the uploads they made; an admin all of them; a 审核人 imports nothing."""
     return user.role == "admin" or (user.role == "manager" and job.created_by == user.username)
@@ -191,6 +198,19 @@ def evidence_in_scope(session: Session, user: User, evidence_id: int):
                  .join(Actual, Actual.indicator_id == Indicator.id)
                  .join(Evidence, Evidence.actual_id == Actual.id)
                  .where(Evidence.id == evidence_id, visible_years(user)))
+    return session.exec(statement).first()
+
+
+def target_adjustment_in_scope(session: Session, user: User, adjustment_id: int, fresh: bool = False):
+    """(TargetAdjustment, ProjectYear, Project) when the user may see its project year, else None;
+    `fresh`: read afresh (inside a write transaction, before deciding)."""
+    from models.target_adjustment import TargetAdjustment
+    statement = (select(TargetAdjustment, ProjectYear, Project)
+                 .join(ProjectYear, ProjectYear.id == TargetAdjustment.project_year_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(TargetAdjustment.id == adjustment_id, visible_years(user)))
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
     return session.exec(statement).first()
 
 

@@ -14,10 +14,13 @@ from domain.calendar import YearCalendar, month_end, period_label
 from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
+from domain.project_year import budget_in_force, year_spending_marks
 from models.user import User
+from reads.indicator_facts import Origin, target_origins
 from reads.period_progress import Progress, period_progress
+from reads.project_year import SpendingFlag, spending_flags
 from reads.wording import forecast_text, user_labels, value_text
-from services.inputs import budget_on
+from services.inputs import load_spending
 
 
 def annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
@@ -29,6 +32,7 @@ class ChartPoint:
     month: int
     value: Decimal        # in the annual target's unit
     light: str
+    mark: str = ""        # spending: 超预算 / 冲减, written beside the dot
 
 
 @dataclass
@@ -44,6 +48,10 @@ class EntryRow:
     points: list[ChartPoint]             # this year's actuals up to the period, for the chart
     progress: Progress | None
     default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
+    last_light: str | None = None        # beside a grey light: the light of the latest earlier entry (§9)
+    over: bool = False                   # this period's actual is 超额 (§8): shown in blue beside the light
+    over_reason_from: Decimal | None = None   # the form asks for 超额原因 at r from here (the year's last period)
+    origin: Origin | None = None         # the 原目标 when the target in force is a changed one
 
     @property
     def target_unit(self) -> str | None:
@@ -71,6 +79,7 @@ class SpendingRow:
     changes: list                        # SpendingChange rows of the year, newest first
     labels: dict[str, str]
     initial_yuan: Decimal | None = None  # 年初预算数 (年度资金总额)
+    flag: SpendingFlag | None = None     # this period's spending, when 超预算 / 冲减
 
 
 @dataclass
@@ -126,9 +135,11 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
     light = spending.light if spending else rules.light_without_actual(as_of, deadline)
     changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
-    return SpendingRow(budget_on(session, py, month_end(py.year, month)), spending, light,
-                       rules.elapsed_share(month, rules.MONTHLY), changes, user_labels(session, [c.changed_by for c in changes]),
-                       py.annual_total_yuan)
+    inputs, rows = load_spending(session, py)
+    flags = spending_flags(inputs.calendar, year_spending_marks(inputs), rows)
+    budget = budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, inputs.calendar.period_end(month))   # §7
+    return SpendingRow(budget, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
+                       user_labels(session, [c.changed_by for c in changes]), py.annual_total_yuan, flags.get(month))
 
 
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
@@ -138,6 +149,8 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     from domain.units import unit_choices
     from models.actual import ActualChange
     from models.evidence import evidence_of
+    from services.inputs import current_config, thresholds
+    bands = thresholds(current_config())
     ids = [i.id for i in indicators]
     by_indicator: dict[int, list[Actual]] = {}
     if ids:
@@ -151,6 +164,7 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     missing_light = rules.light_without_actual(as_of, YearCalendar(py.year, deadline_day=deadline_day).deadline(month))
     progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None],
                                month_end(py.year, month))
+    origins = target_origins(session, py.id)
     rows = []
     for ind in indicators:
         measure = effective_measure(ind)
@@ -162,8 +176,30 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
             changes=counts.get(ind.id, 0),
             points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
             progress=progress.get(ind.id),
-            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind))))
+            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind)),
+            last_light=by_indicator[ind.id][-1].light if actual is None and by_indicator.get(ind.id) else None,
+            over=is_over(ind, actual, bands),
+            over_reason_from=bands.over_reason if asks_over_reason(ind, measure, month) else None,
+            origin=origins.get((ind.id, "annual"))))
     return rows
+
+
+def is_over(ind: Indicator, actual: Actual | None, bands) -> bool:
+    """超额 of one period's actual, as the domain core judges it (DOMAIN.md §8)."""
+    from domain.project_year import Entry, judge_entry
+    from services.inputs import indicator_input
+    if actual is None:
+        return False
+    judgement = judge_entry(indicator_input(ind), Entry(actual.month, actual.value, actual.unit, actual.assessment),
+                            bands)
+    return bool(judgement and judgement.over)
+
+
+def asks_over_reason(ind: Indicator, measure: str, month: int) -> bool:
+    """The entry of the year's last period of a growing quantitative target may need a 超额原因."""
+    from domain import rules
+    from domain.indicators import annual_target
+    return month == 12 and measure != rules.QUALITATIVE and annual_target(ind).op in (">=", ">")
 
 
 def _in_unit(value, unit: str | None, target_unit: str | None) -> Decimal | None:

@@ -143,12 +143,18 @@ def digest_week(today: date, weekday: int) -> tuple[date, str]:
     return day, f"{iso.year}-W{iso.week:02d}"
 
 
+def digest_years(today: date) -> set[int]:
+    """The years a digest covers: the current one, and in January also last year's, whose
+    December is due now (loaded even while no period of last year is being reminded of)."""
+    return {today.year, today.year - 1} if today.month == 1 else {today.year}
+
+
 class _Data:
     """The stored data a cycle reads, loaded once and shared by every recipient."""
 
     def __init__(self, session: Session, today: date, periods: list[Period], deadline_day: int):
         self.session, self.today, self.deadline_day = session, today, deadline_day
-        self.years = sorted({p.year for p in periods} | {today.year})
+        self.years = sorted({p.year for p in periods} | digest_years(today))
         rows = session.exec(
             select(ProjectYear.id, Project.id, Project.name, Unit.name, ProjectYear.year, ProjectYear.periods)
             .join(Project, Project.id == ProjectYear.project_id).join(Unit, Unit.id == Project.unit_id)
@@ -279,8 +285,7 @@ def _supervisor_notices(user, rows, periods, data: _Data, settings: ReminderSett
                                       items, period.deadline, late, settings.escalation_days))
     if settings.digest_enabled:
         day, week = digest_week(today, settings.digest_weekday)
-        # the current year's projects; in January also last year's, whose December is due now
-        years = {today.year, today.year - 1} if today.month == 1 else {today.year}
+        years = digest_years(today)
         items = [item for r in rows if r.year in years for item in data.alarming(r)]
         if items:
             notices.append(Notice(DIGEST, user.id, week, f"{day.month}月{day.day}日", items, None, None))

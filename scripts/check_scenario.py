@@ -4,11 +4,13 @@ A fresh database gets the demo forms (`flask demo seed`) and synthetic projects 
 synth`); then random changes go through the product's own write functions, each in its own
 transaction as a page or the API makes it: new actuals and corrections (record_actual, values
 in any unit of the target's base, some with more decimals than are kept), spending
-(record_spending), budget adjustments (record_adjustment: 追加 and 调减 from a day of the year, a
-调减 below 0 refused), a measure chosen (set_measure), monthly ↔ quarterly reporting
+(record_spending; half of it with a note, so 超预算 / 冲减 are both stored and refused),
+budget adjustments (record_adjustment: 追加 and 调减 from a day of the year, a 调减 below 0
+refused; one may make stored spending 超预算), a measure chosen (set_measure), monthly ↔ quarterly reporting
 (set_periods), re-imports of a changed demo form (apply_import: a target raised or lowered,
 given another unit or made qualitative, the 年度资金总额 changed, an indicator dropped or
-added), and entries the rules refuse (rolled back, nothing written). Finally `flask check`
+added), 目标调整 proposed and approved or returned (services/target_adjustment.py), and
+entries the rules refuse (rolled back, nothing written). Finally `flask check`
 recomputes every stored derived value; the script exits with its code (0: nothing stale).
 
     python scripts/check_scenario.py --database-url sqlite:////tmp/scenario.db --seed 1
@@ -43,7 +45,7 @@ NOW = datetime(2024, 2, 1, 1, 0, tzinfo=timezone.utc)      # the year 2023 is ov
 SEED_SHARE = 0.3        # changes aimed at the demo forms' projects, which can be re-imported
 # How often each kind of change is drawn.
 KINDS = {"entry": 40, "correction": 20, "spending": 15, "reimport": 10, "measure": 6, "periods": 4, "refused entry": 5,
-         "adjustment": 6}
+         "adjustment": 6, "target adjustment": 6}
 
 Command = Callable[..., tuple[int, str]]      # flask command arguments → (exit code, output)
 # Every choice is drawn from rows in id order: the same seed makes the same changes on either backend.
@@ -81,6 +83,7 @@ def random_changes(app, seed: int, count: int) -> Tally:
     """`count` random changes, each in its own transaction; a refused one rolls back."""
     from models.actual import EntryError, StaleEdit
     from models.db import get_session, transaction
+    from services.target_adjustment import AdjustmentConflict
 
     rng, tally = random.Random(seed), Tally()
     with app.app_context():
@@ -91,7 +94,7 @@ def random_changes(app, seed: int, count: int) -> Tally:
             try:
                 with transaction(session):
                     getattr(changes, kind.replace(" ", "_"))()
-            except (EntryError, StaleEdit):
+            except (EntryError, StaleEdit, AdjustmentConflict):
                 tally.refused[kind] += 1
             else:
                 tally.applied[kind] += 1
@@ -180,7 +183,7 @@ class Changes:
         from domain.indicators import annual_target, effective_measure
         from models.actual import ActualInput
         version = existing.version if existing else None
-        common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "version": version}
+        common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "over_reason": WHO, "version": version}
         measure = effective_measure(ind)
         if measure == rules.QUALITATIVE:
             return ActualInput(assessment=self.rng.choice(rules.ASSESSMENTS), **common)
@@ -216,8 +219,10 @@ class Changes:
         budget = py.annual_total_yuan or Decimal(1_000_000)
         amount = budget * Decimal(str(self.rng.uniform(0, 1.3) * month / 12))
         places = self.rng.choice((0, 2, 2, 3))            # 3: a fraction of a fen, as an API client may send
+        # Without a note, spending above the budget or below an earlier month's is refused (超预算 / 冲减)
+        note = self.rng.choice((None, "退回、冲销或追加预算待批复"))
         record_spending(self.session, py, py.year, month, f"{amount:.{places}f}", self.ctx,
-                        existing.version if existing else None)
+                        existing.version if existing else None, note=note)
 
     def adjustment(self) -> None:
         """A 追加 or 调减 of up to 40 % of the budget from a day of the year (DOMAIN §7)."""
@@ -247,6 +252,28 @@ class Changes:
         from services.tracking import set_periods
         py = self._project_year()
         set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY, self.ctx)
+
+    # --- 目标调整
+
+    def target_adjustment(self) -> None:
+        """A new 年度 target proposed (now and then an indicator withdrawn or added besides) and,
+        mostly, approved; some are returned, some refused (a target of another base than the
+        actuals entered: rolled back)."""
+        from services.inputs import current_config
+        from services.target_adjustment import ProposalInput, ReturnInput, approve, propose, return_proposal
+        ind, py = self._indicator(numeric=True)
+        number = (ind.annual_value * Decimal(str(self.rng.uniform(0.5, 1.5)))).quantize(Decimal("0.01")).normalize()
+        changes = [{"indicator_id": ind.id, "target": f"{ind.annual_op or '≥'}{number:f}{ind.annual_unit or ''}"
+                    .replace(">=", "≥").replace("<=", "≤")}]
+        if self.rng.random() < 0.2:
+            changes.append({"level1": "产出指标", "level2": "质量指标", "level3": f"调整新增{self.rng.randrange(10**6)}",
+                            "target": self.rng.choice(("≥90%", "按时完成", "≥3次"))})
+        config = current_config()
+        adjustment = propose(self.session, py, ProposalInput(reason=WHO, changes=changes), WHO, NOW, config)
+        if self.rng.random() < 0.85:
+            approve(self.session, adjustment, WHO, NOW, config)
+        else:
+            return_proposal(self.session, adjustment, ReturnInput(comment=WHO), WHO, NOW, config)
 
     # --- re-imports
 

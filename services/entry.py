@@ -11,30 +11,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import partial
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from importers.values import same_base
+from domain import project_year as core
 from domain import rules
-from domain.calendar import month_end
+from domain.calendar import month_end, period_label
 from domain.indicators import annual_target, effective_measure
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
-                           spending_number)
+                           SPENDING_NOTE_EXAMPLES, spending_note, spending_number)
+from models.db import prepared
 from models.indicator import Indicator
 from models.project import ProjectYear
+from reads.wording import yuan_text
 from services import alerts, summaries
-from services.inputs import budget_on, current_config
+from services.inputs import budget_on, current_config, load_spending
 
 
 def snapshot(actual: Actual) -> dict:
     return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
             "forecast": actual.forecast_assessment or _plain(actual.forecast),   # 全年预计 as the page shows it
             "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
-            "likelihood": actual.likelihood, "note": actual.note, "light": actual.light}
+            "likelihood": actual.likelihood, "note": actual.note, "over_reason": actual.over_reason,
+            "light": actual.light}
 
 
 def _plain(value: Decimal | None):
@@ -64,6 +68,8 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     if rules.deviation_reason_required(judgement.light) and not data.deviation_reasons:
         label = "黄灯" if judgement.light == rules.YELLOW else "红灯"
         raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
+    if rules.over_reason_required(annual_target(ind).op, judgement.completion, month, ctx.thresholds) and not data.over_reason:
+        raise EntryError(over_reason_message(judgement.completion, ctx.thresholds), "over_reason")
     if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
         raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
     try:
@@ -72,7 +78,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
         raise EntryError(f"全年预计：{exc}", "forecast") from exc
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
-    existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
+    existing = session.exec(_actual_for_update(), params={"indicator_id": ind.id, "month": month}).first()
     check_version(existing, data.version, overwrite_needs_version)
     old = snapshot(existing) if existing else None
     light_before = existing.light if existing else summaries.ABSENT
@@ -83,7 +89,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
     actual.forecast = forecast if isinstance(forecast, Decimal) else None
     actual.forecast_assessment = forecast if isinstance(forecast, str) else None
-    actual.likelihood, actual.note = data.likelihood, data.note
+    actual.likelihood, actual.note, actual.over_reason = data.likelihood, data.note, data.over_reason
     actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
     actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
     actual.version += 1
@@ -95,6 +101,12 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
     alerts.after_entry(session, py, ind, ctx.now, current_config())
     return actual
+
+
+def over_reason_message(completion: Decimal, thresholds: rules.Thresholds) -> str:
+    rate, bound = rules.for_display(completion * 100), rules.for_display(thresholds.over_reason * 100, 0)
+    return (f"年度最后一期完成率为{rate}%，达到{bound}%以上（超额），请填写超额原因"
+            "（如目标设定偏低，或实际成效提升）")
 
 
 def check_version(existing: Actual | Spending | None, version: int | None, overwrite_needs_version: bool) -> None:
@@ -143,55 +155,82 @@ def _flush_or_stale(session: Session) -> None:
 # --------------------------------------------------------------------------- spending
 
 def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
-                    version: int | None = None, overwrite_needs_version: bool = False) -> Spending:
+                    version: int | None = None, overwrite_needs_version: bool = False, note: str | None = None
+                    ) -> Spending:
+    """Validate and store one period's cumulative spending; `note` explains it, and is required
+    where it is 超预算 or 冲减 (see `check_spending_note`). Raises EntryError, StaleEdit or
+    VersionRequired."""
     check_period(py, year, month)
     amount = spending_number(amount)
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
     amount = kept(amount, MONEY_PLACES)          # to the fen
+    note = spending_note(note)
     # The project year's lock before its budget is read: an adjustment committing meanwhile
     # (services/adjustment.py takes the same lock) cannot leave this report judged on the old one.
     summaries.lock(session, [py.id])
-    existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
+    existing = session.exec(_spending_for_update(), params={"py_id": py.id, "month": month}).first()
     check_version(existing, version, overwrite_needs_version)
+    f = rules.elapsed_share(month, py.periods)
+    budget = budget_on(session, py, month_end(py.year, month))      # in force at the period's end (§7)
+    rate, pace = rules.execution_rate(amount, budget), rules.budget_pace(amount, budget, f)
+    check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
+    check_spending_note(session, py, month, amount, note)      # 超预算: above that same budget in force
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None
-    f = rules.elapsed_share(month, py.periods)
-    budget = budget_on(session, py, month_end(py.year, month))      # in force at the period's end (§7)
-    row.amount_yuan = amount
-    rate, pace = rules.execution_rate(amount, budget), rules.budget_pace(amount, budget, f)
-    check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
+    row.amount_yuan, row.note = amount, note
     row.execution_rate, row.pace = rate, pace
     row.light = rules.budget_light(amount, budget, f, ctx.thresholds)
     row.version += 1
     row.updated_by, row.updated_at = ctx.who, ctx.now
     session.add(row)
     session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
-                               changed_by=ctx.who, changed_at=ctx.now))
+                               note=note, changed_by=ctx.who, changed_at=ctx.now))
     _flush_or_stale(session)
     summaries.refresh(session, [py.id], lights=False)
     alerts.after_entry(session, py, None, ctx.now, current_config())
     return row
 
 
+def check_spending_note(session: Session, py: ProjectYear, month: int, amount: Decimal, note: str | None) -> None:
+    """DOMAIN.md §3: spending above the budget in force (超预算) or below an earlier period's
+    (冲减) is accepted only with a note. An earlier period raised above a later one makes that
+    later one a fall: the entry that does it is asked for the note (unless the later period
+    explains itself), since it is the one that changes the series."""
+    if note:
+        return
+    inputs, rows = load_spending(session, py)
+    series = {**inputs.spending, month: amount}
+    marks = core.year_spending_marks(inputs, series)
+    wanted = core.note_wanted(marks, month, {r.month for r in rows if r.note and r.month != month})
+    if not wanted:
+        return
+    label = partial(period_label, py.year, periods=py.periods)
+    reasons = []
+    if wanted.own and wanted.own.over_budget:
+        budget = core.budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, inputs.calendar.period_end(month))
+        reasons.append(f"累计支出 {yuan_text(amount)} 元超过全年预算数 {yuan_text(budget)} 元（超预算）")
+    if wanted.own and wanted.own.reduced:
+        below = wanted.own.below
+        reasons.append(f"累计支出 {yuan_text(amount)} 元低于{label(below)}的 {yuan_text(series[below])} 元（冲减）")
+    for later in wanted.later:
+        reasons.append(f"{label(later)}的累计支出 {yuan_text(series[later])} 元将低于本期的 {yuan_text(amount)} 元（冲减）")
+    raise EntryError("；".join(reasons) + f"。请在“说明”中写明原因，如{'、'.join(SPENDING_NOTE_EXAMPLES)}", "note")
+
+
 # --------------------------------------------------------------------------- prepared reads
 
-class _Statements:
-    """The reads of every entry and every project answer, built once with bound parameters
-    (reads/scope.py says why)."""
+# Lock the row and read it afresh: two editors sending the same version must not both win
+# (PostgreSQL; SQLite's write transactions are already serial). Built once (models.db.prepared).
 
-    def __init__(self):
-        # Lock the row and read it afresh: two editors sending the same version must not both
-        # win (PostgreSQL; SQLite's write transactions are already serial).
-        self.actual_for_update = (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"),
-                                                       Actual.month == bindparam("month"))
-                                  .with_for_update().execution_options(populate_existing=True))
-        self.spending_for_update = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
-                                                           Spending.month == bindparam("month"))
-                                    .with_for_update().execution_options(populate_existing=True))
+@prepared
+def _actual_for_update():
+    return (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"), Actual.month == bindparam("month"))
+            .with_for_update().execution_options(populate_existing=True))
 
 
-@cache
-def _statements() -> _Statements:
-    return _Statements()
+@prepared
+def _spending_for_update():
+    return (select(Spending).where(Spending.project_year_id == bindparam("py_id"), Spending.month == bindparam("month"))
+            .with_for_update().execution_options(populate_existing=True))

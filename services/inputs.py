@@ -86,11 +86,16 @@ def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int,
                      attrgetter("indicator_id", "month", "value", "unit", "assessment"))
 
 
+# Set in `session.info` by a migration that refreshes the summaries with today's code before
+# migration 0016 has made the budget_adjustment table (0012): there are no adjustments yet.
+BEFORE_ADJUSTMENTS = "before_budget_adjustments"
+
+
 def adjustments_of(session, project_year_ids: Iterable[int]) -> dict[int, tuple[Adjustment, ...]]:
     """The budget adjustments of these project years (DOMAIN §7), as the core takes them."""
     ids = sorted(set(project_year_ids))
     found: dict[int, list[Adjustment]] = defaultdict(list)
-    if ids:
+    if ids and not session.info.get(BEFORE_ADJUSTMENTS):
         for py_id, on, amount in session.execute(_ADJUSTMENTS.where(BudgetAdjustment.project_year_id.in_(ids))):
             found[py_id].append(Adjustment(on, amount))
     return {py_id: tuple(items) for py_id, items in found.items()}
@@ -99,6 +104,14 @@ def adjustments_of(session, project_year_ids: Iterable[int]) -> dict[int, tuple[
 def budget_on(session, py, on: date) -> Decimal | None:
     """全年预算数 of a project year on a date: 年度资金总额 plus the adjustments dated by then."""
     return budget_in_force(py.annual_total_yuan, adjustments_of(session, [py.id]).get(py.id, ()), on)
+
+
+def load_spending(session, py: ProjectYear) -> tuple[YearInputs, list[Spending]]:
+    """One project year's spending and budget alone (no indicators), with its spending rows: what
+    the 超预算 / 冲减 check of a spending entry reads (domain.project_year.year_spending_marks)."""
+    rows = list(session.scalars(select(Spending).where(Spending.project_year_id == py.id)))
+    adjustments = adjustments_of(session, [py.id]).get(py.id, ())     # 超预算 is of the budget in force (§7)
+    return _inputs(py, [], (), rows, adjustments, rules.DEFAULT_THRESHOLDS, DEFAULT_DEADLINE_DAY), rows
 
 
 # Rejudging reads plain rows of the columns it needs, not ORM objects: `rejudge_all` reads every

@@ -107,10 +107,12 @@ def _refresh_budget(session: Session, ids: list[int]) -> None:
 
 
 def _facts(session: Session, ids: list[int]) -> dict[int, core.YearFacts]:
-    """These project years judged by the domain core from what is stored."""
+    """These project years judged by the domain core from what is stored, read as plain rows of
+    the columns the core needs: a migration that refreshes the summaries (0006, 0012) then runs
+    whatever columns later migrations add to `indicator` or `actual`."""
     from services import inputs
     return {py_id: core.derive(item.inputs)
-            for py_id, item in inputs.load(session, ids, inputs.current_config()).items()}
+            for py_id, item in inputs._load_rows(session, ids, inputs.current_config()).items()}
 
 
 SUMMARY_KEYS = {LightSummary: ("project_year_id", "month", "level1"), BudgetSummary: ("project_year_id", "month")}

@@ -215,11 +215,15 @@ def test_evaluation_scores_and_qualitative_band(session):
     with transaction(session):
         record_spending(session, py, 2023, 12, 771_100, Context("x", NOW))
     result = project_evaluation(session, py, date(2024, 1, 10))
-    # 产出 50 over 4 indicators (12.5 each): 部分达成 scores the band top 80 % = 10; the rest full
+    # 产出 50 over 4 indicators (12.5 each): 部分达成 is suggested at its band's middle, 70 % = 8.75, and
+    # 达成 at 90 % = 11.25; 效益's 达成 at 90 % of 15 = 13.5; the rest full
     assert result.levels == {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
-    assert result.budget_score == 10 and result.total == Decimal("97.5") and result.grade == "优"
+    assert result.budget_score == 10 and result.total == Decimal("93.5") and result.grade == "优"
+    assert [s.score for s in result.suggested] == [Decimal("8.75"), Decimal("11.25"), Decimal("13.5")]
     ind = indicator(session, py, "保障招商活动开展")
     with pytest.raises(EntryError, match="部分达成"):
         set_evaluator_score(session, py, ind, 11, date(2024, 1, 10))   # 88 % of 12.5: outside 60–80 %
+    with pytest.raises(EntryError, match="不含10.00分"):
+        set_evaluator_score(session, py, ind, 10, date(2024, 1, 10))   # 80 %: the excluded upper edge
     set_evaluator_score(session, py, ind, 8, date(2024, 1, 10))
-    assert project_evaluation(session, py, date(2024, 1, 10)).total == Decimal("95.5")
+    assert project_evaluation(session, py, date(2024, 1, 10)).total == Decimal("92.75")

@@ -372,3 +372,74 @@ def test_an_adjustment_and_a_spending_report_at_once_leave_nothing_stale(seeded,
     assert result.exit_code == 0, result.output
     budget = Script(seeded, personas.manager_a).get(f"/projects/{special}", as_of="2023-08-10").get_json()["budget"]
     assert (budget["execution_rate"], budget["light"]) == (0.5, "green")
+
+
+# --------------------------------------------------------------------------- with 超预算 / 冲减 and the 自评's checks
+
+RAISE = {"amount_yuan": 8_000_000, "date": "2023-06-30", "doc_no": "晋财预〔2023〕30号", "reason": "追加招商活动经费"}
+
+
+def test_spending_above_the_initial_budget_but_within_the_adjusted_one_needs_no_note(seeded, personas, special):
+    """超预算 is judged against the budget in force at the period's end (§3, §7): 40,000,000 by
+    July is above 年初 37,000,000 but within the 45,000,000 after a 追加 from 2023-06-30, so it is
+    taken without a note and carries no mark; May, before the 追加, is still 超预算."""
+    at(seeded, date(2023, 8, 10))
+    api = Script(seeded, personas.manager_a)
+    refused = api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 40_000_000})
+    assert refused.status_code == 422 and "超过全年预算数 37,000,000.00 元（超预算）" in refused.get_json()["error"]
+    assert api.post(f"/projects/{special}/budget-adjustments", RAISE).status_code == 201
+
+    july = api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 40_000_000})
+    assert july.status_code == 200, july.get_json()
+    budget = july.get_json()
+    assert (budget["annual_yuan"], budget["initial_yuan"], budget["marks"]) == (45_000_000, 37_000_000, [])
+    may = api.put(f"/projects/{special}/spending/2023-05", {"amount_yuan": 40_000_000})
+    assert may.status_code == 422 and "超过全年预算数 37,000,000.00 元（超预算）" in may.get_json()["error"]
+
+    page = text_of(signed_in(seeded, personas.manager_a).get(f"/projects/{personas.project_a}?period=2023-07")
+                   .get_data(as_text=True))
+    assert "截至7月末 37,000,000.00 45,000,000.00 40,000,000.00" in page and "超预算（" not in page
+    assert run_check(seeded).exit_code == 0
+
+
+def test_a_cut_below_stored_spending_marks_it_over_budget_unexplained(seeded, personas, special):
+    """35,000,000 by July, taken without a note against 37,000,000, is 超预算 once a 调减 brings
+    the budget in force at July's end to 30,000,000: the API, the project page and the 自评 say so
+    (未说明: it was entered before it needed a note), and the stored summaries agree."""
+    at(seeded, date(2023, 8, 10))
+    api = Script(seeded, personas.manager_a)
+    assert api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 35_000_000}).get_json()["marks"] == []
+    assert api.post(f"/projects/{special}/budget-adjustments", CUT).status_code == 201
+
+    budget = api.get(f"/projects/{special}", as_of="2023-08-10").get_json()["budget"]
+    assert (budget["annual_yuan"], budget["marks"], budget["explained_by"]) == (30_000_000, ["超预算"], None)
+    manager = signed_in(seeded, personas.manager_a)
+    page = text_of(manager.get(f"/projects/{personas.project_a}?period=2023-07").get_data(as_text=True))
+    assert "截至7月末 37,000,000.00 30,000,000.00 35,000,000.00" in page and "超预算（未说明）" in page
+    evaluation = text_of(manager.get(f"/projects/{personas.project_a}/evaluation?year=2023").get_data(as_text=True))
+    assert "全年预算数 30,000,000.00 元" in evaluation and "超预算（未说明）" in evaluation
+    assert run_check(seeded).exit_code == 0
+
+    noted = api.put(f"/projects/{special}/spending/2023-07", {"amount_yuan": 35_000_000, "version": 1,
+                                                               "note": "调减前已支付"})
+    assert noted.status_code == 200 and noted.get_json()["explained_by"] == "2023-07"
+
+
+def test_the_reason_for_an_execution_rate_below_90_percent_is_asked_of_the_adjusted_budget(seeded, personas, special):
+    """36,000,000 spent by December is 97.30 % of 年初 37,000,000 — no reason asked — but 80 % of
+    the 45,000,000 in force after a 追加 of 8,000,000 from 2023-11-01: the 自评 then asks for the
+    reason (API problems, the 填报人's form) and scores the budget 8."""
+    at(seeded, date(2024, 1, 10))
+    api = Script(seeded, personas.manager_a)
+    assert api.put(f"/projects/{special}/spending/2023-12", {"amount_yuan": 36_000_000}).status_code == 200
+    before = api.get(f"/projects/{special}/evaluation", as_of="2024-01-10").get_json()
+    assert round(before["execution_rate"], 4) == 0.973
+    assert not [p for p in before["problems"] if "低于90%" in p]
+
+    assert api.post(f"/projects/{special}/budget-adjustments", RAISE | {"date": "2023-11-01"}).status_code == 201
+    after = api.get(f"/projects/{special}/evaluation", as_of="2024-01-10").get_json()
+    assert (after["execution_rate"], after["budget_score"]) == (0.8, 8)
+    assert "预算执行率为80.00%，低于90%，请填写执行率偏低的原因" in after["problems"]
+    page = text_of(signed_in(seeded, personas.manager_a).get(f"/projects/{personas.project_a}/evaluation?year=2023")
+                   .get_data(as_text=True))
+    assert "全年预算数 45,000,000.00 元 36,000,000.00 元（80.00%）" in page and "执行率低于90%的原因（必填）" in page

@@ -67,7 +67,8 @@ def test_an_entry_that_arrives_closes_its_overdue_alert_at_the_next_cycle(remind
     app.test_cli_runner().invoke(args=["reminders", "send", "--now", CYCLE_NOW])
     api = Api(app, personas.manager_b)
     py = next(iter(scope_of(app, personas.manager_b)))
-    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 100}).status_code == 200
+    june = api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["spent_yuan"]
+    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": june}).status_code == 200   # no fall: no note
     app.test_cli_runner().invoke(args=["reminders", "send", "--now", "2023-08-08T09:00"])
     open_ = Api(app, personas.manager_b).get("/alerts", year=2023).get_json()["alerts"]
     assert (py, None) not in {(a["project_id"], a["indicator_id"]) for a in open_ if a["kind"] == "overdue"}

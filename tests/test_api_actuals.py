@@ -316,6 +316,58 @@ def test_a_stale_spending_is_a_409_and_nothing_is_lost(seeded, api):
     assert budget["spent_yuan"] == 16_000_000 and budget["version"] == 2
 
 
+# --------------------------------------------------------------------------- 超预算 / 冲减 (DOMAIN §3)
+
+def test_spending_below_the_previous_months_needs_a_note(seeded, api):
+    """Issue #13's "must hold": without a note 422, with one 200, and the answer marks it."""
+    py, _ids = year_of(seeded, SPECIAL)
+    assert api.put(f"/projects/{py}/spending/2023-06", {"amount_yuan": 15_000_000}).status_code == 200
+    url = f"/projects/{py}/spending/2023-07"
+    refused = api.put(url, {"amount_yuan": 12_000_000})
+    assert refused.status_code == 422
+    assert refused.get_json() == {"error": "累计支出 12,000,000.00 元低于2023年6月的 15,000,000.00 元（冲减）。"
+                                           "请在“说明”中写明原因，如资金退回、冲销更正、追加预算待批复", "field": "note"}
+    assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["period"] == "2023-06"
+    accepted = api.put(url, {"amount_yuan": 12_000_000, "note": "退回多拨资金300万元"})
+    assert accepted.status_code == 200
+    budget = accepted.get_json()
+    assert (budget["spent_yuan"], budget["marks"], budget["note"], budget["explained_by"]) == \
+        (12_000_000, ["冲减"], "退回多拨资金300万元", "2023-07")
+    assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["marks"] == ["冲减"]
+
+
+def test_spending_above_the_budget_needs_a_note_and_stays_green_marked_over_budget(seeded, api):
+    py, _ids = year_of(seeded, SPECIAL)
+    url = f"/projects/{py}/spending/2023-07"
+    refused = api.put(url, {"amount_yuan": 50_000_000, "note": "  "})
+    assert refused.status_code == 422 and "超过全年预算数 37,000,000.00 元（超预算）" in refused.get_json()["error"]
+    budget = api.put(url, {"amount_yuan": 50_000_000, "note": "追加预算待批复"}).get_json()
+    assert (round(budget["execution_rate"], 4), budget["light"], budget["marks"]) == (1.3514, "green", ["超预算"])
+    plain = api.put(f"/projects/{py}/spending/2023-08", {"amount_yuan": 51_000_000})
+    assert plain.status_code == 422          # still above the budget: every such month explains itself
+
+
+def test_raising_an_earlier_month_above_a_later_one_needs_the_note_on_the_raise(seeded, api):
+    py, _ids = year_of(seeded, SPECIAL)
+    api.put(f"/projects/{py}/spending/2023-06", {"amount_yuan": 15_000_000})
+    api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 16_000_000})
+    url = f"/projects/{py}/spending/2023-06"
+    refused = api.put(url, {"amount_yuan": 18_000_000, "version": 1})
+    assert refused.status_code == 422 and "2023年7月的累计支出 16,000,000.00 元将低于本期" in refused.get_json()["error"]
+    assert api.put(url, {"amount_yuan": 18_000_000, "version": 1, "note": "6月含暂付款，7月冲销"}).status_code == 200
+    july = api.get(f"/projects/{py}", as_of="2023-08-31").get_json()["budget"]
+    assert (july["period"], july["marks"], july["note"], july["explained_by"]) == ("2023-07", ["冲减"], None, "2023-06")
+
+
+def test_a_spending_note_that_is_not_text_or_too_long_is_refused(seeded, api):
+    py, _ids = year_of(seeded, SPECIAL)
+    url = f"/projects/{py}/spending/2023-07"
+    assert api.put(url, {"amount_yuan": 1, "note": 5}).status_code == 422
+    too_long = api.put(url, {"amount_yuan": 1, "note": "退" * 501})
+    assert too_long.status_code == 422 and too_long.get_json()["error"] == "说明不能超过 500 字"
+    assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["spent_yuan"] is None
+
+
 # --------------------------------------------------------------------------- bad input
 
 BAD_ACTUALS = [

@@ -473,3 +473,69 @@ def test_a_hostile_indicator_name_and_note_show_as_text_in_the_row_the_chart_and
                  manager.get(f"/indicators/{ind_id}/history").get_data(as_text=True)):
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --------------------------------------------------------------------------- 超预算 / 冲减 (DOMAIN.md §3)
+
+def spend_noted(client, personas, amount: str, note: str = "", period: str = "2023-07", version: int | str = "",
+                unit: str = "元", htmx: bool = True):
+    return client.post(f"/projects/{personas.project_a}/spending", headers=HX if htmx else {}, data={
+        "csrf_token": csrf_token(client, "/projects"), "period": period, "amount": amount, "unit": unit,
+        "note": note, "version": str(version)})
+
+
+def spending_rows(app) -> dict[int, Spending]:
+    with Session(app.extensions["engine"]) as session:
+        return {s.month: s for s in session.exec(select(Spending))}
+
+
+def test_spending_above_the_budget_is_refused_without_a_note_and_marked_with_one(seeded, personas, manager):
+    """5,000 万元 against the seed's 3,700 万元: not a silent 135 % and green."""
+    response = spend_noted(manager, personas, "5000", unit="万元")
+    assert response.status_code == 422
+    text = text_of(response.get_data(as_text=True))
+    assert ("累计支出 50,000,000.00 元超过全年预算数 37,000,000.00 元（超预算）。"
+            "请在“说明”中写明原因，如资金退回、冲销更正、追加预算待批复") in text
+    assert 'name="amount" value="5000"' in response.get_data(as_text=True)
+    assert spending_rows(seeded) == {}
+
+    response = spend_noted(manager, personas, "5000", "追加预算1300万元待批复", unit="万元")
+    assert response.status_code == 200
+    text = text_of(response.get_data(as_text=True))
+    assert "截至7月末 37,000,000.00 37,000,000.00 50,000,000.00 135.14% 58.33% 231.66% 绿 超预算" in text
+    assert "超预算：追加预算1300万元待批复" in text
+    assert spending_rows(seeded)[7].note == "追加预算1300万元待批复"
+    page = text_of(manager.get(project_url(personas, period="2023-07")).get_data(as_text=True))
+    assert "超预算：追加预算1300万元待批复" in page
+
+
+def test_spending_below_an_earlier_months_needs_a_note_and_shows_as_a_reduction(seeded, personas, manager):
+    assert spend_noted(manager, personas, "1500", period="2023-06", unit="万元").status_code == 200
+    response = spend_noted(manager, personas, "1200", period="2023-07", unit="万元")
+    assert response.status_code == 422
+    assert ("累计支出 12,000,000.00 元低于2023年6月的 15,000,000.00 元（冲减）"
+            in text_of(response.get_data(as_text=True)))
+    assert 7 not in spending_rows(seeded)
+
+    response = spend_noted(manager, personas, "1200", "退回多拨资金300万元", period="2023-07", unit="万元")
+    assert response.status_code == 200
+    assert "冲减：退回多拨资金300万元" in text_of(response.get_data(as_text=True))
+    history = text_of(manager.get(project_url(personas, period="2023-07")).get_data(as_text=True))
+    assert "2023年7月 — 12,000,000.00 退回多拨资金300万元" in history
+
+
+def test_raising_an_earlier_month_above_a_later_one_asks_the_edit_for_the_note(seeded, personas, manager):
+    """The decision: the entry that makes a later month a fall explains it, unless that month
+    explains itself."""
+    spend_noted(manager, personas, "1500", period="2023-06", unit="万元")
+    spend_noted(manager, personas, "1600", period="2023-07", unit="万元")
+    response = spend_noted(manager, personas, "1800", period="2023-06", version=1, unit="万元")
+    assert response.status_code == 422
+    assert ("2023年7月的累计支出 16,000,000.00 元将低于本期的 18,000,000.00 元（冲减）"
+            in text_of(response.get_data(as_text=True)))
+    assert spending_rows(seeded)[6].amount_yuan == Decimal(15_000_000)
+
+    assert spend_noted(manager, personas, "1800", "6月含暂付款200万元，7月冲销", period="2023-06", version=1,
+                       unit="万元").status_code == 200
+    july = text_of(manager.get(project_url(personas, period="2023-07")).get_data(as_text=True))
+    assert "冲减：6月含暂付款200万元，7月冲销（6月的说明）" in july

@@ -45,7 +45,8 @@ from views.projects import render_project, wants_fragment
 bp = Blueprint("actuals", __name__)
 
 EDITORS = ("admin", "manager")
-ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "version")
+ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "over_reason",
+                "version")
 
 
 # --------------------------------------------------------------------------- loading
@@ -240,12 +241,12 @@ def spending(project_id: int):
         abort(400, description=str(exc))
     project, py = editable_year(session, project_id, year)
     month = period_of(py, request.form.get("period"))
-    typed = {name: request.form.get(name, "") for name in ("amount", "unit", "version")}
+    typed = {name: request.form.get(name, "") for name in ("amount", "unit", "note", "version")}
     try:
         amount = spending_amount_yuan(typed["amount"], typed["unit"] or "元")
         version = whole_number(typed["version"])
         with transaction(session):
-            row = record_spending(session, py, py.year, month, amount, entry_context(), version)
+            row = record_spending(session, py, py.year, month, amount, entry_context(), version, note=typed["note"])
     except EntryError as exc:
         return budget_answer(session, project, py, month, RowState(typed, {exc.field or "amount": str(exc)}), 422)
     except StaleEdit as exc:
@@ -285,11 +286,11 @@ def chart_of(row, month: int, size: str = "small"):
 
 @bp.app_context_processor
 def entry_choices() -> dict:
-    from models.actual import DEVIATION_REASONS, LIKELIHOODS
+    from models.actual import DEVIATION_REASONS, LIKELIHOODS, SPENDING_NOTE_EXAMPLES
     from models.evidence import ACCEPT
     return {"DEVIATION_REASONS": DEVIATION_REASONS, "LIKELIHOODS": LIKELIHOODS, "ASSESSMENTS": rules.ASSESSMENTS,
             "MEASURE_LABELS": rules.MEASURE_LABELS, "PERIODS_LABELS": PERIODS_LABELS, "SPENDING_UNITS": SPENDING_UNITS,
-            "EVIDENCE_ACCEPT": ACCEPT}
+            "SPENDING_NOTE_EXAMPLES": SPENDING_NOTE_EXAMPLES, "EVIDENCE_ACCEPT": ACCEPT}
 
 
 @bp.app_template_filter("filesize")

@@ -27,7 +27,7 @@ from importers.sandbox import run_untrusted
 from domain import rules
 from domain.calendar import YearCalendar, period_label
 from domain.units import SPENDING_UNITS, unit_choices
-from models.actual import DEVIATION_REASONS, LIKELIHOODS, EntryError, parse_period
+from models.actual import DEVIATION_REASONS, LIKELIHOODS, SPENDING_NOTE_EXAMPLES, EntryError, parse_period
 from models.bulk_entry import (ACTUAL_COLUMNS, ACTUAL_INPUTS, ACTUALS_SHEET, README_SHEET, SPENDING_COLUMNS,
                                SPENDING_INPUTS, SPENDING_SHEET, UPLOADED_SHEETS, store_bulk_entry)
 from models.db import get_session
@@ -38,7 +38,7 @@ from models.bounds import parse_year, whole_number
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
 from views.clock import today
-from views.context import entry_context
+from views.context import bands, entry_context
 
 bp = Blueprint("bulk", __name__)
 
@@ -154,7 +154,7 @@ def build_workbook(sheet) -> bytes:
     _validations(actuals, ACTUAL_COLUMNS, last, unit_lists)
     _forecast_validations(actuals, forecasts)
     _finish(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS, {"项目": 22, "三级指标": 24, "指标值": 14, "当前值": 12,
-                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24})
+                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24, "超额原因": 24})
 
     spending = book.create_sheet(SPENDING_SHEET)
     _header(spending, SPENDING_COLUMNS, SPENDING_INPUTS)
@@ -162,7 +162,7 @@ def build_workbook(sheet) -> bytes:
         s = item.spending
         write_row(spending, n, [item.year.id, f"{sheet.year}-{sheet.month:02d}", s.version if s else 0,
                                 item.project.name, item.year.annual_total_yuan, s.amount_yuan if s else None, None,
-                                "元"])
+                                "元", s.note if s else None])
     unit_col = _col(SPENDING_COLUMNS, "单位")
     units = DataValidation(type="list", formula1=choice_list(SPENDING_UNITS), allow_blank=True,
                            error="请从下拉列表中选择单位", errorTitle="单位")
@@ -176,8 +176,13 @@ def build_workbook(sheet) -> bytes:
     for col in ("年度资金（元）", "当前累计支出（元）"):
         for cell in spending[_col(SPENDING_COLUMNS, col)][1:]:
             cell.number_format = "#,##0.00"
+    note_col = _col(SPENDING_COLUMNS, "说明")
+    note = DataValidation(allow_blank=True, showInputMessage=True, promptTitle="说明",
+                          prompt=f"累计支出超过年度资金，或低于此前某期时必填，如{'、'.join(SPENDING_NOTE_EXAMPLES)}")
+    note.add(f"{note_col}2:{note_col}{max(2, len(sheet.spending) + 1)}")
+    spending.add_data_validation(note)
     _finish(spending, SPENDING_COLUMNS, SPENDING_INPUTS, {"项目": 24, "年度资金（元）": 18, "当前累计支出（元）": 18,
-                                                          "累计支出": 16})
+                                                          "累计支出": 16, "说明": 30})
 
     readme = book.create_sheet(README_SHEET)
     lines = [f"批量填报表：{sheet.unit.name if sheet.unit else '全部实施单位'}，{period_label(sheet.year, sheet.month)}",
@@ -185,7 +190,11 @@ def build_workbook(sheet) -> bytes:
              "在“预算支出”表中填写年初至本期末的累计支出。",
              f"单位可用同一种单位的其他写法（如 元/万元/亿元）；偏差原因可填多个，用逗号分隔，可选：{'、'.join(DEVIATION_REASONS)}。",
              f"全年预计：定量指标填预计全年完成数（单位同“单位”列），定性指标选择{'、'.join(rules.ASSESSMENTS)}。",
-             "灯为黄或红时必须填写偏差原因。全部黄色列都空着的行不会保存。",
+             "灯为黄或红时必须填写偏差原因。全部黄色列都空着的行不会保存；“预算支出”表中未填累计支出的行不会保存。",
+             "累计支出超过全年预算数（超预算），或低于此前某期（冲减），须在“说明”列写明原因"
+             f"（如{'、'.join(SPENDING_NOTE_EXAMPLES)}）；将此前某期改得高于其后某期时，也须在该行说明。",
+             f"12月（年度最后一期）完成率达到{rules.for_display(bands().over_reason * 100, 0)}%及以上的指标须填写超额原因"
+             "（如目标设定偏低，或实际成效提升）。",
              "上传时整张表一起检查：任何一行有错，全部不保存，并列出每一行的错误。",
              "请勿修改隐藏的ID、版本列和“期间”列；如上传时提示数值已被他人修改，请重新下载。"]
     if sheet.left_out:

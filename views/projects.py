@@ -15,8 +15,9 @@ from models.bounds import parse_year
 from models.db import get_session
 from reads.adjustments import adjustment_history
 from reads.project_list import ProjectFilters, filter_options, list_project_years
-from reads.project_page import project_page
-from reads.scope import may_edit_actuals
+from reads.project_page import project_page, target_changes
+from reads.scope import may_edit_actuals, may_review_targets
+from reads.target_adjustments import target_section
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
 from views.clock import deadline_day, local_time, today
@@ -66,10 +67,11 @@ def show(project_id: int):
 
 
 def render_project(project_id: int, year: int | None, month: int | None, status: int = 200,
-                   states: dict | None = None, budget_state=None, adjustment_state=None):
+                   states: dict | None = None, budget_state=None, adjustment_state=None, target_state=None):
     """The project page with its entry section for one period. `states` carries a row's typed
     values and messages when a plain (non-htmx) post comes back with an error (`budget_state`,
-    `adjustment_state` those of the budget row and the 预算调整 form)."""
+    `adjustment_state` and `target_state` those of the budget row, the 预算调整 form and the
+    目标调整 section)."""
     session = get_session()
     page = project_page(session, g.user, project_id, year)
     if page is None:
@@ -91,7 +93,16 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
     return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
                            editable=may_edit_actuals(g.user, page.project),
                            adjustments=adjustment_history(session, py, as_of),
-                           adjustment_state=adjustment_state or RowState(adjustment_form_values())), status
+                           adjustment_state=adjustment_state or RowState(adjustment_form_values()),
+                           **target_section_context(session, page.project, py, target_state)), status
+
+
+def target_section_context(session, project, py, state: RowState | None = None) -> dict:
+    """What the 目标调整 section (templates/_target_adjustments.html) needs: on the page, and
+    as the answer to its own posts (views/target_adjustments.py)."""
+    return {"targets": target_section(session, py), "target_history": target_changes(session, g.user, project.id),
+            "target_state": state or RowState({}), "may_propose": may_edit_actuals(g.user, project),
+            "may_review": may_review_targets(g.user), "project": project, "py": py}
 
 
 # --------------------------------------------------------------------------- display filters

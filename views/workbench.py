@@ -13,6 +13,7 @@ from flask import Blueprint, g, redirect, render_template, url_for
 from models.db import get_session
 from reads.workbench import workbench
 from views.clock import deadline_day, today
+from views.context import bands
 
 bp = Blueprint("workbench", __name__)
 
@@ -21,4 +22,4 @@ bp = Blueprint("workbench", __name__)
 def home():
     if g.user.role != "manager":
         return redirect(url_for("projects.index"))
-    return render_template("workbench.html", w=workbench(get_session(), g.user, today(), deadline_day()))
+    return render_template("workbench.html", w=workbench(get_session(), g.user, today(), deadline_day()), bands=bands())

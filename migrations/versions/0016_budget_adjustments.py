@@ -1,8 +1,8 @@
 """budget adjustments: 追加 / 调减 of a project year's budget from a date, with 文号, reason and
 who recorded it (DOMAIN.md §7); rows are only added, so the table is the history.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 21:11:33.226791
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
