@@ -13,3 +13,4 @@ from models.outbox import OutboxMessage, ReminderSetting, SchedulerRun, SentNoti
 from models.evaluation import (EvaluationNote, EvaluationPeriodNote, EvaluationReview, EvaluationStatement,  # noqa: F401
                                EvaluationStep, EvaluationWeights)
 from models.export_job import ExportJob  # noqa: F401
+from models.adjustment import BudgetAdjustment  # noqa: F401

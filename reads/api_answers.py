@@ -5,7 +5,8 @@ Views load with an access check and call these; every read here is already scope
 passes a visible ProjectYear, or the user for lists). Lights, completion and pace are the domain
 core's as of a date (reads/project_year.py); nothing here judges a value itself. Beyond those
 figures an answer carries what the interface asks for: an indicator's `original_target`
-(reads/indicator_facts.py), the budget's `initial_yuan`, an evaluation item's `suggested`.
+(reads/indicator_facts.py), the budget's `initial_yuan`, an evaluation item's `suggested`; and
+the budget adjustments (reads/adjustments.py).
 
 Decisions the interface leaves open:
 
@@ -42,6 +43,7 @@ from models.project import Project, ProjectYear
 from models.summary import ALL_LEVELS, BudgetSummary, LightSummary
 from models.user import User
 from reads import api_schemas as schemas
+from reads.adjustments import adjustment_history
 from reads.alerts import alert_list
 from reads.api_schemas import Answer, fit
 from reads.indicator_facts import complete, original_targets
@@ -191,6 +193,26 @@ def _names(ind: Indicator, scope: str) -> dict:
     return {"id": ind.id, "level1": ind.level1, "level2": getattr(ind, f"{scope}_level2"),
             "level3": getattr(ind, f"{scope}_level3"), "scope": scope, "level1_std": ind.level1_std,
             "level2_std": getattr(ind, f"{scope}_level2_std")}
+
+
+def adjustment_created(py: ProjectYear, recorded) -> Answer:
+    """`recorded`: services.adjustment.Recorded."""
+    return fit(schemas.AdjustmentCreated, {"id": recorded.adjustment.id, "annual_yuan": number(recorded.annual_yuan),
+                                           "initial_yuan": number(py.annual_total_yuan)})
+
+
+def adjustments(session, py: ProjectYear, as_of: date) -> Answer:
+    history = adjustment_history(session, py, as_of)
+    return fit(schemas.AdjustmentList, {
+        "initial_yuan": number(history.initial_yuan), "annual_yuan": number(history.annual_yuan),
+        "as_of": as_of, "adjustments": [_adjustment(line) for line in history.lines]})
+
+
+def _adjustment(line) -> dict:
+    a = line.adjustment
+    return {"id": a.id, "date": a.effective_on, "kind": line.kind, "amount_yuan": number(a.amount_yuan),
+            "budget_after_yuan": number(line.budget_after_yuan), "doc_no": a.doc_no, "reason": a.reason,
+            "recorded_by": a.created_by, "recorded_at": a.created_at, "in_force": line.in_force}
 
 
 def _target(target: Target) -> dict:

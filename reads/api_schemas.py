@@ -16,6 +16,7 @@ with a 422.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import date, datetime
 from functools import partial
@@ -28,6 +29,8 @@ from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, ValidationE
 from domain import rules
 from models.actual import DEVIATION_REASONS, LIKELIHOODS, MAX_NUMBER, SPENDING_NOTE_MAX, ActualInput
 from models.bounds import MAX_ID
+from services.adjustment import MAX_DOC_NO, AdjustmentInput
+from services.adjustment import MAX_REASON as MAX_ADJUSTMENT_REASON
 from services.target_adjustment import (MAX_CHANGES, MAX_LEVEL2, MAX_LEVEL3, MAX_REASON, MAX_TARGET, ChangeInput,
                                         ProposalInput, ReturnInput)
 
@@ -161,6 +164,33 @@ class SpendingBody(BaseModel):
     @classmethod
     def _amount_yuan(cls, raw):
         return _amount(raw)
+
+
+class AdjustmentBody(AdjustmentInput):
+    """`POST /projects/ID/budget-adjustments` (services/adjustment.py checks the rest)."""
+    model_config = zh("预算调整（追加或调减）：自 date 起计入全年预算数；date 须在项目年度内，调减后的预算数不能小于 0。"
+                      "登记后不能修改，差错以一笔相反的调整冲正。未列出的字段被忽略。")
+    amount_yuan: Annotated[Decimal, WithJsonSchema(_number_schema(SIGNED_TEXT, False)),
+                           Field(description="调整金额（元）：追加为正数，调减为负数，不能为 0；精确到分")]
+    date: Annotated[dt.date, WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+                    Field(description="调整日期：自该日起计入全年预算数")]
+    doc_no: Annotated[str, Field(min_length=1, max_length=MAX_DOC_NO, description="文号，例如 晋财预〔2023〕12号")]
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_ADJUSTMENT_REASON, description="调整原因")]
+
+    @field_validator("amount_yuan", "date", "doc_no", "reason", mode="before")
+    @classmethod
+    def _as_sent(cls, raw, info: ValidationInfo):
+        """The JSON value as sent, before the leniency for what people type (spaces around a
+        文号 are trimmed after its length is checked)."""
+        name = info.field_name
+        if name == "amount_yuan":
+            return _number_text(SIGNED_TEXT, raw)
+        if name == "date" and isinstance(raw, str) and not re.fullmatch(DATE_PATTERN, raw):
+            raise ValueError("应为日期，格式 YYYY-MM-DD，例如 2023-06-30")
+        return _as_long_as(_LONGEST[name], raw) if name in _LONGEST else raw
+
+
+_LONGEST = {"doc_no": MAX_DOC_NO, "reason": MAX_ADJUSTMENT_REASON}
 
 
 class TargetChangeItem(ChangeInput):
@@ -332,9 +362,9 @@ class Indicator(Answer):
 class Budget(Answer):
     model_config = zh("预算执行截至某日：截至该日已结束的最近一期的累计支出。")
     annual_yuan: Number | None = Field(description="截至该日的全年预算数（元）")
-    initial_yuan: Number | None = Field(description="导入时的年度资金总额（元）")
+    initial_yuan: Number | None = Field(description="年初预算数：导入时的年度资金总额（元）")
     spent_yuan: Number | None = Field(description="累计支出（元）")
-    execution_rate: float | None = Field(description="执行率：累计支出 / 全年预算数")
+    execution_rate: float | None = Field(description="执行率：累计支出 / 该期末的全年预算数（调整日期在该期末之后的预算调整自下一期起计入）")
     light: Light | None
     pace: float | None = Field(description="执行率对序时进度之比")
     period: Period | None = Field(description="累计支出所属的期间")
@@ -343,6 +373,35 @@ class Budget(Answer):
     note: str | None = Field(description="该期支出的说明（退回、冲销、追加预算待批复……）")
     explained_by: Period | None = Field(description="说明标记的期间：本期，或其上调使本期成为冲减的此前一期；"
                                                     "null：无标记，或未说明（要求说明之前填报的）")
+
+
+class AdjustmentCreated(Answer):
+    model_config = zh("已登记的预算调整，及今天的全年预算数。")
+    id: int = Field(description="预算调整的编号")
+    annual_yuan: Number | None = Field(description="今天（Asia/Shanghai）的全年预算数（元）：年初预算数加上已生效的全部调整")
+    initial_yuan: Number | None = Field(description="年初预算数：导入时的年度资金总额（元）")
+
+
+class Adjustment(Answer):
+    model_config = zh("一笔预算调整。")
+    id: int
+    date: dt.date = Field(description="调整日期：自该日起计入全年预算数")
+    kind: Literal["追加", "调减"]
+    amount_yuan: Number = Field(description="调整金额（元）：追加为正，调减为负")
+    budget_after_yuan: Number = Field(description="自调整日期起的全年预算数（元），含此前的全部调整")
+    doc_no: str = Field(description="文号")
+    reason: str = Field(description="调整原因")
+    recorded_by: str = Field(description="登记人（用户名）")
+    recorded_at: Timestamp = Field(description="登记时间")
+    in_force: bool = Field(description="截至 as_of 已生效")
+
+
+class AdjustmentList(Answer):
+    model_config = zh("一个项目年度的预算调整（按调整日期），及截至 as_of 的全年预算数。")
+    initial_yuan: Number | None = Field(description="年初预算数：导入时的年度资金总额（元）")
+    annual_yuan: Number | None = Field(description="截至 as_of 的全年预算数（元）")
+    as_of: dt.date
+    adjustments: list[Adjustment]
 
 
 class Project(Answer):

@@ -13,7 +13,7 @@ from reads.self_evaluation import ScoreTable
 from reads.xlsx_layout import (CENTER, POINTS_FORMAT, RIGHT, as_of_line, cell, column_heads, funds_block,
                                header_block, level_cells, merged, page_setup, sheet_heading, shown_number)
 
-EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 22), ("年度指标值", 13), ("实际完成值", 20),
+EVALUATION_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 22), ("年度指标值", 16), ("实际完成值", 20),
                       ("分值", 8), ("得分", 8), ("偏差原因分析及改进措施", 28))
 
 
@@ -26,8 +26,8 @@ def write_evaluation(ws, table: ScoreTable, project: Project, unit: Unit, depart
     row = header_block(ws, 3, project.name, department_label(department.code, department.name), unit.name,
                        py.owner or "", py.phone or "", columns)
     points = rules.for_display(evaluation.budget_points) if evaluation else rules.BUDGET_POINTS
-    row = funds_block(ws, row, shown_number(py.annual_total_yuan), table.execution, columns,
-                      score=(points, evaluation.budget_score if evaluation else 0))
+    row = funds_block(ws, row, (shown_number(py.annual_total_yuan), shown_number(table.budget_yuan)), table.execution,
+                      columns, score=(points, evaluation.budget_score if evaluation else 0))
     reason = table.completeness.execution_reason if table.completeness else ""
     if reason:
         cell(ws, row, 1, "执行率偏低原因", bold=True, align=CENTER)

@@ -67,6 +67,7 @@ class MonitoringSheet:
     budget_light: str | None
     budget_last_light: str | None
     rows: list[MonitoringRow] = field(default_factory=list)
+    adjusted_yuan: Decimal | None = None     # 调整后预算数: in force at the period's end (DOMAIN §7)
 
     @property
     def title(self) -> str:
@@ -130,7 +131,7 @@ def _sheet(session: Session, project: Project, loaded: inputs.Loaded, month: int
                           flag.text if flag else "")
     return MonitoringSheet(project, py, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
                            cal, month, py.annual_total_yuan, execution, budget.light, budget.last_light,
-                           _rows(session, loaded, year, month))
+                           _rows(session, loaded, year, month), year.budget_yuan)
 
 
 def _rows(session: Session, loaded: inputs.Loaded, year: YearAsOf, month: int) -> list[MonitoringRow]:

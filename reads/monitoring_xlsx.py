@@ -33,7 +33,8 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
     py = sheet.py
     row = header_block(ws, 3, sheet.project.name, sheet.department_name, sheet.unit.name, py.owner or "",
                        py.phone or "", columns)
-    row = funds_block(ws, row, shown_number(sheet.budget_yuan), sheet.execution, columns,
+    row = funds_block(ws, row, (shown_number(sheet.budget_yuan), shown_number(sheet.adjusted_yuan)), sheet.execution,
+                      columns,
                       light=(sheet.budget_light, sheet.budget_light_word), progress=rules.elapsed_share(sheet.month))
     header_row = row
     labels = [label if label != "执行情况" else f"1-{sheet.month}月执行情况" for label, _w in MONITORING_COLUMNS]
@@ -48,8 +49,9 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
     page_setup(ws, MONITORING_COLUMNS, landscape=True, header_row=header_row)
 
 
-SUMMARY_COLUMNS = (("序号", 6), ("项目名称", 30), ("年初预算数（元）", 16), ("执行数（元）", 20), ("执行率", 13),
-                   ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6), ("预算执行标记", 28))
+SUMMARY_COLUMNS = (("序号", 6), ("项目名称", 30), ("年初预算数（元）", 16), ("调整后预算数（元）", 16), ("执行数（元）", 20),
+                   ("执行率", 13), ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6),
+                   ("预算执行标记", 28))
 
 
 def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, month: int) -> None:
@@ -69,19 +71,20 @@ def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, mont
         _summary_row(ws, row, n, sheet, month)
     row += 1
     counted = [s for s in sheets if _left_out_because(s) is None]
-    total_budget = sum((s.budget_yuan for s in counted), Decimal(0))
+    total_initial = sum((s.budget_yuan for s in counted), Decimal(0))
+    total_budget = sum((s.adjusted_yuan for s in counted), Decimal(0))      # the 执行率 is of the budget in force
     total_spent = sum((s.execution.spent_yuan for s in counted), Decimal(0))
     merged(ws, row, 1, 2, "合计（已填报本期支出且年度资金已知的项目）", bold=True)
     fit_merged(ws, row, "合计（已填报本期支出且年度资金已知的项目）", SUMMARY_COLUMNS[:2])
-    cell(ws, row, 3, shown_number(total_budget), bold=True, number_format=MONEY_FORMAT, align=RIGHT)
-    cell(ws, row, 4, shown_number(total_spent), bold=True, number_format=MONEY_FORMAT, align=RIGHT)
-    cell(ws, row, 5, shown_rate(rules.execution_rate(total_spent, total_budget)), bold=True, number_format=RATE_FORMAT,
+    for col, total in ((3, total_initial), (4, total_budget), (5, total_spent)):
+        cell(ws, row, col, shown_number(total), bold=True, number_format=MONEY_FORMAT, align=RIGHT)
+    cell(ws, row, 6, shown_rate(rules.execution_rate(total_spent, total_budget)), bold=True, number_format=RATE_FORMAT,
          align=RIGHT)
-    cell(ws, row, 6, "", bold=True)
-    cell(ws, row, 7, sum(len(s.rows) for s in sheets), bold=True, align=RIGHT)
-    for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=8):
+    cell(ws, row, 7, "", bold=True)
+    cell(ws, row, 8, sum(len(s.rows) for s in sheets), bold=True, align=RIGHT)
+    for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=9):
         cell(ws, row, col, sum(s.counts[light] for s in sheets), bold=True, align=RIGHT)
-    cell(ws, row, 12, "", bold=True)
+    cell(ws, row, 13, "", bold=True)
     note = _left_out_note(sheets)
     if note:
         merged(ws, row + 1, 1, columns, note, align=WRAP)
@@ -103,13 +106,14 @@ def _summary_row(ws, row: int, n: int, sheet: MonitoringSheet, month: int) -> No
     cell(ws, row, 1, n, align=RIGHT)
     cell(ws, row, 2, name)
     cell(ws, row, 3, shown_number(sheet.budget_yuan), number_format=MONEY_FORMAT, align=RIGHT)
-    cell(ws, row, 4, spent, number_format=spent_format, align=RIGHT if spent_format else WRAP)
-    cell(ws, row, 5, rate, number_format=rate_format, align=RIGHT if rate_format else WRAP)
-    cell(ws, row, 6, sheet.budget_light_word, align=CENTER, fill=light_fill(sheet.budget_light))
+    cell(ws, row, 4, shown_number(sheet.adjusted_yuan), number_format=MONEY_FORMAT, align=RIGHT)
+    cell(ws, row, 5, spent, number_format=spent_format, align=RIGHT if spent_format else WRAP)
+    cell(ws, row, 6, rate, number_format=rate_format, align=RIGHT if rate_format else WRAP)
+    cell(ws, row, 7, sheet.budget_light_word, align=CENTER, fill=light_fill(sheet.budget_light))
     for col, value in enumerate((len(sheet.rows), counts[rules.GREEN], counts[rules.YELLOW], counts[rules.RED],
-                                 counts[rules.GREY]), start=7):
+                                 counts[rules.GREY]), start=8):
         cell(ws, row, col, value, align=RIGHT)
-    cell(ws, row, 12, sheet.execution.mark, align=WRAP, fill=MARK_FILL if sheet.execution.mark else None)
+    cell(ws, row, 13, sheet.execution.mark, align=WRAP, fill=MARK_FILL if sheet.execution.mark else None)
 
 
 def _left_out_because(sheet: MonitoringSheet) -> str | None:

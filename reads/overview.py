@@ -23,7 +23,7 @@ from reads.scope import visible_years
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary
 from models.user import User
 from reads.report_filters import AsOf, ReportFilters
-from reads.report_sums import Budget, Counts, ProjectBudget, json_number
+from reads.report_sums import FEN, Budget, Counts, ProjectBudget, json_number
 
 
 @dataclass
@@ -167,16 +167,17 @@ def unit_groups(session: Session, user: User, filters: ReportFilters, moment: As
         *(func.coalesce(func.sum(_light_column(light, moment)), 0) for light in LIGHTS),
         func.coalesce(func.sum(s.indicators), 0),
         func.count(case((budgeted, 1))), func.sum(case((budgeted, b.annual_fen))),
-        func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))))
+        func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))),
+        func.sum(case((budgeted, func.coalesce(py.annual_total_yuan, 0) * FEN))))
     statement = (_scoped(statement, user, filters, moment)
                  .join(Department, Department.id == py.department_id).join(Unit, Unit.id == Project.unit_id)
                  .group_by(py.department_id, Department.name, Department.code, Project.unit_id, Unit.name))
     departments: dict[int, Group] = {}
     for d_id, d_name, d_code, u_id, u_name, *numbers in session.execute(statement):
         # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
-        projects, g, y, r, grey, n, budgets, annual, spent, expected = (int(v or 0) for v in numbers)
+        projects, g, y, r, grey, n, budgets, annual, spent, expected, initial = (int(v or 0) for v in numbers)
         unit = Group(u_id, u_name, Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets,
-                                          bands=moment.bands), projects=projects)
+                                          initial, bands=moment.bands), projects=projects)
         unit.counts = Counts(g, y, r, grey, n) if moment.month else Counts(indicators=n)
         dept = departments.setdefault(d_id, Group(d_id, d_name, Budget(bands=moment.bands), d_code))
         dept.units.append(unit)

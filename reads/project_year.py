@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Mapping
 
 from domain.calendar import YearCalendar
-from domain.project_year import SpendingMark, Status, YearAsOf, YearFacts, derive, explained_by
+from domain.project_year import SpendingMark, Status, YearAsOf, YearFacts, budget_in_force, derive, explained_by
 from models.actual import Actual, Spending
 from models.indicator import Indicator, active_indicators
 from models.project import ProjectYear
@@ -103,6 +103,7 @@ class BudgetState(_Judged):
     status: Status
     rate: Decimal | None
     pace: Decimal | None
+    judged_yuan: Decimal | None = None     # the budget `rate` is of: in force at the shown period's end
     flag: SpendingFlag | None = None   # the report shown, when 超预算 / 冲减
 
     @property
@@ -149,9 +150,11 @@ def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None =
     judged = facts.spending.get(budget.shown) if budget.shown is not None else None
     reports = {s.month: s for s in loaded.spending}
     flags = spending_flags(facts.calendar, facts.spending_marks, loaded.spending)
+    judged_on = facts.calendar.period_end(budget.shown) if budget.shown is not None else as_of
     return YearState(py, year, states,
                      BudgetState(year.budget_yuan, py.annual_total_yuan, reports.get(budget.shown), budget,
                                  judged.rate if judged else None, judged.pace if judged else None,
+                                 budget_in_force(py.annual_total_yuan, loaded.inputs.adjustments, judged_on),
                                  flags.get(budget.shown)),
                      facts, reports, flags)
 

@@ -73,6 +73,7 @@ class BudgetSums:
     spent_fen: int = 0
     expected_fen12: int = 0      # Σ annual × judged period month (÷ 12 gives the 序时 amount)
     projects: int = 0            # with a known budget
+    initial_fen: int = 0         # Σ 年初预算数 of those projects (annual: the budgets in force, DOMAIN §7)
 
     def add_project(self, annual_fen: int | None, spent_fen: int | None, period: int) -> None:
         if not annual_fen or annual_fen <= 0:
@@ -93,6 +94,10 @@ class BudgetSums:
     @property
     def spent_yuan(self) -> Decimal | None:
         return Decimal(self.spent_fen) / FEN if self.projects else None
+
+    @property
+    def initial_yuan(self) -> Decimal | None:
+        return Decimal(self.initial_fen) / FEN if self.projects else None
 
     @property
     def execution_rate(self) -> Decimal | None:
@@ -128,6 +133,7 @@ class Budget(BudgetSums):
         self.spent_fen += other.spent_fen
         self.expected_fen12 += other.expected_fen12
         self.projects += other.projects
+        self.initial_fen += other.initial_fen
 
     @property
     def light(self) -> str | None:

@@ -69,6 +69,11 @@ class Inputs:
         spent = self.year.budget.spent_yuan
         return spent if spent is not None else Decimal(0)
 
+    @property
+    def budget_yuan(self) -> Decimal | None:
+        """全年预算数 the 执行率 is of: the adjusted budget in force at the spending's period end (§5, §7)."""
+        return self.year.budget.judged_yuan
+
 
 def evaluation_inputs(session: Session, py: ProjectYear, as_of: date) -> Inputs:
     year = year_state(session, py, as_of)
@@ -78,7 +83,7 @@ def evaluation_inputs(session: Session, py: ProjectYear, as_of: date) -> Inputs:
 def evaluate(py: ProjectYear, inputs: Inputs, thresholds_: rules.Thresholds = rules.DEFAULT_THRESHOLDS,
              changes: Mapping[int, dict] | None = None) -> rules.Evaluation:
     """Raises ValueError (Chinese) when the project cannot be evaluated (no indicators, no budget)."""
-    return rules.evaluate(evaluation_items(inputs.states, changes), inputs.spent_yuan, py.annual_total_yuan,
+    return rules.evaluate(evaluation_items(inputs.states, changes), inputs.spent_yuan, inputs.budget_yuan,
                           thresholds_, inputs.weights)
 
 
@@ -210,6 +215,7 @@ class ScoreTable:
     completeness: Completeness | None = None
     weights: dict[str, Decimal] = field(default_factory=rules.level_weights)   # the 一级 weights in force
     weights_history: list[EvaluationWeights] = field(default_factory=list)
+    budget_yuan: Decimal | None = None     # 全年预算数 (调整后) the 执行率 is of; 年初: py.annual_total_yuan
 
     @property
     def spent_yuan(self) -> Decimal | None:
@@ -268,7 +274,7 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
         return ScoreTable(py, as_of, None, str(exc),
                           Execution(cal, through, spent_in, budget.spent_yuan, None, mark),
                           completeness=completeness(session, py, inputs, None, as_of), weights=weights,
-                          weights_history=history)
+                          weights_history=history, budget_yuan=inputs.budget_yuan)
     checked = completeness(session, py, inputs, evaluation, as_of)
     order = {level: n for n, level in enumerate(rules.LEVEL1_POINTS)}
     paired = sorted(zip(inputs.states, evaluation.indicators),
@@ -293,7 +299,7 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
     spans(rows)
     return ScoreTable(py, as_of, evaluation, None,
                       Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate, mark), rows,
-                      checked, weights, history)
+                      checked, weights, history, inputs.budget_yuan)
 
 
 def spans(rows) -> None:

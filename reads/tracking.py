@@ -14,7 +14,7 @@ from domain.calendar import YearCalendar, month_end, period_label
 from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
-from domain.project_year import year_spending_marks
+from domain.project_year import budget_in_force, year_spending_marks
 from models.user import User
 from reads.indicator_facts import Origin, target_origins
 from reads.period_progress import Progress, period_progress
@@ -72,12 +72,13 @@ class EntryRow:
 
 @dataclass
 class SpendingRow:
-    annual_yuan: Decimal | None
+    annual_yuan: Decimal | None          # 调整后预算数: in force at the period's end (DOMAIN §7)
     spending: object | None              # Spending of this period
     light: str | None
     f: Decimal
     changes: list                        # SpendingChange rows of the year, newest first
     labels: dict[str, str]
+    initial_yuan: Decimal | None = None  # 年初预算数 (年度资金总额)
     flag: SpendingFlag | None = None     # this period's spending, when 超预算 / 冲减
 
 
@@ -136,8 +137,9 @@ def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, dea
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
     inputs, rows = load_spending(session, py)
     flags = spending_flags(inputs.calendar, year_spending_marks(inputs), rows)
-    return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
-                       user_labels(session, [c.changed_by for c in changes]), flags.get(month))
+    budget = budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, inputs.calendar.period_end(month))   # §7
+    return SpendingRow(budget, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
+                       user_labels(session, [c.changed_by for c in changes]), py.annual_total_yuan, flags.get(month))
 
 
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],

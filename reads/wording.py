@@ -29,6 +29,15 @@ def yuan_text(value) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
+def wan_text(yuan) -> str:
+    """元 written in 万元, as the official forms write amounts: 37000000 → 3,700.00; the fen kept
+    where there are any (123.45 元 → 0.012345); None → 空."""
+    if yuan is None:
+        return "空"
+    whole, _, fraction = f"{Decimal(str(yuan)) / 10_000:,.6f}".rstrip("0").partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
 def percent_text(value) -> str:
     """A ratio as a percentage with two decimals (rules.for_display at 4 places): 0.6857… → 68.57%."""
     if value is None:

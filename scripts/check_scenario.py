@@ -4,7 +4,9 @@ A fresh database gets the demo forms (`flask demo seed`) and synthetic projects 
 synth`); then random changes go through the product's own write functions, each in its own
 transaction as a page or the API makes it: new actuals and corrections (record_actual, values
 in any unit of the target's base, some with more decimals than are kept), spending
-(record_spending; half of it with a note, so 超预算 / 冲减 are both stored and refused), a measure chosen (set_measure), monthly ↔ quarterly reporting
+(record_spending; half of it with a note, so 超预算 / 冲减 are both stored and refused),
+budget adjustments (record_adjustment: 追加 and 调减 from a day of the year, a 调减 below 0
+refused; one may make stored spending 超预算), a measure chosen (set_measure), monthly ↔ quarterly reporting
 (set_periods), re-imports of a changed demo form (apply_import: a target raised or lowered,
 given another unit or made qualitative, the 年度资金总额 changed, an indicator dropped or
 added), 目标调整 proposed and approved or returned (services/target_adjustment.py), and
@@ -43,7 +45,7 @@ NOW = datetime(2024, 2, 1, 1, 0, tzinfo=timezone.utc)      # the year 2023 is ov
 SEED_SHARE = 0.3        # changes aimed at the demo forms' projects, which can be re-imported
 # How often each kind of change is drawn.
 KINDS = {"entry": 40, "correction": 20, "spending": 15, "reimport": 10, "measure": 6, "periods": 4, "refused entry": 5,
-         "target adjustment": 6}
+         "adjustment": 6, "target adjustment": 6}
 
 Command = Callable[..., tuple[int, str]]      # flask command arguments → (exit code, output)
 # Every choice is drawn from rows in id order: the same seed makes the same changes on either backend.
@@ -221,6 +223,22 @@ class Changes:
         note = self.rng.choice((None, "退回、冲销或追加预算待批复"))
         record_spending(self.session, py, py.year, month, f"{amount:.{places}f}", self.ctx,
                         existing.version if existing else None, note=note)
+
+    def adjustment(self) -> None:
+        """A 追加 or 调减 of up to 40 % of the budget from a day of the year (DOMAIN §7)."""
+        from datetime import date, timedelta
+
+        from flask import current_app
+
+        from services.adjustment import AdjustmentInput, record_adjustment
+        py = self._project_year()
+        budget = py.annual_total_yuan or Decimal(1_000_000)
+        amount = budget * Decimal(str(self.rng.uniform(-0.4, 0.4)))
+        amount = amount if abs(amount) >= 1 else Decimal(1)           # 0 is refused before it gets here
+        day = date(py.year, 1, 1) + timedelta(days=self.rng.randrange(365))
+        data = AdjustmentInput(amount_yuan=f"{amount:.{self.rng.choice((0, 2, 3))}f}", date=day,
+                               doc_no=f"晋财预〔{py.year}〕{self.rng.randrange(1, 200)}号", reason=WHO)
+        record_adjustment(self.session, py, data, WHO, NOW, current_app.config)
 
     def measure(self) -> None:
         from domain import rules

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from importers.values import same_base
 from domain import project_year as core
 from domain import rules
-from domain.calendar import period_label
+from domain.calendar import month_end, period_label
 from domain.indicators import annual_target, effective_measure
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
@@ -30,7 +30,7 @@ from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.wording import yuan_text
 from services import alerts, summaries
-from services.inputs import current_config, load_spending
+from services.inputs import budget_on, current_config, load_spending
 
 
 def snapshot(actual: Actual) -> dict:
@@ -166,18 +166,22 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
         raise EntryError("支出金额过大", "amount_yuan")
     amount = kept(amount, MONEY_PLACES)          # to the fen
     note = spending_note(note)
+    # The project year's lock before its budget is read: an adjustment committing meanwhile
+    # (services/adjustment.py takes the same lock) cannot leave this report judged on the old one.
+    summaries.lock(session, [py.id])
     existing = session.exec(_spending_for_update(), params={"py_id": py.id, "month": month}).first()
     check_version(existing, version, overwrite_needs_version)
     f = rules.elapsed_share(month, py.periods)
-    rate, pace = rules.execution_rate(amount, py.annual_total_yuan), rules.budget_pace(amount, py.annual_total_yuan, f)
+    budget = budget_on(session, py, month_end(py.year, month))      # in force at the period's end (§7)
+    rate, pace = rules.execution_rate(amount, budget), rules.budget_pace(amount, budget, f)
     check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
-    check_spending_note(session, py, month, amount, note)
+    check_spending_note(session, py, month, amount, note)      # 超预算: above that same budget in force
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None
     row.amount_yuan, row.note = amount, note
     row.execution_rate, row.pace = rate, pace
-    row.light = rules.budget_light(amount, py.annual_total_yuan, f, ctx.thresholds)
+    row.light = rules.budget_light(amount, budget, f, ctx.thresholds)
     row.version += 1
     row.updated_by, row.updated_at = ctx.who, ctx.now
     session.add(row)

@@ -1,10 +1,12 @@
 """A project year's inputs, loaded from the database for the domain core: the targets in force,
-each indicator's measure, the actuals, the spending, the budget, the calendar and the settings'
-bands. Every reader and every cache rebuild loads them through here."""
+each indicator's measure, the actuals, the spending, the budget and its adjustments, the calendar
+and the settings' bands. Every reader and every cache rebuild loads them through here."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import Callable, Iterable, Mapping
 
@@ -13,9 +15,10 @@ from sqlalchemy.engine import Row
 
 from domain import rules
 from domain.calendar import DEFAULT_DEADLINE_DAY, YearCalendar
-from domain.project_year import Entry, IndicatorInput, YearInputs
+from domain.project_year import Adjustment, Entry, IndicatorInput, YearInputs, budget_in_force
 from domain.indicators import annual_target, effective_measure
 from models.actual import Actual, Spending
+from models.adjustment import BudgetAdjustment
 from models.indicator import Indicator, indicator_name
 from models.project import ProjectYear
 
@@ -79,15 +82,36 @@ def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int,
                               .join(Indicator, Indicator.id == Actual.indicator_id)
                               .where(Indicator.project_year_id.in_(ids))).all()
     spending = session.scalars(select(Spending).where(Spending.project_year_id.in_(ids))).all()
-    return _assemble(years, indicators, actuals, spending, config,
+    return _assemble(years, indicators, actuals, spending, adjustments_of(session, ids), config,
                      attrgetter("indicator_id", "month", "value", "unit", "assessment"))
+
+
+# Set in `session.info` by a migration that refreshes the summaries with today's code before
+# migration 0016 has made the budget_adjustment table (0012): there are no adjustments yet.
+BEFORE_ADJUSTMENTS = "before_budget_adjustments"
+
+
+def adjustments_of(session, project_year_ids: Iterable[int]) -> dict[int, tuple[Adjustment, ...]]:
+    """The budget adjustments of these project years (DOMAIN §7), as the core takes them."""
+    ids = sorted(set(project_year_ids))
+    found: dict[int, list[Adjustment]] = defaultdict(list)
+    if ids and not session.info.get(BEFORE_ADJUSTMENTS):
+        for py_id, on, amount in session.execute(_ADJUSTMENTS.where(BudgetAdjustment.project_year_id.in_(ids))):
+            found[py_id].append(Adjustment(on, amount))
+    return {py_id: tuple(items) for py_id, items in found.items()}
+
+
+def budget_on(session, py, on: date) -> Decimal | None:
+    """全年预算数 of a project year on a date: 年度资金总额 plus the adjustments dated by then."""
+    return budget_in_force(py.annual_total_yuan, adjustments_of(session, [py.id]).get(py.id, ()), on)
 
 
 def load_spending(session, py: ProjectYear) -> tuple[YearInputs, list[Spending]]:
     """One project year's spending and budget alone (no indicators), with its spending rows: what
     the 超预算 / 冲减 check of a spending entry reads (domain.project_year.year_spending_marks)."""
     rows = list(session.scalars(select(Spending).where(Spending.project_year_id == py.id)))
-    return _inputs(py, [], (), rows, rules.DEFAULT_THRESHOLDS, DEFAULT_DEADLINE_DAY), rows
+    adjustments = adjustments_of(session, [py.id]).get(py.id, ())     # 超预算 is of the budget in force (§7)
+    return _inputs(py, [], (), rows, adjustments, rules.DEFAULT_THRESHOLDS, DEFAULT_DEADLINE_DAY), rows
 
 
 # Rejudging reads plain rows of the columns it needs, not ORM objects: `rejudge_all` reads every
@@ -101,6 +125,8 @@ _ACTUAL = (Indicator.project_year_id, Actual.indicator_id, Actual.month, Actual.
            Actual.id, Actual.completion, Actual.pace, Actual.light)     # [0]: the project year, [1:6]: the entry
 _SPENDING = (Spending.id, Spending.project_year_id, Spending.month, Spending.amount_yuan, Spending.execution_rate,
              Spending.pace, Spending.light)
+_ADJUSTMENTS = (select(BudgetAdjustment.project_year_id, BudgetAdjustment.effective_on, BudgetAdjustment.amount_yuan)
+                .order_by(BudgetAdjustment.effective_on, BudgetAdjustment.id))
 
 
 def _load_rows(session, ids: list[int], config: Mapping) -> dict[int, Loaded]:
@@ -112,7 +138,8 @@ def _load_rows(session, ids: list[int], config: Mapping) -> dict[int, Loaded]:
     actuals = read(select(*_ACTUAL).join(Indicator, Indicator.id == Actual.indicator_id)
                    .where(Indicator.project_year_id.in_(ids))).all()
     spending = read(select(*_SPENDING).where(Spending.project_year_id.in_(ids))).all()
-    return _assemble(years, indicators, ((row[0], row) for row in actuals), spending, config, itemgetter(slice(1, 6)))
+    return _assemble(years, indicators, ((row[0], row) for row in actuals), spending, adjustments_of(session, ids),
+                     config, itemgetter(slice(1, 6)))
 
 
 def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, config: Mapping) -> YearInputs:
@@ -125,13 +152,16 @@ def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, conf
                               .where(Actual.indicator_id.in_([ind.id for ind in counted]))).all() if counted else []
     spending = session.execute(select(Spending.month, Spending.amount_yuan)
                                .where(Spending.project_year_id == py.id)).all() if budget else []
-    return _inputs(py, counted, entries, spending, thresholds(config), deadline_day(config))
+    adjustments = adjustments_of(session, [py.id]).get(py.id, ()) if budget else ()
+    return _inputs(py, counted, entries, spending, adjustments, thresholds(config), deadline_day(config))
 
 
-def _assemble(years, indicators, actuals: Iterable[tuple[int, object]], spending, config: Mapping,
+def _assemble(years, indicators, actuals: Iterable[tuple[int, object]], spending,
+              adjustments: Mapping[int, tuple[Adjustment, ...]], config: Mapping,
               entry_of: Callable[[object], tuple]) -> dict[int, Loaded]:
     """Loaded project years from their rows (ORM objects or plain rows alike): `actuals` as
-    (project year id, row), `entry_of` a row's (indicator id, month, value, unit, assessment)."""
+    (project year id, row), `entry_of` a row's (indicator id, month, value, unit, assessment);
+    `adjustments` by project year."""
     bands, day = thresholds(config), deadline_day(config)
     counted: dict[int, list[IndicatorInput]] = defaultdict(list)
     for ind in indicators:
@@ -143,17 +173,18 @@ def _assemble(years, indicators, actuals: Iterable[tuple[int, object]], spending
     reports: dict[int, list] = defaultdict(list)
     for report in spending:
         reports[report.project_year_id].append(report)
-    return {py.id: Loaded(py, _inputs(py, counted[py.id], map(entry_of, rows[py.id]), reports[py.id], bands, day),
+    return {py.id: Loaded(py, _inputs(py, counted[py.id], map(entry_of, rows[py.id]), reports[py.id],
+                                      adjustments.get(py.id, ()), bands, day),
                           rows[py.id], reports[py.id])
             for py in years}
 
 
 def _inputs(py, indicators: list[IndicatorInput], entries: Iterable[tuple], spending: list,
-            bands: rules.Thresholds, day: int) -> YearInputs:
+            adjustments: tuple[Adjustment, ...], bands: rules.Thresholds, day: int) -> YearInputs:
     active = {ind.id for ind in indicators}
     by_indicator: dict[int, dict[int, Entry]] = defaultdict(dict)
     for indicator_id, month, value, unit, assessment in entries:
         if indicator_id in active:        # a retired indicator's actuals are history
             by_indicator[indicator_id][month] = Entry(month, value, unit, assessment)
     return YearInputs(YearCalendar(py.year, py.periods, day), tuple(indicators), dict(by_indicator),
-                      {s.month: s.amount_yuan for s in spending}, py.annual_total_yuan, (), bands)
+                      {s.month: s.amount_yuan for s in spending}, py.annual_total_yuan, adjustments, bands)

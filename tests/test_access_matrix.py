@@ -131,6 +131,9 @@ MATRIX: dict[str, Entry] = {
                                                                                     "amount": "1000"}),
     "actuals.periods": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023",
                                                                                    "periods": "monthly"}),
+    "adjustments.record": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {
+        "year": "2023", "period": "2023-07", "kind": "追加", "amount": "1", "unit": "万元", "date": "2023-06-30",
+        "doc_no": "晋财预〔2023〕1号", "reason": "追加经费"}),
     "evidence.upload": Entry("page", IMPORTERS, obj="indicator", data=_evidence_upload),
     "evidence.download": Entry("page", obj="evidence"),
     "evidence.delete": Entry("page", IMPORTERS, obj="evidence"),
@@ -176,6 +179,9 @@ MATRIX: dict[str, Entry] = {
     "api.put_actual": Entry("api", IMPORTERS, obj="indicator", data=lambda w, p: {"value": 1000000}),
     "api.put_spending": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {"amount_yuan": 1000}),
     "api.put_score": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"score": None}),
+    "api.budget_adjustments": Entry("api", obj="project_year"),
+    "api.post_budget_adjustment": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {
+        "amount_yuan": 10000, "date": "2023-06-30", "doc_no": "晋财预〔2023〕1号", "reason": "追加经费"}),
     "api.put_deduction": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"points": None}),
     "api.put_evaluation_weights": Entry("api", EVALUATORS, obj="project_year",
                                         data=lambda w, p: {"weights": None, "reason": "恢复默认分值"}),

@@ -110,7 +110,7 @@ def test_the_score_table_shows_the_points_of_the_stored_actuals(seeded, personas
     text = text_of(page.get_data(as_text=True))
     # 10 (budget, 100 %) + 12.5 (100 meetings) + 11.25 (达成) + 8.75 (部分达成): the middles; the rest no actual
     assert "总分 42.50 分 · 评价等级 差" in text
-    assert "预算执行率 771,100.00 元 771,100.00 元（100.00%） 10.00 10.00" in text
+    assert "预算执行率 年初预算数 771,100.00 元 全年预算数 771,100.00 元 771,100.00 元（100.00%） 10.00 10.00" in text
     assert "产出指标小计 50.00 32.50" in text and "效益指标小计 30.00 0.00" in text
     assert "满意度指标小计 10.00 0.00" in text
     assert "会议服务次数" in text and "100次" in text
@@ -329,7 +329,7 @@ def test_a_reviewer_changes_the_level_weights_on_the_page_with_a_reason(seeded, 
     assert post(reviewer, project, "weights", **weights, weights_reason="资金保障为主（特殊情况）").status_code == 303
     text = page_text(reviewer, project)
     assert "一级指标分值：预算执行率 20 · 产出指标 40 · 效益指标 30 · 满意度指标 10 （审核人已调整：资金保障为主（特殊情况））" in text
-    assert "预算执行率 771,100.00 元 771,100.00 元（100.00%） 20.00 20.00" in text
+    assert "预算执行率 年初预算数 771,100.00 元 全年预算数 771,100.00 元 771,100.00 元（100.00%） 20.00 20.00" in text
     assert "shenhe 预算执行率 20、产出指标 40、效益指标 30、满意度指标 10 资金保障为主（特殊情况）" in text
 
 

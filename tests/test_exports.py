@@ -84,11 +84,12 @@ def test_the_monitoring_xlsx_holds_the_official_layout_and_the_figures(seeded, p
     assert ws["A4"].value == "主管部门" and "山西省商务厅" in ws["B4"].value
     assert ws["E4"].value == "实施单位" and ws["F4"].value == "山西省投资促进局"
     assert (ws["A5"].value, ws["E5"].value) == ("项目负责人", "联系电话")
-    assert [ws.cell(6, c).value for c in (2, 4, 5, 6)] == ["年初预算数", "执行数", "执行率", "灯色"]
+    assert [ws.cell(6, c).value for c in (2, 4, 5, 6, 7)] == ["年初预算数", "调整后预算数", "执行数", "执行率", "灯色"]
     assert Decimal(str(ws["B7"].value)) == budget and ws["B7"].number_format == "#,##0.00"
-    assert Decimal(str(ws["D7"].value)) == Decimal("12345678.90")
-    assert ws["E7"].value == pytest.approx(float(Decimal("12345678.9") / budget), abs=1e-4)
-    assert ws["E7"].number_format == "0.00%"
+    assert Decimal(str(ws["D7"].value)) == budget and ws["D7"].number_format == "#,##0.00"     # no adjustment
+    assert Decimal(str(ws["E7"].value)) == Decimal("12345678.90")
+    assert ws["F7"].value == pytest.approx(float(Decimal("12345678.9") / budget), abs=1e-4)
+    assert ws["F7"].number_format == "0.00%"
     header = find_row(ws, "一级指标")
     assert [c.value for c in ws[header]] == ["一级指标", "二级指标", "三级指标", "年度指标值", "1-7月执行情况",
                                             "全年预计完成情况", "偏差原因分析", "完成目标可能性", "灯色"]
@@ -157,8 +158,10 @@ def test_the_evaluation_xlsx_and_print_hold_the_score_table(seeded, personas, se
     ws = workbook(client.get(f"/projects/{project}/evaluation.xlsx")).worksheets[0]
     assert ws["A1"].value == "项目支出绩效自评表（2023年度）"
     assert ws["B3"].value == SERVICE
-    assert ws["D7"].value == 771100 and ws["E7"].value == 1 and ws["E7"].number_format == "0.00%"
-    assert (ws["F7"].value, ws["G7"].value) == (10, 10)
+    assert [ws.cell(6, c).value for c in (2, 4, 5, 6, 7, 8)] == ["年初预算数", "全年预算数", "执行数", "执行率", "分值", "得分"]
+    assert ws["B7"].value == ws["D7"].value == 771100                     # no adjustment: 全年 = 年初
+    assert ws["E7"].value == 771100 and ws["F7"].value == 1 and ws["F7"].number_format == "0.00%"
+    assert (ws["G7"].value, ws["H7"].value) == (10, 10)
     meetings = find_row(ws, "会议服务次数")
     assert ws.cell(meetings, 5).value == "100次" and (ws.cell(meetings, 6).value, ws.cell(meetings, 7).value) == (12.5, 12.5)
     total = find_row(ws, "总分")
@@ -228,7 +231,7 @@ def test_the_monitoring_xlsx_and_print_mark_a_reduction_with_its_note(seeded, pe
     _py, project = reduced
     client = signed_in(seeded, personas.supervisor_a)
     ws = workbook(client.get(f"/projects/{project}/monitoring.xlsx?period=2023-07")).worksheets[0]
-    assert ws["D7"].value == 12_000_000
+    assert (ws["D7"].value, ws["E7"].value) == (37_000_000, 12_000_000)     # 调整后预算数, 执行数
     row = find_row(ws, "预算执行标记")
     assert row == 8 and ws.cell(row, 2).value == f"冲减：{REFUND}"
     assert ws.cell(row, 2).fill.fgColor.rgb.endswith("FFEB9C")
@@ -242,9 +245,9 @@ def test_the_monitoring_xlsx_and_print_mark_a_reduction_with_its_note(seeded, pe
 def test_the_unit_export_lists_each_projects_mark(seeded, personas, reduced):
     client = signed_in(seeded, personas.supervisor_a)
     ws = _unit_export(seeded, client, 7)["汇总"]
-    assert ws.cell(3, 12).value == "预算执行标记"
-    assert summary_row(ws, PROJECT_A)[11] == f"冲减：{REFUND}"
-    assert summary_row(ws, "网络运行维护费")[11] in (None, "")
+    assert ws.cell(3, 13).value == "预算执行标记"
+    assert summary_row(ws, PROJECT_A)[12] == f"冲减：{REFUND}"
+    assert summary_row(ws, "网络运行维护费")[12] in (None, "")
 
 
 def test_the_evaluation_marks_spending_above_the_budget(seeded, personas, service):  # noqa: F811
@@ -252,7 +255,7 @@ def test_the_evaluation_marks_spending_above_the_budget(seeded, personas, servic
     spend(seeded, py, 12, 800_000, note="追加预算28,900元待批复")
     client = signed_in(seeded, personas.supervisor_a)
     ws = workbook(client.get(f"/projects/{project}/evaluation.xlsx")).worksheets[0]
-    assert (ws["F7"].value, ws["G7"].value) == (10, 10)       # §5: above the budget scores 10, marked 超预算
+    assert (ws["G7"].value, ws["H7"].value) == (10, 10)       # §5: above the budget scores 10, marked 超预算
     assert ws.cell(find_row(ws, "预算执行标记"), 2).value == "超预算：追加预算28,900元待批复"
     for page in ("evaluation/print", "evaluation"):
         html = client.get(f"/projects/{project}/{page}").get_data(as_text=True)
@@ -298,9 +301,9 @@ def test_a_monitoring_xlsx_headed_november_names_the_september_figures_and_greys
     assert ws["A2"].value == "数据截至2023年9月30日（最近一次填报为9月，10、11月未填报）"
     assert_nothing_of_september_shown_as_november(ws)
     # the budget row: the September spending named as such, as text (no SUM adds it), the light grey
-    assert ws["D7"].value == "截至9月：12,345,678.90（10、11月未填报）" and ws["E7"].value == "截至9月：33.37%"
-    assert ws["F7"].value == "灰，上期红" and ws["F7"].fill.fgColor.rgb.endswith("D9D9D9")
-    assert ws["G7"].value == pytest.approx(0.9167)                        # 序时进度 of November
+    assert ws["E7"].value == "截至9月：12,345,678.90（10、11月未填报）" and ws["F7"].value == "截至9月：33.37%"
+    assert ws["G7"].value == "灰，上期红" and ws["G7"].fill.fgColor.rgb.endswith("D9D9D9")
+    assert ws["H7"].value == pytest.approx(0.9167)                        # 序时进度 of November
     assert ws.cell(find_row(ws, "一级指标"), 5).value == "1-11月执行情况"
     count = find_row(ws, "参展企业数量")
     assert ws.cell(count, 5).value == "截至9月：35家（10、11月未填报）"
@@ -365,7 +368,7 @@ def test_the_evaluation_xlsx_and_print_at_year_end_name_the_september_figures(se
     assert ws["A2"].value == "数据截至2023年9月（10-12月未填报） · 审核状态：草稿"
     assert not any("12月31日" in str(v) for v in cells(ws))
     assert_nothing_of_september_shown_as_november(ws)
-    assert ws["D7"].value == "截至9月：12,345,678.90（10-12月未填报）" and ws["E7"].value == "截至9月：33.37%"
+    assert ws["E7"].value == "截至9月：12,345,678.90（10-12月未填报）" and ws["F7"].value == "截至9月：33.37%"
     assert ws.cell(find_row(ws, "参展企业数量"), 5).value == "截至9月：35家（10-12月未填报）"
     assert ws.cell(find_row(ws, "参展面积"), 5).value == "1-12月未填报"
     text = text_of(client.get(f"/projects/{september}/evaluation/print").get_data(as_text=True))
@@ -407,14 +410,15 @@ def test_a_unit_export_headed_november_leaves_stale_spending_out_of_the_total_an
     assert ws["A1"].value == "项目支出绩效运行监控汇总表（2023年11月）"
     assert ws["A2"].value == "实施单位：山西省投资促进局　　数据截至2023年11月30日（其中3个项目缺11月数据，列示其最近填报数并注明期间）"
     stale = summary_row(ws, PROJECT_A)
-    assert stale[2:7] == [37000000, "截至9月：12,345,678.90（10、11月未填报）", "截至9月：33.37%", "灰，上期红", 14]
-    assert stale[7:11] == [0, 0, 0, 14]      # all grey: the two reported in September too, not yellow/green
-    assert summary_row(ws, "网络运行维护费")[3:6] == ["1-11月未填报", "—", "灰"]
+    assert stale[2:8] == [37000000, 37000000, "截至9月：12,345,678.90（10、11月未填报）", "截至9月：33.37%",
+                          "灰，上期红", 14]
+    assert stale[8:12] == [0, 0, 0, 14]      # all grey: the two reported in September too, not yellow/green
+    assert summary_row(ws, "网络运行维护费")[4:7] == ["1-11月未填报", "—", "灰"]
     current = summary_row(ws, "招商引资业务经费")
-    assert current[3] == 700000 and current[4] == pytest.approx(0.9078, abs=1e-4) and current[5] == "绿"
+    assert current[4] == 700000 and current[5] == pytest.approx(0.9078, abs=1e-4) and current[6] == "绿"
     total = find_row(ws, "合计（已填报本期支出且年度资金已知的项目）")
-    assert [ws.cell(total, c).value for c in (3, 4)] == [771100, 700000]
-    assert ws.cell(total, 5).value == pytest.approx(0.9078, abs=1e-4)
+    assert [ws.cell(total, c).value for c in (3, 4, 5)] == [771100, 771100, 700000]
+    assert ws.cell(total, 6).value == pytest.approx(0.9078, abs=1e-4)
     note = ws.cell(total + 1, 1).value
     assert note.startswith("注：合计不含未更新项目2个——")
     assert "招商引资专项经费（11月支出未填报）" in note and "网络运行维护费（11月支出未填报）" in note
@@ -437,7 +441,7 @@ def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_a
     spend(seeded, service, 9, 600000)
     book = _unit_export(seeded, signed_in(seeded, personas.supervisor_a), 11)
     row = summary_row(book["汇总"], "招商引资业务经费（按季度填报，数据为1-9月）")
-    assert row[3] == 600000                                   # its own period's figure: in the total
+    assert row[4] == 600000                                   # its own period's figure: in the total
     total = find_row(book["汇总"], "合计（已填报本期支出且年度资金已知的项目）")
-    assert book["汇总"].cell(total, 4).value == 600000
+    assert book["汇总"].cell(total, 5).value == 600000
     assert book["招商引资业务经费"]["A1"].value == "项目支出绩效运行监控表（2023年9月）"

@@ -674,9 +674,9 @@ def check_export(h: House, record: Record, day: date, facts: dict) -> None:
             if now is not None:
                 assert (status.light, status.last_light) == (now.indicators[ind.id].light,
                                                              now.indicators[ind.id].last_light)
-        funds = next(n for n, row in enumerate(cells) if row[5] == "灯色")
-        assert cells[funds + 1][5] == light_word(table.budget.light, table.budget.last_light), \
-            f"export budget of {p.name} 1-{month}月 on {day}: {cells[funds + 1][5]}"
+        funds = next(n for n, row in enumerate(cells) if row[6] == "灯色")
+        assert cells[funds + 1][6] == light_word(table.budget.light, table.budget.last_light), \
+            f"export budget of {p.name} 1-{month}月 on {day}: {cells[funds + 1][6]}"
 
 
 def check_alerts(h: House, record: Record, day: date, facts: dict) -> None:

@@ -420,7 +420,7 @@ def test_spending_is_recorded_with_its_rate_and_light(seeded, personas, manager)
     response = spend(manager, personas, "1,500", "万元", version=0)
     assert response.status_code == 200
     text = text_of(response.get_data(as_text=True))
-    assert "截至7月末 37,000,000.00 15,000,000.00 40.54% 58.33% 69.50% 黄" in text
+    assert "截至7月末 37,000,000.00 37,000,000.00 15,000,000.00 40.54% 58.33% 69.50% 黄" in text
     assert "已保存2023年7月的累计支出" in text
     assert spent(seeded).amount_yuan == Decimal(15_000_000)
 
@@ -502,7 +502,7 @@ def test_spending_above_the_budget_is_refused_without_a_note_and_marked_with_one
     response = spend_noted(manager, personas, "5000", "追加预算1300万元待批复", unit="万元")
     assert response.status_code == 200
     text = text_of(response.get_data(as_text=True))
-    assert "截至7月末 37,000,000.00 50,000,000.00 135.14% 58.33% 231.66% 绿 超预算" in text
+    assert "截至7月末 37,000,000.00 37,000,000.00 50,000,000.00 135.14% 58.33% 231.66% 绿 超预算" in text
     assert "超预算：追加预算1300万元待批复" in text
     assert spending_rows(seeded)[7].note == "追加预算1300万元待批复"
     page = text_of(manager.get(project_url(personas, period="2023-07")).get_data(as_text=True))

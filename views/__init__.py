@@ -29,7 +29,8 @@ def register_blueprints(app: Flask) -> None:
     for module in (auth, health, workbench, projects, actuals, evidence, bulk, imports, account, admin,
                    admin_reminders, api):
         app.register_blueprint(module.bp)
-    from views import evaluation, exports
+    from views import adjustments, evaluation, exports
+    app.register_blueprint(adjustments.bp)
     app.register_blueprint(evaluation.bp)
     app.register_blueprint(exports.bp)
     from views import target_adjustments

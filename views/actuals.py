@@ -82,12 +82,13 @@ def posted_entry() -> dict:
     return values
 
 
-def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Each field's Chinese message (the one mapper, models.actual.validation_message)."""
+def field_errors(exc: ValidationError, names: dict[str, str] | None = None) -> dict[str, str]:
+    """Each field's Chinese message (the one mapper, models.actual.validation_message; `names`:
+    the form's own field names)."""
     errors: dict[str, str] = {}
     for error in exc.errors():
         name = str(error["loc"][0]) if error["loc"] else "value"
-        errors.setdefault(name, validation_message(_OneError(error)))
+        errors.setdefault(name, validation_message(_OneError(error), names))
     return errors
 
 
@@ -213,6 +214,14 @@ def editable_year(session, project_id: int, year: int):
     return found
 
 
+def editable_posted_year(session, project_id: int):
+    """editable_year of the form's `year`: 400 without one."""
+    year = parse_year(request.form.get("year"))
+    if year is None:
+        abort(400, description="请选择年度")
+    return editable_year(session, project_id, year)
+
+
 def budget_answer(session, project, py, month: int, state: RowState, status: int = 200):
     if wants_fragment():
         budget = spending_row(session, py, month, today(), deadline_day())
@@ -255,10 +264,7 @@ def spending(project_id: int):
 @requires(*EDITORS)
 def periods(project_id: int):
     session = get_session()
-    year = parse_year(request.form.get("year"))
-    if year is None:
-        abort(400, description="请选择年度")
-    project, py = editable_year(session, project_id, year)
+    project, py = editable_posted_year(session, project_id)
     choice = request.form.get("periods", "")
     try:
         with transaction(session):

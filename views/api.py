@@ -10,12 +10,12 @@ The answers are built in reads/api_answers.py (which documents the decisions abo
 also make the OpenAPI document (`GET /api/v1/openapi.json`, views/api_docs.py). What the views
 decide:
 
-- Who: every read goes through the scope queries; actuals and spending are written by the
-  unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
-  within their scope (a 填报人 gets 403); a 目标调整 is proposed by the unit's 填报人 (or an
-  admin) and approved or returned by a 审核人 within their scope or an admin (a 填报人 gets 403,
-  another 主管部门's 审核人 404). A role that may not write gets 403 before the object is looked
-  up; an object outside the caller's scope is then a 404.
+- Who: every read goes through the scope queries; actuals, spending and budget adjustments are
+  written by the unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins
+  and 审核人 within their scope (a 填报人 gets 403); a 目标调整 is proposed by the unit's 填报人
+  (or an admin) and approved or returned by a 审核人 within their scope or an admin (a 填报人
+  gets 403, another 主管部门's 审核人 404). A role that may not write gets 403 before the object
+  is looked up; an object outside the caller's scope is then a 404.
 - Versions: a write may carry the version it was based on, as `"version"` in the body or as an
   `If-Match: "3"` header (both, if given, must agree, else 422); a stale one answers 409 with the current
   value (`{"error", "current"}`) and changes nothing. Version 0 means "only if nothing is stored
@@ -47,11 +47,12 @@ from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
 from models.user import user_for_token
 from reads import api_answers as answers
-from reads.api_schemas import (ActualBody, ActualConflict, Answer, DeductionBody, ReturnBody, ScoreBody, SpendingBody,
-                               SpendingConflict, TargetChangeBody, TokenError, WeightsBody, json_of)
+from reads.api_schemas import (ActualBody, ActualConflict, AdjustmentBody, Answer, DeductionBody, ReturnBody, ScoreBody,
+                               SpendingBody, SpendingConflict, TargetChangeBody, TokenError, WeightsBody, json_of)
 from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_review_targets, project_year_visible,
                          project_years_visible, target_adjustment_in_scope)
 from reads.wording import user_label
+from services.adjustment import FIELD_NAMES as ADJUSTMENT_FIELDS, record_adjustment
 from services.entry import record_actual, record_spending
 from services.self_evaluation import ReviewConflict, set_deduction, set_evaluator_score, set_level_weights
 from services.target_adjustment import AdjustmentConflict, approve, propose, refusal, return_proposal
@@ -167,6 +168,31 @@ def put_spending(project_year_id: int, period: str):
     response = send(answers.budget(db, py, as_of))
     response.headers["ETag"] = f'"{spending.version}"'
     return response
+
+
+@bp.get("/projects/<int:project_year_id>/budget-adjustments")
+def budget_adjustments(project_year_id: int):
+    as_of, db = _as_of(), get_session()
+    return send(answers.adjustments(db, _visible_year(db, project_year_id), as_of))
+
+
+@bp.post("/projects/<int:project_year_id>/budget-adjustments")
+def post_budget_adjustment(project_year_id: int):
+    """Records a budget adjustment (DOMAIN §7); answers 201 with its id and today's 全年预算数.
+    The project year is read (and its scope checked) once, inside the write transaction."""
+    _require(g.user.role in ("admin", "manager"))
+    db = get_session()
+    data, invalid = _validated(AdjustmentBody, _body(), names=ADJUSTMENT_FIELDS)
+    try:
+        with transaction(db):
+            project, py = _visible_project_year(db, project_year_id, fresh=True)
+            _require(may_edit_actuals(g.user, project))
+            if data is None:
+                raise EntryError(invalid)
+            recorded = record_adjustment(db, py, data, who(), clock(), current_app.config)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    return send(answers.adjustment_created(py, recorded), 201)
 
 
 @bp.get("/projects/<int:project_year_id>/target-changes")
@@ -387,12 +413,13 @@ def _require(allowed: bool) -> None:
         abort(403)
 
 
-def _validated(model, body: dict, context: dict | None = None):
-    """(the body as its request model, None) or (None, the Chinese reason it is refused)."""
+def _validated(model, body: dict, context: dict | None = None, names: dict[str, str] | None = None):
+    """(the body as its request model, None) or (None, the Chinese reason it is refused);
+    `names`: the fields' own Chinese names, where FIELD_NAMES does not fit."""
     try:
         return model.model_validate(body, context=context), None
     except ValidationError as exc:
-        return None, validation_message(exc)
+        return None, validation_message(exc, names)
 
 
 def _checked(model, body: dict):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reads.wording import plain_number
+from services.adjustment import AMOUNT_UNITS, INCREASE
 
 
 @dataclass
@@ -40,3 +41,8 @@ def budget_form_values(spent) -> dict:
     """The spending form's fields as stored (`spent`: the period's Spending, or None)."""
     return {"amount": plain_number(spent.amount_yuan) if spent else "", "unit": "元",
             "note": (spent.note or "") if spent else "", "version": spent.version if spent else 0}
+
+
+def adjustment_form_values() -> dict:
+    """The 预算调整 form before anything is typed: a 追加, in 万元."""
+    return {"kind": INCREASE, "amount": "", "unit": AMOUNT_UNITS[0], "date": "", "doc_no": "", "reason": ""}

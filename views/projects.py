@@ -13,6 +13,7 @@ from domain.calendar import YearCalendar
 from models.actual import EntryError, check_period, parse_period
 from models.bounds import parse_year
 from models.db import get_session
+from reads.adjustments import adjustment_history
 from reads.project_list import ProjectFilters, filter_options, list_project_years
 from reads.project_page import project_page, target_changes
 from reads.scope import may_edit_actuals, may_review_targets
@@ -20,7 +21,7 @@ from reads.target_adjustments import target_section
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
 from views.clock import deadline_day, local_time, today
-from views.entry_forms import RowState, budget_form_values, form_values
+from views.entry_forms import RowState, adjustment_form_values, budget_form_values, form_values
 
 bp = Blueprint("projects", __name__)
 
@@ -66,10 +67,11 @@ def show(project_id: int):
 
 
 def render_project(project_id: int, year: int | None, month: int | None, status: int = 200,
-                   states: dict | None = None, budget_state=None, target_state=None):
+                   states: dict | None = None, budget_state=None, adjustment_state=None, target_state=None):
     """The project page with its entry section for one period. `states` carries a row's typed
-    values and messages when a plain (non-htmx) post comes back with an error (`target_state`
-    those of the 目标调整 section)."""
+    values and messages when a plain (non-htmx) post comes back with an error (`budget_state`,
+    `adjustment_state` and `target_state` those of the budget row, the 预算调整 form and the
+    目标调整 section)."""
     session = get_session()
     page = project_page(session, g.user, project_id, year)
     if page is None:
@@ -90,6 +92,8 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
     budget_state.form = budget_state.form or budget_form_values(track.spending.spending)
     return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
                            editable=may_edit_actuals(g.user, page.project),
+                           adjustments=adjustment_history(session, py, as_of),
+                           adjustment_state=adjustment_state or RowState(adjustment_form_values()),
                            **target_section_context(session, page.project, py, target_state)), status
 
 

@@ -137,10 +137,10 @@ def trend(indicator_report, month: int | None):
 
 
 def budget_trend(report):
-    """Cumulative spending in 万元 against the straight line to the year's budget; a month that is
-    超预算 or 冲减 says so beside its dot."""
+    """Cumulative spending in 万元 against the straight line to the year's budget (in force); a
+    month that is 超预算 or 冲减 says so beside its dot."""
     from views.charts import indicator_chart
-    annual = report.year.annual_total_yuan
+    annual = report.budget.annual_yuan
     if not annual:
         return None
     flags = report.spending_flags

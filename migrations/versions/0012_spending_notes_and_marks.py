@@ -32,8 +32,10 @@ def upgrade() -> None:
     if not context.is_offline_mode():
         from sqlmodel import Session
 
+        from services.inputs import BEFORE_ADJUSTMENTS
         from services.summaries import refresh
         with Session(bind=op.get_bind()) as session:   # joins the migration's transaction
+            session.info[BEFORE_ADJUSTMENTS] = True    # the budget_adjustment table comes in 0016
             ids = session.execute(sa.text("SELECT DISTINCT project_year_id FROM spending")).scalars().all()
             refresh(session, ids, lights=False)
 

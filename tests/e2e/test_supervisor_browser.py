@@ -50,7 +50,7 @@ def test_supervisor_drills_down_to_a_red_indicator_and_downloads_the_monitoring_
     row.get_by_role("link", name="填报").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(PROJECT_A)
 
-    shown_rate = page.locator("#budget table.budget-table tbody td.num").nth(2).inner_text().strip()
+    shown_rate = page.locator("#budget table.budget-table tbody td.num").nth(3).inner_text().strip()   # after 年初, 调整后, 累计支出
     area = page.locator("tbody.entry", has=page.get_by_role("rowheader", name=re.compile("参展面积")))
     shown_actual = area.locator("td.actual").inner_text().strip()
     expect(area.locator(".light-cell")).to_have_text("红")
@@ -62,7 +62,7 @@ def test_supervisor_drills_down_to_a_red_indicator_and_downloads_the_monitoring_
     info.value.save_as(target)
     ws = load_workbook(target).worksheets[0]
     assert ws["A1"].value == "项目支出绩效运行监控表（2023年7月）"
-    assert f"{ws['E7'].value * 100:.2f}%" == shown_rate
+    assert f"{ws['F7'].value * 100:.2f}%" == shown_rate
     area_row = next(c.row for r in ws.iter_rows() for c in r if c.value == "参展面积")
     assert ws.cell(area_row, 5).value == shown_actual and ws.cell(area_row, 9).value == "红"
     assert page.problems == [], "\n".join(page.problems)
