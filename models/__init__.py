@@ -11,3 +11,4 @@ from models.summary import BudgetSummary, LightSummary  # noqa: F401
 from models.outbox import OutboxMessage, ReminderSetting, SchedulerRun, SentNotice  # noqa: F401
 from models.evaluation import EvaluationNote, EvaluationReview, EvaluationStep  # noqa: F401
 from models.export_job import ExportJob  # noqa: F401
+from models.monitoring import MonitoringStep, MonitoringSubmission, Rectification, RectificationStep  # noqa: F401
