@@ -1,9 +1,11 @@
 """The 填报人's 工作台: for each project year they work on, the latest due period with what is
-still missing (due, overdue or done), and the open alerts within their scope."""
+still missing (due, overdue or done), and the open alerts within their scope; the monitoring
+rounds their projects still owe and their unit's 整改 items not yet closed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Mapping
 
 from sqlmodel import Session, select
 
@@ -13,6 +15,8 @@ from models.project import Project, ProjectYear
 from models.user import User
 from reads.scope import projects_visible_to, visible_years
 from reads.tracking import annual_indicators
+from reads.rectifications import rectification_lines
+from reads.rounds import owed_rounds
 
 
 @dataclass
@@ -91,6 +95,8 @@ class Workbench:
     red: list[AlertItem]
     alerts: list[AlertItem]
     projects: list[tuple[Project, ProjectYear]]
+    rounds: list = field(default_factory=list)            # monitoring rounds still owed (reads/rounds.py)
+    rectifications: list = field(default_factory=list)    # 整改 items not closed (reads/rectifications.py)
 
 
 def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
@@ -103,7 +109,8 @@ def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, lis
     return latest, [tuple(r) for r in rows if r[1].year == latest]
 
 
-def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> Workbench:
+def workbench(session: Session, user: User, as_of: date, deadline_day: int, config: Mapping | None = None,
+              soon_days: int = 3) -> Workbench:
     year, projects = workbench_years(session, user, as_of)
     due, overdue, done = [], [], []
     for project, py in projects:
@@ -124,4 +131,7 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
         else:
             (overdue if item.overdue else due).append(item)
     alerts = open_alerts(session, user, year)
-    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects)
+    bench = Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects)
+    bench.rounds = owed_rounds(session, user, year, as_of, config or {})
+    bench.rectifications = rectification_lines(session, user, as_of, soon_days, show="active")
+    return bench

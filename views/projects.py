@@ -14,9 +14,11 @@ from models.bounds import parse_year
 from models.db import get_session
 from reads.project_list import ProjectFilters, filter_options, list_project_years
 from reads.project_page import project_page
+from reads.rounds import project_monitoring
 from reads.scope import may_edit_actuals
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
+from reminders.settings import load as reminder_settings
 from views.clock import deadline_day, local_time, today
 from views.entry_forms import RowState, budget_form_values, form_values
 
@@ -64,7 +66,7 @@ def show(project_id: int):
 
 
 def render_project(project_id: int, year: int | None, month: int | None, status: int = 200,
-                   states: dict | None = None, budget_state=None):
+                   states: dict | None = None, budget_state=None, monitoring_state: dict | None = None):
     """The project page with its entry section for one period. `states` carries a row's typed
     values and messages when a plain (non-htmx) post comes back with an error."""
     session = get_session()
@@ -85,8 +87,11 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
         state.form = state.form or form_values(row)
     budget_state = budget_state or RowState()
     budget_state.form = budget_state.form or budget_form_values(track.spending.spending)
+    monitoring = project_monitoring(session, g.user, page.project, py, as_of, current_app.config,
+                                    reminder_settings(session).due_soon_days)
     return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
-                           editable=may_edit_actuals(g.user, page.project)), status
+                           editable=may_edit_actuals(g.user, page.project), monitoring=monitoring,
+                           monitoring_state=monitoring_state or {}), status
 
 
 # --------------------------------------------------------------------------- display filters
