@@ -227,15 +227,6 @@ def owed_rounds(session: Session, user: User, year: int, today: date, config: Ma
     return owed
 
 
-def waiting_rounds(session: Session, user: User, year: int, today: date, config: Mapping) -> list[RoundLine]:
-    """The 审核人's list: submissions of `year` that wait for their review."""
-    waiting = []
-    for rnd in rounds_of(year, round_rules(config)):
-        waiting += [line for line in round_list(session, user, year, rnd.month, today, config).lines
-                    if line.state == SUBMITTED]
-    return waiting
-
-
 # --------------------------------------------------------------------------- the project page's section
 
 @dataclass

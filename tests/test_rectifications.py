@@ -266,3 +266,22 @@ def test_the_overview_and_the_project_page_count_the_open_items(world):
     assert "未关闭的整改事项 3 项（逾期 1 项）" in project
     listing = text_of(reviewer.get("/rectifications?show=late").get_data(as_text=True))
     assert "已逾期 1 项" in listing and "逾期 2 天" in listing
+
+
+def test_an_items_evidence_is_backed_up_with_the_actuals(world, tmp_path):
+    import tarfile
+    app, p = world
+    item = raise_one(app, p)
+    manager = signed_in(app, p.manager_a)
+    assert manager.post(f"/rectifications/{item}/answer", content_type="multipart/form-data",
+                        data={"csrf_token": csrf_token(manager, f"/rectifications/{item}"), "measures": "m", "result": "r",
+                              "files": [(io.BytesIO(PDF), "整改报告.pdf")]}).status_code == 303
+    from models.evidence import Evidence
+    with Session(app.extensions["engine"]) as session:
+        [row] = session.exec(select(Evidence)).all()
+    assert row.rectification_id == item and row.actual_id is None
+    out = tmp_path / "backup.tar.gz"
+    result = app.test_cli_runner().invoke(args=["backup", "-o", str(out)])
+    assert result.exit_code == 0 and "1 个佐证材料文件" in result.output, result.output
+    with tarfile.open(out) as archive:
+        assert archive.extractfile(f"evidence/{row.stored_name}").read() == PDF

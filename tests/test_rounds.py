@@ -10,7 +10,6 @@ import re
 from datetime import date
 
 import pytest
-from sqlmodel import Session, select
 
 from conftest import DEPARTMENT_B, NOW, PROJECT_A, add_user, csrf_token, make_app, signed_in, text_of
 from domain.monitoring import Round, due_status, parse_rounds, round_of, rounds_of

@@ -18,7 +18,7 @@ from models.actual import EntryError, parse_period
 from models.bounds import parse_year
 from models.db import get_session, transaction
 from reads.rectifications import rectification_lines
-from reads.rounds import is_off_track, round_list, round_of_month, round_page, round_rules
+from reads.rounds import is_off_track, round_list, round_of_month, round_page
 from reads.monitoring import monitoring_sheet, sheet_month
 from reads.project_list import visible_year_numbers
 from reads.scope import may_edit_actuals, may_review_monitoring, project_year_in_scope
