@@ -147,11 +147,11 @@ def answer_rectification(session: Session, item: Rectification, data: AnswerInpu
                          remove: list[int], who: str, role: str, now: datetime) -> list[Evidence]:
     """The unit's 整改措施 and 整改结果, with new evidence files and the ids of earlier ones to
     remove; revisable until the 审核人 acts. Answers the removed rows (their files go after commit)."""
+    if len(files) > MAX_FILES:
+        raise EntryError(f"一次最多上传 {MAX_FILES} 个文件", "files")
     before = item.state
     values = dict(measures=data.measures, result=data.result, answered_by=who, answered_at=now)
     _move(session, item, ANSWER, now, values, version=data.version)
-    if len(files) > MAX_FILES:
-        raise EntryError(f"一次最多上传 {MAX_FILES} 个文件", "files")
     record_evidence(session, item, files, who, now)
     removed = list(session.exec(select(Evidence).where(Evidence.rectification_id == item.id,
                                                        Evidence.id.in_(remove)))) if remove else []
