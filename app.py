@@ -52,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
 def check_bands(config) -> None:
     """Bands set wrong in settings (yellow above green, not a number …) stop the start with the
     reason, instead of failing the first entry."""
-    from services.derived import thresholds
+    from services.inputs import thresholds
     try:
         thresholds(config)
     except (ValueError, TypeError, AttributeError) as exc:

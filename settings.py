@@ -29,7 +29,7 @@ DEFAULTS = {
     # each Message-ID). What is sent when is set by admins (提醒设置, reminders/settings.py);
     # SCHEDULER_LOCK (default instance/scheduler.lock) keeps to one scheduler per instance.
     "BASE_URL": "http://127.0.0.1:5000",
-    # The configurable bands of DOMAIN.md, read by services.derived.thresholds for every entry,
+    # The configurable bands of DOMAIN.md, read by services.inputs.thresholds for every entry,
     # reader and `flask check` (a change applies to stored figures after `flask check --fix`):
     # PACE_BANDS (§4): a cumulative indicator's (and the budget's) pace p from `green` is green,
     # from `yellow` yellow, below red. LEVEL_YELLOW (§4): a level indicator short of its target

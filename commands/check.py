@@ -1,4 +1,6 @@
-"""`flask check [--fix]`: recompute every stored derived value from its inputs (INTERFACES.md)."""
+"""`flask check [--fix]`: recompute every stored derived value from its inputs (INTERFACES.md):
+the cached judgements, the report summaries, and the open alerts as of today (the app's clock,
+Asia/Shanghai) — the reminder cycle and every write keep them so."""
 from __future__ import annotations
 
 import sys
@@ -8,7 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from models.db import get_session, transaction
-from services import derived
+from services import derived, inputs
+from views.clock import now, today
 
 SHOWN = 200     # differences printed in full; the rest are counted
 
@@ -17,18 +20,18 @@ SHOWN = 200     # differences printed in full; the rest are counted
 @click.option("--fix", is_flag=True, help="把不一致的存储值改为重新计算的结果。")
 @with_appcontext
 def check(fix: bool) -> None:
-    """重新计算完成率、序时进度、灯号和报表汇总，逐条列出与存储值的差异；有差异时退出码为1。"""
+    """重新计算完成率、序时进度、灯号、报表汇总和截至今天应有的未关闭预警，逐条列出与存储值的差异；有差异时退出码为1。"""
     try:
-        derived.thresholds(current_app.config)
+        inputs.thresholds(current_app.config)
     except ValueError as exc:            # PACE_BANDS or LEVEL_YELLOW out of range
         click.echo(f"设置有误，未检查：{exc}", err=True)
         sys.exit(2)
     session = get_session()
     if fix:
         with transaction(session):
-            diffs = derived.rejudge_all(session, current_app.config)
+            diffs = derived.rejudge_all(session, current_app.config, today(), now())
     else:
-        diffs = derived.check(session, current_app.config)     # only reads: entries go on meanwhile
+        diffs = derived.check(session, current_app.config, today())     # only reads: entries go on meanwhile
         session.rollback()
     for diff in diffs[:SHOWN]:
         click.echo(str(diff))

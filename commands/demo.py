@@ -1,8 +1,9 @@
 """`flask demo …`: sample data for trying the product."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import click
@@ -11,7 +12,8 @@ from flask.cli import with_appcontext
 from commands.forms import sha256_of
 from importers import parse_file
 from models.db import get_session, transaction
-from models.importing import apply_import
+from services.importing import apply_import
+from views.clock import now as clock_now
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
 
@@ -38,7 +40,7 @@ def seed() -> None:
         result = parse_file(path)  # our own sample: trusted, no sandbox needed
         with transaction(session):
             summary = apply_import(session, result.forms, file_name=path.name, file_sha256=sha256_of(path),
-                                   who="演示数据", now=datetime.now(timezone.utc), reorganise=True,
+                                   who="演示数据", now=clock_now(), reorganise=True,
                                    warnings=result.warnings)
         click.echo(f"{path.name}: 申报表 {summary.forms} 张，新增 {summary.new}，变更 {summary.changed}，未变 {summary.unchanged}")
     seed_users(session)
@@ -73,7 +75,7 @@ def seed_users(session) -> None:
 
 # =========================================================================== flask demo synth
 # Synthetic data at province scale for benchmarks and demos. Every light, alert and summary
-# row comes from the code that judges real entries (models.actual's annual_target and
+# row comes from the code that judges real entries (domain.indicators' annual_target and
 # effective_measure, domain.rules, and the domain core's summary rows); only the writing differs:
 # plain INSERTs in large batches, one transaction per chunk of projects, instead of one ORM
 # write per actual. Deterministic for a given seed: each project draws from its own generator,
@@ -96,11 +98,10 @@ def synth(count: int, year: int, seed: int) -> None:
 
     from flask import current_app
 
-    from services.derived import thresholds
+    from services.inputs import thresholds
 
     started = time.perf_counter()
-    clock = current_app.config.get("CLOCK")          # tests and demos may set the time
-    now = clock() if clock else datetime.now(timezone.utc)
+    now = clock_now()                                # tests and demos may set the time (CLOCK)
     session = get_session()
     plan = synth_plan(count, seed)
     with transaction(session):
@@ -413,9 +414,9 @@ class SynthProjectYear:
                       "local": None, "self_raised": None, "other": None}
 
     def _indicators(self) -> None:
+        from domain.indicators import effective_measure
         from importers import taxonomy
         from importers.values import parse_target
-        from models.actual import effective_measure
         from models.indicator import Indicator
 
         rng = self.rng
@@ -450,17 +451,18 @@ class SynthProjectYear:
         from datetime import datetime, time, timedelta, timezone
         from zoneinfo import ZoneInfo
 
-        from models.actual import period_end, period_months
+        from domain.calendar import YearCalendar
 
         rng, shanghai = self.rng, ZoneInfo("Asia/Shanghai")
         habit = rng.random()
         late_share = 0.35 if habit < 0.06 else 0.03           # a few units are often late
         stops_after = rng.randint(8, 11) if habit > 0.98 else 12   # a few stop reporting
         moments = {}
-        for month in period_months(self.periods):
+        cal = YearCalendar(self.year, self.periods)
+        for month in cal.months:
             if month > stops_after:
                 break
-            end = period_end(self.year, month)
+            end = cal.period_end(month)
             day = rng.randint(6, 15) if rng.random() < late_share else rng.randint(1, self.deadline_day)
             local = datetime.combine(end + timedelta(days=day), time(rng.randint(8, 18), rng.randint(0, 59)), shanghai)
             moment = local.astimezone(timezone.utc)
@@ -471,7 +473,7 @@ class SynthProjectYear:
     def rows(self) -> dict[str, list[dict]]:
         from domain import project_year as core
         from domain.calendar import YearCalendar
-        from models.actual import annual_target
+        from domain.indicators import annual_target
 
         moments = self._entry_moments()
         out: dict[str, list[dict]] = {k: [] for k in ("project", "py", "pyi", "ind", "actual", "actual_change",
@@ -484,28 +486,26 @@ class SynthProjectYear:
             for month, actual in series.items():
                 out["actual"].append(actual)
                 out["actual_change"].append(self._change(row["id"], actual))
-            out["alert"].extend(self._alerts(row["id"], {m: a["light"] for m, a in series.items()},
-                                             {m: a["updated_at"] for m, a in series.items()}))
         spending = self._spending(moments)
         for month, row in spending.items():
             out["spending"].append(row)
             out["spending_change"].append({"project_year_id": self.py_id, "month": month, "old_amount_yuan": None,
                                            "new_amount_yuan": row["amount_yuan"], "changed_by": SYNTH_WHO,
                                            "changed_at": row["updated_at"]})
-        out["alert"].extend(self._alerts(None, {m: r["light"] for m, r in spending.items()},
-                                         {m: r["updated_at"] for m, r in spending.items()}))
         entries = {row["id"]: {} for row, _i, _m in self.indicators}
         for actual in out["actual"]:
             entries[actual["indicator_id"]][actual["month"]] = core.Entry(actual["month"], actual["value"],
                                                                           actual["unit"], actual["assessment"])
-        facts = core.derive(core.YearInputs(
+        inputs = core.YearInputs(
             YearCalendar(self.year, self.periods, self.deadline_day),
             tuple(core.IndicatorInput(row["id"], row["level1_std"] or row["level1"], measure, annual_target(ind))
                   for row, ind, measure in self.indicators),
-            entries, {m: r["amount_yuan"] for m, r in spending.items()}, self.annual))
+            entries, {m: r["amount_yuan"] for m, r in spending.items()}, self.annual, thresholds=self.bands)
+        facts = core.derive(inputs)
         light_rows = core.light_summary_rows(self.py_id, facts)
         budget_rows = core.budget_summary_rows(self.py_id, facts)
         out["light_summary"], out["budget_summary"] = light_rows, budget_rows
+        out["alert"] = self._alerts(facts, moments)
         return out
 
     def _py_row(self) -> dict:
@@ -569,10 +569,14 @@ class SynthProjectYear:
                 "indicator_id": ind.id, "month": month, "value": value,
                 "unit": target.unit if measure != rules.QUALITATIVE else None, "assessment": assessment,
                 "forecast": (value / f).quantize(Decimal("0.01")) if measure == rules.CUMULATIVE and value else None,
+                "forecast_assessment": assessment,          # a qualitative one expects to stay where it stands
                 "deviation_reasons": reasons,
                 "deviation_note": "受客观因素影响，进度有所滞后，正在加快推进。" if "其他" in reasons else None,
                 "likelihood": {rules.GREEN: "确定能", rules.YELLOW: "有可能"}.get(light, rng.choice(("有可能", "完全不可能"))),
                 "note": None, "completion": judgement.completion, "pace": judgement.pace, "light": light,
+                "over_reason": ("年初目标按上年规模设定，本年实际成效明显提升。"
+                                if rules.over_reason_required(target.op, judgement.completion, month, self.bands)
+                                else None),
                 "version": 1, "updated_by": SYNTH_WHO, "updated_at": moment}
         return out
 
@@ -629,51 +633,52 @@ class SynthProjectYear:
         from services.entry import _plain
 
         snapshot = {"value": _plain(actual["value"]), "unit": actual["unit"], "assessment": actual["assessment"],
-                    "forecast": _plain(actual["forecast"]), "deviation_reasons": actual["deviation_reasons"],
-                    "deviation_note": actual["deviation_note"], "likelihood": actual["likelihood"],
-                    "note": actual["note"], "light": actual["light"]}
+                    "forecast": actual["forecast_assessment"] or _plain(actual["forecast"]),
+                    "deviation_reasons": actual["deviation_reasons"], "deviation_note": actual["deviation_note"],
+                    "likelihood": actual["likelihood"], "note": actual["note"], "over_reason": actual["over_reason"],
+                    "light": actual["light"]}
         return {"indicator_id": indicator_id, "month": actual["month"], "changed_by": SYNTH_WHO,
                 "changed_at": actual["updated_at"], "old": None, "new": snapshot}
 
-    def _alerts(self, indicator_id: int | None, lights: dict[int, str | None], moments: dict) -> list[dict]:
-        """The alerts models.actual would have raised, replayed in time order: an entry sets or
-        closes the light alert and closes older overdue ones (sync_indicator_alert /
-        sync_budget_alert); the daily reminder cycle opens an overdue alert the morning after a
-        period's deadline when its entry has not come in (services/alerts.py)."""
-        from datetime import datetime, time, timedelta, timezone
-        from zoneinfo import ZoneInfo
+    def _alerts(self, facts, moments: dict) -> list[dict]:
+        """The alert history the product would have written, replayed in time order through
+        services/alerts.py: each period's entries as they came in (an entry brings the alerts
+        in line as of its day), each morning the reminder cycle ran on a day the calendar moved
+        on (a month ended, a deadline passed), and once more now. `facts`: the year judged
+        with every entry, of which the core reads the year as known at each moment."""
+        from types import SimpleNamespace
 
-        from domain import rules
-        from models.actual import entry_deadline, period_months
+        from domain import project_year as core
+        from services import alerts
 
-        events = []
-        for month, moment in moments.items():
-            events.append((moment, 1, month))
-        for month in period_months(self.periods):
-            check = datetime.combine(entry_deadline(self.year, month, self.deadline_day) + timedelta(days=1), time(9),
-                                     ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc)
-            if check <= self.now:
-                events.append((check, 0, month))
-        events.sort()
-        alerts, light_alert, overdue = [], None, None
-        for moment, is_entry, month in events:
-            if not is_entry:
-                entered = month in moments and moments[month] <= moment
-                if not entered and overdue is None:
-                    overdue = {"project_year_id": self.py_id, "indicator_id": indicator_id, "kind": "overdue",
-                               "month": month, "light": rules.GREY, "opened_at": moment, "closed_at": None}
-                    alerts.append(overdue)
-                continue
-            light = lights[month]
-            if light in (rules.YELLOW, rules.RED):
-                if light_alert is None:
-                    light_alert = {"project_year_id": self.py_id, "indicator_id": indicator_id, "kind": "light",
-                                   "month": month, "light": light, "opened_at": moment, "closed_at": None}
-                    alerts.append(light_alert)
-                else:
-                    light_alert["light"], light_alert["month"] = light, max(light_alert["month"], month)
-            elif light_alert is not None:
-                light_alert["closed_at"], light_alert = moment, None
-            if overdue is not None and overdue["month"] <= month:
-                overdue["closed_at"], overdue = moment, None
-        return alerts
+        runs = _cycle_runs(facts.calendar, alerts.local_date(self.now, {}))
+        events = sorted([(moment, 1, month) for month, moment in moments.items()]
+                        + [(run, 0, 0) for run in runs if run <= self.now] + [(self.now, 0, 0)])
+        made, standing, through = [], [], 0
+        for moment, _is_entry, month in events:
+            through = max(through, month)          # the periods whose entries are in
+            due = core.open_alerts(core.entered_through(facts, through), alerts.local_date(moment, {}))
+            new = alerts.carry_out(alerts.reconcile({self.py_id: standing}, {self.py_id: due}), moment,
+                                   SimpleNamespace)
+            made += new
+            standing = [row for row in standing + new if row.closed_at is None]
+        return [vars(row) for row in made]
+
+
+@functools.lru_cache(maxsize=16)
+def _cycle_runs(cal, until) -> tuple:
+    """The mornings (09:00 Asia/Shanghai, as UTC) up to the day `until` on which the daily
+    reminder cycle finds the calendar moved on: a period ended, or its entry deadline passed.
+    After the last deadline of the year nothing moves."""
+    from datetime import datetime, time, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    runs, day, last = [], date(cal.year, 1, 1), None
+    end = min(until, cal.deadline(12) + timedelta(days=1))
+    while day <= end:
+        moment = cal.moment(day)
+        if moment != last:
+            runs.append(datetime.combine(day, time(9), ZoneInfo("Asia/Shanghai")).astimezone(timezone.utc))
+            last = moment
+        day += timedelta(days=1)
+    return tuple(runs)

@@ -90,7 +90,7 @@ def import_(paths: tuple[str, ...], who: str | None) -> None:
     if not files:
         raise click.ClickException("没有找到可导入的文件（PDF、xlsx、txt）")
     from models.db import get_session, transaction
-    from models.importing import apply_import
+    from services.importing import apply_import
 
     who = who or f"命令行：{getpass.getuser()}"
     totals = {"files": 0, "forms": 0, "new": 0, "changed": 0, "unchanged": 0, "warnings": 0}

@@ -23,6 +23,7 @@ from typing import Container
 
 MONTHLY, QUARTERLY = "monthly", "quarterly"
 PERIODS = (MONTHLY, QUARTERLY)
+PERIODS_LABELS = {MONTHLY: "按月", QUARTERLY: "按季度"}
 DEFAULT_DEADLINE_DAY = 5
 
 
@@ -43,8 +44,11 @@ class YearCalendar:
     def __post_init__(self):
         if self.periods not in PERIODS:
             raise ValueError(f"填报周期应为按月（monthly）或按季度（quarterly），不能是“{self.periods}”")
-        if not 1 <= self.deadline_day <= 28:
-            raise ValueError(f"填报截止日应为1到28日，不能是{self.deadline_day}日")
+        # At most the 27th: every month then ends after the previous period's deadline, so the
+        # period judged while the latest one's window is open has its own window closed (with
+        # the 28th, on 28 February January would be judged grey on its own deadline day).
+        if not 1 <= self.deadline_day <= 27:
+            raise ValueError(f"填报截止日应为1到27日，不能是{self.deadline_day}日")
 
     @property
     def step(self) -> int:
@@ -90,6 +94,10 @@ class YearCalendar:
         closed = self.closed_month(as_of)
         return Moment(closed, closed is not None and as_of > self.deadline(closed))
 
+    def default_month(self, as_of: date) -> int:
+        """The period a page opens on: the latest that has ended (early August: July), else the first."""
+        return self.closed_month(as_of) or self.months[0]
+
     def month_moment(self, month: int, late: bool) -> Moment:
         """The moment of dates whose latest closed calendar month is `month`, after (`late`) or
         before that month's deadline: what the report summaries store, one row per month."""
@@ -121,3 +129,15 @@ class YearCalendar:
 
 def month_end(year: int, month: int) -> date:
     return date(year, month, _calendar.monthrange(year, month)[1])
+
+
+def period_label(year: int, month: int, periods: str = MONTHLY) -> str:
+    """2023年7月, or 2023年第3季度 for a quarterly project."""
+    if periods == QUARTERLY and month % 3 == 0:
+        return f"{year}年第{month // 3}季度"
+    return f"{year}年{month}月"
+
+
+def period_name(cal: YearCalendar, month: int) -> str:
+    """9月, or 第3季度 for a quarterly project year."""
+    return f"第{month // 3}季度" if cal.periods == QUARTERLY else f"{month}月"

@@ -10,6 +10,8 @@ computed from the inputs, so whatever is stored for speed can be rebuilt and com
 - `judge_entry` judges one period's entry (what the entry row caches);
 - `indicator_status` / `budget_status` give an indicator or the budget as of a moment;
 - `YearFacts.as_of(date)` gives the whole project year as of a date;
+- `spending_marks` / `year_spending_marks` find the spending that is 超预算 or 冲减, and
+  `explained_by` / `note_wanted` say which note explains it and when an entry needs one;
 - `summary_rows` are the report summaries (one row per calendar month, before and after its
   deadline) and `open_alerts` the alerts that should stand.
 """
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import Mapping, NamedTuple, Sequence
+from typing import Collection, Mapping, NamedTuple, Sequence
 
 from domain import rules
 from domain.calendar import Moment, YearCalendar
@@ -155,6 +157,84 @@ def judge_spending(spent_yuan: Decimal, budget_yuan: Decimal | None, month: int,
                            rules.budget_light(spent_yuan, budget_yuan, f, thresholds))
 
 
+# --------------------------------------------------------------------------- spending that falls or exceeds
+
+OVER_BUDGET, REDUCED = "超预算", "冲减"
+
+
+class SpendingMark(NamedTuple):
+    """§3: a period's cumulative spending above the budget in force at its end (超预算), or below
+    an earlier period's (冲减; `below` is that period: the latest of those with the highest
+    amount before it). Either is accepted only with a note."""
+    over_budget: bool
+    below: int | None = None
+
+    @property
+    def reduced(self) -> bool:
+        return self.below is not None
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return mark_words(self.over_budget, self.reduced)
+
+
+def mark_words(over_budget: bool, reduced: bool) -> tuple[str, ...]:
+    """超预算, 冲减 or both, in that order."""
+    return tuple(word for word, on in ((OVER_BUDGET, over_budget), (REDUCED, reduced)) if on)
+
+
+def spending_marks(spending: Mapping[int, Decimal], budgets: Mapping[int, Decimal | None]) -> dict[int, SpendingMark]:
+    """The marked periods of a year's cumulative spending (period month → 元), each judged against
+    the budget in force at its end (`budgets`, month → 元; None: unknown, never 超预算) and the
+    periods before it."""
+    marks: dict[int, SpendingMark] = {}
+    peak: tuple[Decimal, int] | None = None          # the highest amount so far, and its latest period
+    for month in sorted(spending):
+        amount, budget = spending[month], budgets.get(month)
+        over = budget is not None and amount > budget
+        below = peak[1] if peak is not None and amount < peak[0] else None
+        if over or below is not None:
+            marks[month] = SpendingMark(over, below)
+        if peak is None or amount >= peak[0]:
+            peak = (amount, month)
+    return marks
+
+
+_UNMARKED = SpendingMark(False)
+
+
+def explained_by(marks: Mapping[int, SpendingMark], month: int, noted: Collection[int]) -> int | None:
+    """The period whose note explains `month`'s mark: its own; for a fall alone, else the note of
+    the period it fell below (an earlier period raised later, with its note saying why); None:
+    not marked, or not explained (stored before notes were asked for)."""
+    mark = marks.get(month)
+    if mark is None:
+        return None
+    if month in noted:
+        return month
+    if not mark.over_budget and mark.below in noted:
+        return mark.below
+    return None
+
+
+class NoteWanted(NamedTuple):
+    """Why an entry of a period needs a note: its own mark, and the later periods that fall below
+    it with no note of their own (an earlier period raised above a later one: the edit that
+    makes the fall is the one asked to explain it)."""
+    own: SpendingMark | None
+    later: tuple[int, ...]
+
+    def __bool__(self) -> bool:
+        return self.own is not None or bool(self.later)
+
+
+def note_wanted(marks: Mapping[int, SpendingMark], month: int, noted: Collection[int]) -> NoteWanted:
+    """For an entry of `month`, `marks` being those of the series with it: why it needs a note
+    (false: it does not). `noted`: the other periods that carry a note."""
+    later = tuple(m for m, mark in sorted(marks.items()) if mark.below == month and m not in noted)
+    return NoteWanted(marks.get(month), later)
+
+
 # --------------------------------------------------------------------------- a whole year
 
 @dataclass(frozen=True)
@@ -177,6 +257,7 @@ class YearAsOf:
     budget: Status
     budget_yuan: Decimal | None
     spent_yuan: Decimal | None
+    spending_mark: SpendingMark | None = None          # of the spending shown (budget.shown)
 
 
 @dataclass
@@ -185,6 +266,7 @@ class YearFacts:
     inputs: YearInputs
     judgements: dict[int, dict[int, Judgement]] = field(default_factory=dict)     # indicator → month →
     spending: dict[int, BudgetJudgement] = field(default_factory=dict)            # month → (budget at month end)
+    spending_marks: dict[int, SpendingMark] = field(default_factory=dict)         # month → 超预算 / 冲减
 
     @property
     def calendar(self) -> YearCalendar:
@@ -218,7 +300,8 @@ class YearFacts:
         budget = status_of(self.calendar, moment, self.budget_lights())
         spent = self.inputs.spending[budget.shown] if budget.shown is not None else None
         return YearAsOf(moment, statuses, budget,
-                        budget_in_force(self.inputs.initial_budget_yuan, self.inputs.adjustments, budget_on), spent)
+                        budget_in_force(self.inputs.initial_budget_yuan, self.inputs.adjustments, budget_on), spent,
+                        self.spending_marks.get(budget.shown))
 
 
 def derive(inputs: YearInputs) -> YearFacts:
@@ -234,7 +317,33 @@ def derive(inputs: YearInputs) -> YearFacts:
     for month, amount in inputs.spending.items():
         budget = budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, inputs.calendar.period_end(month))
         facts.spending[month] = judge_spending(amount, budget, month, inputs.thresholds)
+    facts.spending_marks = year_spending_marks(inputs)
     return facts
+
+
+def entered_through(facts: YearFacts, month: int) -> YearFacts:
+    """The year as it stood when only the periods up to `month` had been entered: `derive` of
+    those inputs. Each entry and each spending report is judged on its own, against what is in
+    force, so their judgements are kept rather than made again (a replay of a year at every
+    entry, as `flask demo synth` does, would otherwise judge the year a dozen times over)."""
+    inputs = facts.inputs
+    entries = {ind: {m: e for m, e in months.items() if m <= month} for ind, months in inputs.entries.items()}
+    spending = {m: amount for m, amount in inputs.spending.items() if m <= month}
+    earlier = YearInputs(inputs.calendar, inputs.indicators, entries, spending, inputs.initial_budget_yuan,
+                         inputs.adjustments, inputs.thresholds)
+    return YearFacts(earlier, {ind: {m: j for m, j in judged.items() if m <= month} for ind, judged in facts.judgements.items()},
+                     {m: j for m, j in facts.spending.items() if m <= month})
+
+
+def year_spending_marks(inputs: YearInputs, spending: Mapping[int, Decimal] | None = None) -> dict[int, SpendingMark]:
+    """The year's 超预算 / 冲减 periods (§3), each against the budget in force at its end; with
+    `spending`, of that series instead of the stored one (an entry about to be made). Months
+    that are not periods of the calendar (left from before a change to quarterly) are history."""
+    cal = inputs.calendar
+    series = {m: amount for m, amount in (inputs.spending if spending is None else spending).items()
+              if cal.is_period(m)}
+    budgets = {m: budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, cal.period_end(m)) for m in series}
+    return spending_marks(series, budgets)
 
 
 # --------------------------------------------------------------------------- what is stored for speed
@@ -290,15 +399,18 @@ def _light_row(project_year_id: int, month: int, level1: str) -> dict:
 
 
 def budget_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
-    """Per calendar month: the budget at that month's end, the latest cumulative spending, and
-    the light and judged period after / before the month's deadline (0: nothing due yet)."""
+    """Per calendar month: the budget at that month's end, the latest cumulative spending (and
+    whether it is 超预算 / 冲减), and the light and judged period after / before the month's
+    deadline (0: nothing due yet)."""
     cal = facts.calendar
     rows = []
     for month, (late, early) in enumerate(month_statuses(cal, _history(facts.budget_lights())), start=1):
         budget = budget_in_force(facts.inputs.initial_budget_yuan, facts.inputs.adjustments, cal.period_end(month))
+        mark = facts.spending_marks.get(late.shown, _UNMARKED)
         rows.append({
             "project_year_id": project_year_id, "month": month, "annual_fen": _fen(budget),
             "spent_fen": _fen(facts.inputs.spending[late.shown]) if late.shown is not None else None,
+            "over_budget": mark.over_budget, "reduced": mark.reduced,
             "light": late.light, "period": late.period or 0,
             "early_light": early.light, "early_period": early.period or 0})
     return rows

@@ -20,9 +20,13 @@ The API, in the order a page needs it:
   one actual in one call: what the IND answer shows.
 - `light_without_actual(as_of, entry_deadline)` — grey after the deadline, None before it.
 - `execution_rate`, `budget_pace`, `budget_light` — 预算执行 against 年度资金总额.
-- `deviation_reason_required(light)`, `raises_alert(light)`.
+- `is_over(op, r, p)` — 超额 (§8); `over_reason_required(op, r, month)` — the year's last entry
+  at r >= 1.3 needs a reason.
+- `deviation_reason_required(light)`, `raises_alert(light)`, `worst_light(lights)`.
 - `period_progress(measure, year_end_actuals)` — the 实施期 indicator's progress.
-- `level_points`, `evaluate(items, spent, budget)`, `grade_of(total)` — the 100-point 自评.
+- `level_weights`, `level_points`, `evaluate(items, spent, budget, weights=…)`, `grade_of(total)`
+  — the 100-point 自评; `qualitative_band`, `check_evaluator_input` (a score or a deduction
+  before it is stored), `execution_reason_required(rate)`.
 
 Decisions beyond the spec (DOMAIN.md names the rule; these are the corners it leaves open):
 
@@ -48,9 +52,16 @@ Decisions beyond the spec (DOMAIN.md names the rule; these are the corners it le
 - Self-evaluation: an indicator with no actual (r or assessment None) scores 0; r is clamped to
   [0, 1] (a score is never negative); a level's weights are the edited weight where one is set
   and the equal share otherwise, and, once any is edited, they must add up to the level's points
-  at 2 decimals. A qualitative score is checked against its band at 2 decimals as well (weights
-  such as 50/3 make the exact band edge 13.333…, and an evaluator types 13.33). An evaluator
-  score on a quantitative indicator, or on a qualitative one not yet assessed, is refused.
+  at 2 decimals. A qualitative score is checked against its band as displayed, at 2 decimals
+  (weights such as 50/3 make the exact band edge 13.333…, and an evaluator types 13.33): 部分达成
+  of 16.67 points is [10.00, 13.33), 达成 [13.33, 16.67]. An evaluator score on a quantitative
+  indicator, or on a qualitative one not yet assessed, is refused before it is stored; one that
+  the assessment has since left behind is set aside (the middle is suggested again, the 自评
+  waits for a new score) rather than breaking the page.
+- A deduction for a target set too low (§8) applies to an indicator marked 超额 only, needs a
+  reason and takes at most what the indicator scores; one whose indicator is no longer 超额 is
+  set aside and said so. The 一级 weights a 审核人 sets must each be at least 0 and add up to
+  100 at 2 decimals; the 预算执行率 points then score `weight × min(rate, 1)`.
 - The grade is decided on the total as displayed (2 decimals), so the shown total and the shown
   grade never disagree.
 """
@@ -59,12 +70,13 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from domain.units import Target, parse_number, same_base, to_base
 
 CUMULATIVE, LEVEL, QUALITATIVE = "cumulative", "level", "qualitative"
 MEASURES = (CUMULATIVE, LEVEL, QUALITATIVE)
+MEASURE_LABELS = {CUMULATIVE: "累计", LEVEL: "水平", QUALITATIVE: "定性"}
 
 GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
 
@@ -77,7 +89,12 @@ PERIODS = (MONTHLY, QUARTERLY)
 OUTPUT, BENEFIT, SATISFACTION = "产出指标", "效益指标", "满意度指标"
 LEVEL1_POINTS = {OUTPUT: Decimal(50), BENEFIT: Decimal(30), SATISFACTION: Decimal(10)}
 BUDGET_POINTS = Decimal(10)
-# Share of the weight a qualitative indicator may score, by assessment; the default is the top.
+BUDGET_LEVEL = "预算执行率"
+DEFAULT_LEVEL_WEIGHTS = {BUDGET_LEVEL: BUDGET_POINTS, **LEVEL1_POINTS}    # §5, editable per project year
+TOTAL_POINTS = Decimal(100)
+EXECUTION_REASON_BELOW = Decimal("0.9")     # a 执行率 below this needs a reason on the 自评表 (§5)
+# Share of the weight a qualitative indicator may score, by assessment: [low, high], the upper edge
+# excluded except 达成's (§5); until an evaluator sets a score the band's middle is suggested.
 QUALITATIVE_BANDS = {
     ACHIEVED: (Decimal("0.8"), Decimal(1)),
     PARTLY_ACHIEVED: (Decimal("0.6"), Decimal("0.8")),
@@ -91,7 +108,6 @@ _CEILINGS = ("<=", "<")
 _LEVEL_WORDS = ("率", "满意度", "时间", "时长", "周期")
 _LEVEL_UNITS = ("%", "％")
 _ASSESSMENT_LIGHTS = {ACHIEVED: GREEN, PARTLY_ACHIEVED: YELLOW, NOT_ACHIEVED: RED}
-_MEASURE_NAMES = {CUMULATIVE: "累计", LEVEL: "水平", QUALITATIVE: "定性"}
 _ZERO, _ONE = Decimal(0), Decimal(1)
 _TOLERANCE = Decimal("1e-20")
 _POINTS_PLACES, _RATIO_PLACES = 2, 4
@@ -325,7 +341,7 @@ def judge(measure: str, target: Target, *, f, value=None, unit: str | None = Non
     if measure == QUALITATIVE:
         return Judgement(None, None, _assessment_light(assessment))
     if target.value is None or target.op is None:
-        raise ValueError(f"指标值“{target.raw}”不是数值，不能按{_MEASURE_NAMES[measure]}指标计算")
+        raise ValueError(f"指标值“{target.raw}”不是数值，不能按{MEASURE_LABELS[measure]}指标计算")
     t, a = to_common_base(target.value, target.unit, value, unit)
     op, f = _check_op(target.op), _share(f)
     # Checked once, each ratio worked out once: `flask check` judges every entry of a province.
@@ -348,6 +364,14 @@ def is_over(op: str | None, completion_ratio: Decimal | None, pace_ratio: Decima
             or (pace_ratio is not None and _at_least(pace_ratio, thresholds.over)))
 
 
+def over_reason_required(op: str | None, completion_ratio: Decimal | None, month: int,
+                         thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
+    """§8: the entry of the year's last period (December, the fourth quarter's end) of a growing
+    quantitative target at r >= 1.3 needs a reason (target set too low, or a real gain)."""
+    return (month == 12 and op in (">=", ">") and completion_ratio is not None
+            and _at_least(completion_ratio, thresholds.over_reason))
+
+
 def deviation_reason_required(current_light: str | None) -> bool:
     """§3: an actual whose light is not green needs a 偏差原因."""
     return current_light in (YELLOW, RED)
@@ -356,6 +380,14 @@ def deviation_reason_required(current_light: str | None) -> bool:
 def raises_alert(current_light: str | None) -> bool:
     """§4: yellow, red, and grey (no actual past the deadline) raise an alert; green closes it."""
     return current_light in (YELLOW, RED, GREY)
+
+
+LIGHT_SEVERITY = {RED: 4, GREY: 3, YELLOW: 2, GREEN: 1}   # worst first: red
+
+
+def worst_light(lights) -> str | None:
+    known = [light for light in lights if light in LIGHT_SEVERITY]
+    return max(known, key=LIGHT_SEVERITY.get) if known else None
 
 
 # --- budget ------------------------------------------------------------------------------------
@@ -402,13 +434,49 @@ def period_progress(measure: str, year_end_actuals: Sequence):
 
 # --- 绩效自评 ----------------------------------------------------------------------------------
 
+class Band(NamedTuple):
+    """The points a qualitative indicator may score for its assessment: [low, high], or
+    [low, high) when `high_included` is off (部分达成, 未达成). Checked as displayed (2 places)."""
+    low: Decimal
+    high: Decimal
+    high_included: bool
+
+    @property
+    def shown(self) -> tuple[Decimal, Decimal]:
+        return for_display(self.low), for_display(self.high)
+
+    @property
+    def middle(self) -> Decimal:
+        """What the page suggests until an evaluator sets a score (90 / 70 / 30 % of the weight)."""
+        return (self.low + self.high) / 2
+
+    def contains(self, score: Decimal) -> bool:
+        low, high = self.shown
+        return low <= score and (score <= high if self.high_included else score < high)
+
+    @property
+    def text(self) -> str:
+        """10.00–12.50分, or 7.50–10.00分（不含10.00分）."""
+        low, high = self.shown
+        return f"{low}–{high}分" + ("" if self.high_included else f"（不含{high}分）")
+
+
+def qualitative_band(assessment: str, weight) -> Band:
+    """§5: 达成 [80 %, 100 %], 部分达成 [60 %, 80 %), 未达成 [0, 60 %) of the weight."""
+    low_share, high_share = QUALITATIVE_BANDS[_check_assessment(assessment)]
+    weight = _decimal(weight)
+    return Band(weight * low_share, weight * high_share, assessment == ACHIEVED)
+
+
 @dataclass(frozen=True)
 class EvaluationItem:
     """One annual indicator as the self-evaluation sees it.
 
     `level1` is the standard 一级指标; `completion` is r (None: no actual); `weight` an edited
     weight in points (None: the level's equal share); `score` an evaluator's score in points for a
-    qualitative indicator (None: the top of its band); `name` is used in messages."""
+    qualitative indicator (None: not set yet, the band's middle is suggested); `over` whether the
+    entry scored is 超额 (§8), and `deduction` with `deduction_reason` what an evaluator deducts
+    for a target set too low; `name` is used in messages."""
     id: object
     level1: str
     measure: str
@@ -417,14 +485,24 @@ class EvaluationItem:
     weight: Decimal | None = None
     score: Decimal | None = None
     name: str = ""
+    over: bool = False
+    deduction: Decimal | None = None
+    deduction_reason: str | None = None
 
 
 @dataclass(frozen=True)
 class IndicatorScore:
+    """`score` is after any deduction; `suggested` says it is the band's middle, not yet set by an
+    evaluator; `set_aside` says why a stored score or deduction no longer counts (the assessment
+    or the 超额 changed since), in Chinese."""
     id: object
     level1: str
     weight: Decimal
     score: Decimal
+    band: Band | None = None
+    suggested: bool = False
+    deduction: Decimal = Decimal(0)
+    set_aside: str | None = None
 
 
 @dataclass(frozen=True)
@@ -436,6 +514,12 @@ class Evaluation:
     levels: dict          # 一级指标 → points it carries (after passing on an empty level's points)
     level_scores: dict    # 一级指标 → points scored
     indicators: tuple     # IndicatorScore, in the order given
+    budget_points: Decimal = BUDGET_POINTS
+
+    @property
+    def suggested(self) -> tuple:
+        """The indicators whose score is still the band's suggestion: the 自评 waits for them."""
+        return tuple(each for each in self.indicators if each.suggested)
 
     def as_dict(self) -> dict:
         """The `evaluation` answer of INTERFACES.md, rounded for display (JSON-ready)."""
@@ -451,37 +535,68 @@ class Evaluation:
         }
 
 
-def level_points(levels_with_indicators: Iterable[str]) -> dict[str, Decimal]:
-    """Points per 一级指标: 50/30/10, a level without indicators passing its points on to the
-    others in proportion (no 满意度指标: 产出 56.25, 效益 33.75). Every level is listed."""
+def level_weights(weights: Mapping | None = None) -> dict[str, Decimal]:
+    """The 一级 weights (预算执行率 10, 产出 50, 效益 30, 满意度 10 unless a 审核人 changed them
+    for the project year, §5), checked: each a number of at least 0, together 100."""
+    if weights is None:
+        return dict(DEFAULT_LEVEL_WEIGHTS)
+    unknown = [name for name in weights if name not in DEFAULT_LEVEL_WEIGHTS]
+    if unknown:
+        raise ValueError(f"一级指标应为{'、'.join(DEFAULT_LEVEL_WEIGHTS)}，不能是“{unknown[0]}”")
+    checked = {}
+    for name in DEFAULT_LEVEL_WEIGHTS:
+        if weights.get(name) is None:
+            raise ValueError(f"请填写{name}的分值")
+        try:
+            value = _decimal(weights[name])
+        except (ValueError, ArithmeticError) as exc:
+            raise ValueError(f"{name}的分值“{weights[name]}”不是有效的数字") from exc
+        if value < 0:
+            raise ValueError(f"{name}的分值不能为负数")
+        checked[name] = value
+    total = sum(checked.values(), _ZERO)
+    if for_display(total) != for_display(TOTAL_POINTS):
+        raise ValueError(f"一级指标分值合计应为100分，现为{for_display(total)}分")
+    return checked
+
+
+def level_points(levels_with_indicators: Iterable[str], weights: Mapping | None = None) -> dict[str, Decimal]:
+    """Points per 一级指标: 50/30/10 (or the project year's weights), a level without indicators
+    passing its points on to the others in proportion (no 满意度指标: 产出 56.25, 效益 33.75).
+    Every level is listed."""
+    weights = level_weights(weights)
     present = {_check_level1(level) for level in levels_with_indicators}
-    carried = sum((LEVEL1_POINTS[level] for level in present), _ZERO)
-    indicator_points = sum(LEVEL1_POINTS.values(), _ZERO)
-    return {level: (points * indicator_points / carried if level in present else _ZERO)
-            for level, points in LEVEL1_POINTS.items()}
+    carried = sum((weights[level] for level in present), _ZERO)
+    indicator_points = sum((weights[level] for level in LEVEL1_POINTS), _ZERO)
+    if carried == 0 and indicator_points > 0:
+        raise ValueError("有指标的一级指标分值均为0，其余一级指标的分值无处分配")
+    return {level: (weights[level] * indicator_points / carried if level in present and carried else _ZERO)
+            for level in LEVEL1_POINTS}
 
 
 def evaluate(items: Iterable[EvaluationItem], spent, budget,
-             thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Evaluation:
-    """The 100-point 绩效自评 of §5 from the annual indicators and the year's spending."""
+             thresholds: Thresholds = DEFAULT_THRESHOLDS, weights: Mapping | None = None) -> Evaluation:
+    """The 100-point 绩效自评 of §5 from the annual indicators, the year's spending and the
+    一级 weights in force (None: the defaults). A stored evaluator score or deduction that no
+    longer fits (`check_evaluator_input` refuses it) is set aside and said so, never applied."""
     items = list(items)
     if not items:
         raise ValueError("项目没有年度绩效指标，无法进行绩效自评")
     rate = execution_rate(spent, budget)
     if rate is None:
         raise ValueError("年度资金总额未知或为0，无法计算预算执行率得分")
-    budget_score = BUDGET_POINTS * _clamp(rate)
-    points = level_points(item.level1 for item in items)
-    weights = {}  # position in `items` → weight
+    weights = level_weights(weights)
+    budget_score = weights[BUDGET_LEVEL] * _clamp(rate)
+    points = level_points((item.level1 for item in items), weights)
+    shares = {}  # position in `items` → weight
     for level in LEVEL1_POINTS:
         members = {n: item for n, item in enumerate(items) if item.level1 == level}
-        weights.update(_level_weights(level, members, points[level]))
-    scored = tuple(IndicatorScore(item.id, item.level1, weights[n], _score(item, weights[n]))
-                   for n, item in enumerate(items))
+        shares.update(_level_weights(level, members, points[level]))
+    scored = tuple(_score(item, shares[n]) for n, item in enumerate(items))
     level_scores = {level: sum((s.score for s in scored if s.level1 == level), _ZERO) for level in LEVEL1_POINTS}
     total = budget_score + sum(level_scores.values(), _ZERO)
     return Evaluation(total, grade_of(for_display(total), thresholds), budget_score, rate,
-                      points, level_scores, scored)
+                      points, level_scores, scored, weights[BUDGET_LEVEL])
 
 
 def grade_of(total, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> str:
@@ -492,6 +607,42 @@ def grade_of(total, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> str:
     if total >= thresholds.grade_good:
         return GRADE_GOOD
     return GRADE_FAIR if total >= thresholds.grade_fair else GRADE_POOR
+
+
+def execution_reason_required(rate) -> bool:
+    """§5: a 预算执行率 below 90 % needs a written reason on the 自评表."""
+    return rate is not None and _decimal(rate) < EXECUTION_REASON_BELOW
+
+
+def check_evaluator_input(item: EvaluationItem, weight) -> None:
+    """An evaluator's score and deduction for one indicator of `weight` points, before they are
+    stored: a score only for an assessed qualitative indicator and inside its band; a deduction
+    only on an indicator marked 超额, with a reason, and not more than it scores. ValueError
+    (Chinese) otherwise."""
+    _check_measure(item.measure)
+    label = item.name or f"指标{item.id}"
+    weight = _decimal(weight)
+    if item.score is not None:
+        if item.measure != QUALITATIVE:
+            raise ValueError(f"“{label}”是定量指标，按完成率计分，不能手工评分")
+        if item.assessment is None:
+            raise ValueError(f"“{label}”尚未评定完成情况，不能评分")
+        band = qualitative_band(item.assessment, weight)
+        if not band.contains(_decimal(item.score)):
+            low, high = band.shown
+            low_share, high_share = QUALITATIVE_BANDS[item.assessment]
+            edge = "" if band.high_included else f"不含{high}分，"
+            raise ValueError(f"“{label}”评定为{item.assessment}，得分应在{low}–{high}分之间"
+                             f"（{edge}权重的{low_share:.0%}–{high_share:.0%}），不能是{item.score}分")
+    if item.deduction is not None:
+        deduction = _decimal(item.deduction)
+        if not item.over:
+            raise ValueError(f"“{label}”未超额完成，不能因目标设定偏低扣分")
+        if not (item.deduction_reason or "").strip():
+            raise ValueError(f"请填写“{label}”的扣分理由（如目标设定偏低）")
+        before = _base_score(item, weight)
+        if not _ZERO < deduction <= for_display(before):
+            raise ValueError(f"“{label}”的扣分应大于0且不超过其得分{for_display(before)}分，不能是{deduction}分")
 
 
 def _level_weights(level: str, members: dict[int, EvaluationItem], points: Decimal) -> dict[int, Decimal]:
@@ -508,26 +659,40 @@ def _level_weights(level: str, members: dict[int, EvaluationItem], points: Decim
     return weights
 
 
-def _score(item: EvaluationItem, weight: Decimal) -> Decimal:
-    _check_measure(item.measure)
-    label = item.name or f"指标{item.id}"
+def _base_score(item: EvaluationItem, weight: Decimal) -> Decimal:
+    """The score before any deduction: weight × min(r, 1), or the evaluator's score inside the
+    band (its middle until one is set); 0 without an actual."""
     if item.measure != QUALITATIVE:
-        if item.score is not None:
-            raise ValueError(f"“{label}”是定量指标，按完成率计分，不能手工评分")
         return _ZERO if item.completion is None else weight * _clamp(_decimal(item.completion))
     if item.assessment is None:
-        if item.score is not None:
-            raise ValueError(f"“{label}”尚未评定完成情况，不能评分")
         return _ZERO
-    low_share, high_share = QUALITATIVE_BANDS[_check_assessment(item.assessment)]
-    low, high = weight * low_share, weight * high_share
-    if item.score is None:
-        return high
-    score = _decimal(item.score)
-    if not for_display(low) <= score <= for_display(high):
-        raise ValueError(f"“{label}”评定为{item.assessment}，得分应在{for_display(low)}–{for_display(high)}分之间"
-                         f"（权重的{low_share:.0%}–{high_share:.0%}），不能是{score}分")
-    return score
+    band = qualitative_band(item.assessment, weight)
+    if item.score is not None and band.contains(_decimal(item.score)):
+        return _decimal(item.score)
+    return band.middle
+
+
+def _score(item: EvaluationItem, weight: Decimal) -> IndicatorScore:
+    _check_measure(item.measure)
+    set_aside = []
+    band = None
+    suggested = False
+    if item.measure == QUALITATIVE and item.assessment is not None:
+        band = qualitative_band(item.assessment, weight)
+        suggested = item.score is None or not band.contains(_decimal(item.score))
+        if item.score is not None and suggested:
+            set_aside.append(f"原评分{for_display(item.score)}分不在{item.assessment}的区间{band.text}内，请重新评分")
+    base = _base_score(item, weight)
+    deduction = _ZERO
+    if item.deduction is not None:
+        if not item.over:
+            set_aside.append("该指标已不再超额，原扣分未计入")
+        elif not (item.deduction_reason or "").strip():
+            set_aside.append("扣分缺少理由，未计入")
+        else:
+            deduction = min(_decimal(item.deduction), base)
+    return IndicatorScore(item.id, item.level1, weight, base - deduction, band, suggested, deduction,
+                          "；".join(set_aside) or None)
 
 
 # --- numbers and checks ------------------------------------------------------------------------

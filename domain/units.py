@@ -85,3 +85,23 @@ def to_base(value: Decimal, unit: str | None) -> tuple[Decimal, str | None]:
 def same_base(unit_a: str | None, unit_b: str | None) -> bool:
     """Whether an actual in one unit can be compared with a target in the other."""
     return split_unit(unit_a)[1] == split_unit(unit_b)[1]
+
+
+SPENDING_UNITS = ("元", "万元", "亿元")
+_SCALED_BASES = ("元", "人次", "人", "平方米", "亩", "吨", "户", "千瓦时")   # written with 万 in real forms
+_LEVEL_ONLY_UNITS = ("%", "％", "小时", "分钟", "天", "日", "个工作日", "工作日", "月", "年", "秒", "分")
+
+
+def unit_choices(target_unit: str | None) -> list[str]:
+    """Units an actual may be entered in: the target's, its base, and the 万/亿 scales of a count
+    or an amount (元/万元/亿元, 人次/万人次); a percentage or a duration only in its own unit."""
+    target_unit = (target_unit or "").strip()
+    factor, base = split_unit(target_unit)
+    if not base or base in _LEVEL_ONLY_UNITS:
+        return [target_unit]
+    choices = [target_unit, base]
+    if factor != 1 or base in _SCALED_BASES:
+        choices.append("万" + base)
+    if base == "元":
+        choices.append("亿元")
+    return list(dict.fromkeys(choices))

@@ -1,30 +1,30 @@
-"""Actuals, budget spending, their history, and the alerts they raise (DOMAIN.md §3–§4).
+"""The tables of actuals, budget spending, their history and alerts (DOMAIN.md §3–§4), and the
+validation of what an editor types for them (ActualInput, periods and amounts as typed, the
+errors a write reports). The writes are services/entry.py.
 
 One actual per annual indicator and reporting period (keyed by the period's end month). Its
-completion, pace and light are computed by domain/rules.py when it is written and stored
-with it, so lists and reports read them instead of recomputing a year. Every write keeps
-the old and new values in an append-only change table, and carries a version so that a
-second editor working from a stale page is told instead of overwriting.
+completion, pace and light are a cache of the domain core, stored with it so that lists and
+reports read them instead of recomputing a year. Every write keeps the old and new values in
+an append-only change table, and carries a version so that a second editor working from a
+stale page is told instead of overwriting.
 """
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Mapping
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
-from domain.calendar import YearCalendar, month_end
-from importers.values import Target, parse_number, split_unit, to_base
 from domain import rules
-from models.indicator import Indicator
+from domain.units import SPENDING_UNITS, parse_number, to_base
 from models.project import ProjectYear
 
 DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保障", "其他")
 LIKELIHOODS = ("确定能", "有可能", "完全不可能")
-DEFAULT_DEADLINE_DAY = 5
 MAX_NUMBER = Decimal(10) ** 15      # what the columns hold (Numeric(24, 6), money Numeric(18, 2))
 MAX_RATIO = Decimal(10) ** 14       # what a ratio column holds (Numeric(24, 10); PostgreSQL refuses more)
 VALUE_PLACES, MONEY_PLACES = 6, 2    # and the decimals they keep
@@ -58,11 +58,13 @@ class Actual(SQLModel, table=True):
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))
     unit: str | None = Field(default=None, max_length=40)       # as entered
     assessment: str | None = Field(default=None, max_length=10)
-    forecast: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))
+    forecast: Decimal | None = Field(default=None, sa_column=Column(Numeric(24, 6), nullable=True))   # in `unit`
+    forecast_assessment: str | None = Field(default=None, max_length=10)   # a qualitative one's 全年预计
     deviation_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     deviation_note: str | None = Field(default=None, sa_column=Column(Text))
     likelihood: str | None = Field(default=None, max_length=10)
     note: str | None = Field(default=None, sa_column=Column(Text))
+    over_reason: str | None = Field(default=None, sa_column=Column(Text))   # 超额原因 (§8)
     completion: Decimal | None = Field(default=None, sa_column=ratio())
     pace: Decimal | None = Field(default=None, sa_column=ratio())
     light: str = Field(max_length=10)
@@ -84,13 +86,15 @@ class ActualChange(SQLModel, table=True):
 
 
 class Spending(SQLModel, table=True):
-    """Cumulative budget spending (元) at a period's end, with its stored light."""
+    """Cumulative budget spending (元) at a period's end, with its stored light, and the note
+    that explains it when it is 超预算 or 冲减 (domain.project_year.spending_marks)."""
     __tablename__ = "spending"
     __table_args__ = (UniqueConstraint("project_year_id", "month", name="uq_spending_period"),)
     id: int | None = Field(default=None, primary_key=True)
     project_year_id: int = Field(foreign_key="project_year.id", index=True)
     month: int
     amount_yuan: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))
     execution_rate: Decimal | None = Field(default=None, sa_column=ratio())
     pace: Decimal | None = Field(default=None, sa_column=ratio())
     light: str | None = Field(default=None, max_length=10)
@@ -106,6 +110,7 @@ class SpendingChange(SQLModel, table=True):
     month: int
     old_amount_yuan: Decimal | None = Field(default=None, sa_column=Column(Numeric(18, 2), nullable=True))
     new_amount_yuan: Decimal = Field(sa_column=Column(Numeric(18, 2), nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))       # the note as of this change
     changed_by: str = Field(max_length=100)
     changed_at: datetime
 
@@ -158,17 +163,25 @@ class ActualInput(SQLModel):
     value: Decimal | None = None
     unit: str | None = None
     assessment: str | None = None
-    forecast: Decimal | None = None
+    forecast: Decimal | str | None = None    # a number; an assessment for a qualitative indicator
     deviation_reasons: list[str] = []
     deviation_note: str | None = None
     likelihood: str | None = None
     note: str | None = None
+    over_reason: str | None = None           # 超额原因: needed at r >= 1.3 in the year's last period
     version: int | None = None
 
-    @field_validator("value", "forecast", mode="before")
+    @field_validator("value", mode="before")
     @classmethod
     def _number(cls, raw):
         return cls.number(raw)
+
+    @field_validator("forecast", mode="before")
+    @classmethod
+    def _forecast(cls, raw, info: ValidationInfo):
+        """Validated with `context={"measure": …}` once the indicator is known; without it either
+        kind passes here and record_actual checks it against the measure."""
+        return forecast_of(raw, (info.context or {}).get("measure"))
 
     @staticmethod
     def number(raw) -> Decimal | None:
@@ -185,7 +198,7 @@ class ActualInput(SQLModel):
             raise ValueError("数值过大")
         return kept(number, VALUE_PLACES)
 
-    @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", mode="before")
+    @field_validator("unit", "assessment", "likelihood", "note", "deviation_note", "over_reason", mode="before")
     @classmethod
     def _text(cls, raw):
         if raw is None:
@@ -209,20 +222,35 @@ class ActualInput(SQLModel):
         return list(dict.fromkeys(raw))
 
 
+def forecast_of(raw, measure: str | None) -> Decimal | str | None:
+    """全年预计 as sent (DOMAIN.md §3): for a qualitative indicator an assessment (达成 / 部分达成 /
+    未达成), for any other a number; `measure` None accepts either. ValueError (Chinese) otherwise."""
+    if isinstance(raw, str) and raw.strip() in rules.ASSESSMENTS:
+        if measure not in (None, rules.QUALITATIVE):
+            raise ValueError(f"“{raw.strip()}”只用于定性指标，本指标的全年预计应为数字")
+        return raw.strip()
+    if measure == rules.QUALITATIVE and not (raw is None or (isinstance(raw, str) and not raw.strip())):
+        raise ValueError(f"定性指标的全年预计应为：{'、'.join(rules.ASSESSMENTS)}")
+    return ActualInput.number(raw)
+
+
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
                "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
-               "note": "备注", "version": "版本", "amount_yuan": "支出金额", "score": "评分",
+               "note": "备注", "over_reason": "超额原因", "version": "版本", "amount_yuan": "支出金额",
+               "score": "评分", "points": "扣分", "reason": "理由", "weights": "一级指标分值",
                # monitoring rounds and 整改 (services/rounds.py, services/rectifications.py)
                "goal_progress": "总体目标执行情况", "deviation": "偏差原因", "correction": "改进（纠偏）措施",
                "indicator_id": "指标", "requirement": "整改要求和建议", "due": "整改期限", "measures": "整改措施",
                "result": "整改结果", "conclusion": "整改结论", "comment": "意见"}
 
 
-def validation_message(exc) -> str:
-    """The one mapper of pydantic validation errors to Chinese (STYLE.md)."""
+def validation_message(exc, names: Mapping[str, str] | None = None) -> str:
+    """The one mapper of pydantic validation errors to Chinese (STYLE.md); `names`: a form's own
+    field names, over FIELD_NAMES (an adjustment's amount_yuan is 调整金额, not 支出金额)."""
+    labels = FIELD_NAMES | dict(names or {})
     parts = []
     for error in exc.errors():
-        name = FIELD_NAMES.get(str(error["loc"][0]) if error["loc"] else "", "输入")
+        name = labels.get(str(error["loc"][0]) if error["loc"] else "", "输入")
         message = str(error.get("ctx", {}).get("error") or "") or _pydantic_message(error)
         parts.append(f"{name}：{message}")
     return "；".join(parts)
@@ -237,25 +265,7 @@ def _pydantic_message(error: dict) -> str:
     return "格式不正确"
 
 
-# --------------------------------------------------------------------------- the calendar
-
-def period_end(year: int, month: int) -> date:
-    return month_end(year, month)
-
-
-def entry_deadline(year: int, month: int, deadline_day: int = DEFAULT_DEADLINE_DAY) -> date:
-    """The period's actual is due by this day of the following month (default the 5th)."""
-    return YearCalendar(year, deadline_day=deadline_day).deadline(month)
-
-
-def period_months(periods: str) -> list[int]:
-    return list(YearCalendar(2000, periods).months)
-
-
-def last_closed_month(year: int, as_of: date, periods: str) -> int | None:
-    """The end month of the latest reporting period that has ended by `as_of` (None: none yet)."""
-    return YearCalendar(year, periods).closed_month(as_of)
-
+# --------------------------------------------------------------------------- periods and amounts as typed
 
 def check_period(py: ProjectYear, year: int, month: int) -> None:
     if not 1 <= month <= 12:
@@ -264,47 +274,6 @@ def check_period(py: ProjectYear, year: int, month: int) -> None:
         raise EntryError(f"期间 {year}-{month:02d} 不在项目的 {py.year} 年度内", "period")
     if py.periods == rules.QUARTERLY and month % 3:
         raise EntryError("该项目按季度填报，期间只能是 3、6、9、12 月", "period")
-
-
-# --------------------------------------------------------------------------- indicators
-
-def annual_target(ind: Indicator) -> Target:
-    return Target(raw=ind.annual_raw or "", kind=ind.annual_kind or "qualitative", op=ind.annual_op,
-                  value=ind.annual_value, unit=ind.annual_unit)
-
-
-def effective_measure(ind: Indicator) -> str:
-    target = annual_target(ind)
-    if ind.measure_override:
-        if ind.measure_override != rules.QUALITATIVE and target.value is None:
-            return rules.QUALITATIVE  # a non-numeric target can only be assessed
-        return ind.measure_override
-    return rules.infer_measure(ind.annual_level3, target)
-
-
-LIGHT_SEVERITY = {rules.RED: 4, rules.GREY: 3, rules.YELLOW: 2, rules.GREEN: 1}   # worst first: red
-
-
-def worst_light(lights) -> str | None:
-    known = [light for light in lights if light in LIGHT_SEVERITY]
-    return max(known, key=LIGHT_SEVERITY.get) if known else None
-
-
-# --------------------------------------------------------------------------- the page's choices
-# Added for the entry pages and the bulk sheet; the API may use them as well.
-
-MEASURE_LABELS = {rules.CUMULATIVE: "累计", rules.LEVEL: "水平", rules.QUALITATIVE: "定性"}
-PERIODS_LABELS = {rules.MONTHLY: "按月", rules.QUARTERLY: "按季度"}
-SPENDING_UNITS = ("元", "万元", "亿元")
-_SCALED_BASES = ("元", "人次", "人", "平方米", "亩", "吨", "户", "千瓦时")   # written with 万 in real forms
-_LEVEL_ONLY_UNITS = ("%", "％", "小时", "分钟", "天", "日", "个工作日", "工作日", "月", "年", "秒", "分")
-
-
-def period_label(year: int, month: int, periods: str = rules.MONTHLY) -> str:
-    """2023年7月, or 2023年第3季度 for a quarterly project."""
-    if periods == rules.QUARTERLY and month % 3 == 0:
-        return f"{year}年第{month // 3}季度"
-    return f"{year}年{month}月"
 
 
 def parse_period(raw: str | None) -> tuple[int, int]:
@@ -316,26 +285,6 @@ def parse_period(raw: str | None) -> tuple[int, int]:
     if not 1 <= month <= 12:
         raise EntryError(f"月份“{month}”无效，应为 1 到 12", "period")
     return year, month
-
-
-def default_month(py: ProjectYear, as_of: date) -> int:
-    """The period a page opens on: the latest that has ended (early August: July), else the first."""
-    return last_closed_month(py.year, as_of, py.periods) or period_months(py.periods)[0]
-
-
-def unit_choices(target_unit: str | None) -> list[str]:
-    """Units an actual may be entered in: the target's, its base, and the 万/亿 scales of a count
-    or an amount (元/万元/亿元, 人次/万人次); a percentage or a duration only in its own unit."""
-    target_unit = (target_unit or "").strip()
-    factor, base = split_unit(target_unit)
-    if not base or base in _LEVEL_ONLY_UNITS:
-        return [target_unit]
-    choices = [target_unit, base]
-    if factor != 1 or base in _SCALED_BASES:
-        choices.append("万" + base)
-    if base == "元":
-        choices.append("亿元")
-    return list(dict.fromkeys(choices))
 
 
 def spending_amount_yuan(raw, unit: str | None = "元") -> Decimal:
@@ -358,6 +307,23 @@ def spending_number(raw) -> Decimal:
     if not number.is_finite() or number < 0:
         raise EntryError("支出金额应为不小于 0 的数字", "amount_yuan")
     return number
+
+
+SPENDING_NOTE_MAX = 500
+SPENDING_NOTE_EXAMPLES = ("资金退回", "冲销更正", "追加预算待批复")    # what a 超预算 / 冲减 note says
+
+
+def spending_note(raw) -> str | None:
+    """A spending's note (说明) as stored: trimmed text, None when blank; EntryError for anything
+    else or beyond its length."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise EntryError("说明应为文字", "note")
+    note = raw.strip()
+    if len(note) > SPENDING_NOTE_MAX:
+        raise EntryError(f"说明不能超过 {SPENDING_NOTE_MAX} 字", "note")
+    return note or None
 
 
 def actual_of(session: Session, indicator_id: int, month: int) -> Actual | None:

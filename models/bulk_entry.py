@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from domain.indicators import effective_measure
 from models.actual import (ActualInput, EntryError, StaleEdit, check_period, parse_period, spending_amount_yuan,
                            spending_of, validation_message)
 from services.entry import Context, record_actual, record_spending
@@ -29,10 +30,11 @@ from reads.wording import user_label
 ACTUALS_SHEET, SPENDING_SHEET, README_SHEET = "实际值", "预算支出", "说明"
 UPLOADED_SHEETS = (ACTUALS_SHEET, SPENDING_SHEET)
 ACTUAL_COLUMNS = ("指标ID", "期间", "版本", "项目", "一级指标", "二级指标", "三级指标", "指标值", "计量方式", "目标单位",
-                  "当前值", "实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注")
-ACTUAL_INPUTS = ("实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注")
-SPENDING_COLUMNS = ("项目年度ID", "期间", "版本", "项目", "年度资金（元）", "当前累计支出（元）", "累计支出", "单位")
-SPENDING_INPUTS = ("累计支出", "单位")
+                  "当前值", "实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注", "超额原因")
+ACTUAL_INPUTS = ("实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性", "备注", "超额原因")
+SPENDING_COLUMNS = ("项目年度ID", "期间", "版本", "项目", "年度资金（元）", "当前累计支出（元）", "累计支出", "单位", "说明")
+SPENDING_INPUTS = ("累计支出", "单位", "说明")
+OPTIONAL_COLUMNS = ("超额原因", "说明")      # added later: a sheet downloaded before has none (read as empty)
 _REASON_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
@@ -79,13 +81,13 @@ def store_bulk_entry(session, user, sheets: dict[str, list[tuple]], ctx: Context
 def _filled_rows(title: str, rows: list[tuple], columns, inputs) -> list[tuple[int, dict]]:
     """(row number, {header: value}) for each row with any input filled in."""
     header = [str(c).strip() if c is not None else "" for c in (rows[0] if rows else ())]
-    missing = [c for c in columns if c not in header]
+    missing = [c for c in columns if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         raise SheetError(f"“{title}”表缺少列：{'、'.join(missing)}（请勿删除或改名表头）")
-    index = {name: header.index(name) for name in columns}
+    index = {name: header.index(name) if name in header else None for name in columns}
     filled = []
     for n, values in enumerate(rows[1:], start=2):
-        cells = {name: (values[i] if i < len(values) else None) for name, i in index.items()}
+        cells = {name: (values[i] if i is not None and i < len(values) else None) for name, i in index.items()}
         cells = {k: (v.strip() if isinstance(v, str) else v) for k, v in cells.items()}
         if not all(cells[name] in (None, "") for name in inputs):
             filled.append((n, cells))
@@ -157,7 +159,7 @@ def _store_actuals(session, user, rows: list[tuple], ctx: Context, outcome: Outc
         _project, py, ind = _target(session, user, indicator_in_scope, cells["指标ID"], "指标", "指标ID")
         year, month = _period(cells, py)
         _once(seen, (ind.id, month), n, "指标")
-        record_actual(session, ind, py, year, month, _actual_input(cells), ctx)
+        record_actual(session, ind, py, year, month, _actual_input(cells, effective_measure(ind)), ctx)
 
     def where(n: int, cells: dict) -> str:
         return f"第 {n} 行（{cells['项目'] or '?'} / {cells['三级指标'] or '?'}）"
@@ -166,14 +168,15 @@ def _store_actuals(session, user, rows: list[tuple], ctx: Context, outcome: Outc
     outcome.actuals = _each_row(session, filled, where, store_row, "数值", outcome.errors)
 
 
-def _actual_input(cells: dict) -> ActualInput:
+def _actual_input(cells: dict, measure: str) -> ActualInput:
     reasons = [r for r in _REASON_SPLIT.split(_text(cells["偏差原因"]) or "") if r]
     try:
         return ActualInput.model_validate({
             "value": cells["实际值"], "unit": _text(cells["单位"]), "assessment": _text(cells["完成情况"]),
             "forecast": cells["全年预计"], "deviation_reasons": reasons,
             "deviation_note": _text(cells["偏差说明"]), "likelihood": _text(cells["完成可能性"]),
-            "note": _text(cells["备注"]), "version": _int(cells["版本"]) or 0})
+            "note": _text(cells["备注"]), "over_reason": _text(cells["超额原因"]),
+            "version": _int(cells["版本"]) or 0}, context={"measure": measure})
     except ValidationError as exc:
         raise RowError(validation_message(exc)) from exc
 
@@ -189,7 +192,7 @@ def _store_spending(session, user, rows: list[tuple], ctx: Context, outcome: Out
         version = _int(cells["版本"]) or 0
         if not version:
             _no_spending_since(session, py, month)
-        record_spending(session, py, year, month, amount, ctx, version or None)
+        record_spending(session, py, year, month, amount, ctx, version or None, note=_text(cells["说明"]))
 
     def where(n: int, cells: dict) -> str:
         return f"“{SPENDING_SHEET}”表第 {n} 行（{cells['项目'] or '?'}）"

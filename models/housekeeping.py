@@ -25,8 +25,10 @@ from sqlmodel import Session, select
 
 from models.db import transaction
 from models.export_job import ExportJob
-from models.job import UNCONFIRMED, ImportJob, delete_unconfirmed_job, discard_files
+from models.job import ImportJob
 from models.user import LoginAttempt
+from services.import_jobs import UNCONFIRMED, delete_unconfirmed_job
+from services.uploads import discard_files
 from settings import export_dir
 
 LOGIN_ATTEMPTS_KEPT = timedelta(days=1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Numeric, bindparam
+from sqlalchemy import Column, Numeric, Text, bindparam
 from sqlmodel import Field, SQLModel, select
+
+from models.db import prepared
 
 SCOPES = ("period", "annual")
 
@@ -47,6 +49,8 @@ class Indicator(SQLModel, table=True):
     measure_override: str | None = Field(default=None, max_length=12)  # staff's choice over §3's default
     eval_weight: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
     eval_score: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
+    eval_deduction: Decimal | None = Field(default=None, sa_column=Column(Numeric(8, 4), nullable=True))
+    eval_deduction_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     retired_at: datetime | None = None
 
     @property
@@ -61,11 +65,15 @@ def indicator_name(ind) -> str:
 
 
 class TargetChange(SQLModel, table=True):
-    """A target replaced by a later import of a changed form: the old value, kept."""
+    """One version of an indicator side's target, and the one it replaced: the history of
+    targets (DOMAIN §7). Each is made either by a later import of a changed form (`batch_id`,
+    confirmed on import) or by an approved 目标调整 (`adjustment_id`, models/target_adjustment.py);
+    the first row of an indicator side keeps its original target (原目标)."""
     __tablename__ = "target_change"
     id: int | None = Field(default=None, primary_key=True)
     indicator_id: int = Field(foreign_key="indicator.id", index=True)
-    batch_id: int = Field(foreign_key="import_batch.id", index=True)
+    batch_id: int | None = Field(default=None, foreign_key="import_batch.id", index=True)
+    adjustment_id: int | None = Field(default=None, foreign_key="target_adjustment.id", index=True)
     scope: str = Field(max_length=10)
     old_level2: str | None = Field(default=None, max_length=100)
     old_level3: str | None = Field(default=None, max_length=300)
@@ -74,11 +82,12 @@ class TargetChange(SQLModel, table=True):
     changed_at: datetime
 
 
-# Read by every project page and API answer: built once (reads/scope.py says why).
-_ACTIVE = (select(Indicator).where(Indicator.project_year_id == bindparam("py_id"), Indicator.retired_at.is_(None))
-           .order_by(Indicator.position))
+@prepared     # read by every project page and API answer
+def _active():
+    return (select(Indicator).where(Indicator.project_year_id == bindparam("py_id"), Indicator.retired_at.is_(None))
+            .order_by(Indicator.position))
 
 
 def active_indicators(session, project_year_id: int) -> list[Indicator]:
     """The indicators of the project year's current 申报表, in the form's order."""
-    return list(session.exec(_ACTIVE, params={"py_id": project_year_id}))
+    return list(session.exec(_active(), params={"py_id": project_year_id}))

@@ -3,7 +3,7 @@
 current (services/summaries.py) and the overview reads (reads/overview.py)."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import BigInteger, Boolean, Column, Index, false
 from sqlmodel import Field, SQLModel
 
 from domain import rules
@@ -37,14 +37,16 @@ class LightSummary(SQLModel, table=True):
 
 class BudgetSummary(SQLModel, table=True):
     """The budget of one project year at dates whose latest closed month is `month`: the
-    latest cumulative spending, and the light and judged period after / before the deadline
-    (a judged period of 0: nothing due yet; its 序时进度 is period / 12)."""
+    latest cumulative spending (and whether it is 超预算 / 冲减), and the light and judged period
+    after / before the deadline (a judged period of 0: nothing due yet; its 序时进度 is period / 12)."""
     __tablename__ = "budget_summary"
     __table_args__ = (Index("ix_budget_summary_month", "month", "project_year_id"),)
     project_year_id: int = Field(foreign_key="project_year.id", primary_key=True)
     month: int = Field(primary_key=True)
     annual_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     spent_fen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    over_budget: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    reduced: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     light: str | None = Field(default=None, max_length=10)
     period: int = 0
     early_light: str | None = Field(default=None, max_length=10)

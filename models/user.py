@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam
 from sqlmodel import Field, Session, SQLModel, select
 
+from models.db import prepared
+
 ROLES = {"admin": "管理员", "supervisor": "审核人", "manager": "填报人"}
 MIN_PASSWORD_LENGTH = 12
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -229,14 +231,14 @@ def new_token(session: Session, user: User, now: datetime) -> str:
     return token
 
 
-# Read on every API call: built once, with the digest as a bound parameter (reads/scope.py
-# explains why the hottest reads are prepared).
-_TOKEN_USER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-               .where(ApiToken.token_sha256 == bindparam("digest"), ApiToken.revoked_at.is_(None)))
+@prepared     # read on every API call, with the digest bound
+def _token_user():
+    return (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_sha256 == bindparam("digest"), ApiToken.revoked_at.is_(None)))
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    found = session.exec(_TOKEN_USER, params={"digest": _digest(token)}).first()
+    found = session.exec(_token_user(), params={"digest": _digest(token)}).first()
     if found is None:
         return None
     row, user = found

@@ -7,14 +7,16 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models.actual import MEASURE_LABELS, ActualChange, period_label
+from domain.calendar import period_label
+from domain.rules import MEASURE_LABELS
+from models.actual import ActualChange
 from models.indicator import Indicator
 from models.project import ProjectYear
-from reads.wording import LIGHT_WORDS, plain_number, user_labels, value_text
+from reads.wording import LIGHT_WORDS, user_labels, value_text
 
 _CHANGE_FIELDS = (("value", "实际值"), ("assessment", "完成情况"), ("forecast", "全年预计"),
                   ("deviation_reasons", "偏差原因"), ("deviation_note", "偏差说明"), ("likelihood", "完成可能性"),
-                  ("note", "备注"), ("measure", "计量方式"), ("light", "灯"))
+                  ("note", "备注"), ("over_reason", "超额原因"), ("measure", "计量方式"), ("light", "灯"))
 
 
 @dataclass
@@ -39,8 +41,8 @@ def _field_text(key: str, snapshot: dict | None) -> str:
     value = snapshot.get(key)
     if key == "value":
         return value_text(value, snapshot.get("unit"))
-    if key == "forecast":
-        return plain_number(value)
+    if key == "forecast":      # an assessment (a qualitative indicator's), or a number in the entry's unit
+        return value if isinstance(value, str) else value_text(value, snapshot.get("unit"))
     if key == "deviation_reasons":
         return "、".join(value or [])
     if key == "light":

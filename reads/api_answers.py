@@ -27,17 +27,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from functools import cache
 
 from sqlalchemy import and_, bindparam, case, null, or_
 from sqlmodel import Session, select
 
 from domain import rules
+from domain.indicators import annual_target
 from importers.values import Target
-from models.actual import LIGHT_SEVERITY, Actual, annual_target, worst_light
-from models.evaluation import project_evaluation
+from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.org import Department, Unit
+from models.db import prepared
 from models.project import Project, ProjectYear
 from models.summary import ALL_LEVELS, BudgetSummary, LightSummary
 from models.user import User
@@ -48,9 +48,10 @@ from reads.indicator_facts import complete, original_targets
 from reads.overview import overview as overview_of
 from reads.period_progress import Progress, period_measure, period_progress, period_target
 from reads.project_list import visible_year_numbers
-from reads.project_year import BudgetState, IndicatorState, indicator_state, indicator_states, year_state
+from reads.project_year import BudgetState, IndicatorState, indicator_state, year_state
 from reads.report_filters import AsOf, ReportFilters
 from reads.scope import scope_clause, scoped_params
+from reads.self_evaluation import review_state, score_table
 from services.inputs import current_config
 
 
@@ -70,7 +71,7 @@ def month_label(year: int, month: int) -> str:
 
 def project_list(session: Session, user: User, year: int | None, as_of: date) -> Answer:
     """The project years the user may see (of one year if given, else newest year first) with
-    the worst light of each as of `as_of` — the same answer as `worst_light` over
+    the worst light of each as of `as_of` — the same answer as `rules.worst_light` over
     `indicator_states` and `budget_state` (tests hold the two together), read from the report
     summaries that every write keeps (services/summaries.py): one query per year, the summary rows
     of the year's latest closed month joined to the list, however many actuals lie behind them."""
@@ -86,9 +87,9 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
     return fit(schemas.ProjectList, {"projects": projects})
 
 
-@cache
+@prepared
 def _list_statement(shape: str, lights: str | None):
-    """The list of one year in a scope shape, with each project year's worst light (`worst_light`,
+    """The list of one year in a scope shape, with each project year's worst light (`rules.worst_light`,
     worked out by the database) from the summary rows of month `month`: after that month's
     deadline (`lights` "") or before it ("early_"); None: nothing due yet, no light."""
     statement = _summary_statement(shape)
@@ -97,7 +98,7 @@ def _list_statement(shape: str, lights: str | None):
     month = bindparam("month")
     budget = getattr(BudgetSummary, lights + "light")
     worst = case(*((or_(getattr(LightSummary, lights + light) > 0, budget == light), light)
-                   for light in sorted(LIGHT_SEVERITY, key=LIGHT_SEVERITY.get, reverse=True)), else_=null())
+                   for light in sorted(rules.LIGHT_SEVERITY, key=rules.LIGHT_SEVERITY.get, reverse=True)), else_=null())
     return (statement
             .outerjoin(LightSummary, and_(LightSummary.project_year_id == ProjectYear.id, LightSummary.month == month,
                                           LightSummary.level1 == ALL_LEVELS))
@@ -131,7 +132,7 @@ def project(session: Session, user: User, found: Project, py: ProjectYear, as_of
     return fit(schemas.Project, {
         "id": py.id, "project_id": found.id, "name": found.name, "year": py.year, "periods": py.periods,
         "as_of": as_of.isoformat(),
-        "light": worst_light([s.light for s in states] + [budget_state.light]),
+        "light": rules.worst_light([s.light for s in states] + [budget_state.light]),
         "budget": budget_dict(budget_state, py),
         "indicators": [complete(entry, originals) for entry in entries],
     })
@@ -150,6 +151,9 @@ def budget_dict(state: BudgetState, py: ProjectYear) -> dict:
         "pace": _ratio(state.pace),
         "period": month_label(py.year, spending.month) if spending else None,
         "version": spending.version if spending else None,
+        "marks": list(flag.words) if (flag := state.flag) else [],
+        "note": spending.note if spending else None,
+        "explained_by": month_label(py.year, flag.note_month) if flag and flag.note_month else None,
     }
 
 
@@ -199,7 +203,7 @@ def annual_entry(state: IndicatorState, year: int) -> dict:
     return {**_names(state.indicator, "annual"),
             "target": _target(annual_target(state.indicator)),
             "measure": state.measure,
-            "actual": actual_dict(actual, year) if actual else None,
+            "actual": actual_dict(actual, year, state.measure) if actual else None,
             "completion": _ratio(state.completion),
             "pace": _ratio(state.pace),
             "light": state.light,
@@ -208,11 +212,13 @@ def annual_entry(state: IndicatorState, year: int) -> dict:
             "original_target": None}
 
 
-def actual_dict(actual: Actual, year: int) -> dict:
+def actual_dict(actual: Actual, year: int, measure: str) -> dict:
+    forecast = actual.forecast_assessment if measure == rules.QUALITATIVE else number(actual.forecast)   # DOMAIN §3
     return {"period": month_label(year, actual.month), "value": number(actual.value), "unit": actual.unit,
-            "assessment": actual.assessment, "version": actual.version, "forecast": number(actual.forecast),
+            "assessment": actual.assessment, "version": actual.version, "forecast": forecast,
             "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
-            "likelihood": actual.likelihood, "note": actual.note, "updated_by": actual.updated_by,
+            "likelihood": actual.likelihood, "note": actual.note, "over_reason": actual.over_reason,
+            "updated_by": actual.updated_by,
             "updated_at": actual.updated_at.isoformat() if actual.updated_at else None}
 
 
@@ -249,38 +255,62 @@ def _progress_actual(progress: Progress | None) -> dict | None:
 # --------------------------------------------------------------------------- evaluation
 
 def evaluation_dict(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> dict:
-    """The `evaluation` answer, graded with the bands of settings; raises ValueError (Chinese)
-    when it cannot be evaluated. Each
-    indicator also carries its name and, when qualitative and assessed, the band an evaluator
-    may score in (`band`: [min, max] points) and the evaluator's stored score (`evaluator_score`)."""
-    evaluation = project_evaluation(session, py, as_of, bands)
+    """The `evaluation` answer from the score table the page shows (reads/self_evaluation.py),
+    graded with the bands of settings; raises ValueError (Chinese) when it cannot be evaluated.
+    Each indicator also carries its name, the band an evaluator may score in when qualitative
+    and assessed (`band`: [min, max] points), the evaluator's stored score, whether the score is
+    still the band's suggestion, 超额 and any deduction; the answer says which period the figures
+    are of and what still keeps the 自评 from being submitted."""
+    table = score_table(session, py, as_of, bands)
+    if table.evaluation is None:
+        raise ValueError(table.error)
+    evaluation, checked = table.evaluation, table.completeness
     answer = evaluation.as_dict()
-    states = {s.indicator.id: s for s in indicator_states(session, py, as_of)}
+    rows = {row.indicator.id: row for row in table.rows}
     for item, scored in zip(answer["indicators"], evaluation.indicators):
-        state = states[scored.id]
-        ind, assessment = state.indicator, state.actual.assessment if state.actual else None
-        item.update(name=ind.name, measure=state.measure, assessment=assessment,
-                    evaluator_score=number(ind.eval_score), band=None)
-        if state.measure == rules.QUALITATIVE and assessment in rules.QUALITATIVE_BANDS:
-            low, high = rules.QUALITATIVE_BANDS[assessment]
-            item["band"] = [number(rules.for_display(scored.weight * low)),
-                            number(rules.for_display(scored.weight * high))]
-    answer["as_of"] = as_of.isoformat()
+        row = rows[scored.id]
+        item.update(name=row.name, measure=row.measure, assessment=row.assessment,
+                    evaluator_score=number(row.evaluator_score),
+                    band=[number(edge) for edge in scored.band.shown] if scored.band else None,
+                    suggested=scored.suggested, over=row.over, deduction=number(rules.for_display(scored.deduction)),
+                    deduction_reason=row.deduction_reason or None, set_aside=scored.set_aside)
+    history = table.weights_history
+    answer.update(
+        as_of=as_of.isoformat(), budget_points=number(rules.for_display(evaluation.budget_points)),
+        execution_reason=checked.execution_reason or None,
+        weights={name: number(rules.for_display(points)) for name, points in table.weights.items()},
+        weights_reason=history[-1].reason if history else None,
+        data_through=month_label(py.year, table.data_through) if table.data_through else None,
+        data_label=table.data_as_of,
+        gaps=[{"period": month_label(py.year, gap.month), "indicators": list(gap.indicators), "spending": gap.spending,
+               "explanation": checked.explanations.get(gap.month) or None} for gap in checked.gaps],
+        state=review_state(session, py), ready=not checked.problems, problems=checked.problems)
     return answer
 
 
 def evaluation(session: Session, py: ProjectYear, as_of: date, bands: rules.Thresholds) -> Answer:
     """Raises ValueError (Chinese) when the project year cannot be evaluated; `bands`: the
     settings' (views.context.bands)."""
-    answer = evaluation_dict(session, py, as_of, bands)
-    answer["indicators"] = [{**item, "suggested": _suggested(item)} for item in answer["indicators"]]
-    return fit(schemas.Evaluation, answer)
+    return fit(schemas.Evaluation, evaluation_dict(session, py, as_of, bands))
 
 
-def _suggested(item: dict) -> bool:
-    """The score is the band's default, not yet one an evaluator set (DOMAIN §5)."""
-    return (item["measure"] == rules.QUALITATIVE and item["assessment"] in rules.QUALITATIVE_BANDS
-            and item["evaluator_score"] is None)
+# --------------------------------------------------------------------------- target adjustments
+
+def target_change_state(adjustment) -> Answer:
+    return fit(schemas.TargetChangeState, {"id": adjustment.id, "state": adjustment.state})
+
+
+def target_change_list(session: Session, py: ProjectYear) -> Answer:
+    """The project year's 目标调整, newest first (reads/target_adjustments.py)."""
+    from reads.target_adjustments import proposals
+    return fit(schemas.TargetChangeList, {"target_changes": [
+        {"id": p.adjustment.id, "state": p.adjustment.state, "reason": p.adjustment.reason,
+         "proposed_by": p.adjustment.proposed_by, "proposed_at": p.adjustment.proposed_at,
+         "decided_by": p.adjustment.decided_by, "decided_at": p.adjustment.decided_at, "comment": p.adjustment.comment,
+         "changes": [{"action": line.item.action, "indicator_id": line.item.indicator_id,
+                      "level1": line.item.level1, "level2": line.item.level2, "level3": line.name,
+                      "old_target": line.item.old_raw, "target": line.item.new_raw} for line in p.items]}
+        for p in proposals(session, py)]})
 
 
 # --------------------------------------------------------------------------- reports, alerts, errors

@@ -26,10 +26,12 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerial
                       WithJsonSchema, field_validator)
 
 from domain import rules
-from models.actual import DEVIATION_REASONS, LIKELIHOODS, MAX_NUMBER, ActualInput
+from models.actual import DEVIATION_REASONS, LIKELIHOODS, MAX_NUMBER, SPENDING_NOTE_MAX, ActualInput
 from models.bounds import MAX_ID
 from services.rectifications import (MAX_ANSWER, MAX_REQUIREMENT, AnswerText, CloseInput, RectificationInput,
                                      RequiredText, SendBackInput, typed_day)
+from services.target_adjustment import (MAX_CHANGES, MAX_LEVEL2, MAX_LEVEL3, MAX_REASON, MAX_TARGET, ChangeInput,
+                                        ProposalInput, ReturnInput)
 
 # --------------------------------------------------------------------------- the pieces
 
@@ -48,6 +50,7 @@ Assessment = Literal["达成", "部分达成", "未达成"]
 Measure = Literal["cumulative", "level", "qualitative"]
 Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
 Period = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2023-07"])]
+SpendingMark = Literal["超预算", "冲减"]
 
 Timestamp = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str),
                       WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -99,8 +102,9 @@ class ActualBody(ActualInput):
     unit: Annotated[str | None, Field(max_length=MAX_UNIT, description="与目标同一基本单位的任一单位，例如 万元、元")] = None
     assessment: Annotated[str | None, WithJsonSchema(_nullable(_choice_schema(rules.ASSESSMENTS))),
                           Field(description="定性指标的完成情况")] = None
-    forecast: Annotated[Decimal | None, WithJsonSchema(_nullable(_number_schema(SIGNED_TEXT, False))),
-                        Field(description="全年预计")] = None
+    forecast: Annotated[Decimal | str | None, WithJsonSchema(_nullable(
+        {"anyOf": [*_number_schema(SIGNED_TEXT, False)["anyOf"], _choice_schema(rules.ASSESSMENTS)]})),
+        Field(description="全年预计：定量指标为数值（单位同 unit），定性指标为完成情况")] = None
     deviation_reasons: Annotated[list[str], WithJsonSchema(_nullable(
         {"type": "array", "items": _choice_schema(DEVIATION_REASONS)})),
         Field(description="偏差原因；黄灯、红灯时必填")] = []
@@ -108,13 +112,24 @@ class ActualBody(ActualInput):
     likelihood: Annotated[str | None, WithJsonSchema(_nullable(_choice_schema(LIKELIHOODS))),
                           Field(description="完成可能性")] = None
     note: Annotated[str | None, Field(description="备注")] = None
+    over_reason: Annotated[str | None, Field(
+        description="超额原因（如目标设定偏低，或实际成效提升）：年度最后一期（12月）完成率达到 130%（可配置）及以上时必填")] = None
     version: Annotated[int | None, Field(ge=0, description="读取时的 actual.version；0：仅当该期尚无数值")] = None
 
-    @field_validator("value", "forecast", "assessment", "likelihood", "deviation_reasons", mode="before")
+    @field_validator("value", "assessment", "likelihood", "deviation_reasons", mode="before")
     @classmethod
     def _as_sent(cls, raw, info: ValidationInfo):
         """The JSON value as sent, before ActualInput's leniency for what people type."""
         return _AS_SENT[info.field_name](raw)
+
+    @field_validator("forecast", mode="before")
+    @classmethod
+    def _forecast_as_sent(cls, raw, info: ValidationInfo):
+        """A number as `value` is sent, or an assessment; for a qualitative indicator anything else
+        is left to ActualInput, which names the three assessments in its refusal."""
+        if raw in rules.ASSESSMENTS or (info.context or {}).get("measure") == rules.QUALITATIVE:
+            return raw
+        return _number_text(SIGNED_TEXT, raw)
 
 
 def _reason_list(raw):
@@ -123,7 +138,7 @@ def _reason_list(raw):
     return raw
 
 
-_AS_SENT = {"value": partial(_number_text, UNSIGNED_TEXT), "forecast": partial(_number_text, SIGNED_TEXT),
+_AS_SENT = {"value": partial(_number_text, UNSIGNED_TEXT),
             "assessment": partial(_one_of, rules.ASSESSMENTS), "likelihood": partial(_one_of, LIKELIHOODS),
             "deviation_reasons": _reason_list}
 
@@ -140,6 +155,9 @@ class SpendingBody(BaseModel):
     amount_yuan: Annotated[Decimal, WithJsonSchema(_number_schema(UNSIGNED_TEXT, True)),
                            Field(description="截至该月末的累计支出（元）")]
     version: Annotated[int | None, Field(ge=0, description="读取时的 budget.version；0：仅当该期尚无数值")] = None
+    note: Annotated[str | None, WithJsonSchema(_nullable({"type": "string", "maxLength": SPENDING_NOTE_MAX})),
+                    Field(description="说明；累计支出超过全年预算数（超预算）、低于此前某期（冲减），"
+                                      "或使此后某期低于本期时必须填写（退回、冲销、追加预算待批复……）")] = None
 
     @field_validator("amount_yuan", mode="before")
     @classmethod
@@ -147,11 +165,82 @@ class SpendingBody(BaseModel):
         return _amount(raw)
 
 
+class TargetChangeItem(ChangeInput):
+    model_config = zh("一项目标调整：indicator_id 与新的 target（调整年度指标值），或 indicator_id 与 withdraw: true（撤销该年度指标）；"
+                      "不给 indicator_id 时为新增指标，须给 level1、level2、level3 与 target。")
+    indicator_id: Annotated[int | None, Field(strict=True, ge=1, le=MAX_ID,
+                                              description="本项目年度的指标编号（IND 的 id）；null：新增指标")] = None
+    target: Annotated[str | None, Field(max_length=MAX_TARGET,
+                                        description="新的年度指标值，按指标值的写法，例如 ≥300平方米、按时完成")] = None
+    withdraw: Annotated[bool, Field(strict=True, description="true：撤销该指标的年度目标")] = False
+    level1: Annotated[str | None, Field(max_length=40, description="新增指标的一级指标，例如 产出指标")] = None
+    level2: Annotated[str | None, Field(max_length=MAX_LEVEL2, description="新增指标的二级指标，例如 数量指标")] = None
+    level3: Annotated[str | None, Field(max_length=MAX_LEVEL3, description="新增指标的名称（三级指标）")] = None
+
+    @field_validator("target", "level1", "level2", "level3", mode="before")
+    @classmethod
+    def _as_sent(cls, raw, info: ValidationInfo):
+        longest = {"target": MAX_TARGET, "level1": 40, "level2": MAX_LEVEL2, "level3": MAX_LEVEL3}[info.field_name]
+        return _as_long_as(longest, raw)
+
+
+def _as_long_as(longest: int, raw):
+    """A text as sent is at most `longest` characters, as the document says, before the input
+    model trims it (and refuses a blank one in Chinese)."""
+    if isinstance(raw, str) and len(raw) > longest:
+        raise ValueError(f"不能超过{longest}字")
+    return raw
+
+
+class TargetChangeBody(ProposalInput):
+    """`POST /projects/ID/target-changes` (services/target_adjustment.py checks the rest)."""
+    model_config = zh("目标调整（填报人）：新的年度指标值、新增或撤销的指标，及调整原因；经主管部门审核人批准后适用于全年，"
+                      "待审核期间原指标值继续有效。未列出的字段被忽略。")
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON, description="调整原因")]
+    changes: Annotated[list[TargetChangeItem], Field(json_schema_extra={"minItems": 1, "maxItems": MAX_CHANGES},
+                                                     description=f"调整内容：至少一项，至多{MAX_CHANGES}项")]
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason_as_sent(cls, raw):
+        return _as_long_as(MAX_REASON, raw)
+
+
+class ReturnBody(ReturnInput):
+    """`POST /target-changes/ID/return`."""
+    model_config = zh("退回目标调整（审核人）：须写明审核意见。")
+    comment: Annotated[str, Field(min_length=1, max_length=MAX_REASON, description="审核意见")]
+
+    @field_validator("comment", mode="before")
+    @classmethod
+    def _comment_as_sent(cls, raw):
+        return _as_long_as(MAX_REASON, raw)
+
+
 class ScoreBody(BaseModel):
     """`PUT /indicators/ID/score`."""
     model_config = zh("评价人为定性指标设定的分值；null：恢复为所在区间的默认分。")
     score: Annotated[Decimal | None, WithJsonSchema(_nullable(_number_schema(SIGNED_TEXT, False))),
                      Field(description="分值，须在完成情况对应的区间内")]
+
+
+class WeightsBody(BaseModel):
+    """`PUT /projects/ID/evaluation/weights`."""
+    model_config = zh("审核人调整本项目年度的一级指标分值（合计 100），须说明理由；weights 为 null：恢复默认分值。")
+    weights: Annotated[dict[Literal["预算执行率", "产出指标", "效益指标", "满意度指标"], Decimal] | None, WithJsonSchema(
+        _nullable({"type": "object", "properties": {name: {"type": "number", "minimum": 0, "maximum": 100}
+                                                    for name in rules.DEFAULT_LEVEL_WEIGHTS},
+                   "required": list(rules.DEFAULT_LEVEL_WEIGHTS), "additionalProperties": False})),
+        Field(description="各一级指标的分值")]
+    reason: Annotated[str, Field(min_length=1, max_length=2000, description="调整理由")]
+
+
+class DeductionBody(BaseModel):
+    """`PUT /indicators/ID/deduction`."""
+    model_config = zh("评价人因目标设定偏低，对超额完成的指标扣分（须说明理由）；points 为 null：取消扣分。")
+    points: Annotated[Decimal | None, WithJsonSchema(_nullable(_number_schema(UNSIGNED_TEXT, True))),
+                      Field(description="扣分（分），大于 0 且不超过该指标得分")]
+    reason: Annotated[str | None, Field(max_length=2000, description="扣分理由，扣分时必填")] = None
 
 
 # --------------------------------------------------------------------------- answers
@@ -201,11 +290,12 @@ class Actual(Answer):
     unit: str | None
     assessment: Assessment | None = Field(description="完成情况（定性指标）")
     version: int = Field(description="版本：覆盖该期数值时附上")
-    forecast: Number | None = Field(description="全年预计")
+    forecast: Number | Assessment | None = Field(description="全年预计：定量指标为数值（单位同 unit），定性指标为完成情况")
     deviation_reasons: list[str] = Field(description="偏差原因")
     deviation_note: str | None = Field(description="偏差说明")
     likelihood: str | None = Field(description="完成可能性")
     note: str | None = Field(description="备注")
+    over_reason: str | None = Field(description="超额原因（年度最后一期完成率达到 130% 及以上时填写）")
     updated_by: str = Field(description="最后修改人")
     updated_at: Timestamp = Field(description="最后修改时间（UTC）")
 
@@ -251,6 +341,10 @@ class Budget(Answer):
     pace: float | None = Field(description="执行率对序时进度之比")
     period: Period | None = Field(description="累计支出所属的期间")
     version: int | None = Field(description="版本：覆盖该期支出时附上")
+    marks: list[SpendingMark] = Field(description="该期支出的标记：超预算（高于截至期末的全年预算数）、冲减（低于此前某期）；空：无")
+    note: str | None = Field(description="该期支出的说明（退回、冲销、追加预算待批复……）")
+    explained_by: Period | None = Field(description="说明标记的期间：本期，或其上调使本期成为冲减的此前一期；"
+                                                    "null：无标记，或未说明（要求说明之前填报的）")
 
 
 class Project(Answer):
@@ -276,6 +370,37 @@ class SpendingConflict(Answer):
     model_config = zh("409：该期支出在读取后已被他人修改；current 为现在的预算执行。")
     error: str
     current: Budget
+
+
+class TargetChangeState(Answer):
+    model_config = zh("目标调整的编号与状态：pending 待审核，approved 已批准，returned 已退回。")
+    id: int = Field(description="目标调整的编号：/target-changes/ID/… 所用的 ID")
+    state: Literal["pending", "approved", "returned"]
+
+
+class TargetChangeLine(Answer):
+    action: Literal["change", "add", "withdraw"] = Field(description="change：调整指标值；add：新增指标；withdraw：撤销指标")
+    indicator_id: int | None = Field(description="指标编号（新增的指标在批准后才有）")
+    level1: str | None
+    level2: str | None
+    level3: str | None = Field(description="指标名称（三级指标）")
+    old_target: str | None = Field(description="提出时的现行年度指标值（新增：null）")
+    target: str | None = Field(description="新的年度指标值（撤销：null）")
+
+
+class TargetChangeRecord(TargetChangeState):
+    reason: str = Field(description="调整原因")
+    proposed_by: str = Field(description="提出人（用户名）")
+    proposed_at: Timestamp
+    decided_by: str | None = Field(description="审核人（用户名）")
+    decided_at: Timestamp | None
+    comment: str | None = Field(description="审核意见")
+    changes: list[TargetChangeLine]
+
+
+class TargetChangeList(Answer):
+    model_config = zh("一个项目年度的目标调整，新的在前；批准的调整已写入各指标的 target，原目标见 IND 的 original_target。")
+    target_changes: list[TargetChangeRecord]
 
 
 class Counts(Answer):
@@ -327,25 +452,49 @@ class ScoredIndicator(Answer):
     id: int
     name: str
     weight: Number = Field(description="权重（分）")
-    score: Number = Field(description="得分")
+    score: Number = Field(description="得分（扣分之后）")
     measure: Measure
     assessment: Assessment | None
     evaluator_score: Number | None = Field(description="评价人设定的分值；null：未设定")
     band: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
-        description="定性指标可评分的区间 [最低, 最高]（分）")
-    suggested: bool = Field(description="定性指标的分值为区间默认分，尚未由评价人设定")
+        description="定性指标可评分的区间 [最低, 最高]（分）；达成含最高分，部分达成、未达成不含")
+    suggested: bool = Field(description="定性指标的分值为区间中值（建议分），尚未由评价人设定；自评须待评价人确定后才能提交")
+    over: bool = Field(description="超额（完成率或进度比达到 120%）：评价人可因目标设定偏低扣分")
+    deduction: Number = Field(description="评价人因目标设定偏低所扣的分（0：未扣分）")
+    deduction_reason: str | None = Field(description="扣分理由")
+    set_aside: str | None = Field(description="已存的评分或扣分不再适用（完成情况或超额已变化）的说明；null：无")
+
+
+class PeriodGap(Answer):
+    model_config = zh("一个已结束但有指标或支出未填报的期间。")
+    period: Period
+    indicators: list[str] = Field(description="该期未填报的指标")
+    spending: bool = Field(description="该期未填报累计支出")
+    explanation: str | None = Field(description="填报人说明的未填报原因；null：尚未说明（自评不能提交）")
 
 
 class Evaluation(Answer):
-    model_config = zh("绩效自评（100 分）：预算执行 10 分，各一级指标的分值与各指标得分。")
+    model_config = zh("绩效自评（100 分）：预算执行率与各一级指标的分值（默认 10/50/30/10，审核人可调整，合计 100）、"
+                      "各指标得分，以及提交前尚缺的内容。")
     total: Number
     grade: Literal["优", "良", "中", "差"]
     budget_score: Number
+    budget_points: Number = Field(description="预算执行率的分值")
     execution_rate: Number
+    execution_reason: str | None = Field(description="执行率低于 90% 的原因；null：未填写")
+    weights: dict[str, Number] = Field(description="在用的一级指标分值：预算执行率、产出指标、效益指标、满意度指标，合计 100")
+    weights_reason: str | None = Field(description="审核人调整一级指标分值的理由；null：默认分值")
     levels: dict[str, Number]
     level_scores: dict[str, Number]
     indicators: list[ScoredIndicator]
     as_of: date
+    data_through: Period | None = Field(description="实际用到的最近一期（如 2023-09）；null：尚无填报")
+    data_label: str = Field(description="数据截至的说明，如“数据截至2023年9月（10-12月未填报）”")
+    gaps: list[PeriodGap] = Field(description="截至 as_of 已结束、但有指标或支出未填报的期间")
+    state: Literal["draft", "submitted", "approved", "returned"] = Field(description="审核状态")
+    ready: bool = Field(description="自评可以提交（或审核通过）：problems 为空")
+    problems: list[str] = Field(description="提交前尚缺的内容，每项一句")
+
 
 
 class Alert(Answer):

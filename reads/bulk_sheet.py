@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from domain import rules
-from models.actual import Actual, Spending, effective_measure
+from domain.indicators import effective_measure
+from models.actual import Actual, Spending
 from models.indicator import Indicator
 from models.org import Unit
 from models.project import Project, ProjectYear

@@ -1,14 +1,15 @@
 """The 项目支出绩效自评表 as xlsx, from the read model the printable page shows too
-(models/evaluation.py `ScoreTable`), with the review state beside its 数据截至 line."""
+(reads/self_evaluation.py `ScoreTable`), with the review state beside its 数据截至 line."""
 from __future__ import annotations
 
 from openpyxl import Workbook
 
 from domain import rules
-from models.evaluation import STATE_LABELS, ScoreTable
+from domain.review import STATE_LABELS
 from models.org import Department, Unit, department_label
 from models.project import Project
 from models.xlsx_cells import workbook_bytes
+from reads.self_evaluation import ScoreTable
 from reads.xlsx_layout import (CENTER, POINTS_FORMAT, RIGHT, as_of_line, cell, column_heads, funds_block,
                                header_block, level_cells, merged, page_setup, sheet_heading, shown_number)
 
@@ -24,8 +25,14 @@ def write_evaluation(ws, table: ScoreTable, project: Project, unit: Unit, depart
     as_of_line(ws, f"{table.data_as_of} · 审核状态：{STATE_LABELS.get(review, review)}", EVALUATION_COLUMNS)
     row = header_block(ws, 3, project.name, department_label(department.code, department.name), unit.name,
                        py.owner or "", py.phone or "", columns)
+    points = rules.for_display(evaluation.budget_points) if evaluation else rules.BUDGET_POINTS
     row = funds_block(ws, row, shown_number(py.annual_total_yuan), table.execution, columns,
-                      score=(rules.BUDGET_POINTS, evaluation.budget_score) if evaluation else (rules.BUDGET_POINTS, 0))
+                      score=(points, evaluation.budget_score if evaluation else 0))
+    reason = table.completeness.execution_reason if table.completeness else ""
+    if reason:
+        cell(ws, row, 1, "执行率偏低原因", bold=True, align=CENTER)
+        merged(ws, row, 2, columns, reason)
+        row += 1
     header_row = row
     column_heads(ws, row, [label for label, _w in EVALUATION_COLUMNS])
     for item in table.rows:
@@ -36,7 +43,7 @@ def write_evaluation(ws, table: ScoreTable, project: Project, unit: Unit, depart
         cell(ws, row, 5, item.actual)
         cell(ws, row, 6, float(rules.for_display(item.weight)), number_format=POINTS_FORMAT, align=RIGHT)
         cell(ws, row, 7, float(rules.for_display(item.score)), number_format=POINTS_FORMAT, align=RIGHT)
-        cell(ws, row, 8, item.note)
+        cell(ws, row, 8, item.remarks)
     for level, points, scored in table.level_totals:
         row += 1
         merged(ws, row, 1, 5, f"{level}小计", bold=True, align=CENTER)

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from models.actual import default_month
+from domain.calendar import YearCalendar
 from models.export_job import ExportJob
 from models.org import Unit
 from models.project import Project, ProjectYear
@@ -47,7 +47,7 @@ def units_in_scope(session: Session, user: User, year: int) -> list[tuple[Unit, 
 
 def period_month(py: ProjectYear, month: int | None, today: date) -> int:
     """The period a table shows: the one asked for, else the latest that has ended."""
-    return month or default_month(py, today)
+    return month or YearCalendar(py.year, py.periods).default_month(today)
 
 
 def job_of(session: Session, user: User, job_id: str) -> ExportJob | None:

@@ -67,6 +67,7 @@ class IndicatorRow:
     old_raw: dict = dc_field(default_factory=dict)     # scope → target before this import
     old_level3: dict = dc_field(default_factory=dict)  # scope → name before this import
     notes: list[str] = dc_field(default_factory=list)  # other changes of the row (its 二级)
+    originals: dict = dc_field(default_factory=dict)   # project page: scope → its 原目标 (indicator_facts.Origin)
     warnings: list[str] = dc_field(default_factory=list)
     level1_span: int = 1                       # rows the cell spans; 0: merged into the one above
     period_level2_span: int = 1

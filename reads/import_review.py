@@ -11,7 +11,6 @@ from typing import Callable
 
 from sqlmodel import Session, select
 
-from models.importing import FormDiff, diff_form
 from models.indicator import SCOPES
 from models.job import ImportJobFile
 from models.org import department_label
@@ -20,6 +19,7 @@ from models.user import User
 from reads.form_tables import (FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, Side, rows_from_form,
                                side_from_indicator)
 from reads.scope import visible_years
+from services.importing import FormDiff, diff_form
 
 TEXT_LABELS = {"overview": "项目概况", "basis": "立项依据", "necessity": "项目设立必要性",
                "measures": "保证项目实施的制度、措施", "plan": "项目实施计划"}

@@ -18,14 +18,16 @@ from sqlmodel import Session, select
 
 from domain import rules
 from domain.calendar import YearCalendar
+from domain.indicators import effective_measure
 from domain.project_year import YearAsOf, derive
-from models.actual import Actual, effective_measure
-from models.evaluation import spans
+from models.actual import Actual
 from models.indicator import Indicator
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from reads.wording import Execution, as_of_text, data_as_of, light_word, period_name, value_text
-from services import derived
+from reads.project_year import spending_flags
+from reads.self_evaluation import spans
+from reads.wording import Execution, as_of_text, data_as_of, forecast_text, light_word, period_name, value_text
+from services import inputs
 
 
 @dataclass
@@ -42,6 +44,7 @@ class MonitoringRow:
     likelihood: str         # 完成目标可能性 of N's entry
     light: str | None
     last_light: str | None  # the light of the entry shown (what a grey light hides)
+    over: bool = False      # N's entry is 超额 (§8): marked beside the light, which stays green
     level1_span: int = 0
     level2_span: int = 0
 
@@ -60,7 +63,7 @@ class MonitoringSheet:
     calendar: YearCalendar
     month: int
     budget_yuan: Decimal | None      # 年初预算数 (年度资金总额)
-    execution: Execution             # 执行数 and 执行率: the latest spending up to the period
+    execution: Execution             # 执行数 and 执行率: the latest spending up to the period (超预算 / 冲减)
     budget_light: str | None
     budget_last_light: str | None
     rows: list[MonitoringRow] = field(default_factory=list)
@@ -106,7 +109,7 @@ def monitoring_sheets(session: Session, wanted: list[tuple[Project, ProjectYear,
                       config: Mapping) -> list[MonitoringSheet]:
     """The sheets of these (project, project year, period), as judged on `made_on` with the
     settings `config` (bands, entry deadline)."""
-    loaded = derived.load(session, [py.id for _project, py, _month in wanted], config)
+    loaded = inputs.load(session, [py.id for _project, py, _month in wanted], config)
     return [_sheet(session, project, loaded[py.id], month, made_on) for project, py, month in wanted]
 
 
@@ -115,20 +118,22 @@ def monitoring_sheet(session: Session, project: Project, py: ProjectYear, month:
     return monitoring_sheets(session, [(project, py, month)], made_on, config)[0]
 
 
-def _sheet(session: Session, project: Project, loaded: derived.Loaded, month: int, made_on: date) -> MonitoringSheet:
+def _sheet(session: Session, project: Project, loaded: inputs.Loaded, month: int, made_on: date) -> MonitoringSheet:
     facts = derive(loaded.inputs)
     cal = facts.calendar
     year = facts.at(cal.table_moment(month, made_on), cal.period_end(month))
     budget = year.budget
     py = loaded.year
     spending = facts.spending.get(budget.shown)
-    execution = Execution(cal, month, budget.shown, year.spent_yuan, spending.rate if spending else None)
+    flag = spending_flags(cal, facts.spending_marks, loaded.spending).get(budget.shown)
+    execution = Execution(cal, month, budget.shown, year.spent_yuan, spending.rate if spending else None,
+                          flag.text if flag else "")
     return MonitoringSheet(project, py, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
                            cal, month, py.annual_total_yuan, execution, budget.light, budget.last_light,
                            _rows(session, loaded, year, month))
 
 
-def _rows(session: Session, loaded: derived.Loaded, year: YearAsOf, month: int) -> list[MonitoringRow]:
+def _rows(session: Session, loaded: inputs.Loaded, year: YearAsOf, month: int) -> list[MonitoringRow]:
     ids = [ind.id for ind in loaded.inputs.indicators]
     indicators = {i.id: i for i in session.exec(select(Indicator).where(Indicator.id.in_(ids)))} if ids else {}
     entries = {(a.indicator_id, a.month): a for a in loaded.actuals}
@@ -143,7 +148,7 @@ def _rows(session: Session, loaded: derived.Loaded, year: YearAsOf, month: int) 
             ind.annual_raw or "", status.shown,
             as_of_text(cal, _actual_text(entry, effective_measure(ind)), status.shown, month),
             _forecast_text(cal, entry, ind, month), _reasons_text(own), (own.likelihood or "") if own else "",
-            status.light, status.last_light))
+            status.light, status.last_light, bool(own and status.judgement and status.judgement.over)))
     spans(rows)
     return rows
 
@@ -155,10 +160,10 @@ def _actual_text(a: Actual | None, measure: str) -> str:
 
 
 def _forecast_text(cal: YearCalendar, a: Actual | None, ind: Indicator, month: int) -> str:
-    if a is None or a.forecast is None or effective_measure(ind) == rules.QUALITATIVE:
+    if a is None:
         return ""
-    text = value_text(a.forecast, a.unit or ind.annual_unit)
-    return text if a.month == month else f"{text}（{period_name(cal, a.month)}预计）"
+    text = forecast_text(effective_measure(ind), a.forecast, a.forecast_assessment, a.unit or ind.annual_unit)
+    return text if a.month == month or not text else f"{text}（{period_name(cal, a.month)}预计）"
 
 
 def _reasons_text(a: Actual | None) -> str:

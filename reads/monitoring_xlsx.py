@@ -16,8 +16,9 @@ from models.org import Unit
 from models.xlsx_cells import workbook_bytes
 from reads.monitoring import MonitoringSheet
 from reads.wording import data_as_of, period_name, yuan_text
-from reads.xlsx_layout import (CENTER, MONEY_FORMAT, RATE_FORMAT, RIGHT, WRAP, as_of_line, cell, column_heads,
-                               execution_cells, fit_merged, funds_block, header_block, level_cells, light_fill, merged,
+from reads.xlsx_layout import (CENTER, MARK_FILL, MONEY_FORMAT, RATE_FORMAT, RIGHT, WRAP, as_of_line, cell, column_heads,
+                               execution_cells, fit_merged, funds_block, header_block, level_cells, light_fill, light_text,
+                               merged,
                                page_setup, sheet_heading, sheet_title, shown_number, shown_rate)
 
 MONITORING_COLUMNS = (("一级指标", 10), ("二级指标", 12), ("三级指标", 24), ("年度指标值", 16),
@@ -43,12 +44,12 @@ def write_monitoring(ws, sheet: MonitoringSheet) -> None:
         for col, value in enumerate((item.name, item.target, item.actual, item.forecast, item.reasons,
                                      item.likelihood), start=3):
             cell(ws, row, col, value)
-        cell(ws, row, 9, item.light_word, align=CENTER, fill=light_fill(item.light))
+        cell(ws, row, 9, light_text(item.light_word, item.over), align=CENTER, fill=light_fill(item.light))
     page_setup(ws, MONITORING_COLUMNS, landscape=True, header_row=header_row)
 
 
 SUMMARY_COLUMNS = (("序号", 6), ("项目名称", 30), ("年初预算数（元）", 16), ("执行数（元）", 20), ("执行率", 13),
-                   ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6))
+                   ("预算灯色", 12), ("年度指标", 8), ("绿", 6), ("黄", 6), ("红", 6), ("灰", 6), ("预算执行标记", 28))
 
 
 def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, month: int) -> None:
@@ -80,6 +81,7 @@ def write_summary(ws, sheets: list[MonitoringSheet], unit: Unit, year: int, mont
     cell(ws, row, 7, sum(len(s.rows) for s in sheets), bold=True, align=RIGHT)
     for col, light in enumerate((rules.GREEN, rules.YELLOW, rules.RED, rules.GREY), start=8):
         cell(ws, row, col, sum(s.counts[light] for s in sheets), bold=True, align=RIGHT)
+    cell(ws, row, 12, "", bold=True)
     note = _left_out_note(sheets)
     if note:
         merged(ws, row + 1, 1, columns, note, align=WRAP)
@@ -107,6 +109,7 @@ def _summary_row(ws, row: int, n: int, sheet: MonitoringSheet, month: int) -> No
     for col, value in enumerate((len(sheet.rows), counts[rules.GREEN], counts[rules.YELLOW], counts[rules.RED],
                                  counts[rules.GREY]), start=7):
         cell(ws, row, col, value, align=RIGHT)
+    cell(ws, row, 12, sheet.execution.mark, align=WRAP, fill=MARK_FILL if sheet.execution.mark else None)
 
 
 def _left_out_because(sheet: MonitoringSheet) -> str | None:

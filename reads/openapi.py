@@ -67,6 +67,7 @@ def _id(name: str, what: str) -> Param:
 
 PROJECT_YEAR = _id("project_year_id", "项目年度编号（项目列表的 id）")
 INDICATOR = _id("indicator_id", "指标编号（IND 的 id）")
+TARGET_CHANGE = _id("target_change_id", "目标调整编号")
 PERIOD = Param("period", "path", {"type": "string", "pattern": s.PERIOD_PATTERN, "examples": ["2023-07"]},
                "期间：该期末月，YYYY-MM；须在项目的年度内（按季度填报的项目只能是 3、6、9、12 月）", True)
 YEAR = Param("year", "query", {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}, "年度")
@@ -89,10 +90,28 @@ OPERATIONS = (
     Operation("put_spending", "put", "/projects/{project_year_id}/spending/{period}", "填报截至某期末的累计支出；答截至期末的预算",
               s.Budget, (PROJECT_YEAR, PERIOD, IF_MATCH), s.SpendingBody, (403, 404, 422, 428), s.SpendingConflict,
               True),
+    Operation("list_target_changes", "get", "/projects/{project_year_id}/target-changes",
+              "一个项目年度的目标调整（待审核、已批准、已退回）", s.TargetChangeList, (PROJECT_YEAR,), refusals=(404,)),
+    Operation("create_target_change", "post", "/projects/{project_year_id}/target-changes",
+              "提出目标调整（本单位填报人、管理员）：新的年度指标值、新增或撤销指标；答其编号，待审核", s.TargetChangeState,
+              (PROJECT_YEAR,), s.TargetChangeBody, (403, 404, 422), s.Error, status=201),
+    Operation("approve_target_change", "post", "/target-changes/{target_change_id}/approve",
+              "批准目标调整（主管部门审核人、管理员）：新指标值适用于全年，实际值按其重新评判", s.TargetChangeState,
+              (TARGET_CHANGE,), refusals=(403, 404), conflict=s.Error),
+    Operation("return_target_change", "post", "/target-changes/{target_change_id}/return",
+              "退回目标调整并写明审核意见（主管部门审核人、管理员）：原指标值继续有效", s.TargetChangeState,
+              (TARGET_CHANGE,), s.ReturnBody, (403, 404, 422), s.Error),
     Operation("get_evaluation", "get", "/projects/{project_year_id}/evaluation", "绩效自评（100 分）截至某日", s.Evaluation,
               (PROJECT_YEAR, AS_OF), refusals=(404, 422)),
-    Operation("put_score", "put", "/indicators/{indicator_id}/score", "评价人为定性指标评分（审核人、管理员）；答绩效自评",
-              s.Evaluation, (INDICATOR, AS_OF), s.ScoreBody, (403, 404, 422)),
+    Operation("put_score", "put", "/indicators/{indicator_id}/score",
+              "评价人为定性指标在其完成情况的区间内评分（审核人、管理员）；未评分时为区间中值（建议分）；答绩效自评",
+              s.Evaluation, (INDICATOR, AS_OF), s.ScoreBody, (403, 404, 422), s.Error),
+    Operation("put_deduction", "put", "/indicators/{indicator_id}/deduction",
+              "评价人因目标设定偏低对超额完成的指标扣分，须说明理由（审核人、管理员）；答绩效自评",
+              s.Evaluation, (INDICATOR, AS_OF), s.DeductionBody, (403, 404, 422), s.Error),
+    Operation("put_evaluation_weights", "put", "/projects/{project_year_id}/evaluation/weights",
+              "审核人调整一级指标分值（合计 100），须说明理由；答绩效自评", s.Evaluation, (PROJECT_YEAR, AS_OF),
+              s.WeightsBody, (403, 404, 422), s.Error),
     Operation("get_overview", "get", "/reports/overview", "总览：按主管部门、实施单位汇总灯数与预算执行", s.Overview,
               (YEAR, AS_OF, Param("department", "query", {"type": "integer", "minimum": 0, "maximum": MAX_ID},
                                   "只看该主管部门（编号）"),
@@ -121,7 +140,7 @@ OPERATIONS += (
 )
 
 ERROR_TEXT = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "无权执行此操作", 404: "不存在，或无权查看",
-              409: "该数值已被他人修改：附当前值", 422: "内容被拒绝：附中文原因与字段", 428: "覆盖已有数值须附上读取时的版本"}
+              409: "与当前状态冲突：数值已被他人修改（附当前值），或自评已通过、已锁定；目标调整已审核、指标值已变或有待审核的调整", 422: "内容被拒绝：附中文原因与字段", 428: "覆盖已有数值须附上读取时的版本"}
 
 # A 409 that carries no current value: the object's state no longer fits the step.
 STATE_CONFLICT = "状态已变化，此操作不再适用（例如已被他人处理）：附中文原因"

@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, false, func, or_
 from sqlmodel import Session, select
 
 from domain import rules
+from domain.project_year import mark_words
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
 from reads.scope import visible_years
@@ -41,6 +42,7 @@ class ProjectLine:
     period: int
     name: str = ""
     unit: str = ""
+    spending_marks: tuple[str, ...] = ()      # 超预算 / 冲减 of the spending shown
 
     @property
     def budget(self) -> ProjectBudget:
@@ -198,15 +200,15 @@ def _line_select(moment: AsOf):
     budget_light, period = _budget_columns(moment)
     return select(py.id, py.project_id, Project.unit_id, py.department_id,
                   *(_light_column(light, moment) for light in LIGHTS), s.indicators,
-                  b.annual_fen, b.spent_fen, budget_light, period)
+                  b.annual_fen, b.spent_fen, budget_light, period, b.over_budget, b.reduced)
 
 
 def _line(row, moment: AsOf) -> ProjectLine:
-    py_id, p_id, u_id, d_id, g, y, r, grey, n, annual, spent, light, period = row[:13]
+    py_id, p_id, u_id, d_id, g, y, r, grey, n, annual, spent, light, period, over_budget, reduced = row[:15]
     if moment.month is None:
         return ProjectLine(py_id, p_id, u_id, d_id, Counts(indicators=n or 0), annual, None, None, 0)
     return ProjectLine(py_id, p_id, u_id, d_id, Counts(g or 0, y or 0, r or 0, grey or 0, n or 0), annual, spent,
-                       light, period or 0)
+                       light, period or 0, spending_marks=mark_words(bool(over_budget), bool(reduced)))
 
 
 def project_lines(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> list[ProjectLine]:

@@ -12,13 +12,15 @@ from sqlmodel import Session, select
 
 from importers.values import Target, same_base, split_unit, to_base
 from domain import rules
-from models.actual import Actual, effective_measure, last_closed_month
-from models.importing import indicator_key
+from domain.calendar import YearCalendar
+from domain.indicators import effective_measure
+from models.actual import Actual
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.user import User
 from reads.scope import projects_visible_to
 from reads.wording import value_text
+from services.importing import indicator_key
 
 
 def period_target(ind: Indicator) -> Target:
@@ -68,7 +70,7 @@ def period_progress(session: Session, user: User, py: ProjectYear, indicators: l
     if years is None:
         years = [y for _p, y in session.exec(projects_visible_to(user).where(Project.id == py.project_id))]
     years = [y for y in years if y.year <= py.year]
-    due = {y.id: last_closed_month(y.year, as_of, y.periods) for y in years}
+    due = {y.id: YearCalendar(y.year, y.periods).closed_month(as_of) for y in years}
     year_of = {y.id: y.year for y in years if due[y.id] is not None}
     if not year_of:
         return {}

@@ -1,6 +1,8 @@
 """The project page's fixed part: the project with the years the user may see, the chosen
-year's funds and indicators as the form has them, the import history and the target changes.
-The tracking section (entries, lights) is reads/tracking.py."""
+year's funds and indicators as the form has them (each changed target with its 原目标), the
+import history, and the target history (`target_changes`: re-imports and approved 目标调整,
+shown in the 目标调整 section, reads/target_adjustments.py). The tracking section (entries,
+lights) is reads/tracking.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,8 +13,10 @@ from models.importing import ImportBatch, ProjectYearImport
 from models.indicator import Indicator, TargetChange, active_indicators
 from models.org import Department, Unit
 from models.project import FUND_SOURCES, Project, ProjectYear
+from models.target_adjustment import TargetAdjustment
 from models.user import User
 from reads.form_tables import FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, rows_from_indicators
+from reads.indicator_facts import target_origins
 from reads.scope import projects_visible_to, visible_years
 from reads.wording import user_labels
 
@@ -28,11 +32,21 @@ class HistoryEntry:
 
 @dataclass
 class TargetChangeRow:
+    """One version of the target history: made by an import (`batch`) or by an approved
+    目标调整 (`adjustment`)."""
     change: TargetChange
-    batch: ImportBatch
+    batch: ImportBatch | None
+    adjustment: TargetAdjustment | None
     year: int
     indicator: str
     scope: str
+    approved_by: str | None = None       # the adjustment's 审核人, as pages name people
+
+    @property
+    def source(self) -> str:
+        if self.adjustment is not None:
+            return f"目标调整第{self.adjustment.id}号（{self.approved_by}批准）"
+        return self.batch.file_name if self.batch else ""
 
 
 @dataclass
@@ -45,7 +59,6 @@ class ProjectPage:
     funds: list[FundRow]
     rows: list[IndicatorRow]
     history: list[HistoryEntry]
-    target_changes: list[TargetChangeRow]
 
     @property
     def annual_indicators(self) -> int:
@@ -69,9 +82,13 @@ def project_page(session: Session, user: User, project_id: int, year: int | None
         return None
     unit = session.get(Unit, project.unit_id)
     department = session.get(Department, chosen.department_id)
-    return ProjectPage(project, unit, department, chosen, [y.year for y in years], fund_rows(chosen),
-                       rows_from_indicators(active_indicators(session, chosen.id)),
-                       import_history(session, user, project), target_changes(session, user, project_id))
+    indicators = active_indicators(session, chosen.id)
+    rows = rows_from_indicators(indicators)
+    origins = target_origins(session, chosen.id)
+    for row, ind in zip(rows, indicators):
+        row.originals = {scope: origin for (ind_id, scope), origin in origins.items() if ind_id == ind.id}
+    return ProjectPage(project, unit, department, chosen, [y.year for y in years], fund_rows(chosen), rows,
+                       import_history(session, user, project))
 
 
 def _warnings_about(warnings: list[str], project_name: str) -> list[str]:
@@ -94,12 +111,24 @@ def import_history(session: Session, user: User, project: Project) -> list[Histo
 
 
 def target_changes(session: Session, user: User, project_id: int) -> list[TargetChangeRow]:
-    statement = (select(TargetChange, ImportBatch, ProjectYear.year, Indicator)
-                 .join(ImportBatch, ImportBatch.id == TargetChange.batch_id)
+    """The target history of the project's years the user may see, newest first: the versions
+    re-imported forms and approved 目标调整 put in force, one list (DOMAIN §7)."""
+    statement = (select(TargetChange, ImportBatch, TargetAdjustment, ProjectYear.year, Indicator)
+                 .outerjoin(ImportBatch, ImportBatch.id == TargetChange.batch_id)
+                 .outerjoin(TargetAdjustment, TargetAdjustment.id == TargetChange.adjustment_id)
                  .join(Indicator, Indicator.id == TargetChange.indicator_id)
                  .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
                  .join(Project, Project.id == ProjectYear.project_id)
                  .where(ProjectYear.project_id == project_id, visible_years(user))
                  .order_by(TargetChange.changed_at.desc(), TargetChange.id))
-    return [TargetChangeRow(change, batch, year, ind.name, SCOPE_LABELS.get(change.scope, change.scope))
-            for change, batch, year, ind in session.exec(statement)]
+    found = list(session.exec(statement))
+    labels = user_labels(session, [a.decided_by for _c, _b, a, _y, _i in found if a is not None])
+    return [TargetChangeRow(change, batch, adjustment, year, _name(change, ind),
+                            SCOPE_LABELS.get(change.scope, change.scope),
+                            labels.get(adjustment.decided_by, adjustment.decided_by) if adjustment else None)
+            for change, batch, adjustment, year, ind in found]
+
+
+def _name(change: TargetChange, ind: Indicator) -> str:
+    """The indicator's name now, or as it was (a withdrawn 年度 side keeps its name in the row)."""
+    return ind.name if change.scope == "period" else ind.annual_level3 or change.old_level3 or ind.name

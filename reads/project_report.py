@@ -3,7 +3,7 @@ indicator's monthly trend as of a date, read from the domain core (reads/project
 with the settings' deadline day and bands, so that it shows the lights the overview counts."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Mapping
@@ -11,8 +11,8 @@ from typing import Mapping
 from sqlmodel import Session, select
 
 from domain import rules
+from domain.indicators import annual_target
 from importers.values import Target, split_unit
-from models.actual import annual_target
 from models.indicator import Indicator
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
@@ -45,6 +45,8 @@ class IndicatorReport:
     completion: Decimal | None
     pace: Decimal | None
     points: list[TrendPoint]
+    last_light: str | None = None  # the light of the latest entered period, beside a grey one (§9)
+    over: bool = False            # the judged period's entry is 超额 (§8)
 
     @property
     def name(self) -> str:
@@ -64,6 +66,12 @@ class ProjectReport:
     budget_light: str | None
     spending: list[tuple[int, Decimal, str | None]]     # (month, cumulative 元, light)
     indicators: list[IndicatorReport]
+    spending_flags: dict = field(default_factory=dict)  # month → reads.project_year.SpendingFlag (超预算 / 冲减)
+
+    @property
+    def latest_flag(self):
+        """The flag of the spending shown (the latest month listed), if it is marked."""
+        return self.spending_flags.get(self.spending[-1][0]) if self.spending else None
 
 
 def _in_target_unit(value: Decimal | None, unit: str | None, target_unit: str | None) -> Decimal | None:
@@ -105,7 +113,7 @@ def project_report(session: Session, user: User, project_id: int, year: int | No
             ind, level1_of(ind.level1_std, ind.level1), own.measure, target, status.light, status.period,
             _in_target_unit(actual.value, actual.unit, target.unit) if actual else None,
             actual.assessment if actual else None, own.completion if actual else None,
-            own.pace if actual else None, points))
+            own.pace if actual else None, points, status.last_light, bool(actual and own.over)))
     budget_status = state.budget.status
     known = sorted(m for m in state.spending if closed is not None and m <= closed
                    and state.facts.calendar.is_period(m))
@@ -114,4 +122,5 @@ def project_report(session: Session, user: User, project_id: int, year: int | No
     series = [(m, state.spending[m].amount_yuan, state.facts.spending[m].light) for m in known]
     return ProjectReport(project, chosen, session.get(Unit, project.unit_id),
                          session.get(Department, chosen.department_id), years, moment, counts, budget,
-                         budget_status.light, series, reports)
+                         budget_status.light, series, reports, {m: state.spending_flags[m] for m in known
+                                                                if m in state.spending_flags})

@@ -4,11 +4,10 @@ Every read that lists or opens projects — pages, fragments, the API, exports, 
 keeps to `visible_years(user)` (or, for the prepared hot reads, `scope_clause` with the scope's
 id bound: `scoped_params`), so none can forget it; an object outside the scope reads as
 missing (the view answers 404). The rights to write (`may_edit_actuals`, `may_evaluate`,
-`import_refusal`, `may_reorganise`) are decided here too, beside what they guard.
+`may_review_targets`, `import_refusal`, `may_reorganise`) are decided here too, beside what they guard.
 """
 from __future__ import annotations
 
-from functools import cache
 from typing import Callable
 
 from sqlalchemy import ColumnElement, bindparam, false, true
@@ -18,6 +17,7 @@ from models.actual import Actual
 from models.evidence import Evidence
 from models.indicator import Indicator
 from models.job import ImportJob
+from models.db import prepared
 from models.org import Unit
 from models.project import Project, ProjectYear
 from models.user import User
@@ -61,18 +61,16 @@ def scoped_params(user: User, **params) -> tuple[str, dict]:
 # --------------------------------------------------------------------------- by id, prepared
 
 # The hottest reads (every API call reads a project year or an indicator within the caller's
-# scope) are built once per scope shape, with the ids as bound parameters. SQLAlchemy caches
-# the SQL it compiles, but building a select and computing its cache key on every call costs
-# about as much CPU as running a simple indexed query on PostgreSQL.
+# scope) are built once per scope shape, with the ids as bound parameters (models.db.prepared).
 
-@cache
+@prepared
 def _project_year_statement(shape: str, fresh: bool):
     statement = (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
                  .where(ProjectYear.id == bindparam("py_id"), scope_clause(shape, bindparam("scope_id"))))
     return statement.execution_options(populate_existing=True) if fresh else statement
 
 
-@cache
+@prepared
 def _project_years_statement(shape: str):
     project_of = select(ProjectYear.project_id).where(ProjectYear.id == bindparam("py_id")).scalar_subquery()
     return (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
@@ -80,7 +78,7 @@ def _project_years_statement(shape: str):
             .order_by(ProjectYear.year))
 
 
-@cache
+@prepared
 def _indicator_statement(shape: str, fresh: bool):
     statement = (select(Indicator, ProjectYear, Project)
                  .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
@@ -133,6 +131,13 @@ def may_edit_actuals(user: User, project: Project) -> bool:
 def may_evaluate(user: User) -> bool:
     """Evaluator scores of the 绩效自评 are set by an admin or a 审核人, each within the project
     years they may read; the unit's 填报人 records the actuals the scores rest on, not the scores."""
+    return user.role in ("admin", "supervisor")
+
+
+def may_review_targets(user: User) -> bool:
+    """A 目标调整 is approved or returned by a 审核人 — within the project years they may read,
+    so another 主管部门's is a 404 — or an admin; the unit's 填报人 proposes it
+    (`may_edit_actuals`) and may not decide it (403)."""
     return user.role in ("admin", "supervisor")
 
 
@@ -193,6 +198,19 @@ def evidence_in_scope(session: Session, user: User, evidence_id: int):
                  .join(Actual, Actual.indicator_id == Indicator.id)
                  .join(Evidence, Evidence.actual_id == Actual.id)
                  .where(Evidence.id == evidence_id, visible_years(user)))
+    return session.exec(statement).first()
+
+
+def target_adjustment_in_scope(session: Session, user: User, adjustment_id: int, fresh: bool = False):
+    """(TargetAdjustment, ProjectYear, Project) when the user may see its project year, else None;
+    `fresh`: read afresh (inside a write transaction, before deciding)."""
+    from models.target_adjustment import TargetAdjustment
+    statement = (select(TargetAdjustment, ProjectYear, Project)
+                 .join(ProjectYear, ProjectYear.id == TargetAdjustment.project_year_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(TargetAdjustment.id == adjustment_id, visible_years(user)))
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
     return session.exec(statement).first()
 
 

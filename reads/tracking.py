@@ -10,12 +10,17 @@ from decimal import Decimal
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from models.actual import Actual, period_end
+from domain.calendar import YearCalendar, month_end, period_label
+from models.actual import Actual
 from models.indicator import Indicator, active_indicators
 from models.project import Project, ProjectYear
+from domain.project_year import year_spending_marks
 from models.user import User
+from reads.indicator_facts import Origin, target_origins
 from reads.period_progress import Progress, period_progress
-from reads.wording import user_labels, value_text
+from reads.project_year import SpendingFlag, spending_flags
+from reads.wording import forecast_text, user_labels, value_text
+from services.inputs import load_spending
 
 
 def annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
@@ -27,6 +32,7 @@ class ChartPoint:
     month: int
     value: Decimal        # in the annual target's unit
     light: str
+    mark: str = ""        # spending: 超预算 / 冲减, written beside the dot
 
 
 @dataclass
@@ -42,6 +48,10 @@ class EntryRow:
     points: list[ChartPoint]             # this year's actuals up to the period, for the chart
     progress: Progress | None
     default_measure: str = "cumulative"  # §3's inference, what "默认" means in the measure select
+    last_light: str | None = None        # beside a grey light: the light of the latest earlier entry (§9)
+    over: bool = False                   # this period's actual is 超额 (§8): shown in blue beside the light
+    over_reason_from: Decimal | None = None   # the form asks for 超额原因 at r from here (the year's last period)
+    origin: Origin | None = None         # the 原目标 when the target in force is a changed one
 
     @property
     def target_unit(self) -> str | None:
@@ -54,6 +64,11 @@ class EntryRow:
             return ""
         return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
 
+    @property
+    def forecast_text(self) -> str:
+        a = self.actual
+        return forecast_text(self.measure, a.forecast, a.forecast_assessment, a.unit) if a else ""
+
 
 @dataclass
 class SpendingRow:
@@ -63,6 +78,7 @@ class SpendingRow:
     f: Decimal
     changes: list                        # SpendingChange rows of the year, newest first
     labels: dict[str, str]
+    flag: SpendingFlag | None = None     # this period's spending, when 超预算 / 冲减
 
 
 @dataclass
@@ -84,13 +100,11 @@ class Tracking:
 
     @property
     def label(self) -> str:
-        from models.actual import period_label
         return period_label(self.year.year, self.month, self.year.periods)
 
     @property
     def period_end(self) -> date:
-        from models.actual import period_end
-        return period_end(self.year.year, self.month)
+        return month_end(self.year.year, self.month)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -103,11 +117,10 @@ class Tracking:
 def tracking(session: Session, user: User, project: Project, py: ProjectYear, month: int, as_of: date,
              deadline_day: int) -> Tracking:
     from domain import rules
-    from models.actual import entry_deadline, period_end, period_label, period_months
+    cal = YearCalendar(py.year, py.periods, deadline_day)
     indicators = annual_indicators(session, py)
-    months = [(m, period_label(py.year, m, py.periods), period_end(py.year, m) <= as_of)
-              for m in period_months(py.periods)]
-    return Tracking(project, py, month, as_of, entry_deadline(py.year, month, deadline_day),
+    months = [(m, period_label(py.year, m, py.periods), cal.period_end(m) <= as_of) for m in cal.months]
+    return Tracking(project, py, month, as_of, cal.deadline(month),
                     rules.elapsed_share(month, rules.MONTHLY), months,
                     spending_row(session, py, month, as_of, deadline_day),
                     entry_rows(session, user, project, py, indicators, month, as_of, deadline_day))
@@ -115,20 +128,27 @@ def tracking(session: Session, user: User, project: Project, py: ProjectYear, mo
 
 def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
     from domain import rules
-    from models.actual import SpendingChange, entry_deadline, spending_of
+    from models.actual import SpendingChange, spending_of
     spending = spending_of(session, py.id, month)
-    light = spending.light if spending else rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    deadline = YearCalendar(py.year, deadline_day=deadline_day).deadline(month)
+    light = spending.light if spending else rules.light_without_actual(as_of, deadline)
     changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
                                 .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
+    inputs, rows = load_spending(session, py)
+    flags = spending_flags(inputs.calendar, year_spending_marks(inputs), rows)
     return SpendingRow(py.annual_total_yuan, spending, light, rules.elapsed_share(month, rules.MONTHLY), changes,
-                       user_labels(session, [c.changed_by for c in changes]))
+                       user_labels(session, [c.changed_by for c in changes]), flags.get(month))
 
 
 def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, indicators: list[Indicator],
                month: int, as_of: date, deadline_day: int) -> list[EntryRow]:
     from domain import rules
-    from models.actual import ActualChange, annual_target, effective_measure, entry_deadline, unit_choices
+    from domain.indicators import annual_target, effective_measure
+    from domain.units import unit_choices
+    from models.actual import ActualChange
     from models.evidence import evidence_of
+    from services.inputs import current_config, thresholds
+    bands = thresholds(current_config())
     ids = [i.id for i in indicators]
     by_indicator: dict[int, list[Actual]] = {}
     if ids:
@@ -139,9 +159,10 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     files = evidence_of(session, [a.id for a in own.values() if a is not None])
     counts = dict(session.exec(select(ActualChange.indicator_id, func.count()).where(ActualChange.indicator_id.in_(ids))
                                .group_by(ActualChange.indicator_id)).all()) if ids else {}
-    missing_light = rules.light_without_actual(as_of, entry_deadline(py.year, month, deadline_day))
+    missing_light = rules.light_without_actual(as_of, YearCalendar(py.year, deadline_day=deadline_day).deadline(month))
     progress = period_progress(session, user, py, [i for i in indicators if i.period_raw is not None],
-                               period_end(py.year, month))
+                               month_end(py.year, month))
+    origins = target_origins(session, py.id)
     rows = []
     for ind in indicators:
         measure = effective_measure(ind)
@@ -153,8 +174,30 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
             changes=counts.get(ind.id, 0),
             points=_chart_points(ind, measure, by_indicator.get(ind.id, [])),
             progress=progress.get(ind.id),
-            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind))))
+            default_measure=rules.infer_measure(ind.annual_level3, annual_target(ind)),
+            last_light=by_indicator[ind.id][-1].light if actual is None and by_indicator.get(ind.id) else None,
+            over=is_over(ind, actual, bands),
+            over_reason_from=bands.over_reason if asks_over_reason(ind, measure, month) else None,
+            origin=origins.get((ind.id, "annual"))))
     return rows
+
+
+def is_over(ind: Indicator, actual: Actual | None, bands) -> bool:
+    """超额 of one period's actual, as the domain core judges it (DOMAIN.md §8)."""
+    from domain.project_year import Entry, judge_entry
+    from services.inputs import indicator_input
+    if actual is None:
+        return False
+    judgement = judge_entry(indicator_input(ind), Entry(actual.month, actual.value, actual.unit, actual.assessment),
+                            bands)
+    return bool(judgement and judgement.over)
+
+
+def asks_over_reason(ind: Indicator, measure: str, month: int) -> bool:
+    """The entry of the year's last period of a growing quantitative target may need a 超额原因."""
+    from domain import rules
+    from domain.indicators import annual_target
+    return month == 12 and measure != rules.QUALITATIVE and annual_target(ind).op in (">=", ">")
 
 
 def _in_unit(value, unit: str | None, target_unit: str | None) -> Decimal | None:

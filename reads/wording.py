@@ -16,7 +16,7 @@ from typing import Sequence
 from sqlmodel import Session, select
 
 from domain import rules
-from domain.calendar import QUARTERLY, YearCalendar, month_end
+from domain.calendar import QUARTERLY, YearCalendar, month_end, period_name
 from models.user import User
 
 LIGHT_WORDS = {rules.GREEN: "绿", rules.YELLOW: "黄", rules.RED: "红", rules.GREY: "灰"}
@@ -59,9 +59,12 @@ def light_word(light: str | None, last_light: str | None = None) -> str:
     return word
 
 
-def period_name(cal: YearCalendar, month: int) -> str:
-    """9月, or 第3季度 for a quarterly project year."""
-    return f"第{month // 3}季度" if cal.periods == QUARTERLY else f"{month}月"
+def forecast_text(measure: str, forecast, assessment: str | None, unit: str | None) -> str:
+    """全年预计 as written (DOMAIN.md §3): a qualitative indicator's assessment (达成), any other's
+    number with the unit it was entered in (480平方米); "" when none was given."""
+    if measure == rules.QUALITATIVE:
+        return assessment or ""
+    return value_text(forecast, unit)
 
 
 def periods_name(cal: YearCalendar, months: Sequence[int]) -> str:
@@ -106,12 +109,14 @@ def data_as_of(cal: YearCalendar, items: Sequence[Sequence[int | None]], through
 @dataclass(frozen=True)
 class Execution:
     """预算执行 in a table headed 1–`through`: the latest cumulative spending up to then, of
-    period `shown` (None: none entered), and its 执行率."""
+    period `shown` (None: none entered), and its 执行率; `mark` says when that spending is 超预算 /
+    冲减, with its note (reads.project_year.SpendingFlag.text; "" when not marked)."""
     calendar: YearCalendar
     through: int | None
     shown: int | None
     spent_yuan: Decimal | None
     rate: Decimal | None
+    mark: str = ""
 
     @property
     def is_current(self) -> bool:

@@ -1,22 +1,29 @@
 """The 填报人's 工作台: for each project year they work on, the latest due period with what is
-still missing (due, overdue or done), and the open alerts within their scope; the monitoring
-rounds their projects still owe and their unit's 整改 items not yet closed."""
+still missing (due, overdue or done), the open alerts within their scope, the indicators marked
+超额 as of today (DOMAIN.md §8: green, far ahead — a target set too low is worth a look), their
+unit's 目标调整 that wait for a decision or were decided in the last 30 days, the monitoring rounds
+their projects still owe and their unit's 整改 items not yet closed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Mapping
 
 from sqlmodel import Session, select
 
-from models.actual import Actual, Alert, Spending, entry_deadline, last_closed_month, period_label
+from domain.calendar import YearCalendar, period_label
+from models.actual import Actual, Alert, Spending
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
 from models.user import User
 from reads.scope import projects_visible_to, visible_years
+from reads.target_adjustments import Notice, recent_for
 from reads.tracking import annual_indicators
 from reads.rectifications import rectification_lines
 from reads.rounds import owed_rounds
+
+
+TARGETS_SHOWN_FOR = timedelta(days=30)        # a decided 目标调整 stays on the 工作台 this long
 
 
 @dataclass
@@ -86,6 +93,34 @@ class DueItem:
 
 
 @dataclass
+class OverItem:
+    """An indicator whose latest entry shown as of the date is 超额, with its light (green)."""
+    project: Project
+    year: ProjectYear
+    indicator: Indicator
+    month: int                           # the period of the entry
+    light: str | None
+    completion: object                   # r (Decimal)
+    pace: object | None                  # p, for a cumulative target during the year
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.month:02d}"
+
+
+def over_items(session: Session, projects: list[tuple[Project, ProjectYear]], as_of: date) -> list[OverItem]:
+    """超额 as the domain core judges it as of `as_of`, for these project years."""
+    from reads.project_year import year_state
+    items = []
+    for project, py in projects:
+        for state in year_state(session, py, as_of).indicators:
+            if state.over and state.status.shown is not None:
+                items.append(OverItem(project, py, state.indicator, state.status.shown, state.light,
+                                      state.completion, state.pace))
+    return items
+
+
+@dataclass
 class Workbench:
     year: int
     as_of: date
@@ -95,6 +130,8 @@ class Workbench:
     red: list[AlertItem]
     alerts: list[AlertItem]
     projects: list[tuple[Project, ProjectYear]]
+    over: list[OverItem]
+    targets: list[Notice] = field(default_factory=list)     # 目标调整 pending or decided lately
     rounds: list = field(default_factory=list)            # monitoring rounds still owed (reads/rounds.py)
     rectifications: list = field(default_factory=list)    # 整改 items not closed (reads/rectifications.py)
 
@@ -111,27 +148,36 @@ def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, lis
 
 def workbench(session: Session, user: User, as_of: date, deadline_day: int, config: Mapping | None = None,
               soon_days: int = 3) -> Workbench:
+    """Due: the latest period that has ended, while its deadline is ahead. Overdue: every period
+    whose deadline has passed this calendar year with entries still missing — the periods the
+    reminder mail names (reminders/cycle.py), earlier ones belonging to last year's 自评. `config`
+    carries MONITORING_ROUNDS; `soon_days`: how near a 整改 deadline counts as due soon."""
     year, projects = workbench_years(session, user, as_of)
     due, overdue, done = [], [], []
     for project, py in projects:
-        month = last_closed_month(py.year, as_of, py.periods)
-        if month is None:
+        cal = YearCalendar(py.year, py.periods, deadline_day)
+        closed = cal.closed_month(as_of)
+        if closed is None:
             continue
         indicators = annual_indicators(session, py)
-        entered = set(session.exec(select(Actual.indicator_id).where(
-            Actual.indicator_id.in_([i.id for i in indicators]), Actual.month == month))) if indicators else set()
-        spent = session.exec(select(Spending.id).where(Spending.project_year_id == py.id,
-                                                       Spending.month == month)).first()
-        deadline = entry_deadline(py.year, month, deadline_day)
-        item = DueItem(project, py, month, period_label(py.year, month, py.periods), deadline,
-                       [i for i in indicators if i.id not in entered], len(indicators), spent is None,
-                       as_of > deadline)
-        if not item.missing and not item.spending_missing:
-            done.append(item)
-        else:
-            (overdue if item.overdue else due).append(item)
+        entered = set(session.exec(select(Actual.indicator_id, Actual.month).where(
+            Actual.indicator_id.in_([i.id for i in indicators])))) if indicators else set()
+        spent = set(session.exec(select(Spending.month).where(Spending.project_year_id == py.id)))
+        for month in (m for m in cal.months if m <= closed):
+            deadline = cal.deadline(month)
+            late = as_of > deadline
+            if (late and deadline.year < as_of.year) or (not late and month != closed):
+                continue
+            item = DueItem(project, py, month, period_label(py.year, month, py.periods), deadline,
+                           [i for i in indicators if (i.id, month) not in entered], len(indicators),
+                           month not in spent, late)
+            if item.missing or item.spending_missing:
+                (overdue if late else due).append(item)
+            elif month == closed:
+                done.append(item)
     alerts = open_alerts(session, user, year)
-    bench = Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects)
-    bench.rounds = owed_rounds(session, user, year, as_of, config or {})
-    bench.rectifications = rectification_lines(session, user, as_of, soon_days, show="active")
-    return bench
+    since = datetime.combine(as_of - TARGETS_SHOWN_FOR, time.min, tzinfo=timezone.utc)
+    return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects,
+                     over_items(session, projects, as_of), recent_for(session, user, year, since),
+                     owed_rounds(session, user, year, as_of, config or {}),
+                     rectification_lines(session, user, as_of, soon_days, show="active"))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -15,6 +17,7 @@ from models.xlsx_cells import put
 from reads.wording import Execution
 
 LIGHT_FILLS = {rules.GREEN: "C6EFCE", rules.YELLOW: "FFEB9C", rules.RED: "FFC7CE", rules.GREY: "D9D9D9"}
+OVER_COLOR = "0B5CAD"           # the pages' blue of 超额
 MONEY_FORMAT, RATE_FORMAT, POINTS_FORMAT = "#,##0.00", "0.00%", "0.00"
 
 _THIN = Side(style="thin", color="000000")
@@ -25,6 +28,7 @@ RIGHT = Alignment(vertical="center", horizontal="right")
 _BOLD = Font(name="宋体", bold=True, size=10)
 _BODY = Font(name="宋体", size=10)
 HEAD_FILL = PatternFill("solid", fgColor="F2F2F2")
+MARK_FILL = PatternFill("solid", fgColor=LIGHT_FILLS[rules.YELLOW])      # 超预算 / 冲减: look here
 
 
 def cell(ws, row: int, col: int, value=None, *, bold=False, align=WRAP, number_format=None, fill=None):
@@ -92,7 +96,8 @@ def header_block(ws, row: int, sheet_project: str, department: str, unit: str, o
 def funds_block(ws, row: int, budget, execution: Execution, columns: int, light: tuple[str | None, str] | None = None,
                 score: tuple | None = None, progress: Decimal | None = None) -> int:
     """年初预算数 / 执行数 / 执行率 (元; the rate a number formatted as %), then the budget's light
-    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score."""
+    (its fill, its word) and 序时进度 — or, on the 自评表, the points and the score; below them, when
+    the spending is 超预算 / 冲减, a row that says so with its note."""
     spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, columns)]
     labels = ["项目资金（元）", "年初预算数", "执行数", "执行率", "灯色" if score is None else "分值",
               "序时进度" if score is None else "得分"]
@@ -108,7 +113,11 @@ def funds_block(ws, row: int, budget, execution: Execution, columns: int, light:
     else:
         merged(ws, row + 1, 6, 6, float(score[0]), align=RIGHT, number_format=POINTS_FORMAT)
         merged(ws, row + 1, 7, columns, float(rules.for_display(score[1])), align=RIGHT, number_format=POINTS_FORMAT)
-    return row + 2
+    if not execution.mark:
+        return row + 2
+    merged(ws, row + 2, 1, 1, "预算执行标记", bold=True, align=CENTER)
+    merged(ws, row + 2, 2, columns, execution.mark, align=WRAP, fill=MARK_FILL)
+    return row + 3
 
 
 def column_heads(ws, row: int, labels) -> None:
@@ -117,7 +126,7 @@ def column_heads(ws, row: int, labels) -> None:
 
 
 def level_cells(ws, row: int, item) -> None:
-    """一级指标 and 二级指标 of a table row (models/evaluation.spans marks them), each merged down over the rows it spans."""
+    """一级指标 and 二级指标 of a table row (reads/self_evaluation.spans marks them), each merged down over the rows it spans."""
     if item.level1_span:
         merged(ws, row, 1, 1, item.level1, last_row=row + item.level1_span - 1, align=CENTER)
     if item.level2_span:
@@ -134,6 +143,14 @@ def execution_cells(execution: Execution) -> tuple[tuple, tuple]:
 
 def light_fill(light: str | None) -> PatternFill | None:
     return PatternFill("solid", fgColor=LIGHT_FILLS[light]) if light in LIGHT_FILLS else None
+
+
+def light_text(word: str, over: bool):
+    """The light's word, and beside it 超额 in blue (DOMAIN.md §8) on the light's own fill."""
+    if not over:
+        return word
+    return CellRichText(TextBlock(InlineFont(rFont="宋体", sz=10), word),
+                        TextBlock(InlineFont(rFont="宋体", sz=10, b=True, color=OVER_COLOR), "（超额）"))
 
 
 def shown_number(value: Decimal | None):

@@ -3,7 +3,7 @@ once, (3) deliver what is due in the outbox. No Flask: the scheduler process, th
 `flask reminders send` command and the tests call `run_cycle` with an engine and a clock.
 
 What is due (dates in Asia/Shanghai; a period is a reporting period, keyed by its end month;
-its entry deadline is `entry_deadline(year, month, ENTRY_DEADLINE_DAY)`):
+its entry deadline is `YearCalendar(year, deadline_day=ENTRY_DEADLINE_DAY).deadline(month)`):
 
 - 填报人, for the projects of their 实施单位:
   - due-soon (`manager-due-soon`), from `due_soon_days` days before a deadline up to the
@@ -44,8 +44,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from domain import rules
+from domain.calendar import DEFAULT_DEADLINE_DAY, YearCalendar
 from domain.monitoring import DEFAULT_ROUNDS, RoundRule, parse_rounds
-from models.actual import DEFAULT_DEADLINE_DAY, Actual, Spending, entry_deadline, period_months
+from models.actual import Actual, Spending
 from models.db import transaction
 from models.indicator import Indicator
 from models.org import Unit
@@ -130,8 +131,9 @@ def open_periods(today: date, deadline_day: int, horizon_days: int) -> list[Peri
     December included) and no later than `horizon_days` ahead."""
     periods = []
     for year in (today.year - 1, today.year):
+        cal = YearCalendar(year, deadline_day=deadline_day)
         for month in range(1, 13):
-            deadline = entry_deadline(year, month, deadline_day)
+            deadline = cal.deadline(month)
             if date(today.year, 1, 1) <= deadline <= today + timedelta(days=horizon_days):
                 periods.append(Period(year, month, deadline))
     return periods
@@ -146,12 +148,18 @@ def digest_week(today: date, weekday: int) -> tuple[date, str]:
     return day, f"{iso.year}-W{iso.week:02d}"
 
 
+def digest_years(today: date) -> set[int]:
+    """The years a digest covers: the current one, and in January also last year's, whose
+    December is due now (loaded even while no period of last year is being reminded of)."""
+    return {today.year, today.year - 1} if today.month == 1 else {today.year}
+
+
 class _Data:
     """The stored data a cycle reads, loaded once and shared by every recipient."""
 
     def __init__(self, session: Session, today: date, periods: list[Period], deadline_day: int):
         self.session, self.today, self.deadline_day = session, today, deadline_day
-        self.years = sorted({p.year for p in periods} | {today.year})
+        self.years = sorted({p.year for p in periods} | digest_years(today))
         rows = session.exec(
             select(ProjectYear.id, Project.id, Project.name, Unit.name, ProjectYear.year, ProjectYear.periods)
             .join(Project, Project.id == ProjectYear.project_id).join(Unit, Unit.id == Project.unit_id)
@@ -185,7 +193,7 @@ class _Data:
     def missing(self, row: YearRow, period: Period, light: str) -> list[Item]:
         """The entries of `period` the project year lacks (none when the period is not one of
         its reporting periods)."""
-        if row.year != period.year or period.month not in period_months(row.periods):
+        if row.year != period.year or not YearCalendar(row.year, row.periods).is_period(period.month):
             return []
         label = period_label(row.year, period.month, row.periods == rules.QUARTERLY, self.today, with_year=True)
         items = [Item(row.unit, row.project, row.project_id, row.year, name, label, light, position)
@@ -257,7 +265,7 @@ def _manager_notices(user, rows, periods, data: _Data, settings: ReminderSetting
             kind, light = OVERDUE, rules.GREY
         else:
             continue
-        involved = [r for r in rows if r.year == period.year and period.month in period_months(r.periods)]
+        involved = [r for r in rows if r.year == period.year and YearCalendar(r.year, r.periods).is_period(period.month)]
         items = [item for r in involved for item in data.missing(r, period, light)]
         if items:
             notices.append(Notice(kind, user.id, period.key, _notice_label(involved, period, today), items,
@@ -272,7 +280,7 @@ def _supervisor_notices(user, rows, periods, data: _Data, settings: ReminderSett
             late = (today - period.deadline).days
             if late <= settings.escalation_days:
                 continue
-            involved = [r for r in rows if r.year == period.year and period.month in period_months(r.periods)]
+            involved = [r for r in rows if r.year == period.year and YearCalendar(r.year, r.periods).is_period(period.month)]
             items = []
             for r in involved:
                 missing = data.missing(r, period, rules.GREY)
@@ -284,8 +292,7 @@ def _supervisor_notices(user, rows, periods, data: _Data, settings: ReminderSett
                                       items, period.deadline, late, settings.escalation_days))
     if settings.digest_enabled:
         day, week = digest_week(today, settings.digest_weekday)
-        # the current year's projects; in January also last year's, whose December is due now
-        years = {today.year, today.year - 1} if today.month == 1 else {today.year}
+        years = digest_years(today)
         items = [item for r in rows if r.year in years for item in data.alarming(r)]
         if items:
             notices.append(Notice(DIGEST, user.id, week, f"{day.month}月{day.day}日", items, None, None))
@@ -432,11 +439,11 @@ class CycleReport:
 def raise_alerts(session: Session, now: datetime, config: CycleConfig) -> int:
     """Every unit's alerts as of today, from the domain core: overdue ones are raised here,
     whoever has signed in (pages only read)."""
-    from services import alerts, derived
+    from services import alerts, inputs
     today = config.today(now)
     with transaction(session):
         return alerts.sync(session, alerts.current_project_years(session, today), today, now,
-                           derived.current_config() | {"ENTRY_DEADLINE_DAY": config.deadline_day})
+                           inputs.current_config() | {"ENTRY_DEADLINE_DAY": config.deadline_day})
 
 
 def run_cycle(engine: Engine, now: datetime, config: CycleConfig, settings: ReminderSettings | None = None,

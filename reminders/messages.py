@@ -198,5 +198,27 @@ def compose(user: User, notices: list[Notice], today: date, base_url: str) -> Ma
         room -= len(n.items)
     context = {"greeting": f"{user.label}您好：", "sections": sections,
                "home": f"{base_url}/projects", "subject": subject(notices, today)}
-    return Mail(context["subject"], _env.get_template("reminder.txt").render(context),
-                _env.get_template("reminder.html").render(context))
+    return _render("reminder", context)
+
+
+def _render(template: str, context: dict) -> Mail:
+    """templates/email/<template>.txt and .html, with the context's subject."""
+    return Mail(context["subject"], _env.get_template(f"{template}.txt").render(context),
+                _env.get_template(f"{template}.html").render(context))
+
+
+DECISION_WORDS = {"approved": "已批准", "returned": "已退回"}
+
+
+def decision_mail(user: User, adjustment, project: str, year: int, lines: list[str], decider: str, link: str,
+                  proposed: date, today: date) -> Mail:
+    """The proposer told of the decision on their 目标调整 (services/target_adjustment.py):
+    `adjustment` a decided TargetAdjustment, `lines` its items as people read them, `proposed`
+    and `today` the days it was proposed and decided, where the users are."""
+    word = DECISION_WORDS[adjustment.state]
+    context = {"greeting": f"{user.label}您好：", "word": word, "approved": adjustment.state == "approved",
+               "subject": f"{PREFIX}目标调整{word}：{project}（{year}年度）",
+               "lead": (f"您于{proposed.year}年{day_label(proposed)}提出的{project}（{year}年度）目标调整（第{adjustment.id}号）"
+                        f"已由{decider}于{today.year}年{day_label(today)}{word[1:]}。"),
+               "lines": lines, "reason": adjustment.reason, "comment": adjustment.comment, "link": link}
+    return _render("target_adjustment", context)

@@ -4,10 +4,11 @@ A fresh database gets the demo forms (`flask demo seed`) and synthetic projects 
 synth`); then random changes go through the product's own write functions, each in its own
 transaction as a page or the API makes it: new actuals and corrections (record_actual, values
 in any unit of the target's base, some with more decimals than are kept), spending
-(record_spending), a measure chosen (set_measure), monthly ↔ quarterly reporting
+(record_spending; half of it with a note, so 超预算 / 冲减 are both stored and refused), a measure chosen (set_measure), monthly ↔ quarterly reporting
 (set_periods), re-imports of a changed demo form (apply_import: a target raised or lowered,
 given another unit or made qualitative, the 年度资金总额 changed, an indicator dropped or
-added), and entries the rules refuse (rolled back, nothing written). Finally `flask check`
+added), 目标调整 proposed and approved or returned (services/target_adjustment.py), and
+entries the rules refuse (rolled back, nothing written). Finally `flask check`
 recomputes every stored derived value; the script exits with its code (0: nothing stale).
 
     python scripts/check_scenario.py --database-url sqlite:////tmp/scenario.db --seed 1
@@ -41,7 +42,8 @@ WHO = "随机场景"
 NOW = datetime(2024, 2, 1, 1, 0, tzinfo=timezone.utc)      # the year 2023 is over: every period is open
 SEED_SHARE = 0.3        # changes aimed at the demo forms' projects, which can be re-imported
 # How often each kind of change is drawn.
-KINDS = {"entry": 40, "correction": 20, "spending": 15, "reimport": 10, "measure": 6, "periods": 4, "refused entry": 5}
+KINDS = {"entry": 40, "correction": 20, "spending": 15, "reimport": 10, "measure": 6, "periods": 4, "refused entry": 5,
+         "target adjustment": 6}
 
 Command = Callable[..., tuple[int, str]]      # flask command arguments → (exit code, output)
 # Every choice is drawn from rows in id order: the same seed makes the same changes on either backend.
@@ -79,6 +81,7 @@ def random_changes(app, seed: int, count: int) -> Tally:
     """`count` random changes, each in its own transaction; a refused one rolls back."""
     from models.actual import EntryError, StaleEdit
     from models.db import get_session, transaction
+    from services.target_adjustment import AdjustmentConflict
 
     rng, tally = random.Random(seed), Tally()
     with app.app_context():
@@ -89,7 +92,7 @@ def random_changes(app, seed: int, count: int) -> Tally:
             try:
                 with transaction(session):
                     getattr(changes, kind.replace(" ", "_"))()
-            except (EntryError, StaleEdit):
+            except (EntryError, StaleEdit, AdjustmentConflict):
                 tally.refused[kind] += 1
             else:
                 tally.applied[kind] += 1
@@ -146,8 +149,8 @@ class Changes:
                 return self.session.get(Indicator, self.rng.choice(ids)), py
 
     def _period(self, py) -> int:
-        from models.actual import period_months
-        return self.rng.choice(period_months(py.periods))
+        from domain.calendar import YearCalendar
+        return self.rng.choice(YearCalendar(py.year, py.periods).months)
 
     # --- entries
 
@@ -175,9 +178,10 @@ class Changes:
 
     def _input(self, ind, month: int, existing):
         from domain import rules
-        from models.actual import ActualInput, annual_target, effective_measure
+        from domain.indicators import annual_target, effective_measure
+        from models.actual import ActualInput
         version = existing.version if existing else None
-        common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "version": version}
+        common = {"deviation_reasons": ["其他"], "deviation_note": WHO, "over_reason": WHO, "version": version}
         measure = effective_measure(ind)
         if measure == rules.QUALITATIVE:
             return ActualInput(assessment=self.rng.choice(rules.ASSESSMENTS), **common)
@@ -187,8 +191,7 @@ class Changes:
     def _value(self, target, measure: str, month: int) -> tuple[str, str | None]:
         """A value near where the target would stand, in a unit of its base, as typed."""
         from domain import rules
-        from importers.values import split_unit
-        from models.actual import unit_choices
+        from domain.units import split_unit, unit_choices
         share = self.rng.uniform(0, 1.6) * (month / 12 if measure == rules.CUMULATIVE else 1)
         unit = self.rng.choice(unit_choices(target.unit))
         value = target.value * Decimal(str(share)) * split_unit(target.unit)[0] / split_unit(unit)[0]
@@ -214,8 +217,10 @@ class Changes:
         budget = py.annual_total_yuan or Decimal(1_000_000)
         amount = budget * Decimal(str(self.rng.uniform(0, 1.3) * month / 12))
         places = self.rng.choice((0, 2, 2, 3))            # 3: a fraction of a fen, as an API client may send
+        # Without a note, spending above the budget or below an earlier month's is refused (超预算 / 冲减)
+        note = self.rng.choice((None, "退回、冲销或追加预算待批复"))
         record_spending(self.session, py, py.year, month, f"{amount:.{places}f}", self.ctx,
-                        existing.version if existing else None)
+                        existing.version if existing else None, note=note)
 
     def measure(self) -> None:
         from domain import rules
@@ -228,13 +233,35 @@ class Changes:
         from domain import rules
         from services.tracking import set_periods
         py = self._project_year()
-        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY)
+        set_periods(self.session, py, rules.QUARTERLY if py.periods == rules.MONTHLY else rules.MONTHLY, self.ctx)
+
+    # --- 目标调整
+
+    def target_adjustment(self) -> None:
+        """A new 年度 target proposed (now and then an indicator withdrawn or added besides) and,
+        mostly, approved; some are returned, some refused (a target of another base than the
+        actuals entered: rolled back)."""
+        from services.inputs import current_config
+        from services.target_adjustment import ProposalInput, ReturnInput, approve, propose, return_proposal
+        ind, py = self._indicator(numeric=True)
+        number = (ind.annual_value * Decimal(str(self.rng.uniform(0.5, 1.5)))).quantize(Decimal("0.01")).normalize()
+        changes = [{"indicator_id": ind.id, "target": f"{ind.annual_op or '≥'}{number:f}{ind.annual_unit or ''}"
+                    .replace(">=", "≥").replace("<=", "≤")}]
+        if self.rng.random() < 0.2:
+            changes.append({"level1": "产出指标", "level2": "质量指标", "level3": f"调整新增{self.rng.randrange(10**6)}",
+                            "target": self.rng.choice(("≥90%", "按时完成", "≥3次"))})
+        config = current_config()
+        adjustment = propose(self.session, py, ProposalInput(reason=WHO, changes=changes), WHO, NOW, config)
+        if self.rng.random() < 0.85:
+            approve(self.session, adjustment, WHO, NOW, config)
+        else:
+            return_proposal(self.session, adjustment, ReturnInput(comment=WHO), WHO, NOW, config)
 
     # --- re-imports
 
     def reimport(self) -> None:
         """One demo form again, changed the way a corrected 申报表 is."""
-        from models.importing import apply_import
+        from services.importing import apply_import
         form = self.rng.choice(self.forms)
         self.rng.choice((self._new_target, self._new_target, self._new_budget, self._drop_indicator,
                          self._add_indicator))(form)

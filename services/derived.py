@@ -7,7 +7,9 @@ and the open alerts. `rejudge` recomputes them for some project years from their
 use case calls it whenever an input changes that the entry itself did not judge — a target
 changed by a re-import, a measure or reporting period changed; `rejudge_all` does it for every
 project year when the light bands in settings change (`flask check --fix`). `check` compares
-every project year and changes nothing (`flask check`). They read and write plain rows with
+every project year and changes nothing (`flask check`). Given a date, both also compare the
+open alerts with those the core says should stand that day, and `rejudge` with `fix` brings
+them in line (services/alerts.py; a write use case syncs its own, `alerts.after_write`). They read and write plain rows with
 Core statements, not ORM objects, so that a province's 1.7 million actuals take under a minute
 (bench/rejudge.py); `load` gives readers the ORM objects whole, from the same assembly.
 """
@@ -17,6 +19,7 @@ import gc
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
 from typing import Callable, Iterable, Mapping
@@ -29,9 +32,8 @@ from domain import rules
 from domain.project_year import YearFacts, budget_summary_rows, derive, light_summary_rows
 from models.actual import Actual, Spending
 from models.project import ProjectYear
-# The inputs are loaded by services/inputs.py; its names stay reachable from here for callers.
-from services.inputs import (_ACTUAL, _SPENDING, Loaded, _load_rows, current_config, deadline_day,  # noqa: F401
-                             level1_of, load, thresholds)
+from services import alerts
+from services.inputs import _ACTUAL, _SPENDING, Loaded, _load_rows
 
 _RATIO_TOLERANCE = Decimal("1e-9")     # the ratio columns keep 10 decimals
 
@@ -146,6 +148,23 @@ def _summary_differences(session, facts: dict[int, YearFacts], fix: bool) -> lis
     return diffs
 
 
+def _alert_differences(found: alerts.Changes, facts: dict[int, YearFacts]) -> list[Difference]:
+    """An open alert missing, one standing that should not, or one of another light or period."""
+    def name(py_id: int, indicator_id: int | None, kind: str) -> str:
+        return f"项目年度{py_id} {'预算' if indicator_id is None else f'指标{indicator_id}'} 预警 {kind}"
+
+    def shown(py_id: int, light: str, month: int) -> str:
+        return f"{light} {facts[py_id].calendar.year}-{month:02d}"
+
+    return ([Difference(name(py_id, due.indicator_id, due.kind), None, shown(py_id, due.light, due.period))
+             for py_id, due in found.opened]
+            + [Difference(name(row.project_year_id, row.indicator_id, row.kind),
+                          shown(row.project_year_id, row.light, row.month),
+                          shown(row.project_year_id, due.light, due.period)) for row, due in found.moved]
+            + [Difference(name(row.project_year_id, row.indicator_id, row.kind),
+                          shown(row.project_year_id, row.light, row.month), None) for row in found.closed])
+
+
 def _by_key(table, rows: list[dict]) -> dict[tuple, dict]:
     from services.summaries import SUMMARY_KEYS
     return {tuple(row[name] for name in SUMMARY_KEYS[table]): row for row in rows}
@@ -158,14 +177,15 @@ def _changed(row: dict | None, other: dict | None) -> dict | None:
 
 
 def rejudge(session, project_year_ids: Iterable[int], config: Mapping, *, fix: bool = True,
-            chunk: int = 500) -> list[Difference]:
-    """Recompute the cached figures of these project years from their inputs; with `fix`,
-    rewrite what differs (in the caller's transaction). Returns the differences found."""
+            chunk: int = 500, as_of: date | None = None, now: datetime | None = None) -> list[Difference]:
+    """Recompute the cached figures of these project years from their inputs, and with `as_of`
+    their open alerts as of that date; with `fix`, rewrite what differs (in the caller's
+    transaction; alerts opened or closed at `now`). Returns the differences found."""
     ids = sorted(set(project_year_ids))
     diffs: list[Difference] = []
     with _collector_paused():
         for start in range(0, len(ids), chunk):
-            diffs += _rejudge_chunk(session, ids[start:start + chunk], config, fix)
+            diffs += _rejudge_chunk(session, ids[start:start + chunk], config, fix, as_of, now)
     return diffs
 
 
@@ -183,7 +203,8 @@ def _collector_paused():
             gc.enable()
 
 
-def _rejudge_chunk(session, ids: list[int], config: Mapping, fix: bool) -> list[Difference]:
+def _rejudge_chunk(session, ids: list[int], config: Mapping, fix: bool, as_of: date | None,
+                   now: datetime | None) -> list[Difference]:
     if fix:
         from services.summaries import lock
         lock(session, ids)              # before reading what the caches derive from
@@ -199,21 +220,29 @@ def _rejudge_chunk(session, ids: list[int], config: Mapping, fix: bool) -> list[
     if fix:
         for cache, rows in rewrites.items():
             _rewrite_rows(session, cache, rows)
-    return diffs + _summary_differences(session, facts, fix)
+    diffs += _summary_differences(session, facts, fix)
+    if as_of is not None:
+        found = alerts.changes(session, facts, as_of)
+        diffs += _alert_differences(found, facts)
+        if fix:
+            alerts.apply(session, found, now)
+    return diffs
 
 
-def rejudge_all(session, config: Mapping) -> list[Difference]:
+def rejudge_all(session, config: Mapping, as_of: date | None = None, now: datetime | None = None
+                ) -> list[Difference]:
     """The settings-change path: after the light bands change (PACE_BANDS, LEVEL_YELLOW), every
     project year is judged again under them and every cached figure that differs is rewritten,
-    in the caller's transaction (`flask check --fix`)."""
-    return rejudge(session, all_project_year_ids(session), config, fix=True)
+    with `as_of` the open alerts too, in the caller's transaction (`flask check --fix`)."""
+    return rejudge(session, all_project_year_ids(session), config, fix=True, as_of=as_of, now=now)
 
 
 def all_project_year_ids(session) -> list[int]:
     return list(session.scalars(select(ProjectYear.id).order_by(ProjectYear.id)))
 
 
-def check(session, config: Mapping) -> list[Difference]:
-    """Every project year's cached figures against the core (`flask check`); changes nothing."""
-    return rejudge(session, all_project_year_ids(session), config, fix=False)
+def check(session, config: Mapping, as_of: date | None = None) -> list[Difference]:
+    """Every project year's cached figures, and with `as_of` its open alerts that day, against the
+    core (`flask check`); changes nothing."""
+    return rejudge(session, all_project_year_ids(session), config, fix=False, as_of=as_of)
 

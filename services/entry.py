@@ -1,7 +1,8 @@
 """Entering actuals and spending (DOMAIN.md §3): validate, judge with the domain rules, store
 with its history, and keep what derives from it current in the same transaction — the report
-summaries (services/summaries.py) and the project year's alerts. (A project year's reporting
-period and an indicator's measure: services/tracking.py.)
+summaries (services/summaries.py) and the open alerts of the indicator (or the budget) as of
+the entry's day (services/alerts.py, from the domain core). (A project year's reporting period and an
+indicator's measure: services/tracking.py.)
 
 Each function is a write use case: called explicitly inside the caller's transaction.
 """
@@ -10,26 +11,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import partial
 
-from sqlalchemy import and_, bindparam
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from importers.values import same_base
+from domain import project_year as core
 from domain import rules
-from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, Alert, EntryError, Spending,
-                           SpendingChange, StaleEdit, VersionRequired, annual_target, check_period, check_ratios,
-                           effective_measure, kept, spending_number)
+from domain.calendar import period_label
+from domain.indicators import annual_target, effective_measure
+from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
+                           SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
+                           SPENDING_NOTE_EXAMPLES, spending_note, spending_number)
+from models.db import prepared
 from models.indicator import Indicator
 from models.project import ProjectYear
-from services import summaries
+from reads.wording import yuan_text
+from services import alerts, summaries
+from services.inputs import current_config, load_spending
 
 
 def snapshot(actual: Actual) -> dict:
     return {"value": _plain(actual.value), "unit": actual.unit, "assessment": actual.assessment,
-            "forecast": _plain(actual.forecast), "deviation_reasons": list(actual.deviation_reasons or []),
-            "deviation_note": actual.deviation_note, "likelihood": actual.likelihood, "note": actual.note,
+            "forecast": actual.forecast_assessment or _plain(actual.forecast),   # 全年预计 as the page shows it
+            "deviation_reasons": list(actual.deviation_reasons or []), "deviation_note": actual.deviation_note,
+            "likelihood": actual.likelihood, "note": actual.note, "over_reason": actual.over_reason,
             "light": actual.light}
 
 
@@ -60,11 +68,17 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     if rules.deviation_reason_required(judgement.light) and not data.deviation_reasons:
         label = "黄灯" if judgement.light == rules.YELLOW else "红灯"
         raise EntryError(f"当前为{label}，请填写偏差原因", "deviation_reasons")
+    if rules.over_reason_required(annual_target(ind).op, judgement.completion, month, ctx.thresholds) and not data.over_reason:
+        raise EntryError(over_reason_message(judgement.completion, ctx.thresholds), "over_reason")
     if data.likelihood is not None and data.likelihood not in LIKELIHOODS:
         raise EntryError(f"完成可能性应为：{'、'.join(LIKELIHOODS)}", "likelihood")
+    try:
+        forecast = forecast_of(data.forecast, measure)
+    except ValueError as exc:
+        raise EntryError(f"全年预计：{exc}", "forecast") from exc
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
-    existing = session.exec(_statements().actual_for_update, params={"indicator_id": ind.id, "month": month}).first()
+    existing = session.exec(_actual_for_update(), params={"indicator_id": ind.id, "month": month}).first()
     check_version(existing, data.version, overwrite_needs_version)
     old = snapshot(existing) if existing else None
     light_before = existing.light if existing else summaries.ABSENT
@@ -73,7 +87,9 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     actual.value = data.value if measure != rules.QUALITATIVE else None
     actual.unit = (data.unit or ind.annual_unit) if measure != rules.QUALITATIVE else None
     actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
-    actual.forecast, actual.likelihood, actual.note = data.forecast, data.likelihood, data.note
+    actual.forecast = forecast if isinstance(forecast, Decimal) else None
+    actual.forecast_assessment = forecast if isinstance(forecast, str) else None
+    actual.likelihood, actual.note, actual.over_reason = data.likelihood, data.note, data.over_reason
     actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
     actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
     actual.version += 1
@@ -83,8 +99,14 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
                              old=old, new=snapshot(actual)))
     _flush_or_stale(session)
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
-    sync_indicator_alert(session, py, ind, month, ctx.now)
+    alerts.after_entry(session, py, ind, ctx.now, current_config())
     return actual
+
+
+def over_reason_message(completion: Decimal, thresholds: rules.Thresholds) -> str:
+    rate, bound = rules.for_display(completion * 100), rules.for_display(thresholds.over_reason * 100, 0)
+    return (f"年度最后一期完成率为{rate}%，达到{bound}%以上（超额），请填写超额原因"
+            "（如目标设定偏低，或实际成效提升）")
 
 
 def check_version(existing: Actual | Spending | None, version: int | None, overwrite_needs_version: bool) -> None:
@@ -133,109 +155,78 @@ def _flush_or_stale(session: Session) -> None:
 # --------------------------------------------------------------------------- spending
 
 def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
-                    version: int | None = None, overwrite_needs_version: bool = False) -> Spending:
+                    version: int | None = None, overwrite_needs_version: bool = False, note: str | None = None
+                    ) -> Spending:
+    """Validate and store one period's cumulative spending; `note` explains it, and is required
+    where it is 超预算 or 冲减 (see `check_spending_note`). Raises EntryError, StaleEdit or
+    VersionRequired."""
     check_period(py, year, month)
     amount = spending_number(amount)
     if amount >= MAX_NUMBER:
         raise EntryError("支出金额过大", "amount_yuan")
     amount = kept(amount, MONEY_PLACES)          # to the fen
-    existing = session.exec(_statements().spending_for_update, params={"py_id": py.id, "month": month}).first()
+    note = spending_note(note)
+    existing = session.exec(_spending_for_update(), params={"py_id": py.id, "month": month}).first()
     check_version(existing, version, overwrite_needs_version)
+    f = rules.elapsed_share(month, py.periods)
+    rate, pace = rules.execution_rate(amount, py.annual_total_yuan), rules.budget_pace(amount, py.annual_total_yuan, f)
+    check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
+    check_spending_note(session, py, month, amount, note)
     row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
                                updated_by=ctx.who, updated_at=ctx.now)
     old = existing.amount_yuan if existing else None
-    f = rules.elapsed_share(month, py.periods)
-    row.amount_yuan = amount
-    rate, pace = rules.execution_rate(amount, py.annual_total_yuan), rules.budget_pace(amount, py.annual_total_yuan, f)
-    check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
+    row.amount_yuan, row.note = amount, note
     row.execution_rate, row.pace = rate, pace
     row.light = rules.budget_light(amount, py.annual_total_yuan, f, ctx.thresholds)
     row.version += 1
     row.updated_by, row.updated_at = ctx.who, ctx.now
     session.add(row)
     session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
-                               changed_by=ctx.who, changed_at=ctx.now))
+                               note=note, changed_by=ctx.who, changed_at=ctx.now))
     _flush_or_stale(session)
     summaries.refresh(session, [py.id], lights=False)
-    sync_budget_alert(session, py, month, row.light, ctx.now)
+    alerts.after_entry(session, py, None, ctx.now, current_config())
     return row
 
 
-# --------------------------------------------------------------------------- alerts
-
-def _open_alerts(session: Session, py_id: int, indicator_id: int | None, *kinds: str) -> list[Alert]:
-    if indicator_id is None:
-        return list(session.exec(_statements().open_budget_alerts, params={"py_id": py_id, "kinds": kinds}))
-    return list(session.exec(_statements().open_alerts,
-                             params={"py_id": py_id, "indicator_id": indicator_id, "kinds": kinds}))
-
-
-def _set_alert(session: Session, py_id: int, indicator_id: int | None, month: int, light: str | None,
-               now: datetime, open_alerts: list[Alert]) -> None:
-    """Open, update or close the light alert (`open_alerts`: the open ones) after an entry."""
-    if light in (rules.YELLOW, rules.RED):
-        if open_alerts:
-            alert = open_alerts[0]
-            alert.light, alert.month = light, max(alert.month, month)
-            session.add(alert)
-        else:
-            session.add(Alert(project_year_id=py_id, indicator_id=indicator_id, kind="light", month=month,
-                              light=light, opened_at=now))
+def check_spending_note(session: Session, py: ProjectYear, month: int, amount: Decimal, note: str | None) -> None:
+    """DOMAIN.md §3: spending above the budget in force (超预算) or below an earlier period's
+    (冲减) is accepted only with a note. An earlier period raised above a later one makes that
+    later one a fall: the entry that does it is asked for the note (unless the later period
+    explains itself), since it is the one that changes the series."""
+    if note:
         return
-    for alert in open_alerts:
-        alert.closed_at = now
-        session.add(alert)
-
-
-def _sync_alerts(session: Session, py_id: int, indicator_id: int | None, month: int, latest: tuple | None,
-                 now: datetime) -> None:
-    """After an entry of `month`: the light alert follows the latest entry (`latest`: its month
-    and light), and the entry closes the overdue alerts of its period and earlier ones."""
-    alerts = _open_alerts(session, py_id, indicator_id, "light", "overdue")
-    if latest is not None and latest[0] == month:
-        _set_alert(session, py_id, indicator_id, month, latest[1], now, [a for a in alerts if a.kind == "light"])
-    for alert in alerts:
-        if alert.kind == "overdue" and alert.month <= month:
-            alert.closed_at = now
-            session.add(alert)
-
-
-def sync_indicator_alert(session: Session, py: ProjectYear, ind: Indicator, month: int, now: datetime) -> None:
-    """An indicator's light alert follows its latest actual; the actual closes its overdue alert."""
-    latest = session.exec(_statements().last_actual, params={"indicator_id": ind.id}).first()
-    _sync_alerts(session, py.id, ind.id, month, latest, now)
-
-
-def sync_budget_alert(session: Session, py: ProjectYear, month: int, light: str | None, now: datetime) -> None:
-    latest = session.exec(_statements().last_spending_month, params={"py_id": py.id}).first()
-    _sync_alerts(session, py.id, None, month, (latest, light) if latest is not None else None, now)
+    inputs, rows = load_spending(session, py)
+    series = {**inputs.spending, month: amount}
+    marks = core.year_spending_marks(inputs, series)
+    wanted = core.note_wanted(marks, month, {r.month for r in rows if r.note and r.month != month})
+    if not wanted:
+        return
+    label = partial(period_label, py.year, periods=py.periods)
+    reasons = []
+    if wanted.own and wanted.own.over_budget:
+        budget = core.budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, inputs.calendar.period_end(month))
+        reasons.append(f"累计支出 {yuan_text(amount)} 元超过全年预算数 {yuan_text(budget)} 元（超预算）")
+    if wanted.own and wanted.own.reduced:
+        below = wanted.own.below
+        reasons.append(f"累计支出 {yuan_text(amount)} 元低于{label(below)}的 {yuan_text(series[below])} 元（冲减）")
+    for later in wanted.later:
+        reasons.append(f"{label(later)}的累计支出 {yuan_text(series[later])} 元将低于本期的 {yuan_text(amount)} 元（冲减）")
+    raise EntryError("；".join(reasons) + f"。请在“说明”中写明原因，如{'、'.join(SPENDING_NOTE_EXAMPLES)}", "note")
 
 
 # --------------------------------------------------------------------------- prepared reads
 
-class _Statements:
-    """The reads of every entry and every project answer, built once with bound parameters
-    (reads/scope.py says why)."""
+# Lock the row and read it afresh: two editors sending the same version must not both win
+# (PostgreSQL; SQLite's write transactions are already serial). Built once (models.db.prepared).
 
-    def __init__(self):
-        # Lock the row and read it afresh: two editors sending the same version must not both
-        # win (PostgreSQL; SQLite's write transactions are already serial).
-        self.actual_for_update = (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"),
-                                                       Actual.month == bindparam("month"))
-                                  .with_for_update().execution_options(populate_existing=True))
-        self.spending_for_update = (select(Spending).where(Spending.project_year_id == bindparam("py_id"),
-                                                           Spending.month == bindparam("month"))
-                                    .with_for_update().execution_options(populate_existing=True))
-        self.last_actual = (select(Actual.month, Actual.light).where(Actual.indicator_id == bindparam("indicator_id"))
-                            .order_by(Actual.month.desc()).limit(1))
-        self.last_spending_month = (select(Spending.month).where(Spending.project_year_id == bindparam("py_id"))
-                                    .order_by(Spending.month.desc()).limit(1))
-        open_ = and_(Alert.project_year_id == bindparam("py_id"), Alert.kind.in_(bindparam("kinds", expanding=True)),
-                     Alert.closed_at.is_(None))
-        self.open_alerts = select(Alert).where(open_, Alert.indicator_id == bindparam("indicator_id"))
-        self.open_budget_alerts = select(Alert).where(open_, Alert.indicator_id.is_(None))
+@prepared
+def _actual_for_update():
+    return (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"), Actual.month == bindparam("month"))
+            .with_for_update().execution_options(populate_existing=True))
 
 
-@cache
-def _statements() -> _Statements:
-    return _Statements()
+@prepared
+def _spending_for_update():
+    return (select(Spending).where(Spending.project_year_id == bindparam("py_id"), Spending.month == bindparam("month"))
+            .with_for_update().execution_options(populate_existing=True))

@@ -14,7 +14,8 @@ from sqlalchemy.engine import Row
 from domain import rules
 from domain.calendar import DEFAULT_DEADLINE_DAY, YearCalendar
 from domain.project_year import Entry, IndicatorInput, YearInputs
-from models.actual import Actual, Spending, annual_target, effective_measure
+from domain.indicators import annual_target, effective_measure
+from models.actual import Actual, Spending
 from models.indicator import Indicator, indicator_name
 from models.project import ProjectYear
 
@@ -82,6 +83,13 @@ def load(session, project_year_ids: Iterable[int], config: Mapping) -> dict[int,
                      attrgetter("indicator_id", "month", "value", "unit", "assessment"))
 
 
+def load_spending(session, py: ProjectYear) -> tuple[YearInputs, list[Spending]]:
+    """One project year's spending and budget alone (no indicators), with its spending rows: what
+    the 超预算 / 冲减 check of a spending entry reads (domain.project_year.year_spending_marks)."""
+    rows = list(session.scalars(select(Spending).where(Spending.project_year_id == py.id)))
+    return _inputs(py, [], (), rows, rules.DEFAULT_THRESHOLDS, DEFAULT_DEADLINE_DAY), rows
+
+
 # Rejudging reads plain rows of the columns it needs, not ORM objects: `rejudge_all` reads every
 # actual of a province (1.7 million for 10,000 projects), and an ORM object per row costs more
 # than judging it.
@@ -105,6 +113,19 @@ def _load_rows(session, ids: list[int], config: Mapping) -> dict[int, Loaded]:
                    .where(Indicator.project_year_id.in_(ids))).all()
     spending = read(select(*_SPENDING).where(Spending.project_year_id.in_(ids))).all()
     return _assemble(years, indicators, ((row[0], row) for row in actuals), spending, config, itemgetter(slice(1, 6)))
+
+
+def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, config: Mapping) -> YearInputs:
+    """One project year's inputs restricted to some of its indicators, with or without the
+    spending: what the core needs for the figures of just those (an indicator's light depends
+    on its own entries and the calendar only; the budget's on the spending). One entry's alerts
+    are judged from this (services/alerts.py), not from the whole year."""
+    counted = [indicator_input(ind) for ind in indicators if ind.retired_at is None and ind.annual_raw is not None]
+    entries = session.execute(select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
+                              .where(Actual.indicator_id.in_([ind.id for ind in counted]))).all() if counted else []
+    spending = session.execute(select(Spending.month, Spending.amount_yuan)
+                               .where(Spending.project_year_id == py.id)).all() if budget else []
+    return _inputs(py, counted, entries, spending, thresholds(config), deadline_day(config))
 
 
 def _assemble(years, indicators, actuals: Iterable[tuple[int, object]], spending, config: Mapping,

@@ -15,7 +15,6 @@ are serial already.)
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import cache
 from operator import itemgetter
 from typing import Iterable
 
@@ -25,6 +24,7 @@ from sqlmodel import Session
 from domain import project_year as core
 from domain.calendar import YearCalendar
 from models.actual import Actual
+from models.db import prepared
 from models.indicator import Indicator
 from models.project import ProjectYear
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of
@@ -47,43 +47,51 @@ def refresh(session: Session, project_year_ids: Iterable[int], chunk: int = 400,
             _refresh_budget(session, part)
 
 
-class _Statements:
-    """The reads of a summary refresh (after every entry), built once with bound parameters
-    (reads/scope.py says why)."""
+# The reads and writes of a summary refresh (after every entry), built once with bound
+# parameters (models.db.prepared says why).
 
-    def __init__(self):
-        ids = bindparam("ids", expanding=True)
-        counted = case((and_(Indicator.retired_at.is_(None), Indicator.annual_raw.is_not(None)), True), else_=False)
-        self.indicator_lights = (select(Indicator.id, Indicator.project_year_id, ProjectYear.periods,
-                                        Indicator.level1_std, Indicator.level1, counted.label("counted"),
-                                        Actual.month, Actual.light)
-                                 .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
-                                 .outerjoin(Actual, Actual.indicator_id == Indicator.id)
-                                 .where(Indicator.id.in_(ids)))
-        columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
-        self.add_lights = (update(LightSummary)
-                           .where(LightSummary.project_year_id == bindparam("row_py_id"),
-                                  LightSummary.month == bindparam("row_month"),
-                                  LightSummary.level1.in_([bindparam("row_level1"), ALL_LEVELS]))
-                           .values({c: getattr(LightSummary, c) + bindparam(f"d_{c}") for c in columns}))
-        # FOR NO KEY UPDATE: writers queue on it, while the foreign-key checks of their own
-        # inserts (an alert, a history row: FOR KEY SHARE) pass, so two writers never deadlock.
-        self.lock = (select(ProjectYear.id).where(ProjectYear.id.in_(ids)).order_by(ProjectYear.id)
-                     .with_for_update(key_share=True))
-        # A changed row written back by its key: Core's executemany, not the ORM's bulk update.
-        self.rewrite = {table: update(table.__table__)
-                        .where(*(column == bindparam(f"k_{column.name}") for column in table.__table__.primary_key))
-                        .values({column.name: bindparam(f"v_{column.name}") for column in table.__table__.columns
-                                 if not column.primary_key})
-                        for table in (LightSummary, BudgetSummary)}
-        self.stored = {table: select(*(column for column in table.__table__.columns))
-                       .where(table.__table__.c.project_year_id.in_(ids))
-                       for table in (LightSummary, BudgetSummary)}
+@prepared
+def _indicator_lights():
+    counted = case((and_(Indicator.retired_at.is_(None), Indicator.annual_raw.is_not(None)), True), else_=False)
+    return (select(Indicator.id, Indicator.project_year_id, ProjectYear.periods,
+                   Indicator.level1_std, Indicator.level1, counted.label("counted"),
+                   Actual.month, Actual.light)
+            .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
+            .outerjoin(Actual, Actual.indicator_id == Indicator.id)
+            .where(Indicator.id.in_(bindparam("ids", expanding=True))))
 
 
-@cache
-def _statements() -> _Statements:
-    return _Statements()
+@prepared
+def _add_lights():
+    columns = [prefix + light for prefix in ("", "early_") for light in LIGHTS]
+    return (update(LightSummary)
+            .where(LightSummary.project_year_id == bindparam("row_py_id"),
+                   LightSummary.month == bindparam("row_month"),
+                   LightSummary.level1.in_([bindparam("row_level1"), ALL_LEVELS]))
+            .values({c: getattr(LightSummary, c) + bindparam(f"d_{c}") for c in columns}))
+
+
+@prepared
+def _lock():
+    # FOR NO KEY UPDATE: writers queue on it, while the foreign-key checks of their own
+    # inserts (an alert, a history row: FOR KEY SHARE) pass, so two writers never deadlock.
+    return (select(ProjectYear.id).where(ProjectYear.id.in_(bindparam("ids", expanding=True)))
+            .order_by(ProjectYear.id).with_for_update(key_share=True))
+
+
+@prepared
+def _rewrite(table):
+    """A changed row written back by its key: Core's executemany, not the ORM's bulk update."""
+    return (update(table.__table__)
+            .where(*(column == bindparam(f"k_{column.name}") for column in table.__table__.primary_key))
+            .values({column.name: bindparam(f"v_{column.name}") for column in table.__table__.columns
+                     if not column.primary_key}))
+
+
+@prepared
+def _stored(table):
+    return (select(*(column for column in table.__table__.columns))
+            .where(table.__table__.c.project_year_id.in_(bindparam("ids", expanding=True))))
 
 
 def _refresh_lights(session: Session, ids: list[int]) -> None:
@@ -99,10 +107,12 @@ def _refresh_budget(session: Session, ids: list[int]) -> None:
 
 
 def _facts(session: Session, ids: list[int]) -> dict[int, core.YearFacts]:
-    """These project years judged by the domain core from what is stored."""
+    """These project years judged by the domain core from what is stored, read as plain rows of
+    the columns the core needs: a migration that refreshes the summaries (0006, 0012) then runs
+    whatever columns later migrations add to `indicator` or `actual`."""
     from services import inputs
     return {py_id: core.derive(item.inputs)
-            for py_id, item in inputs.load(session, ids, inputs.current_config()).items()}
+            for py_id, item in inputs._load_rows(session, ids, inputs.current_config()).items()}
 
 
 SUMMARY_KEYS = {LightSummary: ("project_year_id", "month", "level1"), BudgetSummary: ("project_year_id", "month")}
@@ -117,7 +127,7 @@ def _write_changed(session: Session, table, key: tuple[str, ...], project_year_i
 
 def stored_summaries(session: Session, table, project_year_ids: list[int]) -> dict[tuple, dict]:
     """The stored summary rows of these project years, by their key."""
-    result = session.connection().execute(_statements().stored[table], {"ids": project_year_ids})
+    result = session.connection().execute(_stored(table), {"ids": project_year_ids})
     names = list(result.keys())
     key_of = itemgetter(*(names.index(name) for name in SUMMARY_KEYS[table]))
     return {key_of(row): dict(zip(names, row)) for row in result.all()}
@@ -136,7 +146,7 @@ def write_summary_changes(session: Session, table, stored: dict[tuple, dict], ro
     changed = [{(f"k_{name}" if name in key else f"v_{name}"): value for name, value in row.items()}
                for k, row in wanted.items() if k in stored and stored[k] != row]
     if changed:
-        session.execute(_statements().rewrite[table], changed)
+        session.execute(_rewrite(table), changed)
 
 
 def write_summaries(session: Session, project_year_ids: list[int], light_rows: list[dict],
@@ -167,7 +177,7 @@ def lock(session, project_year_ids: Iterable[int]) -> None:
     spending) each work from a view without the other's entry, and the last to commit would
     undo the first. (SQLite's write transactions are serial already.)"""
     if project_year_ids:
-        session.execute(_statements().lock, {"ids": sorted(set(project_year_ids))})
+        session.execute(_lock(), {"ids": sorted(set(project_year_ids))})
 
 
 def after_entry(session: Session, project_year_id: int, indicator_id: int, month: int, before: str | None,
@@ -199,7 +209,7 @@ def _apply_light_changes(session, changes: dict[tuple[int, int], list]) -> set[i
         by_indicator[indicator_id][month] = change
     meta, after = {}, defaultdict(dict)
     for ind_id, py_id, periods, l1_std, l1, active, month, light in session.execute(
-            _statements().indicator_lights, {"ids": list(by_indicator)}):
+            _indicator_lights(), {"ids": list(by_indicator)}):
         meta[ind_id] = (py_id, periods, level1_of(l1_std, l1), active)
         if month is not None:
             after[ind_id][month] = light
@@ -235,7 +245,7 @@ def _apply_light_changes(session, changes: dict[tuple[int, int], list]) -> set[i
             continue
         params = {"row_py_id": py_id, "row_month": month, "row_level1": level1,
                   **{f"d_{column}": n for column, n in delta.items()}}
-        result = session.execute(_statements().add_lights, params)
+        result = session.execute(_add_lights(), params)
         if result.rowcount != 2:          # its 一级指标's row and the row over all of them
             rebuild.add(py_id)
     return rebuild

@@ -1,27 +1,32 @@
 """How a project year is tracked: monthly or quarterly reporting, and each indicator's measure
 (累计 / 水平 / 定性, DOMAIN.md §3). Changing either judges the stored actuals again
-(services/derived.py), in the caller's transaction."""
+(services/derived.py) and brings the project year's open alerts in line (services/alerts.py),
+in the caller's transaction."""
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
 from domain import rules
-from models.actual import Actual, ActualChange, EntryError, annual_target, effective_measure
+from domain.indicators import annual_target, effective_measure
+from models.actual import Actual, ActualChange, EntryError
 from models.indicator import Indicator
 from models.project import ProjectYear
-from services import derived
-from services.entry import Context, snapshot, sync_indicator_alert
+from services import alerts, derived, inputs
+from services.entry import Context, snapshot
 
 
-def set_periods(session: Session, py: ProjectYear, periods: str) -> None:
+def set_periods(session: Session, py: ProjectYear, periods: str, ctx: Context) -> None:
     """Monthly or quarterly reporting for one project year; what is derived follows (each
-    actual is judged against its own month's 序时进度, so only the summaries change)."""
+    actual is judged against its own month's 序时进度, so only the summaries and the alerts,
+    which read the periods, change)."""
     if periods not in rules.PERIODS:
         raise EntryError("填报周期应为按月或按季度", "periods")
     py.periods = periods
     session.add(py)
     session.flush()
-    derived.rejudge(session, [py.id], derived.current_config())
+    config = inputs.current_config()
+    derived.rejudge(session, [py.id], config)
+    alerts.after_write(session, [py.id], ctx.now, config)
 
 
 def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str | None, ctx: Context) -> bool:
@@ -46,14 +51,13 @@ def set_measure(session: Session, ind: Indicator, py: ProjectYear, measure: str 
         raise EntryError("该指标已有实际值，不能在定量与定性之间切换：已填的数值与完成情况无法互相换算", "measure")
     olds = [snapshot(actual) | {"measure": before} for actual in actuals]
     session.flush()
-    derived.rejudge(session, [py.id], derived.current_config())
+    config = inputs.current_config()
+    derived.rejudge(session, [py.id], config)
     for actual, old in zip(actuals, olds):
         actual.version += 1
         actual.updated_by, actual.updated_at = ctx.who, ctx.now
         session.add(actual)
         session.add(ActualChange(indicator_id=ind.id, month=actual.month, changed_by=ctx.who, changed_at=ctx.now,
                                  old=old, new=snapshot(actual) | {"measure": after}))
-    session.flush()
-    if actuals:
-        sync_indicator_alert(session, py, ind, actuals[-1].month, ctx.now)
+    alerts.after_write(session, [py.id], ctx.now, config)
     return True

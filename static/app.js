@@ -105,6 +105,16 @@
     }
   });
 
+  /* 全年预计 is in the unit chosen for the actual value: the unit shown beside it follows that
+     select (without JavaScript it shows the unit the row was drawn with). */
+  document.addEventListener("change", function (evt) {
+    var el = evt.target;
+    if (!el.matches || !el.matches("select") || !el.id) { return; }
+    document.querySelectorAll("[data-unit-of]").forEach(function (span) {
+      if (span.getAttribute("data-unit-of") === el.id) { span.textContent = el.value; }
+    });
+  });
+
   /* A fragment that comes back with an error (422/409) puts the cursor on the first field
      the message is about, so the user sees what to fix. */
   document.addEventListener("htmx:load", function (evt) {

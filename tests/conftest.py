@@ -177,7 +177,7 @@ def store_forms(app, forms: list[dict], *, file_name: str = "seed_forms.pdf", wh
                 now: datetime = NOW, warnings: list[str] | None = None, sha: str | None = None):
     """Put forms into the database the way `flask forms import` does."""
     from models.db import get_session, transaction
-    from models.importing import apply_import
+    from services.importing import apply_import
     with app.app_context():
         session = get_session()
         with transaction(session):

@@ -18,12 +18,12 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Callable
 
 import pytest
 
-from conftest import PASSWORD, Person, add_user, csrf_token, login, make_app
+from conftest import NOW, PASSWORD, Person, add_user, csrf_token, login, make_app
 
 ANYONE = ("admin", "manager", "supervisor")
 IMPORTERS = ("admin", "manager")
@@ -81,6 +81,36 @@ def _bulk_upload(world, person):
     out = io.BytesIO()
     book.save(out)
     return {"period": "2023-07", "file": (io.BytesIO(out.getvalue()), "填报表.xlsx")}
+
+
+def _ready_to_submit(world, person):
+    """Every project year's 自评 made complete (scores, analyses, explanations, the reason for a
+    low 执行率), so that submitting is refused only for who asks, never for what is missing
+    (that has its own tests: test_evaluation_review.py)."""
+    from sqlmodel import select
+
+    from domain.review import EDITABLE_STATES
+    from models.db import get_session, transaction
+    from models.project import ProjectYear
+    from reads.self_evaluation import review_state, score_table
+    from services.self_evaluation import save_self_evaluation, set_evaluator_score
+    from views.clock import today
+    with world.app.app_context():
+        session = get_session()
+        for py in session.exec(select(ProjectYear)).all():
+            as_of = min(today(), date(py.year, 12, 31))
+            table = score_table(session, py, as_of)
+            if table.evaluation is None or review_state(session, py) not in EDITABLE_STATES:
+                continue
+            with transaction(session):
+                for row in table.rows:
+                    if row.suggested:
+                        set_evaluator_score(session, py, row.indicator, row.band.shown[0], as_of)
+            with transaction(session):
+                table = score_table(session, py, as_of)
+                save_self_evaluation(session, py, {}, {r.indicator.id: "分析" for r in table.rows if not r.full_marks},
+                                     "tianbao", NOW, as_of, "原因", {gap.month: "说明" for gap in table.completeness.gaps})
+    return {"year": "2023"}
 
 
 MATRIX: dict[str, Entry] = {
@@ -146,12 +176,18 @@ MATRIX: dict[str, Entry] = {
     "api.put_actual": Entry("api", IMPORTERS, obj="indicator", data=lambda w, p: {"value": 1000000}),
     "api.put_spending": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {"amount_yuan": 1000}),
     "api.put_score": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"score": None}),
+    "api.put_deduction": Entry("api", EVALUATORS, obj="indicator", data=lambda w, p: {"points": None}),
+    "api.put_evaluation_weights": Entry("api", EVALUATORS, obj="project_year",
+                                        data=lambda w, p: {"weights": None, "reason": "恢复默认分值"}),
     # 绩效自评 (views/evaluation.py): everyone reads in scope; the 填报人 edits and submits, the
     # 审核人 scores, approves and returns; a step that does not fit the state redirects with a message
     "evaluation.show": Entry("page", obj="project"),
     "evaluation.save": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
     "evaluation.scores": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023"}),
-    "evaluation.submit": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
+    "evaluation.submit": Entry("page", IMPORTERS, obj="project", data=_ready_to_submit),
+    "evaluation.level_weights": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {
+        "year": "2023", "budget_points": "10", "output_points": "50", "benefit_points": "30",
+        "satisfaction_points": "10", "weights_reason": "按默认分值"}),
     "evaluation.withdraw": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {"year": "2023"}),
     "evaluation.approve": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023"}),
     "evaluation.send_back": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"year": "2023",
@@ -190,11 +226,25 @@ MATRIX: dict[str, Entry] = {
         "measures": "加快支付进度", "result": "已完成"}),
     "api_rectifications.close": Entry("api", EVALUATORS, obj="rectification", data=lambda w, p: {"conclusion": "整改到位"}),
     "api_rectifications.send_back": Entry("api", EVALUATORS, obj="rectification", data=lambda w, p: {"comment": "请附佐证"}),
+    # 目标调整 (views/target_adjustments.py, views/api.py): proposed by the unit's 填报人, decided by
+    # a 审核人 in scope; each allowed call proposes an indicator of its own, or decides a fresh proposal
+    "target_adjustments.propose_targets": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {
+        "year": "2023", "reason": "新增展会", **{f"add_{k}": v for k, v in w.added_indicator().items()}}),
+    "target_adjustments.approve_targets": Entry("page", EVALUATORS, obj="target_adjustment"),
+    "target_adjustments.return_targets": Entry("page", EVALUATORS, obj="target_adjustment",
+                                               data=lambda w, p: {"comment": "请补充说明"}),
+    "api.target_changes": Entry("api", obj="project_year"),
+    "api.post_target_change": Entry("api", IMPORTERS, obj="project_year", data=lambda w, p: {
+        "reason": "新增展会", "changes": [w.added_indicator()]}),
+    "api.approve_target_change": Entry("api", EVALUATORS, obj="target_adjustment"),
+    "api.return_target_change": Entry("api", EVALUATORS, obj="target_adjustment",
+                                      data=lambda w, p: {"comment": "请补充说明"}),
 }
 
 PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file",
               "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence",
-              "export_id": "export", "rectification_id": "rectification"}
+              "export_id": "export", "rectification_id": "rectification", "adjustment_id": "target_adjustment",
+              "target_change_id": "target_adjustment"}
 FIXED_ARGUMENTS = {"period": "2023-07"}    # not an object: the same valid value for everyone
 
 
@@ -218,8 +268,9 @@ class World:
 
     def __init__(self, app, personas):
         from models.db import get_session
-        from models.job import SavedFile, create_job
         from models.user import new_token
+        from services.import_jobs import create_job
+        from services.uploads import SavedFile
         self.app, self.personas, self.counter = app, personas, 0
         self.people = {name: getattr(personas, name) for name in
                        ("admin", "manager_a", "supervisor_a", "supervisor_all", "manager_b")}
@@ -283,6 +334,10 @@ class World:
             return {"own": own, "other": other}
         if kind == "rectification":
             ids = self.fresh_rectifications()
+            own, other = (ids[1], ids[0]) if name == "manager_b" else ids
+            return {"own": own, "other": other}
+        if kind == "target_adjustment":
+            ids = self.fresh_target_adjustments()
             own, other = (ids[1], ids[0]) if name == "manager_b" else ids
             return {"own": own, "other": other}
         if kind in ("project", "project_year", "indicator"):
@@ -379,6 +434,27 @@ class World:
                     ids.append(record_evidence(session, actual, [stored], "matrix", datetime.now(timezone.utc))[0].id)
         return ids[0], ids[1]
 
+    def added_indicator(self) -> dict:
+        """A new indicator for a 目标调整, named afresh each time (an added one is checked against
+        the indicators in force only, so proposals of it never wait for each other)."""
+        self.counter += 1
+        return {"level1": "产出指标", "level2": "数量指标", "level3": f"线上展会场次{self.counter}", "target": "≥1场"}
+
+    def fresh_target_adjustments(self) -> tuple[int, int]:
+        """A new pending 目标调整 of A's and of B's project year (a decision closes the last)."""
+        from models.db import get_session, transaction
+        from models.project import ProjectYear
+        from services.target_adjustment import ProposalInput, propose
+        ids = []
+        with self.app.app_context():
+            session = get_session()
+            for py_id, who in zip(self.project_years, ("tianbao", "tianbao_b")):
+                data = ProposalInput.model_validate({"reason": "新增展会", "changes": [self.added_indicator()]})
+                with transaction(session):
+                    ids.append(propose(session, session.get(ProjectYear, py_id), data, who, datetime.now(timezone.utc),
+                                       self.app.config).id)
+        return ids[0], ids[1]
+
     def fresh_rectifications(self) -> tuple[int, int]:
         """A new 整改 item on A's and on B's project, answered (so that every step fits it once)."""
         from datetime import date
@@ -417,7 +493,7 @@ class World:
     @staticmethod
     def sees_others(person: Person, kind: str) -> bool:
         """Who may read another unit's object of this kind."""
-        if kind in ("project", "project_year", "indicator", "evidence", "rectification"):
+        if kind in ("project", "project_year", "indicator", "evidence", "rectification", "target_adjustment"):
             return person.role == "admin" or person.username == "shenhe_all"
         if kind == "job":
             return person.role == "admin"
@@ -444,7 +520,7 @@ def _request(app, client, method: str, url: str, entry: Entry, world: World, per
     if method == "PUT":
         kwargs["json"] = entry.data(world, person) if entry.data else {}
         kwargs["headers"] = {**kwargs["headers"], **world.if_match(url)}
-    if method == "POST" and entry.access == "api":        # a script's JSON, no form and no CSRF token
+    if method == "POST" and entry.access == "api":       # JSON, no CSRF token: bearer tokens only
         kwargs["json"] = entry.data(world, person) if entry.data else {}
     elif method == "POST":
         data = entry.data(world, person) if entry.data else {}

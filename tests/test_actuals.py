@@ -12,7 +12,7 @@ from models.actual import ActualInput, EntryError, StaleEdit
 from services.entry import Context, record_actual, record_spending
 from reads.project_year import budget_state, indicator_states
 from models.db import get_session, transaction
-from models.importing import apply_import
+from services.importing import apply_import
 
 SEED = Path(__file__).parent / "fixtures" / "seed_forms.pdf"
 NOW = datetime(2023, 8, 1, 9, 0, tzinfo=timezone.utc)
@@ -93,6 +93,34 @@ def test_letters_and_nan_are_not_numbers():
             ActualInput(value=bad)
 
 
+def test_the_input_model_takes_a_forecast_of_the_indicators_kind():
+    """全年预计 (DOMAIN.md §3): an assessment for a qualitative indicator, a number for any other."""
+    from pydantic import ValidationError
+    qualitative, cumulative = {"measure": "qualitative"}, {"measure": "cumulative"}
+    assert ActualInput.model_validate({"forecast": " 部分达成 "}, context=qualitative).forecast == "部分达成"
+    assert ActualInput.model_validate({"forecast": "1,200"}, context=cumulative).forecast == Decimal(1200)
+    assert ActualInput.model_validate({"forecast": ""}, context=qualitative).forecast is None
+    for raw, context, message in (("90", qualitative, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                                  (90, qualitative, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                                  ("基本达成", qualitative, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                                  ("达成", cumulative, "“达成”只用于定性指标，本指标的全年预计应为数字")):
+        with pytest.raises(ValidationError, match=message):
+            ActualInput.model_validate({"forecast": raw}, context=context)
+    assert ActualInput(forecast="未达成").forecast == "未达成"      # the indicator not known yet: checked on entry
+
+
+def test_an_entry_keeps_a_forecast_of_its_kind_only(session):
+    service = project(session, "招商引资业务经费")
+    actual = enter(session, service, "保障招商活动开展", assessment="达成", forecast="部分达成")
+    assert (actual.forecast_assessment, actual.forecast) == ("部分达成", None)
+    with pytest.raises(EntryError, match="定性指标的全年预计应为"):
+        enter(session, service, "保障招商活动开展", assessment="达成", forecast=90, version=1)
+    with pytest.raises(EntryError, match="只用于定性指标"):
+        enter(session, project(session), "参展企业数量", value=35, forecast="达成")
+    actual = enter(session, project(session), "参展企业数量", value=35, forecast=70)
+    assert (actual.forecast, actual.forecast_assessment) == (Decimal(70), None)
+
+
 def test_periods_outside_the_year_or_the_quarter_are_refused(session):
     py = project(session)
     ind = indicator(session, py, "参展企业数量")
@@ -122,34 +150,45 @@ def test_every_change_is_kept_and_a_stale_edit_is_refused(session):
     assert [(c.changed_by, (c.old or {}).get("value"), c.new["value"]) for c in changes] == [("甲", None, 35), ("乙", 35, 40)]
 
 
+def open_alerts_of(session, py, level3) -> list[tuple]:
+    ind = indicator(session, py, level3)
+    return [(a.kind, a.light, a.month)
+            for a in session.exec(select(Alert).where(Alert.indicator_id == ind.id, Alert.closed_at.is_(None)))]
+
+
 def test_alerts_open_on_yellow_and_close_on_green(session):
     py = project(session)
+    assert open_alerts_of(session, py, "参展面积") == [("overdue", "grey", 6)]    # imported on 1 August: June is missing
     enter(session, py, "参展面积", value=200, deviation_reasons=["其他"])
-    open_alerts = session.exec(select(Alert).where(Alert.closed_at.is_(None))).all()
-    assert [(a.kind, a.light, a.month) for a in open_alerts] == [("light", "yellow", 7)]
+    assert open_alerts_of(session, py, "参展面积") == [("light", "yellow", 7)]    # July's entry is the one judged
     enter(session, py, "参展面积", value=500)
-    assert session.exec(select(Alert).where(Alert.closed_at.is_(None))).all() == []
+    assert open_alerts_of(session, py, "参展面积") == []
+    assert ("overdue", "grey", 6) in open_alerts_of(session, py, "参展企业数量")  # the entry synced its project year
 
 
 def test_overdue_alerts_after_the_deadline_close_when_the_actual_arrives(session):
     from services.alerts import sync
     py = project(session, "网络运行维护费")       # nothing entered all year
+    # imported on 1 August: July is not due before the 5th, so June is overdue for six indicators and the budget
+    assert {a.month for a in open_overdue(session, py)} == {6} and len(open_overdue(session, py)) == 7
     with transaction(session):
-        assert sync(session, [py.id], date(2023, 8, 5), NOW, {}) == 7    # July in time: June is overdue
-    assert {a.month for a in open_overdue(session)} == {6}
+        assert sync(session, [py.id], date(2023, 8, 5), NOW, {}) == 0    # July still in time
+    assert {a.month for a in open_overdue(session, py)} == {6}
     with transaction(session):
         assert sync(session, [py.id], date(2023, 8, 6), NOW, {}) == 0    # the same alerts, now for July
-    assert {a.month for a in open_overdue(session)} == {7} and len(open_overdue(session)) == 7
+    assert {a.month for a in open_overdue(session, py)} == {7} and len(open_overdue(session, py)) == 7
     with transaction(session):
         assert sync(session, [py.id], date(2023, 8, 7), NOW, {}) == 0    # idempotent
     enter(session, py, "官方网站更新消息数量", value=200)
     with transaction(session):
         sync(session, [py.id], date(2023, 8, 7), NOW, {})
-    assert len(open_overdue(session)) == 6      # five indicators and the budget
+    assert len(open_overdue(session, py)) == 6      # five indicators and the budget
+    assert len(session.exec(select(Alert).where(Alert.project_year_id == py.id)).all()) == 7    # moved on, none anew
 
 
-def open_overdue(session) -> list[Alert]:
-    return session.exec(select(Alert).where(Alert.closed_at.is_(None), Alert.kind == "overdue")).all()
+def open_overdue(session, py) -> list[Alert]:
+    return session.exec(select(Alert).where(Alert.project_year_id == py.id, Alert.closed_at.is_(None),
+                                            Alert.kind == "overdue")).all()
 
 
 def test_state_as_of_a_date_is_grey_past_the_deadline_without_an_actual(session):
@@ -165,7 +204,8 @@ def test_state_as_of_a_date_is_grey_past_the_deadline_without_an_actual(session)
 
 
 def test_evaluation_scores_and_qualitative_band(session):
-    from models.evaluation import project_evaluation, set_evaluator_score
+    from reads.self_evaluation import project_evaluation
+    from services.self_evaluation import set_evaluator_score
     py = project(session, "招商引资业务经费")
     for level3, data in (("会议服务次数", {"value": 100}), ("保障招商活动开展", {"assessment": "部分达成", "deviation_reasons": ["其他"]}),
                          ("项目按时完成", {"assessment": "达成"}), ("成本指标", {"value": 70, "unit": "万元"}),
@@ -175,11 +215,15 @@ def test_evaluation_scores_and_qualitative_band(session):
     with transaction(session):
         record_spending(session, py, 2023, 12, 771_100, Context("x", NOW))
     result = project_evaluation(session, py, date(2024, 1, 10))
-    # 产出 50 over 4 indicators (12.5 each): 部分达成 scores the band top 80 % = 10; the rest full
+    # 产出 50 over 4 indicators (12.5 each): 部分达成 is suggested at its band's middle, 70 % = 8.75, and
+    # 达成 at 90 % = 11.25; 效益's 达成 at 90 % of 15 = 13.5; the rest full
     assert result.levels == {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
-    assert result.budget_score == 10 and result.total == Decimal("97.5") and result.grade == "优"
+    assert result.budget_score == 10 and result.total == Decimal("93.5") and result.grade == "优"
+    assert [s.score for s in result.suggested] == [Decimal("8.75"), Decimal("11.25"), Decimal("13.5")]
     ind = indicator(session, py, "保障招商活动开展")
     with pytest.raises(EntryError, match="部分达成"):
         set_evaluator_score(session, py, ind, 11, date(2024, 1, 10))   # 88 % of 12.5: outside 60–80 %
+    with pytest.raises(EntryError, match="不含10.00分"):
+        set_evaluator_score(session, py, ind, 10, date(2024, 1, 10))   # 80 %: the excluded upper edge
     set_evaluator_score(session, py, ind, 8, date(2024, 1, 10))
-    assert project_evaluation(session, py, date(2024, 1, 10)).total == Decimal("95.5")
+    assert project_evaluation(session, py, date(2024, 1, 10)).total == Decimal("92.75")

@@ -54,10 +54,12 @@ def test_the_cycle_raises_overdue_alerts_for_every_unit_without_anyone_signing_i
         assert overdue == {m for m in missing if m[0] in scope_of(app, person)}
         assert all(a["light"] == "grey" and a["closed_at"] is None for a in alerts if a["kind"] == "overdue")
 
+    everything = Api(app, personas.supervisor_all).get("/alerts", year=2023, state="all").get_json()["alerts"]
     again = app.test_cli_runner().invoke(args=["reminders", "send", "--now", CYCLE_NOW])
     assert again.exit_code == 0
     alerts = Api(app, personas.supervisor_all).get("/alerts", year=2023, state="all").get_json()["alerts"]
-    assert len([a for a in alerts if a["kind"] == "overdue"]) == len(missing)     # none twice
+    assert alerts == everything                                                   # none twice
+    assert len([a for a in alerts if a["kind"] == "overdue" and a["closed_at"] is None]) == len(missing)
 
 
 def test_an_entry_that_arrives_closes_its_overdue_alert_at_the_next_cycle(reminders):
@@ -65,7 +67,8 @@ def test_an_entry_that_arrives_closes_its_overdue_alert_at_the_next_cycle(remind
     app.test_cli_runner().invoke(args=["reminders", "send", "--now", CYCLE_NOW])
     api = Api(app, personas.manager_b)
     py = next(iter(scope_of(app, personas.manager_b)))
-    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 100}).status_code == 200
+    june = api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["spent_yuan"]
+    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": june}).status_code == 200   # no fall: no note
     app.test_cli_runner().invoke(args=["reminders", "send", "--now", "2023-08-08T09:00"])
     open_ = Api(app, personas.manager_b).get("/alerts", year=2023).get_json()["alerts"]
     assert (py, None) not in {(a["project_id"], a["indicator_id"]) for a in open_ if a["kind"] == "overdue"}
@@ -77,9 +80,13 @@ def test_the_workbench_only_reads_and_names_the_same_period_as_the_mail(reminder
     from models.actual import Alert
     app, personas = reminders
     app.config["CLOCK"] = lambda: datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc)
-    page = signed_in(app, personas.manager_a).get("/").get_data(as_text=True)
+    client = signed_in(app, personas.manager_a)
     with Session(app.extensions["engine"]) as session:
-        assert not session.exec(select(Alert).where(Alert.kind == "overdue")).all()   # a GET raised nothing
+        before = session.exec(select(Alert.id, Alert.closed_at).order_by(Alert.id)).all()
+    page = client.get("/").get_data(as_text=True)
+    with Session(app.extensions["engine"]) as session:
+        assert session.exec(select(Alert.id, Alert.closed_at).order_by(Alert.id)).all() == before    # a GET raised nothing
+        assert not session.exec(select(Alert).where(Alert.kind == "overdue", Alert.closed_at.is_(None))).all()
     assert "逾期" in text_of(page) and "7月" in text_of(page)
     for project in (BUSINESS, NETWORK, PROJECT_A):
         assert project in text_of(page)

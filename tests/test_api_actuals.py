@@ -91,6 +91,32 @@ def test_a_qualitative_indicator_takes_an_assessment(seeded, api):
     assert answer["completion"] is None and answer["pace"] is None
 
 
+def test_a_qualitative_forecast_is_an_assessment(seeded, api):
+    """Must hold (issue 13): a qualitative forecast 达成 is accepted; the IND returns it."""
+    py, ids = year_of(seeded, SERVICE)
+    url = f"/indicators/{ids['保障招商活动开展']}/actuals/2023-07"
+    response = api.put(url, {"assessment": "部分达成", "forecast": "达成", **REASON})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["actual"]["forecast"] == "达成"
+    assert stored(api, py, ids["保障招商活动开展"])["forecast"] == "达成"
+    for body, message in (({"assessment": "达成", "forecast": 90}, "定性指标的全年预计应为：达成、部分达成、未达成"),
+                          ({"assessment": "达成", "forecast": "基本达成"}, "定性指标的全年预计应为：达成、部分达成、未达成")):
+        response = api.put(url, {**body, "version": 1})
+        assert response.status_code == 422 and message in response.get_json()["error"], response.get_json()
+    assert stored(api, py, ids["保障招商活动开展"])["forecast"] == "达成"
+
+
+def test_a_numeric_forecast_stays_a_number_in_the_entrys_unit(seeded, api):
+    py, ids = year_of(seeded, SPECIAL)
+    url = f"/indicators/{ids['业务成本']}/actuals/2023-07"
+    answer = api.put(url, {"value": 2500, "unit": "万元", "forecast": "3,600", **REASON}).get_json()
+    assert (answer["actual"]["forecast"], answer["actual"]["unit"]) == (3600, "万元")
+    refused = api.put(url, {"value": 2500, "unit": "万元", "forecast": "达成", "version": 1, **REASON})
+    assert refused.status_code == 422
+    assert "“达成”只用于定性指标，本指标的全年预计应为数字" in refused.get_json()["error"]
+    assert stored(api, py, ids["业务成本"])["forecast"] == 3600
+
+
 # --------------------------------------------------------------------------- as of a date
 
 def test_before_any_actual_the_actual_and_the_light_are_null(seeded, api):
@@ -290,6 +316,58 @@ def test_a_stale_spending_is_a_409_and_nothing_is_lost(seeded, api):
     assert budget["spent_yuan"] == 16_000_000 and budget["version"] == 2
 
 
+# --------------------------------------------------------------------------- 超预算 / 冲减 (DOMAIN §3)
+
+def test_spending_below_the_previous_months_needs_a_note(seeded, api):
+    """Issue #13's "must hold": without a note 422, with one 200, and the answer marks it."""
+    py, _ids = year_of(seeded, SPECIAL)
+    assert api.put(f"/projects/{py}/spending/2023-06", {"amount_yuan": 15_000_000}).status_code == 200
+    url = f"/projects/{py}/spending/2023-07"
+    refused = api.put(url, {"amount_yuan": 12_000_000})
+    assert refused.status_code == 422
+    assert refused.get_json() == {"error": "累计支出 12,000,000.00 元低于2023年6月的 15,000,000.00 元（冲减）。"
+                                           "请在“说明”中写明原因，如资金退回、冲销更正、追加预算待批复", "field": "note"}
+    assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["period"] == "2023-06"
+    accepted = api.put(url, {"amount_yuan": 12_000_000, "note": "退回多拨资金300万元"})
+    assert accepted.status_code == 200
+    budget = accepted.get_json()
+    assert (budget["spent_yuan"], budget["marks"], budget["note"], budget["explained_by"]) == \
+        (12_000_000, ["冲减"], "退回多拨资金300万元", "2023-07")
+    assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["marks"] == ["冲减"]
+
+
+def test_spending_above_the_budget_needs_a_note_and_stays_green_marked_over_budget(seeded, api):
+    py, _ids = year_of(seeded, SPECIAL)
+    url = f"/projects/{py}/spending/2023-07"
+    refused = api.put(url, {"amount_yuan": 50_000_000, "note": "  "})
+    assert refused.status_code == 422 and "超过全年预算数 37,000,000.00 元（超预算）" in refused.get_json()["error"]
+    budget = api.put(url, {"amount_yuan": 50_000_000, "note": "追加预算待批复"}).get_json()
+    assert (round(budget["execution_rate"], 4), budget["light"], budget["marks"]) == (1.3514, "green", ["超预算"])
+    plain = api.put(f"/projects/{py}/spending/2023-08", {"amount_yuan": 51_000_000})
+    assert plain.status_code == 422          # still above the budget: every such month explains itself
+
+
+def test_raising_an_earlier_month_above_a_later_one_needs_the_note_on_the_raise(seeded, api):
+    py, _ids = year_of(seeded, SPECIAL)
+    api.put(f"/projects/{py}/spending/2023-06", {"amount_yuan": 15_000_000})
+    api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 16_000_000})
+    url = f"/projects/{py}/spending/2023-06"
+    refused = api.put(url, {"amount_yuan": 18_000_000, "version": 1})
+    assert refused.status_code == 422 and "2023年7月的累计支出 16,000,000.00 元将低于本期" in refused.get_json()["error"]
+    assert api.put(url, {"amount_yuan": 18_000_000, "version": 1, "note": "6月含暂付款，7月冲销"}).status_code == 200
+    july = api.get(f"/projects/{py}", as_of="2023-08-31").get_json()["budget"]
+    assert (july["period"], july["marks"], july["note"], july["explained_by"]) == ("2023-07", ["冲减"], None, "2023-06")
+
+
+def test_a_spending_note_that_is_not_text_or_too_long_is_refused(seeded, api):
+    py, _ids = year_of(seeded, SPECIAL)
+    url = f"/projects/{py}/spending/2023-07"
+    assert api.put(url, {"amount_yuan": 1, "note": 5}).status_code == 422
+    too_long = api.put(url, {"amount_yuan": 1, "note": "退" * 501})
+    assert too_long.status_code == 422 and too_long.get_json()["error"] == "说明不能超过 500 字"
+    assert api.get(f"/projects/{py}", as_of="2023-07-31").get_json()["budget"]["spent_yuan"] is None
+
+
 # --------------------------------------------------------------------------- bad input
 
 BAD_ACTUALS = [
@@ -311,6 +389,9 @@ BAD_ACTUALS = [
     ("参展企业数量", {"value": 35, "deviation_reasons": ["天气"]}, 422, "偏差原因"),
     ("参展企业数量", {"value": 35, "likelihood": "也许"}, 422, "完成可能性"),
     ("参展企业数量", {"value": 35, "forecast": "很多"}, 422, "全年预计"),
+    ("参展企业数量", {"value": 35, "forecast": "达成"}, 422, "只用于定性指标"),
+    ("保障招商活动开展", {"assessment": "达成", "forecast": 1}, 422, "全年预计"),
+    ("保障招商活动开展", {"assessment": "达成", "forecast": ["达成"]}, 422, "全年预计"),
     ("保障招商活动开展", {"assessment": "还行"}, 422, "完成情况"),
     ("保障招商活动开展", {"value": 1}, 422, "完成情况"),
 ]

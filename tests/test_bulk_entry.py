@@ -13,13 +13,14 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from sqlmodel import Session, select
 
 from bulkgen import BILLION_LAUGHS, EXTERNAL_ENTITY, HEAD, MAIN, number_rows, text_row, unpacked_size, xlsx
@@ -59,13 +60,15 @@ def fill(book, level3: str, **values):
     raise AssertionError(level3)
 
 
-def fill_spending(book, project: str, amount, unit="元"):
+def fill_spending(book, project: str, amount, unit="元", note=None):
     ws = book["预算支出"]
     columns = header(ws)
     for row in ws.iter_rows(min_row=2):
         if row[columns.index("项目")].value == project:
             row[columns.index("累计支出")].value = amount
             row[columns.index("单位")].value = unit
+            if note is not None:
+                row[columns.index("说明")].value = note
             return row[0].row
     raise AssertionError(project)
 
@@ -103,12 +106,12 @@ def test_the_sheet_lists_the_units_annual_indicators_and_budgets_for_the_period(
     ws = book["实际值"]
     assert header(ws) == ["指标ID", "期间", "版本", "项目", "一级指标", "二级指标", "三级指标", "指标值", "计量方式",
                           "目标单位", "当前值", "实际值", "单位", "完成情况", "全年预计", "偏差原因", "偏差说明", "完成可能性",
-                          "备注"]
+                          "备注", "超额原因"]
     assert ws.max_row - 1 == 14 + 7 + 6
     assert ws.column_dimensions["A"].hidden and ws.column_dimensions["C"].hidden
     first = [c.value for c in ws[2]]
     assert first[1:11] == ["2023-07", 1, "招商引资专项经费", "产出指标", "数量指标", "参展企业数量", "≥70家", "累计", "家", "35家"]
-    assert first[11:] == [None] * 8
+    assert first[11:] == [None] * 9
     validations = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
     assert '"达成,部分达成,未达成"' in validations.values() and '"确定能,有可能,完全不可能"' in validations.values()
     assert '"万元,元,亿元"' in validations.values()                 # 业务成本's units
@@ -138,6 +141,44 @@ def test_a_filled_sheet_is_stored_and_empty_rows_are_skipped(seeded, manager):
         assert session.exec(select(Spending)).one().amount_yuan == Decimal(15_000_000)
 
 
+def validation_of(ws, coordinate: str):
+    """The data validation Excel applies to that cell (None: none)."""
+    return next((dv for dv in ws.data_validations.dataValidation if coordinate in dv.sqref), None)
+
+
+def test_a_qualitative_forecast_is_chosen_from_a_list_and_stored_from_the_sheet(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    column = get_column_letter(ACTUAL_COLUMNS.index("全年预计") + 1)
+    qualitative = fill(book, "保障招商活动开展", 完成情况="部分达成", 全年预计="达成", 偏差原因="人员保障")
+    cost = fill(book, "业务成本", 实际值=2500, 单位="万元", 全年预计=3600, 偏差原因="经费保障")
+    ws = book["实际值"]
+    listed = validation_of(ws, f"{column}{qualitative}")
+    assert (listed.type, listed.formula1) == ("list", '"达成,部分达成,未达成"')
+    number = validation_of(ws, f"{column}{cost}")
+    assert (number.type, number.operator, number.formula1) == ("decimal", "greaterThanOrEqual", "0")
+    assert "单位同“单位”列" in number.prompt
+    readme = " ".join(str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
+    assert "定性指标选择达成、部分达成、未达成" in readme
+    response = send(manager, book)
+    assert response.status_code == 303, text_of(response.get_data(as_text=True))
+    actual = stored(seeded, "保障招商活动开展", project="招商引资业务经费")
+    assert (actual.assessment, actual.forecast_assessment, actual.forecast) == ("部分达成", "达成", None)
+    cost_actual = stored(seeded, "业务成本")
+    assert (cost_actual.forecast, cost_actual.unit, cost_actual.forecast_assessment) == (Decimal(3600), "万元", None)
+
+
+def test_a_forecast_of_the_wrong_kind_is_a_row_error(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    qualitative = fill(book, "保障招商活动开展", 完成情况="达成", 全年预计=90)
+    numeric = fill(book, "参展企业数量", 实际值=35, 全年预计="达成")
+    response = send(manager, book)
+    text = refusal(response)
+    for message in (f"第 {qualitative} 行（招商引资业务经费 / 保障招商活动开展）：全年预计：定性指标的全年预计应为：达成、部分达成、未达成",
+                    f"第 {numeric} 行（招商引资专项经费 / 参展企业数量）：全年预计：“达成”只用于定性指标，本指标的全年预计应为数字"):
+        assert message in text, message
+    assert count(seeded, Actual) == 0
+
+
 def test_any_error_stores_nothing_and_every_error_names_its_row(seeded, manager):
     book = sheet(manager, year=2023, period="2023-07")
     fill(book, "参展企业数量", 实际值=35)                                       # fine on its own
@@ -159,6 +200,32 @@ def test_any_error_stores_nothing_and_every_error_names_its_row(seeded, manager)
                     f"“预算支出”表第 {spending} 行（招商引资专项经费）：支出金额不是有效的数字"):
         assert message in text, message
     assert count(seeded, Actual) == 0 and count(seeded, Spending) == 0
+
+
+def test_a_lower_bulk_value_is_refused_without_a_note_and_stored_with_one(seeded, personas, manager):
+    """A later lower value no longer draws a silent falling line: the row needs its 说明."""
+    from test_views_actuals import spend_noted, spending_rows
+    assert spend_noted(manager, personas, "1500", period="2023-06", unit="万元").status_code == 200
+    book = sheet(manager, year=2023, period="2023-07")
+    assert header(book["预算支出"])[-1] == "说明"
+    row = fill_spending(book, "招商引资专项经费", 1200, "万元")
+    text = refusal(send(manager, book))
+    assert (f"“预算支出”表第 {row} 行（招商引资专项经费）：累计支出 12,000,000.00 元低于2023年6月的 15,000,000.00 元（冲减）"
+            in text)
+    assert set(spending_rows(seeded)) == {6}
+    fill_spending(book, "招商引资专项经费", 1200, "万元", note="冲销6月误记的300万元")
+    assert send(manager, book).status_code == 303
+    assert spending_rows(seeded)[7].note == "冲销6月误记的300万元"
+    again = sheet(manager, year=2023, period="2023-07")
+    assert [r[-1] for r in again["预算支出"].iter_rows(min_row=2, values_only=True)][0] == "冲销6月误记的300万元"
+
+
+def test_a_sheet_downloaded_before_the_note_column_still_uploads(seeded, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    book["预算支出"].delete_cols(len(SPENDING_COLUMNS))
+    fill_spending(book, "招商引资专项经费", 1500, "万元")
+    assert send(manager, book).status_code == 303
+    assert count(seeded, Spending) == 1
 
 
 def test_a_row_outside_the_users_scope_is_an_error_not_skipped(seeded, personas, manager):
@@ -239,7 +306,7 @@ ATTACK = {"实际值": HEADER + number_rows(1000, 2400)}
 @pytest.mark.parametrize("sheets, message", [
     (ATTACK, "工作簿过大：解压后 34.3 MB，超过上限 30 MB，不是正常的填报表"),
     ({"实际值": HEADER + number_rows(5001, 19)},
-     "工作簿过大：“实际值”表已读到 5002 行 × 19 列，超过上限（每张表最多 5000 行数据）"),
+     "工作簿过大：“实际值”表已读到 5002 行 × 20 列，超过上限（每张表最多 5000 行数据）"),
     ({"实际值": HEADER + number_rows(10, 2400)},
      "工作簿过大：“实际值”表已读到 2 行 × 2400 列，超过上限（每行最多 40 列）"),
     # Each sheet within the row and column caps, the two together beyond the cell cap.
@@ -247,13 +314,13 @@ ATTACK = {"实际值": HEADER + number_rows(1000, 2400)}
      "工作簿过大：“预算支出”表已读到 2714 行 × 35 列，超过上限（全部工作表最多 200000 个单元格）"),
     # A million cells piled into one cell reference: one row, one column, 26 MB of XML.
     ({"实际值": HEADER + "<row>" + '<c r="A2"><v>1</v></c>' * 1_200_000 + "</row>"},
-     "工作簿过大：“实际值”表已读到 1 行 × 19 列，超过上限（全部工作表最多 200000 个单元格）"),
+     "工作簿过大：“实际值”表已读到 1 行 × 20 列，超过上限（全部工作表最多 200000 个单元格）"),
     # Rows without values are no data rows, but they are not free to read either.
     ({"实际值": HEADER + "<row/>" * 1_000_000},
-     "工作簿过大：“实际值”表已读到 20000 行 × 19 列，超过上限（全部工作表最多 20000 行，空行也算）"),
+     "工作簿过大：“实际值”表已读到 20000 行 × 20 列，超过上限（全部工作表最多 20000 行，空行也算）"),
     # A million empty runs of rich text in one cell.
     ({"实际值": HEADER + '<row><c t="inlineStr"><is>' + "<r/>" * 1_000_000 + "</is></c></row>"},
-     "工作簿过大：“实际值”表已读到 1 行 × 19 列，超过上限（表中其他内容过多）"),
+     "工作簿过大：“实际值”表已读到 1 行 × 20 列，超过上限（表中其他内容过多）"),
 ], ids=["attack", "rows", "columns", "cells", "piled-cells", "empty-rows", "other-elements"])
 def test_a_workbook_larger_than_any_sheet_is_refused_by_what_it_holds(seeded, manager, sheets, message):
     workbook = xlsx(sheets, dimension="A1:S2")          # its declared size says it is small
@@ -500,3 +567,24 @@ def test_four_heavy_workbooks_at_once_are_refused_while_healthz_stays_quick(guni
         assert message in text_of(page)
     assert all(status == 200 for status, _seconds in latencies), (latencies, gunicorn.log_tail())
     assert slowest < HEALTHZ_WITHIN, (latencies, gunicorn.log_tail())
+
+
+def test_a_december_row_at_130_percent_needs_its_over_reason_and_an_older_sheet_is_still_read(
+        seeded, personas, today_is):
+    today_is(datetime(2024, 1, 3, 1, 0, tzinfo=timezone.utc))
+    manager = signed_in(seeded, personas.manager_a)
+    book = sheet(manager, year=2023, period="2023-12")
+    readme = " ".join(str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
+    assert "完成率达到130%及以上的指标须填写超额原因" in readme
+    row = fill(book, "参展企业数量", 实际值=100)
+    text = refusal(send(manager, book))
+    assert f"第 {row} 行（招商引资专项经费 / 参展企业数量）：年度最后一期完成率为142.86%，达到130%以上（超额），请填写超额原因" in text
+    fill(book, "参展企业数量", 超额原因="目标设定偏低")
+    assert send(manager, book).status_code == 303
+    assert stored(seeded, "参展企业数量", month=12).over_reason == "目标设定偏低"
+    # a sheet downloaded before the column existed: read as before
+    older = sheet(manager, year=2023, period="2023-12")
+    older["实际值"].delete_cols(ACTUAL_COLUMNS.index("超额原因") + 1)
+    fill(older, "参展面积", 实际值=520)
+    assert send(manager, older).status_code == 303
+    assert stored(seeded, "参展面积", month=12).value == Decimal(520)

@@ -2,14 +2,23 @@
 after a re-import changes a target (the example of issue #12)."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session
 
-from conftest import seed_forms, set_annual_target, store_forms
+from conftest import NOW, seed_forms, set_annual_target, store_forms
 from importers.values import parse_target
 from test_api import Api, year_of
 
 SPECIAL = "招商引资专项经费"
+
+
+@pytest.fixture(autouse=True)
+def today_is_the_import_day(seeded):
+    """The seed is imported on 2023-08-06 (conftest.NOW), its open alerts brought in line as of
+    that day; the entries and `flask check` (which compares the open alerts as of today) read
+    the same clock."""
+    seeded.config["CLOCK"] = lambda: NOW
 
 
 def run_check(app, *args):
@@ -188,3 +197,55 @@ def test_bands_out_of_range_are_named_and_nothing_is_checked(seeded):
         assert result.exit_code == 2
         assert "设置有误，未检查：序时进度阈值应满足 0 < 黄灯阈值 ≤ 绿灯阈值" in result.output
         assert "Traceback" not in result.output and result.exception.__class__ is SystemExit
+
+
+# --------------------------------------------------------------------------- open alerts
+
+def test_open_alerts_unlike_the_cores_are_found_and_fixed(seeded, personas):
+    """The open alerts are compared as of today (the app's clock: 2023-08-06, July overdue): an
+    alert missing, an extra one and one of the wrong period are each named, with exit code 1;
+    `--fix` brings them in line (services.alerts) and a second check finds nothing."""
+    from sqlmodel import select
+
+    from models.actual import Alert
+    api = Api(seeded, personas.manager_a)
+    py, ids = enter_july(seeded, api, "参展面积", 200, **REASON)          # yellow: a light alert
+    area, count, visits = ids["参展面积"], ids["参展企业数量"], ids["参加活动场次"]
+    with Session(seeded.extensions["engine"]) as session:
+        def open_alert(indicator_id: int, kind: str) -> Alert:
+            return session.exec(select(Alert).where(Alert.indicator_id == indicator_id, Alert.kind == kind,
+                                                    Alert.closed_at.is_(None))).one()
+        open_alert(area, "light").closed_at = NOW                              # missing
+        session.add(Alert(project_year_id=py, indicator_id=count, kind="light", month=7, light="red",
+                          opened_at=NOW))                                      # extra: July is not entered
+        open_alert(visits, "overdue").month = 6                                # July is the one overdue
+        session.commit()
+    result = run_check(seeded)
+    assert result.exit_code == 1
+    for line in (f"项目年度{py} 指标{area} 预警 light: 存储为 空，应为 yellow 2023-07",
+                 f"项目年度{py} 指标{count} 预警 light: 存储为 red 2023-07，应为 空",
+                 f"项目年度{py} 指标{visits} 预警 overdue: 存储为 grey 2023-06，应为 grey 2023-07",
+                 "发现 3 处差异"):
+        assert line in result.output, result.output
+    fixed = run_check(seeded, "--fix")
+    assert fixed.exit_code == 0 and "已修正 3 处差异" in fixed.output
+    again = run_check(seeded)
+    assert again.exit_code == 0, again.output
+    with Session(seeded.extensions["engine"]) as session:
+        standing = {(a.indicator_id, a.kind): (a.light, a.month) for a in session.exec(
+            select(Alert).where(Alert.project_year_id == py, Alert.closed_at.is_(None)))}
+    assert standing[(area, "light")] == ("yellow", 7) and (count, "light") not in standing
+    assert standing[(visits, "overdue")] == ("grey", 7) and standing[(count, "overdue")] == ("grey", 7)
+
+
+def test_alerts_left_behind_by_the_days_that_passed_are_found(seeded, personas):
+    """Alerts are a cache of the core as of a day: a day later the judged period may move on (the
+    reminder cycle brings them along each morning); until then `flask check` says so."""
+    from datetime import timedelta
+    assert run_check(seeded).exit_code == 0
+    seeded.config["CLOCK"] = lambda: NOW.replace(month=9) + timedelta(days=1)       # 2023-09-06: August is overdue
+    stale = run_check(seeded)
+    assert stale.exit_code == 1 and "预警 overdue: 存储为 grey 2023-07，应为 grey 2023-08" in stale.output
+    assert seeded.test_cli_runner().invoke(args=["reminders", "send", "--now", "2023-09-06T09:00"]).exit_code == 0
+    again = run_check(seeded)
+    assert again.exit_code == 0, again.output

@@ -13,7 +13,7 @@ from sqlmodel import Session, func, select
 from models import ImportBatch, Indicator, Project, ProjectYear, TargetChange
 from models.db import engine as app_engine
 from models.db import get_session, transaction
-from models.importing import apply_import
+from services.importing import apply_import
 from xlsxgen import write_xlsx
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -109,7 +109,7 @@ def test_stored_lights_are_what_the_rules_give(made):
     """A sample of actuals and spending judged again by domain.rules, as record_actual does."""
     from models import Actual, Indicator, ProjectYear, Spending
     from domain import rules
-    from models.actual import annual_target, effective_measure
+    from domain.indicators import annual_target, effective_measure
     app, _ = made
     with Session(app.extensions["engine"]) as s:
         actuals = s.exec(select(Actual)).all()
@@ -132,9 +132,10 @@ def test_stored_lights_are_what_the_rules_give(made):
 
 
 def test_alerts_are_those_the_entries_would_have_left_open(made):
-    """What sync_indicator_alert / sync_budget_alert leave after the last entry: an open light
-    alert exactly when the latest entry is yellow or red, with that light; an open overdue
-    alert only while the latest due period is missing."""
+    """The year replayed through services/alerts.py (each entry, each reminder cycle) leaves what
+    the core says should stand now: an open light alert exactly when the latest entry is yellow
+    or red, with that light; an open overdue alert only while the latest due period is missing;
+    and a history of alerts opened and closed as the year went."""
     from models import Actual, Alert, Indicator, ProjectYear, Spending
     app, _ = made
     with Session(app.extensions["engine"]) as s:
@@ -156,7 +157,8 @@ def test_alerts_are_those_the_entries_would_have_left_open(made):
             expected = latest.light if latest and latest.light in ("yellow", "red") else None
             assert light_open.get((py.id, None)) == expected
         closed = s.exec(select(Alert).where(Alert.closed_at.is_not(None))).all()
-        assert closed and all(a.closed_at > a.opened_at for a in closed)
+        assert closed and all(a.closed_at >= a.opened_at for a in closed)
+        assert {a.kind for a in closed} == {"light", "overdue"}
 
 
 def test_the_summaries_written_in_bulk_equal_a_rebuild(made):

@@ -14,8 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from conftest import NOW, PROJECT_A, csrf_token, signed_in, text_of
-from test_api import year_of
+from conftest import NOW, PROJECT_A, csrf_token, project_id, signed_in, text_of
+from test_api import Api, year_of
 from test_evaluation_review import SERVICE, service  # noqa: F401 (fixture)
 
 JULY = datetime(2023, 7, 31, 12, 0, tzinfo=timezone.utc)
@@ -35,14 +35,15 @@ def record(app, indicator_id: int, month: int, **values):
                           ActualInput(**values), Context("tianbao", JULY))
 
 
-def spend(app, py_id: int, month: int, amount):
+def spend(app, py_id: int, month: int, amount, note: str | None = None):
     from services.entry import Context, record_spending
     from models.db import get_session, transaction
     from models.project import ProjectYear
     with app.app_context():
         session = get_session()
         with transaction(session):
-            record_spending(session, session.get(ProjectYear, py_id), 2023, month, amount, Context("tianbao", JULY))
+            record_spending(session, session.get(ProjectYear, py_id), 2023, month, amount, Context("tianbao", JULY),
+                            note=note)
 
 
 @pytest.fixture
@@ -119,6 +120,29 @@ def test_the_printable_monitoring_page_has_the_same_figures_and_a4_print_css(see
     assert "print-landscape" in html
 
 
+def test_the_monitoring_sheet_shows_a_qualitative_forecast_as_its_assessment_and_a_number_with_its_unit(
+        seeded, personas):
+    seeded.config["CLOCK"] = lambda: NOW
+    _py, service_ids = year_of(seeded, SERVICE)
+    record(seeded, service_ids["保障招商活动开展"], 7, assessment="部分达成", forecast="达成",
+           deviation_reasons=["人员保障"])
+    record(seeded, service_ids["项目按时完成"], 6, assessment="达成", forecast="部分达成")   # July not entered
+    _py, special_ids = year_of(seeded, PROJECT_A)
+    record(seeded, special_ids["业务成本"], 7, value=2500, unit="万元", forecast=3600, deviation_reasons=["经费保障"])
+    client = signed_in(seeded, personas.supervisor_a)
+    shown = [(project_id(seeded, SERVICE), "保障招商活动开展", "达成"),
+             (project_id(seeded, SERVICE), "项目按时完成", "部分达成（6月预计）"),
+             (personas.project_a, "业务成本", "3600万元")]
+    for project, name, forecast in shown:
+        ws = workbook(client.get(f"/projects/{project}/monitoring.xlsx?period=2023-07")).worksheets[0]
+        assert ws.cell(find_row(ws, "一级指标"), 6).value == "全年预计完成情况"
+        assert ws.cell(find_row(ws, name), 6).value == forecast, name
+        html = client.get(f"/projects/{project}/monitoring/print?period=2023-07").get_data(as_text=True)
+        row = next(r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if f"<td>{name}</td>" in r)
+        cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        assert cells[cells.index(name) + 3] == forecast, (name, cells)
+
+
 def test_exports_respect_the_scope(seeded, personas, july):
     _py, _ids, project, _budget = july
     other = signed_in(seeded, personas.manager_b)
@@ -138,11 +162,11 @@ def test_the_evaluation_xlsx_and_print_hold_the_score_table(seeded, personas, se
     meetings = find_row(ws, "会议服务次数")
     assert ws.cell(meetings, 5).value == "100次" and (ws.cell(meetings, 6).value, ws.cell(meetings, 7).value) == (12.5, 12.5)
     total = find_row(ws, "总分")
-    assert ws.cell(total, 7).value == 45 and ws.cell(total, 8).value == "评价等级：差"
-    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 35
+    assert ws.cell(total, 7).value == 42.5 and ws.cell(total, 8).value == "评价等级：差"
+    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 32.5
     assert ws.page_setup.orientation == "portrait"
     text = text_of(client.get(f"/projects/{project}/evaluation/print").get_data(as_text=True))
-    assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 45.00 评价等级： 差" in text
+    assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 42.50 评价等级： 差" in text
 
 
 def _wait(app, job_id: str, timeout: float = 30):
@@ -183,6 +207,56 @@ def test_a_unit_export_runs_in_the_background_with_progress_and_lists_only_the_s
     refused = other.post("/exports", data={"csrf_token": csrf_token(other, "/exports"), "unit": unit.id,
                                            "year": "2023", "month": "7"})
     assert refused.status_code == 404
+
+
+# --------------------------------------------------------------------------- 超预算 / 冲减 (DOMAIN §3)
+
+REFUND = "退回多拨资金300万元"
+
+
+@pytest.fixture
+def reduced(seeded, personas):
+    """招商引资专项经费: 15,000,000 spent by June, 12,000,000 by July with a note (冲减)."""
+    seeded.config["CLOCK"] = lambda: NOW
+    py, _ids = year_of(seeded, PROJECT_A)
+    spend(seeded, py, 6, 15_000_000)
+    spend(seeded, py, 7, 12_000_000, note=REFUND)
+    return py, personas.project_a
+
+
+def test_the_monitoring_xlsx_and_print_mark_a_reduction_with_its_note(seeded, personas, reduced):
+    _py, project = reduced
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(client.get(f"/projects/{project}/monitoring.xlsx?period=2023-07")).worksheets[0]
+    assert ws["D7"].value == 12_000_000
+    row = find_row(ws, "预算执行标记")
+    assert row == 8 and ws.cell(row, 2).value == f"冲减：{REFUND}"
+    assert ws.cell(row, 2).fill.fgColor.rgb.endswith("FFEB9C")
+    assert find_row(ws, "一级指标") == 9
+    text = text_of(client.get(f"/projects/{project}/monitoring/print?period=2023-07").get_data(as_text=True))
+    assert f"预算执行标记 冲减：{REFUND}" in text
+    june = workbook(client.get(f"/projects/{project}/monitoring.xlsx?period=2023-06")).worksheets[0]
+    assert "预算执行标记" not in cells(june)          # June itself is not marked
+
+
+def test_the_unit_export_lists_each_projects_mark(seeded, personas, reduced):
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = _unit_export(seeded, client, 7)["汇总"]
+    assert ws.cell(3, 12).value == "预算执行标记"
+    assert summary_row(ws, PROJECT_A)[11] == f"冲减：{REFUND}"
+    assert summary_row(ws, "网络运行维护费")[11] in (None, "")
+
+
+def test_the_evaluation_marks_spending_above_the_budget(seeded, personas, service):  # noqa: F811
+    py, _ids, project = service
+    spend(seeded, py, 12, 800_000, note="追加预算28,900元待批复")
+    client = signed_in(seeded, personas.supervisor_a)
+    ws = workbook(client.get(f"/projects/{project}/evaluation.xlsx")).worksheets[0]
+    assert (ws["F7"].value, ws["G7"].value) == (10, 10)       # §5: above the budget scores 10, marked 超预算
+    assert ws.cell(find_row(ws, "预算执行标记"), 2).value == "超预算：追加预算28,900元待批复"
+    for page in ("evaluation/print", "evaluation"):
+        html = client.get(f"/projects/{project}/{page}").get_data(as_text=True)
+        assert "超预算：追加预算28,900元待批复" in text_of(html), page
 
 
 # --------------------------------------------------------------------------- a period left unreported
@@ -240,6 +314,21 @@ def test_a_monitoring_xlsx_headed_november_names_the_september_figures_and_greys
     assert (ws.cell(area, 5).value, ws.cell(area, 9).value) == ("1-11月未填报", "灰")
 
 
+def test_the_project_page_and_the_drill_down_keep_the_last_light_beside_grey(seeded, personas, september):
+    """DOMAIN.md §9: in November, nothing entered since September, the project page's row and the
+    report drill-down read 灰，上期黄 (参展企业数量) and 灰，上期绿 (投资者满意度), as the 监控表 does;
+    an indicator never entered reads plain 灰."""
+    client = signed_in(seeded, personas.supervisor_a)
+    page = client.get(f"/projects/{september}?year=2023&period=2023-11").get_data(as_text=True)
+    rows = {name: text_of(body) for body in re.findall(r'<tbody id="ind-\d+".*?</tbody>', page, flags=re.S)
+            for name in ("参展企业数量", "投资者满意度", "参展面积") if name in body}
+    assert "灰，上期黄" in rows["参展企业数量"] and "灰，上期绿" in rows["投资者满意度"]
+    assert "灰" in rows["参展面积"] and "上期" not in rows["参展面积"]
+    drill = text_of(client.get(f"/reports/projects/{september}?year=2023&as_of=2023-12-20").get_data(as_text=True))
+    assert re.search(r"参展企业数量.*?灰，上期黄", drill) and re.search(r"投资者满意度.*?灰，上期绿", drill)
+    assert re.search(r"参展面积.*?灰(?!，上期)", drill)
+
+
 def test_the_printable_monitoring_page_headed_november_says_the_same(seeded, personas, september):
     client = signed_in(seeded, personas.supervisor_a)
     html = client.get(f"/projects/{september}/monitoring/print?period=2023-11").get_data(as_text=True)
@@ -268,16 +357,24 @@ def test_a_monitoring_sheet_before_the_deadline_keeps_the_judged_light_and_still
 
 
 def test_the_evaluation_xlsx_and_print_at_year_end_name_the_september_figures(seeded, personas, september):
+    """Issue 13.8: 10-12月 never reported — the label gives September, the last period used,
+    never 数据截至2023年12月31日 over September's data."""
     seeded.config["CLOCK"] = lambda: datetime(2024, 1, 10, 2, 0, tzinfo=timezone.utc)
     client = signed_in(seeded, personas.supervisor_a)
     ws = workbook(client.get(f"/projects/{september}/evaluation.xlsx")).worksheets[0]
-    assert ws["A2"].value == "数据截至2023年9月30日（最近一次填报为9月，10-12月未填报） · 审核状态：草稿"
+    assert ws["A2"].value == "数据截至2023年9月（10-12月未填报） · 审核状态：草稿"
+    assert not any("12月31日" in str(v) for v in cells(ws))
     assert_nothing_of_september_shown_as_november(ws)
     assert ws["D7"].value == "截至9月：12,345,678.90（10-12月未填报）" and ws["E7"].value == "截至9月：33.37%"
     assert ws.cell(find_row(ws, "参展企业数量"), 5).value == "截至9月：35家（10-12月未填报）"
     assert ws.cell(find_row(ws, "参展面积"), 5).value == "1-12月未填报"
     text = text_of(client.get(f"/projects/{september}/evaluation/print").get_data(as_text=True))
-    assert "数据截至2023年9月30日（最近一次填报为9月，10-12月未填报） · 审核状态：草稿" in text
+    assert "数据截至2023年9月（10-12月未填报） · 审核状态：草稿" in text and "12月31日" not in text
+    page = text_of(client.get(f"/projects/{september}/evaluation").get_data(as_text=True))
+    assert "数据截至2023年9月（10-12月未填报）" in page and "数据截至2023年12月" not in page
+    py, _ids = year_of(seeded, PROJECT_A)
+    answer = Api(seeded, personas.supervisor_a).get(f"/projects/{py}/evaluation", as_of="2023-12-31").get_json()
+    assert (answer["data_through"], answer["data_label"]) == ("2023-09", "数据截至2023年9月（10-12月未填报）")
     assert "截至9月：12,345,678.90（10-12月未填报） 截至9月：33.37%" in text
     assert "截至9月：35家（10-12月未填报）" in text and "参展面积 ≥500平方米 1-12月未填报" in text
 
@@ -328,6 +425,7 @@ def test_a_unit_export_headed_november_leaves_stale_spending_out_of_the_total_an
 
 
 def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_as_such(seeded, personas, september):
+    from services.entry import Context
     from services.tracking import set_periods
     from models.db import get_session, transaction
     from models.project import ProjectYear
@@ -335,7 +433,7 @@ def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_a
     with seeded.app_context():
         session = get_session()
         with transaction(session):
-            set_periods(session, session.get(ProjectYear, service), "quarterly")
+            set_periods(session, session.get(ProjectYear, service), "quarterly", Context("tianbao", NOW))
     spend(seeded, service, 9, 600000)
     book = _unit_export(seeded, signed_in(seeded, personas.supervisor_a), 11)
     row = summary_row(book["汇总"], "招商引资业务经费（按季度填报，数据为1-9月）")

@@ -12,9 +12,11 @@ from sqlmodel import Session, select
 
 from conftest import NOW, add_user
 from models.export_job import ExportJob
-from models.job import ImportJob, ImportJobFile, SavedFile, create_job
+from models.job import ImportJob, ImportJobFile
 from models.org import Unit
 from models.user import LoginAttempt
+from services.import_jobs import create_job
+from services.uploads import SavedFile
 from settings import export_dir
 
 HEX = "0123456789abcdef"

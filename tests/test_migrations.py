@@ -23,3 +23,30 @@ def test_the_summary_tables_have_their_month_indexes(app):
              for table in ("light_summary", "budget_summary")}
     assert found["light_summary"]["ix_light_summary_month"] == ["month", "level1", "project_year_id"]
     assert found["budget_summary"]["ix_budget_summary_month"] == ["month", "project_year_id"]
+
+
+def test_upgrading_to_spending_notes_marks_the_spending_already_stored(seeded, personas):
+    """0011 adds the notes and the budget summary's marks, and fills the marks for spending stored
+    before (5,000 万元 against 3,700 万元 from July on); downgrading and upgrading again keeps them."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from models.migrate import alembic_config
+    from test_api import Api, year_of
+    py, _ids = year_of(seeded, "招商引资专项经费")
+    api = Api(seeded, personas.manager_a)
+    assert api.put(f"/projects/{py}/spending/2023-07", {"amount_yuan": 50_000_000, "note": "追加"}).status_code == 200
+    engine = seeded.extensions["engine"]
+    marked = text("SELECT month FROM budget_summary WHERE project_year_id = :py AND over_budget ORDER BY month")
+    with engine.connect() as conn:
+        assert conn.execute(marked, {"py": py}).scalars().all() == list(range(7, 13))
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        assert conn.execute(marked, {"py": py}).scalars().all() == list(range(7, 13))
+        assert conn.execute(text("SELECT note FROM spending")).scalars().all() == [None]     # notes go with the downgrade to 0011

@@ -41,7 +41,8 @@ def at(day: int, hour: int = 9, month: int = 8) -> datetime:
 def _green_input(indicator):
     """An entry that meets the target (a green light), whatever the indicator's kind."""
     from domain import rules
-    from models.actual import ActualInput, effective_measure
+    from domain.indicators import effective_measure
+    from models.actual import ActualInput
     if effective_measure(indicator) == rules.QUALITATIVE:
         return ActualInput(assessment="达成")
     target = indicator.annual_value
@@ -306,6 +307,17 @@ def test_the_digest_goes_out_once_a_week_and_not_when_there_is_nothing_to_report
         enter(app, project, [7, 8])
     cycle(app, at(11, month=9), only_digest)
     assert not any("W37" in n for n in notices(app).get("tianbao_b", []))
+
+
+def test_on_new_years_day_the_digest_still_lists_last_years_red_and_grey(reminders):
+    """In January the digest covers last year too (its December is due then) — from the first
+    day, before any of last year's periods is being reminded of."""
+    app, p = reminders
+    cycle(app, datetime(2024, 1, 1, 9, 0, tzinfo=SHANGHAI),                 # a Monday
+          ReminderSettings(due_soon_enabled=False, overdue_enabled=False, escalation_enabled=False))
+    assert notices(app)["shenhe"] == ["supervisor-digest:2024-W01"]
+    lines = item_lines(message_to(app, p.supervisor_a))
+    assert f"{RED_IN_JULY}｜2023年11月｜灰灯（逾期未填报）" in lines          # 11月: December's window is open
 
 
 # --------------------------------------------------------------------------- escalation

@@ -62,13 +62,14 @@ def enter(app, name: str, month: int, values: dict, unit: str = UNIT_A, when: da
                               Context("填报人甲", when))
 
 
-def spend(app, name: str, month: int, amount, unit: str = UNIT_A):
+def spend(app, name: str, month: int, amount, unit: str = UNIT_A, note: str | None = None):
     from services.entry import Context, record_spending
     from models.db import get_session, transaction
     with app.app_context():
         session = get_session()
         with transaction(session):
-            record_spending(session, project_year(session, name, unit), 2023, month, amount, Context("填报人甲", NOW))
+            record_spending(session, project_year(session, name, unit), 2023, month, amount, Context("填报人甲", NOW),
+                            note=note)
 
 
 @pytest.fixture
@@ -390,6 +391,29 @@ def test_charts_carry_titles_and_their_numbers(entered, personas):
     assert " style=" not in html and "<script>" not in html         # the CSP admits neither
 
 
+def test_a_reduction_is_marked_in_the_overview_the_drill_down_and_its_chart(entered, personas):
+    """July falls below June (385,550 → 300,000, with its note): the overview's project rows, the
+    drill-down's budget panel and table, and the spending chart say 冲减 instead of drawing a
+    silent falling line."""
+    spend(entered, P, 7, 300_000, note="退回多拨会议费85,550元")
+    assert [li.spending_marks for li in report(entered, year=2023, as_of=date(2023, 8, 10)).red_projects
+            if li.name == P] == [("冲减",)]
+    client = signed_in(entered, personas.admin)
+    unit = unit_named(report(entered, year=2023), UNIT_A).id
+    html = client.get(f"/reports/overview?year=2023&as_of=2023-08-10&unit={unit}").get_data(as_text=True)
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, flags=re.S)
+    marked = [text_of(r) for r in rows if P in r]
+    assert len(marked) == 2 and all("冲减" in row for row in marked), marked      # the red list and the project list
+    assert not [r for r in rows if "招商引资专项经费" in r and "冲减" in r]
+    drill = client.get(f"/reports/projects/{_project_id(entered, P)}?year=2023&as_of=2023-08-10").get_data(as_text=True)
+    text = text_of(drill)
+    assert "7月 冲减：退回多拨会议费85,550元" in text
+    assert re.search(r'<circle class="chart-dot dot-\w+ current marked"[^>]*><title>7月 30万元（冲减）</title>', drill)
+    assert '<text class="chart-mark"' in drill and "各月累计实际值：6月 38.555万元，7月 30万元（冲减）" in drill
+    june = client.get(f"/reports/projects/{_project_id(entered, P)}?year=2023&as_of=2023-07-10").get_data(as_text=True)
+    assert "冲减" not in text_of(june)          # as of early July only June is shown
+
+
 # --------------------------------------------------------------------------- the alert list
 
 def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
@@ -406,12 +430,20 @@ def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
     assert order == sorted(order, key=["red", "yellow", "grey"].index)
     reds = re.findall(r'<tr class="alert-(\w+)">', client.get("/reports/alerts?kind=red").get_data(as_text=True))
     assert reds == ["red", "red"]
-    overdue = text_of(client.get("/reports/alerts?kind=overdue").get_data(as_text=True))
-    assert "服务对象满意度" in overdue and "项目按时完成" not in overdue
+    overdue = rows_of(client.get("/reports/alerts?kind=overdue").get_data(as_text=True), P)
+    assert any("服务对象满意度" in row for row in overdue) and not any("项目按时完成" in row for row in overdue)
+    # every project year's alerts stand since its import (nothing entered is overdue): each sees its own
     supervisor = signed_in(entered, personas.supervisor_a).get("/reports/alerts").get_data(as_text=True)
-    assert len(re.findall(r'<tr class="alert-', supervisor)) == 4 and f">{UNIT_A}</option>" in supervisor
+    assert len(rows_of(supervisor, P)) == 4 and f">{UNIT_A}</option>" in supervisor
+    assert rows_of(supervisor) and all(UNIT_A in row for row in rows_of(supervisor))
     outsider = signed_in(entered, personas.manager_b).get("/reports/alerts").get_data(as_text=True)
-    assert re.findall(r'<tr class="alert-', outsider) == [] and P not in outsider
+    assert rows_of(outsider) and rows_of(outsider) == rows_of(outsider, PROJECT_B) and P not in outsider
+
+
+def rows_of(html: str, project: str = "") -> list[str]:
+    """The text of each row of an alert list (those of `project`)."""
+    rows = [text_of(row) for row in re.findall(r'<tr class="alert-\w+">(.*?)</tr>', html, flags=re.S)]
+    return [row for row in rows if project in row]
 
 
 # --------------------------------------------------------------------------- the summary tables
@@ -536,7 +568,8 @@ def test_simultaneous_entries_in_one_project_keep_the_summaries_exact(seeded, pe
         start.wait()
         for month in range(first, 13, 2):
             amount = 100_000 * month * (1 + month % 3)
-            answers.append(api.put(f"/projects/{py}/spending/2023-{month:02d}", {"amount_yuan": amount}).status_code)
+            body = {"amount_yuan": amount, "note": "含退回与追加"}          # it rises and falls, beyond the budget
+            answers.append(api.put(f"/projects/{py}/spending/2023-{month:02d}", body).status_code)
 
     threads = [threading.Thread(target=editor, args=(*item, first)) for item in JUNE.items() for first in (1, 2)]
     threads += [threading.Thread(target=spender, args=(first,)) for first in (1, 2)]
@@ -552,7 +585,8 @@ def test_simultaneous_entries_in_one_project_keep_the_summaries_exact(seeded, pe
 @pytest.mark.parametrize("writes", [
     [("会议服务次数", 7, {"value": 10}), ("会议服务次数", 8, {"value": 90})],    # one indicator, two months
     [("会议服务次数", 7, {"value": 10}), ("成本指标", 7, {"value": 90})],        # two indicators, one month
-    [("spending", 8, {"amount_yuan": 900_000}), ("spending", 7, {"amount_yuan": 100_000})],  # the later first
+    [("spending", 8, {"amount_yuan": 900_000, "note": "追加预算待批复"}), ("spending", 7, {"amount_yuan": 100_000})],
+    # the later first (above the budget of 771,100: with its note)
 ], ids=["same-indicator", "two-indicators", "spending"])
 def test_an_entry_that_commits_while_another_is_committing_is_not_lost(seeded, personas, writes):
     """The interleavings that lose an update: the first entry has brought the summary up to
@@ -670,11 +704,12 @@ def test_a_new_project_counts_grey_without_any_entry(entered):
 
 def test_switching_to_quarterly_reporting_is_summarised_by_quarter(entered):
     from models.db import get_session, transaction
+    from services.entry import Context
     from services.tracking import set_periods
     with entered.app_context():
         session = get_session()
         with transaction(session):
-            set_periods(session, project_year(session, P), "quarterly")
+            set_periods(session, project_year(session, P), "quarterly", Context("填报人甲", NOW))
     assert_summary_is_current(entered)
     p = next(li for li in report(entered, year=2023, as_of=date(2023, 8, 10),
                                  department=report(entered, year=2023).departments[0].id).projects if li.name == P)

@@ -1,5 +1,6 @@
 """The rules of DOMAIN.md §3–§5: the worked example of §6 figure by figure, then the edges."""
 import re
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -8,8 +9,9 @@ import pytest
 from importers.values import parse_target
 from domain.rules import (
     CUMULATIVE, GREEN, GREY, LEVEL, QUALITATIVE, RED, YELLOW, EvaluationItem, Thresholds,
-    budget_light, budget_pace, completion, deviation_reason_required, elapsed_share, evaluate,
-    execution_rate, for_display, grade_of, infer_measure, is_met, judge, level_points, light,
+    budget_light, budget_pace, check_evaluator_input, completion, deviation_reason_required, elapsed_share, evaluate,
+    execution_rate, execution_reason_required, for_display, grade_of, infer_measure, is_met, judge, level_points,
+    level_weights, light, over_reason_required, qualitative_band,
     light_without_actual, pace, period_end_month, period_progress, raises_alert, to_common_base,
     year_end_projection,
 )
@@ -368,24 +370,26 @@ def test_evaluation_of_a_full_project():
     items = [
         item(1, "产出指标", completion=Decimal("1.2")),      # over-achieved: capped at its weight
         item(2, "产出指标", completion=Decimal("0.8")),
-        item(3, "效益指标", QUALITATIVE, assessment="达成"),  # default: the top of its band
+        item(3, "效益指标", QUALITATIVE, assessment="达成"),  # not scored yet: the band's middle, suggested
         item(4, "满意度指标", LEVEL, completion=Decimal(93) / Decimal(95)),
     ]
     result = evaluate(items, spent=Decimal(33300000), budget=Decimal(37000000))
     assert result.budget_score == Decimal(9)
     assert result.levels == {"产出指标": 50, "效益指标": 30, "满意度指标": 10}
     assert [(s.id, s.weight, s.score) for s in result.indicators][:3] == [
-        (1, Decimal(25), Decimal(25)), (2, Decimal(25), Decimal(20)), (3, Decimal(30), Decimal(30))]
+        (1, Decimal(25), Decimal(25)), (2, Decimal(25), Decimal(20)), (3, Decimal(30), Decimal(27))]
+    assert [s.suggested for s in result.indicators] == [False, False, True, False]
+    assert [s.id for s in result.suggested] == [3]
     assert for_display(result.indicators[3].score) == Decimal("9.79")
     assert result.level_scores["产出指标"] == Decimal(45)
-    assert for_display(result.total) == Decimal("93.79")
+    assert for_display(result.total) == Decimal("90.79")
     assert result.grade == "优"
     assert result.as_dict() == {
-        "total": 93.79, "grade": "优", "budget_score": 9, "execution_rate": 0.9,
+        "total": 90.79, "grade": "优", "budget_score": 9, "execution_rate": 0.9,
         "levels": {"产出指标": 50, "效益指标": 30, "满意度指标": 10},
-        "level_scores": {"产出指标": 45, "效益指标": 30, "满意度指标": 9.79},
+        "level_scores": {"产出指标": 45, "效益指标": 27, "满意度指标": 9.79},
         "indicators": [{"id": 1, "weight": 25, "score": 25}, {"id": 2, "weight": 25, "score": 20},
-                       {"id": 3, "weight": 30, "score": 30}, {"id": 4, "weight": 10, "score": 9.79}],
+                       {"id": 3, "weight": 30, "score": 27}, {"id": 4, "weight": 10, "score": 9.79}],
     }
 
 
@@ -449,36 +453,58 @@ def test_edited_weights_follow_passed_on_points():
                        item(2, "效益指标", completion=Decimal(1), weight=Decimal("20")),
                        item(3, "效益指标", QUALITATIVE, assessment="部分达成", weight=Decimal("13.75"))],
                       Decimal(1), Decimal(1))
-    assert [s.score for s in result.indicators] == [Decimal("56.25"), Decimal(20), Decimal("11")]
-    assert result.total == Decimal("97.25")
+    # 部分达成 not scored yet: the middle of [60 %, 80 %) of 13.75
+    assert [s.score for s in result.indicators] == [Decimal("56.25"), Decimal(20), Decimal("9.625")]
+    assert result.total == Decimal("95.875")
 
 
-@pytest.mark.parametrize("assessment, score, expected", [
-    ("达成", None, "10"), ("达成", "8", "8"), ("达成", "9.5", "9.5"),
-    ("部分达成", None, "8"), ("部分达成", "6", "6"), ("部分达成", "7", "7"),
-    ("未达成", None, "6"), ("未达成", "0", "0"), ("未达成", "3", "3"),
+@pytest.mark.parametrize("assessment, score, expected, suggested", [
+    ("达成", None, "9", True), ("达成", "8", "8", False), ("达成", "10", "10", False),
+    ("部分达成", None, "7", True), ("部分达成", "6", "6", False), ("部分达成", "7.99", "7.99", False),
+    ("未达成", None, "3", True), ("未达成", "0", "0", False), ("未达成", "5.99", "5.99", False),
 ])
-def test_qualitative_score_inside_its_band(assessment, score, expected):
+def test_a_qualitative_score_is_the_evaluators_inside_its_band_else_the_middle_is_suggested(
+        assessment, score, expected, suggested):
     items = [item(1, "满意度指标", QUALITATIVE, assessment=assessment, score=None if score is None else Decimal(score)),
              item(2, "产出指标", completion=Decimal(1)), item(3, "效益指标", completion=Decimal(1))]
     result = evaluate(items, Decimal(0), Decimal(1))
     assert result.indicators[0].weight == Decimal(10)
     assert result.indicators[0].score == Decimal(expected)
+    assert result.indicators[0].suggested is suggested and result.indicators[0].set_aside is None
     assert result.total == Decimal(80) + Decimal(expected)
+
+
+@pytest.mark.parametrize("assessment, low, high, included", [
+    ("达成", "8", "10", True), ("部分达成", "6", "8", False), ("未达成", "0", "6", False)])
+def test_bands_are_half_open_but_the_top_one(assessment, low, high, included):
+    band = qualitative_band(assessment, Decimal(10))
+    assert (band.low, band.high, band.high_included) == (Decimal(low), Decimal(high), included)
+    assert band.contains(Decimal(low)) and band.contains(Decimal(high)) is included
+    assert not band.contains(Decimal(low) - Decimal("0.01"))
+    assert band.middle == (Decimal(low) + Decimal(high)) / 2
+    assert band.text == (f"{low}.00–{high}.00分" + ("" if included else f"（不含{high}.00分）"))
 
 
 @pytest.mark.parametrize("assessment, score, message", [
     ("达成", "7.9", "得分应在8.00–10.00分之间（权重的80%–100%），不能是7.9分"),
-    ("部分达成", "8.5", "得分应在6.00–8.00分之间"),
+    ("部分达成", "8", "得分应在6.00–8.00分之间（不含8.00分，权重的60%–80%），不能是8分"),
+    ("部分达成", "8.5", "得分应在6.00–8.00分之间（不含8.00分"),
     ("部分达成", "5", "得分应在6.00–8.00分之间"),
-    ("未达成", "6.5", "得分应在0.00–6.00分之间"),
+    ("未达成", "6", "得分应在0.00–6.00分之间（不含6.00分"),
 ])
-def test_qualitative_score_outside_its_band_is_refused(assessment, score, message):
-    items = [item(1, "产出指标", QUALITATIVE, assessment=assessment, score=Decimal(score), name="保障招商活动开展",
-                  weight=Decimal(10)),
-             item(2, "产出指标", completion=Decimal(1), weight=Decimal(80))]  # the only level: 90 points
+def test_a_qualitative_score_outside_its_band_is_refused_before_it_is_stored(assessment, score, message):
+    refused = item(1, "产出指标", QUALITATIVE, assessment=assessment, score=Decimal(score), name="保障招商活动开展")
     with pytest.raises(ValueError, match=re.escape(f"“保障招商活动开展”评定为{assessment}，{message}")):
-        evaluate(items, Decimal(1), Decimal(1))
+        check_evaluator_input(refused, Decimal(10))
+
+
+def test_a_stored_score_the_assessment_left_behind_is_set_aside_and_suggested_again():
+    # scored 9.5 while 达成; the assessment is now 部分达成 ([6, 8) of 10 points)
+    items = [item(1, "产出指标", QUALITATIVE, assessment="部分达成", score=Decimal("9.5"), weight=Decimal(10)),
+             item(2, "产出指标", completion=Decimal(1), weight=Decimal(80))]
+    scored = evaluate(items, Decimal(1), Decimal(1)).indicators[0]
+    assert scored.score == Decimal(7) and scored.suggested
+    assert scored.set_aside == "原评分9.50分不在部分达成的区间6.00–8.00分（不含8.00分）内，请重新评分"
 
 
 def test_band_edges_are_checked_as_displayed():
@@ -488,22 +514,87 @@ def test_band_edges_are_checked_as_displayed():
     result = evaluate(items + others, Decimal(1), Decimal(1))
     assert for_display(result.indicators[0].weight * Decimal("0.8"), 4) == Decimal("13.3333")
     assert [s.score for s in result.indicators[:3]] == [Decimal("13.33")] * 3
+    # 部分达成 of the same weight is [10.00, 13.33): 13.33 belongs to 达成 alone
+    with pytest.raises(ValueError, match="不含13.33分"):
+        check_evaluator_input(item(1, "产出指标", QUALITATIVE, assessment="部分达成", score=Decimal("13.33")),
+                              Decimal(50) / 3)
+    check_evaluator_input(item(1, "产出指标", QUALITATIVE, assessment="部分达成", score=Decimal("13.32")),
+                          Decimal(50) / 3)
 
 
 def test_unreported_indicators_score_nothing_and_manual_scores_need_a_qualitative_assessment():
     result = evaluate([item(1, "产出指标"), item(2, "效益指标", QUALITATIVE),
                        item(3, "满意度指标", completion=Decimal("-0.5"))], Decimal(1), Decimal(1))
     assert [s.score for s in result.indicators] == [0, 0, 0]
+    assert not any(s.suggested for s in result.indicators)      # nothing to suggest without an assessment
     assert result.total == Decimal(10)
     assert result.grade == "差"
     with pytest.raises(ValueError, match="定量指标"):
-        evaluate([item(1, "产出指标", completion=Decimal(1), score=Decimal(40))], Decimal(1), Decimal(1))
+        check_evaluator_input(item(1, "产出指标", completion=Decimal(1), score=Decimal(40)), Decimal(90))
     with pytest.raises(ValueError, match="尚未评定"):
-        evaluate([item(1, "产出指标", QUALITATIVE, score=Decimal(40))], Decimal(1), Decimal(1))
+        check_evaluator_input(item(1, "产出指标", QUALITATIVE, score=Decimal(40)), Decimal(90))
     with pytest.raises(ValueError, match="一级指标"):
         evaluate([item(1, "经济收益指标", completion=Decimal(1))], Decimal(1), Decimal(1))
     with pytest.raises(ValueError, match="没有年度绩效指标"):
         evaluate([], Decimal(1), Decimal(1))
+
+
+def test_a_reviewer_may_change_the_level_weights_and_the_total_stays_100():
+    weights = {"预算执行率": 20, "产出指标": 40, "效益指标": 30, "满意度指标": 10}
+    result = evaluate([item(1, "产出指标", completion=Decimal(1)), item(2, "效益指标", completion=Decimal("0.5")),
+                       item(3, "满意度指标", completion=Decimal(1))], Decimal(45), Decimal(100), weights=weights)
+    assert result.budget_points == 20 and result.budget_score == 9          # 20 × 45 %
+    assert result.levels == {"产出指标": 40, "效益指标": 30, "满意度指标": 10}
+    assert result.total == Decimal(9 + 40 + 15 + 10)
+    # a level without indicators still passes its (changed) points on in proportion
+    assert level_points(["产出指标", "效益指标"], weights) == {
+        "产出指标": Decimal(40) * 80 / 70, "效益指标": Decimal(30) * 80 / 70, "满意度指标": 0}
+    assert level_weights(None) == {"预算执行率": 10, "产出指标": 50, "效益指标": 30, "满意度指标": 10}
+    for wrong, message in (({**weights, "产出指标": 50}, "一级指标分值合计应为100分，现为110.00分"),
+                           ({**weights, "产出指标": -10, "效益指标": 80}, "产出指标的分值不能为负数"),
+                           ({**weights, "产出指标": "很多"}, "产出指标的分值“很多”不是有效的数字"),
+                           ({k: v for k, v in weights.items() if k != "满意度指标"}, "请填写满意度指标的分值"),
+                           ({**weights, "经济效益": 0}, "一级指标应为预算执行率、产出指标、效益指标、满意度指标")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            level_weights(wrong)
+    with pytest.raises(ValueError, match="有指标的一级指标分值均为0"):
+        level_points(["满意度指标"], {"预算执行率": 10, "产出指标": 90, "效益指标": 0, "满意度指标": 0})
+
+
+def test_an_evaluator_may_deduct_for_a_target_set_too_low_never_automatically():
+    over = item(1, "产出指标", completion=Decimal("1.43"), over=True, weight=Decimal(50), name="参展企业数量")
+    others = [item(2, "效益指标", completion=Decimal(1)), item(3, "满意度指标", completion=Decimal(1))]
+    untouched = evaluate([over] + others, Decimal(1), Decimal(1))
+    assert untouched.indicators[0].score == 50 and untouched.total == 100      # nothing deducted by itself
+    deducted = replace(over, deduction=Decimal(5), deduction_reason="目标设定偏低，仅为上年实际的七成")
+    check_evaluator_input(deducted, Decimal(50))
+    scored = evaluate([deducted] + others, Decimal(1), Decimal(1)).indicators[0]
+    assert (scored.score, scored.deduction, scored.set_aside) == (45, 5, None)
+    for wrong, message in ((replace(deducted, deduction_reason=" "), "请填写“参展企业数量”的扣分理由"),
+                           (replace(deducted, over=False), "“参展企业数量”未超额完成，不能因目标设定偏低扣分"),
+                           (replace(deducted, deduction=Decimal(51)), "扣分应大于0且不超过其得分50.00分"),
+                           (replace(deducted, deduction=Decimal(0)), "扣分应大于0")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            check_evaluator_input(wrong, Decimal(50))
+    # a later entry that is no longer 超额: the stored deduction is set aside, and said so
+    later = evaluate([replace(deducted, over=False, completion=Decimal("1.1"))] + others, Decimal(1), Decimal(1))
+    assert later.indicators[0].score == 50 and later.indicators[0].set_aside == "该指标已不再超额，原扣分未计入"
+
+
+@pytest.mark.parametrize("op, r, month, required", [
+    (">=", "1.3", 12, True), (">=", "1.4286", 12, True), (">", "1.31", 12, True), (">=", "1.2999", 12, False),
+    (">=", "1.43", 11, False), (">=", "1.43", 9, False), ("<=", "1.43", 12, False), ("=", "1.5", 12, False),
+    (">=", None, 12, False),
+])
+def test_the_years_last_entry_at_130_percent_needs_a_reason(op, r, month, required):
+    ratio = None if r is None else Decimal(r)
+    assert over_reason_required(op, ratio, month) is required
+    assert over_reason_required(">=", Decimal("1.35"), 12, Thresholds(over_reason=Decimal("1.4"))) is False
+
+
+def test_an_execution_rate_below_90_percent_needs_a_reason():
+    assert execution_reason_required(Decimal("0.8999"))
+    assert not execution_reason_required(Decimal("0.9")) and not execution_reason_required(None)
 
 
 @pytest.mark.parametrize("total, grade", [

@@ -78,7 +78,9 @@ def _job_with(app, person, forms: list[dict]) -> str:
     """An upload by `person` that has been read: one file with these forms."""
     from sqlalchemy import update
     from models.db import get_session, transaction
-    from models.job import ImportJob, ImportJobFile, SavedFile, create_job, utcnow
+    from models.job import ImportJob, ImportJobFile
+    from services.import_jobs import create_job, utcnow
+    from services.uploads import SavedFile
     job_id = "d" * 32
     with app.app_context():
         session = get_session()

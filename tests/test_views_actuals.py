@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from conftest import NOW, PROJECT_A, csrf_token, form_like, signed_in, store_forms, text_of
+from conftest import NOW, PROJECT_A, csrf_token, form_like, project_id, signed_in, store_forms, text_of
 from models.actual import Actual, ActualChange, Spending
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
@@ -160,6 +160,65 @@ def test_a_qualitative_indicator_takes_an_assessment(seeded, personas, manager):
     assert response.status_code == 422
     assert "完成情况应为：达成、部分达成、未达成" in text_of(response.get_data(as_text=True))
     assert stored(seeded, level3, project=project).assessment == "部分达成"
+
+
+def forecast_cell(html: str) -> str:
+    """What the row's 全年预计 column shows."""
+    return text_of(re.search(r'<td class="[^"]*forecast">(.*?)</td>', html, flags=re.S).group(1))
+
+
+def test_a_qualitative_indicators_forecast_is_an_assessment_chosen_from_a_select(seeded, personas, manager):
+    level3, project = "保障招商活动开展", "招商引资业务经费"
+    ind = indicator_id(seeded, level3, project)
+    response = record(manager, seeded, level3, project=project, assessment="部分达成", forecast="达成",
+                      deviation_reasons=["人员保障"], note="下半年补办两场")
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    assert forecast_cell(html) == "达成"
+    select = re.search(rf'<select id="f{ind}-forecast" name="forecast"[^>]*>(.*?)</select>', html, flags=re.S)
+    assert select, "the qualitative row's 全年预计 is a select, not a number box"
+    options = re.findall(r'<option value="([^"]*)"( selected)?>', select.group(1))
+    assert options == [("", ""), ("达成", " selected"), ("部分达成", ""), ("未达成", "")]
+    actual = stored(seeded, level3, project=project)
+    assert (actual.assessment, actual.forecast_assessment, actual.forecast) == ("部分达成", "达成", None)
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ：达成" in history
+    # a changed forecast: the history says from what to what
+    assert record(manager, seeded, level3, project=project, assessment="部分达成", forecast="部分达成",
+                  deviation_reasons=["人员保障"], version=1).status_code == 200
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ： 达成 → 部分达成" in history
+    page = manager.get(f"/projects/{project_id(seeded, project)}").get_data(as_text=True)
+    assert forecast_cell(row_html(page, ind)) == "部分达成"
+
+
+def test_a_number_is_refused_as_a_qualitative_forecast_and_an_assessment_as_a_numeric_one(seeded, manager):
+    level3, project = "保障招商活动开展", "招商引资业务经费"
+    response = record(manager, seeded, level3, project=project, assessment="达成", forecast="90")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "全年预计：定性指标的全年预计应为：达成、部分达成、未达成" in text_of(html)
+    assert re.search(r'<select id="f\d+-forecast" name="forecast" aria-invalid="true"', html)
+    assert '<option value="90" selected>90</option>' in html             # nothing typed is lost
+    assert stored(seeded, level3, project=project) is None
+    response = record(manager, seeded, "参展企业数量", value="35", forecast="达成")
+    assert response.status_code == 422
+    assert "全年预计：“达成”只用于定性指标，本指标的全年预计应为数字" in text_of(response.get_data(as_text=True))
+    assert stored(seeded, "参展企业数量") is None
+
+
+def test_a_numeric_forecast_is_shown_with_the_unit_it_was_entered_in(seeded, personas, manager):
+    response = record(manager, seeded, "业务成本", value="2500", unit="万元", forecast="3600",
+                      deviation_reasons=["经费保障"])
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    html = response.get_data(as_text=True)
+    assert forecast_cell(html) == "3600万元"
+    ind = indicator_id(seeded, "业务成本")
+    assert re.search(rf'name="forecast" value="3600"[^>]*>\s*<span class="muted" data-unit-of="f{ind}-unit"[^>]*>万元</span>',
+                     html)
+    page = manager.get(project_url(personas)).get_data(as_text=True)
+    assert forecast_cell(row_html(page, ind)) == "3600万元"
+    assert stored(seeded, "业务成本").forecast == Decimal(3600)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -414,3 +473,69 @@ def test_a_hostile_indicator_name_and_note_show_as_text_in_the_row_the_chart_and
                  manager.get(f"/indicators/{ind_id}/history").get_data(as_text=True)):
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --------------------------------------------------------------------------- 超预算 / 冲减 (DOMAIN.md §3)
+
+def spend_noted(client, personas, amount: str, note: str = "", period: str = "2023-07", version: int | str = "",
+                unit: str = "元", htmx: bool = True):
+    return client.post(f"/projects/{personas.project_a}/spending", headers=HX if htmx else {}, data={
+        "csrf_token": csrf_token(client, "/projects"), "period": period, "amount": amount, "unit": unit,
+        "note": note, "version": str(version)})
+
+
+def spending_rows(app) -> dict[int, Spending]:
+    with Session(app.extensions["engine"]) as session:
+        return {s.month: s for s in session.exec(select(Spending))}
+
+
+def test_spending_above_the_budget_is_refused_without_a_note_and_marked_with_one(seeded, personas, manager):
+    """5,000 万元 against the seed's 3,700 万元: not a silent 135 % and green."""
+    response = spend_noted(manager, personas, "5000", unit="万元")
+    assert response.status_code == 422
+    text = text_of(response.get_data(as_text=True))
+    assert ("累计支出 50,000,000.00 元超过全年预算数 37,000,000.00 元（超预算）。"
+            "请在“说明”中写明原因，如资金退回、冲销更正、追加预算待批复") in text
+    assert 'name="amount" value="5000"' in response.get_data(as_text=True)
+    assert spending_rows(seeded) == {}
+
+    response = spend_noted(manager, personas, "5000", "追加预算1300万元待批复", unit="万元")
+    assert response.status_code == 200
+    text = text_of(response.get_data(as_text=True))
+    assert "截至7月末 37,000,000.00 50,000,000.00 135.14% 58.33% 231.66% 绿 超预算" in text
+    assert "超预算：追加预算1300万元待批复" in text
+    assert spending_rows(seeded)[7].note == "追加预算1300万元待批复"
+    page = text_of(manager.get(project_url(personas, period="2023-07")).get_data(as_text=True))
+    assert "超预算：追加预算1300万元待批复" in page
+
+
+def test_spending_below_an_earlier_months_needs_a_note_and_shows_as_a_reduction(seeded, personas, manager):
+    assert spend_noted(manager, personas, "1500", period="2023-06", unit="万元").status_code == 200
+    response = spend_noted(manager, personas, "1200", period="2023-07", unit="万元")
+    assert response.status_code == 422
+    assert ("累计支出 12,000,000.00 元低于2023年6月的 15,000,000.00 元（冲减）"
+            in text_of(response.get_data(as_text=True)))
+    assert 7 not in spending_rows(seeded)
+
+    response = spend_noted(manager, personas, "1200", "退回多拨资金300万元", period="2023-07", unit="万元")
+    assert response.status_code == 200
+    assert "冲减：退回多拨资金300万元" in text_of(response.get_data(as_text=True))
+    history = text_of(manager.get(project_url(personas, period="2023-07")).get_data(as_text=True))
+    assert "2023年7月 — 12,000,000.00 退回多拨资金300万元" in history
+
+
+def test_raising_an_earlier_month_above_a_later_one_asks_the_edit_for_the_note(seeded, personas, manager):
+    """The decision: the entry that makes a later month a fall explains it, unless that month
+    explains itself."""
+    spend_noted(manager, personas, "1500", period="2023-06", unit="万元")
+    spend_noted(manager, personas, "1600", period="2023-07", unit="万元")
+    response = spend_noted(manager, personas, "1800", period="2023-06", version=1, unit="万元")
+    assert response.status_code == 422
+    assert ("2023年7月的累计支出 16,000,000.00 元将低于本期的 18,000,000.00 元（冲减）"
+            in text_of(response.get_data(as_text=True)))
+    assert spending_rows(seeded)[6].amount_yuan == Decimal(15_000_000)
+
+    assert spend_noted(manager, personas, "1800", "6月含暂付款200万元，7月冲销", period="2023-06", version=1,
+                       unit="万元").status_code == 200
+    july = text_of(manager.get(project_url(personas, period="2023-07")).get_data(as_text=True))
+    assert "冲减：6月含暂付款200万元，7月冲销（6月的说明）" in july

@@ -18,9 +18,11 @@ from conftest import (DEPARTMENT_B, DEPARTMENT_B_CODE, PROJECT_A, SEED_ANNUAL_CO
                       upload, wait_for_job)
 from models.importing import ImportBatch
 from models.indicator import Indicator
-from models.job import ImportJob, SavedFile, create_job, parse_job, utcnow
+from models.job import ImportJob
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
+from services.import_jobs import create_job, parse_job, utcnow
+from services.uploads import SavedFile
 
 CHANGED_TXT = ("changed.txt", seed_text(("\t≥70家", "\t≥80家"), ("\t≥500平方米", "\t*")))
 
@@ -396,8 +398,8 @@ def test_an_unchanged_file_writes_nothing(seeded, client):
 
 
 def test_one_file_failing_to_store_leaves_nothing_of_it_and_the_others_are_stored(seeded, client, monkeypatch):
-    import models.job
-    real = models.job.apply_import
+    from services import import_jobs
+    real = import_jobs.apply_import
 
     def fails_after_writing(session, forms, **kwargs):
         summary = real(session, forms, **kwargs)
@@ -405,7 +407,7 @@ def test_one_file_failing_to_store_leaves_nothing_of_it_and_the_others_are_store
             raise RuntimeError("disk full")      # after the rows were written: they must all go
         return summary
 
-    monkeypatch.setattr(models.job, "apply_import", fails_after_writing)
+    monkeypatch.setattr(import_jobs, "apply_import", fails_after_writing)
     second = ("招商引资业务经费_更正.txt", seed_text(("\t≥100次", "\t≥120次")))
     job_id, _html = imported(client, seeded, [CHANGED_TXT, second])
     text = text_of(confirm(client, job_id).get_data(as_text=True))
@@ -553,7 +555,7 @@ def test_an_admin_reimporting_a_managers_file_still_sees_and_makes_the_move(seed
 
 def test_the_worker_stops_when_the_job_is_cancelled_meanwhile(app):
     from models.db import get_session
-    from models.job import cancel_job, job_files
+    from services.import_jobs import cancel_job, job_files
     files = [SavedFile(n, f"{i:03d}.pdf", 1, "0" * 64) for i, n in enumerate(("一.pdf", "二.pdf"), 1)]
     with app.app_context():
         job = create_job(get_session(), "b" * 32, files, "网页上传", utcnow())
@@ -591,7 +593,7 @@ def test_a_worker_crash_leaves_the_job_failed_with_a_chinese_message(app, client
 def test_a_confirm_judged_stale_half_way_stores_no_further_file(seeded, client):
     from sqlalchemy import event, text
     from models.db import get_session
-    from models.job import confirm_job
+    from services.import_jobs import confirm_job
     second = ("招商引资业务经费_更正.txt", seed_text(("\t≥100次", "\t≥120次")))
     job_id, _html = imported(client, seeded, [CHANGED_TXT, second])
     engine = seeded.extensions["engine"]

@@ -8,10 +8,19 @@ from datetime import datetime, timezone
 import pytest
 from sqlmodel import Session, select
 
-from conftest import NOW, csrf_token, signed_in, text_of
+from conftest import NOW, PROJECT_A, csrf_token, signed_in, text_of
 from models.actual import Alert
 from models.project import Project
+from test_reminders_cycle import at, cycle, enter, item_lines, message_to, set_emails
 from test_views_actuals import indicator_id, record
+
+UNIT_A_PROJECTS = (PROJECT_A, "招商引资业务经费", "网络运行维护费")
+
+
+def entered_until_june(app, projects=UNIT_A_PROJECTS):
+    """January to June entered (green) and their spending: only July is left to do."""
+    for project in projects:
+        enter(app, project, range(1, 7))
 
 
 @pytest.fixture
@@ -34,32 +43,45 @@ def alerts(app) -> list[Alert]:
         return list(session.exec(select(Alert).where(Alert.closed_at.is_(None))))
 
 
+def every_alert(app) -> list[tuple]:
+    """Every alert row as stored, open or closed: what a GET must leave as it was."""
+    with Session(app.extensions["engine"]) as session:
+        return [(a.id, a.kind, a.light, a.month, a.closed_at) for a in session.exec(select(Alert).order_by(Alert.id))]
+
+
 def test_before_the_deadline_the_latest_period_is_due(seeded, personas, today_is):
+    entered_until_june(seeded)
     today_is(datetime(2023, 8, 3, 1, 0, tzinfo=timezone.utc))
-    html = signed_in(seeded, personas.manager_a).get("/").get_data(as_text=True)
+    client = signed_in(seeded, personas.manager_a)
+    before = every_alert(seeded)
+    html = client.get("/").get_data(as_text=True)
     due = section(html, "待填报")
     assert "待填报 3 个项目" in due
     assert "招商引资专项经费 2023年7月 8月5日 （还有 2 天） 缺指标 14/14 · 缺预算支出 去填报" in due
     assert "没有逾期未填报的期间。" in section(html, "已逾期")
-    assert alerts(seeded) == []                        # nothing is late yet
+    assert every_alert(seeded) == before               # a GET only reads
 
 
 def test_after_the_deadline_missing_entries_are_overdue_and_the_cycle_raises_alerts_once(seeded, personas, today_is):
+    entered_until_june(seeded)
     client = signed_in(seeded, personas.manager_a)
     record(client, seeded, "参展企业数量", value="35")
+    before = every_alert(seeded)
     html = client.get("/").get_data(as_text=True)
     overdue = section(html, "已逾期")
     assert "已逾期 3 个项目" in overdue
     assert "招商引资专项经费 2023年7月 8月5日 逾期 1 天 缺指标 13/14：参展面积、参加活动场次" in overdue
     assert "参展企业数量、" not in overdue
-    assert alerts(seeded) == []                            # a GET only reads: the cycle raises them
+    assert every_alert(seeded) == before                   # a GET only reads
     cycle = seeded.test_cli_runner()
     assert cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"]).exit_code == 0
     opened = alerts(seeded)
     # each missing indicator and each budget, of every unit: unit A's three projects, unit B's one
     assert len(opened) == (13 + 1 + 7 + 1 + 6 + 1) + (7 + 1)
+    assert {(a.kind, a.month) for a in opened} == {("overdue", 7)}
+    everything = every_alert(seeded)
     cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"])
-    assert len(alerts(seeded)) == len(opened)              # a second cycle raises nothing new
+    assert every_alert(seeded) == everything               # a second cycle changes nothing
     listing = section(client.get("/").get_data(as_text=True), "未关闭的预警")
     assert "灰 招商引资专项经费 参展面积 逾期未填报 2023年7月 2023-08-06 09:00" in listing
 
@@ -79,6 +101,7 @@ def test_a_red_light_is_listed_with_a_link_to_its_row(seeded, personas, today_is
 def test_a_project_with_everything_entered_is_neither_due_nor_overdue(seeded, personas, today_is):
     client = signed_in(seeded, personas.manager_a)
     project = "网络运行维护费"
+    entered_until_june(seeded, [project])
     for level3, fields in (("官方网站更新消息数量", {"value": "150"}),
                            ("保障网站正常浏览,网站页面正常显示", {"assessment": "达成"}),
                            ("系统故障修复时间", {"value": "5"}), ("网站运行维护", {"value": "8"}),
@@ -91,6 +114,24 @@ def test_a_project_with_everything_entered_is_neither_due_nor_overdue(seeded, pe
                                                     "period": "2023-07", "amount": "90000"})
     overdue = section(client.get("/").get_data(as_text=True), "已逾期")
     assert "已逾期 2 个项目" in overdue and project not in overdue
+
+
+def test_an_earlier_period_still_missing_is_overdue_on_the_workbench_as_in_the_mail(seeded, personas, today_is):
+    """Issue #12: a mail named 2月、4月、7月、10月 while the 工作台 showed only 11月. Both now name
+    every period whose deadline has passed this year with entries still missing."""
+    set_emails(seeded, personas)
+    for project in UNIT_A_PROJECTS:
+        enter(seeded, project, [1, 3, 4, 5, 6, 7])                    # February left out
+    enter(seeded, "网络运行维护费", [2])
+    today_is(datetime(2023, 8, 7, 1, 0, tzinfo=timezone.utc))
+    overdue = section(signed_in(seeded, personas.manager_a).get("/").get_data(as_text=True), "已逾期")
+    assert "已逾期 2 个项目" in overdue
+    assert f"{PROJECT_A} 2023年2月 3月5日" in overdue and "招商引资业务经费 2023年2月" in overdue
+    assert "2023年7月" not in overdue and "网络运行维护费" not in overdue
+    cycle(seeded, at(7))
+    mail = message_to(seeded, personas.manager_a)
+    assert "【2月实际值已逾期】" in mail.text_body and "7月实际值" not in mail.text_body
+    assert {line.split("｜")[1] for line in item_lines(mail)} == {"2023年2月"}
 
 
 def test_others_keep_the_project_list_as_their_home(seeded, personas, today_is):

@@ -32,6 +32,8 @@ def register_blueprints(app: Flask) -> None:
     from views import evaluation, exports
     app.register_blueprint(evaluation.bp)
     app.register_blueprint(exports.bp)
+    from views import target_adjustments
+    app.register_blueprint(target_adjustments.bp)
     from views import api_alerts, api_docs, api_reports, reports
     app.register_blueprint(reports.bp)
     app.register_blueprint(api_docs.bp)     # no token: the document holds no data

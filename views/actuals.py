@@ -22,8 +22,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from models.actual import (MEASURE_LABELS, PERIODS_LABELS, ActualInput, EntryError, StaleEdit, actual_of, check_period,
-                           default_month, effective_measure, parse_period, period_label, spending_amount_yuan,
+from domain import rules
+from domain.calendar import PERIODS_LABELS, YearCalendar, period_label
+from domain.indicators import effective_measure
+from domain.units import SPENDING_UNITS
+from models.actual import (ActualInput, EntryError, StaleEdit, actual_of, check_period, parse_period, spending_amount_yuan,
                            spending_of, validation_message)
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
@@ -42,7 +45,8 @@ from views.projects import render_project, wants_fragment
 bp = Blueprint("actuals", __name__)
 
 EDITORS = ("admin", "manager")
-ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "version")
+ENTRY_FIELDS = ("value", "unit", "assessment", "forecast", "deviation_note", "likelihood", "note", "over_reason",
+                "version")
 
 
 # --------------------------------------------------------------------------- loading
@@ -120,7 +124,8 @@ def record(indicator_id: int):
     month = period_of(py, request.form.get("period"))
     typed = posted_entry()
     try:
-        data = ActualInput.model_validate({**typed, "version": typed["version"] or None})
+        data = ActualInput.model_validate({**typed, "version": typed["version"] or None},
+                                          context={"measure": effective_measure(ind)})
     except ValidationError as exc:
         return row_answer(session, project, py, ind, month, RowState(typed, field_errors(exc)), 422)
     try:
@@ -159,14 +164,14 @@ def _light_word(light: str | None) -> str:
 def measure(indicator_id: int):
     session = get_session()
     project, py, ind = editable_indicator(session, indicator_id)
-    month = period_of(py, request.form.get("period")) if request.form.get("period") else default_month(py, today())
+    month = period_of(py, request.form.get("period")) if request.form.get("period") else YearCalendar(py.year, py.periods).default_month(today())
     choice = request.form.get("measure", "")
     try:
         with transaction(session):
             changed = set_measure(session, ind, py, choice, entry_context())
     except EntryError as exc:
         return row_answer(session, project, py, ind, month, RowState(errors={"measure": str(exc)}), 422)
-    label = MEASURE_LABELS[effective_measure(ind)]
+    label = rules.MEASURE_LABELS[effective_measure(ind)]
     notice = (f"计量方式已改为{label}" + ("（默认）" if not choice else "") + "，已有的实际值已重新判断"
               if changed else f"计量方式仍为{label}")
     if wants_fragment():
@@ -186,7 +191,7 @@ def history(indicator_id: int):
     if wants_fragment():
         response = render_template("_actual_history.html", changes=changes, ind=ind, project=project, py=py)
     else:
-        month = default_month(py, today())
+        month = YearCalendar(py.year, py.periods).default_month(today())
         if request.args.get("period"):
             month = period_of(py, request.args.get("period"))
         row = row_of(session, project, py, ind, month)
@@ -227,12 +232,12 @@ def spending(project_id: int):
         abort(400, description=str(exc))
     project, py = editable_year(session, project_id, year)
     month = period_of(py, request.form.get("period"))
-    typed = {name: request.form.get(name, "") for name in ("amount", "unit", "version")}
+    typed = {name: request.form.get(name, "") for name in ("amount", "unit", "note", "version")}
     try:
         amount = spending_amount_yuan(typed["amount"], typed["unit"] or "元")
         version = whole_number(typed["version"])
         with transaction(session):
-            row = record_spending(session, py, py.year, month, amount, entry_context(), version)
+            row = record_spending(session, py, py.year, month, amount, entry_context(), version, note=typed["note"])
     except EntryError as exc:
         return budget_answer(session, project, py, month, RowState(typed, {exc.field or "amount": str(exc)}), 422)
     except StaleEdit as exc:
@@ -257,7 +262,7 @@ def periods(project_id: int):
     choice = request.form.get("periods", "")
     try:
         with transaction(session):
-            set_periods(session, py, choice)
+            set_periods(session, py, choice, entry_context())
     except EntryError as exc:
         abort(400, description=str(exc))
     flash(f"{py.year}年度改为{PERIODS_LABELS[choice]}填报。", "success")
@@ -275,12 +280,11 @@ def chart_of(row, month: int, size: str = "small"):
 
 @bp.app_context_processor
 def entry_choices() -> dict:
-    from domain import rules
-    from models.actual import DEVIATION_REASONS, LIKELIHOODS, SPENDING_UNITS
+    from models.actual import DEVIATION_REASONS, LIKELIHOODS, SPENDING_NOTE_EXAMPLES
     from models.evidence import ACCEPT
     return {"DEVIATION_REASONS": DEVIATION_REASONS, "LIKELIHOODS": LIKELIHOODS, "ASSESSMENTS": rules.ASSESSMENTS,
-            "MEASURE_LABELS": MEASURE_LABELS, "PERIODS_LABELS": PERIODS_LABELS, "SPENDING_UNITS": SPENDING_UNITS,
-            "EVIDENCE_ACCEPT": ACCEPT}
+            "MEASURE_LABELS": rules.MEASURE_LABELS, "PERIODS_LABELS": PERIODS_LABELS, "SPENDING_UNITS": SPENDING_UNITS,
+            "SPENDING_NOTE_EXAMPLES": SPENDING_NOTE_EXAMPLES, "EVIDENCE_ACCEPT": ACCEPT}
 
 
 @bp.app_template_filter("filesize")

@@ -12,8 +12,10 @@ decide:
 
 - Who: every read goes through the scope queries; actuals and spending are written by the
   unit's 填报人 and admins (a 审核人 gets 403); evaluator scores are set by admins and 审核人
-  within their scope (a 填报人 gets 403). A role that may not write gets 403 before the object
-  is looked up; an object outside the caller's scope is then a 404.
+  within their scope (a 填报人 gets 403); a 目标调整 is proposed by the unit's 填报人 (or an
+  admin) and approved or returned by a 审核人 within their scope or an admin (a 填报人 gets 403,
+  another 主管部门's 审核人 404). A role that may not write gets 403 before the object is looked
+  up; an object outside the caller's scope is then a 404.
 - Versions: a write may carry the version it was based on, as `"version"` in the body or as an
   `If-Match: "3"` header (both, if given, must agree, else 422); a stale one answers 409 with the current
   value (`{"error", "current"}`) and changes nothing. Version 0 means "only if nothing is stored
@@ -38,20 +40,23 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from models.actual import EntryError, StaleEdit, VersionRequired, period_end, validation_message
+from domain.calendar import month_end
+from domain.indicators import effective_measure
+from models.actual import EntryError, StaleEdit, VersionRequired, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
-from models.evaluation import set_evaluator_score
 from models.user import user_for_token
 from reads import api_answers as answers
-from reads.api_schemas import (ActualBody, ActualConflict, Answer, ScoreBody, SpendingBody, SpendingConflict,
-                               TokenError, json_of)
-from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, project_year_visible,
-                         project_years_visible)
+from reads.api_schemas import (ActualBody, ActualConflict, Answer, DeductionBody, ReturnBody, ScoreBody, SpendingBody,
+                               SpendingConflict, TargetChangeBody, TokenError, WeightsBody, json_of)
+from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_review_targets, project_year_visible,
+                         project_years_visible, target_adjustment_in_scope)
 from reads.wording import user_label
 from services.entry import record_actual, record_spending
+from services.self_evaluation import ReviewConflict, set_deduction, set_evaluator_score, set_level_weights
+from services.target_adjustment import AdjustmentConflict, approve, propose, refusal, return_proposal
 from views.auth import clock
-from views.context import bands, entry_context
+from views.context import bands, entry_context, who
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -111,12 +116,12 @@ def put_actual(indicator_id: int, period: str):
     year, month = _period(period)
     body = _body()
     version = _version(body)
-    data, invalid = _validated(ActualBody, {**body, "version": version})
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
             ind, py, project = _visible_indicator(db, indicator_id, fresh=True)
             _require(may_edit_actuals(g.user, project))
+            data, invalid = _validated(ActualBody, {**body, "version": version}, {"measure": effective_measure(ind)})
             if data is None:
                 raise EntryError(invalid)
             actual = record_actual(db, ind, py, year, month, data, entry_context(),
@@ -134,7 +139,9 @@ def put_actual(indicator_id: int, period: str):
 
 @bp.put("/projects/<int:project_year_id>/spending/<period>")
 def put_spending(project_year_id: int, period: str):
-    """Records the cumulative spending at a period's end; answers the project's `budget` as of it.
+    """Records the cumulative spending at a period's end, with its `note`; answers the project's
+    `budget` as of it. Spending above the budget in force (超预算) or below an earlier period's
+    (冲减), or an earlier period raised above a later one, without a note is a 422 (DOMAIN §3).
     The project year is read (and its scope checked) once, inside the write transaction."""
     _require(g.user.role in ("admin", "manager"))
     db = get_session()
@@ -142,7 +149,7 @@ def put_spending(project_year_id: int, period: str):
     body = _body()
     version = _version(body)
     data, invalid = _validated(SpendingBody, body)
-    as_of = period_end(year, month)
+    as_of = month_end(year, month)
     try:
         with transaction(db):
             project, py = _visible_project_year(db, project_year_id, fresh=True)
@@ -150,7 +157,7 @@ def put_spending(project_year_id: int, period: str):
             if data is None:
                 raise EntryError(invalid, "amount_yuan")
             spending = record_spending(db, py, year, month, data.amount_yuan, entry_context(),
-                                       version, overwrite_needs_version=True)
+                                       version, overwrite_needs_version=True, note=data.note)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except VersionRequired as exc:
@@ -162,37 +169,140 @@ def put_spending(project_year_id: int, period: str):
     return response
 
 
+@bp.get("/projects/<int:project_year_id>/target-changes")
+def target_changes(project_year_id: int):
+    db = get_session()
+    return send(answers.target_change_list(db, _visible_year(db, project_year_id)))
+
+
+@bp.post("/projects/<int:project_year_id>/target-changes")
+def post_target_change(project_year_id: int):
+    """Proposes new 年度 targets (DOMAIN §7); answers 201 with the proposal's id, pending. The
+    project year is read (and its scope checked) once, inside the write transaction."""
+    _require(g.user.role in ("admin", "manager"))
+    db = get_session()
+    data, invalid = _checked(TargetChangeBody, _body())
+    try:
+        with transaction(db):
+            project, py = _visible_project_year(db, project_year_id, fresh=True)
+            _require(may_edit_actuals(g.user, project))
+            if data is None:
+                raise invalid
+            adjustment = propose(db, py, data, who(), clock(), current_app.config)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except AdjustmentConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return send(answers.target_change_state(adjustment), 201)
+
+
+@bp.post("/target-changes/<int:target_change_id>/approve")
+def approve_target_change(target_change_id: int):
+    """Puts a pending 目标调整 in force (审核人 of its 主管部门, admin); the actuals are judged again."""
+    _require(may_review_targets(g.user))
+    return _decision(target_change_id, lambda db, adjustment: approve(db, adjustment, who(), clock(),
+                                                                      current_app.config))
+
+
+@bp.post("/target-changes/<int:target_change_id>/return")
+def return_target_change(target_change_id: int):
+    """Returns a pending 目标调整 with a comment; the targets in force stay."""
+    _require(may_review_targets(g.user))
+    data, invalid = _checked(ReturnBody, _body())
+    return _decision(target_change_id, lambda db, adjustment: return_proposal(db, adjustment, data, who(), clock(),
+                                                                              current_app.config), invalid)
+
+
+def _decision(target_change_id: int, decide, invalid: EntryError | None = None):
+    """A 审核人's decision on a 目标调整 in scope, read (and decided) inside the write transaction;
+    `invalid`: why the body was refused (once the proposal is found: a 404 comes first)."""
+    db = get_session()
+    try:
+        with transaction(db):
+            adjustment = _visible_adjustment(db, target_change_id)
+            if invalid is not None:
+                raise invalid
+            decided = decide(db, adjustment)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except AdjustmentConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return send(answers.target_change_state(decided.adjustment))
+
+
 @bp.get("/projects/<int:project_year_id>/evaluation")
 def evaluation(project_year_id: int):
     as_of, db = _as_of(), get_session()
-    py = _visible_year(db, project_year_id)
-    try:
-        return send(answers.evaluation(db, py, as_of, bands()))
-    except ValueError as exc:
-        return _refused(str(exc))
+    return _evaluation_answer(db, _visible_year(db, project_year_id), as_of)
 
 
 @bp.put("/indicators/<int:indicator_id>/score")
 def put_score(indicator_id: int):
-    """An evaluator's score for a qualitative indicator (`{"score": 8}`; null: back to the top of
-    its band), checked against the band of its assessment as of `as_of`; answers the evaluation."""
+    """An evaluator's score for a qualitative indicator (`{"score": 8}`; null: back to the band's
+    suggested middle), checked against the band of its assessment as of `as_of`; answers the
+    evaluation. Once the 自评 is approved the scores are locked (409)."""
     _require(may_evaluate(g.user))
-    as_of, db = _as_of(), get_session()
-    _visible_indicator(db, indicator_id)
     body = _body()
     if "score" not in body:
-        return _refused("评分：必须填写（填 null 恢复为所在区间的最高分）", "score")
-    data, invalid = _validated(ScoreBody, body)
+        return _refused("评分：必须填写（填 null 恢复为所在区间的建议分）", "score")
+    return _evaluator_write(indicator_id, ScoreBody, body, "score",
+                            lambda db, py, ind, data, as_of: set_evaluator_score(db, py, ind, data.score, as_of))
+
+
+@bp.put("/indicators/<int:indicator_id>/deduction")
+def put_deduction(indicator_id: int):
+    """An evaluator's deduction for a target set too low (`{"points": 5, "reason": "…"}`; null
+    points: none), on an indicator marked 超额 as of `as_of`; answers the evaluation."""
+    _require(may_evaluate(g.user))
+    body = _body()
+    if "points" not in body:
+        return _refused("扣分：必须填写（填 null 取消扣分）", "points")
+    return _evaluator_write(indicator_id, DeductionBody, body, "points",
+                            lambda db, py, ind, data, as_of: set_deduction(db, py, ind, data.points, data.reason,
+                                                                           as_of))
+
+
+def _evaluator_write(indicator_id: int, model, body: dict, field: str, write):
+    as_of, db = _as_of(), get_session()
+    _visible_indicator(db, indicator_id)
+    data, invalid = _validated(model, body)
     if data is None:
-        return _refused(invalid, "score")
+        return _refused(invalid, field)
     try:
         with transaction(db):
             ind, py, _project = _visible_indicator(db, indicator_id, fresh=True)
             if ind.retired_at is not None:
-                raise EntryError("该指标已不在申报表中，不能评分", "score")
-            set_evaluator_score(db, py, ind, data.score, as_of)
+                raise EntryError("该指标已不在申报表中，不能评分", field)
+            write(db, py, ind, data, as_of)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
+    except ReviewConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return _evaluation_answer(db, py, as_of)
+
+
+@bp.put("/projects/<int:project_year_id>/evaluation/weights")
+def put_evaluation_weights(project_year_id: int):
+    """A 审核人's 一级 weights for the project year (`{"weights": {"预算执行率": 10, …}, "reason": "…"}`,
+    together 100; null weights: the defaults), with the reason; answers the evaluation."""
+    _require(may_evaluate(g.user))
+    as_of, db = _as_of(), get_session()
+    _visible_year(db, project_year_id)
+    data, invalid = _validated(WeightsBody, _body())
+    if data is None:
+        return _refused(invalid, "weights")
+    try:
+        with transaction(db):
+            py = _visible_project_year(db, project_year_id, fresh=True)[1]
+            set_level_weights(db, py, data.weights, data.reason, g.user.username, g.user.role, clock(), as_of)
+    except EntryError as exc:
+        return _refused(str(exc), exc.field)
+    except ReviewConflict as exc:
+        return send(answers.error(str(exc)), 409)
+    return _evaluation_answer(db, py, as_of)
+
+
+def _evaluation_answer(db, py, as_of: date):
     try:
         return send(answers.evaluation(db, py, as_of, bands()))
     except ValueError as exc:
@@ -265,17 +375,32 @@ def _visible_indicator(db, indicator_id: int, fresh: bool = False):
     return found
 
 
+def _visible_adjustment(db, adjustment_id: int):
+    found = target_adjustment_in_scope(db, g.user, adjustment_id, fresh=True)
+    if found is None:
+        abort(404)
+    return found[0]
+
+
 def _require(allowed: bool) -> None:
     if not allowed:
         abort(403)
 
 
-def _validated(model, body: dict):
+def _validated(model, body: dict, context: dict | None = None):
     """(the body as its request model, None) or (None, the Chinese reason it is refused)."""
+    try:
+        return model.model_validate(body, context=context), None
+    except ValidationError as exc:
+        return None, validation_message(exc)
+
+
+def _checked(model, body: dict):
+    """(the body as its request model, None) or (None, the EntryError naming the refused field)."""
     try:
         return model.model_validate(body), None
     except ValidationError as exc:
-        return None, validation_message(exc)
+        return None, refusal(exc)
 
 
 def send(answer: Answer, status: int = 200) -> Response:

@@ -16,7 +16,6 @@ from models.summary import LIGHTS
 from reads.project_list import visible_year_numbers
 from reads.report_filters import LEVEL1S, ReportFilters, resolve_moment
 from reads import api_answers as answers
-from reads.project_list import visible_year_numbers
 from views.api import bearer_token, send
 from views.reports import today
 

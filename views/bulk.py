@@ -25,8 +25,9 @@ from importers.bulk import read_sheets
 from importers.limits import bulk_limits_from_config
 from importers.sandbox import run_untrusted
 from domain import rules
-from models.actual import (DEVIATION_REASONS, LIKELIHOODS, MEASURE_LABELS, SPENDING_UNITS, EntryError,
-                           last_closed_month, parse_period, period_label, unit_choices)
+from domain.calendar import YearCalendar, period_label
+from domain.units import SPENDING_UNITS, unit_choices
+from models.actual import DEVIATION_REASONS, LIKELIHOODS, SPENDING_NOTE_EXAMPLES, EntryError, parse_period
 from models.bulk_entry import (ACTUAL_COLUMNS, ACTUAL_INPUTS, ACTUALS_SHEET, README_SHEET, SPENDING_COLUMNS,
                                SPENDING_INPUTS, SPENDING_SHEET, UPLOADED_SHEETS, store_bulk_entry)
 from models.db import get_session
@@ -37,7 +38,7 @@ from models.bounds import parse_year, whole_number
 from models.xlsx_cells import choice_list, put, workbook_bytes, write_row
 from views.auth import requires
 from views.clock import today
-from views.context import entry_context
+from views.context import bands, entry_context
 
 bp = Blueprint("bulk", __name__)
 
@@ -85,7 +86,7 @@ def _choice() -> Choice:
         years = _years()
         year = as_of.year if as_of.year in years or not years else years[0]
     if month is None:
-        month = last_closed_month(year, as_of, rules.MONTHLY) or 1
+        month = YearCalendar(year).closed_month(as_of) or 1
     unit_id = None
     if g.user.role == "admin":
         raw_unit = request.args.get("unit", "")
@@ -136,6 +137,7 @@ def build_workbook(sheet) -> bytes:
     actuals.title = ACTUALS_SHEET
     _header(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS)
     unit_lists: dict[str, list[str]] = {}     # a drop-down's formula1 → the cells it checks
+    forecasts: dict[bool, list[str]] = {False: [], True: []}   # qualitative? → its 全年预计 cells
     for n, item in enumerate(sheet.indicators, start=2):
         ind, a = item.indicator, item.actual
         current = ""
@@ -143,14 +145,16 @@ def build_workbook(sheet) -> bytes:
             current = a.assessment or "" if item.measure == rules.QUALITATIVE else f"{plain_number(a.value)}{a.unit or ''}"
         write_row(actuals, n, [ind.id, f"{sheet.year}-{sheet.month:02d}", a.version if a else 0, item.project.name,
                                ind.level1, ind.annual_level2, ind.annual_level3, ind.annual_raw,
-                               MEASURE_LABELS[item.measure], ind.annual_unit or "", current])
+                               rules.MEASURE_LABELS[item.measure], ind.annual_unit or "", current])
         choices = choice_list(unit_choices(ind.annual_unit)) if item.measure != rules.QUALITATIVE else None
         if choices:
             unit_lists.setdefault(choices, []).append(f"{_col(ACTUAL_COLUMNS, '单位')}{n}")
+        forecasts[item.measure == rules.QUALITATIVE].append(f"{_col(ACTUAL_COLUMNS, '全年预计')}{n}")
     last = max(2, len(sheet.indicators) + 1)
     _validations(actuals, ACTUAL_COLUMNS, last, unit_lists)
+    _forecast_validations(actuals, forecasts)
     _finish(actuals, ACTUAL_COLUMNS, ACTUAL_INPUTS, {"项目": 22, "三级指标": 24, "指标值": 14, "当前值": 12,
-                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24})
+                                                    "偏差原因": 22, "偏差说明": 24, "备注": 24, "超额原因": 24})
 
     spending = book.create_sheet(SPENDING_SHEET)
     _header(spending, SPENDING_COLUMNS, SPENDING_INPUTS)
@@ -158,7 +162,7 @@ def build_workbook(sheet) -> bytes:
         s = item.spending
         write_row(spending, n, [item.year.id, f"{sheet.year}-{sheet.month:02d}", s.version if s else 0,
                                 item.project.name, item.year.annual_total_yuan, s.amount_yuan if s else None, None,
-                                "元"])
+                                "元", s.note if s else None])
     unit_col = _col(SPENDING_COLUMNS, "单位")
     units = DataValidation(type="list", formula1=choice_list(SPENDING_UNITS), allow_blank=True,
                            error="请从下拉列表中选择单位", errorTitle="单位")
@@ -172,15 +176,25 @@ def build_workbook(sheet) -> bytes:
     for col in ("年度资金（元）", "当前累计支出（元）"):
         for cell in spending[_col(SPENDING_COLUMNS, col)][1:]:
             cell.number_format = "#,##0.00"
+    note_col = _col(SPENDING_COLUMNS, "说明")
+    note = DataValidation(allow_blank=True, showInputMessage=True, promptTitle="说明",
+                          prompt=f"累计支出超过年度资金，或低于此前某期时必填，如{'、'.join(SPENDING_NOTE_EXAMPLES)}")
+    note.add(f"{note_col}2:{note_col}{max(2, len(sheet.spending) + 1)}")
+    spending.add_data_validation(note)
     _finish(spending, SPENDING_COLUMNS, SPENDING_INPUTS, {"项目": 24, "年度资金（元）": 18, "当前累计支出（元）": 18,
-                                                          "累计支出": 16})
+                                                          "累计支出": 16, "说明": 30})
 
     readme = book.create_sheet(README_SHEET)
     lines = [f"批量填报表：{sheet.unit.name if sheet.unit else '全部实施单位'}，{period_label(sheet.year, sheet.month)}",
              "在“实际值”表的黄色列中填写本期实际值（累计指标填年初至本期末的累计数，水平指标填当前水平，定性指标选择完成情况），"
              "在“预算支出”表中填写年初至本期末的累计支出。",
              f"单位可用同一种单位的其他写法（如 元/万元/亿元）；偏差原因可填多个，用逗号分隔，可选：{'、'.join(DEVIATION_REASONS)}。",
-             "灯为黄或红时必须填写偏差原因。全部黄色列都空着的行不会保存。",
+             f"全年预计：定量指标填预计全年完成数（单位同“单位”列），定性指标选择{'、'.join(rules.ASSESSMENTS)}。",
+             "灯为黄或红时必须填写偏差原因。全部黄色列都空着的行不会保存；“预算支出”表中未填累计支出的行不会保存。",
+             "累计支出超过全年预算数（超预算），或低于此前某期（冲减），须在“说明”列写明原因"
+             f"（如{'、'.join(SPENDING_NOTE_EXAMPLES)}）；将此前某期改得高于其后某期时，也须在该行说明。",
+             f"12月（年度最后一期）完成率达到{rules.for_display(bands().over_reason * 100, 0)}%及以上的指标须填写超额原因"
+             "（如目标设定偏低，或实际成效提升）。",
              "上传时整张表一起检查：任何一行有错，全部不保存，并列出每一行的错误。",
              "请勿修改隐藏的ID、版本列和“期间”列；如上传时提示数值已被他人修改，请重新下载。"]
     if sheet.left_out:
@@ -229,11 +243,10 @@ def _validations(ws, columns, last: int, unit_lists: dict) -> None:
                             error=f"请从下拉列表中选择{name}", errorTitle=name)
         dv.add(column_range(name))
         ws.add_data_validation(dv)
-    for name in ("实际值", "全年预计"):
-        dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                            error=f"{name}应为不小于 0 的数字", errorTitle=name)
-        dv.add(column_range(name))
-        ws.add_data_validation(dv)
+    value = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                           error="实际值应为不小于 0 的数字", errorTitle="实际值")
+    value.add(column_range("实际值"))
+    ws.add_data_validation(value)
     reasons = DataValidation(allow_blank=True, showInputMessage=True, promptTitle="偏差原因",
                              prompt=f"可填多个，用逗号分隔：{'、'.join(DEVIATION_REASONS)}")
     reasons.add(column_range("偏差原因"))
@@ -244,6 +257,23 @@ def _validations(ws, columns, last: int, unit_lists: dict) -> None:
         for cell in cells:
             dv.add(cell)
         ws.add_data_validation(dv)
+
+
+def _forecast_validations(ws, cells: dict[bool, list[str]]) -> None:
+    """全年预计 (DOMAIN.md §3): a number in the row's unit, or for a qualitative indicator one of
+    达成 / 部分达成 / 未达成 from a drop-down."""
+    numbers = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                             error="全年预计应为不小于 0 的数字（单位同“单位”列）", errorTitle="全年预计",
+                             showInputMessage=True, promptTitle="全年预计", prompt="预计全年完成数，单位同“单位”列")
+    assessments = DataValidation(type="list", formula1=choice_list(rules.ASSESSMENTS), allow_blank=True,
+                                 error=f"定性指标的全年预计请从下拉列表中选择：{'、'.join(rules.ASSESSMENTS)}",
+                                 errorTitle="全年预计", showInputMessage=True, promptTitle="全年预计",
+                                 prompt="定性指标：选择预计全年的完成情况")
+    for dv, qualitative in ((numbers, False), (assessments, True)):
+        for cell in cells[qualitative]:
+            dv.add(cell)
+        if cells[qualitative]:
+            ws.add_data_validation(dv)
 
 
 # --------------------------------------------------------------------------- the upload
@@ -276,6 +306,6 @@ def _choice_from_form() -> Choice:
     try:
         year, month = parse_period(request.form.get("period"))
     except EntryError:
-        year, month = today().year, last_closed_month(today().year, today(), rules.MONTHLY) or 1
+        year, month = today().year, YearCalendar(today().year).closed_month(today()) or 1
     unit_id = whole_number(request.form.get("unit", "")) if g.user.role == "admin" else g.user.unit_id
     return Choice(year, month, unit_id)

@@ -9,6 +9,9 @@ classes of static/app.css.
   (for a ceiling such as 业务成本 the same straight line is the spending path to stay under);
 - level: the level, month by month, against the target as a horizontal line;
 - qualitative: no chart (None).
+
+A point may carry a mark (the spending's 超预算 / 冲减): its dot is ringed and the word is
+written beside it and in the description, so a falling line is never silent.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ class Dot:
     light: str
     label: str
     current: bool
+    mark: str = ""           # 超预算 / 冲减 (spending), written beside the dot
 
 
 @dataclass
@@ -79,8 +83,9 @@ def indicator_chart(name: str, measure: str, target_value, target_unit: str | No
         guide = (x(0), y(target), x(12), y(target))
         guide_label = f"目标线：{plain_number(target)}{unit}"
         at_month = ""
-    dots = [Dot(x(p.month), y(p.value), p.light, f"{p.month}月 {plain_number(p.value)}{unit}", p.month == month)
-            for p in points]
+    dots = [Dot(x(p.month), y(p.value), p.light,
+                f"{p.month}月 {plain_number(p.value)}{unit}" + (f"（{p.mark}）" if p.mark else ""), p.month == month,
+                p.mark) for p in points]
     listed = "，".join(d.label for d in dots) or "尚无实际值"
     what = "累计实际值" if measure == "cumulative" else "实际水平"
     desc = f"各月{what}：{listed}。{guide_label}" + (f"；{at_month}" if at_month else "") + "。"

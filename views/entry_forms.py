@@ -23,14 +23,20 @@ def form_values(row) -> dict:
     a = row.actual
     if a is None:
         return {"value": "", "unit": row.target_unit or "", "assessment": "", "forecast": "", "likelihood": "",
-                "note": "", "deviation_note": "", "deviation_reasons": [], "version": 0}
+                "note": "", "deviation_note": "", "deviation_reasons": [], "over_reason": "", "version": 0}
     return {"value": plain_number(a.value), "unit": a.unit or row.target_unit or "", "assessment": a.assessment or "",
-            "forecast": plain_number(a.forecast), "likelihood": a.likelihood or "", "note": a.note or "",
+            "forecast": _forecast(row.measure, a), "likelihood": a.likelihood or "", "note": a.note or "",
             "deviation_note": a.deviation_note or "", "deviation_reasons": list(a.deviation_reasons or []),
-            "version": a.version}
+            "over_reason": a.over_reason or "", "version": a.version}
+
+
+def _forecast(measure: str, a) -> str:
+    """The 全年预计 of its kind only (DOMAIN §3): a number kept from before the rule, on a
+    qualitative row, is not offered back to be saved and refused."""
+    return (a.forecast_assessment or "") if measure == "qualitative" else plain_number(a.forecast)
 
 
 def budget_form_values(spent) -> dict:
     """The spending form's fields as stored (`spent`: the period's Spending, or None)."""
     return {"amount": plain_number(spent.amount_yuan) if spent else "", "unit": "元",
-            "version": spent.version if spent else 0}
+            "note": (spent.note or "") if spent else "", "version": spent.version if spent else 0}

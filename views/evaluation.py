@@ -3,10 +3,14 @@
 `/projects/<id>/evaluation?year=` shows the score table as of the year's end (during the year:
 as of today, marked provisional), the review's state and every step. Who does what:
 
-* the unit's 填报人 (and an admin) edit weights and 偏差原因分析及改进措施 while the evaluation is
-  a draft or returned, submit it, and withdraw it while it waits;
-* a 审核人 in scope (and an admin) set qualitative scores within their band, approve, or return
-  with a required comment; an admin may also withdraw an approved one (reopen).
+* the unit's 填报人 (and an admin) edit weights, 偏差原因分析及改进措施, the reason for a 执行率
+  below 90 % and why periods were not entered while the evaluation is a draft or returned,
+  submit it, and withdraw it while it waits;
+* a 审核人 in scope (and an admin) — the evaluator — set qualitative scores within their band
+  (until then the band's middle is suggested, marked 建议), deduct for a target set too low on a
+  超额 indicator, change the 一级 weights with a reason, approve, or return with a required
+  comment; an admin may also withdraw an approved one (reopen);
+* submitting and approving wait until nothing is missing: the page lists what (422 with the list).
 
 Answers (templates/base.html): bad input 422 with the page and its message; a step that no
 longer fits the state (another reviewer acted first) 409 to htmx, else a redirect with the
@@ -18,17 +22,18 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from domain import rules
+from domain.review import APPROVE, APPROVED, EDITABLE_STATES, RETURN, STATE_LABELS, SUBMIT, SUBMITTED, WITHDRAW
 from models.actual import EntryError
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
-from models.evaluation import (APPROVE, APPROVED, EDITABLE_STATES, RETURN, STATE_LABELS, SUBMIT, SUBMITTED,
-                               WITHDRAW, ReviewConflict, move_review, review_state, review_steps,
-                               save_self_evaluation, score_table, set_evaluator_score)
 from models.org import Department, Unit
 from reads.export_scope import visible_project_year
 from reads.scope import may_edit_actuals, may_evaluate
+from reads.self_evaluation import review_state, review_steps, score_table
 from reads.wording import user_labels
+from models.evaluation import WEIGHT_COLUMNS
+from services.self_evaluation import (NotReady, ReviewConflict, move_review, save_evaluator_part, save_self_evaluation,
+                                      set_level_weights)
 from views.auth import requires
 from views.clock import now, today
 from views.context import bands, who
@@ -53,7 +58,8 @@ def load(project_id: int):
     return found
 
 
-def render(project, py, status: int = 200, error: str | None = None, form: dict | None = None):
+def render(project, py, status: int = 200, error: str | None = None, form: dict | None = None,
+           problems: list[str] | None = None):
     session = get_session()
     as_of = evaluation_date(py.year)
     table = score_table(session, py, as_of, bands())
@@ -62,13 +68,15 @@ def render(project, py, status: int = 200, error: str | None = None, form: dict 
     may_edit = may_edit_actuals(g.user, project)
     context = dict(
         project=project, py=py, table=table, state=state, state_label=STATE_LABELS[state], steps=steps,
-        labels=user_labels(session, [s.who for s in steps]), role_labels=ROLE_LABELS,
+        labels=user_labels(session, [s.who for s in steps] + [w.set_by for w in table.weights_history]),
+        role_labels=ROLE_LABELS,
         unit=session.get(Unit, project.unit_id), department=session.get(Department, py.department_id),
         may_edit=may_edit and state in EDITABLE_STATES, may_submit=may_edit and state in EDITABLE_STATES,
         may_withdraw=(may_edit and state == SUBMITTED) or (g.user.role == "admin" and state in (SUBMITTED, APPROVED)),
         may_review=may_evaluate(g.user) and state == SUBMITTED,
         may_score=may_evaluate(g.user) and state != APPROVED,
-        provisional=as_of < date(py.year, 12, 31), error=error, form=form or {}, bands=bands())
+        provisional=as_of < date(py.year, 12, 31), error=error, problems=problems or [], form=form or {},
+        bands=bands(), weight_columns=WEIGHT_COLUMNS)
     return render_template("evaluation.html", **context), status
 
 
@@ -102,54 +110,62 @@ def _posted(prefix: str) -> dict[int, str]:
 @bp.post("/projects/<int:project_id>/evaluation")
 @requires(*EDITORS)
 def save(project_id: int):
-    """The 填报人's weights and 偏差原因分析及改进措施."""
+    """The 填报人's weights, 偏差原因分析及改进措施, the reason for a low 执行率 and why periods
+    were not entered."""
     project, py = load(project_id)
     if not may_edit_actuals(g.user, project):
         abort(403)
-    weights, notes = _posted("weight_"), _posted("note_")
+    weights, notes, explanations = _posted("weight_"), _posted("note_"), _posted("gap_")
+    reason = request.form.get("execution_reason")
     session = get_session()
     try:
         with transaction(session):
-            save_self_evaluation(session, py, weights, notes, who(), now(), evaluation_date(py.year))
+            save_self_evaluation(session, py, weights, notes, who(), now(), evaluation_date(py.year), reason,
+                                 explanations)
     except EntryError as exc:
-        return render(project, py, 422, str(exc), {"weights": weights, "notes": notes})
+        return render(project, py, 422, str(exc), {"weights": weights, "notes": notes, "gaps": explanations,
+                                                   "execution_reason": reason})
     except ReviewConflict as exc:
         return _conflict(project, py, exc)
-    return _done(project, py, "已保存权重和偏差原因分析。")
+    return _done(project, py, "已保存权重、偏差原因分析和说明。")
 
 
 @bp.post("/projects/<int:project_id>/evaluation/scores")
 @requires(*EVALUATORS)
 def scores(project_id: int):
-    """The 审核人's scores of qualitative indicators, each within its band (blank: the band's top)."""
+    """The evaluator's scores of qualitative indicators, each within its band (blank: the band's
+    suggested middle), and deductions for a target set too low on 超额 indicators, with a reason."""
     project, py = load(project_id)
     session = get_session()
     posted = _posted("score_")
+    deductions = {ind_id: (raw, request.form.get(f"deduct_reason_{ind_id}", ""))
+                  for ind_id, raw in _posted("deduct_").items()}
     try:
         with transaction(session):
-            if review_state(session, py) == APPROVED:
-                raise ReviewConflict("自评已通过，评分已锁定；如需修改，请管理员先撤回。")
-            from models.indicator import Indicator
-            for indicator_id, raw in posted.items():
-                ind = session.get(Indicator, indicator_id)
-                if ind is None or ind.project_year_id != py.id:
-                    continue
-                raw = raw.strip()
-                current = None if ind.eval_score is None else rules.for_display(ind.eval_score)
-                if (raw or None) is None and current is None:
-                    continue
-                try:
-                    value = None if not raw else rules.for_display(raw)
-                except ValueError as exc:
-                    raise EntryError(f"“{ind.name}”的评分：{exc}", "score") from exc
-                if value == current:
-                    continue
-                set_evaluator_score(session, py, ind, value, evaluation_date(py.year))
+            save_evaluator_part(session, py, posted, deductions, evaluation_date(py.year))
     except EntryError as exc:
-        return render(project, py, 422, str(exc), {"scores": posted})
+        return render(project, py, 422, str(exc), {"scores": posted, "deductions": deductions})
     except ReviewConflict as exc:
         return _conflict(project, py, exc)
     return _done(project, py, "已保存评分。")
+
+
+@bp.post("/projects/<int:project_id>/evaluation/weights")
+@requires(*EVALUATORS)
+def level_weights(project_id: int):
+    """A 审核人's 一级 weights for this project year, with the reason (together 100)."""
+    project, py = load(project_id)
+    session = get_session()
+    posted = {name: request.form.get(column, "").strip() for name, column in WEIGHT_COLUMNS.items()}
+    reason = request.form.get("weights_reason", "")
+    try:
+        with transaction(session):
+            set_level_weights(session, py, posted, reason, who(), g.user.role, now(), evaluation_date(py.year))
+    except EntryError as exc:
+        return render(project, py, 422, str(exc), {"level_weights": posted, "weights_reason": reason})
+    except ReviewConflict as exc:
+        return _conflict(project, py, exc)
+    return _done(project, py, "已调整一级指标分值。")
 
 
 def _step(project_id: int, action: str, allowed, message: str):
@@ -159,7 +175,10 @@ def _step(project_id: int, action: str, allowed, message: str):
     session = get_session()
     try:
         with transaction(session):
-            move_review(session, py, action, who(), g.user.role, now(), request.form.get("comment"))
+            move_review(session, py, action, who(), g.user.role, now(), request.form.get("comment"),
+                        evaluation_date(py.year))
+    except NotReady as exc:
+        return render(project, py, 422, f"自评尚不能{exc.action}，请先补齐以下内容：", problems=exc.problems)
     except EntryError as exc:
         return render(project, py, 422, str(exc), {"comment": request.form.get("comment", "")})
     except ReviewConflict as exc:

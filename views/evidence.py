@@ -12,7 +12,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, send_file
 
-from models.actual import actual_of, period_label
+from domain.calendar import period_label
+from models.actual import actual_of
 from models.db import get_session, transaction
 from models.evidence import (Evidence, EvidenceError, StoredFile, discard, evidence_directory, file_path,
                              record_evidence, store_upload)

@@ -16,16 +16,18 @@ from urllib.parse import quote
 from flask import (Blueprint, abort, current_app, g, make_response, redirect, render_template, request, send_file,
                    url_for)
 
-from models.actual import EntryError, check_period, parse_period, period_label, period_months
+from domain.calendar import YearCalendar, period_label
+from domain.review import STATE_LABELS
+from models.actual import EntryError, check_period, parse_period
 from models.bounds import parse_year, whole_number
 from models.db import get_session
-from models.evaluation import STATE_LABELS, review_state, score_table
 from models.export_job import DONE, FAILED, JOB_LABELS
 from models.org import Department, Unit
 from reads.evaluation_xlsx import evaluation_workbook
 from reads.export_scope import job_of, period_month, unit_project_years, units_in_scope, visible_project_year
 from reads.monitoring import monitoring_sheet
 from reads.monitoring_xlsx import monitoring_workbook
+from reads.self_evaluation import review_state, score_table
 from services.export_job import create_export_job, export_file, run_export_job
 from settings import export_dir
 from views.clock import now, today
@@ -122,7 +124,7 @@ def index():
     session, as_of = get_session(), today()
     year = parse_year(request.args.get("year")) or as_of.year
     units = units_in_scope(session, g.user, year)
-    months = [(m, period_label(year, m)) for m in period_months("monthly")]
+    months = [(m, period_label(year, m)) for m in YearCalendar(year).months]
     default = min(12, max(1, as_of.month - 1)) if as_of.year == year else 12
     return render_template("export_new.html", units=units, year=year, chosen=whole_number(request.args.get("unit")),
                            months=months, default_month=default)

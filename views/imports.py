@@ -1,8 +1,8 @@
 """Importing forms from the web: upload → parse in the background → review → confirm.
 
 The parsing runs in a daemon thread of the process that took the upload (request-bound
-work, not the scheduler's); its progress and results live in the database (models/job.py),
-so any web process can answer the polls, the review and the confirm.
+work, not the scheduler's); its progress and results live in the database (models/job.py, moved
+by services/import_jobs.py), so any web process can answer the polls, the review and the confirm.
 
 Who: an admin imports anything; a 填报人 uploads, but the review marks the forms of other
 units as refused and confirming leaves them out (reads.scope.import_refusal), and they see
@@ -26,12 +26,12 @@ from flask import (Blueprint, abort, current_app, flash, g, make_response, redir
 from importers.limits import limits_from_config
 from models.accounts import IMPORT_ROLES
 from models.db import get_session
-from models.job import (QuotaExceeded, SavedFile, UploadQuota, cancel_job, confirm_job, create_job, discard_files,
-                        fail_if_stale, get_job, job_dir, job_files, new_job_id, parse_job, sandboxed, save_upload,
-                        utcnow)
 from reads.import_review import review_files, review_totals, stored_years
 from reads.scope import import_refusal, job_visible, jobs_visible_to, may_reorganise
 from reads.wording import user_label, user_labels
+from services.import_jobs import (QuotaExceeded, UploadQuota, cancel_job, confirm_job, create_job, fail_if_stale, get_job,
+                                  job_files, parse_job, sandboxed, utcnow)
+from services.uploads import SavedFile, discard_files, job_dir, new_job_id, save_upload
 from views.auth import requires
 from views.context import who
 from views.projects import wants_fragment

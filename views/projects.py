@@ -9,13 +9,15 @@ from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, current_app, g, render_template, request
 
-from models.actual import EntryError, check_period, default_month, parse_period
+from domain.calendar import YearCalendar
+from models.actual import EntryError, check_period, parse_period
 from models.bounds import parse_year
 from models.db import get_session
 from reads.project_list import ProjectFilters, filter_options, list_project_years
-from reads.project_page import project_page
+from reads.project_page import project_page, target_changes
 from reads.rounds import project_monitoring
-from reads.scope import may_edit_actuals
+from reads.scope import may_edit_actuals, may_review_targets
+from reads.target_adjustments import target_section
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
 from reminders.settings import load as reminder_settings
@@ -66,16 +68,18 @@ def show(project_id: int):
 
 
 def render_project(project_id: int, year: int | None, month: int | None, status: int = 200,
-                   states: dict | None = None, budget_state=None, monitoring_state: dict | None = None):
+                   states: dict | None = None, budget_state=None, target_state=None,
+                   monitoring_state: dict | None = None):
     """The project page with its entry section for one period. `states` carries a row's typed
-    values and messages when a plain (non-htmx) post comes back with an error."""
+    values and messages when a plain (non-htmx) post comes back with an error (`target_state`
+    those of the 目标调整 section)."""
     session = get_session()
     page = project_page(session, g.user, project_id, year)
     if page is None:
         abort(404)
     py, as_of = page.year, today()
     if month is None:
-        month = default_month(py, as_of)
+        month = YearCalendar(py.year, py.periods).default_month(as_of)
     try:
         check_period(py, py.year, month)
     except EntryError as exc:
@@ -91,7 +95,16 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
                                     reminder_settings(session).due_soon_days)
     return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
                            editable=may_edit_actuals(g.user, page.project), monitoring=monitoring,
-                           monitoring_state=monitoring_state or {}), status
+                           monitoring_state=monitoring_state or {},
+                           **target_section_context(session, page.project, py, target_state)), status
+
+
+def target_section_context(session, project, py, state: RowState | None = None) -> dict:
+    """What the 目标调整 section (templates/_target_adjustments.html) needs: on the page, and
+    as the answer to its own posts (views/target_adjustments.py)."""
+    return {"targets": target_section(session, py), "target_history": target_changes(session, g.user, project.id),
+            "target_state": state or RowState({}), "may_propose": may_edit_actuals(g.user, project),
+            "may_review": may_review_targets(g.user), "project": project, "py": py}
 
 
 # --------------------------------------------------------------------------- display filters

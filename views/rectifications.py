@@ -23,7 +23,7 @@ from models.db import get_session, transaction
 from models.evidence import EvidenceError, discard, file_path
 from reads.rectifications import PAGE_FILTERS, rectification_counts, rectification_lines, rectification_page
 from reads.rounds import project_monitoring, round_rules
-from reads.scope import may_edit_actuals, project_year_in_scope, rectification_in_scope
+from reads.scope import may_edit_actuals, rectification_in_scope
 from reminders.settings import load as reminder_settings
 from services.rectifications import (MAX_FILES, AnswerInput, CloseInput, RectificationConflict, RectificationInput,
                                      SendBackInput, answer_rectification, close_rectification, raise_rectification,
@@ -31,7 +31,7 @@ from services.rectifications import (MAX_FILES, AnswerInput, CloseInput, Rectifi
 from views.actuals import field_errors
 from views.auth import requires
 from views.clock import now, today
-from views.context import who
+from views.context import posted_project_year, who
 from views.evidence import evidence_dir, store_uploads
 from views.projects import wants_fragment
 
@@ -180,13 +180,7 @@ def _review(rectification_id: int, model, field: str, act, notice: str):
 @requires(*REVIEWERS)
 def create(project_id: int):
     session = get_session()
-    year = parse_year(request.form.get("year"))
-    if year is None:
-        abort(400, description="请选择年度")
-    found = project_year_in_scope(session, g.user, project_id, year)
-    if found is None:
-        abort(404)
-    project, py = found
+    project, py = posted_project_year(session, project_id)
     typed = {name: request.form.get(name, "") for name in ("indicator_id", "requirement", "due")}
     try:
         data = RectificationInput.model_validate(typed)

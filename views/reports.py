@@ -137,12 +137,15 @@ def trend(indicator_report, month: int | None):
 
 
 def budget_trend(report):
-    """Cumulative spending in 万元 against the straight line to the year's budget."""
+    """Cumulative spending in 万元 against the straight line to the year's budget; a month that is
+    超预算 or 冲减 says so beside its dot."""
     from views.charts import indicator_chart
     annual = report.year.annual_total_yuan
     if not annual:
         return None
-    points = [ChartPoint(m, amount / 10_000, light or "none") for m, amount, light in report.spending]
+    flags = report.spending_flags
+    points = [ChartPoint(m, amount / 10_000, light or "none", flags[m].label if m in flags else "")
+              for m, amount, light in report.spending]
     return indicator_chart("预算执行", "cumulative", annual / 10_000, "万元", points, report.moment.month or 0,
                            "large")
 

@@ -14,6 +14,7 @@ from models.db import get_session
 from reads.workbench import workbench
 from reminders.settings import load as reminder_settings
 from views.clock import deadline_day, today
+from views.context import bands
 
 bp = Blueprint("workbench", __name__)
 
@@ -24,4 +25,4 @@ def home():
         return redirect(url_for("projects.index"))
     session = get_session()
     return render_template("workbench.html", w=workbench(session, g.user, today(), deadline_day(), current_app.config,
-                                                         reminder_settings(session).due_soon_days))
+                                                         reminder_settings(session).due_soon_days), bands=bands())

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import NOW, PROJECT_A, UNIT_A, add_user, seed_forms, store_forms
+from conftest import NOW, PROJECT_A, UNIT_A, add_user, project_id, seed_forms, store_forms
 from live import live_server, page, playwright_api, sign_in  # noqa: F401 (fixtures)
 
 expect = playwright_api.expect
@@ -36,7 +36,7 @@ def test_record_july_actuals_see_the_lights_give_a_reason_and_find_the_history(l
     expect(page.get_by_role("heading", level=1)).to_have_text("工作台")
     overdue = page.locator("section", has=page.get_by_role("heading", name=re.compile("^已逾期")))
     expect(overdue).to_contain_text("招商引资专项经费 2023年7月")
-    overdue.locator("tr", has_text=PROJECT_A).get_by_role("link", name="去填报").click()
+    overdue.locator("tr", has_text=f"{PROJECT_A} 2023年7月").get_by_role("link", name="去填报").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(PROJECT_A)
     tracking = page.locator("#tracking")
     expect(tracking.get_by_role("heading", level=2)).to_contain_text("2023年7月")
@@ -75,4 +75,77 @@ def test_record_july_actuals_see_the_lights_give_a_reason_and_find_the_history(l
     page.reload()                          # stored: the lights are there on a fresh page too
     expect(page.locator(".light-counts")).to_contain_text("绿 1 黄 1 红 0 灰 12")
     expect(indicator_row(page, "参展面积").locator(".light-cell")).to_have_text("黄")
+    assert page.problems == [], "\n".join(page.problems)
+
+
+def test_a_qualitative_forecast_is_chosen_and_a_numeric_one_shows_its_unit(live_server, page):
+    """全年预计 (DOMAIN.md §3): a select of 达成 / 部分达成 / 未达成 on a qualitative row; beside a
+    number, the unit chosen for the actual value."""
+    app = live_server.app
+    app.config["CLOCK"] = lambda: NOW
+    store_forms(app, seed_forms())
+    sign_in(page, live_server, add_user(app, "tianbao", "manager", unit=UNIT_A))
+
+    page.goto(f"{live_server.url}/projects/{project_id(app, '招商引资业务经费')}")
+    activity = indicator_row(page, "保障招商活动开展")
+    forecast = activity.get_by_label("全年预计")
+    expect(forecast).to_have_js_property("tagName", "SELECT")
+    activity.get_by_label("完成情况").select_option("部分达成")
+    forecast.select_option("达成")
+    activity.locator("details.reasons summary").click()
+    activity.get_by_label("人员保障").check()
+    activity.get_by_role("button", name="保存").click()
+    expect(activity.get_by_role("status")).to_contain_text("已保存2023年7月的实际值")
+    expect(activity.locator("td.forecast")).to_have_text("达成")
+    expect(activity.get_by_label("全年预计")).to_have_value("达成")
+
+    page.goto(f"{live_server.url}/projects/{project_id(app, PROJECT_A)}")
+    cost = indicator_row(page, "业务成本")
+    unit = cost.locator("[data-unit-of]")
+    expect(unit).to_have_text("万元")                      # the target's unit (≤3700万元)
+    cost.get_by_label("单位").select_option("元")
+    expect(unit).to_have_text("元")                         # follows the actual's unit
+    cost.get_by_role("textbox", name=re.compile("^实际值")).fill("20000000")
+    cost.get_by_label("全年预计").fill("34000000")
+    cost.get_by_role("button", name="保存").click()
+    expect(cost.get_by_role("status")).to_contain_text("已保存2023年7月的实际值")
+    expect(cost.locator("td.forecast")).to_have_text("34000000元")
+
+
+def test_spending_below_last_month_asks_for_a_note_and_is_marked_on_the_page_and_the_chart(live_server, page):
+    """June 1,500 万元, then July 1,200 万元: the page refuses July until a 说明 is given, then
+    shows 冲减 with it beside the budget's light, and the drill-down's chart says 冲减 at July."""
+    app = live_server.app
+    app.config["CLOCK"] = lambda: NOW
+    store_forms(app, seed_forms())
+    manager = add_user(app, "tianbao", "manager", unit=UNIT_A, display_name="张填报")
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects")
+    page.get_by_role("link", name=PROJECT_A).first.click()
+    page.get_by_label("填报期间").select_option("2023-06")
+    expect(page.locator("#tracking h2")).to_contain_text("2023年6月")
+    budget = page.locator("#budget")
+    budget.get_by_role("textbox", name=re.compile("^累计支出")).fill("1500")
+    budget.get_by_label("单位").select_option("万元")
+    budget.get_by_role("button", name="保存支出").click()
+    expect(budget.get_by_role("status")).to_contain_text("已保存2023年6月的累计支出")
+
+    page.get_by_label("填报期间").select_option("2023-07")
+    expect(page.locator("#tracking h2")).to_contain_text("2023年7月")
+    budget.get_by_role("textbox", name=re.compile("^累计支出")).fill("1200")
+    budget.get_by_label("单位").select_option("万元")
+    page.expected_statuses.add(422)
+    budget.get_by_role("button", name="保存支出").click()
+    expect(budget.get_by_role("alert")).to_contain_text("累计支出 12,000,000.00 元低于2023年6月的 15,000,000.00 元（冲减）")
+    expect(budget.get_by_label(re.compile("^说明"))).to_have_attribute("aria-invalid", "true")
+    budget.get_by_label(re.compile("^说明")).fill("退回多拨资金300万元")
+    budget.get_by_role("button", name="保存支出").click()
+    expect(budget.get_by_role("status")).to_contain_text("已保存2023年7月的累计支出")
+    expect(budget.locator(".light-cell")).to_contain_text("冲减")
+    expect(budget.get_by_role("note")).to_have_text("冲减：退回多拨资金300万元")
+
+    page.goto(f"{live_server.url}/reports/projects/{page.url.split('/projects/')[1].split('?')[0]}?year=2023")
+    panel = page.locator("section", has=page.get_by_role("heading", name="预算执行"))
+    expect(panel.locator("text.chart-mark")).to_have_text("冲减")
+    expect(panel.locator(".spending-flags")).to_contain_text("7月 冲减：退回多拨资金300万元")
     assert page.problems == [], "\n".join(page.problems)

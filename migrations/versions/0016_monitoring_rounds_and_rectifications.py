@@ -2,8 +2,8 @@
 steps, 整改 items with theirs (DOMAIN.md §8); an evidence file is owned by an actual or by a
 整改 item (exactly one of the two).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 10:00:00
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
