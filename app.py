@@ -20,6 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_BYTES"] * 10  # several files at once
     check_bands(app.config)
+    check_rounds(app.config)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind that many reverse proxies, the client's address (the login limit counts per
@@ -56,3 +57,13 @@ def check_bands(config) -> None:
         thresholds(config)
     except (ValueError, TypeError, AttributeError) as exc:
         raise RuntimeError(f"阈值设置有误（PACE_BANDS、LEVEL_YELLOW、GRADE_BANDS、OVER_BANDS）：{exc}") from None
+
+
+def check_rounds(config) -> None:
+    """Monitoring rounds set wrong (not a month's end, a day that does not exist) stop the start
+    with the reason."""
+    from domain.monitoring import parse_rounds
+    try:
+        parse_rounds(config.get("MONITORING_ROUNDS"))
+    except ValueError as exc:
+        raise RuntimeError(f"监控轮次设置有误（MONITORING_ROUNDS）：{exc}") from None

@@ -40,6 +40,10 @@ DEFAULTS = {
     "LEVEL_YELLOW": 0.9,
     "GRADE_BANDS": {"优": 90, "良": 80, "中": 60},
     "OVER_BANDS": {"mark": 1.2, "reason": 1.3},
+    # Monitoring rounds (DOMAIN.md §8), every year: as of a month's end ("07-31": 1–7月), each
+    # project's monitoring due by "due" (of the following year when that comes first); read by
+    # reads/rounds.py, checked at start (domain/monitoring.py parse_rounds).
+    "MONITORING_ROUNDS": [{"as_of": "07-31", "due": "08-15"}],
     # Files of the unit-level exports (background jobs), served only to whoever asked:
     # EXPORT_DIR: default beside UPLOAD_DIR (instance/exports).
     # Housekeeping (models/housekeeping.py, hourly in the scheduler): uploads never confirmed

@@ -237,7 +237,11 @@ def forecast_of(raw, measure: str | None) -> Decimal | str | None:
 FIELD_NAMES = {"value": "实际值", "unit": "单位", "assessment": "完成情况", "forecast": "全年预计",
                "deviation_reasons": "偏差原因", "deviation_note": "偏差说明", "likelihood": "完成可能性",
                "note": "备注", "over_reason": "超额原因", "version": "版本", "amount_yuan": "支出金额",
-               "score": "评分", "points": "扣分", "reason": "理由", "weights": "一级指标分值"}
+               "score": "评分", "points": "扣分", "reason": "理由", "weights": "一级指标分值",
+               # monitoring rounds and 整改 (services/rounds.py, services/rectifications.py)
+               "goal_progress": "总体目标执行情况", "deviation": "偏差原因", "correction": "改进（纠偏）措施",
+               "indicator_id": "指标", "requirement": "整改要求和建议", "due": "整改期限", "measures": "整改措施",
+               "result": "整改结果", "conclusion": "整改结论", "comment": "意见"}
 
 
 def validation_message(exc, names: Mapping[str, str] | None = None) -> str:

@@ -1,4 +1,5 @@
-"""Evidence files (佐证材料) attached to one period's actual.
+"""Evidence files (佐证材料) attached to one period's actual, or to a 整改 item's answer
+(`rectification_id`; exactly one of the two owns each file).
 
 A file is accepted by what it is, not by its name: its first bytes (and, for Office files,
 their inner structure) must be a PDF, PNG, JPEG, GIF, a legacy Word/Excel/PowerPoint file
@@ -22,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Mapping, NamedTuple
 
+from sqlalchemy import CheckConstraint
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -53,8 +55,10 @@ ACCEPT = (".pdf,.png,.jpg,.jpeg,.gif,.doc,.docx,.xls,.xlsx,.ppt,.pptx,applicatio
 
 class Evidence(SQLModel, table=True):
     __tablename__ = "evidence"
+    __table_args__ = (CheckConstraint("(actual_id IS NULL) <> (rectification_id IS NULL)", name="ck_evidence_owner"),)
     id: int | None = Field(default=None, primary_key=True)
-    actual_id: int = Field(foreign_key="actual.id", index=True)
+    actual_id: int | None = Field(default=None, foreign_key="actual.id", index=True)
+    rectification_id: int | None = Field(default=None, foreign_key="rectification.id", index=True)
     file_name: str = Field(max_length=255)              # as uploaded (cleaned), shown and sent back
     stored_name: str = Field(max_length=64, unique=True)  # random, under EVIDENCE_DIR
     size_bytes: int
@@ -180,9 +184,11 @@ def _ooxml_kind(path: Path) -> str | None:
 
 # --------------------------------------------------------------------------- rows
 
-def record_evidence(session: Session, actual: Actual, stored: list[StoredFile], who: str,
+def record_evidence(session: Session, owner, stored: list[StoredFile], who: str,
                     now: datetime) -> list[Evidence]:
-    rows = [Evidence(actual_id=actual.id, file_name=f.file_name, stored_name=f.stored_name, size_bytes=f.size_bytes,
+    """Rows for files already written, owned by `owner`: an Actual, or a Rectification."""
+    key = "actual_id" if isinstance(owner, Actual) else "rectification_id"
+    rows = [Evidence(**{key: owner.id}, file_name=f.file_name, stored_name=f.stored_name, size_bytes=f.size_bytes,
                      content_type=f.content_type, sha256=f.sha256, uploaded_by=who, uploaded_at=now) for f in stored]
     for row in rows:
         session.add(row)
@@ -190,13 +196,13 @@ def record_evidence(session: Session, actual: Actual, stored: list[StoredFile], 
     return rows
 
 
-def evidence_of(session: Session, actual_ids: list[int]) -> dict[int, list[Evidence]]:
-    """Each actual's files, oldest first."""
+def evidence_of(session: Session, owner_ids: list[int], owner=Evidence.actual_id) -> dict[int, list[Evidence]]:
+    """Each actual's files (`owner=Evidence.rectification_id`: each 整改 item's), oldest first."""
     found: dict[int, list[Evidence]] = {}
-    if not actual_ids:
+    if not owner_ids:
         return found
-    for row in session.exec(select(Evidence).where(Evidence.actual_id.in_(actual_ids)).order_by(Evidence.id)):
-        found.setdefault(row.actual_id, []).append(row)
+    for row in session.exec(select(Evidence).where(owner.in_(owner_ids)).order_by(Evidence.id)):
+        found.setdefault(getattr(row, owner.key), []).append(row)
     return found
 
 

@@ -23,7 +23,7 @@ from functools import partial
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, PlainSerializer, ValidationError, ValidationInfo,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, ValidationInfo,
                       WithJsonSchema, field_validator)
 
 from domain import rules
@@ -31,6 +31,8 @@ from models.actual import DEVIATION_REASONS, LIKELIHOODS, MAX_NUMBER, SPENDING_N
 from models.bounds import MAX_ID
 from services.adjustment import MAX_DOC_NO, AdjustmentInput
 from services.adjustment import MAX_REASON as MAX_ADJUSTMENT_REASON
+from services.rectifications import (MAX_ANSWER, MAX_REQUIREMENT, AnswerText, CloseInput, RectificationInput,
+                                     RequiredText, SendBackInput, typed_day)
 from services.target_adjustment import (MAX_CHANGES, MAX_LEVEL2, MAX_LEVEL3, MAX_REASON, MAX_TARGET, ChangeInput,
                                         ProposalInput, ReturnInput)
 
@@ -586,3 +588,94 @@ def json_of(answer: Answer) -> str:
     """The answer as sent: pydantic writes the JSON itself (as fast as the plain json module on a
     province's project list, with the validation included); an Error leaves out a null field."""
     return answer.model_dump_json(exclude_none=isinstance(answer, Error))
+
+
+# --------------------------------------------------------------------------- 整改 (DOMAIN.md §8)
+# The bodies take the pages' input models (services/rectifications.py: the same checks and
+# Chinese messages) with what a script must send spelled out: text within its length as sent, a
+# date written YYYY-MM-DD, an indicator id as a JSON integer.
+
+def _as_sent_text(limit: int):
+    def check(raw):
+        if isinstance(raw, str) and len(raw) > limit:
+            raise ValueError(f"不能超过{limit}字")
+        return raw
+    return BeforeValidator(check)
+
+
+def _as_sent_day(raw):
+    if raw is None:
+        return raw
+    if not isinstance(raw, str) or not re.fullmatch(DATE_PATTERN, raw):
+        raise ValueError("应为 YYYY-MM-DD 格式的日期，例如 2023-08-20")
+    return raw
+
+
+def _text_of(limit: int, description: str):
+    return (_as_sent_text(limit), WithJsonSchema({"type": "string", "minLength": 1, "maxLength": limit}),
+            Field(description=description))
+
+
+_DAY_SCHEMA = {"type": "string", "format": "date", "pattern": DATE_PATTERN}
+
+
+class RectificationBody(RectificationInput):
+    """`POST /projects/ID/rectifications`."""
+    model_config = zh("提出整改：针对项目整体（indicator_id 为 null）或其一个指标，写明整改要求和建议与整改期限；责任单位为项目的实施单位。"
+                      "未列出的字段被忽略。")
+    indicator_id: Annotated[int | None, Field(strict=True, ge=1, le=MAX_ID, description="指标编号（IND 的 id）；null：项目整体")] = None
+    requirement: Annotated[RequiredText, *_text_of(MAX_REQUIREMENT, "整改要求和建议")]
+    due: Annotated[date, BeforeValidator(typed_day), BeforeValidator(_as_sent_day), WithJsonSchema(_DAY_SCHEMA),
+                   Field(description="整改期限，不早于今天")]
+
+
+class RectificationAnswerBody(BaseModel):
+    """`PUT /rectifications/ID`."""
+    model_config = zh("填报人填报整改措施与整改结果（审核人关闭前可再次修改）；佐证材料在整改事项页面上传。未列出的字段被忽略。")
+    measures: Annotated[AnswerText, *_text_of(MAX_ANSWER, "整改措施")]
+    result: Annotated[AnswerText, *_text_of(MAX_ANSWER, "整改结果")]
+
+
+class RectificationCloseBody(CloseInput):
+    """`POST /rectifications/ID/close`."""
+    model_config = zh("审核人关闭已答复的整改事项，写明整改结论。未列出的字段被忽略。")
+    conclusion: Annotated[RequiredText, *_text_of(MAX_REQUIREMENT, "整改结论")]
+
+
+class RectificationReturnBody(SendBackInput):
+    """`POST /rectifications/ID/return`."""
+    model_config = zh("审核人退回已答复的整改事项（回到待整改），写明意见；可给出新的整改期限。未列出的字段被忽略。")
+    comment: Annotated[RequiredText, *_text_of(MAX_REQUIREMENT, "退回意见")]
+    due: Annotated[date | None, BeforeValidator(typed_day), BeforeValidator(_as_sent_day),
+                   WithJsonSchema(_nullable(_DAY_SCHEMA)),
+                   Field(description="新的整改期限（可选），不早于今天")] = None
+
+
+RectificationStateName = Literal["open", "answered", "closed"]
+
+
+class RectificationState(Answer):
+    model_config = zh("整改事项的编号与状态：open 待整改，answered 已答复待审核，closed 已关闭。")
+    id: int
+    state: RectificationStateName
+
+
+class RectificationItem(Answer):
+    id: int
+    project_id: int = Field(description="ProjectYear 的编号")
+    indicator_id: int | None = Field(description="null：项目整体")
+    requirement: str = Field(description="整改要求和建议")
+    due: date = Field(description="整改期限")
+    state: RectificationStateName
+    unit: str = Field(description="责任单位（实施单位）")
+    measures: str | None = Field(description="整改措施")
+    result: str | None = Field(description="整改结果")
+    conclusion: str | None = Field(description="整改结论")
+    created_at: Timestamp
+    answered_at: Timestamp | None
+    closed_at: Timestamp | None
+
+
+class RectificationList(Answer):
+    model_config = zh("调用者范围内的整改事项，按编号排列。")
+    rectifications: list[RectificationItem]

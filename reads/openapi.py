@@ -20,6 +20,7 @@ from models.summary import LIGHTS
 from reads.report_filters import LEVEL1S
 from reads import api_schemas as s
 from reads.alerts import STATES
+from reads.rectifications import API_STATES as RECTIFICATION_STATES
 
 TITLE = "绩效目标跟踪 API"
 DESCRIPTION = f"""\
@@ -125,8 +126,29 @@ OPERATIONS = (
               (YEAR, _choice("state", STATES, "open（缺省）、closed 或 all"))),
 )
 
+RECTIFICATION = _id("rectification_id", "整改事项编号")
+OPERATIONS += (
+    Operation("list_rectifications", "get", "/rectifications", "整改事项（调用者范围内）", s.RectificationList,
+              (_choice("state", RECTIFICATION_STATES, "open（缺省）待整改、answered 已答复待审核、closed 已关闭或 all"),)),
+    Operation("create_rectification", "post", "/projects/{project_year_id}/rectifications",
+              "提出整改（主管部门审核人、管理员）：针对项目整体或其一个指标，写明整改要求和建议与期限；答其编号，待整改",
+              s.RectificationState, (PROJECT_YEAR,), s.RectificationBody, (403, 404, 422), status=201),
+    Operation("answer_rectification", "put", "/rectifications/{rectification_id}",
+              "填报整改措施与整改结果（本单位填报人、管理员）；关闭前可再次修改；答状态 answered", s.RectificationState,
+              (RECTIFICATION,), s.RectificationAnswerBody, (403, 404, 422), s.Error),
+    Operation("close_rectification", "post", "/rectifications/{rectification_id}/close",
+              "关闭已答复的整改事项并写明整改结论（审核人、管理员）；答状态 closed", s.RectificationState,
+              (RECTIFICATION,), s.RectificationCloseBody, (403, 404, 422), s.Error),
+    Operation("return_rectification", "post", "/rectifications/{rectification_id}/return",
+              "退回已答复的整改事项并写明意见，可给出新的期限（审核人、管理员）；答状态 open", s.RectificationState,
+              (RECTIFICATION,), s.RectificationReturnBody, (403, 404, 422), s.Error),
+)
+
 ERROR_TEXT = {400: "请求格式有误", 401: "缺少或无效的访问令牌", 403: "无权执行此操作", 404: "不存在，或无权查看",
               409: "与当前状态冲突：数值已被他人修改（附当前值），或自评已通过、已锁定；目标调整已审核、指标值已变或有待审核的调整", 422: "内容被拒绝：附中文原因与字段", 428: "覆盖已有数值须附上读取时的版本"}
+
+# A 409 that carries no current value: the object's state no longer fits the step.
+STATE_CONFLICT = "状态已变化，此操作不再适用（例如已被他人处理）：附中文原因"
 
 
 class _NoTitles(GenerateJsonSchema):
@@ -165,7 +187,8 @@ def _operation(op: Operation) -> dict:
                                        **({"headers": answer} if answer else {}))}
     for status in sorted({400, 401, *op.refusals} | ({409} if op.conflict else set())):
         model = op.conflict if status == 409 else s.TokenError if status == 401 else s.Error
-        responses[str(status)] = _json(model, ERROR_TEXT[status])
+        text = STATE_CONFLICT if status == 409 and op.conflict is s.Error else ERROR_TEXT[status]
+        responses[str(status)] = _json(model, text)
     responses["401"]["headers"] = {"WWW-Authenticate": {"description": "认证方式：Bearer", "schema": {"type": "string"}}}
     out = {"operationId": op.name, "summary": op.summary,
            "parameters": [_parameter(p) for p in op.params]}

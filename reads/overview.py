@@ -11,6 +11,7 @@ here is judged with the settings' bands (reads/report_sums.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import and_, case, false, func, or_
 from sqlmodel import Session, select
@@ -23,6 +24,7 @@ from reads.scope import visible_years
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary
 from models.user import User
 from reads.report_filters import AsOf, ReportFilters
+from reads.rectifications import RectificationCounts, rectification_counts
 from reads.report_sums import FEN, Budget, Counts, ProjectBudget, json_number
 
 
@@ -87,6 +89,7 @@ class Overview:
     red_projects: list[ProjectLine]
     red_total: int
     projects: list[ProjectLine] | None     # listed when narrowed to one 主管部门 or 实施单位
+    rectifications: RectificationCounts | None = None    # 整改 items of the year (the page; not the API)
 
     def as_dict(self) -> dict:
         """The `reports/overview` answer of INTERFACES.md (and a little more)."""
@@ -101,11 +104,12 @@ RED_LIST_LENGTH = 10
 
 
 def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf, red_list: int = RED_LIST_LENGTH,
-             ) -> Overview:
+             today: date | None = None) -> Overview:
     """The overview for the user's scope as of `moment`, narrowed by the filters. The page and
     the API both render this. Three grouped reads of one month's summary rows: the sums per
     主管部门/实施单位, the red projects (the first `red_list` of them), and — narrowed to a
-    主管部门 or 实施单位 — its projects."""
+    主管部门 or 实施单位 — its projects. With `today`, also how many 整改 items of the year stand
+    open (late against `today`), answered or closed."""
     departments = unit_groups(session, user, filters, moment)
     totals = Group(0, "合计", Budget(bands=moment.bands))
     for dept in departments:
@@ -119,7 +123,9 @@ def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf,
         _name_projects(session, listed)
         listed.sort(key=lambda line: (line.unit, -line.counts.red, -line.counts.yellow, line.name))
     _name_projects(session, red)
-    return Overview(moment, filters, departments, totals, red, red_total, listed)
+    counts = None if today is None else rectification_counts(
+        session, user, today, year=moment.year, department=filters.department, unit=filters.unit)
+    return Overview(moment, filters, departments, totals, red, red_total, listed, counts)
 
 
 def _level(filters: ReportFilters) -> str:

@@ -217,3 +217,37 @@ def target_adjustment_in_scope(session: Session, user: User, adjustment_id: int,
 def project_year_in_scope(session: Session, user: User, project_id: int, year: int):
     """(Project, ProjectYear) of that year when the user may see it, else None."""
     return session.exec(projects_visible_to(user).where(Project.id == project_id, ProjectYear.year == year)).first()
+
+
+# --------------------------------------------------------------------------- monitoring rounds and 整改
+
+def may_review_monitoring(user: User) -> bool:
+    """A round's monitoring is reviewed, and 整改 items are raised, closed and sent back, by a 审核人
+    — within the project years they may read, so another 主管部门's is a 404 — or an admin. The
+    unit's 填报人 submits the monitoring and answers the items (`may_edit_actuals`); they may not
+    raise or close one (403)."""
+    return user.role in ("admin", "supervisor")
+
+
+def rectification_in_scope(session: Session, user: User, rectification_id: int, fresh: bool = False):
+    """(Rectification, ProjectYear, Project) when the user may see its project year, else None;
+    `fresh`: read afresh (inside a write transaction, before acting on its state)."""
+    from models.monitoring import Rectification
+    statement = (select(Rectification, ProjectYear, Project)
+                 .join(ProjectYear, ProjectYear.id == Rectification.project_year_id)
+                 .join(Project, Project.id == ProjectYear.project_id)
+                 .where(Rectification.id == rectification_id, visible_years(user)))
+    if fresh:
+        statement = statement.execution_options(populate_existing=True)
+    return session.exec(statement).first()
+
+
+def rectification_evidence_in_scope(session: Session, user: User, evidence_id: int):
+    """(Project, ProjectYear, Rectification, Evidence) of a 整改 item's file within the user's scope, else None."""
+    from models.monitoring import Rectification
+    statement = (select(Project, ProjectYear, Rectification, Evidence)
+                 .join(ProjectYear, ProjectYear.project_id == Project.id)
+                 .join(Rectification, Rectification.project_year_id == ProjectYear.id)
+                 .join(Evidence, Evidence.rectification_id == Rectification.id)
+                 .where(Evidence.id == evidence_id, visible_years(user)))
+    return session.exec(statement).first()

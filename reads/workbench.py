@@ -1,11 +1,13 @@
 """The 填报人's 工作台: for each project year they work on, the latest due period with what is
 still missing (due, overdue or done), the open alerts within their scope, the indicators marked
-超额 as of today (DOMAIN.md §8: green, far ahead — a target set too low is worth a look), and
-their unit's 目标调整 that wait for a decision or were decided in the last 30 days."""
+超额 as of today (DOMAIN.md §8: green, far ahead — a target set too low is worth a look), their
+unit's 目标调整 that wait for a decision or were decided in the last 30 days, the monitoring rounds
+their projects still owe and their unit's 整改 items not yet closed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Mapping
 
 from sqlmodel import Session, select
 
@@ -17,6 +19,8 @@ from models.user import User
 from reads.scope import projects_visible_to, visible_years
 from reads.target_adjustments import Notice, recent_for
 from reads.tracking import annual_indicators
+from reads.rectifications import rectification_lines
+from reads.rounds import owed_rounds
 
 
 TARGETS_SHOWN_FOR = timedelta(days=30)        # a decided 目标调整 stays on the 工作台 this long
@@ -128,6 +132,8 @@ class Workbench:
     projects: list[tuple[Project, ProjectYear]]
     over: list[OverItem]
     targets: list[Notice] = field(default_factory=list)     # 目标调整 pending or decided lately
+    rounds: list = field(default_factory=list)            # monitoring rounds still owed (reads/rounds.py)
+    rectifications: list = field(default_factory=list)    # 整改 items not closed (reads/rectifications.py)
 
 
 def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
@@ -140,10 +146,12 @@ def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, lis
     return latest, [tuple(r) for r in rows if r[1].year == latest]
 
 
-def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> Workbench:
+def workbench(session: Session, user: User, as_of: date, deadline_day: int, config: Mapping | None = None,
+              soon_days: int = 3) -> Workbench:
     """Due: the latest period that has ended, while its deadline is ahead. Overdue: every period
     whose deadline has passed this calendar year with entries still missing — the periods the
-    reminder mail names (reminders/cycle.py), earlier ones belonging to last year's 自评."""
+    reminder mail names (reminders/cycle.py), earlier ones belonging to last year's 自评. `config`
+    carries MONITORING_ROUNDS; `soon_days`: how near a 整改 deadline counts as due soon."""
     year, projects = workbench_years(session, user, as_of)
     due, overdue, done = [], [], []
     for project, py in projects:
@@ -170,4 +178,6 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int) -> W
     alerts = open_alerts(session, user, year)
     since = datetime.combine(as_of - TARGETS_SHOWN_FOR, time.min, tzinfo=timezone.utc)
     return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects,
-                     over_items(session, projects, as_of), recent_for(session, user, year, since))
+                     over_items(session, projects, as_of), recent_for(session, user, year, since),
+                     owed_rounds(session, user, year, as_of, config or {}),
+                     rectification_lines(session, user, as_of, soon_days, show="active"))

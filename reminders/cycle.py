@@ -18,6 +18,7 @@ its entry deadline is `YearCalendar(year, deadline_day=ENTRY_DEADLINE_DAY).deadl
   - escalation (`supervisor-escalation`) once a period is more than `escalation_days` days
     past its deadline with entries still missing: each unit's projects and how many entries
     each lacks.
+- Monitoring rounds and 整改 items, before and after their deadlines: reminders/monitoring.py.
 - Admins, and users who are disabled or have no email address, get nothing.
 
 Each notice is (kind, user, period) and is queued once, ever (table sent_notice). A user's new
@@ -44,6 +45,7 @@ from sqlmodel import Session, select
 
 from domain import rules
 from domain.calendar import DEFAULT_DEADLINE_DAY, YearCalendar
+from domain.monitoring import DEFAULT_ROUNDS, RoundRule, parse_rounds
 from models.actual import Actual, Spending
 from models.db import transaction
 from models.indicator import Indicator
@@ -56,6 +58,7 @@ from reads.project_year import year_state
 from models.user import User
 from reminders import mailer
 from reminders.messages import compose
+from reminders.monitoring import MonitoringData, monitoring_notices
 from reminders.notices import BUDGET, DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
 from reminders.settings import ReminderSettings, load as load_settings
 
@@ -73,13 +76,15 @@ class CycleConfig:
     base_url: str = DEFAULT_BASE_URL
     smtp: mailer.SmtpSettings | None = None
     timezone: str = TIMEZONE
+    rounds: tuple[RoundRule, ...] = ()     # monitoring rounds: none unless read from the settings (from_mapping)
 
     @classmethod
     def from_mapping(cls, config: Mapping) -> CycleConfig:
         return cls(deadline_day=int(config.get("ENTRY_DEADLINE_DAY") or DEFAULT_DEADLINE_DAY),
                    base_url=str(config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
                    smtp=mailer.SmtpSettings.from_mapping(config),
-                   timezone=config.get("TIMEZONE") or TIMEZONE)
+                   timezone=config.get("TIMEZONE") or TIMEZONE,
+                   rounds=parse_rounds(config.get("MONITORING_ROUNDS", DEFAULT_ROUNDS)))
 
     @property
     def mail_domain(self) -> str:
@@ -232,6 +237,7 @@ def plan(session: Session, now: datetime, settings: ReminderSettings,
     today = config.today(now)
     periods = open_periods(today, config.deadline_day, settings.due_soon_days)
     data = _Data(session, today, periods, config.deadline_day)
+    monitoring = MonitoringData(session, today, config.rounds)
     users = session.exec(select(User).where(User.is_active.is_(True), User.email.is_not(None),
                                             User.role.in_(("manager", "supervisor"))).order_by(User.id)).all()
     planned = []
@@ -243,6 +249,7 @@ def plan(session: Session, now: datetime, settings: ReminderSettings,
             notices = _manager_notices(user, rows, periods, data, settings, today)
         else:
             notices = _supervisor_notices(user, rows, periods, data, settings, today)
+        notices += monitoring_notices(monitoring, user, settings)
         if notices:
             planned.append((user, notices))
     return planned

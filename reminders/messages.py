@@ -19,17 +19,19 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from domain import rules
 from models.user import User
-from reminders.notices import DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
+from reminders.notices import (DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, RECTIFY, RECTIFY_DUE_SOON, RECTIFY_LATE,
+                               RECTIFY_OVERDUE, ROUND_DUE_SOON, ROUND_OVERDUE, UNSUBMITTED, Item, Notice)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 PREFIX = "【绩效目标跟踪】"
 MAX_ITEMS = 150
 
 LIGHT_WORDS = {MISSING: "未填报", rules.GREY: "灰灯（逾期未填报）", rules.RED: "红灯", rules.YELLOW: "黄灯",
-               rules.GREEN: "绿灯"}
+               rules.GREEN: "绿灯", UNSUBMITTED: "未提交", RECTIFY: "待整改", RECTIFY_LATE: "整改逾期"}
 LIGHT_COLOURS = {MISSING: "#57606a", rules.GREY: "#6e7781", rules.RED: "#b42318", rules.YELLOW: "#b7791f",
-                 rules.GREEN: "#17673a"}
-ORDER = {OVERDUE: 0, DUE_SOON: 1, ESCALATION: 0, DIGEST: 1}
+                 rules.GREEN: "#17673a", UNSUBMITTED: "#57606a", RECTIFY: "#8a5a00", RECTIFY_LATE: "#b42318"}
+ORDER = {OVERDUE: 0, DUE_SOON: 1, ESCALATION: 0, DIGEST: 1, ROUND_OVERDUE: 2, ROUND_DUE_SOON: 3, RECTIFY_OVERDUE: 4,
+         RECTIFY_DUE_SOON: 5}
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -97,7 +99,30 @@ def subject(notices: list[Notice], today: date) -> str:
         red = sum(1 for i in n.items if i.light == rules.RED)
         counts = "，".join(text for count, text in ((grey, f"逾期未填报{grey}项"), (red, f"红灯{red}项")) if count)
         parts.append(f"每周汇总：{counts}")
+    parts += _monitoring_subject(notices, today)
     return PREFIX + "；".join(parts)
+
+
+def _monitoring_subject(notices: list[Notice], today: date) -> list[str]:
+    """The subject's parts about monitoring rounds and 整改 items (reminders/monitoring.py)."""
+    parts = []
+    for n in (n for n in notices if n.kind == ROUND_OVERDUE):
+        parts.append(f"{n.label}已逾期（{day_label(n.deadline)}截止），尚有{len(n.items)}个项目未提交")
+    for n in (n for n in notices if n.kind == ROUND_DUE_SOON):
+        when = f"今天（{day_label(n.deadline)}）截止" if n.deadline == today else f"将于{day_label(n.deadline)}截止"
+        parts.append(f"{n.label}{when}，尚有{len(n.items)}个项目未提交")
+    late = [n for n in notices if n.kind == RECTIFY_OVERDUE]
+    if len(late) == 1:
+        parts.append(f"{late[0].label}已逾期（{day_label(late[0].deadline)}到期）")
+    elif late:
+        parts.append(f"{len(late)}项整改事项已逾期")
+    soon = [n for n in notices if n.kind == RECTIFY_DUE_SOON]
+    if len(soon) == 1:
+        when = "今天到期" if soon[0].deadline == today else f"将于{day_label(soon[0].deadline)}到期"
+        parts.append(f"{soon[0].label}{when}")
+    elif soon:
+        parts.append(f"{len(soon)}项整改事项即将到期")
+    return parts
 
 
 def _lead(n: Notice, today: date) -> tuple[str, str]:
@@ -114,8 +139,32 @@ def _lead(n: Notice, today: date) -> tuple[str, str]:
         return (f"督办：{n.label}实际值逾期超过{n.threshold}天",
                 f"填报截止日为{n.deadline.year}年{day_label(n.deadline)}，已逾期{n.days}天。"
                 f"以下{units}个单位的{count}个项目仍有未填报的实际值，请督促填报：")
+    if n.kind in MONITORING_LEADS:
+        return MONITORING_LEADS[n.kind](n, count)
     return (f"每周汇总（{n.label}）",
             f"截至{today.year}年{day_label(today)}，您负责范围内有{count}项为红灯或逾期未填报：")
+
+
+def _deadline(n: Notice) -> str:
+    return f"{n.deadline.year}年{day_label(n.deadline)}"
+
+
+MONITORING_LEADS = {
+    ROUND_DUE_SOON: lambda n, count: (
+        f"{n.label}将于{day_label(n.deadline)}截止",
+        f"提交截止日为{_deadline(n)}（{'今天截止' if n.days == 0 else f'还有{n.days}天'}）。以下{count}个项目尚未提交"
+        f"（或已退回待重新提交），请填写总体目标执行情况、偏差原因和改进（纠偏）措施后提交："),
+    ROUND_OVERDUE: lambda n, count: (
+        f"{n.label}已逾期",
+        f"提交截止日为{_deadline(n)}，已逾期{n.days}天。以下{count}个项目仍未提交，请尽快提交："),
+    RECTIFY_DUE_SOON: lambda n, count: (
+        f"{n.label}将于{day_label(n.deadline)}到期",
+        f"整改期限为{_deadline(n)}（{'今天到期' if n.days == 0 else f'还有{n.days}天'}）。"
+        "请按整改要求完成整改，并填报整改措施、整改结果和佐证材料："),
+    RECTIFY_OVERDUE: lambda n, count: (
+        f"{n.label}已逾期",
+        f"整改期限为{_deadline(n)}，已逾期{n.days}天，整改情况仍未填报。请尽快完成整改并填报（或督促整改）："),
+}
 
 
 def _groups(items: list[Item], base_url: str, with_unit: bool) -> list[Group]:
@@ -124,7 +173,9 @@ def _groups(items: list[Item], base_url: str, with_unit: bool) -> list[Group]:
     by_project = groupby(ordered, key=lambda i: (i.unit, i.project, i.project_id, i.year))
     for (unit, project, project_id, year), lines in by_project:
         heading = f"{unit} · {project}（{year}年度）" if with_unit else f"{project}（{year}年度）"
-        groups.append(Group(heading, f"{base_url}/projects/{project_id}?year={year}",
+        lines = list(lines)
+        link = lines[0].link or f"/projects/{project_id}?year={year}"
+        groups.append(Group(heading, f"{base_url}{link}",
                             [Line(i.what, i.period, i.light, LIGHT_WORDS[i.light], LIGHT_COLOURS[i.light])
                              for i in lines]))
     return groups
@@ -133,8 +184,10 @@ def _groups(items: list[Item], base_url: str, with_unit: bool) -> list[Group]:
 def _section(n: Notice, today: date, base_url: str, room: int) -> Section:
     title, lead = _lead(n, today)
     shown = sorted(n.items, key=lambda i: (i.unit, i.project, i.year, i.period, i.position))[:max(room, 0)]
-    return Section(title, lead, _groups(shown, base_url, with_unit=n.kind in (DIGEST, ESCALATION)),
-                   len(n.items) - len(shown), "未填报" if n.kind == ESCALATION else "指标")
+    column = {ESCALATION: "未填报", ROUND_DUE_SOON: "事项", ROUND_OVERDUE: "事项", RECTIFY_DUE_SOON: "整改事项",
+              RECTIFY_OVERDUE: "整改事项"}.get(n.kind, "指标")
+    return Section(title, lead, _groups(shown, base_url, with_unit=n.kind in (DIGEST, ESCALATION, RECTIFY_OVERDUE)),
+                   len(n.items) - len(shown), column)
 
 
 def compose(user: User, notices: list[Notice], today: date, base_url: str) -> Mail:

@@ -7,9 +7,17 @@ from datetime import date
 
 DUE_SOON, OVERDUE = "manager-due-soon", "manager-overdue"
 DIGEST, ESCALATION = "supervisor-digest", "supervisor-escalation"
-KIND_LABELS = {DUE_SOON: "截止前提醒", OVERDUE: "逾期提醒", DIGEST: "每周汇总", ESCALATION: "逾期督办"}
+# Monitoring rounds and 整改 (reminders/monitoring.py): a round's monitoring not yet submitted,
+# a 整改 item still open, each before and after its deadline.
+ROUND_DUE_SOON, ROUND_OVERDUE = "round-due-soon", "round-overdue"
+RECTIFY_DUE_SOON, RECTIFY_OVERDUE = "rectify-due-soon", "rectify-overdue"
+KIND_LABELS = {DUE_SOON: "截止前提醒", OVERDUE: "逾期提醒", DIGEST: "每周汇总", ESCALATION: "逾期督办",
+               ROUND_DUE_SOON: "监控截止前提醒", ROUND_OVERDUE: "监控逾期提醒",
+               RECTIFY_DUE_SOON: "整改到期提醒", RECTIFY_OVERDUE: "整改逾期提醒"}
 BUDGET = "预算执行（累计支出）"
 MISSING = "missing"          # an item's light while its entry is not due yet
+UNSUBMITTED = "unsubmitted"  # a round's monitoring not submitted (or returned), and its deadline ahead
+RECTIFY, RECTIFY_LATE = "rectify", "rectify-late"    # an open 整改 item, before and after its deadline
 
 
 @dataclass(frozen=True)
@@ -19,17 +27,19 @@ class Item:
     project: str
     project_id: int
     year: int
-    what: str                 # the indicator (三级指标), or BUDGET, or "12项未填报"
-    period: str               # 2023年7月, 2023年第三季度
-    light: str                # MISSING, grey or red
+    what: str                 # the indicator (三级指标), or BUDGET, or "12项未填报", or a 整改 item
+    period: str               # 2023年7月, 2023年第三季度, or a deadline (8月20日到期)
+    light: str                # MISSING, grey or red; UNSUBMITTED, RECTIFY or RECTIFY_LATE
     position: int = 0
+    link: str | None = None   # the page to open (under BASE_URL), when not the project's
 
 
 @dataclass
 class Notice:
     kind: str
     user_id: int
-    period: str               # 2023-07 (reporting period) or 2023-W32 (the digest's week)
+    period: str               # 2023-07 (reporting period, or a round), 2023-W32 (the digest's week),
+                              # or 17@20230820 (a 整改 item and its deadline)
     label: str                # 7月, 第三季度, 2022年12月 — how a subject names the period
     items: list[Item]
     deadline: date | None = None

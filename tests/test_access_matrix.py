@@ -208,6 +208,30 @@ MATRIX: dict[str, Entry] = {
     "exports.show": Entry("page", obj="export"),
     "exports.progress": Entry("page", obj="export"),
     "exports.download": Entry("page", obj="export"),
+    # monitoring rounds and 整改 (views/rounds.py, views/rectifications.py, views/api_rectifications.py):
+    # everyone reads in scope; the 填报人 submits and answers, the 审核人 reviews, raises, closes and
+    # returns; a step that does not fit the state redirects with a message (pages) or is a 409 (API,
+    # which the fresh answered items here never meet)
+    "rounds.index": Entry("page"),
+    "rounds.show": Entry("page", obj="project"),
+    "rounds.save": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {
+        "action": "save", "goal_progress": "进展顺利", "deviation": "", "correction": "", "version": ""}),
+    "rounds.review": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {"decision": "approve"}),
+    "rectifications.index": Entry("page"),
+    "rectifications.show": Entry("page", obj="rectification"),
+    "rectifications.create": Entry("page", EVALUATORS, obj="project", data=lambda w, p: {
+        "year": "2023", "indicator_id": "", "requirement": "请说明预算执行偏慢的原因", "due": "2099-12-31"}),
+    "rectifications.answer": Entry("page", IMPORTERS, obj="rectification", data=lambda w, p: {
+        "measures": "加快支付进度", "result": "已完成"}),
+    "rectifications.close": Entry("page", EVALUATORS, obj="rectification", data=lambda w, p: {"conclusion": "整改到位"}),
+    "rectifications.send_back": Entry("page", EVALUATORS, obj="rectification", data=lambda w, p: {"comment": "请附佐证"}),
+    "api_rectifications.index": Entry("api"),
+    "api_rectifications.create": Entry("api", EVALUATORS, obj="project_year", data=lambda w, p: {
+        "indicator_id": None, "requirement": "请说明预算执行偏慢的原因", "due": "2099-12-31"}),
+    "api_rectifications.answer": Entry("api", IMPORTERS, obj="rectification", data=lambda w, p: {
+        "measures": "加快支付进度", "result": "已完成"}),
+    "api_rectifications.close": Entry("api", EVALUATORS, obj="rectification", data=lambda w, p: {"conclusion": "整改到位"}),
+    "api_rectifications.send_back": Entry("api", EVALUATORS, obj="rectification", data=lambda w, p: {"comment": "请附佐证"}),
     # 目标调整 (views/target_adjustments.py, views/api.py): proposed by the unit's 填报人, decided by
     # a 审核人 in scope; each allowed call proposes an indicator of its own, or decides a fresh proposal
     "target_adjustments.propose_targets": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {
@@ -225,7 +249,8 @@ MATRIX: dict[str, Entry] = {
 
 PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file",
               "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence",
-              "export_id": "export", "adjustment_id": "target_adjustment", "target_change_id": "target_adjustment"}
+              "export_id": "export", "rectification_id": "rectification", "adjustment_id": "target_adjustment",
+              "target_change_id": "target_adjustment"}
 FIXED_ARGUMENTS = {"period": "2023-07"}    # not an object: the same valid value for everyone
 
 
@@ -311,6 +336,10 @@ class World:
             return {"own": self.export_job(name), "other": self.export_job(self.OTHER[name or "admin"])}
         if kind == "evidence":
             ids = self.fresh_evidence()
+            own, other = (ids[1], ids[0]) if name == "manager_b" else ids
+            return {"own": own, "other": other}
+        if kind == "rectification":
+            ids = self.fresh_rectifications()
             own, other = (ids[1], ids[0]) if name == "manager_b" else ids
             return {"own": own, "other": other}
         if kind == "target_adjustment":
@@ -432,6 +461,28 @@ class World:
                                        self.app.config).id)
         return ids[0], ids[1]
 
+    def fresh_rectifications(self) -> tuple[int, int]:
+        """A new 整改 item on A's and on B's project, answered (so that every step fits it once)."""
+        from datetime import date
+
+        from models.db import get_session, transaction
+        from models.project import Project, ProjectYear
+        from services.rectifications import (AnswerInput, RectificationInput, answer_rectification,
+                                             raise_rectification)
+        ids, now = [], datetime.now(timezone.utc)
+        with self.app.app_context():
+            session = get_session()
+            with transaction(session):
+                for py_id in self.project_years:
+                    py = session.get(ProjectYear, py_id)
+                    item = raise_rectification(session, py, session.get(Project, py.project_id),
+                                               RectificationInput(requirement="请整改", due=date(2099, 12, 31)),
+                                               "matrix", "supervisor", now, date.today())
+                    answer_rectification(session, item, AnswerInput(measures="措施", result="结果"), [], [], "matrix",
+                                         "manager", now)
+                    ids.append(item.id)
+        return ids[0], ids[1]
+
     def if_match(self, url: str) -> dict:
         """What a client that read the period first sends with its PUT: the stored version
         (none for a first entry; the API answers 428 to an overwrite without it)."""
@@ -448,7 +499,7 @@ class World:
     @staticmethod
     def sees_others(person: Person, kind: str) -> bool:
         """Who may read another unit's object of this kind."""
-        if kind in ("project", "project_year", "indicator", "evidence", "target_adjustment"):
+        if kind in ("project", "project_year", "indicator", "evidence", "rectification", "target_adjustment"):
             return person.role == "admin" or person.username == "shenhe_all"
         if kind == "job":
             return person.role == "admin"

@@ -83,6 +83,11 @@ values = [{periods}]
 [[operations]]
 include-operation-id = "put_score"
 headers = {{ Authorization = "Bearer {tokens['supervisor']}" }}
+
+# Nor raise, close or return a 整改 item: those calls are the 审核人's too.
+[[operations]]
+include-operation-id = ["create_rectification", "close_rectification", "return_rectification"]
+headers = {{ Authorization = "Bearer {tokens['supervisor']}" }}
 """, encoding="utf-8")
     return path
 

@@ -41,6 +41,11 @@ def register_blueprints(app: Flask) -> None:
     for module in (api_reports, api_alerts):        # /api/v1/…: views/api.py's bearer check
         app.register_blueprint(module.bp)
         app.extensions["csrf"].exempt(module.bp)
+    from views import api_rectifications, rectifications, rounds
+    app.register_blueprint(rounds.bp)               # monitoring rounds and 整改 (DOMAIN.md §8)
+    app.register_blueprint(rectifications.bp)
+    app.register_blueprint(api_rectifications.bp)
+    app.extensions["csrf"].exempt(api_rectifications.bp)
     app.extensions["csrf"].exempt(api.bp)   # bearer tokens only, no cookies: nothing to forge
     errors.register(app)
     security.register(app)

@@ -15,9 +15,9 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, request, se
 from domain.calendar import period_label
 from models.actual import actual_of
 from models.db import get_session, transaction
-from models.evidence import (Evidence, EvidenceError, discard, evidence_directory, file_path, record_evidence,
-                             store_upload)
-from reads.scope import evidence_in_scope, may_edit_actuals
+from models.evidence import (Evidence, EvidenceError, StoredFile, discard, evidence_directory, file_path,
+                             record_evidence, store_upload)
+from reads.scope import evidence_in_scope, may_edit_actuals, rectification_evidence_in_scope
 from views.actuals import EDITORS, anchor_url, editable_indicator, period_of, row_answer
 from views.auth import requires
 from views.clock import now
@@ -32,6 +32,19 @@ MAX_FILES = 10
 
 def evidence_dir() -> Path:
     return evidence_directory(current_app.config)
+
+
+def store_uploads(uploads) -> list[StoredFile]:
+    """Each upload written under EVIDENCE_DIR and checked (models/evidence.py), outside any
+    transaction; a refused one removes those written before it and raises EvidenceError."""
+    stored = []
+    try:
+        for f in uploads:
+            stored.append(store_upload(f.stream, f.filename, evidence_dir(), current_app.config["EVIDENCE_MAX_BYTES"]))
+    except EvidenceError:
+        discard(stored)
+        raise
+    return stored
 
 
 @bp.post("/indicators/<int:indicator_id>/evidence")
@@ -53,12 +66,9 @@ def upload(indicator_id: int):
     if len(uploads) > MAX_FILES:
         return refused(f"一次最多上传 {MAX_FILES} 个文件")
     session.commit()                 # end the read: the files are written outside any transaction
-    stored = []
     try:
-        for f in uploads:
-            stored.append(store_upload(f.stream, f.filename, evidence_dir(), current_app.config["EVIDENCE_MAX_BYTES"]))
+        stored = store_uploads(uploads)
     except EvidenceError as exc:
-        discard(stored)
         return refused(str(exc))
     try:
         with transaction(session):
@@ -81,10 +91,13 @@ def upload(indicator_id: int):
 
 @bp.get("/evidence/<int:evidence_id>")
 def download(evidence_id: int):
-    found = evidence_in_scope(get_session(), g.user, evidence_id)
+    """An actual's file, or a 整改 item's (views/rectifications.py), to those who may see the project."""
+    session = get_session()
+    found = evidence_in_scope(session, g.user, evidence_id) or rectification_evidence_in_scope(session, g.user,
+                                                                                                evidence_id)
     if found is None:
         abort(404)
-    evidence: Evidence = found[4]
+    evidence: Evidence = found[-1]
     try:
         path = file_path(evidence_dir(), evidence)
     except FileNotFoundError:

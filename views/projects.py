@@ -16,10 +16,12 @@ from models.db import get_session
 from reads.adjustments import adjustment_history
 from reads.project_list import ProjectFilters, filter_options, list_project_years
 from reads.project_page import project_page, target_changes
+from reads.rounds import project_monitoring
 from reads.scope import may_edit_actuals, may_review_targets
 from reads.target_adjustments import target_section
 from reads.tracking import tracking
 from reads.wording import percent_text, yuan_text
+from reminders.settings import load as reminder_settings
 from views.clock import deadline_day, local_time, today
 from views.entry_forms import RowState, adjustment_form_values, budget_form_values, form_values
 
@@ -67,7 +69,8 @@ def show(project_id: int):
 
 
 def render_project(project_id: int, year: int | None, month: int | None, status: int = 200,
-                   states: dict | None = None, budget_state=None, adjustment_state=None, target_state=None):
+                   states: dict | None = None, budget_state=None, adjustment_state=None, target_state=None,
+                   monitoring_state: dict | None = None):
     """The project page with its entry section for one period. `states` carries a row's typed
     values and messages when a plain (non-htmx) post comes back with an error (`budget_state`,
     `adjustment_state` and `target_state` those of the budget row, the 预算调整 form and the
@@ -90,10 +93,13 @@ def render_project(project_id: int, year: int | None, month: int | None, status:
         state.form = state.form or form_values(row)
     budget_state = budget_state or RowState()
     budget_state.form = budget_state.form or budget_form_values(track.spending.spending)
+    monitoring = project_monitoring(session, g.user, page.project, py, as_of, current_app.config,
+                                    reminder_settings(session).due_soon_days)
     return render_template("project.html", page=page, t=track, states=states, budget_state=budget_state,
                            editable=may_edit_actuals(g.user, page.project),
                            adjustments=adjustment_history(session, py, as_of),
                            adjustment_state=adjustment_state or RowState(adjustment_form_values()),
+                           monitoring=monitoring, monitoring_state=monitoring_state or {},
                            **target_section_context(session, page.project, py, target_state)), status
 
 

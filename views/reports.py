@@ -72,7 +72,7 @@ def overview_page():
     departments, units = filter_choices(session, g.user, moment.year, filters.department)
     if filters.unit and filters.department and filters.unit not in {u.id for u in units}:
         filters.unit = None           # a unit of another 主管部门: the department decides
-    report = overview(session, g.user, filters, moment)
+    report = overview(session, g.user, filters, moment, today=today())
     groups = report.departments if not filters.department else [u for d in report.departments for u in d.units]
     inline = bool(filters.department or filters.unit) or sum(len(d.units) for d in report.departments) <= INLINE_UNITS
     return _answer("reports_overview.html", "_overview.html", report=report, filters=filters, moment=moment,

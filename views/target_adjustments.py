@@ -19,16 +19,15 @@ from pydantic import ValidationError
 
 from importers import taxonomy
 from models.actual import EntryError
-from models.bounds import parse_year
 from models.db import get_session, transaction
 from models.target_adjustment import APPROVED
-from reads.scope import may_edit_actuals, may_review_targets, project_year_in_scope, target_adjustment_in_scope
+from reads.scope import may_edit_actuals, may_review_targets, target_adjustment_in_scope
 from reads.target_adjustments import target_section
 from services.target_adjustment import (AdjustmentConflict, ProposalInput, ReturnInput, approve, propose, refusal,
                                         return_proposal)
 from views.auth import requires
 from views.clock import now
-from views.context import who
+from views.context import posted_project_year, who
 from views.entry_forms import RowState
 from views.projects import render_project, target_section_context, wants_fragment
 
@@ -44,7 +43,7 @@ _ITEM_FIELD = re.compile(r"changes\[(\d+)\]\.(\w+)")
 @requires("admin", "manager")
 def propose_targets(project_id: int):
     session = get_session()
-    project, py = _year_of(session, project_id)
+    project, py = posted_project_year(session, project_id)
     if not may_edit_actuals(g.user, project):
         abort(403)
     typed, changes, fields = _posted_changes(session, py)
@@ -59,16 +58,6 @@ def propose_targets(project_id: int):
     except AdjustmentConflict as exc:
         return _answer(session, project, py, RowState(typed, conflict=str(exc)), 409)
     return _done(session, project, py, f"已提出目标调整第{adjustment.id}号，等待主管部门审核；审核前原指标值继续有效")
-
-
-def _year_of(session, project_id: int):
-    year = parse_year(request.form.get("year"))
-    if year is None:
-        abort(400, description="请选择年度")
-    found = project_year_in_scope(session, g.user, project_id, year)
-    if found is None:
-        abort(404)
-    return found
 
 
 def _posted_changes(session, py) -> tuple[dict, list[dict], list[dict]]:

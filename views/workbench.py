@@ -8,10 +8,11 @@ unit (services/alerts.py), whoever signs in.
 """
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
 from models.db import get_session
 from reads.workbench import workbench
+from reminders.settings import load as reminder_settings
 from views.clock import deadline_day, today
 from views.context import bands
 
@@ -22,4 +23,6 @@ bp = Blueprint("workbench", __name__)
 def home():
     if g.user.role != "manager":
         return redirect(url_for("projects.index"))
-    return render_template("workbench.html", w=workbench(get_session(), g.user, today(), deadline_day()), bands=bands())
+    session = get_session()
+    return render_template("workbench.html", w=workbench(session, g.user, today(), deadline_day(), current_app.config,
+                                                         reminder_settings(session).due_soon_days), bands=bands())
