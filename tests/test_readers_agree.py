@@ -669,7 +669,9 @@ def check_export(h: House, record: Record, day: date, facts: dict) -> None:
         for ind in p.indicators:
             status, row = table.indicators[ind.id], rows[ind.template.level3]
             words = (row[8], row[4] or "")
-            assert row[8] == light_word(status.light, status.last_light), f"export of {p.name} on {day}: {words}"
+            over = status.shown == month and status.judgement is not None and status.judgement.over
+            assert str(row[8]) == light_word(status.light, status.last_light) + ("（超额）" if over else ""), \
+                f"export of {p.name} on {day}: {words}"
             assert "未填报" not in words[1] if status.shown == month else "未填报" in words[1], words
             if now is not None:
                 assert (status.light, status.last_light) == (now.indicators[ind.id].light,
