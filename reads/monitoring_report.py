@@ -131,6 +131,7 @@ class Finding:
     """An indicator of a project in a list of the report (off track, 超额)."""
     project: str
     row: MonitoringRow
+    month: int                        # the period its 监控表 is headed 1–N月 for
 
 
 @dataclass
@@ -169,11 +170,12 @@ class ReportFigures:
 
     @property
     def off_track(self) -> list[Finding]:
-        return [Finding(p.name, row) for p in self.parts for row in p.sheet.rows if row.light in OFF_TRACK]
+        return [Finding(p.name, row, p.sheet.month) for p in self.parts for row in p.sheet.rows
+                if row.light in OFF_TRACK]
 
     @property
     def over(self) -> list[Finding]:
-        return [Finding(p.name, row) for p in self.parts for row in p.sheet.rows if row.over]
+        return [Finding(p.name, row, p.sheet.month) for p in self.parts for row in p.sheet.rows if row.over]
 
     @property
     def budget_light_label(self) -> str:
@@ -226,6 +228,11 @@ def _rate_words(p: ProjectPart) -> str:
     return f"执行率{execution.rate_text}"
 
 
+def _actual_words(rnd: Round, row: MonitoringRow, month: int) -> str:
+    """1-7月执行情况：10平方米, or the row's own words when the figure is not the round's month's."""
+    return f"{rnd.span}执行情况：{row.actual}" if row.shown == month else row.actual
+
+
 def draft_texts(f: ReportFigures) -> dict[str, str]:
     """A first draft of every section, written from the figures; the 填报人 edits it."""
     rnd, counts, budget = f.round, f.counts, f.budget
@@ -249,11 +256,20 @@ def draft_texts(f: ReportFigures) -> dict[str, str]:
     performance = "\n".join(
         f"{p.name}：年度指标{len(p.sheet.rows)}个，{_lights_text(p.sheet.counts)}；"
         f"预算{_rate_words(p)}（{p.sheet.budget_light_word}）。" for p in f.parts) or "本年度没有项目。"
+    entered = [x for x in f.off_track if x.row.shown is not None]
+    missing: dict[str, list[str]] = {}
+    for x in f.off_track:
+        if x.row.shown is None:
+            missing.setdefault(x.project, []).append(x.row.name)
     deviation = "\n".join(
-        f"{n}. {x.project}·{x.row.name}（{x.row.light_word}灯）：年度指标值{x.row.target}，{rnd.span}"
-        f"{x.row.actual or '未填报'}；偏差原因：{x.row.reasons or '未说明'}；完成可能性：{x.row.likelihood or '未填写'}。"
-        for n, x in enumerate(f.off_track, start=1)) or "本轮没有偏离序时进度的指标。"
-    over = "\n".join(f"{n}. {x.project}·{x.row.name}：年度指标值{x.row.target}，{rnd.span}{x.row.actual}，超额完成。"
+        f"{n}. {x.project}·{x.row.name}（{x.row.light_word}灯）：年度指标值{x.row.target}，{_actual_words(rnd, x.row, x.month)}；"
+        f"偏差原因：{x.row.reasons or '未说明'}；完成可能性：{x.row.likelihood or '未填写'}。"
+        for n, x in enumerate(entered, start=1))
+    if missing:
+        deviation += ("\n" if deviation else "") + f"{rnd.span}未填报实际值的指标（灰灯）：" + "；".join(
+            f"{project}：{'、'.join(names)}" for project, names in missing.items()) + "。"
+    deviation = deviation or "本轮没有偏离序时进度的指标。"
+    over = "\n".join(f"{n}. {x.project}·{x.row.name}：年度指标值{x.row.target}，{_actual_words(rnd, x.row, x.month)}，超额完成。"
                      for n, x in enumerate(f.over, start=1))
     over = (over + "\n请分析是否存在目标设定偏低的情况。") if over else "本轮没有超额完成的指标。"
     c = f.item_counts

@@ -157,9 +157,9 @@ def test_the_draft_is_written_from_the_figures_edited_submitted_returned_and_sub
     assert (f"{b.projects}个项目全年预算数（调整后）3,093.17万元（年初预算数3,793.17万元），截至2023年7月末累计执行1,500.00万元，"
             f"预算执行率48.49%，序时进度58.33%，绿灯。") in draft["budget"]
     assert "执行偏慢的项目：招商引资业务经费（1-7月未填报支出，灰灯）" in draft["budget"]
-    assert "招商引资专项经费·参展面积（红灯）：年度指标值≥500平方米，1-7月10平方米；偏差原因：经费保障：场馆档期推迟；完成可能性：有可能" \
+    assert "招商引资专项经费·参展面积（红灯）：年度指标值≥500平方米，1-7月执行情况：10平方米；偏差原因：经费保障：场馆档期推迟；完成可能性：有可能" \
         in draft["deviation"]
-    assert "招商引资专项经费·参展企业数量：年度指标值≥70家，1-7月100家，超额完成。" in draft["over"]
+    assert "招商引资专项经费·参展企业数量：年度指标值≥70家，1-7月执行情况：100家，超额完成。" in draft["over"]
     assert "待整改1项" in draft["rectification"] and "请落实展位，加快参展面积进度" in draft["rectification"]
     # the tables beside the text: the lights, the budget (万元: 年初 3,700.00, 调整后 3,000.00), the lists
     page = text_of(manager.get(url(unit)).get_data(as_text=True))
@@ -282,3 +282,10 @@ def test_the_printed_page_and_the_docx_carry_every_section_and_table(july):
     run = doc.paragraphs[paragraphs.index("9月前落实展位。")].runs[0]
     assert run._element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "宋体"
     assert doc.sections[0].page_width.mm == pytest.approx(210, abs=0.5)
+
+
+def test_indicators_never_entered_are_named_together_not_one_by_one(july):
+    app, p = july
+    draft = sections(signed_in(app, p.manager_a), unit_id(app))["deviation"]
+    assert "1-7月1-7月" not in draft
+    assert re.search(r"1-7月未填报实际值的指标（灰灯）：招商引资专项经费：[^；]*官方网站更新消息数量", draft)
