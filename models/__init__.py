@@ -15,3 +15,4 @@ from models.evaluation import (EvaluationNote, EvaluationPeriodNote, EvaluationR
 from models.export_job import ExportJob  # noqa: F401
 from models.adjustment import BudgetAdjustment  # noqa: F401
 from models.monitoring import MonitoringStep, MonitoringSubmission, Rectification, RectificationStep  # noqa: F401
+from models.monitoring_report import MonitoringReport, MonitoringReportStep  # noqa: F401

@@ -232,6 +232,14 @@ MATRIX: dict[str, Entry] = {
         "measures": "加快支付进度", "result": "已完成"}),
     "api_rectifications.close": Entry("api", EVALUATORS, obj="rectification", data=lambda w, p: {"conclusion": "整改到位"}),
     "api_rectifications.send_back": Entry("api", EVALUATORS, obj="rectification", data=lambda w, p: {"comment": "请附佐证"}),
+    # a unit's 监控报告 (views/monitoring_report.py): its 填报人 and the 审核人 of its 主管部门 read
+    # it; the 填报人 saves and submits, the 审核人 returns (a submitted one: else a redirect with the message)
+    "monitoring_report.show": Entry("page", obj="unit"),
+    "monitoring_report.print_report": Entry("page", obj="unit"),
+    "monitoring_report.docx": Entry("page", obj="unit"),
+    "monitoring_report.save": Entry("page", IMPORTERS, obj="unit", data=lambda w, p: {
+        "action": "save", "overview": "进展顺利", "version": ""}),
+    "monitoring_report.send_back": Entry("page", EVALUATORS, obj="unit", data=lambda w, p: {"comment": "请补充"}),
     # 目标调整 (views/target_adjustments.py, views/api.py): proposed by the unit's 填报人, decided by
     # a 审核人 in scope; each allowed call proposes an indicator of its own, or decides a fresh proposal
     "target_adjustments.propose_targets": Entry("page", IMPORTERS, obj="project", data=lambda w, p: {
@@ -250,7 +258,7 @@ MATRIX: dict[str, Entry] = {
 PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "token_id": "token", "filename": "file",
               "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence",
               "export_id": "export", "rectification_id": "rectification", "adjustment_id": "target_adjustment",
-              "target_change_id": "target_adjustment"}
+              "target_change_id": "target_adjustment", "unit_id": "unit"}
 FIXED_ARGUMENTS = {"period": "2023-07"}    # not an object: the same valid value for everyone
 
 
@@ -344,6 +352,10 @@ class World:
             return {"own": own, "other": other}
         if kind == "target_adjustment":
             ids = self.fresh_target_adjustments()
+            own, other = (ids[1], ids[0]) if name == "manager_b" else ids
+            return {"own": own, "other": other}
+        if kind == "unit":
+            ids = (self.unit_of(self.people["manager_a"]), self.unit_of(self.people["manager_b"]))
             own, other = (ids[1], ids[0]) if name == "manager_b" else ids
             return {"own": own, "other": other}
         if kind in ("project", "project_year", "indicator"):
@@ -499,7 +511,7 @@ class World:
     @staticmethod
     def sees_others(person: Person, kind: str) -> bool:
         """Who may read another unit's object of this kind."""
-        if kind in ("project", "project_year", "indicator", "evidence", "rectification", "target_adjustment"):
+        if kind in ("project", "project_year", "indicator", "evidence", "rectification", "target_adjustment", "unit"):
             return person.role == "admin" or person.username == "shenhe_all"
         if kind == "job":
             return person.role == "admin"

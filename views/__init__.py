@@ -45,6 +45,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(rounds.bp)               # monitoring rounds and 整改 (DOMAIN.md §8)
     app.register_blueprint(rectifications.bp)
     app.register_blueprint(api_rectifications.bp)
+    from views import monitoring_report
+    app.register_blueprint(monitoring_report.bp)    # a unit's 监控报告 for a round (DOMAIN.md §8)
     app.extensions["csrf"].exempt(api_rectifications.bp)
     app.extensions["csrf"].exempt(api.bp)   # bearer tokens only, no cookies: nothing to forge
     errors.register(app)

@@ -17,6 +17,7 @@ from domain.monitoring import APPROVE, REQUIRE_RECTIFICATION, RETURN, Round
 from models.actual import EntryError, parse_period
 from models.bounds import parse_year
 from models.db import get_session, transaction
+from reads.monitoring_report import report_lines
 from reads.rectifications import rectification_lines
 from reads.rounds import is_off_track, round_list, round_of_month, round_page
 from reads.monitoring import monitoring_sheet, sheet_month
@@ -54,8 +55,10 @@ def index():
     listing = round_list(session, g.user, year, month, today(), current_app.config)
     reviewer = may_review_monitoring(g.user)
     items = rectification_lines(session, g.user, today(), soon_days(), show="active", year=year)
+    reports = report_lines(session, year, listing.round.month,
+                           {line.project.unit_id: line.unit for line in listing.lines}) if listing.round else []
     return render_template("monitoring.html", listing=listing, years=years or [year], reviewer=reviewer,
-                           items=items, today=today())
+                           items=items, today=today(), reports=reports)
 
 
 def _load(project_id: int, period: str):
