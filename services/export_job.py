@@ -64,7 +64,7 @@ def run_export_job(engine: Engine, job_id: str, directory: str | Path, today: da
             user, unit = session.get(User, job.user_id), session.get(Unit, job.unit_id)
             sheets = []
             for n, (project, py) in enumerate(unit_project_years(session, user, unit.id, job.year), start=1):
-                sheets += monitoring_sheets(session, [(project, py, sheet_month(py, job.month))], today, config)
+                sheets += monitoring_sheets(session, [(project, py, sheet_month(py, job.month))], today, config, user)
                 session.commit()
                 _move(session, job_id, (RUNNING,), done=n, total=max(job.total, n))
             data = monitoring_workbook(sheets, summary=(unit, job.year, job.month))

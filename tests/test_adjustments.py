@@ -280,11 +280,12 @@ def test_the_monitoring_sheet_and_the_self_evaluation_use_the_budget_in_force(se
     api.put(f"/projects/{special}/spending/2023-12", {"amount_yuan": 27_000_000})
     reader = signed_in(seeded, personas.supervisor_a)
     ws = workbook(reader.get(f"/projects/{personas.project_a}/monitoring.xlsx?period=2023-07")).worksheets[0]
-    assert [ws.cell(6, c).value for c in (2, 4, 5, 6)] == ["年初预算数", "调整后预算数", "执行数", "执行率"]
-    assert (ws["B7"].value, ws["D7"].value, ws["E7"].value, ws["F7"].value) == (37_000_000, 30_000_000, 15_000_000, 0.5)
+    assert [ws.cell(6, c).value for c in (2, 3, 4, 5)] == ["年初预算数", "调整后预算数", "1-7月执行数", "执行率"]
+    assert (ws["B7"].value, ws["C7"].value, ws["D7"].value, ws["E7"].value) == (3700, 3000, 1500, 0.5)   # 万元
     assert ws["G7"].value == "绿"
     sheet = text_of(reader.get(f"/projects/{personas.project_a}/monitoring/print?period=2023-07").get_data(as_text=True))
-    assert "年初预算数 调整后预算数 执行数 执行率 灯色 年度资金总额 37,000,000.00 30,000,000.00 15,000,000.00 50.00% 绿" in sheet
+    assert "年初预算数 调整后预算数 1-7月执行数 执行率 序时进度 灯色" in sheet
+    assert "年度资金总额 3,700.00 3,000.00 1,500.00 50.00% 58.33% 绿" in sheet
 
     evaluation = api.get(f"/projects/{special}/evaluation", as_of="2024-01-10").get_json()
     assert evaluation["budget_score"] == 9 and evaluation["execution_rate"] == 0.9       # 27 / 30, not 27 / 37

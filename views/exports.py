@@ -25,7 +25,7 @@ from models.export_job import DONE, FAILED, JOB_LABELS
 from models.org import Department, Unit
 from reads.evaluation_xlsx import evaluation_workbook
 from reads.export_scope import job_of, period_month, unit_project_years, units_in_scope, visible_project_year
-from reads.monitoring import monitoring_sheet
+from reads.monitoring import WAN, YUAN, monitoring_sheet
 from reads.monitoring_xlsx import monitoring_workbook
 from reads.self_evaluation import review_state, score_table
 from services.export_job import create_export_job, export_file, run_export_job
@@ -68,7 +68,12 @@ def _sheet(project_id: int):
         check_period(py, py.year, month)
     except EntryError as exc:
         abort(400, description=str(exc))
-    return monitoring_sheet(get_session(), project, py, month, today(), current_app.config)
+    return monitoring_sheet(get_session(), project, py, month, today(), current_app.config, g.user)
+
+
+def _amount_unit() -> str:
+    """`?unit=yuan`: amounts in 元; else in 万元, as the official forms write them."""
+    return YUAN if request.args.get("unit") == "yuan" else WAN
 
 
 def _download(data: bytes, name: str):
@@ -80,13 +85,13 @@ def _download(data: bytes, name: str):
 @bp.get("/projects/<int:project_id>/monitoring.xlsx")
 def monitoring_xlsx(project_id: int):
     sheet = _sheet(project_id)
-    return _download(monitoring_workbook([sheet]),
+    return _download(monitoring_workbook([sheet], unit=_amount_unit()),
                      f"项目支出绩效运行监控表_{sheet.project.name}_{sheet.py.year}年{sheet.month}月.xlsx")
 
 
 @bp.get("/projects/<int:project_id>/monitoring/print")
 def monitoring_print(project_id: int):
-    return render_template("print_monitoring.html", sheet=_sheet(project_id))
+    return render_template("print_monitoring.html", sheet=_sheet(project_id), unit=_amount_unit())
 
 
 def _score_table(project_id: int):
