@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
 from sqlmodel import Session, select
@@ -247,7 +247,9 @@ def _sheet(session: Session, project: Project, loaded: inputs.Loaded, month: int
         _period_columns(session, user, py, rows, cal.period_end(month))
     forecast = None
     if year.spent_yuan is not None and budget.shown is not None and year.budget_yuan is not None:
+        # an estimate, to the 百元 (two decimals of 万元, as the form writes amounts): its fen would be noise
         forecast = rules.year_end_projection(year.spent_yuan, rules.elapsed_share(budget.shown))
+        forecast = None if forecast is None else (forecast / 100).quantize(Decimal(1), ROUND_HALF_UP) * 100
     return MonitoringSheet(project, py, session.get(Unit, project.unit_id), session.get(Department, py.department_id),
                            cal, month, py.annual_total_yuan, execution, budget.light, budget.last_light,
                            rows, year.budget_yuan, _funds(py, year.budget_yuan), forecast, py.goal_annual or "", rnd,

@@ -52,7 +52,7 @@ def test_the_monitoring_xlsx_holds_every_cell_of_the_official_form(seeded, perso
     total = [ws.cell(funds + 1, c).value for c in range(1, 9)]
     assert total[:3] == ["年度资金总额", 3700, 3000] and total[3] == 1500
     assert total[4] == pytest.approx(0.5) and total[5] == pytest.approx(0.5833, abs=1e-4) and total[6] == "绿"
-    assert total[7] == "2,571.428571（推算）" and ws.cell(funds + 1, 8).font.i      # derived: italic, says so
+    assert total[7] == "2,571.43（推算）" and ws.cell(funds + 1, 8).font.i      # derived: italic, says so
     assert "非填报数" in ws.cell(funds + 1, ws.max_column).value                     # 备注 says how
     assert [ws.cell(funds + 2, c).value for c in (1, 2, 3)] == ["其中：财政拨款", 3700, 3000]
     assert [ws.cell(funds + 3, c).value for c in (1, 2)] == ["其他资金", 0]
@@ -102,7 +102,7 @@ def test_the_printable_monitoring_page_holds_the_same_cells(seeded, personas, fu
     text = text_of(html)
     assert ("项目资金（万元） 年初预算数 调整后预算数 1-7月执行数 执行率 序时进度 灯色 全年预计执行数 偏差原因分析 "
             "完成目标可能性 备注") in text
-    assert "年度资金总额 3,700.00 3,000.00 1,500.00 50.00% 58.33% 绿 2,571.428571（推算）" in text
+    assert "年度资金总额 3,700.00 3,000.00 1,500.00 50.00% 58.33% 绿 2,571.43（推算）" in text
     assert "其中：财政拨款 3,700.00 3,000.00" in text and "其他资金 0.00 0.00" in text
     assert f"1-7月执行情况 偏差原因分析 改进（纠偏）措施 完成目标可能性 备注" in text
     assert f"{GOAL_PROGRESS} 参展面积：场馆档期推迟 {CORRECTION} 有可能（据各指标） 7月监控：已提交，待审核" in text
