@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from domain import rules
-from domain.calendar import YearCalendar
+from domain.calendar import YearCalendar, period_name
 from domain.indicators import annual_target
 from domain.review import DRAFT, SUBMIT
 from domain.self_evaluation import PeriodGap, Readiness, period_gaps, readiness
@@ -267,6 +267,16 @@ def funds_lines(py: ProjectYear, budget_yuan: Decimal | None, spent_yuan: Decima
     return lines, notes
 
 
+def later_budget_note(cal: YearCalendar, spent_in: int | None, judged_yuan: Decimal | None,
+                      year_end_yuan: Decimal | None) -> list[str]:
+    """The 执行率 is of the budget in force at its spending's period end (§7); when an adjustment
+    dated after that period changed the budget by the evaluation date, the 说明 row says so."""
+    if spent_in is None or judged_yuan is None or year_end_yuan is None or judged_yuan == year_end_yuan:
+        return []
+    return [f"全年执行数为{period_name(cal, spent_in)}的填报数，全年预算数和执行率按该期末的预算数填列；"
+            f"其后调整，评价日的预算数为{wan_text(year_end_yuan)}万元"]
+
+
 @dataclass
 class ScoreTable:
     """The 绩效自评表 of one project year as of a date: its figures are those of the periods
@@ -408,6 +418,7 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
                              scored_.set_aside))
     spans(rows)
     lines, notes = funds_lines(py, inputs.budget_yuan, budget.spent_yuan, evaluation.execution_rate, adjusted)
+    notes += later_budget_note(cal, spent_in, inputs.budget_yuan, budget.annual_yuan)
     return ScoreTable(py, as_of, evaluation, None,
                       Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate, mark), rows,
                       checked, weights, history, inputs.budget_yuan, lines, notes, **form)

@@ -150,3 +150,21 @@ def test_the_texts_are_the_units_and_the_reviewer_reads_them(seeded, personas, y
     answer = too_long.post(f"/projects/{project}/evaluation", data={
         "csrf_token": csrf_token(too_long, "/account"), "year": "2023", "problems": "长" * 2001})
     assert answer.status_code == 422 and "存在问题不能超过2000字" in text_of(answer.get_data(as_text=True))
+
+
+def test_an_adjustment_after_the_last_spending_report_is_named_in_the_note(seeded, personas):
+    """Spending reported up to September only and a 追加 of 8,000,000 from 2023-11-01: the 执行率 is
+    of September's 37,000,000 (§7) and the 说明 row gives the budget in force at the evaluation."""
+    at(seeded, date(2024, 1, 10))
+    py, _ids = year_of(seeded, PROJECT_A)
+    api = Script(seeded, personas.manager_a)
+    assert api.put(f"/projects/{py}/spending/2023-09", {"amount_yuan": 18_500_000}).status_code == 200
+    raise_ = {"amount_yuan": 8_000_000, "date": "2023-11-01", "doc_no": "晋财预〔2023〕30号", "reason": "追加展会经费"}
+    assert api.post(f"/projects/{py}/budget-adjustments", raise_).status_code == 201
+    ws = workbook(signed_in(seeded, personas.supervisor_a).get(f"/projects/{personas.project_a}/evaluation.xlsx"))
+    sheet = ws.worksheets[0]
+    total = row_values(sheet, "年度资金总额")
+    assert (total[3], total[5], total[8]) == (3700, 3700, "截至9月：50.00%")
+    assert "全年执行数为9月的填报数，全年预算数和执行率按该期末的预算数填列；其后调整，评价日的预算数为4,500.00万元" \
+        in row_values(sheet, "说明")[1]
+    assert "预算调整未分资金来源" not in row_values(sheet, "说明")[1]      # none in force by September's end
