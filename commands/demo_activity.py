@@ -6,17 +6,20 @@ use: the 填报人's entries for 1–7月 (one indicator red, two 超额), the s
 网络运行维护费 not yet submitted.
 
 Everything goes through the write use cases (services/), as the demo users, inside one
-transaction: lights, summaries and alerts are what the pages would have made. It is added once:
-a database where the sample projects already have entries, a round or an adjustment is left as
-it is.
+transaction, each step on the day it would have happened in 2023 (each month's entries on the
+3rd of the next, the round in August; never later than now), so that histories read as the real
+ones would; the alerts are then brought in line as of today, as the morning's reminder cycle
+would. It is added once: a database where the sample projects already have entries, a round or
+an adjustment is left as it is.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -62,7 +65,9 @@ ROUND_TEXTS = {
 }
 APPROVED_COMMENT = "执行情况说明清楚，同意。"
 RECTIFY = dict(requirement="会议服务次数严重滞后（红灯）。请制定会议服务补足计划，明确人员和时间安排，并报送整改结果及佐证材料。",
-               days=30)
+               due=date(2023, 9, 15))
+# when each step happened (month, day), at 10:00 where the users are
+ENTERED_ON_DAY, CUT_ON, PROPOSED_ON, SUBMITTED_ON, REVIEWED_ON, ANSWERED_ON = 3, (7, 3), (8, 4), (8, 9), (8, 11), (8, 21)
 ANSWER = dict(measures="已从综合处调回会务人员2名，制定8–12月会议服务计划，每周不少于3次。",
               result="8月已完成会议服务14次，累计39次，预计年底可完成100次目标。")
 
@@ -83,20 +88,28 @@ def add_activity(session: Session, now: datetime, today: date, config: Mapping) 
         return "示例项目已有填报、调整或监控记录，演示填报未再添加。"
     if today <= date(YEAR, ROUND_MONTH, 31):
         return f"今天（{today.isoformat()}）还在{YEAR}年7月底之前，未添加演示填报。"
+    from services import alerts
     from services.adjustment import AdjustmentInput, record_adjustment
-    from services.inputs import thresholds
     from services.entry import Context
+    from services.inputs import thresholds
     from services.target_adjustment import ChangeInput, ProposalInput, propose
 
+    def on(month: int, day: int) -> datetime:
+        """That day of the year at 10:00 where the users are, in UTC as stored; now at the latest."""
+        return min(datetime(YEAR, month, day, 10, tzinfo=ZoneInfo("Asia/Shanghai")), now).astimezone(timezone.utc)
+
     special = projects[SPECIAL]
-    record_adjustment(session, special.year, AdjustmentInput(**CUT), MANAGER, now, config)
-    clerk = Context(MANAGER, now, thresholds(config))
-    for seeded in projects.values():
-        _enter(session, seeded, clerk)
+    for month in range(1, ROUND_MONTH + 1):
+        if month == ROUND_MONTH:
+            record_adjustment(session, special.year, AdjustmentInput(**CUT), MANAGER, on(*CUT_ON), config)
+        clerk = Context(MANAGER, on(month + 1, ENTERED_ON_DAY), thresholds(config))
+        for seeded in projects.values():
+            _enter(session, seeded, month, clerk)
     name, target, reason = TARGET_CHANGE
     propose(session, special.year, ProposalInput(reason=reason, changes=[ChangeInput(
-        indicator_id=special.indicators[name].id, target=target)]), MANAGER, now, config)
-    rounds = _monitoring_round(session, projects, now, today, config)
+        indicator_id=special.indicators[name].id, target=target)]), MANAGER, on(*PROPOSED_ON), config)
+    rounds = _monitoring_round(session, projects, on, config)
+    alerts.after_write(session, [p.year.id for p in projects.values()], now, config)     # as of today
     return ("已添加演示填报：1–7月实际值和支出、招商引资专项经费调减700万元、一项待审核的目标调整"
             + (f"、7月监控（{rounds}）。" if rounds else "。"))
 
@@ -122,20 +135,20 @@ def _has_activity(session: Session, ids: list[int]) -> bool:
         select(MonitoringSubmission.id).where(MonitoringSubmission.project_year_id.in_(ids))))
 
 
-def _enter(session: Session, seeded: Seeded, clerk) -> None:
-    """1–7月: each indicator on pace, July's stories, and the cumulative spending."""
+def _enter(session: Session, seeded: Seeded, month: int, clerk) -> None:
+    """A month's entries: each indicator on pace, or its July story (on the way to it before
+    July), and the cumulative spending."""
     from services.entry import record_actual, record_spending
     py, name = seeded.year, seeded.project.name
-    for month in range(1, ROUND_MONTH + 1):
-        for ind in seeded.indicators.values():
-            story = JULY.get((name, ind.name)) if month == ROUND_MONTH else None
-            if story is None and (name, ind.name) in JULY:
-                story = _on_the_way(JULY[(name, ind.name)], month)
-            record_actual(session, ind, py, YEAR, month, story or on_pace(ind, month), clerk)
-        spent = MONTHLY_SPENT_YUAN.get(name)
-        amount = Decimal(spent[month - 1]) if spent else \
-            (Decimal(py.annual_total_yuan) * month / 12 * Decimal("0.95")).quantize(Decimal(1))
-        record_spending(session, py, YEAR, month, amount, clerk)
+    for ind in seeded.indicators.values():
+        story = JULY.get((name, ind.name)) if month == ROUND_MONTH else None
+        if story is None and (name, ind.name) in JULY:
+            story = _on_the_way(JULY[(name, ind.name)], month)
+        record_actual(session, ind, py, YEAR, month, story or on_pace(ind, month), clerk)
+    spent = MONTHLY_SPENT_YUAN.get(name)
+    amount = Decimal(spent[month - 1]) if spent else \
+        (Decimal(py.annual_total_yuan) * month / 12 * Decimal("0.95")).quantize(Decimal(1))
+    record_spending(session, py, YEAR, month, amount, clerk)
 
 
 def _on_the_way(july: ActualInput, month: int) -> ActualInput:
@@ -163,8 +176,7 @@ def on_pace(ind: Indicator, month: int) -> ActualInput:
     return ActualInput(value=share.quantize(Decimal("0.01")))
 
 
-def _monitoring_round(session: Session, projects: dict[str, Seeded], now: datetime, today: date,
-                      config: Mapping) -> str:
+def _monitoring_round(session: Session, projects: dict[str, Seeded], on, config: Mapping) -> str:
     """The July round: one 通过, one 需要整改 with its item answered; the third owed."""
     from reads.monitoring import monitoring_sheet, sheet_month
     from reads.rounds import is_off_track, round_of_month
@@ -178,17 +190,19 @@ def _monitoring_round(session: Session, projects: dict[str, Seeded], now: dateti
         rnd = round_of_month(session, py, ROUND_MONTH, config)
         if rnd is None:                      # the settings have no round as of 7-31
             return ""
-        sheet = monitoring_sheet(session, project, py, sheet_month(py, rnd.month), today, config)
-        row = save_round(session, py, rnd, RoundInput(**ROUND_TEXTS[name]), MANAGER, "manager", now, today,
-                         submit=True, off_track=is_off_track(sheet))
+        submitted, reviewed = on(*SUBMITTED_ON), on(*REVIEWED_ON)
+        sheet = monitoring_sheet(session, project, py, sheet_month(py, rnd.month), submitted.date(), config)
+        row = save_round(session, py, rnd, RoundInput(**ROUND_TEXTS[name]), MANAGER, "manager", submitted,
+                         submitted.date(), submit=True, off_track=is_off_track(sheet))
         if decision == APPROVE:
-            review_round(session, row, py, project, APPROVE, APPROVED_COMMENT, [], SUPERVISOR, "supervisor", now, today)
+            review_round(session, row, py, project, APPROVE, APPROVED_COMMENT, [], SUPERVISOR, "supervisor", reviewed,
+                         reviewed.date())
             done.append(f"{name}已通过")
             continue
-        item = RectificationInput(indicator_id=seeded.indicators["会议服务次数"].id,
-                                  requirement=RECTIFY["requirement"], due=today + timedelta(days=RECTIFY["days"]))
+        item = RectificationInput(indicator_id=seeded.indicators["会议服务次数"].id, requirement=RECTIFY["requirement"],
+                                  due=RECTIFY["due"])
         [raised] = review_round(session, row, py, project, REQUIRE_RECTIFICATION, None, [item], SUPERVISOR,
-                                "supervisor", now, today)
-        answer_rectification(session, raised, AnswerInput(**ANSWER), [], [], MANAGER, "manager", now)
+                                "supervisor", reviewed, reviewed.date())
+        answer_rectification(session, raised, AnswerInput(**ANSWER), [], [], MANAGER, "manager", on(*ANSWERED_ON))
         done.append(f"{name}需要整改，整改情况已填报、待审核")
     return "；".join(done)

@@ -95,7 +95,7 @@ def test_the_july_round_one_approved_one_needing_rectification_answered(demo):
     supervisor = Api(demo, person(demo, "shenhe"))
     [item] = supervisor.get("/rectifications", state="all").get_json()["rectifications"]
     assert item["state"] == "answered" and item["project_id"] == projects(supervisor)[BUSINESS]
-    assert item["requirement"].startswith("会议服务次数严重滞后") and item["due"] == "2023-09-09"
+    assert item["requirement"].startswith("会议服务次数严重滞后") and item["due"] == "2023-09-15"
     # the 审核人's 整改 list shows it waiting; the 填报人's 工作台 too; the third project still owes the round
     waiting = text_of(signed_in(demo, person(demo, "shenhe")).get("/rectifications").get_data(as_text=True))
     assert "会议服务次数严重滞后" in waiting and "已答复，待审核" in waiting

@@ -381,7 +381,8 @@ def enter(h: House, record: Record, op: Enter) -> None:
         if not YearCalendar(p.year, p.periods).is_period(month):
             month = _period(p, month)
     measure, target = ind.measure, ind.target
-    body: dict = {"deviation_reasons": ["其他"], "note": "性质测试"}
+    # a reason for whatever may need one: off track, or the year's last period far over (§8)
+    body: dict = {"deviation_reasons": ["其他"], "note": "性质测试", "over_reason": "性质测试：目标设定偏低"}
     if measure == rules.QUALITATIVE:
         body["assessment"] = op.assessment
         stored = Entry(month, None, None, op.assessment)
@@ -395,7 +396,7 @@ def enter(h: House, record: Record, op: Enter) -> None:
     period = f"{p.year}-{month:02d}"
     if op.by_page:
         form = {"csrf_token": h.tokens[p.index], "period": period, "version": "",
-                "deviation_reasons": body["deviation_reasons"], "note": body["note"]}
+                "deviation_reasons": body["deviation_reasons"], "note": body["note"], "over_reason": body["over_reason"]}
         form |= {k: body[k] for k in ("assessment", "value", "unit") if k in body}
         response = h.browser[p.index].post(f"/indicators/{ind.id}/actual", data=form, headers={"HX-Request": "true"})
         assert response.status_code == 200, response.get_data(as_text=True)[:2000]
