@@ -381,8 +381,8 @@ def enter(h: House, record: Record, op: Enter) -> None:
         if not YearCalendar(p.year, p.periods).is_period(month):
             month = _period(p, month)
     measure, target = ind.measure, ind.target
-    # a reason for whatever may need one: off track, or the year's last period far over (§8)
-    body: dict = {"deviation_reasons": ["其他"], "note": "性质测试", "over_reason": "性质测试：目标设定偏低"}
+    # 超额原因 too: the year's last period at r >= 1.3 asks for one (DOMAIN §8); elsewhere it is kept unasked
+    body: dict = {"deviation_reasons": ["其他"], "note": "性质测试", "over_reason": "目标设定偏低"}
     if measure == rules.QUALITATIVE:
         body["assessment"] = op.assessment
         stored = Entry(month, None, None, op.assessment)
