@@ -141,3 +141,18 @@ def test_a_returned_round_reaches_the_manager(waiting):
     assert "纠偏措施请写明时间安排" in mail.text_body and f"/projects/{p.project_a}/monitoring/2023-07" in mail.text_body
     told = section(clerk.get("/").get_data(as_text=True), "审核结果")
     assert f"已退回 {PROJECT_A} · 2023年1-7月绩效运行监控" in told and "纠偏措施请写明时间安排" in told
+
+
+def test_a_round_sent_to_rectification_tells_the_manager_how_many_items(waiting):
+    from test_rounds import decide
+    app, p = waiting
+    set_emails(app, p)
+    reviewer, clerk = signed_in(app, p.supervisor_a), signed_in(app, p.manager_a)
+    assert decide(reviewer, p.project_a, "rectify", requirement_1="制定追赶计划", due_1="2023-08-31",
+                  requirement_2="说明预算执行偏慢的原因", due_2="2023-08-25").status_code == 303
+    [mail] = outbox(app, "monitoring-review")
+    assert mail.subject == f"【绩效目标跟踪】{PROJECT_A}2023年1-7月绩效运行监控审核结论为需要整改"
+    assert "审核人提出了2项整改事项" in mail.text_body
+    told = section(clerk.get("/").get_data(as_text=True), "审核结果")
+    assert f"需要整改 {PROJECT_A} · 2023年1-7月绩效运行监控 shenhe 于 2023-08-06 09:00 要求整改" in told
+    assert "暂无待审核的监控。" in section(reviewer.get("/").get_data(as_text=True), "绩效运行监控待审核")
