@@ -6,7 +6,7 @@ theirs is returned or approved."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pytest
 from sqlmodel import Session, select
