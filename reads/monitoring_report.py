@@ -24,6 +24,7 @@ from functools import cached_property
 from datetime import date, datetime, timedelta, timezone
 from typing import Mapping
 
+from sqlalchemy import false, true
 from sqlmodel import Session, select
 
 from domain import rules
@@ -53,14 +54,27 @@ GREY_LABEL = "灰灯（逾期未填报）"
 def unit_in_scope(session: Session, user: User, unit_id: int) -> tuple[Unit, Department] | None:
     """The unit and its 主管部门 if the user may read its report: its own 填报人, a 审核人 of its
     主管部门 (or of all), an admin; None otherwise (the view answers 404)."""
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        return None
+    unit = session.exec(select(Unit).where(Unit.id == unit_id, units_of(user))).first()
+    return (unit, session.get(Department, unit.department_id)) if unit is not None else None
+
+
+def units_of(user: User):
+    """The condition that keeps the 实施单位 whose reports the user may read (`unit_in_scope`)."""
     shape, scope_id = user_scope(user)
-    if shape == "all" or (shape == "department" and unit.department_id == scope_id) or \
-            (shape == "unit" and unit.id == scope_id):
-        return unit, session.get(Department, unit.department_id)
-    return None
+    if shape == "all":
+        return true()
+    if shape == "department":
+        return Unit.department_id == scope_id
+    return Unit.id == scope_id if shape == "unit" else false()
+
+
+def reports_waiting(session: Session, user: User) -> list[tuple[MonitoringReport, Unit]]:
+    """The 审核人's 工作台: the 监控报告 in scope submitted (read-only now; the 审核人 reads it, may
+    return it), the earliest submitted first."""
+    return [tuple(row) for row in session.exec(
+        select(MonitoringReport, Unit).join(Unit, Unit.id == MonitoringReport.unit_id)
+        .where(MonitoringReport.state == SUBMITTED, units_of(user))
+        .order_by(MonitoringReport.submitted_at, MonitoringReport.id))]
 
 
 def may_edit_report(user: User, unit: Unit) -> bool:

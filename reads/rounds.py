@@ -227,6 +227,18 @@ def owed_rounds(session: Session, user: User, year: int, today: date, config: Ma
     return owed
 
 
+def rounds_waiting(session: Session, user: User, today: date, config: Mapping) -> list[RoundLine]:
+    """The 审核人's 工作台: every monitoring submission in scope, of any year, submitted and
+    waiting for review, the earliest submitted first."""
+    rows = session.exec(projects_visible_to(user).add_columns(MonitoringSubmission, Unit.name)
+                        .join(MonitoringSubmission, MonitoringSubmission.project_year_id == ProjectYear.id)
+                        .join(Unit, Unit.id == Project.unit_id)
+                        .where(MonitoringSubmission.state == SUBMITTED)
+                        .order_by(MonitoringSubmission.submitted_at, MonitoringSubmission.id))
+    return [RoundLine(round_of_month(session, py, submission.month, config), project, py, submission, today, unit)
+            for project, py, submission, unit in rows]
+
+
 # --------------------------------------------------------------------------- the project page's section
 
 @dataclass

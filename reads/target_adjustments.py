@@ -107,16 +107,21 @@ class Notice:
     year: ProjectYear
 
 
-def recent_for(session: Session, user: User, year: int, since: datetime, limit: int = 10) -> list[Notice]:
-    """The proposals of the project years of `year` the user may see that are pending or were
-    decided on or after `since`, newest decision first."""
+def recent_for(session: Session, user: User, year: int | None, since: datetime | None,
+               limit: int | None = 10) -> list[Notice]:
+    """The proposals of the project years of `year` (None: of any year) the user may see that are
+    pending or were decided on or after `since` (None: pending only), newest decision first."""
+    wanted = TargetAdjustment.state == PENDING
+    if since is not None:
+        wanted = wanted | (TargetAdjustment.decided_at >= since)
     statement = (select(TargetAdjustment, Project, ProjectYear)
                  .join(ProjectYear, ProjectYear.id == TargetAdjustment.project_year_id)
                  .join(Project, Project.id == ProjectYear.project_id)
-                 .where(ProjectYear.year == year, visible_years(user),
-                        (TargetAdjustment.state == PENDING) | (TargetAdjustment.decided_at >= since))
+                 .where(visible_years(user), wanted)
                  .order_by(TargetAdjustment.decided_at.desc().nulls_first(), TargetAdjustment.id.desc())
                  .limit(limit))
+    if year is not None:
+        statement = statement.where(ProjectYear.year == year)
     found = list(session.exec(statement))
     labels = user_labels(session, [a.proposed_by for a, _p, _y in found] + [a.decided_by for a, _p, _y in found
                                                                               if a.decided_by])

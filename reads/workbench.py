@@ -2,7 +2,9 @@
 still missing (due, overdue or done), the open alerts within their scope, the indicators marked
 超额 as of today (DOMAIN.md §8: green, far ahead — a target set too low is worth a look), their
 unit's 目标调整 that wait for a decision or were decided in the last 30 days, the monitoring rounds
-their projects still owe and their unit's 整改 items not yet closed."""
+their projects still owe, their unit's 整改 items not yet closed, and the 审核人's decisions on
+their 自评 and monitoring rounds (returned, or decided lately). What is due and overdue
+(`due_periods`) is the one rule the 审核人's 工作台 uses too (reads/review_workbench.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -136,6 +138,80 @@ class Workbench:
     targets: list[Notice] = field(default_factory=list)     # 目标调整 pending or decided lately
     rounds: list = field(default_factory=list)            # monitoring rounds still owed (reads/rounds.py)
     rectifications: list = field(default_factory=list)    # 整改 items not closed (reads/rectifications.py)
+    reviews: list = field(default_factory=list)           # 自评 and monitoring decided (ReviewNotice)
+
+
+REVIEW_WORDS = {"returned": "已退回", "approved": "已通过", "rectify": "需要整改"}
+
+
+@dataclass
+class ReviewNotice:
+    """The 审核人's decision on a 自评 or a monitoring round of the user's unit: still returned
+    (something to do), or decided lately."""
+    kind: str                            # "evaluation" | "round"
+    project: Project
+    year: ProjectYear
+    step: object                         # EvaluationStep | MonitoringStep: who, when, the comment
+    decided_by: str                      # as pages name people
+    month: int | None = None             # the round's as-of month
+
+    @property
+    def state(self) -> str:
+        return self.step.to_state
+
+    @property
+    def state_label(self) -> str:
+        return REVIEW_WORDS[self.state]
+
+    @property
+    def what(self) -> str:
+        if self.kind == "evaluation":
+            return f"{self.year.year}年度绩效自评"
+        from domain.monitoring import Round
+        return Round(self.year.year, self.month, None).title
+
+    @property
+    def period(self) -> str:
+        return f"{self.year.year}-{self.month:02d}"
+
+
+def review_notices(session: Session, user: User, since: datetime) -> list[ReviewNotice]:
+    """The latest decision on each 自评 and monitoring submission in scope that still stands —
+    returned (until submitted again), or approved / 需要整改 on or after `since` — newest first."""
+    from domain import monitoring as rounds_domain, review
+    from models.evaluation import EvaluationReview, EvaluationStep
+    from models.monitoring import MonitoringStep, MonitoringSubmission
+    from reads.wording import user_labels
+    found: dict[tuple, ReviewNotice] = {}
+    evaluations = session.exec(
+        select(EvaluationStep, Project, ProjectYear)
+        .join(EvaluationReview, EvaluationReview.project_year_id == EvaluationStep.project_year_id)
+        .join(ProjectYear, ProjectYear.id == EvaluationStep.project_year_id)
+        .join(Project, Project.id == ProjectYear.project_id)
+        .where(visible_years(user), EvaluationStep.action.in_((review.APPROVE, review.RETURN)),
+               EvaluationStep.to_state == EvaluationReview.state,
+               (EvaluationStep.at >= since) | (EvaluationReview.state == review.RETURNED))
+        .order_by(EvaluationStep.id))
+    for step, project, py in evaluations:
+        found[("evaluation", py.id)] = ReviewNotice("evaluation", project, py, step, step.who)
+    decisions = (rounds_domain.APPROVE, rounds_domain.RETURN, rounds_domain.REQUIRE_RECTIFICATION)
+    monitoring = session.exec(
+        select(MonitoringStep, MonitoringSubmission.month, Project, ProjectYear)
+        .join(MonitoringSubmission, MonitoringSubmission.id == MonitoringStep.submission_id)
+        .join(ProjectYear, ProjectYear.id == MonitoringSubmission.project_year_id)
+        .join(Project, Project.id == ProjectYear.project_id)
+        .where(visible_years(user), MonitoringStep.action.in_(decisions),
+               MonitoringStep.to_state == MonitoringSubmission.state,
+               (MonitoringStep.at >= since) | (MonitoringSubmission.state == rounds_domain.RETURNED))
+        .order_by(MonitoringStep.id))
+    for step, month, project, py in monitoring:
+        found[("round", step.submission_id)] = ReviewNotice("round", project, py, step, step.who, month)
+    notices = sorted(found.values(), key=lambda n: n.step.at.replace(tzinfo=None), reverse=True)   # stored naive in SQLite
+    notices.sort(key=lambda n: n.state != "returned")          # what the 填报人 must act on first
+    labels = user_labels(session, [n.step.who for n in notices])
+    for n in notices:
+        n.decided_by = labels.get(n.step.who, n.step.who)
+    return notices
 
 
 def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, list[tuple[Project, ProjectYear]]]:
@@ -148,13 +224,14 @@ def workbench_years(session: Session, user: User, as_of: date) -> tuple[int, lis
     return latest, [tuple(r) for r in rows if r[1].year == latest]
 
 
-def workbench(session: Session, user: User, as_of: date, deadline_day: int, config: Mapping | None = None,
-              soon_days: int = 3) -> Workbench:
-    """Due: the latest period that has ended, while its deadline is ahead. Overdue: every period
-    whose deadline has passed this calendar year with entries still missing — the periods the
-    reminder mail names (reminders/cycle.py), earlier ones belonging to last year's 自评. `config`
-    carries MONITORING_ROUNDS; `soon_days`: how near a 整改 deadline counts as due soon."""
-    year, projects = workbench_years(session, user, as_of)
+def due_periods(session: Session, projects: list[tuple[Project, ProjectYear]], as_of: date,
+                deadline_day: int) -> tuple[list[DueItem], list[DueItem], list[DueItem]]:
+    """(due, overdue, done) of these project years as of `as_of` — the one rule of what is due
+    and what is overdue, which the 填报人's and the 审核人's 工作台 share. Due: the latest period
+    that has ended, while its deadline is ahead. Overdue: every period whose deadline has passed
+    this calendar year with entries still missing — the periods the reminder mail names
+    (reminders/cycle.py), earlier ones belonging to last year's 自评. Done: the latest period,
+    complete."""
     due, overdue, done = [], [], []
     for project, py in projects:
         cal = YearCalendar(py.year, py.periods, deadline_day)
@@ -177,9 +254,20 @@ def workbench(session: Session, user: User, as_of: date, deadline_day: int, conf
                 (overdue if late else due).append(item)
             elif month == closed:
                 done.append(item)
+    return due, overdue, done
+
+
+def workbench(session: Session, user: User, as_of: date, deadline_day: int, config: Mapping | None = None,
+              soon_days: int = 3) -> Workbench:
+    """What is due and overdue (`due_periods`), the alerts, 超额, 目标调整, rounds and 整改 items
+    of the 填报人's project years. `config` carries MONITORING_ROUNDS; `soon_days`: how near a
+    整改 deadline counts as due soon."""
+    year, projects = workbench_years(session, user, as_of)
+    due, overdue, done = due_periods(session, projects, as_of, deadline_day)
     alerts = open_alerts(session, user, year)
     since = datetime.combine(as_of - TARGETS_SHOWN_FOR, time.min, tzinfo=timezone.utc)
     return Workbench(year, as_of, due, overdue, done, [a for a in alerts if a.alert.light == "red"], alerts, projects,
                      over_items(session, projects, as_of), recent_for(session, user, year, since),
                      owed_rounds(session, user, year, as_of, config or {}),
-                     rectification_lines(session, user, as_of, soon_days, show="active"))
+                     rectification_lines(session, user, as_of, soon_days, show="active"),
+                     review_notices(session, user, since))

@@ -247,3 +247,15 @@ def decision_mail(user: User, adjustment, project: str, year: int, lines: list[s
                         f"已由{decider}于{today.year}年{day_label(today)}{word[1:]}。"),
                "lines": lines, "reason": adjustment.reason, "comment": adjustment.comment, "link": link}
     return _render("target_adjustment", context)
+
+
+def review_mail(user: User, what: str, decision: str, decider: str, today: date, comment: str | None,
+                next_step: str, link: str) -> Mail:
+    """The 填报人 told of the 审核人's decision on what they submitted (services/notify.py): `what`
+    names it (招商引资业务经费（2023年度）绩效自评), `decision` is 通过 / 退回 / 需要整改, `next_step`
+    says what to do now."""
+    word = {"通过": "已通过审核", "退回": "已被退回", "需要整改": "审核结论为需要整改"}.get(decision, decision)
+    context = {"greeting": f"{user.label}您好：", "subject": f"{PREFIX}{what}{word}",
+               "lead": f"您提交的{what}{word}（{decider}，{today.year}年{day_label(today)}）。",
+               "comment": comment, "next_step": next_step, "link": link}
+    return _render("review_decision", context)

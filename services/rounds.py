@@ -105,15 +105,32 @@ def review_round(session: Session, row: MonitoringSubmission, py: ProjectYear, p
         raise EntryError(f"审核意见不能超过{MAX_ANSWER}字", "comment")
     if action == REQUIRE_RECTIFICATION and not items:
         raise EntryError("需要整改时请至少填写一项整改要求和建议及整改期限", "requirement")
-    move_round(session, row, action, who, role, now, comment)
-    if action != REQUIRE_RECTIFICATION:
-        return []
-    return [raise_rectification(session, py, project, item, who, role, now, today, submission_id=row.id)
-            for item in items]
+    step = move_round(session, row, action, who, role, now, comment)
+    raised = [] if action != REQUIRE_RECTIFICATION else [
+        raise_rectification(session, py, project, item, who, role, now, today, submission_id=row.id) for item in items]
+    _tell_submitter(session, row, py, project, step, len(raised))
+    return raised
+
+
+def _tell_submitter(session: Session, row: MonitoringSubmission, py: ProjectYear, project: Project,
+                    step: MonitoringStep, raised: int) -> None:
+    """The 填报人 who submitted the round is told of the decision by mail (services/notify.py);
+    their 工作台 lists it too."""
+    from services.inputs import current_config
+    from services.notify import tell_review
+    submitted = session.exec(select(MonitoringStep).where(MonitoringStep.submission_id == row.id,
+                                                          MonitoringStep.action == SUBMIT)
+                             .order_by(MonitoringStep.at.desc(), MonitoringStep.id.desc())).first()
+    next_step = {RETURN: "请按审核意见修改后重新提交。",
+                 REQUIRE_RECTIFICATION: f"审核人提出了{raised}项整改事项：请在期限内填报整改措施、整改结果和佐证材料。"}
+    tell_review(session, submitter=submitted.who if submitted else row.updated_by, key=f"monitoring:{step.id}",
+                kind="monitoring-review", what=f"{project.name}{Round(py.year, row.month, None).title}", decision=step.action,
+                decider=step.who, comment=step.comment, path=f"/projects/{project.id}/monitoring/{py.year}-{row.month:02d}",
+                next_step=next_step.get(step.action, "本轮监控已完成。"), config=current_config(), now=step.at)
 
 
 def move_round(session: Session, row: MonitoringSubmission, action: str, who: str, role: str, now: datetime,
-               comment: str | None = None) -> None:
+               comment: str | None = None) -> MonitoringStep:
     """One step, by a conditional update: of two acting at once, the second is told."""
     sources, target, needs_comment = ROUND_TRANSITIONS[action]
     if needs_comment and not comment:
@@ -126,6 +143,8 @@ def move_round(session: Session, row: MonitoringSubmission, action: str, who: st
     session.refresh(row)
     if result.rowcount != 1:
         raise RoundConflict(f"{ROUND_REFUSALS[action]}；当前状态：{ROUND_STATE_LABELS[row.state]}。请刷新页面查看最新状态。")
-    session.add(MonitoringStep(submission_id=row.id, who=who, role=role, action=action, from_state=before,
-                               to_state=target, comment=comment, at=now))
+    step = MonitoringStep(submission_id=row.id, who=who, role=role, action=action, from_state=before,
+                          to_state=target, comment=comment, at=now)
+    session.add(step)
     session.flush()
+    return step

@@ -13,12 +13,14 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from domain import rules
-from domain.review import APPROVE, APPROVED, DRAFT, EDITABLE_STATES, REFUSALS, STATE_LABELS, SUBMIT, TRANSITIONS
+from domain.review import APPROVE, APPROVED, DRAFT, RETURN, EDITABLE_STATES, REFUSALS, STATE_LABELS, SUBMIT, TRANSITIONS
 from models.actual import EntryError
 from models.evaluation import (STATEMENT_TEXTS, WEIGHT_COLUMNS, EvaluationNote, EvaluationPeriodNote, EvaluationReview,
                                EvaluationStatement, EvaluationStep, EvaluationWeights)
 from models.indicator import Indicator
-from models.project import ProjectYear
+from models.project import Project, ProjectYear
+from services.inputs import current_config
+from services.notify import tell_review
 from reads.self_evaluation import (evaluate, evaluation_inputs, evaluation_items, evaluation_problems, review_state,
                                    weights_in_force)
 
@@ -207,10 +209,28 @@ def move_review(session: Session, py: ProjectYear, action: str, who: str, role: 
                           .values(state=target, updated_at=now))
     if result.rowcount != 1:
         raise ReviewConflict(f"{REFUSALS[action]}；当前状态：{STATE_LABELS.get(current, current)}。请刷新页面查看最新状态。")
-    session.add(EvaluationStep(project_year_id=py.id, who=who, role=role, action=action, from_state=current,
-                               to_state=target, comment=comment, at=now))
+    step = EvaluationStep(project_year_id=py.id, who=who, role=role, action=action, from_state=current,
+                          to_state=target, comment=comment, at=now)
+    session.add(step)
     session.flush()
+    if action in (APPROVE, RETURN):
+        _tell_submitter(session, py, step)
     return target
+
+
+def _tell_submitter(session: Session, py: ProjectYear, step: EvaluationStep) -> None:
+    """The 填报人 who submitted the 自评 is told of its approval or return by mail (services/notify.py);
+    their 工作台 lists it too."""
+    submitted = session.exec(select(EvaluationStep).where(EvaluationStep.project_year_id == py.id,
+                                                          EvaluationStep.action == SUBMIT)
+                             .order_by(EvaluationStep.at.desc(), EvaluationStep.id.desc())).first()
+    project = session.get(Project, py.project_id)
+    returned = step.action == RETURN
+    tell_review(session, submitter=submitted.who if submitted else None, key=f"self-evaluation:{step.id}",
+                kind="self-evaluation", what=f"{project.name}（{py.year}年度）绩效自评", decision=step.action,
+                decider=step.who, comment=step.comment, path=f"/projects/{project.id}/evaluation?year={py.year}",
+                next_step=("请按审核意见修改后重新提交。" if returned else "自评已定稿，评分和文字已锁定。"),
+                config=current_config(), now=step.at)
 
 
 def _ensure_review(session: Session, py: ProjectYear, now: datetime) -> None:

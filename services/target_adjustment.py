@@ -32,7 +32,7 @@ An indicator already in a pending proposal is a conflict (409): one change at a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Mapping
 
@@ -401,33 +401,19 @@ def _told(session: Session, adjustment: TargetAdjustment, py: ProjectYear, items
     """The decision, with a mail to the proposer through the outbox (sent by the scheduler; kept
     there without SMTP) when they have an address; keyed by the proposal and its decision, so
     once."""
-    from models.outbox import OutboxMessage
-    from models.user import User
-    from reminders.cycle import CycleConfig, recipient
     from reminders.messages import decision_mail
+    from services.notify import decider_label, link, local_day, queue_mail
     names = {ind.id: ind.name for ind in session.exec(select(Indicator).where(
         Indicator.id.in_([i.indicator_id for i in items if i.indicator_id is not None])))}
     lines = [change_line(item, item.level3 if item.action == ADD else names.get(item.indicator_id, ""))
              for item in items]
-    decided = Decided(adjustment, py, lines)
-    user = session.exec(select(User).where(User.username == adjustment.proposed_by)).first()
-    if user is None or not user.is_active or not (user.email or "").strip():
-        return decided
     project = session.get(Project, py.project_id)
-    cycle = CycleConfig.from_mapping(config)
-    decider = session.exec(select(User).where(User.username == adjustment.decided_by)).first()
-    mail = decision_mail(user, adjustment, project.name, py.year, lines, decider.label if decider else adjustment.decided_by,
-                         f"{cycle.base_url}/projects/{project.id}?year={py.year}#target-adjustments",
-                         cycle.today(_aware(adjustment.proposed_at)), cycle.today(now))
-    session.add(OutboxMessage(key=f"target-adjustment:{adjustment.id}:{adjustment.state}", kind="target-adjustment",
-                              user_id=user.id, to_address=recipient(user)[:300], subject=mail.subject[:500],
-                              text_body=mail.text, html_body=mail.html, next_attempt_at=now, created_at=now))
-    session.flush()
-    return decided
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment     # SQLite: naive UTC
+    queue_mail(session, adjustment.proposed_by, f"target-adjustment:{adjustment.id}:{adjustment.state}",
+               "target-adjustment", lambda user: decision_mail(
+                   user, adjustment, project.name, py.year, lines, decider_label(session, adjustment.decided_by),
+                   link(config, f"/projects/{project.id}?year={py.year}#target-adjustments"),
+                   local_day(config, adjustment.proposed_at), local_day(config, now)), now)
+    return Decided(adjustment, py, lines)
 
 
 def change_line(item: TargetAdjustmentItem, name: str) -> str:

@@ -138,10 +138,11 @@ def test_an_earlier_period_still_missing_is_overdue_on_the_workbench_as_in_the_m
     assert {line.split("｜")[1] for line in item_lines(mail)} == {"2023年2月"}
 
 
-def test_others_keep_the_project_list_as_their_home(seeded, personas, today_is):
-    for person in (personas.admin, personas.supervisor_a):
-        response = signed_in(seeded, person).get("/")
-        assert response.status_code == 302 and response.headers["Location"] == "/projects"
+def test_an_admin_keeps_the_project_list_as_their_home(seeded, personas, today_is):
+    response = signed_in(seeded, personas.admin).get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/projects"
+    response = signed_in(seeded, personas.supervisor_a).get("/")      # the 审核人's 工作台: test_review_workbench.py
+    assert response.status_code == 200 and "绩效自评待审核" in response.get_data(as_text=True)
 
 
 def test_the_top_bar_offers_the_workbench_and_bulk_entry_to_whom_it_concerns(seeded, personas, today_is):
@@ -150,6 +151,7 @@ def test_the_top_bar_offers_the_workbench_and_bulk_entry_to_whom_it_concerns(see
         html = signed_in(seeded, getattr(personas, name)).get("/projects").get_data(as_text=True)
         nav[name] = text_of(re.search(r'<nav class="mainnav".*?</nav>', html, flags=re.S).group(0))
     assert "工作台" in nav["manager_a"] and "批量填报" in nav["manager_a"]
-    assert "工作台" not in nav["supervisor_a"] and "批量填报" not in nav["supervisor_a"]
+    assert "工作台" in nav["supervisor_a"] and "批量填报" not in nav["supervisor_a"]
+    assert "工作台" not in nav["admin"]
     assert "批量填报" in nav["admin"]
 
