@@ -10,7 +10,8 @@ through the import use case; each month's entries and spending entered by the �
 the next month, up to last month (never later than now; 平台运行维护费's last month not yet): most indicators on pace, a few stories —
 three reds, three yellows, a 超额, a project spending slowly. Then, once the year's monitoring round
 (MONITORING_ROUNDS; 7月 by default) is past: 展会组织专项经费 submitted and waiting for the 审核人,
-对外交流合作项目 reviewed 需要整改 with its item open for the 填报人, 平台运行维护费 still owing it;
+对外交流合作项目 reviewed 需要整改 with its item open for the 填报人 (due two weeks ahead at least),
+平台运行维护费 通过;
 and a 目标调整 of 对外交流合作项目's red indicator waiting for the 审核人. Before the round (February
 to early August) the year has no round yet and those are left out, as they would be in life.
 
@@ -188,7 +189,7 @@ def _round(session: Session, projects: dict[str, Seeded], scenario: Scenario, to
            config: Mapping) -> list[str]:
     """The year's latest round whose submissions were made by now: one submitted and waiting,
     one 需要整改 with its item open; and a 目标调整 waiting. Nothing before the first round."""
-    from domain.monitoring import REQUIRE_RECTIFICATION, rounds_of
+    from domain.monitoring import APPROVE, REQUIRE_RECTIFICATION, rounds_of
     from reads.monitoring import monitoring_sheet, sheet_month
     from reads.rounds import is_off_track, round_rules
     from services.rectifications import RectificationInput
@@ -203,15 +204,19 @@ def _round(session: Session, projects: dict[str, Seeded], scenario: Scenario, to
     rnd = held[-1]
     submitted = on(rnd.month + 1, submitted_on[1])
     reviewed = on(rnd.month + 1, reviewed_on[1])
-    waiting, rectify, off = projects["展会组织专项经费"], projects["对外交流合作项目"], None
-    for seeded in (waiting, rectify):
+    waiting, rectify, approved = projects["展会组织专项经费"], projects["对外交流合作项目"], projects[LATE]
+    off = None
+    for seeded in (waiting, rectify, approved):
         py, project = seeded.year, seeded.project
         sheet = monitoring_sheet(session, project, py, sheet_month(py, rnd.month), submitted.date(), config)
         row = save_round(session, py, rnd, RoundInput(**ROUND_TEXTS), MANAGER, "manager", submitted,
                          submitted.date(), submit=True, off_track=is_off_track(sheet))
+        if seeded is approved:
+            review_round(session, row, py, project, APPROVE, "执行情况说明清楚，同意。", [], SUPERVISOR, "supervisor",
+                         reviewed, reviewed.date())
         if seeded is rectify:
             off = next(ind for ind in seeded.indicators.values() if stories_of(seeded).get(ind.id) == RED)
-            due = min(reviewed.date() + timedelta(days=45), date(scenario.year, 12, 31))
+            due = max(reviewed.date() + timedelta(days=45), today + timedelta(days=14))   # still ahead
             review_round(session, row, py, project, REQUIRE_RECTIFICATION, None,
                          [RectificationInput(indicator_id=off.id, requirement=RECTIFY, due=due)],
                          SUPERVISOR, "supervisor", reviewed, reviewed.date())
@@ -219,5 +224,5 @@ def _round(session: Session, projects: dict[str, Seeded], scenario: Scenario, to
     new_target = f"{off.annual_op.replace('>=', '≥').replace('>', '＞')}{math.floor(target)}{off.annual_unit or ''}"
     propose(session, rectify.year, ProposalInput(reason=TARGET_CHANGE_REASON, changes=[ChangeInput(
         indicator_id=off.id, target=new_target)]), MANAGER, on(rnd.month + 1, 20), config)
-    return [f"{rnd.month}月监控（展会组织专项经费待审核；对外交流合作项目需要整改，整改事项待填报人答复）",
+    return [f"{rnd.month}月监控（展会组织专项经费待审核；对外交流合作项目需要整改，整改事项待填报人答复；{LATE}已通过）",
             "一项待审核的目标调整"]

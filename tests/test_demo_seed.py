@@ -143,7 +143,7 @@ CURRENT = {"山西省投资促进局": ["对外交流合作项目", "展会组�
 @pytest.fixture
 def october(app):
     return seeded_on(app, OCTOBER_12, "已添加2026年度演示项目7个（3个实施单位），1–9月实际值和支出（平台运行维护费9月未填）、"
-                     "7月监控（展会组织专项经费待审核；对外交流合作项目需要整改，整改事项待填报人答复）、一项待审核的目标调整。")
+                     "7月监控（展会组织专项经费待审核；对外交流合作项目需要整改，整改事项待填报人答复；平台运行维护费已通过）、一项待审核的目标调整。")
 
 
 def test_the_clerks_workbench_shows_this_years_work_due_and_nothing_years_overdue(october):
@@ -177,13 +177,14 @@ def test_this_years_round_target_change_and_rectification_wait_where_they_should
         rows = session.exec(select(Project.name, MonitoringSubmission.state)
                             .join(ProjectYear, ProjectYear.id == MonitoringSubmission.project_year_id)
                             .join(Project, Project.id == ProjectYear.project_id).where(ProjectYear.year == 2026))
-        assert dict(rows.all()) == {"展会组织专项经费": "submitted", "对外交流合作项目": "rectify"}
+        assert dict(rows.all()) == {"展会组织专项经费": "submitted", "对外交流合作项目": "rectify", "平台运行维护费": "approved"}
         pending = session.exec(select(Project.name).join(ProjectYear, ProjectYear.project_id == Project.id)
                                .join(TargetAdjustment, TargetAdjustment.project_year_id == ProjectYear.id)
                                .where(ProjectYear.year == 2026, TargetAdjustment.state == "pending")).all()
         assert pending == ["对外交流合作项目"]
     [item] = Api(october, person(october, "shenhe")).get("/rectifications", year=2026).get_json()["rectifications"]
     assert item["state"] == "open" and item["requirement"].startswith("指标进度明显滞后")
+    assert item["due"] == "2026-10-26"                                  # two weeks ahead, not overdue
     clerk = text_of(signed_in(october, person(october, "tianbao")).get("/").get_data(as_text=True))
     assert "指标进度明显滞后" in clerk
 
