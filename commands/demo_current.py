@@ -14,6 +14,8 @@ three reds, three yellows, a 超额, a project spending slowly. Then, once the y
 平台运行维护费 通过;
 and a 目标调整 of 对外交流合作项目's red indicator waiting for the 审核人. Before the round (February
 to early August) the year has no round yet and those are left out, as they would be in life.
+The 自评 waiting for the 审核人 cannot be of a year not over: it is of the year before, where
+展会组织专项经费 has its form, twelve months on pace and its 自评 submitted on 1月20日.
 
 Everything through the write use cases (services/), as the demo users, dated in the past; added
 once: project years of the scenario that already have entries are left as they are.
@@ -60,6 +62,11 @@ DEVIATION = {RED: dict(deviation_reasons=["人员保障"], likelihood="有可能
                           deviation_note="部分活动受场地安排影响推迟，预计四季度可追上进度。")}
 OVER_NOTE = "年初目标按上年规模设定，本年服务需求明显增加。"
 
+EVALUATED = "展会组织专项经费"                    # last year's, with its 自评 waiting for the 审核人
+EVALUATION_TEXTS = dict(goal_achieved="全年组织参加重点展会，各项年度绩效目标均已完成，资金执行率96%。",
+                        conclusion="项目按计划实施，年度绩效目标全部完成，自评结果为优。",
+                        problems="部分展会筹备时间较紧，前期宣传不够充分。",
+                        improvements="提前谋划下一年度展会计划，加强前期宣传和企业动员。")
 ROUND_TEXTS = dict(goal_progress="各项工作按计划推进，资金执行基本符合序时进度。",
                    deviation="个别指标受人员借调影响进度滞后。", correction="调整人员安排，下半年集中推进滞后指标。")
 RECTIFY = "指标进度明显滞后（红灯）。请制定补足计划，明确人员和时间安排，并报送整改结果及佐证材料。"
@@ -92,19 +99,59 @@ def add_current_year(session: Session, now: datetime, today: date, config: Mappi
     projects = _projects(session, scenario.year)
 
     def on(month: int, day: int) -> datetime:
-        """That day of the scenario year (month 13: January of the next) at 10:00 where the users
-        are, in UTC as stored; now at the latest."""
-        year, month = (scenario.year + 1, 1) if month == 13 else (scenario.year, month)
-        return min(datetime(year, month, day, 10, tzinfo=ZoneInfo("Asia/Shanghai")), now).astimezone(timezone.utc)
+        return at(scenario.year, month, day, now)
 
     _entries(session, projects, scenario, on, config)
     done = [f"{scenario.year}年度演示项目{len(projects)}个（{len(UNITS)}个实施单位），1–{scenario.last_month}月实际值和支出"
             f"（{LATE}{scenario.last_month}月未填）" if scenario.last_month else
             f"{scenario.year}年度演示项目{len(projects)}个（{len(UNITS)}个实施单位）"]
     done += _round(session, projects, scenario, today, on, config)
+    evaluated = _last_years_evaluation(session, scenario.year - 1, now, config)
     from services import alerts
-    alerts.after_write(session, [p.year.id for p in projects.values()], now, config)     # as of today
+    alerts.after_write(session, [p.year.id for p in projects.values()] + evaluated, now, config)     # as of today
+    if evaluated:
+        done.append(f"{scenario.year - 1}年度{EVALUATED}全年填报和一份待审核的自评")
     return "已添加" + "、".join(done) + "。"
+
+
+def at(year: int, month: int, day: int, now: datetime) -> datetime:
+    """That day of `year` (month 13: January of the next) at 10:00 where the users are, in UTC as
+    stored; now at the latest."""
+    year, month = (year + 1, 1) if month == 13 else (year, month)
+    return min(datetime(year, month, day, 10, tzinfo=ZoneInfo("Asia/Shanghai")), now).astimezone(timezone.utc)
+
+
+def _last_years_evaluation(session: Session, year: int, now: datetime, config: Mapping) -> list[int]:
+    """The 自评 waiting for the 审核人 is of last year (the current one is not over): one project,
+    its form, its twelve months on pace, its 自评 filled and submitted on 1月20日 of the year after.
+    Nothing when that year is the sample's or older, or the project's year is already at work."""
+    from services.entry import Context, record_actual, record_spending
+    from services.importing import apply_import, form_sha256
+    from services.inputs import thresholds
+    from reads.self_evaluation import evaluate, evaluation_inputs
+    from services.self_evaluation import SUBMIT, move_review, save_evaluator_part, save_self_evaluation
+
+    if year <= SAMPLE_YEAR or _stored_with_work(session, year):
+        return []
+    [form] = [f for f in _forms(year) if f["project_name"] == EVALUATED]
+    apply_import(session, [form], file_name=f"演示数据（{year}年度）", who="演示数据", now=at(year, 1, 10, now),
+                 reorganise=True, file_sha256=form_sha256(form))
+    seeded = _projects(session, year)[EVALUATED]
+    for month in range(1, 13):
+        clerk = Context(MANAGER, at(year, month + 1, ENTERED_ON_DAY, now), thresholds(config))
+        for ind in seeded.indicators.values():
+            record_actual(session, ind, seeded.year, year, month, on_pace(ind, month), clerk)
+        amount = (Decimal(seeded.year.annual_total_yuan) * month / 12 * Decimal("0.96")).quantize(Decimal(1))
+        record_spending(session, seeded.year, year, month, amount, clerk)
+    submitted = at(year, 13, 20, now)
+    evaluation = evaluate(seeded.year, evaluation_inputs(session, seeded.year, submitted.date()))
+    # the 评价人's scores of the qualitative ones, all 达成: the top of their band
+    save_evaluator_part(session, seeded.year, {scored.id: str(scored.band.high) for scored in evaluation.indicators
+                                               if scored.band is not None and scored.band.high_included}, {},
+                        submitted.date())
+    save_self_evaluation(session, seeded.year, {}, {}, MANAGER, submitted, submitted.date(), texts=EVALUATION_TEXTS)
+    move_review(session, seeded.year, SUBMIT, MANAGER, "manager", submitted, as_of=submitted.date())
+    return [seeded.year.id]
 
 
 def _stored_with_work(session: Session, year: int) -> bool:

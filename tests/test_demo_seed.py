@@ -143,7 +143,8 @@ CURRENT = {"山西省投资促进局": ["对外交流合作项目", "展会组�
 @pytest.fixture
 def october(app):
     return seeded_on(app, OCTOBER_12, "已添加2026年度演示项目7个（3个实施单位），1–9月实际值和支出（平台运行维护费9月未填）、"
-                     "7月监控（展会组织专项经费待审核；对外交流合作项目需要整改，整改事项待填报人答复；平台运行维护费已通过）、一项待审核的目标调整。")
+                     "7月监控（展会组织专项经费待审核；对外交流合作项目需要整改，整改事项待填报人答复；平台运行维护费已通过）、一项待审核的目标调整、"
+                     "2025年度展会组织专项经费全年填报和一份待审核的自评。")
 
 
 def test_the_clerks_workbench_shows_this_years_work_due_and_nothing_years_overdue(october):
@@ -196,7 +197,9 @@ def test_everything_of_this_year_is_dated_in_the_past_and_a_second_seed_adds_not
     from models.project import ProjectYear
     from models.target_adjustment import TargetAdjustment
     runner = october.test_cli_runner()
-    tables = (Actual, ActualChange, Alert, Spending, ImportBatch, ProjectYear, MonitoringSubmission, TargetAdjustment)
+    from models.evaluation import EvaluationStep
+    tables = (Actual, ActualChange, Alert, Spending, ImportBatch, ProjectYear, MonitoringSubmission, TargetAdjustment,
+              EvaluationStep)
 
     def counts():
         with Session(october.extensions["engine"]) as session:
@@ -222,3 +225,22 @@ def test_in_january_the_work_in_hand_is_last_years(app):
     assert runner.invoke(args=["users", "password", "tianbao", "--password", PASSWORD]).exit_code == 0
     page = text_of(signed_in(app, person(app, "tianbao")).get("/").get_data(as_text=True))
     assert "平台运行维护费 2026年12月 1月5日" in page and "展会组织专项经费" in page
+
+
+def test_last_years_self_evaluation_waits_for_the_supervisor(october):
+    """The current year is not over: the 自评 waiting is of last year, submitted on 2026-01-20."""
+    from models.evaluation import EvaluationReview, EvaluationStep
+    from models.project import Project, ProjectYear
+    with Session(october.extensions["engine"]) as session:
+        [(project_id, name, year, state)] = session.exec(select(Project.id, Project.name, ProjectYear.year,
+                                                                EvaluationReview.state)
+                                             .join(ProjectYear, ProjectYear.project_id == Project.id)
+                                             .join(EvaluationReview, EvaluationReview.project_year_id == ProjectYear.id)).all()
+        [step] = session.exec(select(EvaluationStep)).all()
+    assert (name, year, state) == ("展会组织专项经费", 2025, "submitted")
+    assert (step.who, step.action, step.at.date().isoformat()) == ("tianbao", "提交", "2026-01-20")
+    supervisor = signed_in(october, person(october, "shenhe"))
+    response = supervisor.get(f"/projects/{project_id}/evaluation?year=2025")
+    assert response.status_code == 200, (project_id, response.status_code)
+    page = text_of(response.get_data(as_text=True))
+    assert "已提交" in page and "年度绩效目标全部完成" in page
