@@ -35,10 +35,12 @@ DEMO_USERS = (
 @with_appcontext
 def seed() -> None:
     """导入示例申报表（山西省投资促进局 2023 年的三张表），创建演示用户，并添加演示填报（1–7月实际值和支出、
-    预算调减、待审核的目标调整、7月监控的审核与整改）；已有的不变。"""
+    预算调减、待审核的目标调整、7月监控的审核与整改），以及本年度（1月时为上年度）三个实施单位的演示项目和截至上月的填报；
+    已有的不变。"""
     from flask import current_app
 
     from commands.demo_activity import add_activity
+    from commands.demo_current import add_current_year
     from services.alerts import local_date
 
     session = get_session()
@@ -53,6 +55,8 @@ def seed() -> None:
     now = clock_now()
     with transaction(session):           # after the users: the work is theirs
         click.echo(add_activity(session, now, local_date(now, current_app.config), current_app.config))
+    with transaction(session):
+        click.echo(add_current_year(session, now, local_date(now, current_app.config), current_app.config))
 
 
 def seed_users(session) -> None:
@@ -452,6 +456,36 @@ class SynthProjectYear:
             row |= {"measure_override": None, "eval_weight": None, "eval_score": None, "retired_at": None}
             ind = Indicator(**row)
             self.indicators.append((row, ind, effective_measure(ind)))
+
+    def form(self, department_name: str, department_code: str | None) -> dict:
+        """The generated form as an importer hands it over (forms.schema.json), for storing it
+        through services/importing.py instead of the bulk INSERTs (`flask demo seed`'s current year)."""
+        from decimal import Decimal
+
+        def number(value):
+            return None if value is None else int(value) if value == value.to_integral_value() else float(value)
+
+        row = self._py_row()
+        indicators = []
+        for ind_row, _ind, _measure in self.indicators:
+            item = {"level1": ind_row["level1"]}
+            for scope in ("period", "annual"):
+                value = ind_row[f"{scope}_value"]
+                item[scope] = {"level2": ind_row[f"{scope}_level2"], "level3": ind_row[f"{scope}_level3"],
+                               "target": {"raw": ind_row[f"{scope}_raw"], "kind": ind_row[f"{scope}_kind"],
+                                          "op": ind_row[f"{scope}_op"],
+                                          "value": number(Decimal(value)) if value is not None else None,
+                                          "unit": ind_row[f"{scope}_unit"]}}
+            indicators.append(item)
+        return {"year": self.year, "project_name": self.project.name, "department_code": department_code,
+                "department_name": department_name, "implementing_unit": self.project.unit,
+                "project_attribute": row["attribute"], "project_term": row["term"],
+                "funds": {side: {source: number(row[f"{side}_{source}_yuan"])
+                                 for source in ("total", "central", "provincial", "local", "self_raised", "other")}
+                          for side in ("period", "annual")},
+                **{name: row[name] for name in ("overview", "basis", "necessity", "measures", "plan", "goal_period",
+                                                "goal_annual", "owner", "clerk", "phone")},
+                "indicators": indicators, "filled_on": row["filled_on"].isoformat()}
 
     # the year's entries ----------------------------------------------------------------------
 

@@ -119,12 +119,17 @@ def _sample(session: Session) -> dict[str, Seeded]:
     rows = session.exec(select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
                         .where(Project.name.in_([SPECIAL, BUSINESS, NETWORK]), ProjectYear.year == YEAR))
     for project, py in rows:
-        indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
-                                                          Indicator.retired_at.is_(None),
-                                                          Indicator.annual_raw.is_not(None))
-                                  .order_by(Indicator.position)).all()
-        found[project.name] = Seeded(py, project, {ind.name: ind for ind in indicators})
+        found[project.name] = seeded_year(session, project, py)
     return found
+
+
+def seeded_year(session: Session, project: Project, py: ProjectYear) -> Seeded:
+    """A project year with its indicators that have an annual target, by name."""
+    indicators = session.exec(select(Indicator).where(Indicator.project_year_id == py.id,
+                                                      Indicator.retired_at.is_(None),
+                                                      Indicator.annual_raw.is_not(None))
+                              .order_by(Indicator.position)).all()
+    return Seeded(py, project, {ind.name: ind for ind in indicators})
 
 
 def _has_activity(session: Session, ids: list[int]) -> bool:

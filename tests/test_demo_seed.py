@@ -26,17 +26,22 @@ def person(app, username: str) -> Person:
         return Person(user.id, user.username, user.role, PASSWORD)
 
 
-@pytest.fixture
-def demo(app):
-    app.config["CLOCK"] = lambda: AUGUST_10.astimezone(timezone.utc)
+def seeded_on(app, moment: datetime, told: str):
+    """`flask demo seed` with the clock at `moment`, saying `told`; the demo users' passwords known."""
+    app.config["CLOCK"] = lambda: moment.astimezone(timezone.utc)
     runner = app.test_cli_runner()
     seeded = runner.invoke(args=["demo", "seed"])
     assert seeded.exit_code == 0, seeded.output
-    assert ("已添加演示填报：1–7月实际值和支出、招商引资专项经费调减700万元、一项待审核的目标调整、7月监控"
-            "（招商引资专项经费已通过；招商引资业务经费需要整改，整改情况已填报、待审核）。") in seeded.output
+    assert told in seeded.output, seeded.output
     for name in ("tianbao", "shenhe", "admin"):
         assert runner.invoke(args=["users", "password", name, "--password", PASSWORD]).exit_code == 0
     return app
+
+
+@pytest.fixture
+def demo(app):
+    return seeded_on(app, AUGUST_10, "已添加演示填报：1–7月实际值和支出、招商引资专项经费调减700万元、一项待审核的目标调整、7月监控"
+                     "（招商引资专项经费已通过；招商引资业务经费需要整改，整改情况已填报、待审核）。")
 
 
 def projects(api: Api) -> dict[str, int]:
@@ -124,3 +129,118 @@ def test_before_the_round_is_over_the_seed_adds_no_work(app):
     app.config["CLOCK"] = lambda: datetime(2023, 7, 20, 1, 0, tzinfo=timezone.utc)
     seeded = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert seeded.exit_code == 0 and "还在2023年7月底之前，未添加演示填报" in seeded.output
+
+
+# --------------------------------------------------------------------------- the current year
+# Beside the 2023 forms, `flask demo seed` adds a year of work for the year of last month
+# (commands/demo_current.py), so that the first screen of each demo user is alive.
+
+OCTOBER_12 = datetime(2026, 10, 12, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+CURRENT = {"山西省投资促进局": ["对外交流合作项目", "展会组织专项经费", "平台运行维护费"],
+           "山西省商务厅信息中心": ["信息化建设项目", "数据共享工作经费"]}
+
+
+@pytest.fixture
+def october(app):
+    return seeded_on(app, OCTOBER_12, "已添加2026年度演示项目7个（3个实施单位），1–9月实际值和支出（平台运行维护费9月未填）、"
+                     "7月监控（展会组织专项经费待审核；对外交流合作项目需要整改，整改事项待填报人答复；平台运行维护费已通过）、一项待审核的目标调整、"
+                     "2025年度展会组织专项经费全年填报和一份待审核的自评。")
+
+
+def test_the_clerks_workbench_shows_this_years_work_due_and_nothing_years_overdue(october):
+    import re
+    page = text_of(signed_in(october, person(october, "tianbao")).get("/").get_data(as_text=True))
+    assert "2026" in page and "2023-" not in page
+    assert not re.search(r"逾期\s*\d{3,}\s*天", page), page
+    for name in CURRENT["山西省投资促进局"]:
+        assert name in page
+    assert "平台运行维护费 2026年9月 10月5日 逾期 7 天" in page       # one project's September is late
+    assert "红灯" in page and "指标进度明显滞后" in page              # the red, the open 整改 item
+
+
+def test_the_overview_opens_on_this_year_with_every_light(october):
+    from test_reports import page_numbers
+    html = signed_in(october, person(october, "shenhe")).get("/reports/overview").get_data(as_text=True)
+    shown = page_numbers(html)
+    assert set(CURRENT) <= set(shown)              # this year's units, shenhe's 主管部门 only
+    assert "山西省发展和改革委员会本级" not in shown
+    counts = {light: sum(shown[unit]["counts"][light] for unit in CURRENT) for light in ("green", "yellow", "red")}
+    assert counts["green"] > 0 and counts["yellow"] > 0 and counts["red"] > 0, counts
+    answer = Api(october, person(october, "admin")).get("/reports/overview").get_json()
+    assert {d["name"] for d in answer["departments"]} >= {"山西省商务厅", "山西省发展和改革委员会"}
+
+
+def test_this_years_round_target_change_and_rectification_wait_where_they_should(october):
+    from models.monitoring import MonitoringSubmission
+    from models.project import Project, ProjectYear
+    from models.target_adjustment import TargetAdjustment
+    with Session(october.extensions["engine"]) as session:
+        rows = session.exec(select(Project.name, MonitoringSubmission.state)
+                            .join(ProjectYear, ProjectYear.id == MonitoringSubmission.project_year_id)
+                            .join(Project, Project.id == ProjectYear.project_id).where(ProjectYear.year == 2026))
+        assert dict(rows.all()) == {"展会组织专项经费": "submitted", "对外交流合作项目": "rectify", "平台运行维护费": "approved"}
+        pending = session.exec(select(Project.name).join(ProjectYear, ProjectYear.project_id == Project.id)
+                               .join(TargetAdjustment, TargetAdjustment.project_year_id == ProjectYear.id)
+                               .where(ProjectYear.year == 2026, TargetAdjustment.state == "pending")).all()
+        assert pending == ["对外交流合作项目"]
+    [item] = Api(october, person(october, "shenhe")).get("/rectifications", year=2026).get_json()["rectifications"]
+    assert item["state"] == "open" and item["requirement"].startswith("指标进度明显滞后")
+    assert item["due"] == "2026-10-26"                                  # two weeks ahead, not overdue
+    clerk = text_of(signed_in(october, person(october, "tianbao")).get("/").get_data(as_text=True))
+    assert "指标进度明显滞后" in clerk
+
+
+def test_everything_of_this_year_is_dated_in_the_past_and_a_second_seed_adds_nothing(october):
+    from models.actual import Actual, ActualChange, Alert, Spending
+    from models.importing import ImportBatch
+    from models.monitoring import MonitoringSubmission
+    from models.project import ProjectYear
+    from models.target_adjustment import TargetAdjustment
+    runner = october.test_cli_runner()
+    from models.evaluation import EvaluationStep
+    tables = (Actual, ActualChange, Alert, Spending, ImportBatch, ProjectYear, MonitoringSubmission, TargetAdjustment,
+              EvaluationStep)
+
+    def counts():
+        with Session(october.extensions["engine"]) as session:
+            return [len(session.exec(select(t.id)).all()) for t in tables]
+    before = counts()
+    again = runner.invoke(args=["demo", "seed"])
+    assert again.exit_code == 0 and "2026年度演示项目已有填报，未再添加。" in again.output
+    assert counts() == before
+    with Session(october.extensions["engine"]) as session:
+        latest = max(a.updated_at for a in session.exec(select(Actual)))
+    assert latest.replace(tzinfo=timezone.utc) <= OCTOBER_12
+    checked = runner.invoke(args=["check"])
+    assert checked.exit_code == 0 and "所有存储的派生值与重新计算的结果一致" in checked.output, checked.output
+
+
+def test_in_january_the_work_in_hand_is_last_years(app):
+    app.config["CLOCK"] = lambda: datetime(2027, 1, 2, 1, 0, tzinfo=timezone.utc)
+    seeded = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert seeded.exit_code == 0, seeded.output
+    # on 1月2日 December is not entered yet (the 3rd): due by 1月5日
+    assert "已添加2026年度演示项目7个（3个实施单位），1–11月实际值和支出（平台运行维护费11月未填）、7月监控" in seeded.output
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["users", "password", "tianbao", "--password", PASSWORD]).exit_code == 0
+    page = text_of(signed_in(app, person(app, "tianbao")).get("/").get_data(as_text=True))
+    assert "平台运行维护费 2026年12月 1月5日" in page and "展会组织专项经费" in page
+
+
+def test_last_years_self_evaluation_waits_for_the_supervisor(october):
+    """The current year is not over: the 自评 waiting is of last year, submitted on 2026-01-20."""
+    from models.evaluation import EvaluationReview, EvaluationStep
+    from models.project import Project, ProjectYear
+    with Session(october.extensions["engine"]) as session:
+        [(project_id, name, year, state)] = session.exec(select(Project.id, Project.name, ProjectYear.year,
+                                                                EvaluationReview.state)
+                                             .join(ProjectYear, ProjectYear.project_id == Project.id)
+                                             .join(EvaluationReview, EvaluationReview.project_year_id == ProjectYear.id)).all()
+        [step] = session.exec(select(EvaluationStep)).all()
+    assert (name, year, state) == ("展会组织专项经费", 2025, "submitted")
+    assert (step.who, step.action, step.at.date().isoformat()) == ("tianbao", "提交", "2026-01-20")
+    supervisor = signed_in(october, person(october, "shenhe"))
+    response = supervisor.get(f"/projects/{project_id}/evaluation?year=2025")
+    assert response.status_code == 200, (project_id, response.status_code)
+    page = text_of(response.get_data(as_text=True))
+    assert "已提交" in page and "年度绩效目标全部完成" in page
