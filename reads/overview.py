@@ -49,6 +49,12 @@ class ProjectLine:
         return ProjectBudget.of(self.annual_fen, self.spent_fen, self.period, self.budget_light)
 
     @property
+    def worst_light(self) -> str | None:
+        """The project's worst light: of its indicators and its budget (rules.worst_light)."""
+        lit = [light for light in LIGHTS if self.counts.of(light)]
+        return rules.worst_light(lit + [self.budget_light])
+
+    @property
     def is_red(self) -> bool:
         return self.counts.red > 0 or self.budget_light == rules.RED
 
@@ -216,6 +222,14 @@ def project_lines(session: Session, user: User, filters: ReportFilters, moment: 
     """Every project year in scope under the filters, as of `moment`, unnamed and unsorted."""
     statement = _scoped(_line_select(moment), user, filters, moment)
     return [_line(row, moment) for row in session.execute(statement)]
+
+
+def project_lines_of(session: Session, user: User, moment: AsOf, project_year_ids) -> dict[int, ProjectLine]:
+    """These project years of `moment.year` in the user's scope, as of `moment`, by id — what the
+    overview says of each (the project list's light and budget columns)."""
+    statement = _scoped(_line_select(moment), user, ReportFilters(), moment).where(
+        ProjectYear.id.in_(list(project_year_ids)))
+    return {line.project_year_id: line for line in (_line(row, moment) for row in session.execute(statement))}
 
 
 def _red_projects(session: Session, user: User, filters: ReportFilters, moment: AsOf,
