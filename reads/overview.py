@@ -117,7 +117,7 @@ def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf,
     主管部门 or 实施单位 — its projects. With `today`, also how many 整改 items of the year stand
     open (late against `today`), answered or closed."""
     departments = unit_groups(session, user, filters, moment)
-    totals = Group(0, "合计", Budget(bands=moment.bands))
+    totals = Group(0, "合计", Budget(bands=moment.bands, elapsed=_elapsed(moment)))
     for dept in departments:
         totals.counts.add(dept.counts)
         totals.budget.add(dept.budget)
@@ -132,6 +132,11 @@ def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf,
     counts = None if today is None else rectification_counts(
         session, user, today, year=moment.year, department=filters.department, unit=filters.unit)
     return Overview(moment, filters, departments, totals, red, red_total, listed, counts)
+
+
+def _elapsed(moment: AsOf):
+    """The 序时进度 a group shows: the share of the year gone (None before anything is due)."""
+    return moment.progress if moment.month else None
 
 
 def _level(filters: ReportFilters) -> str:
@@ -189,9 +194,10 @@ def unit_groups(session: Session, user: User, filters: ReportFilters, moment: As
         # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
         projects, g, y, r, grey, n, budgets, annual, spent, expected, initial = (int(v or 0) for v in numbers)
         unit = Group(u_id, u_name, Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets,
-                                          initial, bands=moment.bands), projects=projects)
+                                          initial, bands=moment.bands, elapsed=_elapsed(moment)), projects=projects)
         unit.counts = Counts(g, y, r, grey, n) if moment.month else Counts(indicators=n)
-        dept = departments.setdefault(d_id, Group(d_id, d_name, Budget(bands=moment.bands), d_code))
+        dept = departments.setdefault(d_id, Group(d_id, d_name, Budget(bands=moment.bands, elapsed=_elapsed(moment)),
+                                                  d_code))
         dept.units.append(unit)
         dept.counts.add(unit.counts)
         dept.budget.add(unit.budget)

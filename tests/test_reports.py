@@ -728,3 +728,17 @@ def _indicator_id(app, name: str, level3: str) -> int:
     with app.app_context():
         session = _session(app)
         return indicator(session, project_year(session, name), level3).id
+
+
+def test_the_overview_states_one_progress_the_share_of_the_year_gone(entered, personas):
+    """In July's entry window (4 August) one project's July spending is in and the others are
+    judged at June: the weighted mean of their periods is 50.17 %, but the page states one
+    序时进度 — 7 of 12 months gone — in its headline, the unit row and the chart."""
+    entered.config["CLOCK"] = lambda: datetime(2023, 8, 4, 2, 0, tzinfo=timezone.utc)
+    unit = unit_named(report(entered, year=2023, as_of=date(2023, 8, 4)), UNIT_A)
+    assert unit.budget.progress == Decimal(7) / 12 and unit.budget.judged_progress < Decimal(7) / 12
+    page = signed_in(entered, personas.supervisor_a).get("/reports/overview?as_of=2023-08-04").get_data(as_text=True)
+    stated = set(re.findall(r"序时进度\s*([\d.]+%)", text_of(page)) +
+                 re.findall(r"序时进度\s*<strong>([\d.]+%)", page) +
+                 re.findall(r'<td class="num">([\d.]+%)</td>\s*<td class="num">[\d,.]+</td>', page))
+    assert {"58.33%", "58.3%"} >= stated and "58.33%" in stated, stated     # the chart's summary says 58.3%
