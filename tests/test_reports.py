@@ -742,3 +742,18 @@ def test_the_overview_states_one_progress_the_share_of_the_year_gone(entered, pe
                  re.findall(r"序时进度\s*<strong>([\d.]+%)", page) +
                  re.findall(r'<td class="num">([\d.]+%)</td>\s*<td class="num">[\d,.]+</td>', page))
     assert {"58.33%", "58.3%"} >= stated and "58.33%" in stated, stated     # the chart's summary says 58.3%
+
+
+def test_a_reader_is_offered_to_look_not_to_enter(entered, personas):
+    """A 审核人 reads the projects: the drill-down and the alert list say 查看, not 填报/去处理;
+    the unit's 填报人 is sent to enter."""
+    from conftest import project_id
+    entered.config["CLOCK"] = lambda: NOW
+    url = f"/reports/projects/{project_id(entered, P)}?year=2023"
+    reader, enterer = signed_in(entered, personas.supervisor_a), signed_in(entered, personas.manager_a)
+    drill = text_of(reader.get(url).get_data(as_text=True))
+    assert "项目页（查看）" in drill and "填报" not in drill.replace("填报期", "").replace("填报截止", "").replace("未填报", "")
+    assert "项目页（填报）" in text_of(enterer.get(url).get_data(as_text=True))
+    alerts = text_of(reader.get("/reports/alerts?year=2023").get_data(as_text=True))
+    assert "查看" in alerts and "去处理" not in alerts
+    assert "去处理" in text_of(enterer.get("/reports/alerts?year=2023").get_data(as_text=True))
