@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from importers.values import same_base
+from domain.units import unit_alias
 from domain import project_year as core
 from domain import rules
 from domain.calendar import month_end, period_label
@@ -63,6 +64,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     check_period(py, year, month)
     if ind.retired_at is not None or ind.annual_raw is None:
         raise EntryError("该指标没有年度目标，不能填报实际值")
+    data = as_meant(data, ind)
     measure = effective_measure(ind)
     judgement = _judge(ind, measure, month, py, data, ctx.thresholds)
     if rules.deviation_reason_required(judgement.light) and not data.deviation_reasons:
@@ -110,9 +112,16 @@ def entered_fields(ind: Indicator, measure: str, data: ActualInput, forecast) ->
             "deviation_reasons": data.deviation_reasons, "deviation_note": data.deviation_note}
 
 
+def as_meant(data: ActualInput, ind: Indicator) -> ActualInput:
+    """The input with its unit's short form read against the target (亿 → 亿元, 人 → 人次)."""
+    meant = unit_alias(data.unit, ind.annual_unit)
+    return data if meant == data.unit else data.model_copy(update={"unit": meant})
+
+
 def holds_already(session: Session, ind: Indicator, month: int, data: ActualInput, who: str) -> bool:
     """Whether `who` last stored exactly this entry: a sheet uploaded again with nothing changed
     since (by anyone) has nothing to write, and is no conflict with oneself."""
+    data = as_meant(data, ind)
     existing = actual_of(session, ind.id, month)
     if existing is None or existing.updated_by != who:
         return False

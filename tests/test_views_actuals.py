@@ -221,6 +221,15 @@ def test_a_numeric_forecast_is_shown_with_the_unit_it_was_entered_in(seeded, per
     assert stored(seeded, "业务成本").forecast == Decimal(3600)
 
 
+def test_a_short_unit_is_read_as_the_targets_own(seeded, personas, manager):
+    """亿 beside a target in 万元 is 亿元 (DOMAIN §2: units of the same base, scaled)."""
+    response = record(manager, seeded, "业务成本", value="0.25", unit="亿", deviation_reasons=["经费保障"])
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    saved = stored(seeded, "业务成本")
+    assert (saved.value, saved.unit) == (Decimal("0.25"), "亿元")
+    assert "0.25亿元" in text_of(row_html(response.get_data(as_text=True), indicator_id(seeded, "业务成本")))
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("fields, message", [
@@ -231,6 +240,7 @@ def test_a_numeric_forecast_is_shown_with_the_unit_it_was_entered_in(seeded, per
     ({"value": "-3"}, "实际值不能为负数"),
     ({"value": ""}, "请填写实际值"),
     ({"value": "40", "unit": "人次"}, "单位“人次”与目标单位“家”不是同一种单位"),
+    ({"value": "40", "unit": "人"}, "单位“人”与目标单位“家”不是同一种单位"),        # 人 is 人次 only beside 人次
     ({"value": "40", "forecast": "许多"}, "全年预计：“许多”不是有效的数字"),
     ({"value": "40", "likelihood": "大概"}, "完成可能性应为：确定能、有可能、完全不可能"),
     ({"value": "40", "deviation_reasons": ["天气"]}, "未知的偏差原因“天气”"),
