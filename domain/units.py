@@ -119,3 +119,8 @@ def unit_choices(target_unit: str | None) -> list[str]:
     if base == "元":
         choices.append("亿元")
     return list(dict.fromkeys(choices))
+
+
+def rate_above_whole(value, unit: str | None) -> bool:
+    """A rate in % above 100 (a 及时率 of 120 %): accepted, but unusual enough to ask for a check."""
+    return value is not None and (unit or "").translate(_FULLWIDTH).strip() == "%" and Decimal(str(value)) > 100

@@ -230,6 +230,19 @@ def test_a_short_unit_is_read_as_the_targets_own(seeded, personas, manager):
     assert "0.25亿元" in text_of(row_html(response.get_data(as_text=True), indicator_id(seeded, "业务成本")))
 
 
+def test_a_rate_above_100_percent_is_taken_with_a_word_to_check_it(seeded, personas, manager):
+    response = record(manager, seeded, "宣传报道及时率", value="120")
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    ind = indicator_id(seeded, "宣传报道及时率")
+    assert stored(seeded, "宣传报道及时率").value == Decimal(120)
+    notice = re.search(r'<tr class="notice-row">.*?</tr>', row_html(response.get_data(as_text=True), ind), flags=re.S)
+    assert notice and text_of(notice.group(0)) == "宣传报道及时率：比率超过100%，请核实"
+    page = row_html(manager.get(project_url(personas)).get_data(as_text=True), ind)
+    assert "比率超过100%，请核实" in text_of(page)
+    back = record(manager, seeded, "宣传报道及时率", value="98", version=1)
+    assert "比率超过100%" not in text_of(back.get_data(as_text=True))
+
+
 # --------------------------------------------------------------------------- bad input
 
 @pytest.mark.parametrize("fields, message", [
