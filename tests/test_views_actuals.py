@@ -219,6 +219,14 @@ def test_a_numeric_forecast_is_shown_with_the_unit_it_was_entered_in(seeded, per
     page = manager.get(project_url(personas)).get_data(as_text=True)
     assert forecast_cell(row_html(page, ind)) == "3600万元"
     assert stored(seeded, "业务成本").forecast == Decimal(3600)
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ：3600万元" in history
+    # entered in another unit of the same base, the forecast reads in that one, here and in the history
+    assert record(manager, seeded, "业务成本", value="0.25", unit="亿元", forecast="0.36", deviation_reasons=["经费保障"],
+                  version=1).status_code == 200
+    assert forecast_cell(row_html(manager.get(project_url(personas)).get_data(as_text=True), ind)) == "0.36亿元"
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ： 3600万元 → 0.36亿元" in history
 
 
 def test_a_short_unit_is_read_as_the_targets_own(seeded, personas, manager):
