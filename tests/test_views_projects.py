@@ -216,7 +216,7 @@ def test_the_list_shows_each_projects_worst_light_and_budget_progress_as_the_ove
     spend(seeded, py, 7, 12345678.9)
     client = signed_in(seeded, personas.supervisor_a)
     page = client.get("/projects?year=2023").get_data(as_text=True)
-    assert re.search(r"<th>灯色</th>\s*<th>执行率 <span class=\"std-hint\">/ 序时进度</span></th>", page)
+    assert re.search(r"<th>灯色</th>\s*<th class=\"nowrap\">执行率 <span class=\"muted\">/ 序时进度</span></th>", page)
     rows = {text_of(m.group(1)): text_of(m.group(0))
             for m in re.finditer(r'<tr>\s*<td class="name"><a [^>]*>(.*?)</a>.*?</tr>', page, flags=re.S)}
     overview = client.get(f"/reports/projects/{project_id(seeded, PROJECT_A)}?year=2023").get_data(as_text=True)
