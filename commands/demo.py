@@ -34,7 +34,13 @@ DEMO_USERS = (
 @demo.command("seed")
 @with_appcontext
 def seed() -> None:
-    """导入示例申报表（山西省投资促进局 2023 年的三张表）并创建演示用户；已有的不变。"""
+    """导入示例申报表（山西省投资促进局 2023 年的三张表），创建演示用户，并添加演示填报（1–7月实际值和支出、
+    预算调减、待审核的目标调整、7月监控的审核与整改）；已有的不变。"""
+    from flask import current_app
+
+    from commands.demo_activity import add_activity
+    from services.alerts import local_date
+
     session = get_session()
     for path in sorted(DEMO_DIR.glob("*.pdf")):
         result = parse_file(path)  # our own sample: trusted, no sandbox needed
@@ -44,6 +50,9 @@ def seed() -> None:
                                    warnings=result.warnings)
         click.echo(f"{path.name}: 申报表 {summary.forms} 张，新增 {summary.new}，变更 {summary.changed}，未变 {summary.unchanged}")
     seed_users(session)
+    now = clock_now()
+    with transaction(session):           # after the users: the work is theirs
+        click.echo(add_activity(session, now, local_date(now, current_app.config), current_app.config))
 
 
 def seed_users(session) -> None:

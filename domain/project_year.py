@@ -420,20 +420,27 @@ def budget_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
 class DueAlert:
     """An alert that should be open as of a moment: `indicator_id` None for the budget."""
     indicator_id: int | None
-    kind: str              # "light" (yellow/red) | "overdue" (grey)
+    kind: str              # "light" (yellow/red) | "overdue" (grey) | "over" (blue: 超额, for information)
     light: str
     period: int
 
 
+LIGHT_ALERT, OVERDUE_ALERT, OVER_ALERT = "light", "overdue", "over"
+
+
 def open_alerts(facts: YearFacts, as_of: date) -> list[DueAlert]:
     """§4: an alert stands while an indicator or the budget is yellow or red (from its latest
-    entry), or grey past the deadline (overdue, for the judged period)."""
+    entry), or grey past the deadline (overdue, for the judged period). §8: an over alert
+    (light blue; the indicator's own light stays green) stands while the entry shown is 超额 —
+    exactly when the indicator reads `over` (IND `over`), grey or not."""
     year = facts.as_of(as_of)
     due = []
     items = [(ind_id, status) for ind_id, status in year.indicators.items()] + [(None, year.budget)]
     for ind_id, status in items:
         if status.light == rules.GREY:
-            due.append(DueAlert(ind_id, "overdue", rules.GREY, status.period))
+            due.append(DueAlert(ind_id, OVERDUE_ALERT, rules.GREY, status.period))
         if status.last_light in (rules.YELLOW, rules.RED):
-            due.append(DueAlert(ind_id, "light", status.last_light, status.shown))
+            due.append(DueAlert(ind_id, LIGHT_ALERT, status.last_light, status.shown))
+        if status.judgement is not None and status.judgement.over:
+            due.append(DueAlert(ind_id, OVER_ALERT, rules.BLUE, status.shown))
     return due

@@ -79,6 +79,7 @@ MEASURES = (CUMULATIVE, LEVEL, QUALITATIVE)
 MEASURE_LABELS = {CUMULATIVE: "累计", LEVEL: "水平", QUALITATIVE: "定性"}
 
 GREEN, YELLOW, RED, GREY = "green", "yellow", "red", "grey"
+BLUE = "blue"          # 超额 (§8): not a light of its own (the light stays green), the colour of its mark and alert
 
 ACHIEVED, PARTLY_ACHIEVED, NOT_ACHIEVED = "达成", "部分达成", "未达成"
 ASSESSMENTS = (ACHIEVED, PARTLY_ACHIEVED, NOT_ACHIEVED)

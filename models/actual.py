@@ -116,13 +116,14 @@ class SpendingChange(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """Open while an indicator (or the budget, indicator_id NULL) is yellow/red, or while a
-    period's actual is missing past its deadline (kind "overdue")."""
+    """Open while an indicator (or the budget, indicator_id NULL) is yellow/red, while a
+    period's actual is missing past its deadline (kind "overdue"), or while an indicator's
+    entry shown is 超额 (kind "over", light "blue"; for information)."""
     __tablename__ = "alert"
     id: int | None = Field(default=None, primary_key=True)
     project_year_id: int = Field(foreign_key="project_year.id", index=True)
     indicator_id: int | None = Field(default=None, foreign_key="indicator.id", index=True)
-    kind: str = Field(max_length=10)          # "light" | "overdue"
+    kind: str = Field(max_length=10)          # "light" | "overdue" | "over"
     month: int
     light: str = Field(max_length=10)
     opened_at: datetime

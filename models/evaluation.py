@@ -1,7 +1,7 @@
 """The tables of a project year's year-end self-evaluation (绩效自评, §5) and its review: where
 the review stands, every step taken, the 偏差原因分析及改进措施 of each indicator, the 一级
-weights a 审核人 set with their reason, the reason for a 执行率 below 90 %, and why a period was
-not entered (the evaluator's score and deduction of an indicator are columns of `indicator`). The
+weights a 审核人 set with their reason, the 填报人's texts of the form (the reason for a 执行率
+below 90 %, 实际完成情况, 评价结论, 存在问题, 改进措施), and why a period was not entered (the evaluator's score and deduction of an indicator are columns of `indicator`). The
 states and steps are domain/review.py; the writes services/self_evaluation.py, which moves the
 state only by a conditional update; the score table reads/self_evaluation.py."""
 from __future__ import annotations
@@ -78,12 +78,22 @@ class EvaluationWeights(SQLModel, table=True):
         return {name: getattr(self, column) for name, column in WEIGHT_COLUMNS.items()}
 
 
+# The 填报人's texts of the 自评表 kept in `evaluation_statement`: column → how the form names it
+STATEMENT_TEXTS = {"execution_reason": "执行率偏低的原因", "goal_achieved": "实际完成情况", "conclusion": "评价结论",
+                   "problems": "存在问题", "improvements": "改进措施"}
+
+
 class EvaluationStatement(SQLModel, table=True):
     """The 填报人's texts of a project year's 自评表 beyond the indicators' rows: why the 执行率
-    is below 90 % (§5)."""
+    is below 90 % (§5), the 年度总体目标's 实际完成情况, and the form's closing 评价结论 /
+    存在问题 / 改进措施 (the official 项目支出绩效自评表's rows; the 审核人 reads them)."""
     __tablename__ = "evaluation_statement"
     project_year_id: int = Field(foreign_key="project_year.id", primary_key=True)
     execution_reason: str | None = Field(default=None, sa_column=Column(Text))
+    goal_achieved: str | None = Field(default=None, sa_column=Column(Text))     # 实际完成情况
+    conclusion: str | None = Field(default=None, sa_column=Column(Text))        # 评价结论
+    problems: str | None = Field(default=None, sa_column=Column(Text))          # 存在问题
+    improvements: str | None = Field(default=None, sa_column=Column(Text))      # 改进措施
     updated_by: str = Field(max_length=100)
     updated_at: datetime
 

@@ -1,5 +1,6 @@
 """The open-alert list page (/reports/alerts): the open alerts of the user's scope, red first,
-then yellow, then overdue, a page at a time, with how many of each kind. The alerts are raised
+then yellow, then overdue, then 超额 (blue, for information: DOMAIN.md §8), a page at a time,
+with how many of each kind. The alerts are raised
 and closed by the write use cases and the reminder cycle (services/alerts.py); this only reads
 them. (The API's alert list, open or closed, is reads/alerts.py.)"""
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from domain import rules
+from domain.project_year import OVER_ALERT, OVERDUE_ALERT
 from models.actual import Alert
 from models.bounds import filter_number, filter_values
 from models.indicator import Indicator
@@ -20,8 +22,9 @@ from reads.scope import visible_years
 from models.user import User
 from reads.report_filters import ScopeFilters
 
-ALERT_KINDS = {"red": "红灯", "yellow": "黄灯", "overdue": "逾期未填报"}
-_ALERT_RANK = case((Alert.light == rules.RED, 0), (Alert.light == rules.YELLOW, 1), else_=2)
+ALERT_KINDS = {"red": "红灯", "yellow": "黄灯", "overdue": "逾期未填报", OVER_ALERT: "超额"}
+_ALERT_RANK = case((Alert.light == rules.RED, 0), (Alert.light == rules.YELLOW, 1), (Alert.kind == OVER_ALERT, 3),
+                   else_=2)
 
 
 class AlertFilters(ScopeFilters):
@@ -77,20 +80,20 @@ def _alert_scope(user: User, filters: AlertFilters):
 
 
 def _kind_condition(kind: str):
-    if kind == "overdue":
-        return Alert.kind == "overdue"
+    if kind in (OVERDUE_ALERT, OVER_ALERT):
+        return Alert.kind == kind
     return and_(Alert.kind == "light", Alert.light == kind)
 
 
 def open_alerts(session: Session, user: User, filters: AlertFilters, page_size: int = 100) -> AlertPage:
-    """Open alerts in the user's scope: red first, then yellow, then overdue; within each, the
-    longest open first."""
+    """Open alerts in the user's scope: red first, then yellow, then overdue, then 超额; within
+    each, the longest open first."""
     scoped = _alert_scope(user, filters)
     by_kind = {kind: 0 for kind in ALERT_KINDS}
     count_statement = (scoped.with_only_columns(Alert.kind, Alert.light, func.count())
                        .group_by(Alert.kind, Alert.light))
     for kind, light, n in session.execute(count_statement):
-        key = "overdue" if kind == "overdue" else light
+        key = kind if kind in (OVERDUE_ALERT, OVER_ALERT) else light
         if key in by_kind:
             by_kind[key] += n
     total = by_kind[filters.kind] if filters.kind else sum(by_kind.values())

@@ -49,6 +49,7 @@ SIGNED_TEXT = rf"^[+-]?(?:{_DIGITS})$"
 MAX_UNIT = 40            # Actual.unit
 
 Light = Literal["green", "yellow", "red", "grey"]
+AlertLight = Literal["green", "yellow", "red", "grey", "blue"]       # blue: an over alert (超额, DOMAIN.md §8)
 Assessment = Literal["达成", "部分达成", "未达成"]
 Measure = Literal["cumulative", "level", "qualitative"]
 Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
@@ -560,15 +561,17 @@ class Alert(Answer):
     id: int
     project_id: int = Field(description="ProjectYear 的编号")
     indicator_id: int | None = Field(description="null：预算")
-    kind: str = Field(description="light：黄灯或红灯；overdue：逾期未填；以后可能增加其他种类")
-    light: Light
+    kind: str = Field(description="light：黄灯或红灯；overdue：逾期未填；over：超额（仅供参考，指标的灯仍为绿）；"
+                                  "以后可能增加其他种类")
+    light: AlertLight
     period: Period
     opened_at: Timestamp
     closed_at: Timestamp | None
 
 
 class AlertList(Answer):
-    model_config = zh("调用者范围内的预警：指标或预算为黄灯、红灯（light），或逾期未填（overdue）。")
+    model_config = zh("调用者范围内的预警：指标或预算为黄灯、红灯（light），逾期未填（overdue），"
+                      "或指标超额（over，灯色 blue）。")
     alerts: list[Alert]
 
 

@@ -5,23 +5,24 @@ submitted (domain/self_evaluation.py), and where its review stands."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timezone
 from decimal import Decimal
 from typing import Mapping
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from domain import rules
-from domain.calendar import YearCalendar
+from domain.calendar import YearCalendar, period_name
 from domain.indicators import annual_target
-from domain.review import DRAFT
+from domain.review import DRAFT, SUBMIT
 from domain.self_evaluation import PeriodGap, Readiness, period_gaps, readiness
-from models.evaluation import (EvaluationNote, EvaluationPeriodNote, EvaluationReview, EvaluationStatement,
-                               EvaluationStep, EvaluationWeights)
+from models.evaluation import (STATEMENT_TEXTS, EvaluationNote, EvaluationPeriodNote, EvaluationReview,
+                               EvaluationStatement, EvaluationStep, EvaluationWeights)
 from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.project_year import IndicatorState, YearState, year_state
-from reads.wording import Execution, as_of_text, periods_name, value_text
+from reads.wording import Execution, as_of_text, periods_name, plain_number, value_text, wan_text
 from services.inputs import current_config, thresholds
 
 
@@ -187,6 +188,11 @@ class ScoreRow:
     level2_span: int = 0
 
     @property
+    def target_parts(self) -> tuple[str, str, str]:
+        """指标性质 / 指标值 / 度量单位, the three columns the official 自评表 splits 指标值 into."""
+        return target_parts(self.indicator)
+
+    @property
     def full_marks(self) -> bool:
         return rules.for_display(self.score) >= rules.for_display(self.weight)
 
@@ -200,6 +206,75 @@ class ScoreRow:
         if self.suggested:
             parts.append("得分为建议分（区间中值），待评价人确定")
         return "；".join(parts)
+
+
+# 指标性质 as the official forms write it: the comparator, or 定性 for an assessed indicator
+NATURES = {">=": "≥", "<=": "≤", ">": "＞", "<": "＜", "=": "＝"}
+QUALITATIVE_NATURE = "定性"
+
+
+def target_parts(ind: Indicator) -> tuple[str, str, str]:
+    """(指标性质, 指标值, 度量单位) of the annual target in force: ≥ / 70 / 家; a qualitative one
+    is 定性 with its words as the value (保障); a target the grammar could not read keeps its raw
+    text as the value."""
+    target = annual_target(ind)
+    if target.kind == rules.QUALITATIVE or target.value is None:
+        return (QUALITATIVE_NATURE if target.kind == rules.QUALITATIVE else ""), target.raw, ""
+    return NATURES.get(target.op or "=", "＝"), plain_number(target.value), target.unit or ""
+
+
+@dataclass
+class FundsLine:
+    """One row of the 自评表's 项目资金 block (万元 on the form): 年度资金总额, or one of its
+    sources; None: not known (the form does not give it, or the entries are not split by it)."""
+    label: str
+    initial_yuan: Decimal | None      # 年初预算数
+    annual_yuan: Decimal | None       # 全年预算数 (调整后)
+    spent_yuan: Decimal | None        # 全年执行数
+    rate: Decimal | None = None       # 执行率
+    total: bool = False               # 年度资金总额: the row that carries 分值 and 得分
+
+
+FUND_SOURCES = (("当年财政拨款", ("central", "provincial", "local")), ("上年结转资金", ()),
+                ("其他资金", ("self_raised", "other")))
+
+
+def funds_lines(py: ProjectYear, budget_yuan: Decimal | None, spent_yuan: Decimal | None, rate: Decimal | None,
+                adjusted: bool) -> tuple[list[FundsLine], list[str]]:
+    """年度资金总额 and 其中：当年财政拨款 / 上年结转资金 / 其他资金 as the form gives its funds,
+    with a note for each split left empty. 当年财政拨款 is the form's 中央、省级、市县财政资金,
+    其他资金 its 单位自筹 and 其他资金; a blank cell of the form is unknown (DOMAIN §1) — unless
+    the form's other cells already add up to its 年度资金总额, when it can only be 0. The 申报表
+    has no 上年结转资金; budget adjustments (§7) and spending are recorded for the whole budget,
+    not by source: those cells of the sources stay empty rather than be apportioned."""
+    funds = py.funds("annual")
+    total = funds["total"]
+    given = [funds[key] for _label, keys in FUND_SOURCES for key in keys]
+    adds_up = total is not None and sum(v for v in given if v is not None) == total
+    lines = [FundsLine("年度资金总额", total, budget_yuan, spent_yuan, rate, total=True)]
+    for label, keys in FUND_SOURCES:
+        parts = [funds[key] for key in keys]
+        known = bool(keys) and (adds_up or all(v is not None for v in parts))
+        initial = sum((v for v in parts if v is not None), Decimal(0)) if known else None
+        lines.append(FundsLine(label, initial, None if adjusted else initial, None))
+    notes = ["当年财政拨款按申报表的中央、省级、市县财政资金合计填列，其他资金按单位自筹和其他资金合计填列"]
+    unknown = [line.label for line in lines[1:] if line.initial_yuan is None]
+    if unknown:
+        notes.append(f"{'、'.join(unknown)}：申报表未列明，年初预算数不填")
+    if adjusted:
+        notes.append("预算调整未分资金来源，各来源的全年预算数不填")
+    notes.append("支出按项目合计填报、未分资金来源，各来源的全年执行数和执行率不填")
+    return lines, notes
+
+
+def later_budget_note(cal: YearCalendar, spent_in: int | None, judged_yuan: Decimal | None,
+                      year_end_yuan: Decimal | None) -> list[str]:
+    """The 执行率 is of the budget in force at its spending's period end (§7); when an adjustment
+    dated after that period changed the budget by the evaluation date, the 说明 row says so."""
+    if spent_in is None or judged_yuan is None or year_end_yuan is None or judged_yuan == year_end_yuan:
+        return []
+    return [f"全年执行数为{period_name(cal, spent_in)}的填报数，全年预算数和执行率按该期末的预算数填列；"
+            f"其后调整，评价日的预算数为{wan_text(year_end_yuan)}万元"]
 
 
 @dataclass
@@ -216,6 +291,31 @@ class ScoreTable:
     weights: dict[str, Decimal] = field(default_factory=rules.level_weights)   # the 一级 weights in force
     weights_history: list[EvaluationWeights] = field(default_factory=list)
     budget_yuan: Decimal | None = None     # 全年预算数 (调整后) the 执行率 is of; 年初: py.annual_total_yuan
+    funds: list[FundsLine] = field(default_factory=list)    # 年度资金总额, then 其中 its sources
+    funds_notes: list[str] = field(default_factory=list)    # why a source's cell is empty
+    texts: dict[str, str] = field(default_factory=dict)     # the 填报人's texts: STATEMENT_TEXTS column → text
+    submitted_on: date | None = None       # the date of the latest 提交 (the form's 填报日期)
+
+    @property
+    def execution_reason_shown(self) -> str | None:
+        """The form's 执行率偏低原因 row (§5): the reason written, （未填写） while a 执行率 below
+        90 % still lacks one; None: no row."""
+        reason = self.completeness.execution_reason if self.completeness else ""
+        if reason:
+            return reason
+        return "（未填写）" if self.execution_reason_needed else None
+
+    @property
+    def signed_on_text(self) -> str:
+        """The 填报日期 beside the signatures: the day of the latest 提交, else blank to write in."""
+        day = self.submitted_on
+        return f"{day.year}年{day.month}月{day.day}日" if day else "　　年　　月　　日"
+
+    @property
+    def spent_text_wan(self) -> str:
+        """全年执行数 in 万元 as the 自评表 writes it, named by its period when older."""
+        ex = self.execution
+        return as_of_text(ex.calendar, wan_text(ex.spent_yuan), ex.shown, ex.through)
 
     @property
     def spent_yuan(self) -> Decimal | None:
@@ -258,6 +358,21 @@ class ScoreTable:
         return self.evaluation is not None and rules.execution_reason_required(self.evaluation.execution_rate)
 
 
+def statement_texts(session: Session, py: ProjectYear) -> dict[str, str]:
+    """The 填报人's texts of the 自评表 (STATEMENT_TEXTS column → text; "" when not written)."""
+    row = session.get(EvaluationStatement, py.id)
+    return {column: (getattr(row, column) or "") if row else "" for column in STATEMENT_TEXTS}
+
+
+def submitted_on(session: Session, py: ProjectYear) -> date | None:
+    """The day (where the users are) of the latest 提交: the form's 填报日期."""
+    submits = [step.at for step in review_steps(session, py) if step.action == SUBMIT]
+    if not submits:
+        return None
+    moment = submits[-1] if submits[-1].tzinfo else submits[-1].replace(tzinfo=timezone.utc)   # SQLite: naive UTC
+    return moment.astimezone(ZoneInfo(current_config().get("TIMEZONE") or "Asia/Shanghai")).date()
+
+
 def score_table(session: Session, py: ProjectYear, as_of: date,
                 thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS) -> ScoreTable:
     inputs = evaluation_inputs(session, py, as_of)
@@ -268,13 +383,18 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
     history = weights_history(session, py)
     weights = rules.level_weights(history[-1].weights if history else None)
     mark = budget.flag.text if budget.flag else ""          # §5: spending above the budget is marked 超预算
+    judged_on = cal.period_end(spent_in) if spent_in is not None else as_of
+    adjusted = any(a.on <= judged_on for a in inputs.year.facts.inputs.adjustments)
+    form = dict(texts=statement_texts(session, py), submitted_on=submitted_on(session, py))
     try:
         evaluation = evaluate(py, inputs, thresholds)
     except ValueError as exc:
+        lines, notes = funds_lines(py, inputs.budget_yuan, budget.spent_yuan, None, adjusted)
         return ScoreTable(py, as_of, None, str(exc),
                           Execution(cal, through, spent_in, budget.spent_yuan, None, mark),
                           completeness=completeness(session, py, inputs, None, as_of), weights=weights,
-                          weights_history=history, budget_yuan=inputs.budget_yuan)
+                          weights_history=history, budget_yuan=inputs.budget_yuan, funds=lines, funds_notes=notes,
+                          **form)
     checked = completeness(session, py, inputs, evaluation, as_of)
     order = {level: n for n, level in enumerate(rules.LEVEL1_POINTS)}
     paired = sorted(zip(inputs.states, evaluation.indicators),
@@ -297,9 +417,11 @@ def score_table(session: Session, py: ProjectYear, as_of: date,
                              scored_.suggested, bool(state.over), scored_.deduction, ind.eval_deduction_reason or "",
                              scored_.set_aside))
     spans(rows)
+    lines, notes = funds_lines(py, inputs.budget_yuan, budget.spent_yuan, evaluation.execution_rate, adjusted)
+    notes += later_budget_note(cal, spent_in, inputs.budget_yuan, budget.annual_yuan)
     return ScoreTable(py, as_of, evaluation, None,
                       Execution(cal, through, spent_in, budget.spent_yuan, evaluation.execution_rate, mark), rows,
-                      checked, weights, history, inputs.budget_yuan)
+                      checked, weights, history, inputs.budget_yuan, lines, notes, **form)
 
 
 def spans(rows) -> None:

@@ -12,6 +12,7 @@ from typing import Mapping
 from sqlmodel import Session, select
 
 from domain.calendar import YearCalendar, period_label
+from domain.project_year import OVER_ALERT
 from models.actual import Actual, Alert, Spending
 from models.indicator import Indicator
 from models.project import Project, ProjectYear
@@ -53,11 +54,12 @@ class AlertItem:
 
 
 def open_alerts(session: Session, user: User, year: int | None = None) -> list[AlertItem]:
-    """Open alerts within the user's scope: red first, then overdue, then yellow; newest first."""
+    """Open alerts within the user's scope: red first, then overdue, then yellow; newest first.
+    Not the over alerts (超额, for information): the 工作台 lists those as 超额完成, with r and p."""
     statement = (select(Alert, Project, ProjectYear)
                  .join(ProjectYear, ProjectYear.id == Alert.project_year_id)
                  .join(Project, Project.id == ProjectYear.project_id)
-                 .where(Alert.closed_at.is_(None), visible_years(user)))
+                 .where(Alert.closed_at.is_(None), Alert.kind != OVER_ALERT, visible_years(user)))
     if year is not None:
         statement = statement.where(ProjectYear.year == year)
     rows = list(session.exec(statement))

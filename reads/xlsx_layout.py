@@ -93,36 +93,6 @@ def header_block(ws, row: int, sheet_project: str, department: str, unit: str, o
     return row + 1
 
 
-def funds_block(ws, row: int, budgets: tuple, execution: Execution, columns: int,
-                light: tuple[str | None, str] | None = None, score: tuple | None = None,
-                progress: Decimal | None = None) -> int:
-    """年初预算数 and 调整后预算数 (全年预算数 on the 自评表, DOMAIN §7) / 执行数 / 执行率 (元; the
-    rate a number formatted as %), then the budget's light (its fill, its word) and 序时进度 —
-    or, on the 自评表, the points and the score; below them, when the spending is 超预算 / 冲减, a
-    row that says so with its note."""
-    spans_ = [(1, 1), (2, 3), (4, 4), (5, 5), (6, 6), (7, 7), (8, columns)]
-    labels = ["项目资金（元）", "年初预算数", "调整后预算数" if score is None else "全年预算数", "执行数", "执行率",
-              "灯色" if score is None else "分值", "序时进度" if score is None else "得分"]
-    merged(ws, row, 1, 1, "项目资金（元）", last_row=row + 1, bold=True, align=CENTER)
-    for (first, last), label in zip(spans_[1:], labels[1:]):
-        merged(ws, row, first, last, label, bold=True, align=CENTER, fill=HEAD_FILL)
-    for (first, last), budget in zip(spans_[1:3], budgets):
-        merged(ws, row + 1, first, last, budget, align=RIGHT, number_format=MONEY_FORMAT)
-    for col, (value, fmt) in zip((5, 6), execution_cells(execution)):
-        merged(ws, row + 1, col, col, value, align=RIGHT if fmt else WRAP, number_format=fmt)
-    if score is None:
-        merged(ws, row + 1, 7, 7, light[1], align=CENTER, fill=light_fill(light[0]))
-        merged(ws, row + 1, 8, columns, shown_rate(progress), align=RIGHT, number_format=RATE_FORMAT)
-    else:
-        merged(ws, row + 1, 7, 7, float(score[0]), align=RIGHT, number_format=POINTS_FORMAT)
-        merged(ws, row + 1, 8, columns, float(rules.for_display(score[1])), align=RIGHT, number_format=POINTS_FORMAT)
-    if not execution.mark:
-        return row + 2
-    merged(ws, row + 2, 1, 1, "预算执行标记", bold=True, align=CENTER)
-    merged(ws, row + 2, 2, columns, execution.mark, align=WRAP, fill=MARK_FILL)
-    return row + 3
-
-
 def column_heads(ws, row: int, labels) -> None:
     for col, label in enumerate(labels, start=1):
         cell(ws, row, col, label, bold=True, align=CENTER, fill=HEAD_FILL)

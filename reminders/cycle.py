@@ -14,7 +14,9 @@ its entry deadline is `YearCalendar(year, deadline_day=ENTRY_DEADLINE_DAY).deadl
 - 审核人, within their 主管部门 (all of them without one):
   - the weekly digest (`supervisor-digest`) on the configured weekday: every indicator and
     budget of the current year whose light is red, or grey (its latest due entry overdue),
-    as `indicator_states`/`budget_state` judge them; nothing to report, no digest;
+    as `indicator_states`/`budget_state` judge them; nothing to report, no digest. A digest
+    also lists, for information, the indicators marked 超额 (DOMAIN.md §8, the over alerts;
+    light OVER_MARK): they ride along with a digest but do not make one on their own;
   - escalation (`supervisor-escalation`) once a period is more than `escalation_days` days
     past its deadline with entries still missing: each unit's projects and how many entries
     each lacks.
@@ -59,7 +61,7 @@ from models.user import User
 from reminders import mailer
 from reminders.messages import compose
 from reminders.monitoring import MonitoringData, monitoring_notices
-from reminders.notices import BUDGET, DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, Item, Notice
+from reminders.notices import BUDGET, DIGEST, DUE_SOON, ESCALATION, MISSING, OVER_MARK, OVERDUE, Item, Notice
 from reminders.settings import ReminderSettings, load as load_settings
 
 log = logging.getLogger("reminders")
@@ -219,7 +221,8 @@ class _Data:
         return items
 
     def alarming(self, row: YearRow) -> list[Item]:
-        """Red and grey lights of a project year today (the digest), as the domain judges them."""
+        """Red and grey lights of a project year today (the digest), as the domain judges them,
+        and its indicators marked 超额 (light OVER_MARK)."""
         if row.id not in self._states:
             py = self.session.get(ProjectYear, row.id)
             quarterly = row.periods == rules.QUARTERLY
@@ -237,6 +240,10 @@ class _Data:
                 items.append(Item(row.unit, row.project, row.project_id, row.year, BUDGET,
                                   period_label(row.year, month, quarterly, self.today, with_year=True),
                                   budget.light, 10**6))
+            items += [Item(row.unit, row.project, row.project_id, row.year, state.indicator.name,
+                           period_label(row.year, state.status.shown, quarterly, self.today, with_year=True),
+                           OVER_MARK, state.indicator.position)
+                      for state in year.indicators if state.over]
             self._states[row.id] = items
         return self._states[row.id]
 
@@ -309,7 +316,7 @@ def _supervisor_notices(user, rows, periods, data: _Data, settings: ReminderSett
         day, week = digest_week(today, settings.digest_weekday)
         years = digest_years(today)
         items = [item for r in rows if r.year in years for item in data.alarming(r)]
-        if items:
+        if any(item.light != OVER_MARK for item in items):
             notices.append(Notice(DIGEST, user.id, week, f"{day.month}月{day.day}日", items, None, None))
     return notices
 

@@ -10,7 +10,7 @@ readable email, not a thousand lines; the links lead to the rest.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from itertools import groupby
 from pathlib import Path
@@ -19,19 +19,22 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from domain import rules
 from models.user import User
-from reminders.notices import (DIGEST, DUE_SOON, ESCALATION, MISSING, OVERDUE, RECTIFY, RECTIFY_DUE_SOON, RECTIFY_LATE,
-                               RECTIFY_OVERDUE, ROUND_DUE_SOON, ROUND_OVERDUE, UNSUBMITTED, Item, Notice)
+from reminders.notices import (DIGEST, DUE_SOON, ESCALATION, MISSING, OVER_MARK, OVERDUE, RECTIFY, RECTIFY_DUE_SOON,
+                               RECTIFY_LATE, RECTIFY_OVERDUE, ROUND_DUE_SOON, ROUND_OVERDUE, UNSUBMITTED, Item, Notice)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 PREFIX = "【绩效目标跟踪】"
 MAX_ITEMS = 150
 
 LIGHT_WORDS = {MISSING: "未填报", rules.GREY: "灰灯（逾期未填报）", rules.RED: "红灯", rules.YELLOW: "黄灯",
-               rules.GREEN: "绿灯", UNSUBMITTED: "未提交", RECTIFY: "待整改", RECTIFY_LATE: "整改逾期"}
+               rules.GREEN: "绿灯", UNSUBMITTED: "未提交", RECTIFY: "待整改", RECTIFY_LATE: "整改逾期",
+               OVER_MARK: "超额（灯为绿）"}
 LIGHT_COLOURS = {MISSING: "#57606a", rules.GREY: "#6e7781", rules.RED: "#b42318", rules.YELLOW: "#b7791f",
-                 rules.GREEN: "#17673a", UNSUBMITTED: "#57606a", RECTIFY: "#8a5a00", RECTIFY_LATE: "#b42318"}
+                 rules.GREEN: "#17673a", UNSUBMITTED: "#57606a", RECTIFY: "#8a5a00", RECTIFY_LATE: "#b42318",
+                 OVER_MARK: "#0b5cad"}
+DIGEST_OVER = "supervisor-digest-over"     # the digest's 超额 items: a section of its mail, not a notice of its own
 ORDER = {OVERDUE: 0, DUE_SOON: 1, ESCALATION: 0, DIGEST: 1, ROUND_OVERDUE: 2, ROUND_DUE_SOON: 3, RECTIFY_OVERDUE: 4,
-         RECTIFY_DUE_SOON: 5}
+         RECTIFY_DUE_SOON: 5, DIGEST_OVER: 6}
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
@@ -97,7 +100,9 @@ def subject(notices: list[Notice], today: date) -> str:
     for n in (n for n in notices if n.kind == DIGEST):
         grey = sum(1 for i in n.items if i.light == rules.GREY)
         red = sum(1 for i in n.items if i.light == rules.RED)
-        counts = "，".join(text for count, text in ((grey, f"逾期未填报{grey}项"), (red, f"红灯{red}项")) if count)
+        over = sum(1 for i in n.items if i.light == OVER_MARK)
+        counts = "，".join(text for count, text in ((grey, f"逾期未填报{grey}项"), (red, f"红灯{red}项"),
+                                                   (over, f"超额{over}项")) if count)
         parts.append(f"每周汇总：{counts}")
     parts += _monitoring_subject(notices, today)
     return PREFIX + "；".join(parts)
@@ -141,6 +146,10 @@ def _lead(n: Notice, today: date) -> tuple[str, str]:
                 f"以下{units}个单位的{count}个项目仍有未填报的实际值，请督促填报：")
     if n.kind in MONITORING_LEADS:
         return MONITORING_LEADS[n.kind](n, count)
+    if n.kind == DIGEST_OVER:
+        return ("超额完成（仅供参考）",
+                f"以下{count}项指标的完成率或序时进度比达到120%以上（超额），灯仍为绿，无需处理；"
+                "请关注目标是否设定偏低，年度自评时可据此酌情扣分：")
     return (f"每周汇总（{n.label}）",
             f"截至{today.year}年{day_label(today)}，您负责范围内有{count}项为红灯或逾期未填报：")
 
@@ -186,14 +195,30 @@ def _section(n: Notice, today: date, base_url: str, room: int) -> Section:
     shown = sorted(n.items, key=lambda i: (i.unit, i.project, i.year, i.period, i.position))[:max(room, 0)]
     column = {ESCALATION: "未填报", ROUND_DUE_SOON: "事项", ROUND_OVERDUE: "事项", RECTIFY_DUE_SOON: "整改事项",
               RECTIFY_OVERDUE: "整改事项"}.get(n.kind, "指标")
-    return Section(title, lead, _groups(shown, base_url, with_unit=n.kind in (DIGEST, ESCALATION, RECTIFY_OVERDUE)),
+    return Section(title, lead, _groups(shown, base_url,
+                                        with_unit=n.kind in (DIGEST, DIGEST_OVER, ESCALATION, RECTIFY_OVERDUE)),
                    len(n.items) - len(shown), column)
+
+
+def _split_digest(notices: list[Notice]) -> list[Notice]:
+    """A digest's 超额 items (OVER_MARK) make a section of their own, after everything that
+    needs action."""
+    parts = []
+    for n in notices:
+        if n.kind == DIGEST:
+            over = [i for i in n.items if i.light == OVER_MARK]
+            parts.append(replace(n, items=[i for i in n.items if i.light != OVER_MARK]))
+            if over:
+                parts.append(replace(n, kind=DIGEST_OVER, items=over))
+        else:
+            parts.append(n)
+    return parts
 
 
 def compose(user: User, notices: list[Notice], today: date, base_url: str) -> Mail:
     notices = sorted(notices, key=lambda n: (ORDER[n.kind], n.period))
     sections, room = [], MAX_ITEMS
-    for n in notices:
+    for n in sorted(_split_digest(notices), key=lambda n: (ORDER[n.kind], n.period)):
         sections.append(_section(n, today, base_url, room))
         room -= len(n.items)
     context = {"greeting": f"{user.label}您好：", "sections": sections,

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from domain.rules import BLUE
+
 DUE_SOON, OVERDUE = "manager-due-soon", "manager-overdue"
 DIGEST, ESCALATION = "supervisor-digest", "supervisor-escalation"
 # Monitoring rounds and 整改 (reminders/monitoring.py): a round's monitoring not yet submitted,
@@ -38,6 +40,7 @@ BUDGET = "预算执行（累计支出）"
 MISSING = "missing"          # an item's light while its entry is not due yet
 UNSUBMITTED = "unsubmitted"  # a round's monitoring not submitted (or returned), and its deadline ahead
 RECTIFY, RECTIFY_LATE = "rectify", "rectify-late"    # an open 整改 item, before and after its deadline
+OVER_MARK = BLUE             # an indicator marked 超额 (DOMAIN.md §8), listed in the digest for information
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class Item:
     year: int
     what: str                 # the indicator (三级指标), or BUDGET, or "12项未填报", or a 整改 item
     period: str               # 2023年7月, 2023年第三季度, or a deadline (8月20日到期)
-    light: str                # MISSING, grey or red; UNSUBMITTED, RECTIFY or RECTIFY_LATE
+    light: str                # MISSING, grey or red; OVER_MARK; UNSUBMITTED, RECTIFY or RECTIFY_LATE
     position: int = 0
     link: str | None = None   # the page to open (under BASE_URL), when not the project's
 

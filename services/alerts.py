@@ -1,6 +1,7 @@
-"""Open alerts follow the domain core (DOMAIN.md §4, §9): `sync` makes the open alerts of some
-project years exactly those the core (domain.project_year.open_alerts) says should stand as of
-a date — opening, moving on and closing rows, kept as history (opened_at / closed_at).
+"""Open alerts follow the domain core (DOMAIN.md §4, §8, §9): `sync` makes the open alerts of
+some project years exactly those the core (domain.project_year.open_alerts) says should stand
+as of a date — opening, moving on and closing rows, kept as history (opened_at / closed_at):
+yellow and red lights, overdue entries, and 超额 (kind "over", light "blue", for information).
 
 Every writer of alert rows comes through here, and nothing else decides an alert:
 - the reminder cycle syncs every project year of this year and last each time it runs,

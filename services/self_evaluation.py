@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from domain import rules
 from domain.review import APPROVE, APPROVED, DRAFT, EDITABLE_STATES, REFUSALS, STATE_LABELS, SUBMIT, TRANSITIONS
 from models.actual import EntryError
-from models.evaluation import (WEIGHT_COLUMNS, EvaluationNote, EvaluationPeriodNote, EvaluationReview,
+from models.evaluation import (STATEMENT_TEXTS, WEIGHT_COLUMNS, EvaluationNote, EvaluationPeriodNote, EvaluationReview,
                                EvaluationStatement, EvaluationStep, EvaluationWeights)
 from models.indicator import Indicator
 from models.project import ProjectYear
@@ -229,10 +229,12 @@ def _check_editable(session: Session, py: ProjectYear) -> None:
 
 def save_self_evaluation(session: Session, py: ProjectYear, weights: dict, notes: dict, who: str, now: datetime,
                          as_of: date, execution_reason: str | None = None,
-                         explanations: dict[int, str] | None = None) -> None:
+                         explanations: dict[int, str] | None = None, texts: dict[str, str] | None = None) -> None:
     """The 填报人's part, while the evaluation is a draft or returned: weights (blank: the level's
-    equal share) and 偏差原因分析及改进措施 per indicator, the reason for a 执行率 below 90 %, and
-    why a period was not entered (`explanations`: period month → text; None leaves them).
+    equal share) and 偏差原因分析及改进措施 per indicator, the reason for a 执行率 below 90 %,
+    why a period was not entered (`explanations`: period month → text; None leaves them), and
+    the form's texts (`texts`: a column of models.evaluation.STATEMENT_TEXTS → text, e.g.
+    实际完成情况, 评价结论; those not given are left as they are).
     Weights go through rules.evaluate: per level they must add up to its points (Chinese
     EntryError otherwise)."""
     _check_editable(session, py)
@@ -251,8 +253,11 @@ def save_self_evaluation(session: Session, py: ProjectYear, weights: dict, notes
     for ind_id, text in notes.items():
         if ind_id in indicators:
             _set_note(session, ind_id, text, who, now)
-    if execution_reason is not None:
-        _set_statement(session, py, execution_reason, who, now)
+    statement = {"execution_reason": execution_reason} if execution_reason is not None else {}
+    statement.update({column: text for column, text in (texts or {}).items()
+                      if column in STATEMENT_TEXTS and text is not None})
+    if statement:
+        _set_statement(session, py, statement, who, now)
     for month, text in (explanations or {}).items():
         if month in inputs.year.facts.calendar.months:
             _set_period_note(session, py, month, text, who, now)
@@ -296,16 +301,19 @@ def _set_note(session: Session, indicator_id: int, text: str | None, who: str, n
     session.add(row)
 
 
-def _set_statement(session: Session, py: ProjectYear, reason: str | None, who: str, now: datetime) -> None:
-    reason = _text(reason, "执行率偏低的原因", "execution_reason") or None
+def _set_statement(session: Session, py: ProjectYear, texts: dict[str, str | None], who: str, now: datetime) -> None:
+    """The form's texts given (column → text; blank clears it), written only when one changed."""
+    cleaned = {column: _text(text, STATEMENT_TEXTS[column], column) or None for column, text in texts.items()}
     row = session.get(EvaluationStatement, py.id)
     if row is None:
-        if reason is None:
+        if not any(cleaned.values()):
             return
         row = EvaluationStatement(project_year_id=py.id, updated_by=who, updated_at=now)
-    elif row.execution_reason == reason:
+    elif all(getattr(row, column) == text for column, text in cleaned.items()):
         return
-    row.execution_reason, row.updated_by, row.updated_at = reason, who, now
+    for column, text in cleaned.items():
+        setattr(row, column, text)
+    row.updated_by, row.updated_at = who, now
     session.add(row)
 
 

@@ -161,8 +161,10 @@ def test_alerts_open_on_yellow_and_close_on_green(session):
     assert open_alerts_of(session, py, "参展面积") == [("overdue", "grey", 6)]    # imported on 1 August: June is missing
     enter(session, py, "参展面积", value=200, deviation_reasons=["其他"])
     assert open_alerts_of(session, py, "参展面积") == [("light", "yellow", 7)]    # July's entry is the one judged
-    enter(session, py, "参展面积", value=500)
+    enter(session, py, "参展面积", value=300)            # p = 300 / (500 · 7/12) = 1.03: green, not 超额
     assert open_alerts_of(session, py, "参展面积") == []
+    enter(session, py, "参展面积", value=500)            # the year's target by July: p = 1.71, 超额 (DOMAIN §8)
+    assert open_alerts_of(session, py, "参展面积") == [("over", "blue", 7)]
     assert ("overdue", "grey", 6) in open_alerts_of(session, py, "参展企业数量")  # the entry synced its project year
 
 
@@ -179,7 +181,7 @@ def test_overdue_alerts_after_the_deadline_close_when_the_actual_arrives(session
     assert {a.month for a in open_overdue(session, py)} == {7} and len(open_overdue(session, py)) == 7
     with transaction(session):
         assert sync(session, [py.id], date(2023, 8, 7), NOW, {}) == 0    # idempotent
-    enter(session, py, "官方网站更新消息数量", value=200)
+    enter(session, py, "官方网站更新消息数量", value=120)     # ≥200条: on pace (p = 1.03), not 超额
     with transaction(session):
         sync(session, [py.id], date(2023, 8, 7), NOW, {})
     assert len(open_overdue(session, py)) == 6      # five indicators and the budget

@@ -290,12 +290,12 @@ def test_the_monitoring_sheet_and_the_self_evaluation_use_the_budget_in_force(se
     evaluation = api.get(f"/projects/{special}/evaluation", as_of="2024-01-10").get_json()
     assert evaluation["budget_score"] == 9 and evaluation["execution_rate"] == 0.9       # 27 / 30, not 27 / 37
     ws = workbook(reader.get(f"/projects/{personas.project_a}/evaluation.xlsx")).worksheets[0]
-    assert (ws["B7"].value, ws["D7"].value, ws["E7"].value, ws["F7"].value, ws["H7"].value) == \
-        (37_000_000, 30_000_000, 27_000_000, 0.9, 9)
+    assert (ws["D7"].value, ws["F7"].value, ws["G7"].value, ws["I7"].value, ws["J7"].value) == \
+        (3700, 3000, 2700, 0.9, 9)                                                     # 万元, as the form
     page = text_of(reader.get(f"/projects/{personas.project_a}/evaluation?year=2023").get_data(as_text=True))
     assert "预算执行率 年初预算数 37,000,000.00 元 全年预算数 30,000,000.00 元 27,000,000.00 元（90.00%） 10.00 9.00" in page
     printed = text_of(reader.get(f"/projects/{personas.project_a}/evaluation/print").get_data(as_text=True))
-    assert "年度资金总额 37,000,000.00 30,000,000.00 27,000,000.00 90.00% 10.00 9.00" in printed
+    assert "年度资金总额 3,700.00 3,000.00 2,700.00 10.00 90.00% 9.00" in printed
 
 
 def test_the_overview_and_the_report_page_show_both_budgets(seeded, personas, special):

@@ -135,19 +135,25 @@ def test_alerts_are_those_the_entries_would_have_left_open(made):
     """The year replayed through services/alerts.py (each entry, each reminder cycle) leaves what
     the core says should stand now: an open light alert exactly when the latest entry is yellow
     or red, with that light; an open overdue alert only while the latest due period is missing;
-    and a history of alerts opened and closed as the year went."""
+    an open over alert (blue) exactly when the latest entry is 超额; and a history of alerts opened and closed as the year went."""
+    from domain import rules
     from models import Actual, Alert, Indicator, ProjectYear, Spending
     app, _ = made
     with Session(app.extensions["engine"]) as s:
         open_alerts = s.exec(select(Alert).where(Alert.closed_at.is_(None))).all()
         light_open = {(a.project_year_id, a.indicator_id): a.light for a in open_alerts if a.kind == "light"}
         overdue_open = {(a.project_year_id, a.indicator_id) for a in open_alerts if a.kind == "overdue"}
-        assert len(light_open) + len(overdue_open) == len(open_alerts)        # at most one of each kind
+        over_open = {(a.project_year_id, a.indicator_id) for a in open_alerts if a.kind == "over" and a.light == "blue"}
+        assert len(light_open) + len(overdue_open) + len(over_open) == len(open_alerts)     # at most one of each kind
+        assert over_open
         for ind in s.exec(select(Indicator)).all():
             latest = s.exec(select(Actual).where(Actual.indicator_id == ind.id).order_by(Actual.month.desc())).first()
             key = (ind.project_year_id, ind.id)
             expected = latest.light if latest and latest.light in ("yellow", "red") else None
             assert light_open.get(key) == expected, ind.annual_level3
+            over = latest is not None and latest.light != "grey" and \
+                rules.is_over(ind.annual_op, latest.completion, latest.pace)
+            assert (key in over_open) == over, ind.annual_level3
             py = s.get(ProjectYear, ind.project_year_id)
             last_period = 12
             assert (key in overdue_open) == (latest is None or latest.month < last_period), ind.annual_level3
@@ -158,7 +164,7 @@ def test_alerts_are_those_the_entries_would_have_left_open(made):
             assert light_open.get((py.id, None)) == expected
         closed = s.exec(select(Alert).where(Alert.closed_at.is_not(None))).all()
         assert closed and all(a.closed_at >= a.opened_at for a in closed)
-        assert {a.kind for a in closed} == {"light", "overdue"}
+        assert {a.kind for a in closed} == {"light", "overdue", "over"}
 
 
 def test_the_summaries_written_in_bulk_equal_a_rebuild(made):

@@ -165,15 +165,17 @@ def test_the_evaluation_xlsx_and_print_hold_the_score_table(seeded, personas, se
     ws = workbook(client.get(f"/projects/{project}/evaluation.xlsx")).worksheets[0]
     assert ws["A1"].value == "项目支出绩效自评表（2023年度）"
     assert ws["B3"].value == SERVICE
-    assert [ws.cell(6, c).value for c in (2, 4, 5, 6, 7, 8)] == ["年初预算数", "全年预算数", "执行数", "执行率", "分值", "得分"]
-    assert ws["B7"].value == ws["D7"].value == 771100                     # no adjustment: 全年 = 年初
-    assert ws["E7"].value == 771100 and ws["F7"].value == 1 and ws["F7"].number_format == "0.00%"
-    assert (ws["G7"].value, ws["H7"].value) == (10, 10)
+    assert ws["A6"].value == "项目资金（万元）" and ws["B7"].value == "年度资金总额"
+    assert [ws.cell(6, c).value for c in (4, 6, 7, 8, 9, 10)] == ["年初预算数", "全年预算数", "全年执行数", "分值", "执行率",
+                                                                "得分"]
+    assert ws["D7"].value == ws["F7"].value == 77.11                       # 万元; no adjustment: 全年 = 年初
+    assert ws["G7"].value == 77.11 and ws["I7"].value == 1 and ws["I7"].number_format == "0.00%"
+    assert (ws["H7"].value, ws["J7"].value) == (10, 10)
     meetings = find_row(ws, "会议服务次数")
-    assert ws.cell(meetings, 5).value == "100次" and (ws.cell(meetings, 6).value, ws.cell(meetings, 7).value) == (12.5, 12.5)
+    assert [ws.cell(meetings, c).value for c in range(4, 10)] == ["≥", "100", "次", "100次", 12.5, 12.5]
     total = find_row(ws, "总分")
-    assert ws.cell(total, 7).value == 42.5 and ws.cell(total, 8).value == "评价等级：差"
-    assert ws.cell(find_row(ws, "产出指标小计"), 7).value == 32.5
+    assert ws.cell(total, 9).value == 42.5 and ws.cell(total, 10).value == "评价等级：差"
+    assert ws.cell(find_row(ws, "产出指标小计"), 9).value == 32.5
     assert ws.page_setup.orientation == "portrait"
     text = text_of(client.get(f"/projects/{project}/evaluation/print").get_data(as_text=True))
     assert "项目支出绩效自评表（2023年度）" in text and "总分 100.00 42.50 评价等级： 差" in text
@@ -262,7 +264,7 @@ def test_the_evaluation_marks_spending_above_the_budget(seeded, personas, servic
     spend(seeded, py, 12, 800_000, note="追加预算28,900元待批复")
     client = signed_in(seeded, personas.supervisor_a)
     ws = workbook(client.get(f"/projects/{project}/evaluation.xlsx")).worksheets[0]
-    assert (ws["G7"].value, ws["H7"].value) == (10, 10)       # §5: above the budget scores 10, marked 超预算
+    assert (ws["H7"].value, ws["J7"].value) == (10, 10)       # §5: above the budget scores 10, marked 超预算
     assert ws.cell(find_row(ws, "预算执行标记"), 2).value == "超预算：追加预算28,900元待批复"
     for page in ("evaluation/print", "evaluation"):
         html = client.get(f"/projects/{project}/{page}").get_data(as_text=True)
@@ -311,7 +313,7 @@ def test_a_monitoring_xlsx_headed_november_names_the_september_figures_and_greys
     assert ws["D7"].value == "截至9月：1,234.56789（10、11月未填报）" and ws["E7"].value == "截至9月：33.37%"
     assert ws["G7"].value == "灰，上期红" and ws["G7"].fill.fgColor.rgb.endswith("D9D9D9")
     assert ws["F7"].value == pytest.approx(0.9167)                        # 序时进度 of November
-    assert ws["H7"].value == "1,646.09052（推算）" and "按9月累计执行数" in ws["M7"].value   # named by its period
+    assert ws["H7"].value == "1,646.09（推算）" and "按9月累计执行数" in ws["M7"].value   # named by its period
     assert ws.cell(find_row(ws, "一级指标"), 7).value == "1-11月执行情况"
     count = find_row(ws, "参展企业数量")
     assert ws.cell(count, 7).value == "截至9月：35家（10、11月未填报）"
@@ -377,9 +379,9 @@ def test_the_evaluation_xlsx_and_print_at_year_end_name_the_september_figures(se
     assert ws["A2"].value == "数据截至2023年9月（10-12月未填报） · 审核状态：草稿"
     assert not any("12月31日" in str(v) for v in cells(ws))
     assert_nothing_of_september_shown_as_november(ws)
-    assert ws["E7"].value == "截至9月：12,345,678.90（10-12月未填报）" and ws["F7"].value == "截至9月：33.37%"
-    assert ws.cell(find_row(ws, "参展企业数量"), 5).value == "截至9月：35家（10-12月未填报）"
-    assert ws.cell(find_row(ws, "参展面积"), 5).value == "1-12月未填报"
+    assert ws["G7"].value == "截至9月：1,234.56789（10-12月未填报）" and ws["I7"].value == "截至9月：33.37%"   # 万元
+    assert ws.cell(find_row(ws, "参展企业数量"), 7).value == "截至9月：35家（10-12月未填报）"
+    assert ws.cell(find_row(ws, "参展面积"), 7).value == "1-12月未填报"
     text = text_of(client.get(f"/projects/{september}/evaluation/print").get_data(as_text=True))
     assert "数据截至2023年9月（10-12月未填报） · 审核状态：草稿" in text and "12月31日" not in text
     page = text_of(client.get(f"/projects/{september}/evaluation").get_data(as_text=True))
@@ -387,8 +389,8 @@ def test_the_evaluation_xlsx_and_print_at_year_end_name_the_september_figures(se
     py, _ids = year_of(seeded, PROJECT_A)
     answer = Api(seeded, personas.supervisor_a).get(f"/projects/{py}/evaluation", as_of="2023-12-31").get_json()
     assert (answer["data_through"], answer["data_label"]) == ("2023-09", "数据截至2023年9月（10-12月未填报）")
-    assert "截至9月：12,345,678.90（10-12月未填报） 截至9月：33.37%" in text
-    assert "截至9月：35家（10-12月未填报）" in text and "参展面积 ≥500平方米 1-12月未填报" in text
+    assert "截至9月：1,234.56789（10-12月未填报） 10.00 截至9月：33.37%" in text
+    assert "截至9月：35家（10-12月未填报）" in text and "参展面积 ≥ 500 平方米 1-12月未填报" in text
 
 
 def _unit_export(app, client, month: int):

@@ -182,3 +182,69 @@ def test_the_workbench_lists_what_is_over(seeded, personas, july_over):
     assert "绿 超额 招商引资专项经费 参展企业数量 ≥70家 142.86% 244.90% 2023年7月" in text
     assert "参展面积 ≥500平方米 80.00% 137.14% 2023年7月" in text
     assert "请核实目标是否设定偏低" in text
+
+
+# --------------------------------------------------------------------------- the over alert
+
+def open_over_alerts(api, project_year: int) -> list[dict]:
+    return [a for a in api.get("/alerts", year=2023).get_json()["alerts"]
+            if a["kind"] == "over" and a["project_id"] == project_year]
+
+
+def test_an_over_alert_opens_at_pace_120_percent_and_closes_when_an_entry_brings_it_below(seeded, api):
+    seeded.config["CLOCK"] = lambda: AUGUST
+    py, ids = year_of(seeded, SPECIAL)
+    url = f"/indicators/{ids[FIRMS]}/actuals/2023-07"
+    # 48 of ≥70家 in July: p = 48 / (70 · 7/12) = 1.176, on pace but not 超额: no over alert
+    assert api.put(url, {"value": 48}).get_json()["over"] is False
+    assert open_over_alerts(api, py) == []
+    # 49: p = 1.2 exactly, 超额
+    assert api.put(url, {"value": 49, "version": 1}).get_json()["over"] is True
+    [alert] = open_over_alerts(api, py)
+    assert (alert["indicator_id"], alert["light"], alert["period"], alert["closed_at"]) == \
+        (ids[FIRMS], "blue", "2023-07", None)
+    # an entry brings it below: the alert closes (kept, with closed_at), and no red/yellow stands for it
+    assert api.put(url, {"value": 45, "version": 2}).get_json()["over"] is False
+    assert open_over_alerts(api, py) == []
+    closed = [a for a in api.get("/alerts", year=2023, state="closed").get_json()["alerts"] if a["id"] == alert["id"]]
+    assert closed and closed[0]["closed_at"] is not None
+    assert not [a for a in api.get("/alerts", year=2023).get_json()["alerts"] if a["indicator_id"] == ids[FIRMS]]
+
+
+def test_the_alert_list_shows_over_alerts_in_blue_labelled_and_filterable(seeded, personas, july_over):
+    _py, ids = july_over
+    reader = signed_in(seeded, personas.supervisor_a)
+    html = reader.get("/reports/alerts?year=2023").get_data(as_text=True)
+    assert '<option value="over">超额</option>' in html
+    rows = re.findall(r'<tr class="alert-(\w+)">(.*?)</tr>', html, flags=re.S)
+    over = [text_of(row) for light, row in rows if light == "blue"]
+    assert sorted(over) == sorted(f"超额 灯仍为绿 {SPECIAL} 2023年度 {name} 山西省投资促进局 "
+                                  f"216-山西省商务厅 7月 2023-08-06 历史 · 去处理" for name in (FIRMS, "参展面积"))
+    assert all('class="over-mark"' in row for light, row in rows if light == "blue")
+    assert [light for light, _row in rows][-2:] == ["blue", "blue"]             # after red, yellow and overdue
+    # counted as 超额, never as a red or yellow light
+    count = text_of(html[html.index('<p class="count">'):html.index("</p>", html.index('<p class="count">'))])
+    assert "红灯 1 条" in count and "超额 2 条" in count, count
+    only = reader.get("/reports/alerts?year=2023&kind=over").get_data(as_text=True)
+    assert [light for light, _row in re.findall(r'<tr class="alert-(\w+)">(.*?)</tr>', only, flags=re.S)] == ["blue"] * 2
+    assert "共 2 条" in text_of(only)
+
+
+def test_the_digest_lists_over_indicators_in_a_section_for_information(seeded, personas, july_over):
+    from sqlmodel import Session, select
+
+    from models.outbox import OutboxMessage
+    from test_reminders_cycle import set_emails
+    set_emails(seeded, personas)
+    sent = seeded.test_cli_runner().invoke(args=["reminders", "send", "--now", "2023-08-07T09:00"])
+    assert sent.exit_code == 0, sent.output
+    with Session(seeded.extensions["engine"]) as session:
+        [mail] = session.exec(select(OutboxMessage).where(OutboxMessage.user_id == personas.supervisor_a.id)).all()
+    assert "每周汇总：" in mail.subject and mail.subject.endswith("红灯1项，超额2项")
+    text = mail.text_body
+    section = text[text.index("【超额完成（仅供参考）】"):]
+    assert "以下2项指标的完成率或序时进度比达到120%以上（超额），灯仍为绿，无需处理" in section
+    assert f"  · {FIRMS}｜2023年7月｜超额（灯为绿）" in section and "  · 参展面积｜2023年7月｜超额（灯为绿）" in section
+    assert "参加活动场次" not in section and "红灯" not in section
+    assert text.index("【每周汇总") < text.index("【超额完成（仅供参考）】")
+    assert "超额完成（仅供参考）</h2>" in mail.html_body and "color:#0b5cad" in mail.html_body

@@ -693,12 +693,22 @@ def check_alerts(h: House, record: Record, day: date, facts: dict) -> None:
     listed = {(a["project_id"], a["indicator_id"], a["kind"], a["light"], a["period"])
               for a in h.api["all"].get("/alerts", year=year).get_json()["alerts"]}
     assert listed == want, f"API alerts as of {day}: {sorted(listed - want)} not due, {sorted(want - listed)} missing"
+    # 超额 (DOMAIN.md §8): an over alert stands exactly for the indicators the API reads `over`,
+    # on the period of the entry it shows
+    over_inds = set()
+    for p in record.projects:
+        for ind in h.api["all"].get(f"/projects/{p.py_id}", as_of=day.isoformat()).get_json()["indicators"]:
+            if ind["scope"] == "annual" and ind["over"]:
+                over_inds.add((p.py_id, ind["id"], ind["actual"]["period"]))
+    over_alerts = {(py, ind, period) for py, ind, kind, light, period in listed if kind == "over"}
+    assert over_alerts == over_inds, f"over alerts as of {day}: {sorted(over_alerts)} ≠ IND over {sorted(over_inds)}"
+    assert all(light == "blue" for _py, _ind, kind, light, _period in listed if kind == "over")
     page = h.browser["all"].get("/reports/alerts", query_string={"year": year}).get_data(as_text=True)
     shown = set()
     for light, row in _ALERT_ROW.findall(page):
         cells = [_text(c) for c in _CELL.findall(row)]
-        shown.add((cells[1].split(" ")[0], cells[2], "overdue" if "逾期未填报" in cells[0] else "light", light,
-                   int(cells[5].rstrip("月"))))
+        kind = "overdue" if "逾期未填报" in cells[0] else "over" if "超额" in cells[0] else "light"
+        shown.add((cells[1].split(" ")[0], cells[2], kind, light, int(cells[5].rstrip("月"))))
     projects = {p.py_id: p for p in record.projects}
     want = {(projects[py].name, _names(projects[py])[ind] if ind else BUDGET_ROW, kind, light, int(period[5:]))
             for py, ind, kind, light, period in want}
@@ -709,7 +719,8 @@ def check_reminders(h: House, record: Record, day: date, facts: dict) -> None:
     """What a reminder cycle would mail that day (reminders.cycle.plan): each 填报人's overdue
     notices name exactly the entries still missing of the periods whose deadline has passed this
     calendar year — every overdue alert's among them — and so does their 工作台; a 审核人's
-    digest lists exactly the red and grey lights of the core."""
+    digest lists exactly the red and grey lights of the core, and with them, for information,
+    the indicators the core marks 超额 (alone they send no digest)."""
     from reminders.cycle import DIGEST, OVERDUE, CycleConfig, period_label, plan
     from reminders.notices import BUDGET
     from reminders.settings import ReminderSettings
@@ -736,7 +747,7 @@ def check_reminders(h: House, record: Record, day: date, facts: dict) -> None:
         assert workbench_overdue(h, p) == mailed, f"工作台 of {p.unit} on {day} ≠ its mail {sorted(mailed, key=str)}"
     digest = {(item.project_id, item.what, item.light, item.period)
               for notice in notices.get(h.supervisor_id, []) if notice.kind == DIGEST for item in notice.items}
-    wanted = set()
+    wanted, over = set(), set()
     for p in record.projects:
         if p.year != day.year and not (day.month == 1 and p.year == day.year - 1):
             continue
@@ -746,6 +757,11 @@ def check_reminders(h: House, record: Record, day: date, facts: dict) -> None:
             if status.light in (rules.RED, rules.GREY):
                 label = period_label(p.year, status.period, p.periods == rules.QUARTERLY, day, with_year=True)
                 wanted.add((p.project_id, name, status.light, label))
+            if status.judgement is not None and status.judgement.over:
+                label = period_label(p.year, status.shown, p.periods == rules.QUARTERLY, day, with_year=True)
+                over.add((p.project_id, name, rules.BLUE, label))
+    if wanted:
+        wanted |= over
     assert digest == wanted, f"digest on {day}: {sorted(digest - wanted)} not due, {sorted(wanted - digest)} left out"
 
 

@@ -277,8 +277,12 @@ def test_monday_digest_lists_red_and_overdue_items_within_the_supervisors_scope_
 
     assert notices(app) == {"shenhe": ["supervisor-digest:2023-W32"], "shenhe_all": ["supervisor-digest:2023-W32"]}
     mine = message_to(app, p.supervisor_a)
-    assert mine.subject == "【绩效目标跟踪】每周汇总：逾期未填报11项，红灯1项"
+    # June's entries at the full-year target (p = 2) are 超额: listed after, for information
+    assert mine.subject == "【绩效目标跟踪】每周汇总：逾期未填报11项，红灯1项，超额11项"
     lines = item_lines(mine)
+    assert "【超额完成（仅供参考）】" in mine.text_body and "超额完成（仅供参考）</h2>" in mine.html_body
+    assert mine.text_body.index("【每周汇总") < mine.text_body.index("【超额完成（仅供参考）】")
+    assert len([line for line in lines if line.endswith("｜超额（灯为绿）")]) == 11
     assert f"{RED_IN_JULY}｜2023年7月｜红灯" in lines
     assert sorted(line for line in lines if "灰灯" in line) == sorted(
         [f"{name}｜2023年7月｜灰灯（逾期未填报）" for name in NOT_ENTERED_IN_JULY]
@@ -288,7 +292,7 @@ def test_monday_digest_lists_red_and_overdue_items_within_the_supervisors_scope_
     assert PROJECT_B not in mine.text_body and PROJECT_B not in mine.html_body
     assert "山西省国际经济合作中心" not in mine.text_body
     everything = message_to(app, p.supervisor_all)
-    assert everything.subject == "【绩效目标跟踪】每周汇总：逾期未填报19项，红灯1项"
+    assert everything.subject == "【绩效目标跟踪】每周汇总：逾期未填报19项，红灯1项，超额12项"
     assert f"山西省国际经济合作中心 · {PROJECT_B}（2023年度）" in everything.text_body
 
 
@@ -350,7 +354,7 @@ def test_one_message_per_user_per_cycle_combines_all_their_notices(reminders):
     me = p.supervisor_a.id
     assert mine.key == f"supervisor-digest:{me}:2023-W33+supervisor-escalation:{me}:2023-07"
     assert mine.subject == ("【绩效目标跟踪】督办：1个单位7月实际值逾期超过5天；"
-                            "每周汇总：逾期未填报11项，红灯1项")
+                            "每周汇总：逾期未填报11项，红灯1项，超额11项")
     assert mine.text_body.index("【督办：7月实际值逾期超过5天】") < mine.text_body.index("【每周汇总（8月14日）】")
 
 

@@ -426,15 +426,18 @@ def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
     client = signed_in(entered, personas.admin)
     html = client.get("/reports/alerts?year=2023").get_data(as_text=True)
     order = re.findall(r'<tr class="alert-(\w+)">', html)
-    assert order[:2] == ["red", "red"] and "yellow" in order and order[-1] == "grey"
-    assert order == sorted(order, key=["red", "yellow", "grey"].index)
+    assert order[:2] == ["red", "red"] and "yellow" in order and "grey" in order and order[-1] == "blue"
+    assert order == sorted(order, key=["red", "yellow", "grey", "blue"].index)     # 超额 (blue) last
     reds = re.findall(r'<tr class="alert-(\w+)">', client.get("/reports/alerts?kind=red").get_data(as_text=True))
     assert reds == ["red", "red"]
     overdue = rows_of(client.get("/reports/alerts?kind=overdue").get_data(as_text=True), P)
     assert any("服务对象满意度" in row for row in overdue) and not any("项目按时完成" in row for row in overdue)
     # every project year's alerts stand since its import (nothing entered is overdue): each sees its own
     supervisor = signed_in(entered, personas.supervisor_a).get("/reports/alerts").get_data(as_text=True)
-    assert len(rows_of(supervisor, P)) == 4 and f">{UNIT_A}</option>" in supervisor
+    mine = rows_of(supervisor, P)
+    assert len([row for row in mine if not row.startswith("超额")]) == 4 and f">{UNIT_A}</option>" in supervisor
+    assert [row for row in mine if row.startswith("超额")] == [
+        f"超额 灯仍为绿 {P} 2023年度 会议服务次数 {UNIT_A} 216-山西省商务厅 7月 2023-08-10 历史 · 去处理"]
     assert rows_of(supervisor) and all(UNIT_A in row for row in rows_of(supervisor))
     outsider = signed_in(entered, personas.manager_b).get("/reports/alerts").get_data(as_text=True)
     assert rows_of(outsider) and rows_of(outsider) == rows_of(outsider, PROJECT_B) and P not in outsider

@@ -75,15 +75,19 @@ def test_after_the_deadline_missing_entries_are_overdue_and_the_cycle_raises_ale
     assert every_alert(seeded) == before                   # a GET only reads
     cycle = seeded.test_cli_runner()
     assert cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"]).exit_code == 0
-    opened = alerts(seeded)
+    opened = [a for a in alerts(seeded) if a.kind != "over"]
     # each missing indicator and each budget, of every unit: unit A's three projects, unit B's one
     assert len(opened) == (13 + 1 + 7 + 1 + 6 + 1) + (7 + 1)
     assert {(a.kind, a.month) for a in opened} == {("overdue", 7)}
+    # June's entries at the full-year target are 超额 (p = 2): over alerts, never on the 工作台's 预警
+    over = [a for a in alerts(seeded) if a.kind == "over"]
+    assert over and {(a.light, a.month) for a in over} == {("blue", 6)}
     everything = every_alert(seeded)
     cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"])
     assert every_alert(seeded) == everything               # a second cycle changes nothing
     listing = section(client.get("/").get_data(as_text=True), "未关闭的预警")
     assert "灰 招商引资专项经费 参展面积 逾期未填报 2023年7月 2023-08-06 09:00" in listing
+    assert "未关闭的预警 29 条" in listing and "超额" not in listing          # unit A's: 13 + 1 + 7 + 1 + 6 + 1
 
 
 def test_a_red_light_is_listed_with_a_link_to_its_row(seeded, personas, today_is):

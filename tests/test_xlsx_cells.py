@@ -1,9 +1,9 @@
 """Formula injection: text from a form or a user is text in every xlsx the product writes.
 
 A form is imported whose project, 实施单位, indicators, target, 负责人 and 联系电话 are spreadsheet
-payloads, a 偏差说明 and a 自评 note are typed on the pages, and each export is downloaded through
-its web route: the monitoring and evaluation xlsx, the bulk-entry sheet and a unit's export. Each
-payload must read back exactly as written (as Excel decodes the file's text), as a string cell, and
+payloads, a 偏差说明, a 自评 note and the 自评表's texts (实际完成情况, 评价结论 …) are typed on
+the pages, and each export is downloaded through its web route: the monitoring and evaluation
+xlsx, the bulk-entry sheet and a unit's export. Each payload must read back exactly as written (as Excel decodes the file's text), as a string cell, and
 no sheet of any of them may hold a formula (<f>) or an error cell; numbers stay numbers.
 """
 from __future__ import annotations
@@ -26,6 +26,8 @@ NAMES = ("=cmd|' /C calc'!A0", "\t=2+2", "\r=3+3", "#N/A", "=1+1\x0b", "_x0041_ 
 TARGET = "-12"                       # a qualitative target that looks like a number: text, as written
 OWNER, PHONE = "+cmd|' /C calc'!A0", "@SUM(1+1)"
 NOTE, SELF_NOTE = "=2*3\r\n原因见附件", "-1+1 改进措施"
+FORM_TEXTS = {"goal_achieved": "=HYPERLINK(\"http://evil.example/g\",\"完成\")", "conclusion": "#REF!",
+              "problems": "+1\t存在问题", "improvements": "@A1 改进"}      # the 自评表's texts a 填报人 writes
 QUOTED_UNIT = 'x",HYPERLINK("http://evil.example/v"),"'     # would break out of a drop-down's list
 BUDGET = 37_000_000                  # the form's 年度资金总额, a number the product writes
 BUDGET_WAN = 3700                    # the same in 万元, as the 监控表 writes it
@@ -53,7 +55,7 @@ def attacked(seeded, client):
         "csrf_token": token, "period": "2023-07", "value": "1000", "deviation_note": NOTE})
     assert entered.status_code == 303, entered.get_data(as_text=True)
     noted = client.post(f"/projects/{project_id}/evaluation", data={
-        "csrf_token": token, "year": "2023", f"note_{indicator_id}": SELF_NOTE})
+        "csrf_token": token, "year": "2023", f"note_{indicator_id}": SELF_NOTE, **FORM_TEXTS})
     assert noted.status_code == 303, noted.get_data(as_text=True)
     return project_id, unit_id
 
@@ -93,7 +95,7 @@ def opened(data: bytes) -> dict[str, object]:
 SHOWN = (PROJECT, UNIT, *NAMES, TARGET, OWNER, PHONE)       # what each 监控表 and 自评表 shows of the form
 EXPORTS = {    # the route, the payloads it shows, a number of its own it must keep a number
     "monitoring": ("/projects/{project}/monitoring.xlsx?period=2023-07", (*SHOWN, NOTE), BUDGET_WAN),
-    "evaluation": ("/projects/{project}/evaluation.xlsx?year=2023", (*SHOWN, SELF_NOTE), 100),
+    "evaluation": ("/projects/{project}/evaluation.xlsx?year=2023", (*SHOWN, SELF_NOTE, *FORM_TEXTS.values()), 100),
     "bulk": ("/bulk.xlsx?period=2023-07&unit={unit}", (PROJECT, *NAMES, TARGET), BUDGET),
 }
 

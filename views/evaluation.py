@@ -4,7 +4,8 @@
 as of today, marked provisional), the review's state and every step. Who does what:
 
 * the unit's 填报人 (and an admin) edit weights, 偏差原因分析及改进措施, the reason for a 执行率
-  below 90 % and why periods were not entered while the evaluation is a draft or returned,
+  below 90 %, why periods were not entered and the form's texts (the 年度总体目标's 实际完成情况,
+  评价结论, 存在问题, 改进措施; everyone in scope reads them) while the evaluation is a draft or returned,
   submit it, and withdraw it while it waits;
 * a 审核人 in scope (and an admin) — the evaluator — set qualitative scores within their band
   (until then the band's middle is suggested, marked 建议), deduct for a target set too low on a
@@ -31,7 +32,7 @@ from reads.export_scope import visible_project_year
 from reads.scope import may_edit_actuals, may_evaluate
 from reads.self_evaluation import review_state, review_steps, score_table
 from reads.wording import user_labels
-from models.evaluation import WEIGHT_COLUMNS
+from models.evaluation import STATEMENT_TEXTS, WEIGHT_COLUMNS
 from services.self_evaluation import (NotReady, ReviewConflict, move_review, save_evaluator_part, save_self_evaluation,
                                       set_level_weights)
 from views.auth import requires
@@ -42,6 +43,8 @@ bp = Blueprint("evaluation", __name__)
 
 EDITORS, EVALUATORS = ("admin", "manager"), ("admin", "supervisor")
 ROLE_LABELS = {"admin": "管理员", "manager": "填报人", "supervisor": "审核人"}
+# the 自评表's texts the 填报人 writes in the panel below the table (the 执行率's reason is in it)
+FORM_TEXTS = {column: label for column, label in STATEMENT_TEXTS.items() if column != "execution_reason"}
 
 
 def evaluation_date(year: int) -> date:
@@ -76,7 +79,7 @@ def render(project, py, status: int = 200, error: str | None = None, form: dict 
         may_review=may_evaluate(g.user) and state == SUBMITTED,
         may_score=may_evaluate(g.user) and state != APPROVED,
         provisional=as_of < date(py.year, 12, 31), error=error, problems=problems or [], form=form or {},
-        bands=bands(), weight_columns=WEIGHT_COLUMNS)
+        bands=bands(), weight_columns=WEIGHT_COLUMNS, form_texts=FORM_TEXTS)
     return render_template("evaluation.html", **context), status
 
 
@@ -110,21 +113,22 @@ def _posted(prefix: str) -> dict[int, str]:
 @bp.post("/projects/<int:project_id>/evaluation")
 @requires(*EDITORS)
 def save(project_id: int):
-    """The 填报人's weights, 偏差原因分析及改进措施, the reason for a low 执行率 and why periods
-    were not entered."""
+    """The 填报人's weights, 偏差原因分析及改进措施, the reason for a low 执行率, why periods
+    were not entered, and the form's texts (实际完成情况, 评价结论, 存在问题, 改进措施)."""
     project, py = load(project_id)
     if not may_edit_actuals(g.user, project):
         abort(403)
     weights, notes, explanations = _posted("weight_"), _posted("note_"), _posted("gap_")
     reason = request.form.get("execution_reason")
+    texts = {column: request.form[column] for column in FORM_TEXTS if column in request.form}
     session = get_session()
     try:
         with transaction(session):
             save_self_evaluation(session, py, weights, notes, who(), now(), evaluation_date(py.year), reason,
-                                 explanations)
+                                 explanations, texts)
     except EntryError as exc:
         return render(project, py, 422, str(exc), {"weights": weights, "notes": notes, "gaps": explanations,
-                                                   "execution_reason": reason})
+                                                   "execution_reason": reason, "texts": texts})
     except ReviewConflict as exc:
         return _conflict(project, py, exc)
     return _done(project, py, "已保存权重、偏差原因分析和说明。")

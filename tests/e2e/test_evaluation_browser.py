@@ -1,8 +1,10 @@
 """A real browser: the 绩效自评 of 招商引资业务经费 at year end (today 2024-01-10). Its three
 qualitative scores are still the bands' middles, marked 建议, so the 填报人's submission is
 refused with the list of what is missing; the 审核人 sets the scores inside their bands; then
-the 填报人 submits. The page is looked at on a desk (1366 px) and on a phone (390 px): nothing
-wider than the screen but the table, which scrolls inside its panel.
+the 填报人 submits. The 填报人 writes the 自评表's texts (实际完成情况, 评价结论, 存在问题, 改进措施)
+and finds them on the printable form and in the xlsx; the 审核人 reads them. The page is looked
+at on a desk (1366 px) and on a phone (390 px): nothing wider than the screen but the table,
+which scrolls inside its panel.
 
 Screenshots are kept in SCREENSHOTS=dir when asked. Under the app's own Content-Security-Policy;
 any console or JavaScript error fails the test.
@@ -70,7 +72,9 @@ def look(page, shots: Path, name: str) -> None:
     page.set_viewport_size(DESK)
 
 
-def test_a_suggested_score_is_set_by_the_evaluator_and_then_the_evaluation_is_submitted(live_server, page, tmp_path):
+def at_year_end(live_server, tmp_path):
+    """The seed at 2024-01-10 with `year_end`'s entries: (indicator ids, the 填报人, the 审核人,
+    where screenshots go, the 自评 page's address)."""
     app = live_server.app
     app.config["CLOCK"] = lambda: JANUARY
     store_forms(app, seed_forms())
@@ -79,7 +83,11 @@ def test_a_suggested_score_is_set_by_the_evaluator_and_then_the_evaluation_is_su
     clerk = add_user(app, "tianbao", "manager", unit=UNIT_A)
     reviewer = add_user(app, "shenhe", "supervisor", department=DEPARTMENT_A)
     shots = Path(os.environ["SCREENSHOTS"]) if os.environ.get("SCREENSHOTS") else tmp_path
-    url = f"{live_server.url}/projects/{project}/evaluation?year=2023"
+    return ids, clerk, reviewer, shots, f"{live_server.url}/projects/{project}/evaluation?year=2023"
+
+
+def test_a_suggested_score_is_set_by_the_evaluator_and_then_the_evaluation_is_submitted(live_server, page, tmp_path):
+    ids, clerk, reviewer, shots, url = at_year_end(live_server, tmp_path)
 
     sign_in(page, live_server, clerk)
     page.goto(url)
@@ -119,3 +127,55 @@ def test_a_suggested_score_is_set_by_the_evaluator_and_then_the_evaluation_is_su
     expect(page.get_by_text("已提交自评，等待审核人审核。")).to_be_visible()
     expect(page.locator(".badge-review-submitted")).to_have_text("已提交，待审核")
     look(page, shots, "submitted")
+
+
+FORM_TEXTS = {"实际完成情况": "全年举办招商活动12场，年度总体目标基本完成。", "评价结论": "项目实施总体较好。",
+              "存在问题": "部分活动筹备时间偏紧。", "改进措施": "提前制定年度活动计划。"}
+
+
+def test_the_clerk_writes_the_forms_texts_and_finds_them_on_the_print_page_and_in_the_xlsx(live_server, page, tmp_path):
+    """The 自评表's 实际完成情况, 评价结论, 存在问题 and 改进措施 are written on the 自评 page, read by
+    the 审核人 there, printed on the A4 form and written in the xlsx, each in its row."""
+    import io
+
+    from openpyxl import load_workbook
+
+    _ids, clerk, reviewer, shots, url = at_year_end(live_server, tmp_path)
+
+    sign_in(page, live_server, clerk)
+    page.goto(url)
+    for label, text in FORM_TEXTS.items():
+        page.get_by_label(label, exact=True).fill(text)
+    page.get_by_role("button", name="保存完成情况及评价").click()
+    expect(page.get_by_text("已保存权重、偏差原因分析和说明。")).to_be_visible()
+    for label, text in FORM_TEXTS.items():
+        expect(page.get_by_label(label, exact=True)).to_have_value(text)
+    look(page, shots, "texts")
+
+    page.get_by_role("link", name="打印").click()
+    expect(page.locator(".sheet-title")).to_have_text("项目支出绩效自评表（2023年度）")
+    expect(page.locator(".sheet-goal .goal-achieved")).to_have_text(FORM_TEXTS["实际完成情况"])
+    closing = page.locator(".sheet-closing tr")
+    expect(closing).to_have_count(3)
+    for n, label in enumerate(("评价结论", "存在问题", "改进措施")):
+        expect(closing.nth(n)).to_contain_text(label)
+        expect(closing.nth(n).locator("td")).to_have_text(FORM_TEXTS[label])
+    expect(page.locator(".sheet-signatures")).to_contain_text("项目负责人（签字）：")
+    page.screenshot(path=str(shots / "evaluation-print.png"), full_page=True)
+
+    page.go_back()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="导出自评表").click()
+    ws = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
+    found = {ws.cell(c.row, 1).value: ws.cell(c.row, 2).value for row in ws.iter_rows() for c in row[:1]}
+    assert [found[label] for label in ("评价结论", "存在问题", "改进措施")] == [FORM_TEXTS[k] for k in ("评价结论", "存在问题", "改进措施")]
+    goal = next(c.row for row in ws.iter_rows() for c in row[:1] if c.value == "年度总体目标")
+    assert ws.cell(goal + 1, 7).value == FORM_TEXTS["实际完成情况"]
+
+    page.context.clear_cookies()
+    sign_in(page, live_server, reviewer)
+    page.goto(url)
+    texts = page.locator(".evaluation-texts")
+    expect(texts.locator("textarea")).to_have_count(0)              # the 审核人 reads them
+    for text in FORM_TEXTS.values():
+        expect(texts).to_contain_text(text)

@@ -62,7 +62,10 @@ def test_supervisor_drills_down_to_a_red_indicator_and_downloads_the_monitoring_
     info.value.save_as(target)
     ws = load_workbook(target).worksheets[0]
     assert ws["A1"].value == "项目支出绩效运行监控表（2023年7月）"
-    assert f"{ws['F7'].value * 100:.2f}%" == shown_rate
+    rate_head = next(c for r in ws.iter_rows() for c in r if c.value == "执行率")     # the 项目资金 block's
+    assert f"{ws.cell(rate_head.row + 1, rate_head.column).value * 100:.2f}%" == shown_rate
     area_row = next(c.row for r in ws.iter_rows() for c in r if c.value == "参展面积")
-    assert ws.cell(area_row, 5).value == shown_actual and ws.cell(area_row, 9).value == "红"
+    heads = next([c.value for c in r] for r in ws.iter_rows() if r[0].value == "一级指标")   # the indicators' heads
+    assert ws.cell(area_row, heads.index("1-7月执行情况") + 1).value == shown_actual
+    assert ws.cell(area_row, heads.index("灯色") + 1).value == "红"
     assert page.problems == [], "\n".join(page.problems)
