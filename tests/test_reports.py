@@ -437,7 +437,7 @@ def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
     mine = rows_of(supervisor, P)
     assert len([row for row in mine if not row.startswith("超额")]) == 4 and f">{UNIT_A}</option>" in supervisor
     assert [row for row in mine if row.startswith("超额")] == [
-        f"超额 灯仍为绿 {P} 2023年度 会议服务次数 {UNIT_A} 216-山西省商务厅 7月 2023-08-10 历史 · 去处理"]
+        f"超额 灯仍为绿 {P} 2023年度 会议服务次数 {UNIT_A} 216-山西省商务厅 7月 2023-08-10 历史 · 查看"]       # a 审核人 reads: 查看
     assert rows_of(supervisor) and all(UNIT_A in row for row in rows_of(supervisor))
     outsider = signed_in(entered, personas.manager_b).get("/reports/alerts").get_data(as_text=True)
     assert rows_of(outsider) and rows_of(outsider) == rows_of(outsider, PROJECT_B) and P not in outsider
