@@ -87,6 +87,20 @@ def same_base(unit_a: str | None, unit_b: str | None) -> bool:
     return split_unit(unit_a)[1] == split_unit(unit_b)[1]
 
 
+# Short forms people type for a unit of the target's base: 亿/万 for 亿元/万元 (an amount in 元),
+# 人 for 人次 (and 万人 for 万人次). Each applies only where the target's base is the alias's.
+_ALIASES = {"元": {"亿": "亿元", "万": "万元"}, "人次": {"人": "人次", "万人": "万人次"}}
+
+
+def unit_alias(typed: str | None, target_unit: str | None) -> str | None:
+    """The unit as meant: `亿` for a target in 元 is 亿元, `人` for a target in 人次 is 人次; any
+    other unit as typed (a bare 万 scales a unitless target, 人 stays 人 beside a target in 人)."""
+    if typed is None:
+        return None
+    key = typed.translate(_FULLWIDTH).strip()
+    return _ALIASES.get(split_unit(target_unit)[1] or "", {}).get(key, typed)
+
+
 SPENDING_UNITS = ("元", "万元", "亿元")
 _SCALED_BASES = ("元", "人次", "人", "平方米", "亩", "吨", "户", "千瓦时")   # written with 万 in real forms
 _LEVEL_ONLY_UNITS = ("%", "％", "小时", "分钟", "天", "日", "个工作日", "工作日", "月", "年", "秒", "分")
@@ -105,3 +119,8 @@ def unit_choices(target_unit: str | None) -> list[str]:
     if base == "元":
         choices.append("亿元")
     return list(dict.fromkeys(choices))
+
+
+def rate_above_whole(value, unit: str | None) -> bool:
+    """A rate in % above 100 (a 及时率 of 120 %): accepted, but unusual enough to ask for a check."""
+    return value is not None and (unit or "").translate(_FULLWIDTH).strip() == "%" and Decimal(str(value)) > 100

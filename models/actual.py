@@ -20,7 +20,7 @@ from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from domain import rules
-from domain.units import SPENDING_UNITS, parse_number, to_base
+from domain.units import SPENDING_UNITS, parse_number, to_base, unit_alias
 from models.project import ProjectYear
 
 DEVIATION_REASONS = ("经费保障", "制度保障", "人员保障", "硬件保障", "其他")
@@ -290,7 +290,7 @@ def parse_period(raw: str | None) -> tuple[int, int]:
 
 def spending_amount_yuan(raw, unit: str | None = "元") -> Decimal:
     """A typed spending amount in 元/万元/亿元, as 元; EntryError for letters, NaN, ∞ or < 0."""
-    unit = (unit or "元").strip()
+    unit = unit_alias(unit or "元", "元").strip()      # 万 / 亿: 万元 / 亿元
     if unit not in SPENDING_UNITS:
         raise EntryError(f"单位“{unit}”无效，支出金额的单位应为：{'、'.join(SPENDING_UNITS)}", "unit")
     if raw is None or (isinstance(raw, str) and not raw.strip()):

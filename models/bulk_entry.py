@@ -6,7 +6,8 @@ record_spending) inside ONE transaction; any error rolls everything back and the
 all of them as "第 N 行（项目 / 指标）：消息". Rows whose input cells are all empty are skipped. A
 row naming an indicator outside the user's scope is an error, never silently skipped. The sheet
 carries each row's hidden id and the version it was downloaded at, so a value someone changed
-in between is reported instead of overwritten.
+in between is reported instead of overwritten — unless the row holds exactly what its uploader
+last stored there (the same sheet uploaded again): that row is unchanged, not a conflict.
 
 The sheet's layout lives here, shared with the download that builds it (views/bulk.py).
 """
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from domain.indicators import effective_measure
-from models.actual import (ActualInput, EntryError, StaleEdit, check_period, parse_period, spending_amount_yuan,
-                           spending_of, validation_message)
-from services.entry import Context, record_actual, record_spending
+from models.actual import (ActualInput, EntryError, StaleEdit, actual_of, check_period, parse_period,
+                           spending_amount_yuan, spending_of, validation_message)
+from services.entry import Context, holds_already, record_actual, record_spending, spending_held_already
 from models.bounds import whole_number
 from models.db import transaction
 from reads.scope import indicator_in_scope, may_edit_actuals, project_year_visible
@@ -43,6 +44,12 @@ class Outcome:
     actuals: int = 0
     spending: int = 0
     errors: list[str] = field(default_factory=list)
+    unchanged: int = 0          # rows that held already what the sheet says (uploaded again)
+    periods: set[tuple[int, int]] = field(default_factory=set)     # (year, month) of the rows stored
+
+
+class _Unchanged(Exception):
+    """The row holds already what the uploader last stored: nothing to write."""
 
 
 class RowError(Exception):
@@ -95,13 +102,15 @@ def _filled_rows(title: str, rows: list[tuple], columns, inputs) -> list[tuple[i
 
 
 def _each_row(session, rows, where: Callable[[int, dict], str], store_row, changed: str,
-              errors: list[str]) -> int:
+              outcome: Outcome) -> int:
     """store_row(n, cells) for each row; what a row is refused for becomes "where：message".
     Returns how many rows were stored."""
-    stored = 0
+    stored, errors = 0, outcome.errors
     for n, cells in rows:
         try:
             store_row(n, cells)
+        except _Unchanged:
+            outcome.unchanged += 1
         except (RowError, EntryError) as exc:
             errors.append(f"{where(n, cells)}：{exc}")
         except StaleEdit as exc:
@@ -159,13 +168,18 @@ def _store_actuals(session, user, rows: list[tuple], ctx: Context, outcome: Outc
         _project, py, ind = _target(session, user, indicator_in_scope, cells["指标ID"], "指标", "指标ID")
         year, month = _period(cells, py)
         _once(seen, (ind.id, month), n, "指标")
-        record_actual(session, ind, py, year, month, _actual_input(cells, effective_measure(ind)), ctx)
+        data = _actual_input(cells, effective_measure(ind))
+        stored = actual_of(session, ind.id, month)
+        if stored is not None and stored.version != data.version and holds_already(session, ind, month, data, ctx.who):
+            raise _Unchanged
+        record_actual(session, ind, py, year, month, data, ctx)
+        outcome.periods.add((year, month))
 
     def where(n: int, cells: dict) -> str:
         return f"第 {n} 行（{cells['项目'] or '?'} / {cells['三级指标'] or '?'}）"
 
     filled = _filled_rows(ACTUALS_SHEET, rows, ACTUAL_COLUMNS, ACTUAL_INPUTS)
-    outcome.actuals = _each_row(session, filled, where, store_row, "数值", outcome.errors)
+    outcome.actuals = _each_row(session, filled, where, store_row, "数值", outcome)
 
 
 def _actual_input(cells: dict, measure: str) -> ActualInput:
@@ -190,15 +204,20 @@ def _store_spending(session, user, rows: list[tuple], ctx: Context, outcome: Out
         amount = spending_amount_yuan(cells["累计支出"], _text(cells["单位"]) or "元")
         _once(seen, (py.id, month), n, "项目")
         version = _int(cells["版本"]) or 0
+        stored = spending_of(session, py.id, month)
+        if (stored is not None and stored.version != version
+                and spending_held_already(session, py, month, amount, _text(cells["说明"]), ctx.who)):
+            raise _Unchanged
         if not version:
             _no_spending_since(session, py, month)
         record_spending(session, py, year, month, amount, ctx, version or None, note=_text(cells["说明"]))
+        outcome.periods.add((year, month))
 
     def where(n: int, cells: dict) -> str:
         return f"“{SPENDING_SHEET}”表第 {n} 行（{cells['项目'] or '?'}）"
 
     filled = _filled_rows(SPENDING_SHEET, rows, SPENDING_COLUMNS, ("累计支出",))   # the unit comes filled in (元)
-    outcome.spending = _each_row(session, filled, where, store_row, "支出", outcome.errors)
+    outcome.spending = _each_row(session, filled, where, store_row, "支出", outcome)
 
 
 def _no_spending_since(session, py, month: int) -> None:

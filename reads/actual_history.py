@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from domain.calendar import period_label
-from domain.rules import MEASURE_LABELS
+from domain.rules import ASSESSMENTS, MEASURE_LABELS
 from models.actual import ActualChange
 from models.indicator import Indicator
 from models.project import ProjectYear
@@ -42,7 +42,7 @@ def _field_text(key: str, snapshot: dict | None) -> str:
     if key == "value":
         return value_text(value, snapshot.get("unit"))
     if key == "forecast":      # an assessment (a qualitative indicator's), or a number in the entry's unit
-        return value if isinstance(value, str) else value_text(value, snapshot.get("unit"))
+        return value if value in ASSESSMENTS else value_text(value, snapshot.get("unit"))
     if key == "deviation_reasons":
         return "、".join(value or [])
     if key == "light":

@@ -49,6 +49,12 @@ class ProjectLine:
         return ProjectBudget.of(self.annual_fen, self.spent_fen, self.period, self.budget_light)
 
     @property
+    def worst_light(self) -> str | None:
+        """The project's worst light: of its indicators and its budget (rules.worst_light)."""
+        lit = [light for light in LIGHTS if self.counts.of(light)]
+        return rules.worst_light(lit + [self.budget_light])
+
+    @property
     def is_red(self) -> bool:
         return self.counts.red > 0 or self.budget_light == rules.RED
 
@@ -111,7 +117,7 @@ def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf,
     主管部门 or 实施单位 — its projects. With `today`, also how many 整改 items of the year stand
     open (late against `today`), answered or closed."""
     departments = unit_groups(session, user, filters, moment)
-    totals = Group(0, "合计", Budget(bands=moment.bands))
+    totals = Group(0, "合计", Budget(bands=moment.bands, elapsed=_elapsed(moment)))
     for dept in departments:
         totals.counts.add(dept.counts)
         totals.budget.add(dept.budget)
@@ -126,6 +132,11 @@ def overview(session: Session, user: User, filters: ReportFilters, moment: AsOf,
     counts = None if today is None else rectification_counts(
         session, user, today, year=moment.year, department=filters.department, unit=filters.unit)
     return Overview(moment, filters, departments, totals, red, red_total, listed, counts)
+
+
+def _elapsed(moment: AsOf):
+    """The 序时进度 a group shows: the share of the year gone (None before anything is due)."""
+    return moment.progress if moment.month else None
 
 
 def _level(filters: ReportFilters) -> str:
@@ -183,9 +194,10 @@ def unit_groups(session: Session, user: User, filters: ReportFilters, moment: As
         # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
         projects, g, y, r, grey, n, budgets, annual, spent, expected, initial = (int(v or 0) for v in numbers)
         unit = Group(u_id, u_name, Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets,
-                                          initial, bands=moment.bands), projects=projects)
+                                          initial, bands=moment.bands, elapsed=_elapsed(moment)), projects=projects)
         unit.counts = Counts(g, y, r, grey, n) if moment.month else Counts(indicators=n)
-        dept = departments.setdefault(d_id, Group(d_id, d_name, Budget(bands=moment.bands), d_code))
+        dept = departments.setdefault(d_id, Group(d_id, d_name, Budget(bands=moment.bands, elapsed=_elapsed(moment)),
+                                                  d_code))
         dept.units.append(unit)
         dept.counts.add(unit.counts)
         dept.budget.add(unit.budget)
@@ -216,6 +228,14 @@ def project_lines(session: Session, user: User, filters: ReportFilters, moment: 
     """Every project year in scope under the filters, as of `moment`, unnamed and unsorted."""
     statement = _scoped(_line_select(moment), user, filters, moment)
     return [_line(row, moment) for row in session.execute(statement)]
+
+
+def project_lines_of(session: Session, user: User, moment: AsOf, project_year_ids) -> dict[int, ProjectLine]:
+    """These project years of `moment.year` in the user's scope, as of `moment`, by id — what the
+    overview says of each (the project list's light and budget columns)."""
+    statement = _scoped(_line_select(moment), user, ReportFilters(), moment).where(
+        ProjectYear.id.in_(list(project_year_ids)))
+    return {line.project_year_id: line for line in (_line(row, moment) for row in session.execute(statement))}
 
 
 def _red_projects(session: Session, user: User, filters: ReportFilters, moment: AsOf,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Mapping
 
 from pydantic import field_validator
 from sqlalchemy import func, or_
@@ -15,6 +17,9 @@ from models.indicator import Indicator
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
 from models.user import User
+from reads.overview import project_lines_of
+from reads.report_filters import AsOf
+from reads.report_sums import ProjectBudget
 from reads.scope import visible_years
 
 
@@ -68,6 +73,9 @@ class ProjectRow:
     unit: str
     annual_total_yuan: Decimal | None
     annual_indicators: int
+    project_year_id: int = 0
+    light: str | None = None                 # the worst light as of the list's date (the overview's)
+    budget: ProjectBudget | None = None      # 执行率 against 序时进度 as of that date
 
 
 @dataclass
@@ -99,11 +107,14 @@ def _annual_counts():
             .group_by(Indicator.project_year_id).subquery())
 
 
-def list_project_years(session: Session, user: User, filters: ProjectFilters, page_size: int = 100) -> ProjectList:
+def list_project_years(session: Session, user: User, filters: ProjectFilters, page_size: int = 100,
+                       as_of: date | None = None, config: Mapping | None = None) -> ProjectList:
+    """One page of the list; with `as_of` (and the settings `config`) each row also carries its
+    worst light and its budget as the overview reads them at that date."""
     counts = _annual_counts()
     statement = (
         select(Project.id, Project.name, ProjectYear.year, Department.name, Department.code, Unit.name,
-               ProjectYear.annual_total_yuan, func.coalesce(counts.c.n, 0))
+               ProjectYear.annual_total_yuan, func.coalesce(counts.c.n, 0), ProjectYear.id)
         .join(ProjectYear, ProjectYear.project_id == Project.id)
         .join(Unit, Unit.id == Project.unit_id)
         .join(Department, Department.id == ProjectYear.department_id)
@@ -124,7 +135,20 @@ def list_project_years(session: Session, user: User, filters: ProjectFilters, pa
     statement = (statement.order_by(ProjectYear.year.desc(), Department.code, Department.name, Unit.name, Project.name)
                  .offset((page - 1) * page_size).limit(page_size))
     rows = [ProjectRow(*r) for r in session.exec(statement)]
+    if as_of is not None:
+        _add_standing(session, user, rows, as_of, config or {})
     return ProjectList(rows, total, page, pages)
+
+
+def _add_standing(session: Session, user: User, rows: list[ProjectRow], as_of: date, config: Mapping) -> None:
+    """Each row's light and budget from the overview's reader (one read per year shown)."""
+    for year in {row.year for row in rows}:
+        moment = AsOf.of(year, as_of, config)
+        lines = project_lines_of(session, user, moment, [r.project_year_id for r in rows if r.year == year])
+        for row in rows:
+            line = lines.get(row.project_year_id)
+            if row.year == year and line is not None and moment.month:
+                row.light, row.budget = line.worst_light, line.budget
 
 
 def visible_year_numbers(session: Session, user: User) -> list[int]:

@@ -104,13 +104,19 @@ class BudgetSums:
         return rules.execution_rate(self.spent_fen, self.annual_fen) if self.projects else None
 
     @property
-    def progress(self) -> Decimal | None:
-        """序时进度 of the group: of each project's judged period, weighted by its budget."""
+    def judged_progress(self) -> Decimal | None:
+        """序时进度 of each project's judged period, weighted by its budget: what the group's
+        light is judged against (a project still in its entry window is judged a month back)."""
         return Decimal(self.expected_fen12) / (12 * self.annual_fen) if self.projects else None
 
     @property
+    def progress(self) -> Decimal | None:
+        """序时进度 as shown."""
+        return self.judged_progress
+
+    @property
     def pace(self) -> Decimal | None:
-        rate, progress = self.execution_rate, self.progress
+        rate, progress = self.execution_rate, self.judged_progress
         return None if rate is None or not progress else rate / progress
 
     def as_dict(self) -> dict:
@@ -125,8 +131,18 @@ class BudgetSums:
 @dataclass
 class Budget(BudgetSums):
     """A group's budget (a 主管部门, a 实施单位, the total): its light is the rule on its sums,
-    with the bands of settings."""
+    with the bands of settings. Its 序时进度 as shown is `elapsed`, the share of the year gone at
+    the report's latest closed month (DOMAIN §4) — the one figure the page states above it, not
+    the weighted mean of its projects' judged periods (74.80 % beside 75.00 % while some
+    projects are still in their entry window); its light stays judged as its projects are."""
     bands: rules.Thresholds = field(kw_only=True)
+    elapsed: Decimal | None = field(default=None, kw_only=True)
+
+    @property
+    def progress(self) -> Decimal | None:
+        if self.elapsed is not None and self.projects:
+            return self.elapsed
+        return self.judged_progress
 
     def add(self, other: "Budget") -> None:
         self.annual_fen += other.annual_fen
@@ -139,7 +155,7 @@ class Budget(BudgetSums):
     def light(self) -> str | None:
         if not self.projects or not self.expected_fen12:
             return None          # nothing due yet
-        return rules.budget_light(self.spent_fen, self.annual_fen, min(self.progress, Decimal(1)), self.bands)
+        return rules.budget_light(self.spent_fen, self.annual_fen, min(self.judged_progress, Decimal(1)), self.bands)
 
 
 @dataclass

@@ -128,6 +128,12 @@ def may_edit_actuals(user: User, project: Project) -> bool:
     return user.role == "admin" or (user.role == "manager" and user.unit_id == project.unit_id)
 
 
+def records_actuals(user: User) -> bool:
+    """Whether the user records actuals on the projects they see (a 填报人 sees only their unit's,
+    an admin all); a 审核人 only reads them — links say 查看, not 填报."""
+    return user.role in ("admin", "manager")
+
+
 def may_evaluate(user: User) -> bool:
     """Evaluator scores of the 绩效自评 are set by an admin or a 审核人, each within the project
     years they may read; the unit's 填报人 records the actuals the scores rest on, not the scores."""

@@ -65,6 +65,15 @@ class EntryRow:
         return a.assessment or "" if self.measure == "qualitative" else value_text(a.value, a.unit)
 
     @property
+    def rate_notice(self) -> str | None:
+        """A word under the row when the value looks wrong though it is accepted."""
+        from domain.units import rate_above_whole
+        a = self.actual
+        if a is not None and self.measure != "qualitative" and rate_above_whole(a.value, a.unit or self.target_unit):
+            return "比率超过100%，请核实"
+        return None
+
+    @property
     def forecast_text(self) -> str:
         a = self.actual
         return forecast_text(self.measure, a.forecast, a.forecast_assessment, a.unit) if a else ""

@@ -71,6 +71,16 @@ DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
 
+def base_url_warning(base_url: str) -> str | None:
+    """A warning when the links in mails point at this machine (127.0.0.1 / localhost): BASE_URL
+    was left unset, and no recipient elsewhere can open them."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0"):
+        return (f"未设置 BASE_URL：邮件中的链接指向 {base_url}，收件人无法打开。"
+                "请将 BASE_URL 设为本系统的访问地址（如 https://jixiao.example.gov.cn）后重启应用和调度进程。")
+    return None
+
+
 @dataclass(frozen=True)
 class CycleConfig:
     """What the cycle takes from the app's settings."""
@@ -87,6 +97,11 @@ class CycleConfig:
                    smtp=mailer.SmtpSettings.from_mapping(config),
                    timezone=config.get("TIMEZONE") or TIMEZONE,
                    rounds=parse_rounds(config.get("MONITORING_ROUNDS", DEFAULT_ROUNDS)))
+
+    @property
+    def base_url_warning(self) -> str | None:
+        """What to say when mails would link to this machine (BASE_URL unset or local)."""
+        return base_url_warning(self.base_url)
 
     @property
     def mail_domain(self) -> str:

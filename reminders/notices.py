@@ -2,6 +2,7 @@
 that words it (reminders/messages.py): the kinds of notice, and a notice with its items."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +17,25 @@ RECTIFY_DUE_SOON, RECTIFY_OVERDUE = "rectify-due-soon", "rectify-overdue"
 KIND_LABELS = {DUE_SOON: "截止前提醒", OVERDUE: "逾期提醒", DIGEST: "每周汇总", ESCALATION: "逾期督办",
                ROUND_DUE_SOON: "监控截止前提醒", ROUND_OVERDUE: "监控逾期提醒",
                RECTIFY_DUE_SOON: "整改到期提醒", RECTIFY_OVERDUE: "整改逾期提醒"}
+_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+_WEEK = re.compile(r"(\d{4})-W(\d{1,2})")
+_ITEM = re.compile(r"(\d+)@(\d{4})(\d{2})(\d{2})")
+
+
+def notice_words(kind: str, period: str) -> str:
+    """A queued notice as an admin reads it: 截止前提醒 · 2023年7月, 每周汇总 · 2023年第32周,
+    整改逾期提醒 · 整改事项 #17（2023年8月20日到期） — not its key (manager-due-soon:3:2023-07)."""
+    if m := _PERIOD.fullmatch(period):
+        when = f"{m[1]}年{int(m[2])}月"
+    elif m := _WEEK.fullmatch(period):
+        when = f"{m[1]}年第{int(m[2])}周"
+    elif m := _ITEM.fullmatch(period):
+        when = f"整改事项 #{m[1]}（{m[2]}年{int(m[3])}月{int(m[4])}日到期）"
+    else:
+        when = period
+    return f"{KIND_LABELS.get(kind, '提醒')} · {when}"
+
+
 BUDGET = "预算执行（累计支出）"
 MISSING = "missing"          # an item's light while its entry is not due yet
 UNSUBMITTED = "unsubmitted"  # a round's monitoring not submitted (or returned), and its deadline ahead

@@ -139,6 +139,8 @@ class ReminderScheduler:
         log.info("定时清理已启动：每小时删除%s", self.housekeeping_settings.describe())
         if self.config.smtp is None:
             log.warning("未配置 SMTP_HOST：提醒邮件保留在发件箱，不会发送")
+        if self.config.base_url_warning:
+            log.warning(self.config.base_url_warning)
         return self.run_if_due("catch-up")
 
     def run(self) -> None:

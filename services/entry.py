@@ -18,13 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from importers.values import same_base
+from domain.units import unit_alias
 from domain import project_year as core
 from domain import rules
 from domain.calendar import month_end, period_label
 from domain.indicators import annual_target, effective_measure
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
-                           SPENDING_NOTE_EXAMPLES, spending_note, spending_number)
+                           SPENDING_NOTE_EXAMPLES, actual_of, spending_note, spending_number, spending_of)
 from models.db import prepared
 from models.indicator import Indicator
 from models.project import ProjectYear
@@ -63,6 +64,7 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     check_period(py, year, month)
     if ind.retired_at is not None or ind.annual_raw is None:
         raise EntryError("该指标没有年度目标，不能填报实际值")
+    data = as_meant(data, ind)
     measure = effective_measure(ind)
     judgement = _judge(ind, measure, month, py, data, ctx.thresholds)
     if rules.deviation_reason_required(judgement.light) and not data.deviation_reasons:
@@ -84,13 +86,8 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     light_before = existing.light if existing else summaries.ABSENT
     actual = existing or Actual(indicator_id=ind.id, month=month, light="", version=0,
                                 updated_by=ctx.who, updated_at=ctx.now)
-    actual.value = data.value if measure != rules.QUALITATIVE else None
-    actual.unit = (data.unit or ind.annual_unit) if measure != rules.QUALITATIVE else None
-    actual.assessment = data.assessment if measure == rules.QUALITATIVE else None
-    actual.forecast = forecast if isinstance(forecast, Decimal) else None
-    actual.forecast_assessment = forecast if isinstance(forecast, str) else None
-    actual.likelihood, actual.note, actual.over_reason = data.likelihood, data.note, data.over_reason
-    actual.deviation_reasons, actual.deviation_note = data.deviation_reasons, data.deviation_note
+    for name, value in entered_fields(ind, measure, data, forecast).items():
+        setattr(actual, name, value)
     actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
     actual.version += 1
     actual.updated_by, actual.updated_at = ctx.who, ctx.now
@@ -101,6 +98,53 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
     alerts.after_entry(session, py, ind, ctx.now, current_config())
     return actual
+
+
+def entered_fields(ind: Indicator, measure: str, data: ActualInput, forecast) -> dict:
+    """What an entry writes into its Actual row, besides the judgement and the bookkeeping."""
+    quantitative = measure != rules.QUALITATIVE
+    return {"value": data.value if quantitative else None,
+            "unit": (data.unit or ind.annual_unit) if quantitative else None,
+            "assessment": None if quantitative else data.assessment,
+            "forecast": forecast if isinstance(forecast, Decimal) else None,
+            "forecast_assessment": forecast if isinstance(forecast, str) else None,
+            "likelihood": data.likelihood, "note": data.note, "over_reason": data.over_reason,
+            "deviation_reasons": data.deviation_reasons, "deviation_note": data.deviation_note}
+
+
+def as_meant(data: ActualInput, ind: Indicator) -> ActualInput:
+    """The input with its unit's short form read against the target (亿 → 亿元, 人 → 人次)."""
+    meant = unit_alias(data.unit, ind.annual_unit)
+    return data if meant == data.unit else data.model_copy(update={"unit": meant})
+
+
+def holds_already(session: Session, ind: Indicator, month: int, data: ActualInput, who: str) -> bool:
+    """Whether `who` last stored exactly this entry: a sheet uploaded again with nothing changed
+    since (by anyone) has nothing to write, and is no conflict with oneself."""
+    data = as_meant(data, ind)
+    existing = actual_of(session, ind.id, month)
+    if existing is None or existing.updated_by != who:
+        return False
+    measure = effective_measure(ind)
+    try:
+        fields = entered_fields(ind, measure, data, forecast_of(data.forecast, measure))
+    except ValueError:
+        return False
+    return all(_same(getattr(existing, name), value) for name, value in fields.items())
+
+
+def spending_held_already(session: Session, py: ProjectYear, month: int, amount: Decimal, note: str | None,
+                          who: str) -> bool:
+    """The same for a period's spending: `who` last stored this amount with this note."""
+    existing = spending_of(session, py.id, month)
+    return (existing is not None and existing.updated_by == who and _same(existing.amount_yuan, amount)
+            and (existing.note or None) == (spending_note(note) if note else None))
+
+
+def _same(stored, entered) -> bool:
+    if isinstance(stored, Decimal) or isinstance(entered, Decimal):
+        return stored is not None and entered is not None and Decimal(stored) == Decimal(entered)
+    return (stored or None) == (entered or None)
 
 
 def over_reason_message(completion: Decimal, thresholds: rules.Thresholds) -> str:

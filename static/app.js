@@ -33,6 +33,47 @@
     }
   }
 
+  /* Browser-native validation speaks the browser's language (English in many installs): each
+     field left invalid says so in the product's Chinese instead. `data-invalid-message` on a
+     field overrides the wording; the server checks everything again and answers in Chinese. */
+  function labelOf(el) {
+    var label = el.labels && el.labels.length ? el.labels[0] : null;
+    var text = label ? label.textContent.replace(/[（(].*$/, "").replace(/\s+/g, "").replace(/[*：:]$/, "") : "";
+    return text ? "“" + text + "”" : "此项";
+  }
+
+  function chineseValidity(el) {
+    var v = el.validity;
+    if (el.dataset.invalidMessage) { return el.dataset.invalidMessage; }
+    if (v.valueMissing) {
+      if (el.type === "file") { return "请选择文件"; }
+      if (el.tagName === "SELECT" || el.type === "radio" || el.type === "checkbox") { return "请选择" + labelOf(el); }
+      return "请填写" + labelOf(el);
+    }
+    if (v.typeMismatch) { return el.type === "email" ? "请输入有效的邮箱地址，如 name@example.com" : "格式不正确"; }
+    if (v.badInput) { return el.type === "number" ? "请输入数字" : "请输入有效的" + (el.type === "date" ? "日期" : "值"); }
+    if (v.rangeUnderflow) { return labelOf(el) + "不能小于 " + el.min; }
+    if (v.rangeOverflow) { return labelOf(el) + "不能大于 " + el.max; }
+    if (v.stepMismatch) { return "请输入有效的数值"; }
+    if (v.tooShort) { return labelOf(el) + "至少 " + el.minLength + " 个字符"; }
+    if (v.tooLong) { return labelOf(el) + "最多 " + el.maxLength + " 个字符"; }
+    if (v.patternMismatch) { return el.title || (labelOf(el) + "格式不正确"); }
+    return "请检查" + labelOf(el);
+  }
+
+  document.addEventListener("invalid", function (evt) {
+    var el = evt.target;
+    if (!el.setCustomValidity) { return; }
+    el.setCustomValidity("");
+    if (!el.validity.valid) { el.setCustomValidity(chineseValidity(el)); }
+  }, true);   /* `invalid` does not bubble: listen in the capture phase */
+
+  function clearValidity(evt) {
+    if (evt.target && evt.target.setCustomValidity) { evt.target.setCustomValidity(""); }
+  }
+  document.addEventListener("input", clearValidity, true);
+  document.addEventListener("change", clearValidity, true);
+
   document.addEventListener("htmx:responseError", function (evt) {
     showAlert(messageOf(evt.detail.xhr), "error");
   });

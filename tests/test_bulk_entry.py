@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session, select
 
 from bulkgen import BILLION_LAUGHS, EXTERNAL_ENTITY, HEAD, MAIN, number_rows, text_row, unpacked_size, xlsx
-from conftest import PASSWORD, PROJECT_B, SECRET_KEY, csrf_token, signed_in, text_of
+from conftest import PASSWORD, PROJECT_B, SECRET_KEY, UNIT_A, add_user, csrf_token, signed_in, text_of
 from importers.bulk import read_sheets
 from importers.sandbox import run_untrusted
 from models.actual import Actual, Spending
@@ -129,7 +129,7 @@ def test_a_filled_sheet_is_stored_and_empty_rows_are_skipped(seeded, manager):
     fill_spending(book, "招商引资专项经费", 1500, "万元")
     response = send(manager, book)
     assert response.status_code == 303, text_of(response.get_data(as_text=True))
-    assert "已保存 4 条实际值，1 条支出。" in text_of(manager.get(response.headers["Location"]).get_data(as_text=True))
+    assert "已保存2023年7月的4项实际值和1项支出。" in text_of(manager.get(response.headers["Location"]).get_data(as_text=True))
     assert stored(seeded, "参展企业数量").light == "green"
     area = stored(seeded, "参展面积")
     assert (area.light, area.deviation_reasons, area.forecast, area.likelihood) == (
@@ -250,6 +250,32 @@ def test_a_value_changed_since_the_download_is_reported_not_overwritten(seeded, 
     assert stored(seeded, "参展企业数量").value == Decimal(40)
 
 
+def test_the_same_sheet_uploaded_again_is_no_conflict_with_oneself(seeded, personas, manager):
+    book = sheet(manager, year=2023, period="2023-07")
+    fill(book, "参展企业数量", 实际值=35, 全年预计=70)
+    fill(book, "参展面积", 实际值=200, 偏差原因="经费保障，其他", 偏差说明="档期推迟")
+    fill(book, "保障招商活动开展", 完成情况="达成")
+    fill_spending(book, "招商引资专项经费", 1500, "万元")
+    assert send(manager, book).status_code == 303
+    again = send(manager, book)                         # nothing changed in between
+    assert again.status_code == 303, text_of(again.get_data(as_text=True))
+    assert ("表中的4项与已存数据相同，未改动，没有需要保存的内容。"
+            in text_of(manager.get(again.headers["Location"]).get_data(as_text=True)))
+    assert stored(seeded, "参展企业数量").version == 1
+    # someone else's change since: a conflict, even though it is the same sheet
+    other = signed_in(seeded, add_user(seeded, "tianbao2", "manager", unit=UNIT_A, display_name="填报人乙"))
+    assert record(other, seeded, "参展企业数量", value="40", version=1).status_code == 200
+    refused = send(manager, book)
+    assert refused.status_code == 422
+    assert "该数值在您下载填报表之后已被填报人乙（tianbao2）修改" in text_of(refused.get_data(as_text=True))
+    # one's own change on the page since the upload is a conflict too
+    assert record(manager, seeded, "参展面积", value="210", deviation_reasons=["其他"], version=1).status_code == 200
+    book["实际值"].cell(row=fill(book, "参展企业数量"), column=3).value = stored(seeded, "参展企业数量").version
+    refused = text_of(send(manager, book).get_data(as_text=True))
+    assert "参展面积）：该数值在您下载填报表之后已被填报人甲（tianbao）修改" in refused
+    assert "参展企业数量）" not in refused and "保障招商活动开展）" not in refused
+
+
 def zipped(name: str, content: bytes) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -340,7 +366,7 @@ def test_a_full_sheet_of_the_largest_size_is_still_read_and_stored(seeded, manag
     ws.cell(row=9000, column=30).number_format = "0.00"  # formatting far below and beside: no data
     response = send(manager, book)
     assert response.status_code == 303, text_of(response.get_data(as_text=True))
-    assert "已保存 1 条实际值，0 条支出。" in text_of(manager.get(response.headers["Location"]).get_data(as_text=True))
+    assert "已保存2023年7月的1项实际值。" in text_of(manager.get(response.headers["Location"]).get_data(as_text=True))
     assert stored(seeded, "参展企业数量").value == Decimal(35)
 
 

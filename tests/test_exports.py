@@ -456,3 +456,21 @@ def test_a_quarterly_project_in_a_november_unit_export_shows_its_third_quarter_a
     total = find_row(book["汇总"], "合计（已填报本期支出且年度资金已知的项目）")
     assert book["汇总"].cell(total, 5).value == 60
     assert book["招商引资业务经费"]["A1"].value == "项目支出绩效运行监控表（2023年9月）"
+
+
+# --------------------------------------------------------------------------- finding the unit export (#14.3)
+
+def test_the_unit_export_is_linked_from_the_reports_and_opens_at_the_latest_year_with_projects(seeded, personas):
+    seeded.config["CLOCK"] = lambda: datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)   # no 2026 projects
+    client = signed_in(seeded, personas.supervisor_a)
+    overview = client.get("/reports/overview").get_data(as_text=True)
+    link = re.search(r'<a class="button" href="([^"]+)">导出监控表（按实施单位）</a>', overview)
+    assert link and link.group(1).startswith("/exports")
+    text = text_of(client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True))
+    assert "年度：2023年度" in text and "山西省投资促进局（3 个项目）" in text and "没有您可以导出" not in text
+    page = client.get("/exports").get_data(as_text=True)
+    assert re.search(r'<option value="2023" selected>2023年度</option>', page)
+    assert "年度：2023年度" in text_of(page)
+    # a year without projects, asked for by name, says so — and still offers the years that have some
+    empty = client.get("/exports?year=2026").get_data(as_text=True)
+    assert "2026年度没有您可以导出的项目" in text_of(empty) and '<option value="2023">2023年度</option>' in empty

@@ -219,7 +219,7 @@ def test_the_alert_list_shows_over_alerts_in_blue_labelled_and_filterable(seeded
     rows = re.findall(r'<tr class="alert-(\w+)">(.*?)</tr>', html, flags=re.S)
     over = [text_of(row) for light, row in rows if light == "blue"]
     assert sorted(over) == sorted(f"超额 灯仍为绿 {SPECIAL} 2023年度 {name} 山西省投资促进局 "
-                                  f"216-山西省商务厅 7月 2023-08-06 历史 · 去处理" for name in (FIRMS, "参展面积"))
+                                  f"216-山西省商务厅 7月 2023-08-06 历史 · 查看" for name in (FIRMS, "参展面积"))
     assert all('class="over-mark"' in row for light, row in rows if light == "blue")
     assert [light for light, _row in rows][-2:] == ["blue", "blue"]             # after red, yellow and overdue
     # counted as 超额, never as a red or yellow light

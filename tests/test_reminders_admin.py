@@ -101,6 +101,24 @@ def test_the_settings_page_lists_the_last_runs(reminders):
     assert "最近一次成功运行于 2023-08-06 09:00" in page
 
 
+def test_mails_linking_to_this_machine_are_warned_of_on_the_settings_page(app, client):
+    warning = "未设置 BASE_URL：邮件中的链接指向 http://127.0.0.1:5000，收件人无法打开。"
+    assert warning in text_of(client.get("/admin/reminders").get_data(as_text=True))      # the default
+    app.config["BASE_URL"] = "https://jixiao.example.gov.cn/"
+    page = text_of(client.get("/admin/reminders").get_data(as_text=True))
+    assert "未设置 BASE_URL" not in page and "邮件中的链接 https://jixiao.example.gov.cn" in page
+
+
+@pytest.mark.parametrize("kind, period, words", [
+    ("manager-due-soon", "2023-07", "截止前提醒 · 2023年7月"),
+    ("supervisor-digest", "2023-W32", "每周汇总 · 2023年第32周"),
+    ("rectify-overdue", "17@20230820", "整改逾期提醒 · 整改事项 #17（2023年8月20日到期）"),
+])
+def test_a_queued_notice_reads_in_words(kind, period, words):
+    from reminders.notices import notice_words
+    assert notice_words(kind, period) == words
+
+
 # --------------------------------------------------------------------------- 发件箱
 
 def test_the_outbox_lists_messages_by_state_and_shows_a_message_text(reminders):
@@ -117,7 +135,7 @@ def test_the_outbox_lists_messages_by_state_and_shows_a_message_text(reminders):
     mine = next(m for m in messages(app) if m.user_id == p.manager_a.id)
     detail = client.get(f"/admin/reminders/outbox/{mine.id}")
     text = text_of(detail.get_data(as_text=True))
-    assert "逾期提醒 · 2023-07" in text
+    assert "逾期提醒 · 2023年7月" in text and "manager-overdue" not in text     # a label, not the key
     assert "参展面积｜2023年7月｜灰灯（逾期未填报）" in detail.get_data(as_text=True)
     assert "/resend" not in detail.get_data(as_text=True)     # pending: nothing to resend
     refused = client.post(f"/admin/reminders/outbox/{mine.id}/resend",

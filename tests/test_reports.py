@@ -437,7 +437,7 @@ def test_the_alert_list_shows_red_first_and_filters_by_kind(entered, personas):
     mine = rows_of(supervisor, P)
     assert len([row for row in mine if not row.startswith("超额")]) == 4 and f">{UNIT_A}</option>" in supervisor
     assert [row for row in mine if row.startswith("超额")] == [
-        f"超额 灯仍为绿 {P} 2023年度 会议服务次数 {UNIT_A} 216-山西省商务厅 7月 2023-08-10 历史 · 去处理"]
+        f"超额 灯仍为绿 {P} 2023年度 会议服务次数 {UNIT_A} 216-山西省商务厅 7月 2023-08-10 历史 · 查看"]       # a 审核人 reads: 查看
     assert rows_of(supervisor) and all(UNIT_A in row for row in rows_of(supervisor))
     outsider = signed_in(entered, personas.manager_b).get("/reports/alerts").get_data(as_text=True)
     assert rows_of(outsider) and rows_of(outsider) == rows_of(outsider, PROJECT_B) and P not in outsider
@@ -731,3 +731,32 @@ def _indicator_id(app, name: str, level3: str) -> int:
     with app.app_context():
         session = _session(app)
         return indicator(session, project_year(session, name), level3).id
+
+
+def test_the_overview_states_one_progress_the_share_of_the_year_gone(entered, personas):
+    """In July's entry window (4 August) one project's July spending is in and the others are
+    judged at June: the weighted mean of their periods is 50.17 %, but the page states one
+    序时进度 — 7 of 12 months gone — in its headline, the unit row and the chart."""
+    entered.config["CLOCK"] = lambda: datetime(2023, 8, 4, 2, 0, tzinfo=timezone.utc)
+    unit = unit_named(report(entered, year=2023, as_of=date(2023, 8, 4)), UNIT_A)
+    assert unit.budget.progress == Decimal(7) / 12 and unit.budget.judged_progress < Decimal(7) / 12
+    page = signed_in(entered, personas.supervisor_a).get("/reports/overview?as_of=2023-08-04").get_data(as_text=True)
+    stated = set(re.findall(r"序时进度\s*([\d.]+%)", text_of(page)) +
+                 re.findall(r"序时进度\s*<strong>([\d.]+%)", page) +
+                 re.findall(r'<td class="num">([\d.]+%)</td>\s*<td class="num">[\d,.]+</td>', page))
+    assert {"58.33%", "58.3%"} >= stated and "58.33%" in stated, stated     # the chart's summary says 58.3%
+
+
+def test_a_reader_is_offered_to_look_not_to_enter(entered, personas):
+    """A 审核人 reads the projects: the drill-down and the alert list say 查看, not 填报/去处理;
+    the unit's 填报人 is sent to enter."""
+    from conftest import project_id
+    entered.config["CLOCK"] = lambda: NOW
+    url = f"/reports/projects/{project_id(entered, P)}?year=2023"
+    reader, enterer = signed_in(entered, personas.supervisor_a), signed_in(entered, personas.manager_a)
+    drill = text_of(reader.get(url).get_data(as_text=True))
+    assert "项目页（查看）" in drill and "填报" not in drill.replace("填报期", "").replace("填报截止", "").replace("未填报", "")
+    assert "项目页（填报）" in text_of(enterer.get(url).get_data(as_text=True))
+    alerts = text_of(reader.get("/reports/alerts?year=2023").get_data(as_text=True))
+    assert "查看" in alerts and "去处理" not in alerts
+    assert "去处理" in text_of(enterer.get("/reports/alerts?year=2023").get_data(as_text=True))

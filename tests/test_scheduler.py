@@ -101,6 +101,19 @@ def test_the_scheduler_has_a_daily_cron_job_and_a_tick_both_coalescing_and_singl
     assert MISFIRE_GRACE_SECONDS >= 3 * 3600
 
 
+def test_the_scheduler_warns_in_its_log_when_mails_would_link_to_this_machine(app, caplog):
+    warning = "未设置 BASE_URL：邮件中的链接指向 http://127.0.0.1:5000"
+    local = ReminderScheduler(app.extensions["engine"], CycleConfig(), Housekeeping.from_mapping(app.config),
+                              Clock(at(6, hour=8)))
+    with caplog.at_level("WARNING", logger="reminders"):
+        local.setup()
+    assert any(warning in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="reminders"):
+        scheduler_for(app, Clock(at(6, hour=8))).setup()            # BASE_URL set
+    assert not any("BASE_URL" in r.getMessage() for r in caplog.records)
+
+
 def test_the_scheduler_cleans_up_every_hour(app):
     """The housekeeping job of models/housekeeping.py, with the scheduler's clock as `now`."""
     from models.user import LoginAttempt

@@ -253,3 +253,19 @@ def test_parse_number_refuses_with_a_chinese_message(text):
 def test_parse_number_refuses_none():
     with pytest.raises(ValueError, match="请输入数字"):
         parse_number(None)
+
+
+@pytest.mark.parametrize("typed, target, meant", [
+    ("亿", "万元", "亿元"), ("万", "元", "万元"), ("亿", "≤3700万元"[5:], "亿元"), ("人", "人次", "人次"),
+    ("万人", "万人次", "万人次"), ("人", "人", "人"), ("人", "家", "人"), ("万", "家", "万"), ("万", None, "万"),
+    ("亿元", "万元", "亿元"), (None, "万元", None),
+])
+def test_short_units_mean_the_targets_base_only_where_it_matches(typed, target, meant):
+    from domain.units import unit_alias
+    assert unit_alias(typed, target) == meant
+
+
+def test_a_spending_amount_in_a_short_unit():
+    from models.actual import spending_amount_yuan
+    assert spending_amount_yuan("1500", "万") == Decimal(15_000_000)
+    assert spending_amount_yuan("0.5", "亿") == Decimal(50_000_000)

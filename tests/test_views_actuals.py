@@ -219,6 +219,36 @@ def test_a_numeric_forecast_is_shown_with_the_unit_it_was_entered_in(seeded, per
     page = manager.get(project_url(personas)).get_data(as_text=True)
     assert forecast_cell(row_html(page, ind)) == "3600万元"
     assert stored(seeded, "业务成本").forecast == Decimal(3600)
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ：3600万元" in history
+    # entered in another unit of the same base, the forecast reads in that one, here and in the history
+    assert record(manager, seeded, "业务成本", value="0.25", unit="亿元", forecast="0.36", deviation_reasons=["经费保障"],
+                  version=1).status_code == 200
+    assert forecast_cell(row_html(manager.get(project_url(personas)).get_data(as_text=True), ind)) == "0.36亿元"
+    history = text_of(manager.get(f"/indicators/{ind}/history", headers=HX).get_data(as_text=True))
+    assert "全年预计 ： 3600万元 → 0.36亿元" in history
+
+
+def test_a_short_unit_is_read_as_the_targets_own(seeded, personas, manager):
+    """亿 beside a target in 万元 is 亿元 (DOMAIN §2: units of the same base, scaled)."""
+    response = record(manager, seeded, "业务成本", value="0.25", unit="亿", deviation_reasons=["经费保障"])
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    saved = stored(seeded, "业务成本")
+    assert (saved.value, saved.unit) == (Decimal("0.25"), "亿元")
+    assert "0.25亿元" in text_of(row_html(response.get_data(as_text=True), indicator_id(seeded, "业务成本")))
+
+
+def test_a_rate_above_100_percent_is_taken_with_a_word_to_check_it(seeded, personas, manager):
+    response = record(manager, seeded, "宣传报道及时率", value="120")
+    assert response.status_code == 200, text_of(response.get_data(as_text=True))
+    ind = indicator_id(seeded, "宣传报道及时率")
+    assert stored(seeded, "宣传报道及时率").value == Decimal(120)
+    notice = re.search(r'<tr class="notice-row">.*?</tr>', row_html(response.get_data(as_text=True), ind), flags=re.S)
+    assert notice and text_of(notice.group(0)) == "宣传报道及时率：比率超过100%，请核实"
+    page = row_html(manager.get(project_url(personas)).get_data(as_text=True), ind)
+    assert "比率超过100%，请核实" in text_of(page)
+    back = record(manager, seeded, "宣传报道及时率", value="98", version=1)
+    assert "比率超过100%" not in text_of(back.get_data(as_text=True))
 
 
 # --------------------------------------------------------------------------- bad input
@@ -231,6 +261,7 @@ def test_a_numeric_forecast_is_shown_with_the_unit_it_was_entered_in(seeded, per
     ({"value": "-3"}, "实际值不能为负数"),
     ({"value": ""}, "请填写实际值"),
     ({"value": "40", "unit": "人次"}, "单位“人次”与目标单位“家”不是同一种单位"),
+    ({"value": "40", "unit": "人"}, "单位“人”与目标单位“家”不是同一种单位"),        # 人 is 人次 only beside 人次
     ({"value": "40", "forecast": "许多"}, "全年预计：“许多”不是有效的数字"),
     ({"value": "40", "likelihood": "大概"}, "完成可能性应为：确定能、有可能、完全不可能"),
     ({"value": "40", "deviation_reasons": ["天气"]}, "未知的偏差原因“天气”"),

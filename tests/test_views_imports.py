@@ -326,6 +326,16 @@ def test_a_form_already_stored_shows_as_unchanged(seeded, client):
     text = text_of(html)
     assert "新增 0 张 变更 0 张 未变 3 张" in text
     assert "与已导入的内容完全一致：确认后不会写入。" in text
+    # nothing to write: 确认导入 is disabled, above and below the review, and says why
+    buttons = re.findall(r'<button type="submit" class="primary"([^>]*)>确认导入</button>\s*</form>\s*'
+                         r'<span class="hint nothing-to-import">([^<]*)</span>', html)
+    assert buttons == [(" disabled data-keep-disabled", "与已存数据相同，无需导入")] * 2, buttons
+
+
+def test_a_changed_form_can_be_confirmed(seeded, client):
+    _job_id, html = imported(client, seeded, [CHANGED_TXT])
+    assert re.findall(r'<button type="submit" class="primary"([^>]*)>确认导入</button>', html) == ["", ""]
+    assert "无需导入" not in html
 
 
 def test_bad_files_get_a_chinese_message_in_red_and_nothing_of_them_is_stored(app, client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from conftest import project_id
 from conftest import NOW, SEED_ANNUAL_COUNTS, form_like, seed_forms, set_annual_target, store_forms, text_of
 
 
@@ -39,9 +40,9 @@ def test_the_list_shows_the_seed_projects_with_annual_funds_and_indicator_counts
     assert response.status_code == 200
     rows = rows_of(response.get_data(as_text=True))
     assert rows == [
-        "招商引资专项经费 2023 山西省商务厅 山西省投资促进局 37,000,000.00 14",
-        "招商引资业务经费 2023 山西省商务厅 山西省投资促进局 771,100.00 7",
-        "网络运行维护费 2023 山西省商务厅 山西省投资促进局 160,600.00 6",
+        "招商引资专项经费 2023 山西省商务厅 山西省投资促进局 37,000,000.00 14 灰 0.00% / 100.00%",
+        "招商引资业务经费 2023 山西省商务厅 山西省投资促进局 771,100.00 7 灰 0.00% / 100.00%",
+        "网络运行维护费 2023 山西省商务厅 山西省投资促进局 160,600.00 6 灰 0.00% / 100.00%",
     ]
 
 
@@ -49,8 +50,8 @@ def test_the_list_has_one_row_per_project_year(seeded, client):
     store_forms(seeded, [form_like(2, year=2024)], file_name="2024.pdf")
     rows = rows_of(client.get("/projects").get_data(as_text=True))
     assert [r for r in rows if r.startswith("网络运行维护费")] == [
-        "网络运行维护费 2024 山西省商务厅 山西省投资促进局 160,600.00 6",
-        "网络运行维护费 2023 山西省商务厅 山西省投资促进局 160,600.00 6",
+        "网络运行维护费 2024 山西省商务厅 山西省投资促进局 160,600.00 6 灰 0.00% / 100.00%",
+        "网络运行维护费 2023 山西省商务厅 山西省投资促进局 160,600.00 6 灰 0.00% / 100.00%",
     ]
 
 
@@ -108,7 +109,7 @@ def test_htmx_filtering_gets_only_the_table_and_history_restores_get_the_page(se
     html = fragment.get_data(as_text=True)
     assert html.lstrip().startswith('<div id="project-table"')
     assert "<html" not in html
-    assert rows_of(html) == ["网络运行维护费 2023 山西省商务厅 山西省投资促进局 160,600.00 6"]
+    assert rows_of(html) == ["网络运行维护费 2023 山西省商务厅 山西省投资促进局 160,600.00 6 灰 0.00% / 100.00%"]
     assert "HX-Request" in fragment.headers["Vary"]
 
     restore = client.get("/projects?q=网络", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
@@ -202,3 +203,28 @@ def test_a_missing_project_or_year_is_a_chinese_404(seeded, client):
         response = client.get(url)
         assert response.status_code == 404
         assert "页面不存在，或您无权查看" in response.get_data(as_text=True)
+
+
+def test_the_list_shows_each_projects_worst_light_and_budget_progress_as_the_overview_does(seeded, personas):
+    from test_exports import record, spend
+    from test_api import year_of
+    from conftest import PROJECT_A, signed_in
+    seeded.config["CLOCK"] = lambda: NOW            # 2023-08-06: July has ended
+    py, ids = year_of(seeded, PROJECT_A)
+    record(seeded, ids["参展企业数量"], 7, value=35)
+    record(seeded, ids["参展面积"], 7, value=10, deviation_reasons=["经费保障"], deviation_note="场馆档期推迟")
+    spend(seeded, py, 7, 12345678.9)
+    client = signed_in(seeded, personas.supervisor_a)
+    page = client.get("/projects?year=2023").get_data(as_text=True)
+    assert re.search(r"<th>灯色</th>\s*<th class=\"nowrap\">执行率 <span class=\"muted\">/ 序时进度</span></th>", page)
+    rows = {text_of(m.group(1)): text_of(m.group(0))
+            for m in re.finditer(r'<tr>\s*<td class="name"><a [^>]*>(.*?)</a>.*?</tr>', page, flags=re.S)}
+    overview = client.get(f"/reports/projects/{project_id(seeded, PROJECT_A)}?year=2023").get_data(as_text=True)
+    rate = re.search(r"执行率 <strong>([\d.]+%)</strong>", overview).group(1)
+    assert rows[PROJECT_A].endswith(f"红 {rate} / 58.33%"), rows[PROJECT_A]       # 7 of 12 months gone
+    # a project with nothing entered is grey, its budget unspent
+    assert rows["网络运行维护费"].endswith("灰 0.00% / 58.33%"), rows["网络运行维护费"]
+    # a year not yet begun: no light, no budget figures
+    seeded.config["CLOCK"] = lambda: NOW.replace(year=2022)
+    page = text_of(client.get("/projects?year=2023").get_data(as_text=True))
+    assert "37,000,000.00 14 未到期 —" in page

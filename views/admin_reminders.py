@@ -19,8 +19,8 @@ from models.outbox import (FILTERS, STATE_LABELS, TRIGGER_LABELS, OutboxMessage,
 from reads.wording import user_label
 from models.user import User
 from reminders import mailer
-from reminders.cycle import DEFAULT_BASE_URL
-from reminders.notices import KIND_LABELS
+from reminders.cycle import DEFAULT_BASE_URL, base_url_warning
+from reminders.notices import notice_words
 from reminders.health import scheduler_health
 from reminders.settings import LABELS, WEEKDAYS, SettingsError, from_form, load, save as save_settings
 from views.auth import clock, requires
@@ -45,12 +45,13 @@ def _settings_page(status: int = 200, errors: dict | None = None, form=None):
     session, now = get_session(), clock()
     settings = load(session)
     smtp, smtp_error = _mail_server()
+    base_url = (current_app.config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
     return render_template(
         "admin_reminders.html", settings=form or settings.model_dump(), saved=settings, errors=errors or {},
         weekdays=WEEKDAYS, runs=last_runs(session), health=scheduler_health(session, now),
         last_ok=last_scheduled_run(session, succeeded=True),
         counts=outbox_counts(session, now), smtp=smtp, smtp_error=smtp_error, state_labels=STATE_LABELS,
-        base_url=(current_app.config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        base_url=base_url, base_url_warning=base_url_warning(base_url),
         trigger_labels=TRIGGER_LABELS), status
 
 
@@ -98,7 +99,7 @@ def _message_page(message: OutboxMessage, status: int = 200, error: str | None =
     return render_template("admin_reminders_message.html", message=message, recipient=recipient,
                            resent_by=message.resent_by and user_label(session, message.resent_by),
                            state=message.display_state(now), resendable=message.resendable(now),
-                           notices=notices_of(session, message.id), kind_labels=KIND_LABELS,
+                           notices=notices_of(session, message.id), notice_words=notice_words,
                            state_labels=STATE_LABELS, error=error), status
 
 

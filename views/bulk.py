@@ -294,11 +294,21 @@ def upload():
     outcome = store_bulk_entry(get_session(), g.user, sheets, entry_context())
     if outcome.errors:
         return _page(choice, 422, outcome.errors)
-    if not outcome.actuals and not outcome.spending:
+    if not outcome.actuals and not outcome.spending and not outcome.unchanged:
         return _page(choice, 422, ["表中没有填写任何实际值或支出（黄色列全部为空），没有保存任何内容"])
-    flash(f"已保存 {outcome.actuals} 条实际值，{outcome.spending} 条支出。", "success")
+    flash(saved_message(outcome), "success")
     return redirect(url_for("bulk.index", year=choice.year, period=choice.period,
                             **({"unit": choice.unit_id} if g.user.role == "admin" and choice.unit_id else {})), 303)
+
+
+def saved_message(outcome) -> str:
+    """What was saved, for which period: 已保存2023年7月的12项实际值和3项支出。"""
+    parts = [f"{n}项{what}" for n, what in ((outcome.actuals, "实际值"), (outcome.spending, "支出")) if n]
+    unchanged = f"{outcome.unchanged}项与已存数据相同，未改动" if outcome.unchanged else ""
+    if not parts:
+        return f"表中的{unchanged}，没有需要保存的内容。"
+    periods = "、".join(period_label(year, month) for year, month in sorted(outcome.periods))
+    return f"已保存{periods}的{'和'.join(parts)}" + (f"；另有{unchanged}" if unchanged else "") + "。"
 
 
 def _choice_from_form() -> Choice:

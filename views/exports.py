@@ -27,6 +27,7 @@ from reads.evaluation_xlsx import evaluation_workbook
 from reads.export_scope import job_of, period_month, unit_project_years, units_in_scope, visible_project_year
 from reads.monitoring import WAN, YUAN, monitoring_sheet
 from reads.monitoring_xlsx import monitoring_workbook
+from reads.project_list import visible_year_numbers
 from reads.self_evaluation import review_state, score_table
 from services.export_job import create_export_job, export_file, run_export_job
 from settings import export_dir
@@ -125,14 +126,18 @@ def _export_dir() -> Path:
 
 @bp.get("/exports")
 def index():
-    """Choose a 实施单位 (those in scope), the year and the month; `?unit=` preselects one."""
+    """Choose a 实施单位 (those in scope), the year and the month; `?unit=` preselects one. The
+    year: `?year=`, else the latest year with projects in the user's scope that has begun (a
+    year still ahead only when there is no other) — not the calendar year, which may have none."""
     session, as_of = get_session(), today()
-    year = parse_year(request.args.get("year")) or as_of.year
+    years = visible_year_numbers(session, g.user)
+    begun = [y for y in years if y <= as_of.year]
+    year = parse_year(request.args.get("year")) or (begun or years or [as_of.year])[0]
     units = units_in_scope(session, g.user, year)
     months = [(m, period_label(year, m)) for m in YearCalendar(year).months]
     default = min(12, max(1, as_of.month - 1)) if as_of.year == year else 12
-    return render_template("export_new.html", units=units, year=year, chosen=whole_number(request.args.get("unit")),
-                           months=months, default_month=default)
+    return render_template("export_new.html", units=units, year=year, years=sorted(set(years) | {year}, reverse=True),
+                           chosen=whole_number(request.args.get("unit")), months=months, default_month=default)
 
 
 @bp.post("/exports")

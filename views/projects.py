@@ -40,7 +40,7 @@ def wants_fragment() -> bool:
 def index():
     session = get_session()
     filters = ProjectFilters.from_args(request.args)
-    listing = list_project_years(session, g.user, filters)
+    listing = list_project_years(session, g.user, filters, as_of=today(), config=current_app.config)
     if wants_fragment():
         response = current_app.make_response(
             render_template("_project_table.html", listing=listing, filters=filters))

@@ -31,6 +31,7 @@ from reads.overview import Group, overview, unit_groups
 from reads.project_report import project_report
 from reads.report_filters import LEVEL1S, ReportFilters, filter_choices, resolve_moment
 from reads.report_sums import LIGHT_LABELS, Counts
+from reads.scope import may_edit_actuals, records_actuals
 from views.auth import clock
 from views.projects import wants_fragment
 
@@ -109,7 +110,7 @@ def alerts_page():
     departments, units = filter_choices(session, g.user, filters.year, filters.department)
     return _answer("reports_alerts.html", "_alerts_table.html", listing=listing, filters=filters,
                    years=visible_year_numbers(session, g.user), departments=departments, units=units,
-                   ALERT_KINDS=ALERT_KINDS)
+                   ALERT_KINDS=ALERT_KINDS, may_enter=records_actuals(g.user))
 
 
 # --------------------------------------------------------------------------- one project
@@ -122,6 +123,7 @@ def project_page(project_id: int):
     if report is None:
         abort(404)
     return render_template("reports_project.html", report=report, filters=filters,
+                           may_enter=may_edit_actuals(g.user, report.project),
                            as_of_choices=as_of_choices(report.year.year, filters.as_of, today()),
                            budget_trend=budget_trend(report), lights_donut=donut(report.counts),
                            trend=lambda ir: trend(ir, report.moment.month))

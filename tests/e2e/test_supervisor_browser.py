@@ -47,7 +47,7 @@ def test_supervisor_drills_down_to_a_red_indicator_and_downloads_the_monitoring_
     expect(page.get_by_role("heading", level=1)).to_contain_text(PROJECT_A)
     row = page.locator("table.report-indicators tr", has=page.get_by_role("cell", name="参展面积", exact=True))
     expect(row.locator(".light")).to_have_text("红")
-    row.get_by_role("link", name="填报").click()
+    row.get_by_role("link", name="查看").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(PROJECT_A)
 
     shown_rate = page.locator("#budget table.budget-table tbody td.num").nth(3).inner_text().strip()   # after 年初, 调整后, 累计支出
