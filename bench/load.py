@@ -191,6 +191,7 @@ def prepare(backend: str, url: str, cache: Path, projects: int, managers: int, r
     if reuse and cache.exists():
         facts = json.loads(cache.read_text())
         if facts.get("url") == url and len(facts["managers"]) >= managers:
+            flask(url, "init-db")  # data kept from an older checkout: bring its schema to this one's
             return {**facts, "reused": True}
     log(f"[{backend}] init-db and demo synth --projects {projects} --year {YEAR} --seed {SEED} …")
     flask(url, "init-db")

@@ -45,6 +45,7 @@ def database(projects: int, year: int, seed: int) -> tuple[Path, dict]:
     db = OUT / f"province-{projects}-{year}-seed{seed}.db"
     facts = db.with_suffix(".json")
     if db.exists() and facts.exists():
+        flask(db, "init-db")       # data kept from an older checkout: bring its schema to this one's
         return db, {**json.loads(facts.read_text()), "reused": True}
     for stale in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         stale.unlink(missing_ok=True)
