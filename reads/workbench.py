@@ -75,6 +75,38 @@ def open_alerts(session: Session, user: User, year: int | None = None) -> list[A
 
 
 @dataclass
+class AlertGroup:
+    """The overdue (grey) alerts of one project and period, one row on the 工作台: "11项未填报",
+    the indicators folded under it. Red and yellow alerts stay one row each."""
+    items: list[AlertItem]
+
+    @property
+    def first(self) -> AlertItem:
+        return self.items[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+def alert_rows(alerts: list[AlertItem]) -> list[AlertItem | AlertGroup]:
+    """`alerts` in their order, the overdue ones of one project year and month gathered into one
+    AlertGroup where the first of them stood."""
+    rows: list[AlertItem | AlertGroup] = []
+    groups: dict[tuple, AlertGroup] = {}
+    for item in alerts:
+        if item.alert.kind != "overdue":
+            rows.append(item)
+            continue
+        key = (item.year.id, item.alert.month)
+        if key not in groups:
+            groups[key] = AlertGroup([])
+            rows.append(groups[key])
+        groups[key].items.append(item)
+    return rows
+
+
+@dataclass
 class DueItem:
     """One project year's latest due period, with what is still missing."""
     project: Project
@@ -139,6 +171,10 @@ class Workbench:
     rounds: list = field(default_factory=list)            # monitoring rounds still owed (reads/rounds.py)
     rectifications: list = field(default_factory=list)    # 整改 items not closed (reads/rectifications.py)
     reviews: list = field(default_factory=list)           # 自评 and monitoring decided (ReviewNotice)
+
+    @property
+    def alert_rows(self) -> list[AlertItem | AlertGroup]:
+        return alert_rows(self.alerts)
 
 
 REVIEW_WORDS = {"returned": "已退回", "approved": "已通过", "rectify": "需要整改"}

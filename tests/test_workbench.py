@@ -86,7 +86,9 @@ def test_after_the_deadline_missing_entries_are_overdue_and_the_cycle_raises_ale
     cycle.invoke(args=["reminders", "send", "--now", "2023-08-06T09:00"])
     assert every_alert(seeded) == everything               # a second cycle changes nothing
     listing = section(client.get("/").get_data(as_text=True), "未关闭的预警")
-    assert "灰 招商引资专项经费 参展面积 逾期未填报 2023年7月 2023-08-06 09:00" in listing
+    # one row per project and period: unit A's 3 projects, not 29 rows; the indicators folded under it
+    assert "灰 招商引资专项经费 14项未填报 预算执行 参展面积 参加活动场次" in listing and "逾期 2023年7月 2023-08-06 09:00" in listing
+    assert listing.count("项未填报") == 3 and listing.count("逾期 2023年7月") == 3
     assert "未关闭的预警 29 条" in listing and "超额" not in listing          # unit A's: 13 + 1 + 7 + 1 + 6 + 1
 
 
