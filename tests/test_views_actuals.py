@@ -164,7 +164,7 @@ def test_a_qualitative_indicator_takes_an_assessment(seeded, personas, manager):
 
 def forecast_cell(html: str) -> str:
     """What the row's 全年预计 column shows."""
-    return text_of(re.search(r'<td class="[^"]*forecast">(.*?)</td>', html, flags=re.S).group(1))
+    return text_of(re.search(r'<td class="[^"]*forecast"[^>]*>(.*?)</td>', html, flags=re.S).group(1))
 
 
 def test_a_qualitative_indicators_forecast_is_an_assessment_chosen_from_a_select(seeded, personas, manager):
@@ -418,8 +418,15 @@ def test_each_indicator_has_a_chart_against_the_pace_line(seeded, personas, mana
     assert "参展企业数量：累计实际值与序时进度" in svg
     assert "各月累计实际值：6月 30家，7月 35家。序时进度线：全年目标 70家 × 月份 / 12；7月序时进度 40.83家。" in svg
     assert svg.count("<circle") == 2
+    # the y-axis reads 0 and the target in its unit; the dashed line is labelled 序时 at its end
+    texts = re.findall(r'<text class="chart-(ytick|guide-label)"[^>]*>([^<]*)</text>', svg)
+    assert texts == [("ytick", "0"), ("ytick", "70家"), ("guide-label", "序时")]
+    ind = indicator_id(seeded, "参展企业数量")
+    large = manager.get(f"/indicators/{ind}/history").get_data(as_text=True)
+    assert re.findall(r'<text class="chart-(?:ytick|guide-label)"[^>]*>([^<]*)</text>', large) == ["0", "70家", "序时"]
     level = row_html(manager.get(project_url(personas)).get_data(as_text=True), indicator_id(seeded, "投资者满意度"))
     assert "投资者满意度：实际水平与目标" in level and "目标线：95%" in level
+    assert ">95%</text>" in level and ">目标</text>" in level
 
 
 def test_the_period_indicator_shows_progress_across_the_projects_years(seeded, personas, manager, today_is):

@@ -21,7 +21,8 @@ from decimal import Decimal
 from reads.wording import plain_number
 from reads.tracking import ChartPoint
 
-SIZES = {"small": (132, 40, (4, 4, 4, 4)), "large": (600, 240, (16, 52, 28, 12))}  # w, h, (top, right, bottom, left)
+# w, h, (top, right, bottom, left): the left margin holds the y-axis values, the right the 序时 / 目标 label
+SIZES = {"small": (184, 50, (7, 26, 7, 50)), "large": (600, 240, (16, 52, 28, 72))}
 
 
 @dataclass
@@ -49,6 +50,20 @@ class Chart:
     ticks: list[tuple[float, str]] = field(default_factory=list)   # x, month label (large only)
     left: float = 0
     right: float = 0
+    size: str = "small"
+    yticks: list[tuple[float, str]] = field(default_factory=list)   # y, value with its unit (0 and the top)
+    guide_end: tuple[float, float, str] = (0, 0, "")               # x, y, "序时" / "目标" at the guide's end
+
+
+def compact(value, unit: str) -> str:
+    """A y-axis value, short: 500平方米, 100%, 1.2万元, 0 (no unit on the zero)."""
+    value = Decimal(value)
+    if value == 0:
+        return "0"
+    if abs(value) >= 10_000 and not unit.startswith(("万", "亿")):
+        value, unit = value / 10_000, "万" + unit
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+    return f"{plain_number(round(value, digits))}{unit}"
 
 
 def indicator_chart(name: str, measure: str, target_value, target_unit: str | None, points: list[ChartPoint],
@@ -90,6 +105,13 @@ def indicator_chart(name: str, measure: str, target_value, target_unit: str | No
     what = "累计实际值" if measure == "cumulative" else "实际水平"
     desc = f"各月{what}：{listed}。{guide_label}" + (f"；{at_month}" if at_month else "") + "。"
     ticks = [(x(m), f"{m}月") for m in range(1, 13)] if size == "large" else []
+    # the y-axis values: the bottom and the target; on the large chart also the highest actual
+    # when it stands well above the target
+    shown = [low, target]
+    if size == "large" and values and max(values) > target and y(target) - y(max(values)) > 18:
+        shown.append(max(values))
+    yticks = [(y(v), compact(v, unit)) for v in shown]
+    guide_end = (guide[2] + 4, guide[3], "序时" if measure == "cumulative" else "目标")
     return Chart(width, height, f"{name}：{what}与{'序时进度' if measure == 'cumulative' else '目标'}", desc,
                  measure, guide, guide_label, " ".join(f"{d.x},{d.y}" for d in dots), dots, y(low), ticks,
-                 left, width - right)
+                 left, width - right, size, yticks, guide_end)
