@@ -161,7 +161,7 @@ def _stored_with_work(session: Session, year: int) -> bool:
 
 def _forms(year: int) -> list[dict]:
     """The forms, from `flask demo synth`'s generator (the same ones for a given year)."""
-    from commands.demo import SynthProject, SynthProjectYear
+    from commands.synth import SynthProject, SynthProjectYear
     from services.inputs import thresholds
 
     forms, index = [], 0
