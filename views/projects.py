@@ -13,6 +13,7 @@ from domain.calendar import YearCalendar
 from models.actual import EntryError, check_period, parse_period
 from models.bounds import parse_year
 from models.db import get_session
+from models.user import ROLES
 from reads.adjustments import adjustment_history
 from reads.project_list import ProjectFilters, filter_options, list_project_years
 from reads.project_page import project_page, target_changes
@@ -134,3 +135,4 @@ def op(value) -> str:
 
 
 bp.add_app_template_filter(local_time, "local_time")   # times in TIMEZONE (views/clock.py)
+bp.app_template_filter("role_words")(lambda role: ROLES.get(role, role))   # 填报人, 审核人, 管理员 (models/user.py)
