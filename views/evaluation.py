@@ -28,6 +28,7 @@ from models.actual import EntryError
 from models.bounds import parse_year, whole_number
 from models.db import get_session, transaction
 from models.org import Department, Unit
+from models.user import ROLES
 from reads.export_scope import visible_project_year
 from reads.scope import may_edit_actuals, may_evaluate
 from reads.self_evaluation import review_state, review_steps, score_table
@@ -42,7 +43,6 @@ from views.context import bands, who
 bp = Blueprint("evaluation", __name__)
 
 EDITORS, EVALUATORS = ("admin", "manager"), ("admin", "supervisor")
-ROLE_LABELS = {"admin": "管理员", "manager": "填报人", "supervisor": "审核人"}
 # the 自评表's texts the 填报人 writes in the panel below the table (the 执行率's reason is in it)
 FORM_TEXTS = {column: label for column, label in STATEMENT_TEXTS.items() if column != "execution_reason"}
 
@@ -72,7 +72,7 @@ def render(project, py, status: int = 200, error: str | None = None, form: dict 
     context = dict(
         project=project, py=py, table=table, state=state, state_label=STATE_LABELS[state], steps=steps,
         labels=user_labels(session, [s.who for s in steps] + [w.set_by for w in table.weights_history]),
-        role_labels=ROLE_LABELS,
+        role_labels=ROLES,
         unit=session.get(Unit, project.unit_id), department=session.get(Department, py.department_id),
         may_edit=may_edit and state in EDITABLE_STATES, may_submit=may_edit and state in EDITABLE_STATES,
         may_withdraw=(may_edit and state == SUBMITTED) or (g.user.role == "admin" and state in (SUBMITTED, APPROVED)),
