@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from importers import taxonomy
+from importers import form_checks, taxonomy
 from importers.values import parse_number, parse_target
 
 TITLE_KEY = "绩效目标申报表"
@@ -27,6 +27,7 @@ class Row:
     cells: list[str | None]
     kind: str = "table"          # "table": a table row; "line": free text outside tables
     page: int | None = None      # 1-based page number, where the source has pages
+    conf: list[float | None] | None = None   # OCR only: confidence 0..1 of each cell, aligned with cells
 
 
 def clean(cell) -> str | None:
@@ -167,7 +168,10 @@ def _year_of(rows: list[Row]) -> int | None:
 
 def find_forms(rows: list[Row]) -> tuple[list[dict], list[str]]:
     """All forms in the rows, in order, with warnings."""
-    rows = [Row([clean(c) for c in r.cells], r.kind, r.page) for r in rows]
+    rows = [Row([clean(c) for c in r.cells], r.kind, r.page, r.conf) for r in rows]
+    ocr = any(r.conf is not None for r in rows)
+    if ocr:   # OCR rows only: a text layer or a sheet says exactly what is written
+        rows = form_checks.correct_rows(rows)
     anchors = [i for i in range(len(rows)) if _is_anchor(rows, i)]
     forms, warnings = [], []
     prev_end = 0
@@ -179,6 +183,8 @@ def find_forms(rows: list[Row]) -> tuple[list[dict], list[str]]:
         form, form_warnings = _parse_form(body, title_rows)
         # a footer ends the form; what follows it belongs to the rest of the document
         prev_end = start + form.pop("_length")
+        if ocr:
+            form_checks.check_form(form, rows[start:prev_end], form_warnings)
         pages = sorted({r.page for r in rows[start:prev_end] if r.page is not None})
         if pages:
             form["_pages"] = pages

@@ -1,0 +1,185 @@
+"""Per-field OCR confidence: from the cells a form was read from (Row.conf) to its fields.
+
+The grid reader copies cell text into fields without keeping where it came from, so the
+fields are traced back to their cells here, by content: a field is as confident as the least
+confident cell it was read from. A field found in no cell keeps no confidence (the grid
+reader only copies what the cells hold, so this is rare: a value split over three cells, read
+back as the cells inside it).
+
+Paths follow forms.schema.json: `project_name`, `funds.annual.total`,
+`indicators[3].annual.target.raw` (0-based, as in JSON).
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from importers.values import parse_number, parse_target
+
+# Below this a field is listed in form["confidence"] and shown for a person to check.
+# 0.9: PP-OCR's recognition scores for clean printed Chinese sit at 0.95–1.0; a misread
+# character typically pulls a cell below 0.9 (see importers/ocr*.py and bench/ocr.py).
+CONFIDENCE_THRESHOLD = 0.9
+
+TEXT_FIELDS = ("project_name", "implementing_unit", "project_attribute", "project_term", "overview", "basis",
+               "necessity", "measures", "plan", "goal_period", "goal_annual", "owner", "clerk", "phone")
+FUND_SCALES = (Decimal(1), Decimal(10000))
+
+
+def compact(text) -> str:
+    return re.sub(r"\s+", "", str(text or ""))
+
+
+def low_confidence(field_conf: dict[str, float], threshold: float = CONFIDENCE_THRESHOLD) -> dict[str, float]:
+    """The form's `confidence` key: the fields below the threshold, rounded to two places."""
+    return {path: round(conf, 2) for path, conf in field_conf.items() if conf < threshold}
+
+
+def _cells(rows) -> list[tuple[int, int, str, float | None]]:
+    out = []
+    for r, row in enumerate(rows):
+        conf = row.conf or []
+        for j, cell in enumerate(row.cells):
+            if cell:
+                out.append((r, j, compact(cell), conf[j] if j < len(conf) else None))
+    return out
+
+
+def _least(confs) -> float | None:
+    known = [c for c in confs if c is not None]
+    return min(known) if known else None
+
+
+def _inline_value(text: str) -> str | None:
+    m = re.match(r"^[^:：]{2,14}[:：](.+)$", text)
+    return m.group(1) if m else None
+
+
+def trace(form: dict, rows) -> dict[str, float]:
+    """Field path → confidence (0..1) for every field of `form` found in `rows`."""
+    cells = _cells(rows)
+    found: dict[str, float] = {}
+
+    def put(path: str, conf: float | None) -> None:
+        if conf is not None:
+            found[path] = min(conf, found.get(path, 1.0))
+
+    for name in TEXT_FIELDS:
+        value = compact(form.get(name))
+        if value:
+            put(name, _least(c for _, _, text, c in cells if text == value or _inline_value(text) == value))
+    if form.get("department_name"):
+        name = compact(form["department_name"])
+        conf = _least(c for _, _, text, c in cells if name in text and text != name or text == name)
+        put("department_name", conf)
+        if form.get("department_code"):
+            put("department_code", conf)
+    if form.get("year"):
+        put("year", _least(c for _, _, text, c in cells if f"{form['year']}年" in text))
+    if form.get("filled_on"):
+        digits = form["filled_on"].replace("-", "")
+        put("filled_on", _least(c for _, _, text, c in cells if digits in re.sub(r"\D", "", text)
+                                and len(re.sub(r"\D", "", text)) >= 8))
+    _trace_funds(form, rows, cells, put)
+    _trace_indicators(form, rows, put)
+    return found
+
+
+def _amount(text: str) -> Decimal | None:
+    try:
+        return parse_number(text)
+    except ValueError:
+        return None
+
+
+def _fund_labels() -> dict[str, set[str]]:
+    from importers import grid
+    labels: dict[str, set[str]] = {}
+    for label, key in grid.FUND_SOURCE_LABELS.items():
+        labels.setdefault(key, set()).add(label)
+    labels["total"] = set(grid.FUND_TOTAL_LABELS)
+    return labels
+
+
+def _label_key(text: str) -> str:
+    key = compact(text).replace("（", "(").replace("）", ")")
+    return re.sub(r"^其中[:：]?", "", key).rstrip(":：")
+
+
+def _trace_funds(form: dict, rows, cells, put) -> None:
+    labels = _fund_labels()
+    row_keys = [{_label_key(c) for c in row.cells if c} for row in rows]
+    for side, funds in form["funds"].items():
+        for key, value in funds.items():
+            if value is None:
+                continue
+            wanted = Decimal(str(value))
+            matches = [(r, c) for r, _, text, c in cells
+                       if (amount := _amount(text)) is not None and any(amount * s == wanted for s in FUND_SCALES)]
+            names = labels.get(key, set())
+            if key == "total":
+                names = {n for n in names if n.startswith("年度") == (side == "annual")}
+            labelled = [c for r, c in matches if row_keys[r] & names]
+            put(f"funds.{side}.{key}", _least(labelled) if labelled else _least(c for _, c in matches))
+
+
+def _trace_indicators(form: dict, rows, put) -> None:
+    """Walk the table rows in order: indicator k was read from the first row, after the one of
+    indicator k-1, that holds one of its 三级 names (or its start, when wrapped over a page)."""
+    start = 0
+    for i, item in enumerate(form.get("indicators") or []):
+        names = [compact(item[s]["level3"]) for s in ("period", "annual") if item.get(s) and item[s]["level3"]]
+        r = _find_row(rows, start, names)
+        if r is None:
+            continue
+        start = r + 1
+        row = rows[r]
+        conf = row.conf or []
+        texts = [compact(c) for c in row.cells]
+        confs = [conf[j] if j < len(conf) else None for j in range(len(texts))]
+        for s, side in enumerate(("period", "annual")):
+            part = item.get(side)
+            if not part:
+                continue
+            path = f"indicators[{i}].{side}"
+            put(f"{path}.level3", _side_cell(texts, confs, compact(part["level3"]), s, prefix=True))
+            raw = compact(part["target"]["raw"])
+            conf_raw = _side_cell(texts, confs, raw, s)
+            if conf_raw is None and raw:   # a value split over cells (指标性质 | 指标值 | 度量单位)
+                conf_raw = _least(c for t, c in zip(texts, confs)
+                                  if t and t in raw and t not in names and not parse_target(t).no_target)
+            put(f"{path}.target.raw", conf_raw)
+            put(f"{path}.level2", _above(rows, r, compact(part["level2"]), s))
+        put(f"indicators[{i}].level1", _above(rows, r, compact(item["level1"]), 0))
+
+
+def _find_row(rows, start: int, names: list[str]) -> int | None:
+    for r in range(start, len(rows)):
+        texts = {compact(c) for c in rows[r].cells if c}
+        if any(n in texts or any(t and len(t) >= 2 and n.startswith(t) for t in texts) for n in names):
+            return r
+    return None
+
+
+def _side_cell(texts, confs, value: str, side: int, prefix: bool = False) -> float | None:
+    """The cell holding `value` in the row: the first for 实施期, the last for 年度 (the same
+    value often stands on both sides)."""
+    hits = [c for t, c in zip(texts, confs) if t and (t == value or prefix and len(t) >= 2 and value.startswith(t))]
+    if not hits:
+        return None
+    return hits[0] if side == 0 else hits[-1]
+
+
+def _above(rows, r: int, value: str, side: int) -> float | None:
+    """一级/二级: in the row itself, or the nearest row above (a merged or "same as above" cell)."""
+    if not value:
+        return None
+    for k in range(r, -1, -1):
+        row = rows[k]
+        texts = [compact(c) for c in row.cells]
+        conf = row.conf or []
+        confs = [conf[j] if j < len(conf) else None for j in range(len(texts))]
+        hit = _side_cell(texts, confs, value, side)
+        if hit is not None:
+            return hit
+    return None
