@@ -150,11 +150,17 @@ def compact(text) -> str:
     return re.sub(r"\s+", "", str(text or ""))
 
 
+_ODD_UNIT = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9%‰/²³·．.()（）℃]")
+
+
 def looks_numeric(raw: str | None) -> bool:
     """A 指标值 the grammar reads as words although it starts like a number (after an optional
-    comparator): a misread digit, not a qualitative target (保障, 按时, 2024年8月底前)."""
+    comparator): a misread digit, not a qualitative target (保障, 按时, 2024年8月底前); or a
+    number whose unit holds OCR noise (`≥5?条`)."""
     target = parse_target(raw)
-    if target.kind == "quantitative" or target.no_target or target.is_date:
+    if target.kind == "quantitative":
+        return bool(target.unit and _ODD_UNIT.search(target.unit))
+    if target.no_target or target.is_date:
         return False
     text = re.sub(r"^[\s≥≤><=＞＜＝》《]+", "", raw or "")
     return bool(re.match(r"[\dOolI|]+[\d.,，。OolI|]*", text)) and bool(re.search(r"\d", text))
