@@ -15,6 +15,7 @@ import re
 from decimal import Decimal
 
 from importers.values import parse_number, parse_target
+from importers.vocabulary import label_key
 
 # Below this a field is listed in form["confidence"] and shown for a person to check.
 # 0.9: PP-OCR's recognition scores for clean printed Chinese sit at 0.95–1.0; a misread
@@ -55,7 +56,7 @@ def _inline_value(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def trace(form: dict, rows) -> dict[str, float]:
+def trace(form: dict, rows, labels) -> dict[str, float]:
     """Field path → confidence (0..1) for every field of `form` found in `rows`."""
     cells = _cells(rows)
     found: dict[str, float] = {}
@@ -80,7 +81,7 @@ def trace(form: dict, rows) -> dict[str, float]:
         digits = form["filled_on"].replace("-", "")
         put("filled_on", _least(c for _, _, text, c in cells if digits in re.sub(r"\D", "", text)
                                 and len(re.sub(r"\D", "", text)) >= 8))
-    _trace_funds(form, rows, cells, put)
+    _trace_funds(form, rows, cells, put, labels)
     _trace_indicators(form, rows, put)
     return found
 
@@ -92,23 +93,18 @@ def _amount(text: str) -> Decimal | None:
         return None
 
 
-def _fund_labels() -> dict[str, set[str]]:
-    from importers import grid
-    labels: dict[str, set[str]] = {}
-    for label, key in grid.FUND_SOURCE_LABELS.items():
-        labels.setdefault(key, set()).add(label)
-    labels["total"] = set(grid.FUND_TOTAL_LABELS)
-    return labels
+def _fund_labels(labels) -> dict[str, set[str]]:
+    """Fund key → the labels of its row (vocabulary.Labels)."""
+    out: dict[str, set[str]] = {}
+    for label, key in labels.fund_sources.items():
+        out.setdefault(key, set()).add(label)
+    out["total"] = set(labels.fund_totals)
+    return out
 
 
-def _label_key(text: str) -> str:
-    key = compact(text).replace("（", "(").replace("）", ")")
-    return re.sub(r"^其中[:：]?", "", key).rstrip(":：")
-
-
-def _trace_funds(form: dict, rows, cells, put) -> None:
-    labels = _fund_labels()
-    row_keys = [{_label_key(c) for c in row.cells if c} for row in rows]
+def _trace_funds(form: dict, rows, cells, put, labels) -> None:
+    labels = _fund_labels(labels)
+    row_keys = [{label_key(c) for c in row.cells if c} for row in rows]
     for side, funds in form["funds"].items():
         for key, value in funds.items():
             if value is None:

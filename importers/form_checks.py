@@ -30,15 +30,15 @@ NAMES_AT_MOST = 2       # characters a 三级 name may differ by and still be on
 # ---------------------------------------------------------------------------- rows
 
 
-def correct_rows(rows: list) -> list:
+def correct_rows(rows: list, labels: vocabulary.Labels) -> list:
     """Rows with labels snapped and amounts repaired; confidences lowered where in doubt."""
-    return [_correct_row(row) if row.conf is not None else row for row in rows]
+    return [_correct_row(row, labels) if row.conf is not None else row for row in rows]
 
 
-def _correct_row(row):
+def _correct_row(row, labels: vocabulary.Labels):
     cells, conf = list(row.cells), list(row.conf) + [None] * (len(row.cells) - len(row.conf))
     for j, cell in enumerate(cells):
-        snapped = vocabulary.snap_cell(cell)
+        snapped = vocabulary.snap_cell(cell, labels)
         if snapped:
             cells[j], found = snapped
             conf[j] = min(conf[j] if conf[j] is not None else 1.0, AMBIGUOUS_SNAP) if found.ambiguous \
@@ -82,9 +82,9 @@ def _is_number(text: str) -> bool:
 # ---------------------------------------------------------------------------- one form
 
 
-def check_form(form: dict, rows: list, warnings: list[str]) -> None:
+def check_form(form: dict, rows: list, warnings: list[str], labels: vocabulary.Labels) -> None:
     """Correct and check a form read from OCR rows; set its `confidence` and `ocr` keys."""
-    field_conf = confidence.trace(form, rows)
+    field_conf = confidence.trace(form, rows, labels)
     repair_targets(form, field_conf, warnings)
     reconcile_names(form, field_conf, warnings)
     check_amounts(form, field_conf, warnings)
@@ -150,6 +150,7 @@ def compact(text) -> str:
     return re.sub(r"\s+", "", str(text or ""))
 
 
+_LETTER_DIGIT = re.compile(r"[OolI|]+(?![A-Za-z])")
 _ODD_UNIT = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9%‰/²³·．.()（）℃]")
 
 
@@ -158,8 +159,8 @@ def looks_numeric(raw: str | None) -> bool:
     comparator): a misread digit, not a qualitative target (保障, 按时, 2024年8月底前); or a
     number whose unit holds OCR noise (`≥5?条`)."""
     target = parse_target(raw)
-    if target.kind == "quantitative":
-        return bool(target.unit and _ODD_UNIT.search(target.unit))
+    if target.kind == "quantitative":   # `≥5?条`, or `≥7O家`: a digit misread as a letter
+        return bool(target.unit and (_ODD_UNIT.search(target.unit) or _LETTER_DIGIT.match(target.unit)))
     if target.no_target or target.is_date:
         return False
     text = re.sub(r"^[\s≥≤><=＞＜＝》《]+", "", raw or "")

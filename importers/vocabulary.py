@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from importers import taxonomy
 
@@ -37,16 +36,23 @@ def edit_distance(a: str, b: str, limit: int | None = None) -> int:
     return previous[-1]
 
 
-@lru_cache(maxsize=1)
-def labels() -> frozenset[str]:
-    """Every label the grid reader knows (importers.grid), the table headings and the taxonomy."""
-    from importers import grid   # grid imports this module's users; read its tables when asked
-    words = set(grid.HEADER_LABELS) | grid.FUND_TOTAL_LABELS | set(grid.FUND_SOURCE_LABELS) | grid.OTHER_LABELS
-    words |= set(TABLE_HEADINGS) | set(taxonomy.LEVEL1) | set(taxonomy.LEVEL1_OF)
-    return frozenset(words)
+@dataclass(frozen=True)
+class Labels:
+    """The grid reader's label tables (importers.grid), handed in so this module needs no grid."""
+    header: dict[str, str]             # label → field
+    fund_totals: frozenset[str]
+    fund_sources: dict[str, str]       # label → fund key
+    other: frozenset[str]
+    words: frozenset[str] = frozenset()   # all of them, the table headings and the taxonomy
+
+    @classmethod
+    def of(cls, header, fund_totals, fund_sources, other) -> "Labels":
+        words = set(header) | set(fund_totals) | set(fund_sources) | set(other)
+        words |= set(TABLE_HEADINGS) | set(taxonomy.LEVEL1) | set(taxonomy.LEVEL1_OF)
+        return cls(dict(header), frozenset(fund_totals), dict(fund_sources), frozenset(other), frozenset(words))
 
 
-def _key(text: str | None) -> str:
+def label_key(text: str | None) -> str:
     """As importers.grid._label_key: no spaces, ASCII brackets, no 其中 or trailing colon."""
     key = re.sub(r"\s+", "", text or "").replace("（", "(").replace("）", ")")
     key = re.sub(r"^其中[:：]?", "", key)
@@ -68,10 +74,9 @@ class Snap:
     ambiguous: bool     # another label was just as close
 
 
-def snap(text: str | None, vocabulary: frozenset[str] | None = None) -> Snap | None:
+def snap(text: str | None, vocabulary: frozenset[str]) -> Snap | None:
     """The label `text` is a misreading of, or None (also when it is a label already)."""
-    vocabulary = vocabulary if vocabulary is not None else labels()
-    key = _key(text)
+    key = label_key(text)
     if len(key) < 3 or len(key) > 16 or key in vocabulary or re.search(r"\d", key):
         return None
     if taxonomy.standard_level1(key) or taxonomy.standard_level2(key):
@@ -104,23 +109,18 @@ def _common_prefix(a: str, b: str) -> int:
 _INLINE = re.compile(r"^(\s*)([^:：]{2,14})([:：].+)$", re.S)
 
 
-def snap_cell(text: str | None) -> tuple[str, Snap] | None:
+def snap_cell(text: str | None, labels: Labels) -> tuple[str, Snap] | None:
     """A cell's text with its label snapped, and the snap; None when nothing changes.
     Also the label of a “经办人：朱照亮” cell."""
     if not text:
         return None
-    found = snap(text)
+    found = snap(text, labels.words)
     if found:
         return found.label, found
     inline = _INLINE.match(text)
     if inline:
-        found = snap(inline.group(2), frozenset(_header_labels()))
+        found = snap(inline.group(2), frozenset(labels.header))
         if found:
             return inline.group(1) + found.label + inline.group(3), found
     return None
 
-
-@lru_cache(maxsize=1)
-def _header_labels() -> tuple[str, ...]:
-    from importers import grid
-    return tuple(grid.HEADER_LABELS)

@@ -9,6 +9,7 @@ import importers.pdf as pdf
 from importers import form_checks, parse_file
 from importers.confidence import CONFIDENCE_THRESHOLD
 from importers.grid import Row, find_forms
+from importers.grid import OCR_LABELS
 from importers.vocabulary import edit_distance, snap, snap_cell
 from xlsxgen import write_xlsx
 
@@ -37,7 +38,7 @@ def test_edit_distance():
     ("市县（区）财政资仝", "市县(区)财政资金"),
 ])
 def test_a_misread_label_snaps_to_the_vocabulary(read, label):
-    found = snap(read)
+    found = snap(read, OCR_LABELS.words)
     assert found is not None and found.label == label and not found.ambiguous
 
 
@@ -49,12 +50,12 @@ def test_a_misread_label_snaps_to_the_vocabulary(read, label):
     "≥95%", "0351-4189135", "项目", "",
 ])
 def test_values_and_labels_are_left_alone(text):
-    assert snap(text) is None
+    assert snap(text, OCR_LABELS.words) is None
 
 
 def test_an_inline_label_is_snapped_and_its_value_kept():
-    assert snap_cell("经办入：朱照亮")[0] == "经办人：朱照亮"
-    assert snap_cell("朱照亮") is None
+    assert snap_cell("经办入：朱照亮", OCR_LABELS)[0] == "经办人：朱照亮"
+    assert snap_cell("朱照亮", OCR_LABELS) is None
 
 
 # ---------------------------------------------------------------- 指标值 and amounts
