@@ -164,8 +164,10 @@ def check_form(session: Session, job_id: str, position: int, number: int, entrie
             value, error = validate(path, entry.text)   # a value ticked as right must be valid too
             if error:
                 errors[path] = error
-            else:
-                changes[path] = None if unchanged else (value,)
+                continue
+            # `37,000,000` typed over 37000000 is the same amount: looked at, not corrected
+            same = unchanged or (not path.endswith("target.raw") and value == field_value(form, path))
+            changes[path] = None if same else (value,)
         if errors:
             session.rollback()
             return errors

@@ -98,7 +98,8 @@ def test_a_field_corrected_and_the_others_ticked_are_stored_as_corrected(app, cl
                                 "project_name": {"status": "checked", "read": "招商引资专项经费"}}
     # still one left: the amount, corrected as a number with separators
     assert "还有识别置信度低的字段未核对" in text_of(confirm(client).get_data(as_text=True))
-    assert check(client, {"funds.annual.total": "37,000,000"}).status_code == 303
+    assert check(client, {"funds.annual.total": "37,000,000"}).status_code == 303   # the same amount: looked at
+    assert stored_form_of(app)["_checked"]["funds.annual.total"] == {"status": "checked", "read": 37000000}
     text = text_of(confirm(client).get_data(as_text=True))
     assert "导入完成" in text
     with Session(app.extensions["engine"]) as session:
@@ -138,3 +139,18 @@ def test_a_form_without_ocr_shows_no_checks(app, client):
     text = text_of(client.get(f"/imports/{JOB}").get_data(as_text=True))
     assert "识别核对" not in text and "待核对" not in text and "扫描件识别" not in text
     assert "导入完成" in text_of(confirm(client).get_data(as_text=True))
+
+
+def test_an_amount_corrected_is_stored_in_yuan(app, client):
+    form = ocr_form()
+    form["funds"]["annual"]["total"] = 38000000          # as OCR misread it
+    pending_ocr_job(app, forms=[form])
+    assert check(client, {"funds.annual.total": "37 000 000.00"}, ticked=("project_name",)).status_code == 303
+    assert check(client, {"indicators[0].annual.target.raw": "≥70家"}).status_code == 303
+    stored = stored_form_of(app)
+    assert stored["funds"]["annual"]["total"] == 37000000
+    assert stored["_checked"]["funds.annual.total"] == {"status": "corrected", "read": 38000000}
+    assert "导入完成" in text_of(confirm(client).get_data(as_text=True))
+    with Session(app.extensions["engine"]) as session:
+        year = session.exec(select(ProjectYear).join(Project).where(Project.name == PROJECT_A)).one()
+        assert year.annual_total_yuan == 37000000
