@@ -39,6 +39,8 @@ def _correct_row(row, labels: vocabulary.Labels):
     cells, conf = list(row.cells), list(row.conf) + [None] * (len(row.cells) - len(row.conf))
     for j, cell in enumerate(cells):
         snapped = vocabulary.snap_cell(cell, labels)
+        if snapped and not _may_snap(snapped[1], conf[j], labels):
+            snapped = None
         if snapped:
             cells[j], found = snapped
             conf[j] = min(conf[j] if conf[j] is not None else 1.0, AMBIGUOUS_SNAP) if found.ambiguous \
@@ -49,6 +51,15 @@ def _correct_row(row, labels: vocabulary.Labels):
             cells[j] = number
             conf[j] = min(conf[j] if conf[j] is not None else 1.0, REPAIRED)
     return replace(row, cells=cells, conf=conf)
+
+
+def _may_snap(found: vocabulary.Snap, conf: float | None, labels: vocabulary.Labels) -> bool:
+    """A cell OCR was sure of is snapped only to a long label of the form's frame: a short
+    word (负责人, 数量指标) or a taxonomy name one character away may be a real value
+    (a name, a 三级 such as 质量指数), and a sure reading of it is kept."""
+    if conf is None or conf < confidence.CONFIDENCE_THRESHOLD:
+        return True
+    return len(found.label) >= 5 and found.label not in labels.taxonomy
 
 
 _CONFUSABLE = str.maketrans({"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "。": "."})

@@ -44,12 +44,13 @@ class Labels:
     fund_sources: dict[str, str]       # label → fund key
     other: frozenset[str]
     words: frozenset[str] = frozenset()   # all of them, the table headings and the taxonomy
+    taxonomy: frozenset[str] = frozenset()   # the 一级 and 二级 names
 
     @classmethod
     def of(cls, header, fund_totals, fund_sources, other) -> "Labels":
-        words = set(header) | set(fund_totals) | set(fund_sources) | set(other)
-        words |= set(TABLE_HEADINGS) | set(taxonomy.LEVEL1) | set(taxonomy.LEVEL1_OF)
-        return cls(dict(header), frozenset(fund_totals), dict(fund_sources), frozenset(other), frozenset(words))
+        names = frozenset(taxonomy.LEVEL1) | frozenset(taxonomy.LEVEL1_OF)
+        words = set(header) | set(fund_totals) | set(fund_sources) | set(other) | set(TABLE_HEADINGS) | names
+        return cls(dict(header), frozenset(fund_totals), dict(fund_sources), frozenset(other), frozenset(words), names)
 
 
 def label_key(text: str | None) -> str:

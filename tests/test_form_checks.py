@@ -222,3 +222,12 @@ def test_a_misread_label_in_a_text_layer_is_not_snapped():
     ocr = [Row(r.cells, r.kind, r.page, [0.9] * len(r.cells)) for r in rows]
     forms, _ = find_forms(ocr)
     assert forms[0]["department_name"] == "山西省商务厅" and forms[0]["ocr"] is True
+
+
+def test_a_short_word_read_surely_is_kept():
+    """质量指数 may be a real 三级 and 经小人 a name: only an unsure reading is snapped to a short label."""
+    rows = [Row(["负责入", "杨晋权"], conf=[0.99, 0.99]), Row(["负责入", "杨晋权"], conf=[0.7, 0.99])]
+    assert form_checks.correct_rows(rows, OCR_LABELS)[0].cells[0] == "负责入"
+    assert form_checks.correct_rows(rows, OCR_LABELS)[1].cells[0] == "负责人"
+    rows = [Row(["质量指数"], conf=[0.97]), Row(["数量指村"], conf=[0.6]), Row(["主管部内及代码"], conf=[0.97])]
+    assert [r.cells[0] for r in form_checks.correct_rows(rows, OCR_LABELS)] == ["质量指数", "数量指标", "主管部门及代码"]
