@@ -71,7 +71,7 @@ def trace(form: dict, rows, labels) -> dict[str, float]:
             put(name, _least(c for _, _, text, c in cells if text == value or _inline_value(text) == value))
     if form.get("department_name"):
         name = compact(form["department_name"])
-        conf = _least(c for _, _, text, c in cells if name in text and text != name or text == name)
+        conf = _least(c for _, _, text, c in cells if name in text)
         put("department_name", conf)
         if form.get("department_code"):
             put("department_code", conf)

@@ -45,6 +45,7 @@ class FieldCheck:
     kind: str = "text"          # amount | target | text: what the box takes
     error: str | None = None    # a refused correction, shown again with what was typed
     submitted: str | None = None
+    ticked: bool = False        # ticked as right in that refused submission
     anchor: str = ""            # its line's id on the page
 
     @property
@@ -75,7 +76,8 @@ def field_label(form: dict, path: str) -> str:
 
 def field_checks(form: dict, submitted: dict | None = None) -> list[FieldCheck]:
     """The form's low-confidence fields, in the form's order, with what was done with each;
-    `submitted`: a refused correction ({"values": path → text, "errors": path → message})."""
+    `submitted`: a refused correction ({"values": path → text, "errors": path → message,
+    "ticked": paths})."""
     checked = form.get("_checked") or {}
     submitted = submitted or {}
     checks = []
@@ -85,7 +87,8 @@ def field_checks(form: dict, submitted: dict | None = None) -> list[FieldCheck]:
         read = done.get("read") if done.get("status") == "corrected" else None
         checks.append(FieldCheck(path, field_label(form, path), input_text(form, path), round(conf * 100),
                                  done.get("status", "pending"), None if read is None else str(read), kind,
-                                 (submitted.get("errors") or {}).get(path), (submitted.get("values") or {}).get(path)))
+                                 (submitted.get("errors") or {}).get(path), (submitted.get("values") or {}).get(path),
+                                 path in (submitted.get("ticked") or ())))
     return checks
 
 

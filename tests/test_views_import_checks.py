@@ -130,6 +130,7 @@ def test_a_wrong_correction_is_refused_and_nothing_of_the_form_is_stored(app, cl
     text = text_of(html)
     assert message in text and "本表的核对结果均未保存" in text
     assert f'value="{typed}"' in html or typed.strip() == ""     # what was typed, shown again
+    assert html.count('value="1" checked> 核对无误') == 3          # the ticks, kept for the next try
     assert stored_form_of(app) == before                         # all or nothing
     assert "待核对 3 项" in text
 

@@ -164,7 +164,8 @@ def check_fields(job_id: str, position: int, number: int):
         return redirect(url_for("imports.show", job_id=job_id), 303)
     if errors:
         submitted = {"position": position, "number": number, "errors": errors,
-                     "values": {path: entry.text for path, entry in entries.items()}}
+                     "values": {path: entry.text for path, entry in entries.items()},
+                     "ticked": [path for path, entry in entries.items() if entry.ticked]}
         flash(f"有 {len(errors)} 项更正未通过校验，本表的核对结果均未保存，请按提示修改。", "error")
         return _job_page(session, get_job(session, job_id), submitted), 422
     flash("已保存核对结果。", "success")
