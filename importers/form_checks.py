@@ -37,7 +37,11 @@ def correct_rows(rows: list, labels: vocabulary.Labels) -> list:
 
 def _correct_row(row, labels: vocabulary.Labels):
     cells, conf = list(row.cells), list(row.conf) + [None] * (len(row.cells) - len(row.conf))
+    doubtful_label = False   # the value after an ambiguous label is as doubtful as where it goes
     for j, cell in enumerate(cells):
+        if doubtful_label and cell and vocabulary.label_key(cell) not in labels.words:
+            conf[j] = min(conf[j] if conf[j] is not None else 1.0, AMBIGUOUS_SNAP)
+            doubtful_label = False
         snapped = vocabulary.snap_cell(cell, labels)
         if snapped and not _may_snap(snapped[1], conf[j], labels):
             snapped = None
@@ -45,6 +49,7 @@ def _correct_row(row, labels: vocabulary.Labels):
             cells[j], found = snapped
             conf[j] = min(conf[j] if conf[j] is not None else 1.0, AMBIGUOUS_SNAP) if found.ambiguous \
                 else max(conf[j] or 0.0, SNAPPED)
+            doubtful_label = found.ambiguous
             continue
         number = repair_number(cell)
         if number is not None:

@@ -231,3 +231,13 @@ def test_a_short_word_read_surely_is_kept():
     assert form_checks.correct_rows(rows, OCR_LABELS)[1].cells[0] == "负责人"
     rows = [Row(["质量指数"], conf=[0.97]), Row(["数量指村"], conf=[0.6]), Row(["主管部内及代码"], conf=[0.97])]
     assert [r.cells[0] for r in form_checks.correct_rows(rows, OCR_LABELS)] == ["质量指数", "数量指标", "主管部门及代码"]
+
+
+def test_an_ambiguous_label_is_snapped_and_its_amount_marked(seed_rows):
+    # 中级财政资金 is one character from both 中央财政资金 and 省级财政资金
+    assert snap("中级财政资金", OCR_LABELS.words).ambiguous
+    forms, _ = find_forms(ocr_rows(seed_rows, misreads=[("其中：中央财政资金", "其中：中级财政资金", 0.8, 1)]))
+    form = forms[0]
+    assert form["funds"] == EXPECTED_PDF["forms"][0]["funds"]
+    # both sides of that row read 0: an amount is traced to every cell it could come from
+    assert form["confidence"] == {"funds.annual.central": 0.5, "funds.period.central": 0.5}
