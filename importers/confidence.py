@@ -17,9 +17,11 @@ from decimal import Decimal
 from importers.values import parse_number, parse_target
 from importers.vocabulary import label_key
 
-# Below this a field is listed in form["confidence"] and shown for a person to check.
-# 0.9: PP-OCR's recognition scores for clean printed Chinese sit at 0.95–1.0; a misread
-# character typically pulls a cell below 0.9 (see importers/ocr*.py and bench/ocr.py).
+# Below this a field is listed in form["confidence"] and shown for a person to check. 0.9: a
+# recognition score (PP-OCR's is per text line, 0..1) under it means at least one character was
+# a close call; above it, a field is shown like any other. The OCR benchmark (bench/ocr.py) is
+# where to tune it: too low lets misreads through unseen, too high asks people to check
+# everything.
 CONFIDENCE_THRESHOLD = 0.9
 
 TEXT_FIELDS = ("project_name", "implementing_unit", "project_attribute", "project_term", "overview", "basis",
