@@ -92,6 +92,19 @@ def field_checks(form: dict, submitted: dict | None = None) -> list[FieldCheck]:
     return checks
 
 
+def check_notes(form: dict) -> list[str]:
+    """What a person did with the fields OCR was unsure of, as lines kept with the import batch
+    (services.import_jobs): each correction with what OCR had read, and how many were ticked."""
+    checked = form.get("_checked") or {}
+    prefix = f"{form['project_name'] or '（无名项目）'}：识别核对："
+    notes = [f"{prefix}{field_label(form, path)}由“{done['read']}”更正为“{input_text(form, path)}”"
+             for path, done in checked.items() if done.get("status") == "corrected"]
+    ticked = sum(1 for done in checked.values() if done.get("status") == "checked")
+    if ticked:
+        notes.append(f"{prefix}{ticked} 项识别置信度低的字段经人工核对无误")
+    return notes
+
+
 def _mark_cells(review: "FormReview") -> None:
     """Hang each check on the cell the tables show it in."""
     for check in review.checks:

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from importers import UnreadableFile
 from models.db import transaction
 from models.job import ImportJob, ImportJobFile
+from reads.import_review import check_notes
 from services.import_checks import unchecked
 from services.importing import apply_import
 from services.uploads import SavedFile, job_dir
@@ -261,8 +262,9 @@ def _confirm_file(session: Session, job_id: str, f: ImportJobFile, by: Importer,
         with transaction(session):
             if not _move(session, job_id, ("confirming",), heartbeat_at=clock()):
                 return False
+            notes = [note for form in forms for note in check_notes(form)]   # OCR's doubts, and who settled them
             summary = apply_import(session, forms, file_name=f.name, file_sha256=f.sha256, who=by.who, now=now,
-                                   reorganise=by.reorganise, warnings=f.warnings)
+                                   reorganise=by.reorganise, warnings=f.warnings + notes)
             stored = summary.new + summary.changed > 0
             _set_outcome(session, f.id, {
                 "status": "stored" if stored else "unchanged", "forms": summary.forms, "new": summary.new,

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from conftest import PROJECT_A, csrf_token, seed_forms, text_of
 from importers import ParseResult
+from models.importing import ImportBatch
 from models.indicator import Indicator
 from models.job import ImportJobFile
 from models.project import Project, ProjectYear
@@ -105,6 +106,10 @@ def test_a_field_corrected_and_the_others_ticked_are_stored_as_corrected(app, cl
     with Session(app.extensions["engine"]) as session:
         year = session.exec(select(ProjectYear).join(Project).where(Project.name == PROJECT_A)).one()
         assert year.annual_total_yuan == 37000000
+        batch = session.exec(select(ImportBatch)).one()      # who settled OCR's doubts, kept with the import
+        assert batch.warnings[-2:] == [
+            "招商引资专项经费：识别核对：第1个指标 年度指标值（参展企业数量）由“≥7O家”更正为“≥70家”",
+            "招商引资专项经费：识别核对：2 项识别置信度低的字段经人工核对无误"]
         ind = session.exec(select(Indicator).where(Indicator.project_year_id == year.id,
                                                    Indicator.annual_level3 == "参展企业数量")).one()
         assert (ind.annual_raw, ind.annual_op, ind.annual_value, ind.annual_unit) == ("≥70家", ">=", 70, "家")
