@@ -187,7 +187,7 @@ def find_forms(rows: list[Row]) -> tuple[list[dict], list[str]]:
         # a footer ends the form; what follows it belongs to the rest of the document
         prev_end = start + form.pop("_length")
         if ocr:
-            form_checks.check_form(form, rows[start:prev_end], form_warnings, OCR_LABELS)
+            form_checks.check_form(form, title_rows + rows[start:prev_end], form_warnings, OCR_LABELS)
         pages = sorted({r.page for r in rows[start:prev_end] if r.page is not None})
         if pages:
             form["_pages"] = pages

@@ -241,3 +241,9 @@ def test_an_ambiguous_label_is_snapped_and_its_amount_marked(seed_rows):
     assert form["funds"] == EXPECTED_PDF["forms"][0]["funds"]
     # both sides of that row read 0: an amount is traced to every cell it could come from
     assert form["confidence"] == {"funds.annual.central": 0.5, "funds.period.central": 0.5}
+
+
+def test_the_year_under_the_title_carries_its_confidence(seed_rows):
+    forms, _ = find_forms(ocr_rows(seed_rows, misreads=[("（2023年度）", "（2023年度）", 0.64, 0)]))
+    assert forms[0]["confidence"] == {"year": 0.64}
+    assert "year" not in forms[1]["confidence"]
