@@ -259,9 +259,9 @@ def _parse_form(body: list[Row], title_rows: list[Row]) -> tuple[dict, list[str]
         "goal_period": None, "goal_annual": None, "indicators": [],
         "owner": None, "clerk": None, "phone": None, "filled_on": None,
     }
-    declared = layouts.declared_scale(title_rows, body)
+    declared = layouts.declared_scale(body) or layouts.declared_scale(title_rows[::-1])
     scale = declared or Decimal(1)
-    in_blocks = {} if layouts.funds_in_blocks(body) else None
+    in_blocks = {} if layouts.funds_in_blocks(body, FUND_TOTAL_LABELS) else None
     goal_columns: tuple[int, int] | None = None
     i = 0
     length = len(body)
@@ -270,7 +270,7 @@ def _parse_form(body: list[Row], title_rows: list[Row]) -> tuple[dict, list[str]
         keys = _row_keys(row)
         one_sided = i > 0 and layouts.is_indicator_header(row)
         if one_sided or (i > 0 and _is_indicator_header(row)):
-            read = layouts.parse_indicator_table if one_sided else _parse_indicator_table
+            read = _parse_one_sided_table if one_sided else _parse_indicator_table
             consumed, indicators, ind_warnings = read(body, i)
             form["indicators"].extend(indicators)
             warnings.extend(ind_warnings)
@@ -517,6 +517,25 @@ def _parse_indicator_table(body: list[Row], start: int) -> tuple[int, list[dict]
         last_was_indicator = indicator is not None
         i += 1
     return i - start, indicators, warnings
+
+
+def _parse_one_sided_table(body: list[Row], start: int) -> tuple[int, list[dict], list[str]]:
+    """A 年度-only or stacked 长期/年度 table (importers/layouts.py reads its rows), with the
+    paired table's "same as above" and taxonomy rules; stacked rows paired by name."""
+    consumed, rows = layouts.indicator_rows(body, start, _is_footer)
+    read: dict[str, list[dict]] = {"period": [], "annual": []}
+    carries = {"period": _Carry(), "annual": _Carry()}
+    warnings: list[str] = []
+    for block, cells, qualitative in rows:
+        p = "P" if block == "period" else "A"
+        slots = dict.fromkeys(SLOTS) | {"L1": cells["L1"], f"{p}2": cells["L2"], f"{p}3": cells["L3"],
+                                        f"{p}V": cells["V"]}
+        indicator = _apply_row(slots, carries[block], warnings, len(read["period"]) + len(read["annual"]) + 1)
+        if indicator:
+            if qualitative:
+                indicator[block]["target"] = layouts.qualitative(indicator[block]["target"])
+            read[block].append(indicator)
+    return consumed, layouts.paired(read["period"], read["annual"]), warnings
 
 
 def _is_continuation(slots: dict) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from importers import grid
 from importers.values import parse_target
 
 # block label → the side its rows fill
@@ -31,35 +30,37 @@ UNIT_SCALES = {"元": Decimal(1), "万元": Decimal(10000)}
 _UNIT_RE = re.compile(r"(?:金额)?单位[:：]\s*(万?元)")
 
 
+def _key(cell) -> str:
+    """A cell as a label: no spaces, ASCII brackets, no trailing colon (as grid._label_key)."""
+    return re.sub(r"\s+", "", cell or "").replace("（", "(").replace("）", ")").rstrip(":：")
+
+
 # ---------------------------------------------------------------------------
 # The unit of the amounts
 
 
-def declared_scale(title_rows: list, body: list) -> Decimal | None:
+def declared_scale(rows: list) -> Decimal | None:
     """The scale of the form's amounts (1 for 元, 10000 for 万元), or None if it declares none.
 
-    Looked for until the indicator table: 项目资金（万元）, 项目资金 (元), or 单位：万元."""
-    for row in list(title_rows) + list(body):
-        if grid._is_indicator_header(row) or is_indicator_header(row):
+    Looked for until the indicator table: 项目资金（万元）, 项目资金 (元), or 单位：万元. The form's
+    own rows are searched before the lines above it, which may end another table."""
+    for row in rows:
+        keys = [_key(c) for c in row.cells]
+        if "三级指标" in keys or "指标内容" in keys:
             break
-        for cell in row.cells:
-            key = grid._label_key(cell)
-            if key.startswith("项目资金"):
-                unit = re.search(r"\((万?元)\)", key)
-                if unit:
-                    return UNIT_SCALES[unit.group(1)]
-            unit = _UNIT_RE.search(grid.compact(cell))
+        for key in keys:
+            unit = re.search(r"\((万?元)\)", key) if key.startswith("项目资金") else _UNIT_RE.search(key)
             if unit:
                 return UNIT_SCALES[unit.group(1)]
     return None
 
 
-def funds_in_blocks(body: list) -> bool:
+def funds_in_blocks(body: list, total_labels) -> bool:
     """True when no row holds both a 实施期 and a 年度 total: the funds are written as blocks
     (a total and its sources below it), not as two columns."""
     for row in body:
         sides = {("annual" if k.startswith("年度") else "period")
-                 for k in (grid._label_key(c) for c in row.cells) if k in grid.FUND_TOTAL_LABELS}
+                 for k in (_key(c) for c in row.cells) if k in total_labels}
         if len(sides) == 2:
             return False
     return True
@@ -71,7 +72,7 @@ def funds_in_blocks(body: list) -> bool:
 
 def is_indicator_header(row) -> bool:
     """A header of a one-sided table: one 指标值 column, with 三级指标 or 指标内容."""
-    keys = [grid._label_key(c) for c in row.cells if c]
+    keys = [_key(c) for c in row.cells if c]
     return ("一级指标" in keys or "二级指标" in keys) and ("三级指标" in keys or "指标内容" in keys) \
         and keys.count("指标值") == 1 and keys.count("二级指标") <= 1
 
@@ -79,7 +80,7 @@ def is_indicator_header(row) -> bool:
 def _columns(row) -> dict[str, int]:
     columns = {}
     for j, cell in enumerate(row.cells):
-        slot = COLUMN_LABELS.get(grid._label_key(cell))
+        slot = COLUMN_LABELS.get(_key(cell))
         if slot and slot not in columns:
             columns[slot] = j
     return columns
@@ -87,7 +88,7 @@ def _columns(row) -> dict[str, int]:
 
 def _block_of(row) -> str | None:
     for cell in row.cells:
-        side = BLOCK_LABELS.get(grid._label_key(cell))
+        side = BLOCK_LABELS.get(_key(cell))
         if side:
             return side
     return None
@@ -100,71 +101,55 @@ def _at(cells, j):
 def split_value(nature: str | None, value: str | None, unit: str | None) -> tuple[str, bool]:
     """指标性质 | 指标值 | 度量单位 → the 指标值 as written (`≥` `95` `%` → `≥95%`), and whether
     the 指标性质 says it is qualitative (定性)."""
-    nature = grid.compact(nature)
+    nature = _key(nature)
     qualitative = nature in QUALITATIVE_NATURES
     if qualitative or nature in ("定量",):
         nature = ""
     return f"{nature}{(value or '').strip()}{(unit or '').strip()}", qualitative
 
 
-def parse_indicator_table(body: list, start: int) -> tuple[int, list[dict], list[str]]:
-    """The rows from the header at `start` to the footer: → (rows consumed, indicators, warnings)."""
+def indicator_rows(body: list, start: int, is_footer) -> tuple[int, list[tuple[str, dict, bool]]]:
+    """The rows of a one-sided or stacked table, from its header at `start` to the footer:
+    (rows consumed, [(block "period"|"annual", cells {L1, L2, L3, V}, 定性)]). grid.py applies
+    "same as above" and the taxonomy to them, as to the paired table's rows."""
     columns = _columns(body[start])
     block = _block_of(body[start]) or "annual"
-    rows: dict[str, list[dict]] = {"period": [], "annual": []}
-    carries = {"period": grid._Carry(), "annual": grid._Carry()}
-    warnings: list[str] = []
+    out = []
     i = start + 1
     while i < len(body):
         row = body[i]
-        if grid._is_footer(row):
+        if is_footer(row):
             break
         block = _block_of(row) or block
         if is_indicator_header(row):               # a block's own header, or repeated on a new page
             columns = _columns(row)
-            i += 1
-            continue
-        if row.kind == "line" or not any(row.cells):
-            i += 1
-            continue
-        indicator = _read_row(row.cells, columns, block, carries[block], warnings,
-                              len(rows["period"]) + len(rows["annual"]) + 1)
-        if indicator:
-            rows[block].append(indicator)
+        elif row.kind != "line" and any(row.cells):
+            cells = [None if _key(c) in BLOCK_LABELS or _key(c) == "绩效指标" else c for c in row.cells]
+            raw, qualitative = split_value(_at(cells, columns.get("NATURE")), _at(cells, columns.get("V")),
+                                           _at(cells, columns.get("UNIT")))
+            out.append((block, {"L1": _at(cells, columns.get("L1")), "L2": _at(cells, columns.get("L2")),
+                                "L3": _at(cells, columns.get("L3")), "V": raw or None}, qualitative))
         i += 1
-    return i - start, _paired(rows["period"], rows["annual"]), warnings
+    return i - start, out
 
 
-def _read_row(cells, columns, block, carry, warnings, number) -> dict | None:
-    cells = [None if grid._label_key(c) in BLOCK_LABELS or grid._label_key(c) == "绩效指标" else c
-             for c in cells]
-    raw, qualitative = split_value(_at(cells, columns.get("NATURE")), _at(cells, columns.get("V")),
-                                   _at(cells, columns.get("UNIT")))
-    prefix = "P" if block == "period" else "A"
-    other = "A" if prefix == "P" else "P"
-    slots = {"L1": _at(cells, columns.get("L1")), f"{prefix}2": _at(cells, columns.get("L2")),
-             f"{prefix}3": _at(cells, columns.get("L3")), f"{prefix}V": raw or None,
-             f"{other}2": None, f"{other}3": None, f"{other}V": None}
-    indicator = grid._apply_row(slots, carry, warnings, number)
-    if indicator and qualitative:
-        side = indicator[block]
-        side["target"] = parse_target(side["target"]["raw"]).as_dict() | {
-            "kind": "qualitative", "op": None, "value": None, "unit": None}
-    return indicator
+def qualitative(target: dict) -> dict:
+    """A target whose 指标性质 is 定性: qualitative whatever its value looks like."""
+    return {**parse_target(target["raw"]).as_dict(), "kind": "qualitative", "op": None, "value": None, "unit": None}
 
 
-def _key(indicator: dict, side: str) -> tuple:
+def _pair_key(indicator: dict, side: str) -> tuple:
     s = indicator[side]
-    return (grid.compact(indicator["level1"]), grid.compact(s["level2"]), grid.compact(s["level3"]))
+    return tuple(re.sub(r"\s+", "", t or "") for t in (indicator["level1"], s["level2"], s["level3"]))
 
 
-def _paired(long_rows: list[dict], annual_rows: list[dict]) -> list[dict]:
+def paired(long_rows: list[dict], annual_rows: list[dict]) -> list[dict]:
     """年度 rows in their order, each with the 长期 row of the same 一级/二级/三级; then the
     长期 rows that found no partner, in theirs."""
     unused = list(long_rows)
     out = []
     for ann in annual_rows:
-        match = next((p for p in unused if _key(p, "period") == _key(ann, "annual")), None)
+        match = next((p for p in unused if _pair_key(p, "period") == _pair_key(ann, "annual")), None)
         if match is not None:
             unused.remove(match)
         out.append({"level1": ann["level1"], "period": match["period"] if match else None,
