@@ -116,3 +116,17 @@ def test_qualitative_nature_wins_over_a_number_and_a_word_without_unit_is_qualit
         ("≥95%", "quantitative", ">=", 95, "%")]
     assert [i["annual"]["level2"] for i in forms[0]["indicators"]] == ["数量指标", "质量指标", "质量指标"]
     assert warnings == []
+
+
+def test_forms_of_several_layouts_in_the_middle_of_a_full_document(tmp_path):
+    from pdfgen import make_form, write_document
+
+    forms = [annual_form(project_name="年度专项"), stacked_form(project_name="分块专项"), make_form(),
+             shanghai_form(project_name="上海专项")]
+    layouts = [{"form_style": "annual_only", "indicator_style": "split_value", "amount_unit": "万元"},
+               {"indicator_style": "stacked", "merge_levels": False}, {},
+               {"form_style": "shanghai", "amount_unit": "万元"}]
+    result = parse_file(write_document(tmp_path / "预算公开.pdf", forms, pages_before=4, pages_after=2,
+                                       form_layouts=layouts))
+    assert public(result) == forms
+    assert result.warnings == []
