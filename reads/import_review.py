@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from models.indicator import SCOPES
 from models.job import ImportJobFile
 from models.org import department_label
-from models.project import FUND_SOURCES, Project, ProjectYear
+from models.project import Project, ProjectYear
 from models.user import User
-from reads.form_tables import (FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, Side, rows_from_form,
+from reads.form_tables import (FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, Side, rows_from_form, shown_sources,
                                side_from_indicator)
 from reads.scope import visible_years
 from services.importing import FormDiff, diff_form
@@ -167,12 +167,13 @@ def _as_decimal(value) -> Decimal | None:
 
 def _review_funds(form: dict, stored: ProjectYear | None) -> list[FundRow]:
     rows = []
-    for source in FUND_SOURCES:
-        row = FundRow(FUND_LABELS[source], form["funds"]["period"][source], form["funds"]["annual"][source])
+    stored_funds = (stored.funds("period"), stored.funds("annual")) if stored is not None else ()
+    for source in shown_sources(form["funds"]["period"], form["funds"]["annual"], *stored_funds):
+        row = FundRow(FUND_LABELS[source], form["funds"]["period"].get(source), form["funds"]["annual"].get(source))
         if stored is not None:
             for side in ("period", "annual"):
                 old = getattr(stored, f"{side}_{source}_yuan")
-                if old != _as_decimal(form["funds"][side][source]):
+                if old != _as_decimal(form["funds"][side].get(source)):
                     setattr(row, f"{side}_old", old)
                     setattr(row, f"{side}_changed", True)
         rows.append(row)
