@@ -239,32 +239,36 @@ FUND_WORDS = {"total": "资金总额", "central": "中央财政资金", "provinc
 SIDE_TOTALS = {"period": "实施期资金总额", "annual": "年度资金总额"}
 
 
-def _parts(funds: dict) -> tuple[str, ...]:
-    """The parts a total is the sum of: the 中央/省级/市县 split, or 财政拨款 where a form gives
-    that instead (年度-only layouts)."""
-    if funds.get("fiscal") is not None and all(funds.get(k) is None for k in ("central", "provincial", "local")):
-        return ("fiscal", "self_raised", "other")
-    return PARTS
-
-
 def _yuan(value) -> str:
     return f"{Decimal(str(value)):,.2f}".rstrip("0").rstrip(".")
 
 
 def check_amounts(form: dict, field_conf: dict, warnings: list[str]) -> None:
-    """年度资金总额 (and 实施期资金总额) = the sum of its parts; 实施期 total ≥ 年度 total."""
+    """年度资金总额 (and 实施期资金总额) = the sum of its parts; 实施期 total ≥ 年度 total.
+
+    Where a form gives 其中：财政拨款 instead of the 中央/省级/市县 split (年度-only and 上海
+    layouts), its parts need not add up to the total (上年结转资金 is in it, not kept apart:
+    importers/layouts.py), so they may only not exceed it."""
     funds = form["funds"]
     for side in ("period", "annual"):
         f = funds[side]
-        parts = [k for k in _parts(f) if f.get(k) is not None]
-        if f.get("total") is None or not parts:
+        if f.get("total") is None:
             continue
-        total = sum(Decimal(str(f[k])) for k in parts)
-        if abs(total - Decimal(str(f["total"]))) > Decimal("0.01"):
-            for k in ("total", *parts):
-                _lower(field_conf, f"funds.{side}.{k}", UNREADABLE)
-            words = "、".join(FUND_WORDS[k] for k in parts)
-            warnings.append(f"{SIDE_TOTALS[side]}{_yuan(f['total'])}元与{words}之和{_yuan(total)}元不一致，请核对")
+        split = any(f.get(k) is not None for k in PARTS[:4])
+        parts = [k for k in (PARTS if split else ("fiscal", "other")) if f.get(k) is not None]
+        if not parts:
+            continue
+        total, stated = sum(Decimal(str(f[k])) for k in parts), Decimal(str(f["total"]))
+        words = "、".join(FUND_WORDS[k] for k in parts) + ("之和" if len(parts) > 1 else "")
+        if split and abs(total - stated) > Decimal("0.01"):
+            problem = f"{SIDE_TOTALS[side]}{_yuan(stated)}元与{words}{_yuan(total)}元不一致，请核对"
+        elif not split and total - stated > Decimal("0.01"):
+            problem = f"{SIDE_TOTALS[side]}{_yuan(stated)}元小于{words}{_yuan(total)}元，请核对"
+        else:
+            continue
+        for k in ("total", *parts):
+            _lower(field_conf, f"funds.{side}.{k}", UNREADABLE)
+        warnings.append(problem)
     period, annual = funds["period"].get("total"), funds["annual"].get("total")
     if period is not None and annual is not None and Decimal(str(period)) < Decimal(str(annual)):
         _lower(field_conf, "funds.period.total", UNREADABLE)

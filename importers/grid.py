@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from importers import form_checks, taxonomy
+from importers import form_checks, layouts, taxonomy
 from importers.values import parse_number, parse_target
 from importers.vocabulary import Labels
 
@@ -71,8 +71,17 @@ HEADER_LABELS = {
     "经办人": "clerk",
     "联系电话": "phone",
     "填报日期": "filled_on",
+    # other layouts (importers/layouts.py)
+    "项目性质": "project_attribute",
+    "项目类别": "_category",
+    "计划开始日期": "_start",
+    "计划完成日期": "_end",
+    "年度总体目标": "goal_annual",
+    "项目总目标": "goal_period",
+    "中期目标": "goal_period",
 }
-FUND_TOTAL_LABELS = {"实施期资金总额", "申报期资金总额", "项目期资金总额", "年度资金总额"}
+FUND_TOTAL_LABELS = {"实施期资金总额", "申报期资金总额", "项目期资金总额", "年度资金总额",
+                     "项目资金总额", "年度资金申请总额"}
 FUND_SOURCE_LABELS = {
     "中央财政资金": "central",
     "省级财政资金": "provincial",
@@ -82,9 +91,13 @@ FUND_SOURCE_LABELS = {
     "单位自筹": "self_raised",
     "单位自筹资金": "self_raised",
     "其他资金": "other",
+    "财政拨款": "fiscal",
+    "财政资金": "fiscal",
+    "当年财政拨款": "fiscal",
+    "上年结转资金": "carried_over",
 }
 OTHER_LABELS = {"项目资金(元)", "项目资金(万元)", "项目资金", "实施期目标", "年度目标", "总体目标",
-                "绩效指标", "年度绩效目标", "实施期绩效目标"}
+                "绩效指标", "年度绩效目标", "实施期绩效目标", "长期绩效指标", "年度绩效指标"}
 FUND_KEYS = ("total", "central", "provincial", "local", "self_raised", "other")
 # what OCR reads is snapped to these labels (importers/vocabulary.py)
 OCR_LABELS = Labels.of(HEADER_LABELS, FUND_TOTAL_LABELS, FUND_SOURCE_LABELS, OTHER_LABELS)
@@ -255,32 +268,35 @@ def _parse_form(body: list[Row], title_rows: list[Row]) -> tuple[dict, list[str]
         "goal_period": None, "goal_annual": None, "indicators": [],
         "owner": None, "clerk": None, "phone": None, "filled_on": None,
     }
-    scale = Decimal(1)
+    declared = layouts.declared_scale(body) or layouts.declared_scale(title_rows[::-1])
+    scale = declared or Decimal(1)
+    in_blocks = {} if layouts.funds_in_blocks(body, FUND_TOTAL_LABELS) else None
     goal_columns: tuple[int, int] | None = None
     i = 0
     length = len(body)
     while i < len(body):
         row = body[i]
         keys = _row_keys(row)
-        if i > 0 and _is_indicator_header(row):
-            consumed, indicators, ind_warnings = _parse_indicator_table(body, i)
+        one_sided = i > 0 and layouts.is_indicator_header(row)
+        if one_sided or (i > 0 and _is_indicator_header(row)):
+            read = _parse_one_sided_table if one_sided else _parse_indicator_table
+            consumed, indicators, ind_warnings = read(body, i)
             form["indicators"].extend(indicators)
             warnings.extend(ind_warnings)
             i += consumed
             continue
-        if any("万元" in k for k in keys if k.startswith("项目资金")):
-            scale = Decimal(10000)
         if "实施期目标" in keys or "年度目标" in keys:
             goal_columns = (_label_index(row, "实施期目标"), _label_index(row, "年度目标"))
         if "总体目标" in keys:
             _read_goals(row, goal_columns, form)
-        _read_funds(row, form["funds"], scale, warnings)
+        _read_funds(row, form["funds"], scale, warnings, in_blocks)
         _read_labels(row, form)
         if _is_footer(row):
             length = i + 1
             break
         i += 1
     form["_length"] = length
+    layouts.finish(form, warnings, declared)
     _finish_form(form, warnings)
     return form, warnings
 
@@ -311,9 +327,10 @@ def _read_labels(row: Row, form: dict) -> None:
             form[field_name] = value
 
 
-def _read_funds(row: Row, funds: dict, scale: Decimal, warnings: list[str]) -> None:
+def _read_funds(row: Row, funds: dict, scale: Decimal, warnings: list[str], in_blocks: dict | None = None) -> None:
     """Label occurrences in reading order: the first is 实施期, the second 年度. A label
-    followed by two amounts (a column layout) gives both at once."""
+    followed by two amounts (a column layout) gives both at once. Funds written in blocks
+    (`in_blocks`, layouts.funds_in_blocks) give each source the side of the total above it."""
     cells = row.cells
     seen: dict[str, int] = {}
     for i, cell in enumerate(cells):
@@ -327,6 +344,12 @@ def _read_funds(row: Row, funds: dict, scale: Decimal, warnings: list[str]) -> N
         else:
             continue
         values = _values_after(cells, i)
+        if in_blocks is not None:
+            if side_hint is not None:        # a total starts its block
+                in_blocks["side"] = side_hint
+            side = in_blocks.get("side", "annual")
+            funds[side][name] = _parse_amount(values[0] if values else None, scale, warnings, cell)
+            continue
         if side_hint is None:
             side_hint = "period" if seen.get(name, 0) == 0 else "annual"
         seen[name] = seen.get(name, 0) + 1
@@ -503,6 +526,25 @@ def _parse_indicator_table(body: list[Row], start: int) -> tuple[int, list[dict]
         last_was_indicator = indicator is not None
         i += 1
     return i - start, indicators, warnings
+
+
+def _parse_one_sided_table(body: list[Row], start: int) -> tuple[int, list[dict], list[str]]:
+    """A 年度-only or stacked 长期/年度 table (importers/layouts.py reads its rows), with the
+    paired table's "same as above" and taxonomy rules; stacked rows paired by name."""
+    consumed, rows = layouts.indicator_rows(body, start, _is_footer)
+    read: dict[str, list[dict]] = {"period": [], "annual": []}
+    carries = {"period": _Carry(), "annual": _Carry()}
+    warnings: list[str] = []
+    for block, cells, qualitative in rows:
+        p = "P" if block == "period" else "A"
+        slots = dict.fromkeys(SLOTS) | {"L1": cells["L1"], f"{p}2": cells["L2"], f"{p}3": cells["L3"],
+                                        f"{p}V": cells["V"]}
+        indicator = _apply_row(slots, carries[block], warnings, len(read["period"]) + len(read["annual"]) + 1)
+        if indicator:
+            if qualitative:
+                indicator[block]["target"] = layouts.qualitative(indicator[block]["target"])
+            read[block].append(indicator)
+    return consumed, layouts.paired(read["period"], read["annual"]), warnings
 
 
 def _is_continuation(slots: dict) -> bool:

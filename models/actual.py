@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Mapping
 
 from pydantic import ValidationInfo, field_validator
-from sqlalchemy import JSON, Column, Numeric, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from domain import rules
@@ -120,6 +120,10 @@ class Alert(SQLModel, table=True):
     period's actual is missing past its deadline (kind "overdue"), or while an indicator's
     entry shown is 超额 (kind "over", light "blue"; for information)."""
     __tablename__ = "alert"
+    # A project year's open alerts (of one indicator, or the budget's: indicator_id NULL), read by
+    # every entry. Without it SQLite searches ix_alert_indicator_id for `indicator_id IS NULL`,
+    # every budget alert of the province (ANALYZE's stat1 cannot tell NULL is the common value).
+    __table_args__ = (Index("ix_alert_open", "project_year_id", "closed_at", "indicator_id"),)
     id: int | None = Field(default=None, primary_key=True)
     project_year_id: int = Field(foreign_key="project_year.id", index=True)
     indicator_id: int | None = Field(default=None, foreign_key="indicator.id", index=True)

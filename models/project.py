@@ -12,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Numeric, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-FUND_SOURCES = ("total", "central", "provincial", "local", "self_raised", "other")
+FUND_SOURCES = ("total", "central", "provincial", "local", "self_raised", "other", "fiscal")
 
 
 def money() -> Column:
@@ -52,6 +52,9 @@ class ProjectYear(SQLModel, table=True):
     annual_local_yuan: Decimal | None = Field(default=None, sa_column=money())
     annual_self_raised_yuan: Decimal | None = Field(default=None, sa_column=money())
     annual_other_yuan: Decimal | None = Field(default=None, sa_column=money())
+    # 其中：财政拨款, where the form gives it (年度-only and 上海 layouts); NULL where it does not
+    period_fiscal_yuan: Decimal | None = Field(default=None, sa_column=money())
+    annual_fiscal_yuan: Decimal | None = Field(default=None, sa_column=money())
 
     overview: str | None = Field(default=None, sa_column=Column(Text))
     basis: str | None = Field(default=None, sa_column=Column(Text))

@@ -50,7 +50,7 @@ from reads.indicator_facts import complete, original_targets
 from reads.overview import overview as overview_of
 from reads.period_progress import Progress, period_measure, period_progress, period_target
 from reads.project_list import visible_year_numbers
-from reads.project_year import BudgetState, IndicatorState, indicator_state, year_state
+from reads.project_year import BudgetState, IndicatorState, budget_state, indicator_state, year_state
 from reads.report_filters import AsOf, ReportFilters
 from reads.scope import scope_clause, scoped_params
 from reads.self_evaluation import review_state, score_table
@@ -127,15 +127,15 @@ def project(session: Session, user: User, found: Project, py: ProjectYear, as_of
             years: list[ProjectYear] | None = None) -> Answer:
     """`years`: the project's years the user may read, when the caller has them."""
     indicators = active_indicators(session, py.id)
-    state = year_state(session, py, as_of)
-    states, budget_state = state.indicators, state.budget
+    state = year_state(session, py, as_of, indicators=indicators)
+    states, budget = state.indicators, state.budget
     originals = original_targets(session, py.id)
     entries = indicator_entries(session, user, py, indicators, states, as_of, years)
     return fit(schemas.Project, {
         "id": py.id, "project_id": found.id, "name": found.name, "year": py.year, "periods": py.periods,
         "as_of": as_of.isoformat(),
-        "light": rules.worst_light([s.light for s in states] + [budget_state.light]),
-        "budget": budget_dict(budget_state, py),
+        "light": rules.worst_light([s.light for s in states] + [budget.light]),
+        "budget": budget_dict(budget, py),
         "indicators": [complete(entry, originals) for entry in entries],
     })
 
@@ -160,7 +160,7 @@ def budget_dict(state: BudgetState, py: ProjectYear) -> dict:
 
 
 def budget(session: Session, py: ProjectYear, as_of: date) -> Answer:
-    return fit(schemas.Budget, budget_dict(year_state(session, py, as_of).budget, py))
+    return fit(schemas.Budget, budget_dict(budget_state(session, py, as_of), py))
 
 
 def indicator_entries(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],

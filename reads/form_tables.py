@@ -14,9 +14,16 @@ from importers import taxonomy
 from importers.values import parse_target
 from models.indicator import SCOPES, Indicator
 
-FUND_LABELS = {"total": "资金总额", "central": "中央财政资金", "provincial": "省级财政资金",
+FUND_LABELS = {"total": "资金总额", "fiscal": "其中：财政拨款", "central": "中央财政资金", "provincial": "省级财政资金",
                "local": "市县（区）财政资金", "self_raised": "单位自筹", "other": "其他资金"}
 SCOPE_LABELS = {"period": "实施期", "annual": "年度"}
+
+
+def shown_sources(*funds: dict | None) -> list[str]:
+    """The fund sources a table shows, in FUND_LABELS' order: 财政拨款 only where one of the
+    given funds (a side of a form or of a stored year) has it, as 年度-only and 上海 forms do."""
+    has_fiscal = any(f and f.get("fiscal") is not None for f in funds)
+    return [k for k in FUND_LABELS if k != "fiscal" or has_fiscal]
 
 
 @dataclass

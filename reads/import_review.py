@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 from models.indicator import SCOPES
 from models.job import ImportJobFile
 from models.org import department_label
-from models.project import FUND_SOURCES, Project, ProjectYear
+from models.project import Project, ProjectYear
 from models.user import User
-from reads.form_tables import (FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, Side, rows_from_form,
+from reads.form_tables import (FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, Side, rows_from_form, shown_sources,
                                side_from_indicator)
 from reads.scope import visible_years
 from services.import_checks import field_value, input_text
@@ -63,8 +63,8 @@ def field_label(form: dict, path: str) -> str:
         return HEADER_LABELS[path]
     if path.startswith("funds."):
         _funds, side, key = path.split(".")
-        total = "资金总额" if key == "total" else FUND_LABELS.get(key, "财政拨款" if key == "fiscal" else key)
-        return f"{SCOPE_LABELS[side]}{total}（元）"
+        word = {"total": "资金总额", "fiscal": "财政拨款"}.get(key) or FUND_LABELS.get(key, key)
+        return f"{SCOPE_LABELS[side]}{word}（元）"
     m = _INDICATOR_PATH.match(path)
     if not m:
         return path
@@ -111,8 +111,8 @@ def _mark_cells(review: "FormReview") -> None:
         review.marks[check.path] = check
         if check.path.startswith("funds."):
             _funds, side, key = check.path.split(".")
-            for row, source in zip(review.funds, FUND_SOURCES):
-                if source == key:
+            for row in review.funds:
+                if row.label == FUND_LABELS.get(key):
                     row.marks[side] = check
             continue
         m = _INDICATOR_PATH.match(check.path)
@@ -277,12 +277,13 @@ def _as_decimal(value) -> Decimal | None:
 
 def _review_funds(form: dict, stored: ProjectYear | None) -> list[FundRow]:
     rows = []
-    for source in FUND_SOURCES:
-        row = FundRow(FUND_LABELS[source], form["funds"]["period"][source], form["funds"]["annual"][source])
+    stored_funds = (stored.funds("period"), stored.funds("annual")) if stored is not None else ()
+    for source in shown_sources(form["funds"]["period"], form["funds"]["annual"], *stored_funds):
+        row = FundRow(FUND_LABELS[source], form["funds"]["period"].get(source), form["funds"]["annual"].get(source))
         if stored is not None:
             for side in ("period", "annual"):
                 old = getattr(stored, f"{side}_{source}_yuan")
-                if old != _as_decimal(form["funds"][side][source]):
+                if old != _as_decimal(form["funds"][side].get(source)):
                     setattr(row, f"{side}_old", old)
                     setattr(row, f"{side}_changed", True)
         rows.append(row)

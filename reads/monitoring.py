@@ -263,7 +263,8 @@ def _funds(py: ProjectYear, adjusted_yuan: Decimal | None) -> list[FundLine]:
     def known(*values):
         given = [v for v in values if v is not None]
         return sum(given, Decimal(0)) if given else None
-    fiscal = known(py.annual_central_yuan, py.annual_provincial_yuan, py.annual_local_yuan)
+    fiscal = py.annual_fiscal_yuan if py.annual_fiscal_yuan is not None else \
+        known(py.annual_central_yuan, py.annual_provincial_yuan, py.annual_local_yuan)  # 年度-only forms give it
     other = known(py.annual_self_raised_yuan, py.annual_other_yuan)
     change = (adjusted_yuan - py.annual_total_yuan) if adjusted_yuan is not None and py.annual_total_yuan is not None \
         else Decimal(0)

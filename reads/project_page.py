@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 from models.importing import ImportBatch, ProjectYearImport
 from models.indicator import Indicator, TargetChange, active_indicators
 from models.org import Department, Unit
-from models.project import FUND_SOURCES, Project, ProjectYear
+from models.project import Project, ProjectYear
 from models.target_adjustment import TargetAdjustment
 from models.user import User
-from reads.form_tables import FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, rows_from_indicators
+from reads.form_tables import FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, rows_from_indicators, shown_sources
 from reads.indicator_facts import target_origins
 from reads.scope import projects_visible_to, visible_years
 from reads.wording import user_labels
@@ -67,7 +67,7 @@ class ProjectPage:
 
 def fund_rows(year: ProjectYear) -> list[FundRow]:
     period, annual = year.funds("period"), year.funds("annual")
-    return [FundRow(FUND_LABELS[k], period[k], annual[k]) for k in FUND_SOURCES]
+    return [FundRow(FUND_LABELS[k], period[k], annual[k]) for k in shown_sources(period, annual)]
 
 
 def project_page(session: Session, user: User, project_id: int, year: int | None) -> ProjectPage | None:

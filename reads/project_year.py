@@ -12,9 +12,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Mapping
 
+from sqlalchemy import bindparam, select
+
 from domain.calendar import YearCalendar
 from domain.project_year import SpendingMark, Status, YearAsOf, YearFacts, budget_in_force, derive, explained_by
 from models.actual import Actual, Spending
+from models.db import prepared
 from models.indicator import Indicator, active_indicators
 from models.project import ProjectYear
 from reads.wording import period_name
@@ -127,36 +130,76 @@ class YearState:
 
 
 def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,
-               config: Mapping | None = None) -> YearState:
-    """The project year as of `as_of`, judged by the core from what is stored."""
+               config: Mapping | None = None, indicators: list[Indicator] | None = None) -> YearState:
+    """The project year as of `as_of`, judged by the core from what is stored.
+
+    The inputs are read as plain rows (an ORM object per actual would cost more than judging
+    it); only the rows an answer shows are read as ORM objects: the active indicators
+    (`indicators`, when the caller has them), the actual each indicator shows, and the spending
+    reports."""
+    config = _config(config, deadline_day)
+    if indicators is None:
+        indicators = active_indicators(session, py.id)
+    reports = _spending_rows(session, py)
+    facts = derive(inputs.load_part(session, py, indicators, True, config, spending=reports))
+    year = facts.as_of(as_of)
+    flags = spending_flags(facts.calendar, facts.spending_marks, reports)
+    return YearState(py, year, _indicator_states(session, indicators, facts, year),
+                     _budget_state(py, facts, year, reports, flags, as_of), facts, {s.month: s for s in reports}, flags)
+
+
+def _config(config: Mapping | None, deadline_day: int | None) -> dict:
     config = dict(config if config is not None else inputs.current_config())
     if deadline_day is not None:
         config["ENTRY_DEADLINE_DAY"] = deadline_day
-    loaded = inputs.load(session, [py.id], config)[py.id]
-    facts = derive(loaded.inputs)
-    year = facts.as_of(as_of)
-    rows = {(a.indicator_id, a.month): a for a in loaded.actuals}
-    measures = {ind.id: ind.measure for ind in loaded.inputs.indicators}
-    states = []
-    for ind in active_indicators(session, py.id):
-        if ind.id not in year.indicators:
-            continue
-        status = year.indicators[ind.id]
-        shown = rows.get((ind.id, status.shown)) if status.shown is not None else None
-        states.append(IndicatorState(ind, measures[ind.id], shown, status, year.moment.closed))
+    return config
+
+
+@prepared      # read by every project page and API answer
+def _spending_select():
+    return select(Spending).where(Spending.project_year_id == bindparam("py_id"))
+
+
+@prepared
+def _actuals_select():
+    return select(Actual).where(Actual.indicator_id.in_(bindparam("ids", expanding=True)),
+                                Actual.month.in_(bindparam("months", expanding=True)))
+
+
+def _spending_rows(session, py: ProjectYear) -> list[Spending]:
+    return list(session.scalars(_spending_select(), {"py_id": py.id}))
+
+
+def _indicator_states(session, indicators: list[Indicator], facts: YearFacts, year: YearAsOf) -> list[IndicatorState]:
+    measures = {ind.id: ind.measure for ind in facts.inputs.indicators}
+    statuses = [(ind, year.indicators[ind.id]) for ind in indicators if ind.id in year.indicators]
+    rows = _shown_actuals(session, [(ind.id, status.shown) for ind, status in statuses if status.shown is not None])
+    return [IndicatorState(ind, measures[ind.id], rows.get((ind.id, status.shown)), status, year.moment.closed)
+            for ind, status in statuses]
+
+
+def _shown_actuals(session, wanted: list[tuple[int, int]]) -> dict[tuple[int, int], Actual]:
+    """The stored actual of each (indicator, period month) shown: one query for them all."""
+    if not wanted:
+        return {}
+    months = {month for _, month in wanted}
+    found = session.scalars(_actuals_select(), {"ids": sorted({i for i, _ in wanted}), "months": sorted(months)})
+    keep = set(wanted)
+    return {(a.indicator_id, a.month): a for a in found if (a.indicator_id, a.month) in keep}
+
+
+def _budget_state(py: ProjectYear, facts: YearFacts, year: YearAsOf, reports: list[Spending],
+                  flags: dict[int, SpendingFlag], as_of: date) -> BudgetState:
     budget = year.budget
     # 执行率 and pace of the report shown, against the budget at its period's end: what its
     # light was judged on (the overview's summaries read the same).
     judged = facts.spending.get(budget.shown) if budget.shown is not None else None
-    reports = {s.month: s for s in loaded.spending}
-    flags = spending_flags(facts.calendar, facts.spending_marks, loaded.spending)
+    shown = next((s for s in reports if s.month == budget.shown), None) if budget.shown is not None else None
     judged_on = facts.calendar.period_end(budget.shown) if budget.shown is not None else as_of
-    return YearState(py, year, states,
-                     BudgetState(year.budget_yuan, py.annual_total_yuan, reports.get(budget.shown), budget,
-                                 judged.rate if judged else None, judged.pace if judged else None,
-                                 budget_in_force(py.annual_total_yuan, loaded.inputs.adjustments, judged_on),
-                                 flags.get(budget.shown)),
-                     facts, reports, flags)
+    return BudgetState(year.budget_yuan, py.annual_total_yuan, shown, budget,
+                       judged.rate if judged else None, judged.pace if judged else None,
+                       budget_in_force(py.annual_total_yuan, facts.inputs.adjustments, judged_on),
+                       flags.get(budget.shown))
 
 
 def indicator_states(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,
@@ -170,8 +213,15 @@ def indicator_states(session, py: ProjectYear, as_of: date, deadline_day: int | 
 
 def indicator_state(session, py: ProjectYear, ind: Indicator, as_of: date,
                     deadline_day: int | None = None) -> IndicatorState:
-    return next(s for s in year_state(session, py, as_of, deadline_day).indicators if s.indicator.id == ind.id)
+    """One indicator as of a date: judged from its own entries and the calendar alone, which is
+    all its light depends on (the answer to a PUT of its actual)."""
+    facts = derive(inputs.load_part(session, py, [ind], False, _config(None, deadline_day)))
+    return _indicator_states(session, [ind], facts, facts.as_of(as_of))[0]
 
 
 def budget_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None) -> BudgetState:
-    return year_state(session, py, as_of, deadline_day).budget
+    """The budget as of a date: judged from the spending, the budget and its adjustments alone."""
+    reports = _spending_rows(session, py)
+    facts = derive(inputs.load_part(session, py, [], True, _config(None, deadline_day), spending=reports))
+    flags = spending_flags(facts.calendar, facts.spending_marks, reports)
+    return _budget_state(py, facts, facts.as_of(as_of), reports, flags, as_of)

@@ -213,7 +213,7 @@ def _label_of(session: Session, department_id: int) -> str:
 def _header_changes(year: ProjectYear, form: dict) -> list[str]:
     changes = []
     for side, label in (("period", "实施期资金"), ("annual", "年度资金")):
-        if {k: _money(v) for k, v in form["funds"][side].items()} != year.funds(side):
+        if {k: _money(form["funds"][side].get(k)) for k in FUND_SOURCES} != year.funds(side):
             changes.append(label)
     for name, label in (("overview", "项目概况"), ("goal_period", "实施期目标"), ("goal_annual", "年度目标"),
                         ("basis", "立项依据"), ("plan", "项目实施计划"), ("measures", "制度措施"),
@@ -344,7 +344,7 @@ def _copy_header(year: ProjectYear, form: dict, dept: Department) -> None:
     year.term = form["project_term"]
     for side in ("period", "annual"):
         for source in FUND_SOURCES:
-            setattr(year, f"{side}_{source}_yuan", _money(form["funds"][side][source]))
+            setattr(year, f"{side}_{source}_yuan", _money(form["funds"][side].get(source)))  # fiscal: only some layouts
     for name in ("overview", "basis", "necessity", "measures", "plan", "goal_period", "goal_annual",
                  "owner", "clerk", "phone"):
         setattr(year, name, form[name])

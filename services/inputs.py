@@ -10,7 +10,7 @@ from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import Callable, Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 
 from domain import rules
@@ -19,6 +19,7 @@ from domain.project_year import Adjustment, Entry, IndicatorInput, YearInputs, b
 from domain.indicators import annual_target, effective_measure
 from models.actual import Actual, Spending
 from models.adjustment import BudgetAdjustment
+from models.db import prepared
 from models.indicator import Indicator, indicator_name
 from models.project import ProjectYear
 
@@ -129,29 +130,45 @@ _ADJUSTMENTS = (select(BudgetAdjustment.project_year_id, BudgetAdjustment.effect
                 .order_by(BudgetAdjustment.effective_on, BudgetAdjustment.id))
 
 
-def _load_rows(session, ids: list[int], config: Mapping) -> dict[int, Loaded]:
+def _load_rows(session, ids: list[int], config: Mapping, with_indicators: bool = True) -> dict[int, Loaded]:
+    """Without `with_indicators`: the budget's inputs alone (no indicator, no actual)."""
     session.flush()                    # what the session holds is an input too
     read = session.connection().execute          # Core rows: the ORM's row handling doubles the cost
     years = read(select(*_YEAR).where(ProjectYear.id.in_(ids))).all()
-    indicators = read(select(*_INDICATOR).where(Indicator.project_year_id.in_(ids))
-                      .order_by(Indicator.project_year_id, Indicator.position)).all()
-    actuals = read(select(*_ACTUAL).join(Indicator, Indicator.id == Actual.indicator_id)
-                   .where(Indicator.project_year_id.in_(ids))).all()
+    indicators, actuals = [], []
+    if with_indicators:
+        indicators = read(select(*_INDICATOR).where(Indicator.project_year_id.in_(ids))
+                          .order_by(Indicator.project_year_id, Indicator.position)).all()
+        actuals = read(select(*_ACTUAL).join(Indicator, Indicator.id == Actual.indicator_id)
+                       .where(Indicator.project_year_id.in_(ids))).all()
     spending = read(select(*_SPENDING).where(Spending.project_year_id.in_(ids))).all()
     return _assemble(years, indicators, ((row[0], row) for row in actuals), spending, adjustments_of(session, ids),
                      config, itemgetter(slice(1, 6)))
 
 
-def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, config: Mapping) -> YearInputs:
+@prepared      # read by every project page, API answer and entry
+def _entries_of():
+    return (select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
+            .where(Actual.indicator_id.in_(bindparam("ids", expanding=True))))
+
+
+@prepared
+def _spending_of():
+    return select(Spending.month, Spending.amount_yuan).where(Spending.project_year_id == bindparam("py_id"))
+
+
+def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, config: Mapping,
+              spending: list | None = None) -> YearInputs:
     """One project year's inputs restricted to some of its indicators, with or without the
     spending: what the core needs for the figures of just those (an indicator's light depends
     on its own entries and the calendar only; the budget's on the spending). One entry's alerts
-    are judged from this (services/alerts.py), not from the whole year."""
+    are judged from this (services/alerts.py), not from the whole year; a page reads its whole
+    year through here too, with its indicators and spending rows as ORM objects it has already
+    read (`spending`: rows with .month and .amount_yuan)."""
     counted = [indicator_input(ind) for ind in indicators if ind.retired_at is None and ind.annual_raw is not None]
-    entries = session.execute(select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
-                              .where(Actual.indicator_id.in_([ind.id for ind in counted]))).all() if counted else []
-    spending = session.execute(select(Spending.month, Spending.amount_yuan)
-                               .where(Spending.project_year_id == py.id)).all() if budget else []
+    entries = session.execute(_entries_of(), {"ids": [ind.id for ind in counted]}).all() if counted else []
+    if spending is None:
+        spending = session.execute(_spending_of(), {"py_id": py.id}).all() if budget else []
     adjustments = adjustments_of(session, [py.id]).get(py.id, ()) if budget else ()
     return _inputs(py, counted, entries, spending, adjustments, thresholds(config), deadline_day(config))
 

@@ -41,10 +41,13 @@ def refresh(session: Session, project_year_ids: Iterable[int], chunk: int = 400,
     lock(session, ids)
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
+        facts = _facts(session, part, indicators=lights)    # the budget's rows need no indicator
         if lights:
-            _refresh_lights(session, part)
+            rows = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
+            _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), rows)
         if budget:
-            _refresh_budget(session, part)
+            rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
+            _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
 
 
 # The reads and writes of a summary refresh (after every entry), built once with bound
@@ -94,25 +97,14 @@ def _stored(table):
             .where(table.__table__.c.project_year_id.in_(bindparam("ids", expanding=True))))
 
 
-def _refresh_lights(session: Session, ids: list[int]) -> None:
-    facts = _facts(session, ids)
-    rows = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
-    _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), rows)
-
-
-def _refresh_budget(session: Session, ids: list[int]) -> None:
-    facts = _facts(session, ids)
-    rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
-    _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
-
-
-def _facts(session: Session, ids: list[int]) -> dict[int, core.YearFacts]:
+def _facts(session: Session, ids: list[int], indicators: bool = True) -> dict[int, core.YearFacts]:
     """These project years judged by the domain core from what is stored, read as plain rows of
     the columns the core needs: a migration that refreshes the summaries (0006, 0012) then runs
-    whatever columns later migrations add to `indicator` or `actual`."""
+    whatever columns later migrations add to `indicator` or `actual`. Without `indicators`, the
+    budget's inputs alone."""
     from services import inputs
     return {py_id: core.derive(item.inputs)
-            for py_id, item in inputs._load_rows(session, ids, inputs.current_config()).items()}
+            for py_id, item in inputs._load_rows(session, ids, inputs.current_config(), indicators).items()}
 
 
 SUMMARY_KEYS = {LightSummary: ("project_year_id", "month", "level1"), BudgetSummary: ("project_year_id", "month")}

@@ -231,6 +231,13 @@ class Layout:
     pages_after: int | None = None
     total_pages: int | None = None        # full document: pages_after = total - before - form pages
     seed: int = 0
+    # the other layouts of DOMAIN.md §1 (drawn by pdfgen_layouts.py)
+    form_style: str = "paired"            # paired (山西) | annual_only | shanghai
+    indicator_style: str | None = None    # None: the form style's own | single | split_value | stacked | paired
+    amount_unit: str | None = "元"        # 元 | 万元 | None: no unit declared
+    period_goal_label: str = "项目总目标"   # 上海: 项目总目标 or 中期目标
+    project_category: str = "专项业务费"    # 上海 项目类别 (not in the schema)
+    carried_over: object = None           # 上海 上年结转资金 in 元 (not in the schema)
 
 
 _LAYOUT_KEYS = {f.name for f in fields(Layout)}
@@ -243,7 +250,10 @@ def _layout(options: dict) -> Layout:
     layout = Layout(**options)
     for name, allowed in (("title_style", ("short", "full")), ("split_merged_text", ("first", "center", "both")),
                           ("amount_style", ("comma", "decimals", "plain")),
-                          ("filled_on_style", ("timestamp", "date"))):
+                          ("filled_on_style", ("timestamp", "date")),
+                          ("form_style", ("paired", "annual_only", "shanghai")),
+                          ("indicator_style", (None, "paired", "single", "split_value", "stacked")),
+                          ("amount_unit", ("元", "万元", None))):
         if getattr(layout, name) not in allowed:
             raise ValueError(f"{name} must be one of {allowed}")
     return layout
@@ -543,7 +553,19 @@ def _columns(layout):
 def _form_grid(form, layout):
     grid = Grid(_columns(layout), layout.font_size, base_height=12.15)
     amount = lambda v: format_amount(v, layout.amount_style, layout.amount_spaces)  # noqa: E731
+    paired_head(grid, form, layout, amount, "项目资金（元）")
+    header = grid.row()
+    for col, text in enumerate(["一级指标", "二级指标", "三级指标", "指标值", "二级指标", "三级指标", "指标值"], 1):
+        grid.put(header, col, col, text)
+    _indicator_cells(grid, form, layout)
+    grid.put(header, 0, 0, "绩效指标", r1=grid.n_rows - 1)
+    footer(grid, form, layout)
+    grid.check()
+    return grid, header
 
+
+def name_rows(grid, form):
+    """项目名称, then 主管部门及代码 and 实施单位."""
     r = grid.row()
     grid.put(r, 0, 1, "项目名称")
     grid.put(r, 2, 7, form["project_name"])
@@ -553,6 +575,11 @@ def _form_grid(form, layout):
     grid.put(r, 2, 3, f"{code}-{form['department_name']}" if code else form["department_name"])
     grid.put(r, 4, 4, "实施单位")
     grid.put(r, 5, 7, form["implementing_unit"])
+
+
+def paired_head(grid, form, layout, amount, funds_label):
+    """The rows above the indicator table: names, 项目属性, the two fund columns, texts, goals."""
+    name_rows(grid, form)
     r = grid.row()
     grid.put(r, 0, 1, "项目属性")
     grid.put(r, 2, 3, form.get("project_attribute"))
@@ -572,7 +599,7 @@ def _form_grid(form, layout):
         grid.put(r, 3, 3, amount(form["funds"]["period"].get(key)))
         grid.put(r, 4, 5, annual_label)
         grid.put(r, 6, 7, amount(form["funds"]["annual"].get(key)))
-    grid.put(first, 0, 1, "项目资金（元）", r1=grid.n_rows - 1)
+    grid.put(first, 0, 1, funds_label, r1=grid.n_rows - 1)
 
     for label, key in (("项目概况", "overview"), ("立项依据", "basis"), ("项目设立必要性", "necessity"),
                        ("保证项目实施的制度、措施", "measures"), ("项目实施计划", "plan")):
@@ -588,12 +615,8 @@ def _form_grid(form, layout):
     grid.put(r, 2, 4, form.get("goal_period"), align="left")
     grid.put(r, 5, 7, form.get("goal_annual"), align="left")
 
-    header = grid.row()
-    for col, text in enumerate(["一级指标", "二级指标", "三级指标", "指标值", "二级指标", "三级指标", "指标值"], 1):
-        grid.put(header, col, col, text)
-    _indicator_cells(grid, form, layout)
-    grid.put(header, 0, 0, "绩效指标", r1=grid.n_rows - 1)
 
+def footer(grid, form, layout):
     r = grid.row()
     grid.put(r, 0, 1, "负责人：")
     grid.put(r, 2, 2, form.get("owner"))
@@ -602,8 +625,6 @@ def _form_grid(form, layout):
     grid.put(r, 5, 5, form.get("phone"))
     grid.put(r, 6, 6, "填报日期：")
     grid.put(r, 7, 7, _filled_on(form, layout))
-    grid.check()
-    return grid, header
 
 
 def _chosen(option, level1, default):
@@ -667,7 +688,13 @@ def _form_pages(grid, heights, header, layout, page_height, first_top, next_top,
 
 
 def _draw_form(doc, form, layout):
-    grid, header = _form_grid(form, layout)
+    note = None
+    if layout.form_style != "paired" or layout.indicator_style not in (None, "paired") or layout.amount_unit != "元":
+        import pdfgen_layouts
+        grid, header, title, note = pdfgen_layouts.form_grid(form, layout)
+        layout = replace(layout, title=title)
+    else:
+        grid, header = _form_grid(form, layout)
     heights = grid.heights()
     width, height = layout.form_pagesize
     wanted = 1 if layout.split_after_rows is None else 2
@@ -687,6 +714,8 @@ def _draw_form(doc, form, layout):
             _draw_title(c, _title(layout), center, title_baseline, 11.3, height)
             c.setFont(FONT, 8.9)
             c.drawCentredString(center, height - title_baseline - 12.9, f"（{form['year']}年度）")
+            if note:
+                c.drawRightString(grid.xs[-1], height - title_baseline - 12.9, note)
             top = table_top
         _draw_segment(c, grid, heights, rows, repeated, top, height, layout.split_merged_text)
         doc.end_page()

@@ -140,3 +140,18 @@ def test_a_qualitative_row_shows_the_assessment_with_the_text_written(seeded, pe
     assert shown["备注"].value in (None, "")                     # the text is not written twice
     text = text_of(client.get(f"/projects/{project}/monitoring/print?period=2023-07").get_data(as_text=True))
     assert "部分达成：上半年保障活动12场，两场因场地延期 部分达成（未填预计，按7月评估）" in text
+
+
+def test_the_fiscal_funds_of_a_year_only_form_are_its_fiscal_line():
+    """A 年度-only form gives 其中：财政拨款 itself (no 中央/省级/市县 split): the 监控表 takes it, and an
+    adjustment of the budget moves it, as it moves the split's sum."""
+    from decimal import Decimal
+
+    from models.project import ProjectYear
+    from reads.monitoring import _funds
+
+    py = ProjectYear(annual_total_yuan=Decimal(37_000_000), annual_fiscal_yuan=Decimal(30_000_000),
+                     annual_other_yuan=Decimal(7_000_000))
+    lines = _funds(py, Decimal(40_000_000))
+    assert [(line.label, line.initial_yuan, line.adjusted_yuan) for line in lines] == [
+        ("其中：财政拨款", 30_000_000, 33_000_000), ("其他资金", 7_000_000, 7_000_000)]

@@ -247,3 +247,18 @@ def test_the_year_under_the_title_carries_its_confidence(seed_rows):
     forms, _ = find_forms(ocr_rows(seed_rows, misreads=[("（2023年度）", "（2023年度）", 0.64, 0)]))
     assert forms[0]["confidence"] == {"year": 0.64}
     assert "year" not in forms[1]["confidence"]
+
+
+def test_amounts_of_a_form_with_fiscal_funds_may_leave_part_of_the_total_unnamed():
+    """年度-only and 上海 forms: 其中：财政拨款 (and 其他资金) are of the total, which may also hold
+    上年结转资金; they may only not exceed it."""
+    def checked(fiscal, other, total):
+        empty = dict.fromkeys(("total", "central", "provincial", "local", "self_raised", "other", "fiscal"))
+        form = {"funds": {"period": dict(empty), "annual": {**empty, "total": total, "fiscal": fiscal, "other": other}}}
+        conf, warnings = {}, []
+        form_checks.check_amounts(form, conf, warnings)
+        return conf, warnings
+    assert checked(300000, 100000, 500000) == ({}, [])            # 100000 of 上年结转
+    conf, warnings = checked(600000, None, 500000)
+    assert conf == {"funds.annual.total": 0.5, "funds.annual.fiscal": 0.5}
+    assert warnings == ["年度资金总额500,000元小于财政拨款600,000元，请核对"]

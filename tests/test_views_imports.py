@@ -622,3 +622,27 @@ def test_a_confirm_judged_stale_half_way_stores_no_further_file(seeded, client):
     assert annual_targets(seeded, "招商引资专项经费")["参展企业数量"] == "≥80家"          # first file: stored
     assert "≥120次" not in annual_targets(seeded, "招商引资业务经费").values()           # second: left out
     assert "已导入" in text_of(client.get(f"/imports/{job_id}").get_data(as_text=True))
+
+
+def test_a_year_only_form_shows_and_stores_its_fiscal_funds(app, client, tmp_path):
+    """项目资金（万元） with 其中：财政拨款 (a 年度-only form): the review and the project page show the
+    财政拨款 row where the other sources are; the 山西 forms, which lack it, show no such row."""
+    from pdfgen import write_pdf
+    from pdfgen_layouts import annual_form
+
+    pdf = write_pdf(tmp_path / "年度.pdf", [annual_form(project_name="年度专项")], form_style="annual_only",
+                    amount_unit="万元")
+    job_id, html = imported(client, app, [("年度.pdf", pdf.read_bytes())])
+    text = text_of(html)
+    assert "资金总额 空 37,000,000.00 其中：财政拨款 空 30,000,000.00 中央财政资金 空 空" in text
+    assert "其他资金 空 7,000,000.00" in text
+    confirm(client, job_id)
+    with Session(app.extensions["engine"]) as session:
+        year = session.exec(select(ProjectYear).join(Project).where(Project.name == "年度专项")).one()
+        assert (year.annual_fiscal_yuan, year.period_fiscal_yuan, year.annual_total_yuan) == (30_000_000, None,
+                                                                                              37_000_000)
+        project_id = year.project_id
+    page = text_of(client.get(f"/projects/{project_id}").get_data(as_text=True))
+    assert "资金总额 空 37,000,000.00 其中：财政拨款 空 30,000,000.00 中央财政资金 空 空" in page
+    _job, seed_review = imported(client, app, [("seed_forms.pdf", SEED_PDF.read_bytes())])
+    assert "财政拨款" not in text_of(seed_review)

@@ -1,6 +1,8 @@
 """Writes forms (forms.schema.json dicts) as xlsx sheets laid out like the official form."""
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -87,5 +89,41 @@ def write_xlsx(path: Path, forms: list[dict], *, one_sheet: bool = False, **opti
             row = 1
         ws.title = ws.title if one_sheet else f"表{n + 1}"
         row = write_form(ws, form, row, **options)
+    wb.save(path)
+    return Path(path)
+
+
+def write_grid_form(ws, grid, title_lines: list[str], row: int = 1) -> int:
+    """A form drawn by pdfgen (its Grid: cells spanning rows and columns) as sheet cells: each
+    spanning cell merged, amounts and other plain numbers written as numbers, as Excel keeps them."""
+    width = len(grid.xs) - 1
+    for line in title_lines:
+        _merge(ws, row, 1, row, width, line)
+        row += 1
+    for cell in grid.cells:
+        value = _number(cell.text) if cell.text else None
+        _merge(ws, row + cell.r0, cell.c0 + 1, row + cell.r1, cell.c1 + 1, value)
+    return row + grid.n_rows + 1
+
+
+def _number(text: str):
+    plain = text.replace(",", "")
+    if re.fullmatch(r"\d+(\.\d+)?", plain) and not plain.startswith("0"):
+        return Decimal(plain) if "." in plain else int(plain)
+    return text
+
+
+def write_layout_xlsx(path: Path, forms: list[dict], **layout_options) -> Path:
+    """The forms in one of pdfgen_layouts' layouts (same options as pdfgen.write_pdf), a sheet each."""
+    import pdfgen
+    import pdfgen_layouts
+
+    wb = openpyxl.Workbook()
+    for n, form in enumerate(forms):
+        ws = wb.active if n == 0 else wb.create_sheet()
+        ws.title = f"表{n + 1}"
+        layout = pdfgen._layout(layout_options)
+        grid, _header, title, note = pdfgen_layouts.form_grid(form, layout)
+        write_grid_form(ws, grid, [title, f"（{form['year']}年度）"] + ([note] if note else []))
     wb.save(path)
     return Path(path)
