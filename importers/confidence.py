@@ -71,6 +71,10 @@ def trace(form: dict, rows, labels) -> dict[str, float]:
         value = compact(form.get(name))
         if value:
             put(name, _least(c for _, _, text, c in cells if text == value or _inline_value(text) == value))
+    if form.get("project_term") and "project_term" not in found and "至" in form["project_term"]:
+        # 上海: 计划开始日期 … 至 计划完成日期 (importers/layouts.py)
+        ends = {compact(part) for part in form["project_term"].split("至") if part}
+        put("project_term", _least(c for _, _, text, c in cells if text in ends))
     if form.get("department_name"):
         name = compact(form["department_name"])
         conf = _least(c for _, _, text, c in cells if name in text)
@@ -122,41 +126,51 @@ def _trace_funds(form: dict, rows, cells, put, labels) -> None:
 
 
 def _trace_indicators(form: dict, rows, put) -> None:
-    """Walk the table rows in order: indicator k was read from the first row, after the one of
-    indicator k-1, that holds one of its 三级 names (or its start, when wrapped over a page)."""
-    start = 0
+    """Each side of indicator k was read from a row holding its 三级 name (or the start of it,
+    when wrapped over a page) and its 指标值: the first such row after the one the same side of
+    indicator k-1 came from, else the first not yet taken. Stacked 长期/年度 blocks put the two
+    sides in different rows and order the indicators by the 年度 block, hence per side."""
+    after = {"period": 0, "annual": 0}
+    taken: dict[str, set[int]] = {"period": set(), "annual": set()}
     for i, item in enumerate(form.get("indicators") or []):
-        names = [compact(item[s]["level3"]) for s in ("period", "annual") if item.get(s) and item[s]["level3"]]
-        r = _find_row(rows, start, names)
-        if r is None:
-            continue
-        start = r + 1
-        row = rows[r]
-        conf = row.conf or []
-        texts = [compact(c) for c in row.cells]
-        confs = [conf[j] if j < len(conf) else None for j in range(len(texts))]
         for s, side in enumerate(("period", "annual")):
             part = item.get(side)
             if not part:
                 continue
-            path = f"indicators[{i}].{side}"
-            put(f"{path}.level3", _side_cell(texts, confs, compact(part["level3"]), s, prefix=True))
-            raw = compact(part["target"]["raw"])
+            name, raw = compact(part["level3"]), compact(part["target"]["raw"])
+            r = _find_row(rows, after[side], taken[side], name, raw)
+            if r is None:
+                continue
+            after[side], path = r + 1, f"indicators[{i}].{side}"
+            taken[side].add(r)
+            row = rows[r]
+            conf = row.conf or []
+            texts = [compact(c) for c in row.cells]
+            confs = [conf[j] if j < len(conf) else None for j in range(len(texts))]
+            put(f"{path}.level3", _side_cell(texts, confs, name, s, prefix=True))
             conf_raw = _side_cell(texts, confs, raw, s)
             if conf_raw is None and raw:   # a value split over cells (指标性质 | 指标值 | 度量单位)
                 conf_raw = _least(c for t, c in zip(texts, confs)
-                                  if t and t in raw and t not in names and not parse_target(t).no_target)
+                                  if t and t in raw and t != name and not parse_target(t).no_target)
             put(f"{path}.target.raw", conf_raw)
             put(f"{path}.level2", _above(rows, r, compact(part["level2"]), s))
-        put(f"indicators[{i}].level1", _above(rows, r, compact(item["level1"]), 0))
+            put(f"indicators[{i}].level1", _above(rows, r, compact(item["level1"]), 0))
 
 
-def _find_row(rows, start: int, names: list[str]) -> int | None:
-    for r in range(start, len(rows)):
-        texts = {compact(c) for c in rows[r].cells if c}
-        if any(n in texts or any(t and len(t) >= 2 and n.startswith(t) for t in texts) for n in names):
+def _find_row(rows, start: int, taken: set[int], name: str, raw: str) -> int | None:
+    """The row of one side: its name and its value in it; failing that, its name alone."""
+    def holds_name(texts) -> bool:
+        return name in texts or any(t and len(t) >= 2 and name.startswith(t) for t in texts)
+
+    def holds_value(texts) -> bool:
+        return not raw or raw in texts or any(t and t in raw for t in texts if t != name)
+
+    order = list(range(start, len(rows))) + list(range(0, start))
+    candidates = [r for r in order if r not in taken and holds_name({compact(c) for c in rows[r].cells if c})]
+    for r in candidates:
+        if holds_value({compact(c) for c in rows[r].cells if c}):
             return r
-    return None
+    return candidates[0] if candidates else None
 
 
 def _side_cell(texts, confs, value: str, side: int, prefix: bool = False) -> float | None:

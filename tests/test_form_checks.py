@@ -11,6 +11,9 @@ from importers.confidence import CONFIDENCE_THRESHOLD
 from importers.grid import Row, find_forms
 from importers.grid import OCR_LABELS
 from importers.vocabulary import edit_distance, snap, snap_cell
+from pdfgen import write_pdf
+from pdfgen_layouts import shanghai_form, stacked_form
+from test_layouts import LAYOUTS
 from xlsxgen import write_xlsx
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -89,9 +92,8 @@ def test_amounts_repaired(read, fixed):
 # ---------------------------------------------------------------- whole forms from OCR rows
 
 
-@pytest.fixture(scope="module")
-def seed_rows():
-    """The seed PDF's rows, as the text layer gives them to the grid reader."""
+def pdf_rows(path):
+    """A PDF's rows, as the text layer gives them to the grid reader."""
     captured = {}
     original = pdf.find_forms
 
@@ -100,10 +102,15 @@ def seed_rows():
         return original(rows)
     pdf.find_forms = grab
     try:
-        pdf.parse_pdf(FIXTURES / "seed_forms.pdf")
+        pdf.parse_pdf(path)
     finally:
         pdf.find_forms = original
     return captured["rows"]
+
+
+@pytest.fixture(scope="module")
+def seed_rows():
+    return pdf_rows(FIXTURES / "seed_forms.pdf")
 
 
 def ocr_rows(rows, conf=0.98, misreads=()):
@@ -262,3 +269,31 @@ def test_amounts_of_a_form_with_fiscal_funds_may_leave_part_of_the_total_unnamed
     conf, warnings = checked(600000, None, 500000)
     assert conf == {"funds.annual.total": 0.5, "funds.annual.fiscal": 0.5}
     assert warnings == ["年度资金总额500,000元小于财政拨款600,000元，请核对"]
+
+
+@pytest.mark.parametrize("make,layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_the_other_layouts_read_by_sure_ocr_are_read_alike(tmp_path, make, layout):
+    form = make()
+    forms, warnings = find_forms(ocr_rows(pdf_rows(write_pdf(tmp_path / "f.pdf", [form], **layout))))
+    assert forms[0].pop("ocr") is True and forms[0].pop("confidence") == {}
+    assert public(forms) == [form] and warnings == []
+
+
+def test_each_side_of_stacked_blocks_is_traced_to_its_own_row(tmp_path):
+    form = stacked_form()
+    rows = pdf_rows(write_pdf(tmp_path / "f.pdf", [form], indicator_style="stacked"))
+    first = form["indicators"][0]
+    assert first["period"]["target"]["raw"] == "≥100家" and first["annual"]["target"]["raw"] == "≥70家"
+    last = form["indicators"][-1]                      # an unpaired 长期 row, listed last
+    read = ocr_rows(rows, misreads=[("≥70家", "≥70家", 0.61, 0), (last["period"]["level3"], last["period"]["level3"], 0.7, 0)])
+    forms, _ = find_forms(read)
+    n = len(form["indicators"]) - 1
+    assert forms[0]["confidence"] == {"indicators[0].annual.target.raw": 0.61, f"indicators[{n}].period.level3": 0.7}
+
+
+def test_the_shanghai_plan_dates_carry_their_confidence(tmp_path):
+    form = shanghai_form()
+    rows = pdf_rows(write_pdf(tmp_path / "f.pdf", [form], form_style="shanghai"))
+    start = form["project_term"].split("至")[0]
+    forms, _ = find_forms(ocr_rows(rows, misreads=[(start, start, 0.66, 0)]))
+    assert forms[0]["confidence"] == {"project_term": 0.66}
