@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from importers import layouts, taxonomy
+from importers import form_checks, layouts, taxonomy
 from importers.values import parse_number, parse_target
+from importers.vocabulary import Labels
 
 TITLE_KEY = "绩效目标申报表"
 
@@ -27,6 +28,7 @@ class Row:
     cells: list[str | None]
     kind: str = "table"          # "table": a table row; "line": free text outside tables
     page: int | None = None      # 1-based page number, where the source has pages
+    conf: list[float | None] | None = None   # OCR only: confidence 0..1 of each cell, aligned with cells
 
 
 def clean(cell) -> str | None:
@@ -97,6 +99,8 @@ FUND_SOURCE_LABELS = {
 OTHER_LABELS = {"项目资金(元)", "项目资金(万元)", "项目资金", "实施期目标", "年度目标", "总体目标",
                 "绩效指标", "年度绩效目标", "实施期绩效目标", "长期绩效指标", "年度绩效指标"}
 FUND_KEYS = ("total", "central", "provincial", "local", "self_raised", "other")
+# what OCR reads is snapped to these labels (importers/vocabulary.py)
+OCR_LABELS = Labels.of(HEADER_LABELS, FUND_TOTAL_LABELS, FUND_SOURCE_LABELS, OTHER_LABELS)
 
 
 def _is_label(cell: str | None) -> bool:
@@ -180,7 +184,10 @@ def _year_of(rows: list[Row]) -> int | None:
 
 def find_forms(rows: list[Row]) -> tuple[list[dict], list[str]]:
     """All forms in the rows, in order, with warnings."""
-    rows = [Row([clean(c) for c in r.cells], r.kind, r.page) for r in rows]
+    rows = [Row([clean(c) for c in r.cells], r.kind, r.page, r.conf) for r in rows]
+    ocr = any(r.conf is not None for r in rows)
+    if ocr:   # OCR rows only: a text layer or a sheet says exactly what is written
+        rows = form_checks.correct_rows(rows, OCR_LABELS)
     anchors = [i for i in range(len(rows)) if _is_anchor(rows, i)]
     forms, warnings = [], []
     prev_end = 0
@@ -192,6 +199,8 @@ def find_forms(rows: list[Row]) -> tuple[list[dict], list[str]]:
         form, form_warnings = _parse_form(body, title_rows)
         # a footer ends the form; what follows it belongs to the rest of the document
         prev_end = start + form.pop("_length")
+        if ocr:
+            form_checks.check_form(form, title_rows + rows[start:prev_end], form_warnings, OCR_LABELS)
         pages = sorted({r.page for r in rows[start:prev_end] if r.page is not None})
         if pages:
             form["_pages"] = pages

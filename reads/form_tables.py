@@ -35,6 +35,7 @@ class FundRow:
     annual_old: Decimal | None = None
     period_changed: bool = False
     annual_changed: bool = False
+    marks: dict = dc_field(default_factory=dict)    # review of an OCR read: side → its FieldCheck
 
 
 @dataclass
@@ -76,6 +77,7 @@ class IndicatorRow:
     notes: list[str] = dc_field(default_factory=list)  # other changes of the row (its 二级)
     originals: dict = dc_field(default_factory=dict)   # project page: scope → its 原目标 (indicator_facts.Origin)
     warnings: list[str] = dc_field(default_factory=list)
+    marks: dict = dc_field(default_factory=dict)   # review of an OCR read: "annual.target.raw" … → FieldCheck
     level1_span: int = 1                       # rows the cell spans; 0: merged into the one above
     period_level2_span: int = 1
     annual_level2_span: int = 1

@@ -19,11 +19,106 @@ from models.user import User
 from reads.form_tables import (FUND_LABELS, SCOPE_LABELS, FundRow, IndicatorRow, Side, rows_from_form, shown_sources,
                                side_from_indicator)
 from reads.scope import visible_years
+from services.import_checks import field_value, input_text
 from services.importing import FormDiff, diff_form
 
 TEXT_LABELS = {"overview": "项目概况", "basis": "立项依据", "necessity": "项目设立必要性",
                "measures": "保证项目实施的制度、措施", "plan": "项目实施计划"}
 GOAL_LABELS = {"goal_period": "实施期总体目标", "goal_annual": "年度总体目标"}
+HEADER_LABELS = {"project_name": "项目名称", "department_code": "主管部门代码", "department_name": "主管部门",
+                 "implementing_unit": "实施单位", "project_attribute": "项目属性", "project_term": "项目期",
+                 "year": "年度", "owner": "负责人", "clerk": "经办人", "phone": "联系电话", "filled_on": "填报日期",
+                 **TEXT_LABELS, **GOAL_LABELS}
+INDICATOR_PARTS = {"level1": "一级指标", "level2": "二级指标", "level3": "三级指标", "target.raw": "指标值"}
+_INDICATOR_PATH = re.compile(r"^indicators\[(\d+)\]\.(?:(period|annual)\.)?(level1|level2|level3|target\.raw)$")
+
+
+@dataclass
+class FieldCheck:
+    """A field OCR read with low confidence, and what a person has done with it."""
+    path: str
+    label: str
+    value: str                  # as the correction box shows it now
+    confidence: int             # OCR's confidence, in per cent
+    status: str = "pending"     # pending | checked | corrected
+    read: str | None = None     # what OCR read, once corrected
+    kind: str = "text"          # amount | target | text: what the box takes
+    error: str | None = None    # a refused correction, shown again with what was typed
+    submitted: str | None = None
+    ticked: bool = False        # ticked as right in that refused submission
+    anchor: str = ""            # its line's id on the page
+
+    @property
+    def shown(self) -> str:
+        return self.value if self.submitted is None else self.submitted
+
+    @property
+    def pending(self) -> bool:
+        return self.status == "pending"
+
+
+def field_label(form: dict, path: str) -> str:
+    """A schema path as a person would name the field: 年度中央财政资金, 第3个指标 年度指标值（参展面积）."""
+    if path in HEADER_LABELS:
+        return HEADER_LABELS[path]
+    if path.startswith("funds."):
+        _funds, side, key = path.split(".")
+        word = {"total": "资金总额", "fiscal": "财政拨款"}.get(key) or FUND_LABELS.get(key, key)
+        return f"{SCOPE_LABELS[side]}{word}（元）"
+    m = _INDICATOR_PATH.match(path)
+    if not m:
+        return path
+    number, side, part = int(m.group(1)) + 1, m.group(2), m.group(3)
+    label = f"第{number}个指标 {SCOPE_LABELS[side] if side else ''}{INDICATOR_PARTS[part]}"
+    name = field_value(form, f"indicators[{number - 1}].{side}.level3") if side else None
+    return f"{label}（{name}）" if name and part != "level3" else label
+
+
+def field_checks(form: dict, submitted: dict | None = None) -> list[FieldCheck]:
+    """The form's low-confidence fields, in the form's order, with what was done with each;
+    `submitted`: a refused correction ({"values": path → text, "errors": path → message,
+    "ticked": paths})."""
+    checked = form.get("_checked") or {}
+    submitted = submitted or {}
+    checks = []
+    for path, conf in (form.get("confidence") or {}).items():
+        done = checked.get(path) or {}
+        kind = "amount" if path.startswith("funds.") else "target" if path.endswith("target.raw") else "text"
+        read = done.get("read") if done.get("status") == "corrected" else None
+        checks.append(FieldCheck(path, field_label(form, path), input_text(form, path), round(conf * 100),
+                                 done.get("status", "pending"), None if read is None else str(read), kind,
+                                 (submitted.get("errors") or {}).get(path), (submitted.get("values") or {}).get(path),
+                                 path in (submitted.get("ticked") or ())))
+    return checks
+
+
+def check_notes(form: dict) -> list[str]:
+    """What a person did with the fields OCR was unsure of, as lines kept with the import batch
+    (services.import_jobs): each correction with what OCR had read, and how many were ticked."""
+    checked = form.get("_checked") or {}
+    prefix = f"{form['project_name'] or '（无名项目）'}：识别核对："
+    notes = [f"{prefix}{field_label(form, path)}由“{done['read']}”更正为“{input_text(form, path)}”"
+             for path, done in checked.items() if done.get("status") == "corrected"]
+    ticked = sum(1 for done in checked.values() if done.get("status") == "checked")
+    if ticked:
+        notes.append(f"{prefix}{ticked} 项识别置信度低的字段经人工核对无误")
+    return notes
+
+
+def _mark_cells(review: "FormReview") -> None:
+    """Hang each check on the cell the tables show it in."""
+    for check in review.checks:
+        review.marks[check.path] = check
+        if check.path.startswith("funds."):
+            _funds, side, key = check.path.split(".")
+            for row in review.funds:
+                if row.label == FUND_LABELS.get(key):
+                    row.marks[side] = check
+            continue
+        m = _INDICATOR_PATH.match(check.path)
+        if m and int(m.group(1)) < len(review.rows):
+            key = f"{m.group(2)}.{m.group(3)}" if m.group(2) else m.group(3)
+            review.rows[int(m.group(1))].marks[key] = check
 
 
 @dataclass
@@ -45,6 +140,12 @@ class FormReview:
     warnings: list[str]                # this form's own, without the project-name prefix
     also_in: list[str] = dc_field(default_factory=list)   # other files of the job with the same project year
     refused: str | None = None         # why this user may not store it (outcome "refused")
+    checks: list[FieldCheck] = dc_field(default_factory=list)   # fields OCR was unsure of
+    marks: dict[str, FieldCheck] = dc_field(default_factory=dict)   # path → its check, for the header cells
+
+    @property
+    def pending_checks(self) -> int:
+        return 0 if self.refused else sum(1 for c in self.checks if c.pending)
 
     @property
     def department(self) -> str:
@@ -85,14 +186,17 @@ def _year_key(form: dict) -> tuple:
 
 
 def review_files(session: Session, files: list[ImportJobFile], *, reorganise: bool,
-                 refuse: Callable[[dict], str | None] | None = None) -> list[FileReview]:
+                 refuse: Callable[[dict], str | None] | None = None,
+                 submitted: dict | None = None) -> list[FileReview]:
     """What confirming would do, file by file, against the database as it is now.
 
     Each file is compared with the database alone; where one project year comes in more than
     once, the review says so, because confirming stores the files in order and the last wins.
     A form the user may not store (`refuse`, see `import_refusal`) is shown as read and marked
     refused, and not compared: the comparison would show another unit's stored data.
-    `reorganise` as for `diff_form`: who is looking decides what confirming would do."""
+    `reorganise` as for `diff_form`: who is looking decides what confirming would do.
+    `submitted`: a refused correction of the fields OCR was unsure of, shown again with its
+    messages ({"position", "number", "values", "errors"}; see services.import_checks)."""
     sources: dict[tuple, list[str]] = {}
     for f in files:
         for form in f.forms:
@@ -100,12 +204,18 @@ def review_files(session: Session, files: list[ImportJobFile], *, reorganise: bo
     reviews = []
     for f in files:
         forms, claimed = [], set()
-        for form in f.forms:
+        for number, form in enumerate(f.forms, start=1):
             prefix = f"{form['project_name'] or '（无名项目）'}："
             own = [w for w in f.warnings if w.startswith(prefix)]
             claimed.update(own)
             review = review_form(session, form, [w[len(prefix):] for w in own], reorganise=reorganise,
                                  refused=refuse(form) if refuse else None)
+            if form.get("confidence"):
+                mine = submitted and (submitted["position"], submitted["number"]) == (f.position, number)
+                review.checks = field_checks(form, submitted if mine else None)
+                for check in review.checks:
+                    check.anchor = f"check-{f.position}-{number}-" + re.sub(r"\W+", "-", check.path).strip("-")
+                _mark_cells(review)
             names = list(sources[_year_key(form)])
             names.remove(f.name)
             review.also_in = names
@@ -217,6 +327,7 @@ class ReviewTotals:
     unchanged: int = 0
     refused: int = 0
     warnings: int = 0
+    unchecked: int = 0                 # fields OCR was unsure of, in forms to store, not yet looked at
 
     @property
     def to_store(self) -> int:
@@ -232,5 +343,6 @@ def review_totals(reviews: list[FileReview]) -> ReviewTotals:
         totals.warnings += len(review.file.warnings)
         for form in review.forms:
             totals.forms += 1
+            totals.unchecked += form.pending_checks
             setattr(totals, form.diff.outcome, getattr(totals, form.diff.outcome) + 1)
     return totals

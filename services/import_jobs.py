@@ -24,6 +24,8 @@ from sqlmodel import Session, select
 from importers import UnreadableFile
 from models.db import transaction
 from models.job import ImportJob, ImportJobFile
+from reads.import_review import check_notes
+from services.import_checks import unchecked
 from services.importing import apply_import
 from services.uploads import SavedFile, job_dir
 
@@ -208,8 +210,11 @@ def confirm_job(session: Session, job_id: str, who: str, now: datetime, *, reorg
     `reorganise`: whether this user's forms may move units and create or re-code 主管部门
     (services.importing.place_form).
     Returns "confirmed"; "already" (confirmed, or being confirmed, by an earlier request);
-    "interrupted" (judged stale half-way: the rest is left out); or the state that kept it
-    from starting."""
+    "interrupted" (judged stale half-way: the rest is left out); "unchecked" (a field OCR read
+    with low confidence, in a form it would store, has not been looked at: services.import_checks);
+    or the state that kept it from starting."""
+    if unchecked_fields(session, job_id, refuse):
+        return "unchecked"
     with transaction(session):
         claimed = _move(session, job_id, ("ready",), state="confirming", heartbeat_at=clock())
     if not claimed:
@@ -221,6 +226,15 @@ def confirm_job(session: Session, job_id: str, who: str, now: datetime, *, reorg
     with transaction(session):
         _move(session, job_id, ("confirming",), state="confirmed", confirmed_at=clock(), heartbeat_at=clock())
     return "confirmed"
+
+
+def unchecked_fields(session: Session, job_id: str, refuse: Refusal | None = None) -> int:
+    """How many low-confidence fields of the forms confirming would store nobody has looked at."""
+    job = get_job(session, job_id)
+    if job is None or job.state != "ready":
+        return 0
+    return sum(len(unchecked(form)) for f in job_files(session, job_id) if f.importable
+               for form in f.forms if not (refuse and refuse(form)))
 
 
 @dataclass
@@ -248,8 +262,9 @@ def _confirm_file(session: Session, job_id: str, f: ImportJobFile, by: Importer,
         with transaction(session):
             if not _move(session, job_id, ("confirming",), heartbeat_at=clock()):
                 return False
+            notes = [note for form in forms for note in check_notes(form)]   # OCR's doubts, and who settled them
             summary = apply_import(session, forms, file_name=f.name, file_sha256=f.sha256, who=by.who, now=now,
-                                   reorganise=by.reorganise, warnings=f.warnings)
+                                   reorganise=by.reorganise, warnings=f.warnings + notes)
             stored = summary.new + summary.changed > 0
             _set_outcome(session, f.id, {
                 "status": "stored" if stored else "unchanged", "forms": summary.forms, "new": summary.new,

@@ -30,7 +30,9 @@ NO_DEPARTMENT, NO_UNIT = "（未填写主管部门）", "（未填写实施单�
 
 
 def form_sha256(form: dict) -> str:
-    clean = {k: v for k, v in form.items() if k not in ("source", "_pages")}
+    """What was read, not how: the file, its pages and OCR's confidence (and what a person
+    checked of it) leave the hash alone."""
+    clean = {k: v for k, v in form.items() if k not in ("source", "ocr", "confidence") and not k.startswith("_")}
     return hashlib.sha256(json.dumps(clean, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 

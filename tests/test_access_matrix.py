@@ -147,6 +147,7 @@ MATRIX: dict[str, Entry] = {
     "imports.progress": Entry("page", IMPORTERS, obj="job"),
     "imports.confirm": Entry("page", IMPORTERS, obj="job"),
     "imports.cancel": Entry("page", IMPORTERS, obj="job"),
+    "imports.check_fields": Entry("page", IMPORTERS, obj="job"),
     "account.show": Entry("page"),
     "account.change_password": Entry("page", data=lambda w, p: {
         "current": PASSWORD, "new": "另一个密码-another-secret", "repeat": "另一个密码-another-secret"}),
@@ -259,7 +260,7 @@ PARAMETERS = {"project_id": "project", "job_id": "job", "user_id": "user", "toke
               "project_year_id": "project_year", "indicator_id": "indicator", "message_id": "message", "evidence_id": "evidence",
               "export_id": "export", "rectification_id": "rectification", "adjustment_id": "target_adjustment",
               "target_change_id": "target_adjustment", "unit_id": "unit"}
-FIXED_ARGUMENTS = {"period": "2023-07"}    # not an object: the same valid value for everyone
+FIXED_ARGUMENTS = {"period": "2023-07", "position": 1, "number": 1}    # not objects: the same valid value for everyone
 
 
 def test_every_route_is_in_the_matrix(tmp_path):

@@ -129,3 +129,21 @@ def test_a_file_that_fails_while_storing_leaves_nothing_behind(app):
                 apply_import(session, forms, file_name="bad.pdf", file_sha256="x" * 64, who="测试",
                              now=datetime.now(timezone.utc), reorganise=True)
     assert count(app, Project) == 0 and count(app, ImportBatch) == 0 and count(app, Indicator) == 0
+
+
+def test_parse_prints_ocr_and_confidence_of_a_form_read_by_ocr(tmp_path, monkeypatch):
+    """A form read by OCR (importers/form_checks.py) prints `ocr` and `confidence` as the schema
+    says, after its other keys; the rest of the form as any other."""
+    from click.testing import CliRunner
+    from commands import forms as command
+    from importers import ParseResult
+    form = json.loads((FIXTURES / "seed_forms.expected.json").read_text(encoding="utf-8"))["forms"][0]
+    read = {**form, "_pages": [1], "ocr": True, "confidence": {"funds.annual.total": 0.55}}
+    monkeypatch.setattr(command, "parse_many_untrusted", lambda paths, limits, workers: [ParseResult([read], [])])
+    scan = tmp_path / "签章版.pdf"
+    scan.write_bytes(b"%PDF-1.4")
+    out = CliRunner().invoke(command.forms, ["parse", str(scan)])
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.output)["forms"][0]
+    assert list(printed)[-2:] == ["ocr", "confidence"]
+    assert printed == {**form, "ocr": True, "confidence": {"funds.annual.total": 0.55}}

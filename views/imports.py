@@ -29,6 +29,7 @@ from models.db import get_session
 from reads.import_review import review_files, review_totals, stored_years
 from reads.scope import import_refusal, job_visible, jobs_visible_to, may_reorganise
 from reads.wording import user_label, user_labels
+from services.import_checks import Entry, NotPending, check_form
 from services.import_jobs import (QuotaExceeded, UploadQuota, cancel_job, confirm_job, create_job, fail_if_stale, get_job,
                                   job_files, parse_job, sandboxed, utcnow)
 from services.uploads import SavedFile, discard_files, job_dir, new_job_id, save_upload
@@ -132,16 +133,43 @@ def _start_parsing(job_id: str) -> None:
 @bp.get("/<job_id>")
 def show(job_id: str):
     session, job = _load(job_id)
-    files = job_files(session, job_id)
+    return _job_page(session, job)
+
+
+def _job_page(session, job, submitted: dict | None = None):
+    """The job's page; `submitted`: a refused correction of low-confidence fields, shown again."""
+    files = job_files(session, job.id)
     context = {"job": job, "files": files, "uploader": user_label(session, job.created_by)}
     if job.state == "ready":
         context["reviews"] = review_files(session, files, reorganise=may_reorganise(g.user),
-                                          refuse=import_refusal(session, g.user))
+                                          refuse=import_refusal(session, g.user), submitted=submitted)
         context["totals"] = review_totals(context["reviews"])
     if job.state in ("confirming", "confirmed", "failed"):
         ids = [i for f in files if f.outcome for i in f.outcome.get("project_year_ids", [])]
         context["stored"] = stored_years(session, g.user, ids)
     return render_template("import_job.html", **context)
+
+
+@bp.post("/<job_id>/files/<int:position>/forms/<int:number>/checks")
+def check_fields(job_id: str, position: int, number: int):
+    """The low-confidence fields of one form: each ticked as right or corrected; all or nothing."""
+    session, job = _load(job_id)
+    paths = request.form.getlist("path")
+    entries = {path: Entry(request.form.get(f"value:{path}", ""), request.form.get(f"ok:{path}") == "1")
+               for path in paths}
+    try:
+        errors = check_form(session, job_id, position, number, entries, utcnow())
+    except NotPending as exc:
+        flash(f"{exc}。", "error")
+        return redirect(url_for("imports.show", job_id=job_id), 303)
+    if errors:
+        submitted = {"position": position, "number": number, "errors": errors,
+                     "values": {path: entry.text for path, entry in entries.items()},
+                     "ticked": [path for path, entry in entries.items() if entry.ticked]}
+        flash(f"有 {len(errors)} 项更正未通过校验，本表的核对结果均未保存，请按提示修改。", "error")
+        return _job_page(session, get_job(session, job_id), submitted), 422
+    flash("已保存核对结果。", "success")
+    return redirect(url_for("imports.show", job_id=job_id, _anchor=f"checks-{position}-{number}"), 303)
 
 
 @bp.get("/<job_id>/progress")
@@ -166,6 +194,8 @@ def confirm(job_id: str):
         flash("确认导入中断，未处理的文件没有导入，各文件的结果见下方。", "error")
     elif outcome == "already":
         flash("这批文件已经确认导入过，本次没有重复导入。", "warning")
+    elif outcome == "unchecked":
+        flash("还有识别置信度低的字段未核对：请逐项核对（无误请勾选“核对无误”，有误请更正）并保存后再确认导入。", "error")
     elif outcome == "cancelled":
         flash("这批文件已取消，不能再导入。请重新上传。", "error")
     else:
