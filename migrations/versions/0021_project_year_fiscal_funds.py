@@ -1,16 +1,16 @@
 """project_year: 其中：财政拨款 (funds.*.fiscal) for the 实施期 and the 年度, where a form gives it
 instead of (or beside) the 中央/省级/市县 split
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-14 12:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0020'
-down_revision = '0019'
+revision = '0021'
+down_revision = '0020'
 branch_labels = None
 depends_on = None
 
