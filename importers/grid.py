@@ -27,6 +27,7 @@ class Row:
     cells: list[str | None]
     kind: str = "table"          # "table": a table row; "line": free text outside tables
     page: int | None = None      # 1-based page number, where the source has pages
+    conf: list[float | None] | None = None   # OCR confidence (0..1) per cell; None: not OCR
 
 
 def clean(cell) -> str | None:

@@ -90,7 +90,7 @@ BAD_FILES = [
     ("不是PDF.pdf", b"This is a Word document, renamed.", "不是有效的 PDF 文件"),
     ("空文件.pdf", b"", "文件为空"),
     ("加密.pdf", encrypted_pdf(), "文件已加密，请上传未加密的 PDF"),
-    ("扫描件.pdf", scanned_pdf(), "PDF 没有文字层（可能是扫描件）"),
+    ("扫描件.pdf", scanned_pdf(), "未在文件中找到项目支出绩效目标申报表"),
     ("损坏.pdf", SEED_PDF.read_bytes()[:40_000], "文件已损坏或格式无法识别"),
     ("预算说明.pdf", pdf_without_a_form(), "未在文件中找到项目支出绩效目标申报表"),
     ("申报表.docx", b"PK-not-really-a-zip", "不支持的文件类型"),
