@@ -9,6 +9,7 @@ marks each form `ocr: true`, and applies the resolution rule: a scan below MIN_D
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from importers import ParseResult, UnreadableFile
@@ -19,6 +20,15 @@ from importers.grid import Row, find_forms
 # present, is the one rule; this default keeps the module usable without it).
 CONFIDENCE_THRESHOLD = 0.9
 MIN_DPI = 150           # a scan below this is read only when nothing in it is doubtful
+
+
+@dataclass
+class OcrPlan:
+    """What the sandbox's first look at a PDF found: its scanned pages (0-based), read next
+    page by page in other children, and the rows of its pages with a text layer."""
+    path: str
+    pages: list[int]
+    rows: list[Row]
 
 
 def threshold() -> float:

@@ -571,7 +571,7 @@ def test_the_worker_stops_when_the_job_is_cancelled_meanwhile(app):
         job = create_job(get_session(), "b" * 32, files, "网页上传", utcnow())
     calls = []
 
-    def parse_one(path):
+    def parse_one(path, beat):
         calls.append(path.name)
         with app.app_context():
             cancel_job(get_session(), job.id)       # the user cancels while the first file is parsed
@@ -592,7 +592,7 @@ def test_a_worker_crash_leaves_the_job_failed_with_a_chinese_message(app, client
     with app.app_context():
         job = create_job(get_session(), "c" * 32, files, "网页上传", utcnow())
 
-    def parse_one(path):
+    def parse_one(path, beat):
         raise RuntimeError("boom")
 
     parse_job(app.extensions["engine"], job.id, app.config["UPLOAD_DIR"], parse_one)
