@@ -46,13 +46,17 @@ def msg_upside(page: int, quarter_turns: int) -> str:
     return f"第 {page} 页扫描方向有误，已旋转 {quarter_turns * 90} 度后识别"
 
 
-def read_pages(path: str | Path, pages: list[int]) -> list[dict]:
+def read_pages(path: str | Path, pages: list[int], threads: int = 0) -> list[dict]:
     """OCR the given 0-based pages of a PDF: one dict per page with its rows (cells, kind,
-    conf), the scan's dpi and what was done to it. Run inside a sandbox child."""
+    conf), the scan's dpi and what was done to it. `threads`: the recogniser's (0: all cores;
+    the sandbox runs a page per core in its children, with 1 each)."""
     import pypdfium2 as pdfium
 
-    from importers import ocr_image
+    from importers import ocr_image, ocr_read
     from importers.ocr_page import read_image
+
+    if threads:
+        ocr_read.THREADS = threads
 
     out = []
     pdf = pdfium.PdfDocument(str(path))
