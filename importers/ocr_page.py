@@ -94,6 +94,8 @@ def _line_crops(grey, binary, box, line_height: float, pad: int) -> list[list[np
         left, right = spans[0][0], spans[-1][1]
         if e - s < line_height * 0.3 and right - left < line_height * 0.6:
             continue                                    # a speck, not text
+        if e - s < line_height * 0.5 and (s <= 2 or e >= sub.shape[0] - 2):
+            continue                                    # the cut-off edge of a neighbour's text
         lines.append([_piece(grey, y0 + s, y0 + e, x0 + a, x0 + b, pad)
                       for a, b in _chunks(sub[s:e], left, right, e - s)])
     return lines
@@ -112,6 +114,8 @@ def _layout(grey: np.ndarray, dpi: float):
     tables, rulings = ocr_grid.find_tables(binary, dpi)
     # without the rulings, and without the specks of noisy paper (which would otherwise chain
     # a line's extent across a cell and be read as characters)
+    # (the rulings' mask grown a little: the blurred edge of a ruling is no text either)
+    rulings = cv2.dilate(rulings, np.ones((3, 3), np.uint8))
     text = cv2.morphologyEx(binary & ~rulings, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     inset = max(3, int(dpi * 0.02))
     boxes = [box for t in tables for _, box in _cell_boxes(t, inset)]
