@@ -344,7 +344,7 @@ def _read_scans(results: list, limits: Limits, workers: int, progress=None) -> N
     jobs, owners = [], []
     for i, plan in plans:
         for page in plan.pages:
-            jobs.append((ocr.read_pages, (plan.path, [page], 1)))
+            jobs.append((ocr.read_pages, (plan.path, [page])))
             owners.append((i, page))
     pages_read = _run_isolated(jobs, page_limits, max(workers, OCR_WORKERS), preload=False,
                                progress=progress)
