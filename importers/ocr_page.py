@@ -206,7 +206,7 @@ def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
 
 _CJK = r"[\u4e00-\u9fff]"
 # 晋政办发〔2017〕39号: the recogniser reads 〔〕 as [], 【】, （） or a mix
-_DOC_NUMBER = re.compile(r"(发|字|函)\s*[\[【〔（(]\s*(\d{4})\s*[\]】〕）)]\s*(\d+)\s*号")
+_DOC_NUMBER = re.compile(r"(发|字|函)\s*[\[［【〔（(]\s*(\d{4})\s*[\]］】〕）)]\s*(\d+)\s*号")
 
 
 def tidy(text: str) -> str:
