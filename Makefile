@@ -47,6 +47,7 @@ bench: venv
 	$(PY) bench/bulk_import.py
 	$(PY) bench/rejudge.py
 	$(PY) bench/statements.py
+	$(PY) bench/ocr.py
 
 clean:
 	rm -rf instance .pytest_cache

@@ -7,12 +7,13 @@ not reached its footer yet — are opened with pdfplumber.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from importers import ParseResult, UnreadableFile
 from importers.grid import Row, find_forms
-from importers.pdf_check import check_pdf
+from importers.pdf_check import check_pdf, scanned_pages
 
 FORM_KEYS = ("绩效目标申报表", "项目名称", "一级指标", "三级指标", "填报日期")
 FOOTER_KEYS = ("填报日期", "负责人")
@@ -50,17 +51,14 @@ def _page_rows(page, number: int) -> list[Row]:
     return [row for _, _, row in items]
 
 
-def parse_pdf(path: Path, texts: list[str] | None = None) -> ParseResult:
-    """`texts`: the pages' text layer when the caller has it already (the sandbox's check)."""
+def text_rows(path: Path, texts: list[str]) -> list[Row]:
+    """The rows of the pages with a text layer that hold forms (pdfplumber)."""
     import pdfplumber
 
-    path = Path(path)
-    if texts is None:
-        texts = check_pdf(path)  # damaged, encrypted, too long or scanned: UnreadableFile
-    pages = form_pages(texts)
-    if not pages:
-        return ParseResult([], ["未在文件中找到项目支出绩效目标申报表"])
+    pages = [p for p in form_pages(texts) if texts[p].strip()]
     rows: list[Row] = []
+    if not pages:
+        return rows
     try:
         with pdfplumber.open(path, pages=[p + 1 for p in pages]) as pdf:
             for number, page in zip(pages, pdf.pages):
@@ -69,5 +67,24 @@ def parse_pdf(path: Path, texts: list[str] | None = None) -> ParseResult:
         raise
     except Exception as exc:  # pdfminer raises many kinds on damaged files
         raise UnreadableFile(f"文件已损坏或格式无法识别：{type(exc).__name__}") from exc
+    return rows
+
+
+def parse_pdf(path: Path, texts: list[str] | None = None) -> ParseResult:
+    """`texts`: the pages' text layer when the caller has it already (the sandbox's check).
+    Pages without a text layer are read by OCR here, two at a time on threads; the sandbox
+    (importers/sandbox.py) spreads them over its children instead."""
+    path = Path(path)
+    if texts is None:
+        texts = check_pdf(path)  # damaged, encrypted or too long: UnreadableFile
+    scanned = scanned_pages(texts)
+    if scanned:
+        from importers import ocr
+
+        pages = ocr.read_pages(path, scanned, parallel=min(2, os.cpu_count() or 1))
+        return ocr.assemble(pages, text_rows(path, texts))
+    rows = text_rows(path, texts)
+    if not rows:
+        return ParseResult([], ["未在文件中找到项目支出绩效目标申报表"])
     forms, warnings = find_forms(rows)
     return ParseResult(forms, warnings)

@@ -1,7 +1,8 @@
-"""The pre-flight of a PDF (pypdfium2): damaged, truncated, encrypted, too long or without a
-text layer is refused with one Chinese line; otherwise the text of every page, which the PDF
-parser screens for form pages (importers/pdf.py) and the sandbox runs first in its child
-(importers/sandbox.py). Its own module, so that those two need not import each other."""
+"""The pre-flight of a PDF (pypdfium2): damaged, truncated, encrypted or too long is refused
+with one Chinese line; otherwise the text of every page, which the PDF parser screens for form
+pages (importers/pdf.py) and the sandbox runs first in its child (importers/sandbox.py). Pages
+without a text layer (scans) are read by OCR (importers/ocr.py). Its own module, so that those
+two need not import each other."""
 from __future__ import annotations
 
 import threading
@@ -11,8 +12,11 @@ from importers import UnreadableFile
 from importers.limits import Limits
 
 MSG_ENCRYPTED = "文件已加密，请上传未加密的 PDF"
-MSG_NO_TEXT = ("PDF 没有文字层（可能是扫描件），无法识别表格；"
-               "请上传由电子表格或文字处理软件导出的 PDF")
+
+
+def msg_too_many_scanned(pages: int, limit: int) -> str:
+    return (f"扫描页过多（{pages} 页为扫描图像），文字识别上限为 {limit} 页；"
+            "请只上传含申报表的页面，或拆分文件后上传")
 
 
 def msg_too_many_pages(pages: int, limit: int) -> str:
@@ -31,9 +35,9 @@ def check_pdf(path: str | Path, limits: Limits = Limits()) -> list[str]:
     """Cheap pre-flight of a PDF with pypdfium2; returns the text of every page.
 
     Raises UnreadableFile for: truncated/damaged files, password-protected files, more
-    than `limits.max_pages` pages, and files without any text layer (scans). Returns one
-    str per page (pdfium's text, "\\n" line ends) so the PDF parser can find form pages
-    without a second full parse. Files that open with an empty user password (owner
+    than `limits.max_pages` pages. Returns one str per page (pdfium's text, "\\n" line
+    ends; empty for a page without a text layer, which importers/ocr.py reads) so the PDF
+    parser can find form pages without a second full parse. Files that open with an empty user password (owner
     password / permission flags only) are accepted: they are readable.
 
     The result for the last checked file is cached (keyed by path, size, mtime, page cap),
@@ -48,7 +52,7 @@ def check_pdf(path: str | Path, limits: Limits = Limits()) -> list[str]:
         st = path.stat()
     except OSError:
         raise UnreadableFile("找不到文件或文件无法读取") from None
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, limits.max_pages)
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino, limits.max_pages, limits.ocr_max_pages)
     with _check_lock:
         if _check_cache is not None and _check_cache[0] == key:
             return list(_check_cache[1])
@@ -104,9 +108,16 @@ def _check_pdf_uncached(path: Path, size: int, limits: Limits) -> list[str]:
             texts.append(text.replace("\r\n", "\n").replace("\r", "\n"))
     finally:
         pdf.close()
-    if not any(t.strip() for t in texts):
-        raise UnreadableFile(MSG_NO_TEXT)
+    scanned = len(scanned_pages(texts))
+    if scanned > limits.ocr_max_pages:
+        raise UnreadableFile(msg_too_many_scanned(scanned, limits.ocr_max_pages))
     return texts
+
+
+def scanned_pages(texts: list[str]) -> list[int]:
+    """0-based indices of the pages without a text layer: read by OCR (importers/ocr.py;
+    a page without any image in it is blank and costs nothing there)."""
+    return [i for i, text in enumerate(texts) if not text.strip()]
 
 
 def forget_checked() -> None:

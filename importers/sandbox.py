@@ -12,7 +12,10 @@ and every guarantee holds per file:
 * the parent enforces each file's wall clock and kills the child when it expires;
 * a child that dies (limit, signal, exit) fails only the file it was parsing; the other
   files go on in other or fresh children;
-* every failure ends up as `UnreadableFile` with one Chinese line; no traceback escapes.
+* every failure ends up as `UnreadableFile` with one Chinese line; no traceback escapes;
+* a PDF's scanned (image-only) pages are read by OCR after the first pass, each page a job
+  of its own with `ocr_page_seconds` of wall clock and CPU, on at least two children
+  (both cores), then assembled into forms in a child (`_read_scans`, importers/ocr.py).
 
 Public API: `parse_untrusted`, `parse_many_untrusted`, and `run_untrusted` for other readers of
 untrusted files (the bulk-entry workbooks); the limits are `importers.limits.Limits`, the PDF
@@ -76,14 +79,14 @@ import signal
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import wait
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
 from importers import ParseResult, UnreadableFile
 from importers.limits import MB, Limits
-from importers.pdf_check import check_pdf, forget_checked, msg_damaged
+from importers.pdf_check import check_pdf, forget_checked, msg_damaged, scanned_pages
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +151,7 @@ _JOBS_PER_WORKER = 16      # recycle a worker after this many jobs
 _RSS_GROWTH = 4            # ... or once its peak RSS grew by memory_bytes / this
 _CPU_SLACK = 5             # seconds of headroom per job under the worker's hard CPU limit
 _IDLE_POLL = 1.0           # seconds: how often an idle worker checks that its parent lives
+OCR_WORKERS = min(2, os.cpu_count() or 1)   # children reading a scan's pages, at least
 
 
 def _cpu_used() -> float:
@@ -303,7 +307,9 @@ def _send(conn, msg: tuple, retire: bool) -> bool:
         return False
 
 
-def _parse_in_child(path: str, limits: Limits) -> ParseResult:
+def _parse_in_child(path: str, limits: Limits):
+    """The file's ParseResult; for a PDF with scanned pages, the OcrPlan the parent spreads
+    over its children page by page (see `_read_scans`)."""
     from importers import parse_file, sniff_kind
 
     p = Path(path)
@@ -311,8 +317,49 @@ def _parse_in_child(path: str, limits: Limits) -> ParseResult:
         from importers import pdf
 
         # The pre-flight's page texts feed the parser's page screening: one pdfium pass.
-        return pdf.parse_pdf(p, texts=check_pdf(p, limits))
+        texts = check_pdf(p, limits)
+        scanned = scanned_pages(texts)
+        if scanned:
+            from importers.ocr import OcrPlan
+
+            return OcrPlan(str(p), scanned, pdf.text_rows(p, texts))
+        return pdf.parse_pdf(p, texts=texts)
     return parse_file(p)
+
+
+def _read_scans(results: list, limits: Limits, workers: int, progress=None) -> None:
+    """Replace each OcrPlan in `results` by its file's ParseResult (or UnreadableFile).
+
+    Every scanned page is a job of its own, with `limits.ocr_page_seconds` of wall clock and
+    CPU, so a file's pages are read on all cores (at least two children) and a long scan is
+    not held to one file's budget; then each file's pages are assembled into forms in a child
+    too (importers.ocr.assemble). The first page that fails fails its file, naming the page."""
+    from importers import ocr
+
+    plans = [(i, r) for i, r in enumerate(results) if isinstance(r, ocr.OcrPlan)]
+    if not plans:
+        return
+    page_limits = replace(limits, wall_seconds=limits.ocr_page_seconds,
+                          cpu_seconds=limits.ocr_page_seconds)
+    jobs, owners = [], []
+    for i, plan in plans:
+        for page in plan.pages:
+            jobs.append((ocr.read_pages, (plan.path, [page])))
+            owners.append((i, page))
+    pages_read = _run_isolated(jobs, page_limits, max(workers, OCR_WORKERS), preload=False,
+                               progress=progress)
+    read: dict[int, list] = {i: [] for i, _ in plans}
+    for (i, page), out in zip(owners, pages_read):
+        if isinstance(out, UnreadableFile):
+            if not isinstance(results[i], UnreadableFile):
+                results[i] = UnreadableFile(f"第 {page + 1} 页：{out}")
+        else:
+            read[i].extend(out)
+    todo = [(i, plan) for i, plan in plans if not isinstance(results[i], UnreadableFile)]
+    assembled = _run_isolated([(ocr.assemble, (read[i], plan.rows)) for i, plan in todo],
+                              limits, workers, preload=False)
+    for (i, _plan), result in zip(todo, assembled):
+        results[i] = result
 
 
 # --------------------------------------------------------------------------- parent side
@@ -439,7 +486,7 @@ def _job_size(job) -> int:
         return 0
 
 
-def _run_isolated(jobs, limits: Limits, workers: int, preload: bool = True) -> list:
+def _run_isolated(jobs, limits: Limits, workers: int, preload: bool = True, progress=None) -> list:
     """Run func(*args) for each (func, args) in limited worker processes.
 
     Returns, in input order, the function's return value or an UnreadableFile. func, args
@@ -447,7 +494,8 @@ def _run_isolated(jobs, limits: Limits, workers: int, preload: bool = True) -> l
     module-level function). Up to `workers` children run at once; each takes job after job
     until it is recycled (see the module docstring). A job that hits its wall clock gets
     its child killed; a job whose child dies is classified by the exit; either way only
-    that job fails and the remaining jobs go to other or fresh children.
+    that job fails and the remaining jobs go to other or fresh children. `progress()`, when
+    given, is called after each finished job (an import's heartbeat).
     """
     results: list = [None] * len(jobs)
     # Largest files first: with two workers, a big file started last would leave one core idle.
@@ -504,6 +552,8 @@ def _run_isolated(jobs, limits: Limits, workers: int, preload: bool = True) -> l
                 results[worker.index], keep = _collect(worker, limits)
                 worker.index = None
                 worker.done += 1
+                if progress is not None:
+                    progress()
                 if not keep:
                     pool.remove(worker)
                     worker.conn.close()
@@ -544,12 +594,14 @@ def _stop(pool: list[_Worker], retired: list, gently: bool) -> None:
             _kill(proc)
 
 
-def parse_many_untrusted(paths, limits: Limits = Limits(), workers: int = 2
+def parse_many_untrusted(paths, limits: Limits = Limits(), workers: int = 2, progress=None
                          ) -> list[ParseResult | UnreadableFile]:
     """Parse several untrusted files, up to `workers` at a time in limited children.
 
     Returns one entry per path, in input order: a ParseResult, or the UnreadableFile
-    explaining why that file could not be read. Never raises for a bad file.
+    explaining why that file could not be read. Never raises for a bad file. Scanned PDF
+    pages are read by OCR page by page on at least two children (`_read_scans`);
+    `progress()` is called after each file or page read.
     """
     paths = list(paths)
     results: list = [None] * len(paths)
@@ -572,8 +624,9 @@ def parse_many_untrusted(paths, limits: Limits = Limits(), workers: int = 2
             continue
         jobs.append((_parse_in_child, (str(p), limits)))
         where.append(i)
-    for i, r in zip(where, _run_isolated(jobs, limits, workers)):
+    for i, r in zip(where, _run_isolated(jobs, limits, workers, progress=progress)):
         results[i] = r
+    _read_scans(results, limits, workers, progress)
     return results
 
 

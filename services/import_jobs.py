@@ -146,7 +146,9 @@ def delete_unconfirmed_job(session: Session, job_id: str) -> bool:
 
 # --------------------------------------------------------------------------- parsing
 
-ParseOne = Callable[[Path], object]   # path → ParseResult or UnreadableFile
+# (path, beat) → ParseResult or UnreadableFile; a long parse (a scan's pages, read one by one)
+# calls beat() now and then, which keeps the job from being judged stale meanwhile
+ParseOne = Callable[[Path, Callable[[], None]], object]
 Refusal = Callable[[dict], "str | None"]   # parsed form → why it may not be stored, or None
 
 
@@ -172,11 +174,16 @@ def _parse_files(session: Session, job_id: str, directory: Path, parse_one: Pars
         if not _move(session, job_id, ("queued",), state="parsing", heartbeat_at=clock()):
             return
     files = job_files(session, job_id)
+
+    def beat() -> None:
+        with transaction(session):
+            _move(session, job_id, ("parsing",), heartbeat_at=clock())
+
     for done, f in enumerate(files):
         with transaction(session):
             if not _move(session, job_id, ("parsing",), files_done=done, current_file=f.name, heartbeat_at=clock()):
                 return
-        result = parse_one(directory / f.stored_name)
+        result = parse_one(directory / f.stored_name, beat)
         with transaction(session):
             if not _move(session, job_id, ("parsing",), files_done=done + 1, heartbeat_at=clock()):
                 return   # cancelled or failed meanwhile: keep nothing of this file
@@ -289,6 +296,6 @@ def sandboxed(limits) -> ParseOne:
     """The parser for uploads: each file in its own limited child process (importers.sandbox)."""
     from importers.sandbox import parse_many_untrusted
 
-    def parse_one(path: Path):
-        return parse_many_untrusted([path], limits, workers=1)[0]
+    def parse_one(path: Path, beat=None):
+        return parse_many_untrusted([path], limits, workers=1, progress=beat)[0]
     return parse_one

@@ -18,7 +18,7 @@ import pytest
 
 from importers import ParseResult, UnreadableFile, parse_file
 from importers.limits import Limits
-from importers.pdf_check import MSG_ENCRYPTED, MSG_NO_TEXT, check_pdf
+from importers.pdf_check import MSG_ENCRYPTED, check_pdf
 from importers.sandbox import (
     _JOBS_PER_WORKER, MSG_MEMORY, _context, _parse_in_child, _run_isolated, parse_many_untrusted, parse_untrusted,
 )
@@ -176,8 +176,10 @@ def test_permissions_only_encryption_is_readable(tmp_path):
     assert parse_untrusted(path) == NO_FORM
 
 
-def test_scanned_pdf_without_text_layer(tmp_path):
-    assert refused(scanned_pdf(tmp_path / "scan.pdf")) == MSG_NO_TEXT
+def test_a_coarse_scan_without_a_form_is_refused_for_its_resolution(tmp_path):
+    """An image-only page is read by OCR now; this one is a 72-dpi picture of a ruled table
+    without a form in it: too coarse to tell, so refused for its resolution."""
+    assert refused(scanned_pdf(tmp_path / "scan.pdf")).startswith("分辨率过低（约 72 dpi）")
 
 
 def test_truncated_pdf(tmp_path):
@@ -287,7 +289,7 @@ def test_good_file_parses_alongside_bad_ones_in_order(tmp_path, bomb):
     assert results[1] == expected
     assert str(results[2]) == MSG_MEMORY
     assert str(results[3]) == "文件为空"
-    assert str(results[4]) == MSG_NO_TEXT
+    assert str(results[4]).startswith("分辨率过低")         # a coarse scan without a form
     assert results[5] == NO_FORM
     assert results[6] == expected
     assert all(isinstance(r, UnreadableFile) for r in (results[0], results[2], results[3], results[4]))

@@ -90,7 +90,7 @@ BAD_FILES = [
     ("不是PDF.pdf", b"This is a Word document, renamed.", "不是有效的 PDF 文件"),
     ("空文件.pdf", b"", "文件为空"),
     ("加密.pdf", encrypted_pdf(), "文件已加密，请上传未加密的 PDF"),
-    ("扫描件.pdf", scanned_pdf(), "PDF 没有文字层（可能是扫描件）"),
+    ("扫描件.pdf", scanned_pdf(), "未在文件中找到项目支出绩效目标申报表"),
     ("损坏.pdf", SEED_PDF.read_bytes()[:40_000], "文件已损坏或格式无法识别"),
     ("预算说明.pdf", pdf_without_a_form(), "未在文件中找到项目支出绩效目标申报表"),
     ("申报表.docx", b"PK-not-really-a-zip", "不支持的文件类型"),
@@ -571,7 +571,7 @@ def test_the_worker_stops_when_the_job_is_cancelled_meanwhile(app):
         job = create_job(get_session(), "b" * 32, files, "网页上传", utcnow())
     calls = []
 
-    def parse_one(path):
+    def parse_one(path, beat):
         calls.append(path.name)
         with app.app_context():
             cancel_job(get_session(), job.id)       # the user cancels while the first file is parsed
@@ -592,7 +592,7 @@ def test_a_worker_crash_leaves_the_job_failed_with_a_chinese_message(app, client
     with app.app_context():
         job = create_job(get_session(), "c" * 32, files, "网页上传", utcnow())
 
-    def parse_one(path):
+    def parse_one(path, beat):
         raise RuntimeError("boom")
 
     parse_job(app.extensions["engine"], job.id, app.config["UPLOAD_DIR"], parse_one)

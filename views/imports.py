@@ -58,7 +58,10 @@ def _quota() -> UploadQuota:
 
 
 def _stale_after() -> timedelta:
-    seconds = current_app.config.get("IMPORT_STALE_SECONDS") or current_app.config["PARSE_WALL_SECONDS"] + 60
+    # a file's parse beats after each file and each scanned page (PARSE_OCR_PAGE_SECONDS each)
+    config = current_app.config
+    seconds = config.get("IMPORT_STALE_SECONDS") or max(
+        config["PARSE_WALL_SECONDS"], config.get("PARSE_OCR_PAGE_SECONDS", 0)) + 60
     return timedelta(seconds=seconds)
 
 
