@@ -36,7 +36,7 @@ def pending_ocr_job(app, forms=None) -> str:
     with app.app_context():
         create_job(get_session(), JOB, [SavedFile("签章版.pdf", "001.pdf", 1000, "0" * 64)], "网页上传", utcnow())
     result = ParseResult(forms or [ocr_form()], ["招商引资专项经费：年度资金总额与各来源之和不一致，请核对"])
-    parse_job(app.extensions["engine"], JOB, app.config["UPLOAD_DIR"], lambda path: result)
+    parse_job(app.extensions["engine"], JOB, app.config["UPLOAD_DIR"], lambda path, beat: result)
     return JOB
 
 
