@@ -20,9 +20,10 @@ DEFAULTS = {
     "PARSE_WORKERS": 2,
     # Scanned (image-only) PDF pages are read by OCR, each page in its own limited child with
     # this many seconds (wall clock and CPU) of its own; a file with more scanned pages than
-    # PARSE_OCR_MAX_PAGES is refused.
+    # PARSE_OCR_MAX_PAGES is refused at once (a page takes some 5 s of CPU; two are read at a
+    # time), with a line asking for the form pages alone.
     "PARSE_OCR_PAGE_SECONDS": 60,
-    "PARSE_OCR_MAX_PAGES": 100,
+    "PARSE_OCR_MAX_PAGES": 20,
     "TIMEZONE": "Asia/Shanghai",
     "ENV": "production",   # `make run` sets ENV=development: cookies without Secure, a generated key
     # Actuals (DOMAIN.md §3): a period's actual is due by this day of the following month.

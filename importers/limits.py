@@ -15,7 +15,7 @@ class Limits:
     cpu_seconds: float = 30               # RLIMIT_CPU of the child
     wall_seconds: float = 30              # wall clock, enforced by the parent
     ocr_page_seconds: float = 60          # wall clock and CPU of each scanned page's OCR
-    ocr_max_pages: int = 100              # scanned (image-only) pages read by OCR per file
+    ocr_max_pages: int = 20               # scanned (image-only) pages read by OCR per file
 
 # A bulk-entry workbook is read while its request waits in a web worker (form imports parse in
 # the background): well under gunicorn's 30 s, after which it kills a silent sync worker.

@@ -9,6 +9,7 @@ marks each form `ocr: true`, and applies the resolution rule: a scan below MIN_D
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from importers.grid import Row, find_forms
 # present, is the one rule; this default keeps the module usable without it).
 CONFIDENCE_THRESHOLD = 0.9
 MIN_DPI = 150           # a scan below this is read only when nothing in it is doubtful
+_PDFIUM = threading.Lock()
 
 
 @dataclass
@@ -46,37 +48,41 @@ def msg_upside(page: int, quarter_turns: int) -> str:
     return f"第 {page} 页扫描方向有误，已旋转 {quarter_turns * 90} 度后识别"
 
 
-def read_pages(path: str | Path, pages: list[int]) -> list[dict]:
+def read_pages(path: str | Path, pages: list[int], parallel: int = 1) -> list[dict]:
     """OCR the given 0-based pages of a PDF: one dict per page with its rows (cells, kind,
-    conf), the scan's dpi and what was done to it. Run inside a sandbox child."""
+    conf), the scan's dpi and what was done to it. `parallel`: pages read at once, on threads
+    (the recogniser and OpenCV release the GIL; pdfium, which is not thread-safe, renders one
+    page at a time). The sandbox reads one page per child instead."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if parallel <= 1 or len(pages) <= 1:
+        return [_read_page(path, index) for index in pages]
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return list(pool.map(lambda index: _read_page(path, index), pages))
+
+
+def _read_page(path: str | Path, index: int) -> dict:
     import pypdfium2 as pdfium
 
     from importers import ocr_image
     from importers.ocr_page import read_image
 
-    out = []
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        for index in pages:
+    with _PDFIUM:
+        pdf = pdfium.PdfDocument(str(path))
+        try:
             page = pdf[index]
-            try:
-                native = ocr_image.page_dpi(page)
-                if native is None:                  # no image and no text: a blank page
-                    out.append({"page": index + 1, "dpi": None, "rows": [], "turned": 0,
-                                "skew": 0.0, "tables": 0})
-                    continue
-                dpi = ocr_image.render_dpi(native)
-                image = ocr_image.render_page(page, dpi)
-            finally:
-                page.close()
-            read = read_image(image, dpi)
-            del image
-            out.append({"page": index + 1, "dpi": native, "rows": read.rows,
-                        "turned": read.turned, "skew": round(read.skew, 2),
-                        "tables": read.tables})
-    finally:
-        pdf.close()
-    return out
+            native = ocr_image.page_dpi(page)
+            if native is None:                          # no image and no text: a blank page
+                return {"page": index + 1, "dpi": None, "rows": [], "turned": 0, "skew": 0.0,
+                        "tables": 0}
+            dpi = ocr_image.render_dpi(native)
+            image = ocr_image.render_page(page, dpi)
+            page.close()
+        finally:
+            pdf.close()
+    read = read_image(image, dpi)
+    return {"page": index + 1, "dpi": native, "rows": read.rows, "turned": read.turned,
+            "skew": round(read.skew, 2), "tables": read.tables}
 
 
 def rows_of(pages: list[dict]) -> list[Row]:

@@ -75,8 +75,11 @@ def remove_seal(bgr: np.ndarray) -> np.ndarray:
         return grey
     zone = cv2.dilate(red, np.ones((7, 7), np.uint8)).astype(bool)
     channel = bgr[:, :, 2]
+    paper = int(np.percentile(grey[::7, ::7], 75))
     grey[zone] = channel[zone]
-    grey[zone & (channel >= 185)] = 255
+    # the seal's ink, however dark its red; black print under it stays dark in red light too
+    grey[red.astype(bool) & (channel >= 120)] = paper
+    grey[zone & (channel >= 150)] = paper                      # its rim
     return grey
 
 

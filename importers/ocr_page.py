@@ -94,6 +94,8 @@ def _line_crops(grey, binary, box, line_height: float, pad: int) -> list[list[np
         left, right = spans[0][0], spans[-1][1]
         if e - s < line_height * 0.3 and right - left < line_height * 0.6:
             continue                                    # a speck, not text
+        if e - s < line_height * 0.5 and (s <= 2 or e >= sub.shape[0] - 2):
+            continue                                    # the cut-off edge of a neighbour's text
         lines.append([_piece(grey, y0 + s, y0 + e, x0 + a, x0 + b, pad)
                       for a, b in _chunks(sub[s:e], left, right, e - s)])
     return lines
@@ -112,6 +114,8 @@ def _layout(grey: np.ndarray, dpi: float):
     tables, rulings = ocr_grid.find_tables(binary, dpi)
     # without the rulings, and without the specks of noisy paper (which would otherwise chain
     # a line's extent across a cell and be read as characters)
+    # (the rulings' mask grown a little: the blurred edge of a ruling is no text either)
+    rulings = cv2.dilate(rulings, np.ones((3, 3), np.uint8))
     text = cv2.morphologyEx(binary & ~rulings, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     inset = max(3, int(dpi * 0.02))
     boxes = [box for t in tables for _, box in _cell_boxes(t, inset)]
@@ -179,7 +183,7 @@ def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
     for crop, (text, conf) in zip(crops, results):
         parts = texts.setdefault(crop.key, {})
         if _readable(crop.key, text, conf):
-            parts.setdefault(crop.part, []).append((_unspaced(text), conf))
+            parts.setdefault(crop.part, []).append((text.strip(), conf))
 
     items: list[tuple[int, int, tuple]] = []
     for n, t in enumerate(tables):
@@ -200,10 +204,20 @@ def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
     return PageRead([row for _, _, row in items], turned, skew, len(tables))
 
 
-def _unspaced(text: str) -> str:
-    """Chinese has no spaces between words: drop the ones the recogniser puts beside a
-    non-ASCII character (项目 (长期开展) → 项目(长期开展)); keep those between ASCII words."""
-    return re.sub(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+", "", text.strip())
+_CJK = r"[\u4e00-\u9fff]"
+# 晋政办发〔2017〕39号: the recogniser reads 〔〕 as [], 【】, （） or a mix
+_DOC_NUMBER = re.compile(r"(发|字|函)\s*[\[【〔（(]\s*(\d{4})\s*[\]】〕）)]\s*(\d+)\s*号")
+
+
+def tidy(text: str) -> str:
+    """What the recogniser gets wrong the same way every time, put right:
+    - Chinese has no spaces between words: drop those beside a non-ASCII character
+      (项目 (长期开展) → 项目(长期开展)); keep those between ASCII words;
+    - a full stop between two Chinese characters is a speck (Chinese writes 。);
+    - the brackets of a document number (文号) are 〔〕."""
+    text = re.sub(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+", "", text.strip())
+    text = re.sub(rf"(?<={_CJK})[.·](?={_CJK})", "", text)
+    return _DOC_NUMBER.sub(r"\1〔\2〕\3号", text)
 
 
 def _readable(key: tuple, text: str, conf: float) -> bool:
@@ -221,7 +235,7 @@ def _readable(key: tuple, text: str, conf: float) -> bool:
 def _joined(parts: dict[int, list[tuple[str, float]]], sep: str) -> tuple[str, float | None]:
     """A cell's (or line's) text: pieces joined, parts joined by `sep`; its confidence is
     its least confident piece's; None when nothing was read."""
-    text = sep.join("".join(t for t, _ in parts[k]) for k in sorted(parts) if parts[k])
+    text = tidy(sep.join("".join(t for t, _ in parts[k]) for k in sorted(parts) if parts[k]))
     confs = [cf for pieces in parts.values() for _, cf in pieces]
     return text, (min(confs) if confs else None)
 

@@ -9,13 +9,15 @@ import threading
 import numpy as np
 
 BATCH = 1               # measured: padding a batch to its widest crop costs more than it saves
+# ONNX threads per recognition. One: measured on two shared cores, more threads cost more
+# CPU than they save (a page in 3.6 s with one, 8 s with all); pages run side by side instead.
+THREADS = 1
 _recogniser = None
 _lock = threading.Lock()
 
 
 def recogniser():
-    """The process's recogniser, loaded once (one ONNX thread: the sandbox runs one parse
-    per core in separate children)."""
+    """The process's recogniser, loaded once."""
     global _recogniser
     with _lock:
         if _recogniser is None:
@@ -24,7 +26,7 @@ def recogniser():
             from rapidocr_onnxruntime.utils import read_yaml, update_model_path
 
             config = update_model_path(read_yaml(DEFAULT_CFG_PATH))["Rec"]
-            config["intra_op_num_threads"] = 1
+            config["intra_op_num_threads"] = THREADS
             config["inter_op_num_threads"] = 1
             config["rec_batch_num"] = BATCH
             _recogniser = TextRecognizer(config)

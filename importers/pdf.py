@@ -7,6 +7,7 @@ not reached its footer yet — are opened with pdfplumber.
 """
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def text_rows(path: Path, texts: list[str]) -> list[Row]:
 
 def parse_pdf(path: Path, texts: list[str] | None = None) -> ParseResult:
     """`texts`: the pages' text layer when the caller has it already (the sandbox's check).
-    Pages without a text layer are read by OCR here, one after the other; the sandbox
+    Pages without a text layer are read by OCR here, two at a time on threads; the sandbox
     (importers/sandbox.py) spreads them over its children instead."""
     path = Path(path)
     if texts is None:
@@ -80,7 +81,8 @@ def parse_pdf(path: Path, texts: list[str] | None = None) -> ParseResult:
     if scanned:
         from importers import ocr
 
-        return ocr.assemble(ocr.read_pages(path, scanned), text_rows(path, texts))
+        pages = ocr.read_pages(path, scanned, parallel=min(2, os.cpu_count() or 1))
+        return ocr.assemble(pages, text_rows(path, texts))
     rows = text_rows(path, texts)
     if not rows:
         return ParseResult([], ["未在文件中找到项目支出绩效目标申报表"])

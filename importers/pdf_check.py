@@ -15,7 +15,8 @@ MSG_ENCRYPTED = "文件已加密，请上传未加密的 PDF"
 
 
 def msg_too_many_scanned(pages: int, limit: int) -> str:
-    return f"扫描页过多（{pages}页没有文字层），文字识别上限为 {limit} 页；请拆分文件后上传"
+    return (f"扫描页过多（{pages} 页为扫描图像），文字识别上限为 {limit} 页；"
+            "请只上传含申报表的页面，或拆分文件后上传")
 
 
 def msg_too_many_pages(pages: int, limit: int) -> str:
