@@ -19,6 +19,7 @@ from importers.ocr_read import recognise
 PROBE_CROPS = 10        # cells recognised to judge a page's orientation
 UPRIGHT_CONF = 0.85     # a sample this confident needs no other orientation tried
 MAX_RATIO = 14          # a line crop wider than this many times its height is cut in pieces
+PAD = 0.3               # white margin around a line crop, in line heights
 
 
 @dataclass
@@ -62,18 +63,17 @@ def _chunks(sub: np.ndarray, left: int, right: int, height: int) -> list[tuple[i
     limit = max(height * MAX_RATIO, 32)
     if right - left <= limit:
         return [(left, right)]
-    empty = np.count_nonzero(sub, axis=0) == 0
+    counts = np.count_nonzero(sub, axis=0)
     pieces, start = [], left
     while right - start > limit:
-        target = int(start + limit)
-        cut = target
-        for x in range(target, int(start + limit * 0.6), -1):
-            if empty[x]:
-                cut = x
-                break
+        # the emptiest column of the piece's last stretch (the latest of equals): a gap
+        # between two characters, or their lightest touch
+        lo, hi = int(start + limit * 0.6), int(start + limit)
+        window = counts[lo:hi + 1][::-1]
+        cut = hi - int(np.argmin(window))
         pieces.append((start, cut))
         start = cut
-        while start < right and empty[start]:
+        while start < right and counts[start] == 0:
             start += 1
     if right > start:
         pieces.append((start, right))
@@ -160,7 +160,7 @@ def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
     grey = ocr_image.rotate(grey, skew)
     grey, turned = upright(grey, dpi)
     tables, text, inset, lh = _layout(grey, dpi)
-    pad = max(4, int(lh * 0.3))
+    pad = max(4, int(lh * PAD))
 
     crops: list[_Crop] = []
     for n, t in enumerate(tables):
@@ -213,10 +213,15 @@ def tidy(text: str) -> str:
     """What the recogniser gets wrong the same way every time, put right:
     - Chinese has no spaces between words: drop those beside a non-ASCII character
       (项目 (长期开展) → 项目(长期开展)); keep those between ASCII words;
-    - a full stop between two Chinese characters is a speck (Chinese writes 。);
+    - a full stop or a bar between two Chinese characters is a speck or a cut (Chinese
+      writes 。 and no bars);
+    - brackets beside Chinese characters are the full-width ones the recogniser often reads
+      as ASCII: （长期开展）;
     - the brackets of a document number (文号) are 〔〕."""
     text = re.sub(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+", "", text.strip())
-    text = re.sub(rf"(?<={_CJK})[.·](?={_CJK})", "", text)
+    text = re.sub(rf"(?<={_CJK})[.·|](?={_CJK})", "", text)
+    text = re.sub(rf"\((?={_CJK})|(?<={_CJK})\(", "（", text)
+    text = re.sub(rf"\)(?={_CJK})|(?<={_CJK})\)", "）", text)
     return _DOC_NUMBER.sub(r"\1〔\2〕\3号", text)
 
 
