@@ -8,6 +8,7 @@ without it every scan is refused as having no text layer, which tests/test_scang
 """
 import importlib.util
 import json
+import math
 import os
 import re
 import subprocess
@@ -68,8 +69,10 @@ def test_a_scanned_budget_table_is_not_taken_for_a_form_by_flask_forms_parse(tmp
     assert data["warnings"] and all(CJK.search(w) for w in data["warnings"])
 
 
+@pytest.mark.timeout(1200)                 # the sandbox's own clocks are what this tests
 def test_a_600_dpi_scan_of_30_pages_stays_within_the_sandbox_limits(tmp_path):
-    scan = write_scan(SEED_PDF, tmp_path / "big.pdf", dpi=600, page_count=30)
+    # the two shorter seed forms over and over: each page a whole form, like 30 stamped 申报表
+    scan = write_scan(SEED_PDF, tmp_path / "big.pdf", dpi=600, page_count=30, pages=[1, 2])
     assert scan.path.stat().st_size < APP_LIMITS.max_bytes          # the size check does not decide it
     started = time.monotonic()
     try:
@@ -80,21 +83,25 @@ def test_a_600_dpi_scan_of_30_pages_stays_within_the_sandbox_limits(tmp_path):
         assert isinstance(result, ParseResult)
         names = {f["project_name"] for f in result.forms}
         assert names <= {f["project_name"] for f in EXPECTED} and names, result.warnings
-    assert time.monotonic() - started < APP_LIMITS.wall_seconds + 15
+    # Each scanned page has its own clock, the pages share at least two children, then one
+    # child assembles the forms: the parent's clocks bound the whole file.
+    pages_per_child = math.ceil(30 / max(2, DEFAULTS["PARSE_WORKERS"]))
+    assert time.monotonic() - started < pages_per_child * APP_LIMITS.ocr_page_seconds + APP_LIMITS.wall_seconds
 
 
-def test_a_page_turned_by_90_degrees_is_read_upright_or_refused_clearly(tmp_path):
-    scan = write_scan(SEED_PDF, tmp_path / "turned.pdf", turn=90, pages=[2], seed=4).path
+@pytest.mark.parametrize("turn", [90, 270])
+def test_a_page_on_its_side_is_read_upright_and_said_so_or_refused_clearly(tmp_path, turn):
+    scan = write_scan(SEED_PDF, tmp_path / "turned.pdf", turn=turn, pages=[2], seed=4).path
     try:
         result = parse_untrusted(scan, APP_LIMITS)
     except UnreadableFile as e:
         assert clear_line(str(e)) and re.search("旋转|方向|横", str(e)), str(e)
         return
-    if result.forms:
-        score = compare(EXPECTED[2:], result.forms)
-        assert score.share >= 0.95, score.summary()
-    else:
-        assert any(re.search("旋转|方向|横", w) for w in result.warnings), result.warnings
+    # Read the right way up: about as well as an upright scan (not the nothing, or the
+    # nonsense, that reading it sideways gives), and the user is told it was turned.
+    score = compare(EXPECTED[2:], result.forms, fold_width=True)
+    assert score.share >= 0.9, score.summary()
+    assert any(re.search("旋转", w) for w in result.warnings), result.warnings
 
 
 def test_a_100_dpi_scan_is_refused_as_too_coarse_unless_read_perfectly(tmp_path):
