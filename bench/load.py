@@ -437,10 +437,13 @@ def manager(port: int, token: str, deadline: float, results: Results, seed: int)
             budget = detail["budget"]
             current = budget if budget.get("period") == f"{YEAR}-{month:02d}" else None
             amount = budget.get("spent_yuan") or round((budget.get("annual_yuan") or 1_000_000) * month / 12, 2)
+            # A month before the latest reported one may now exceed a later month's figure (冲减 there),
+            # which needs a note as much as spending above the budget in force does (DOMAIN §3): the
+            # simulated 填报人 writes one every time, as a page would make them after a 422.
             body = {"amount_yuan": round(amount * rng.uniform(1.0, 1.02), 2),
-                    "version": current["version"] if current else 0}
+                    "version": current["version"] if current else 0, "note": "按财务月报更正累计支出"}
             if month == 12 or (budget.get("annual_yuan") is not None and body["amount_yuan"] > budget["annual_yuan"]):
-                body["note"] = "追加预算待批复"      # above the budget in force: a note, as a 填报人 would write (§6)
+                body["note"] = "追加预算待批复"      # above the budget in force
             client.call("填报人 PUT spending", "PUT", f"/api/v1/projects/{project_id}/spending/{YEAR}-{month:02d}",
                         body=body)
             if not think(rng, deadline):
