@@ -5,7 +5,8 @@ process down with it. Files are parsed in limited child processes, a few files p
 and every guarantee holds per file:
 
 * the file size is checked in the parent before anything else;
-* the child sets RLIMIT_AS (memory) and RLIMIT_CORE=0 once, and before each file raises
+* the child sets RLIMIT_AS (memory_bytes above the address space it was forked with) and
+  RLIMIT_CORE=0 once, and before each file raises
   its RLIMIT_CPU so that file gets `cpu_seconds` of its own; for PDFs it runs `check_pdf`
   (encryption, page cap, damage, text layer) and hands its page texts to
   `pdf.parse_pdf(path, texts=...)`; other kinds go to `parse_file`;
@@ -168,6 +169,19 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _address_space() -> int:
+    """This process's virtual memory size in bytes (what RLIMIT_AS counts); 0 where /proc has
+    no answer."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 def _apply_limits(limits: Limits) -> None:
     """Once per worker: no core files, RLIMIT_AS, and a hard CPU cap for its whole life."""
     import resource
@@ -179,7 +193,12 @@ def _apply_limits(limits: Limits) -> None:
         resource.setrlimit(which, (soft, hard))
 
     cap(resource.RLIMIT_CORE, 0, 0)                 # no core files from SIGXCPU/SIGABRT
-    cap(resource.RLIMIT_AS, int(limits.memory_bytes), int(limits.memory_bytes))
+    # memory_bytes of the child's own, above the address space it was forked with: a parent
+    # that has loaded the OCR models (a test process, a command that read a scan in-process)
+    # hands its children a gigabyte of mappings they share and never touch, and an absolute
+    # cap below that would refuse every allocation of the first file.
+    allowed = _address_space() + int(limits.memory_bytes)
+    cap(resource.RLIMIT_AS, allowed, allowed)
     # The hard CPU limit covers every job the worker may run (each at most its budget plus
     # the slack), so that each job's soft limit can be raised below it; see the docstring.
     lifetime = math.ceil(_cpu_used()) + (_JOBS_PER_WORKER + 1) * (_cpu_budget(limits) + _CPU_SLACK)

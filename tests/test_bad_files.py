@@ -236,6 +236,33 @@ def test_decompression_bomb(bomb):
     assert refused(bomb) == MSG_MEMORY
 
 
+def test_a_parent_with_a_large_address_space_forks_children_that_still_parse(bomb):
+    """A parent that has mapped a lot (the OCR models, loaded in a test process or a command that
+    read a scan in-process) forks children with that address space, shared and untouched: each
+    child still has memory_bytes of its own above it — the seed parses, the bomb is refused. In a
+    fresh interpreter: this process's heap may already hold enough freed memory to hide it."""
+    import subprocess
+    import sys
+
+    script = f"""
+import mmap
+from pathlib import Path
+from importers import UnreadableFile
+from importers.sandbox import _context, parse_untrusted
+assert _context(preload=True).get_start_method() == "fork"   # the children inherit the map
+reserved = mmap.mmap(-1, 1536 * 1024 * 1024)                # 1.5 GB, never touched
+print([f["project_name"] for f in parse_untrusted(Path({str(SEED_PDF)!r})).forms])
+try:
+    parse_untrusted(Path({str(bomb)!r}))
+except UnreadableFile as exc:
+    print(exc)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["['招商引资专项经费', '招商引资业务经费', '网络运行维护费']", MSG_MEMORY]
+
+
 def test_decompression_bomb_in_pdfminer_fails_fast(bomb):
     """pdfminer.six has no inflate limit (pdfminer.settings only has STRICT): under
     RLIMIT_AS its one-shot zlib.decompress must fail with MemoryError, not thrash."""
