@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import itertools
 import logging
 import math
 import multiprocessing
@@ -365,8 +366,10 @@ def _read_scans(results: list, limits: Limits, workers: int, progress=None) -> N
         for page in plan.pages:
             jobs.append((ocr.read_pages, (plan.path, [page])))
             owners.append((i, page))
+    finished = itertools.count(1)
+    page_done = None if progress is None else (lambda: progress(pages=(next(finished), len(jobs))))
     pages_read = _run_isolated(jobs, page_limits, max(workers, OCR_WORKERS), preload=False,
-                               progress=progress)
+                               progress=page_done)
     read: dict[int, list] = {i: [] for i, _ in plans}
     for (i, page), out in zip(owners, pages_read):
         if isinstance(out, UnreadableFile):
@@ -620,7 +623,8 @@ def parse_many_untrusted(paths, limits: Limits = Limits(), workers: int = 2, pro
     Returns one entry per path, in input order: a ParseResult, or the UnreadableFile
     explaining why that file could not be read. Never raises for a bad file. Scanned PDF
     pages are read by OCR page by page on at least two children (`_read_scans`);
-    `progress()` is called after each file or page read.
+    `progress()` is called after each file read, and `progress(pages=(done, total))` after each
+    scanned page read (of all the files' scanned pages).
     """
     paths = list(paths)
     results: list = [None] * len(paths)

@@ -147,8 +147,9 @@ def delete_unconfirmed_job(session: Session, job_id: str) -> bool:
 # --------------------------------------------------------------------------- parsing
 
 # (path, beat) → ParseResult or UnreadableFile; a long parse (a scan's pages, read one by one)
-# calls beat() now and then, which keeps the job from being judged stale meanwhile
-ParseOne = Callable[[Path, Callable[[], None]], object]
+# calls beat() now and then, which keeps the job from being judged stale meanwhile, and
+# beat(pages=(done, total)) after each scanned page, which the progress shows
+ParseOne = Callable[[Path, Callable[..., None]], object]
 Refusal = Callable[[dict], "str | None"]   # parsed form → why it may not be stored, or None
 
 
@@ -175,11 +176,17 @@ def _parse_files(session: Session, job_id: str, directory: Path, parse_one: Pars
             return
     files = job_files(session, job_id)
 
-    def beat() -> None:
+    reading: list[str] = []          # the file being parsed, named in the progress of its pages
+
+    def beat(pages: tuple[int, int] | None = None) -> None:
+        fields = {"heartbeat_at": clock()}
+        if pages is not None and reading:
+            fields["current_file"] = f"{reading[-1]}（扫描件文字识别：已完成 {pages[0]}/{pages[1]} 页）"[:300]
         with transaction(session):
-            _move(session, job_id, ("parsing",), heartbeat_at=clock())
+            _move(session, job_id, ("parsing",), **fields)
 
     for done, f in enumerate(files):
+        reading.append(f.name)
         with transaction(session):
             if not _move(session, job_id, ("parsing",), files_done=done, current_file=f.name, heartbeat_at=clock()):
                 return

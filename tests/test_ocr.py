@@ -11,7 +11,7 @@ import pytest
 from importers import ocr_image
 from importers.ocr import read_pages
 from importers.ocr_grid import find_tables
-from importers.sandbox import parse_untrusted
+from importers.sandbox import parse_many_untrusted, parse_untrusted
 from scan_accuracy import compare
 from scangen import write_scan
 
@@ -93,7 +93,10 @@ def test_rows_carry_one_confidence_per_cell(seed_scan):
 
 
 def test_a_scan_of_the_seed_forms_is_read_through_the_sandbox(seed_scan):
-    result = parse_untrusted(seed_scan)
+    calls = []
+    result = parse_many_untrusted([seed_scan], progress=lambda **kw: calls.append(kw))[0]
+    # the import's progress: after the file's first look, then after each scanned page
+    assert [c["pages"] for c in calls if c] == [(1, 3), (2, 3), (3, 3)]
     assert [f["project_name"] for f in result.forms] == [f["project_name"] for f in EXPECTED]
     assert all(f["ocr"] is True for f in result.forms)
     score = compare(EXPECTED, result.forms)

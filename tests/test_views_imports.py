@@ -586,6 +586,24 @@ def test_the_worker_stops_when_the_job_is_cancelled_meanwhile(app):
     assert wait_for_job(app, job.id).state == "cancelled"
 
 
+def test_the_progress_names_the_scanned_pages_read_so_far(app, client):
+    files = [SavedFile("签章版.pdf", "001.pdf", 1, "0" * 64)]
+    from models.db import get_session
+    with app.app_context():
+        job = create_job(get_session(), "d" * 32, files, "网页上传", utcnow())
+    seen = []
+
+    def parse_one(path, beat):
+        beat()                                   # the file's first look: no page count yet
+        beat(pages=(2, 5))                       # the sandbox, after each scanned page
+        seen.append(text_of(client.get(f"/imports/{job.id}/progress").get_data(as_text=True)))
+        from importers import ParseResult
+        return ParseResult(seed_forms(), [])
+
+    parse_job(app.extensions["engine"], job.id, app.config["UPLOAD_DIR"], parse_one)
+    assert len(seen) == 1 and "签章版.pdf（扫描件文字识别：已完成 2/5 页）" in seen[0]
+
+
 def test_a_worker_crash_leaves_the_job_failed_with_a_chinese_message(app, client):
     files = [SavedFile("一.pdf", "001.pdf", 1, "0" * 64)]
     from models.db import get_session
