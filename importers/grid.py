@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from importers import form_checks, layouts, taxonomy
 from importers.values import parse_number, parse_target
-from importers.vocabulary import Labels
+from importers.vocabulary import Labels, label_key
 
 TITLE_KEY = "绩效目标申报表"
 
@@ -43,14 +43,7 @@ def compact(text: str | None) -> str:
     return re.sub(r"\s+", "", text or "")
 
 
-def _label_key(text: str | None) -> str:
-    """Normalise a cell for label matching: no spaces, ASCII brackets, no colon or 其中."""
-    key = compact(text).replace("（", "(").replace("）", ")")
-    key = re.sub(r"^其中[:：]?", "", key)
-    return key.rstrip(":：")
-
-
-# label → field name. Order matters only for readability; matching is exact on _label_key.
+# label → field name. Order matters only for readability; matching is exact on label_key.
 HEADER_LABELS = {
     "项目名称": "project_name",
     "主管部门及代码": "department",
@@ -104,7 +97,7 @@ OCR_LABELS = Labels.of(HEADER_LABELS, FUND_TOTAL_LABELS, FUND_SOURCE_LABELS, OTH
 
 
 def _is_label(cell: str | None) -> bool:
-    key = _label_key(cell)
+    key = label_key(cell)
     return bool(key) and (key in HEADER_LABELS or key in FUND_TOTAL_LABELS
                           or key in FUND_SOURCE_LABELS or key in OTHER_LABELS)
 
@@ -112,8 +105,8 @@ def _is_label(cell: str | None) -> bool:
 def _split_inline(cell: str) -> tuple[str, str] | None:
     """“经办人：朱照亮” → ("经办人", "朱照亮"): a label and its value in one cell."""
     m = re.match(r"^\s*([^:：]{2,14})[:：]\s*(.+)$", cell)
-    if m and _label_key(m.group(1)) in HEADER_LABELS:
-        return _label_key(m.group(1)), m.group(2).strip()
+    if m and label_key(m.group(1)) in HEADER_LABELS:
+        return label_key(m.group(1)), m.group(2).strip()
     return None
 
 
@@ -134,7 +127,7 @@ def _values_after(cells: list[str | None], i: int) -> list[str]:
 
 
 def _row_keys(row: Row) -> set[str]:
-    return {_label_key(c) for c in row.cells if c}
+    return {label_key(c) for c in row.cells if c}
 
 
 def _is_anchor(rows: list[Row], i: int) -> bool:
@@ -153,7 +146,7 @@ def _is_anchor(rows: list[Row], i: int) -> bool:
 
 def _label_index(row: Row, key: str) -> int:
     for i, cell in enumerate(row.cells):
-        if cell and _label_key(cell) == key:
+        if cell and label_key(cell) == key:
             return i
     return -1
 
@@ -162,7 +155,7 @@ def _is_footer(row: Row) -> bool:
     for cell in row.cells:
         if not cell:
             continue
-        key = _label_key(cell)
+        key = label_key(cell)
         if key in ("负责人", "项目负责人", "填报日期", "经办人", "联系电话"):
             return True
         inline = _split_inline(cell)
@@ -310,7 +303,7 @@ def _read_labels(row: Row, form: dict) -> None:
         if inline:
             key, value = inline
         else:
-            key = _label_key(cell)
+            key = label_key(cell)
             if key not in HEADER_LABELS:
                 continue
             values = _values_after(cells, i)
@@ -334,7 +327,7 @@ def _read_funds(row: Row, funds: dict, scale: Decimal, warnings: list[str], in_b
     cells = row.cells
     seen: dict[str, int] = {}
     for i, cell in enumerate(cells):
-        key = _label_key(cell)
+        key = label_key(cell)
         if key in FUND_TOTAL_LABELS:
             name = "total"
             side_hint = "annual" if key.startswith("年度") else "period"
@@ -361,7 +354,7 @@ def _read_funds(row: Row, funds: dict, scale: Decimal, warnings: list[str], in_b
 
 
 def _count_labels(cells: list[str | None], key: str) -> int:
-    return sum(1 for c in cells if _label_key(c) == key)
+    return sum(1 for c in cells if label_key(c) == key)
 
 
 def _read_goals(row: Row, goal_columns, form: dict) -> None:
@@ -417,7 +410,7 @@ def _header_positions(row: Row) -> list[int]:
     wanted = ["一级指标", "二级指标", "三级指标", "指标值", "二级指标", "三级指标", "指标值"]
     positions, j = [], 0
     for name in wanted:
-        while j < len(row.cells) and _label_key(row.cells[j]) != name:
+        while j < len(row.cells) and label_key(row.cells[j]) != name:
             j += 1
         positions.append(j if j < len(row.cells) else (positions[-1] + 1 if positions else 1))
         j += 1
@@ -514,7 +507,7 @@ def _parse_indicator_table(body: list[Row], start: int) -> tuple[int, list[dict]
             i += 1                          # page numbers, running heads, blank lines
             continue
         # the 绩效指标 label of a merged first column may be printed on any of its pages
-        cells = [None if _label_key(c) == "绩效指标" else c for c in row.cells]
+        cells = [None if label_key(c) == "绩效指标" else c for c in row.cells]
         slots = _align(cells, header)
         if _is_continuation(slots) and last_was_indicator:
             _append_continuation(indicators[-1], slots)

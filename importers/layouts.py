@@ -20,6 +20,7 @@ import re
 from decimal import Decimal
 
 from importers.values import parse_target
+from importers.vocabulary import label_key
 
 # block label → the side its rows fill
 BLOCK_LABELS = {"长期绩效指标": "period", "实施期绩效指标": "period", "年度绩效指标": "annual"}
@@ -28,11 +29,6 @@ COLUMN_LABELS = {"一级指标": "L1", "二级指标": "L2", "三级指标": "L3
 QUALITATIVE_NATURES = ("定性",)
 UNIT_SCALES = {"元": Decimal(1), "万元": Decimal(10000)}
 _UNIT_RE = re.compile(r"(?:金额)?单位[:：]\s*(万?元)")
-
-
-def _key(cell) -> str:
-    """A cell as a label: no spaces, ASCII brackets, no trailing colon (as grid._label_key)."""
-    return re.sub(r"\s+", "", cell or "").replace("（", "(").replace("）", ")").rstrip(":：")
 
 
 # ---------------------------------------------------------------------------
@@ -45,7 +41,7 @@ def declared_scale(rows: list) -> Decimal | None:
     Looked for until the indicator table: 项目资金（万元）, 项目资金 (元), or 单位：万元. The form's
     own rows are searched before the lines above it, which may end another table."""
     for row in rows:
-        keys = [_key(c) for c in row.cells]
+        keys = [label_key(c) for c in row.cells]
         if "三级指标" in keys or "指标内容" in keys:
             break
         for key in keys:
@@ -60,7 +56,7 @@ def funds_in_blocks(body: list, total_labels) -> bool:
     (a total and its sources below it), not as two columns."""
     for row in body:
         sides = {("annual" if k.startswith("年度") else "period")
-                 for k in (_key(c) for c in row.cells) if k in total_labels}
+                 for k in (label_key(c) for c in row.cells) if k in total_labels}
         if len(sides) == 2:
             return False
     return True
@@ -72,7 +68,7 @@ def funds_in_blocks(body: list, total_labels) -> bool:
 
 def is_indicator_header(row) -> bool:
     """A header of a one-sided table: one 指标值 column, with 三级指标 or 指标内容."""
-    keys = [_key(c) for c in row.cells if c]
+    keys = [label_key(c) for c in row.cells if c]
     return ("一级指标" in keys or "二级指标" in keys) and ("三级指标" in keys or "指标内容" in keys) \
         and keys.count("指标值") == 1 and keys.count("二级指标") <= 1
 
@@ -80,7 +76,7 @@ def is_indicator_header(row) -> bool:
 def _columns(row) -> dict[str, int]:
     columns = {}
     for j, cell in enumerate(row.cells):
-        slot = COLUMN_LABELS.get(_key(cell))
+        slot = COLUMN_LABELS.get(label_key(cell))
         if slot and slot not in columns:
             columns[slot] = j
     return columns
@@ -88,7 +84,7 @@ def _columns(row) -> dict[str, int]:
 
 def _block_of(row) -> str | None:
     for cell in row.cells:
-        side = BLOCK_LABELS.get(_key(cell))
+        side = BLOCK_LABELS.get(label_key(cell))
         if side:
             return side
     return None
@@ -101,7 +97,7 @@ def _at(cells, j):
 def split_value(nature: str | None, value: str | None, unit: str | None) -> tuple[str, bool]:
     """指标性质 | 指标值 | 度量单位 → the 指标值 as written (`≥` `95` `%` → `≥95%`), and whether
     the 指标性质 says it is qualitative (定性)."""
-    nature = _key(nature)
+    nature = label_key(nature)
     qualitative = nature in QUALITATIVE_NATURES
     if qualitative or nature in ("定量",):
         nature = ""
@@ -124,7 +120,7 @@ def indicator_rows(body: list, start: int, is_footer) -> tuple[int, list[tuple[s
         if is_indicator_header(row):               # a block's own header, or repeated on a new page
             columns = _columns(row)
         elif row.kind != "line" and any(row.cells):
-            cells = [None if _key(c) in BLOCK_LABELS or _key(c) == "绩效指标" else c for c in row.cells]
+            cells = [None if label_key(c) in BLOCK_LABELS or label_key(c) == "绩效指标" else c for c in row.cells]
             raw, qualitative = split_value(_at(cells, columns.get("NATURE")), _at(cells, columns.get("V")),
                                            _at(cells, columns.get("UNIT")))
             out.append((block, {"L1": _at(cells, columns.get("L1")), "L2": _at(cells, columns.get("L2")),

@@ -54,7 +54,8 @@ class Labels:
 
 
 def label_key(text: str | None) -> str:
-    """As importers.grid._label_key: no spaces, ASCII brackets, no 其中 or trailing colon."""
+    """A cell as a label, the one way every reader matches labels (grid, layouts, confidence): no
+    spaces, ASCII brackets, no leading 其中 or trailing colon."""
     key = re.sub(r"\s+", "", text or "").replace("（", "(").replace("）", ")")
     key = re.sub(r"^其中[:：]?", "", key)
     return key.rstrip(":：")

@@ -176,17 +176,17 @@ def _parse_files(session: Session, job_id: str, directory: Path, parse_one: Pars
             return
     files = job_files(session, job_id)
 
-    reading: list[str] = []          # the file being parsed, named in the progress of its pages
+    reading = None                   # the file being parsed, named in the progress of its pages
 
     def beat(pages: tuple[int, int] | None = None) -> None:
         fields = {"heartbeat_at": clock()}
-        if pages is not None and reading:
-            fields["current_file"] = f"{reading[-1]}（扫描件文字识别：已完成 {pages[0]}/{pages[1]} 页）"[:300]
+        if pages is not None and reading is not None:
+            fields["current_file"] = f"{reading}（扫描件文字识别：已完成 {pages[0]}/{pages[1]} 页）"[:300]
         with transaction(session):
             _move(session, job_id, ("parsing",), **fields)
 
     for done, f in enumerate(files):
-        reading.append(f.name)
+        reading = f.name
         with transaction(session):
             if not _move(session, job_id, ("parsing",), files_done=done, current_file=f.name, heartbeat_at=clock()):
                 return
