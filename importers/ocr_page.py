@@ -8,6 +8,7 @@ column (None where a merged cell covers it, "" where empty) and "line" rows in b
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -66,9 +67,11 @@ def _chunks(sub: np.ndarray, left: int, right: int, height: int) -> list[tuple[i
     counts = np.count_nonzero(sub, axis=0)
     pieces, start = [], left
     while right - start > limit:
-        # the emptiest column of the piece's last stretch (the latest of equals): a gap
-        # between two characters, or their lightest touch
-        lo, hi = int(start + limit * 0.6), int(start + limit)
+        # pieces of about equal width (a short last piece, a character or two, is read
+        # without the context the recogniser needs): cut at the emptiest column near the
+        # even split (the latest of equals), a gap between two characters or their lightest touch
+        step = (right - start) / math.ceil((right - start) / limit)
+        lo, hi = int(start + step * 0.8), int(min(start + step * 1.2, start + limit))
         window = counts[lo:hi + 1][::-1]
         cut = hi - int(np.argmin(window))
         pieces.append((start, cut))
@@ -122,51 +125,26 @@ def _layout(grey: np.ndarray, dpi: float):
     return tables, text, inset, _line_height(text, dpi, boxes)
 
 
-def _probe(grey: np.ndarray, dpi: float) -> float:
-    """Mean confidence of the recogniser on a sample of the page's cells (0 without any)."""
-    tables, text, inset, lh = _layout(grey, dpi)
-    crops = []
-    for t in tables:
-        for _, box in _cell_boxes(t, inset):
-            if box[2] - box[0] > 4 and box[3] - box[1] > 4:
-                crops.extend(line[0] for line in _line_crops(grey, text, box, lh, 4)[:1])
-    if not crops:
-        lines = _line_crops(grey, text, (0, 0, grey.shape[1], grey.shape[0]), lh, 4)
-        crops = [line[0] for line in lines]
-    # the widest few, short of the pieces cut from long lines: several characters each
-    crops = sorted(crops, key=lambda c: -c.shape[1] / c.shape[0])[:PROBE_CROPS]
-    results = recognise(crops)
-    return float(np.mean([conf for _, conf in results])) if results else 0.0
+@dataclass
+class _Page:
+    """A page at one orientation: its tables, the lines outside them, and every crop to read."""
+    tables: list
+    lines: list
+    crops: list[_Crop]
+    sample: list[int]     # the crops that judge the orientation
 
 
-def upright(grey: np.ndarray, dpi: float) -> tuple[np.ndarray, int]:
-    """The page turned upright, and the quarter turns that took."""
-    best = (_probe(grey, dpi), 0)
-    if best[0] >= UPRIGHT_CONF:
-        return grey, 0
-    for k in (1, 3, 2):
-        score = _probe(ocr_image.turn(grey, k), dpi)
-        if score > best[0]:
-            best = (score, k)
-        if score >= UPRIGHT_CONF:
-            break
-    return ocr_image.turn(grey, best[1]), best[1]
-
-
-def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
-    """A page image (BGR, at `dpi`) → its rows."""
-    grey = ocr_image.remove_seal(bgr)
-    skew = ocr_image.skew_angle(ocr_image.ink(grey, dpi), dpi)
-    grey = ocr_image.rotate(grey, skew)
-    grey, turned = upright(grey, dpi)
+def _page(grey: np.ndarray, dpi: float) -> _Page:
     tables, text, inset, lh = _layout(grey, dpi)
     pad = max(4, int(lh * PAD))
-
     crops: list[_Crop] = []
+    firsts: list[int] = []          # the first piece of a cell's first line
     for n, t in enumerate(tables):
         for (r, c), box in _cell_boxes(t, inset):
             if box[2] - box[0] > 4 and box[3] - box[1] > 4:
                 for k, pieces in enumerate(_line_crops(grey, text, box, lh, pad)):
+                    if k == 0:
+                        firsts.append(len(crops))
                     crops.extend(_Crop(("cell", n, r, c), k, image) for image in pieces)
     outside = text.copy()
     for t in tables:
@@ -175,9 +153,43 @@ def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
     lines = _outside_lines(grey, outside, lh, pad)
     for top, runs in lines:
         for k, pieces in enumerate(runs):
+            if not tables:
+                firsts.append(len(crops))
             crops.extend(_Crop(("line", top), k, image) for image in pieces)
+    # the widest few, short of the pieces cut from long lines: several characters each
+    sample = sorted(firsts, key=lambda i: -crops[i].image.shape[1] / crops[i].image.shape[0])
+    return _Page(tables, lines, crops, sample[:PROBE_CROPS])
 
-    results = recognise([c.image for c in crops])
+
+def _upright(grey: np.ndarray, dpi: float) -> tuple[_Page, int, dict[int, tuple[str, float]]]:
+    """The page turned upright (judged by the recogniser's mean confidence on its sample of
+    cells), the quarter turns that took, and the sample's reads, kept for the page's read."""
+    best = None
+    for k in (0, 1, 3, 2):
+        page = _page(ocr_image.turn(grey, k) if k else grey, dpi)
+        reads = dict(zip(page.sample, recognise([page.crops[i].image for i in page.sample])))
+        score = float(np.mean([conf for _, conf in reads.values()])) if reads else 0.0
+        if best is None or score > best[0]:
+            best = (score, page, k, reads)
+        if score >= UPRIGHT_CONF:
+            break
+    return best[1], best[2], best[3]
+
+
+def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
+    """A page image (BGR, at `dpi`) → its rows."""
+    grey = ocr_image.remove_seal(bgr)
+    skew = ocr_image.skew_angle(ocr_image.ink(grey, dpi), dpi)
+    grey = ocr_image.rotate(grey, skew)
+    page, turned, sampled = _upright(grey, dpi)
+    tables, lines, crops = page.tables, page.lines, page.crops
+
+    rest = [i for i in range(len(crops)) if i not in sampled]
+    results = [None] * len(crops)
+    for i, read in zip(rest, recognise([crops[i].image for i in rest])):
+        results[i] = read
+    for i, read in sampled.items():
+        results[i] = read
     # per key, per part: the pieces' texts and confidences (pieces read as empty are specks)
     texts: dict[tuple, dict[int, list[tuple[str, float]]]] = {}
     for crop, (text, conf) in zip(crops, results):

@@ -104,3 +104,31 @@ def test_a_scan_of_the_seed_forms_is_read_through_the_sandbox(seed_scan):
     # wrong: 6 of them , read as ，, the width of a comma or bracket the source mixes)
     for form, expected in zip(result.forms, EXPECTED):          # never a wrong amount
         assert form["funds"] == expected["funds"]
+
+
+def _printed(text: str, height: int = 40) -> np.ndarray:
+    """A grey crop of one printed line as the page reader cuts it: text with a margin of paper."""
+    from PIL import Image, ImageDraw
+
+    from scangen import _cjk_font
+
+    font = _cjk_font(height)
+    left, top, right, bottom = font.getbbox(text)
+    pad = height // 3
+    img = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 230)
+    ImageDraw.Draw(img).text((pad - left, pad - top), text, font=font, fill=20)
+    return np.asarray(img)
+
+
+def test_short_cells_are_read_on_a_narrower_input_and_still_read_right():
+    from importers.ocr_read import HEIGHT, MIN_WIDTH, model_input, recognise
+
+    texts = ["2313", "5256950", "≥70家", "保障", "100%", "参展企业数量",
+             "宣传山西营商环境建设，提升招商引资形象"]
+    crops = [_printed(t) for t in texts]
+    widths = [model_input(c).shape[3] for c in crops]
+    assert MIN_WIDTH < 320                                     # RapidOCR pads every crop to 320
+    assert widths[0] == MIN_WIDTH                              # a short cell: padded to the floor
+    long = crops[-1]
+    assert widths[-1] == int(HEIGHT * long.shape[1] / long.shape[0])   # a long one keeps its shape
+    assert [text for text, _conf in recognise(crops)] == texts
