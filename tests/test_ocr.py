@@ -104,6 +104,10 @@ def test_a_scan_of_the_seed_forms_is_read_through_the_sandbox(seed_scan):
     # wrong: 6 of them , read as ，, the width of a comma or bracket the source mixes)
     for form, expected in zip(result.forms, EXPECTED):          # never a wrong amount
         assert form["funds"] == expected["funds"]
+    # a person is asked to check only what is really doubtful: no amount (each read right);
+    # 15 fields, 0s among them, before a short cell read doubtfully was read again on 320 px
+    flagged = [key for form in result.forms for key in form.get("confidence", {})]
+    assert len(flagged) <= 4 and not [key for key in flagged if key.startswith("funds")], flagged
 
 
 def _printed(text: str, height: int = 40) -> np.ndarray:
