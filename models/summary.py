@@ -6,10 +6,7 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Index, false
 from sqlmodel import Field, SQLModel
 
-from domain import rules
-
-LIGHTS = (rules.GREEN, rules.YELLOW, rules.RED, rules.GREY)
-ALL_LEVELS = ""                                # light_summary.level1 of the row over all of them
+from domain.project_year import ALL_LEVELS, LIGHTS     # ALL_LEVELS: light_summary.level1 of the row over all of them
 
 
 class LightSummary(SQLModel, table=True):

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from domain import rules
 from domain.calendar import YearCalendar
+from domain.funds import fund_groups
 from domain.indicators import effective_measure
 from domain.monitoring import ROUND_STATE_LABELS
 from domain.project_year import YearAsOf, derive
@@ -257,15 +258,10 @@ def _sheet(session: Session, project: Project, loaded: inputs.Loaded, month: int
 
 
 def _funds(py: ProjectYear, adjusted_yuan: Decimal | None) -> list[FundLine]:
-    """其中：财政拨款 (中央、省级、市县财政资金) and 其他资金 (单位自筹、其他资金) of the form's 年度资金,
-    each the sum of its known cells (all unknown: unknown). A budget adjustment is a 财政 decision
-    (it carries a 财政 文号): it changes 财政拨款, and 其他资金 stays as the form gives it."""
-    def known(*values):
-        given = [v for v in values if v is not None]
-        return sum(given, Decimal(0)) if given else None
-    fiscal = py.annual_fiscal_yuan if py.annual_fiscal_yuan is not None else \
-        known(py.annual_central_yuan, py.annual_provincial_yuan, py.annual_local_yuan)  # 年度-only forms give it
-    other = known(py.annual_self_raised_yuan, py.annual_other_yuan)
+    """其中：财政拨款 and 其他资金 of the form's 年度资金 (domain.funds: the form's own 财政拨款 line, or its
+    中央、省级、市县财政资金; a group with an unknown cell is unknown). A budget adjustment is a 财政
+    decision (it carries a 财政 文号): it changes 财政拨款, and 其他资金 stays as the form gives it."""
+    fiscal, other, _given = fund_groups(py.funds("annual"))
     change = (adjusted_yuan - py.annual_total_yuan) if adjusted_yuan is not None and py.annual_total_yuan is not None \
         else Decimal(0)
     return [FundLine("其中：财政拨款", fiscal, None if fiscal is None else fiscal + change),

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from domain import rules
 from domain.calendar import YearCalendar, period_name
+from domain.funds import fund_groups
 from domain.indicators import annual_target
 from domain.review import DRAFT, SUBMIT
 from domain.self_evaluation import PeriodGap, Readiness, period_gaps, readiness
@@ -235,29 +236,21 @@ class FundsLine:
     total: bool = False               # 年度资金总额: the row that carries 分值 and 得分
 
 
-FUND_SOURCES = (("当年财政拨款", ("central", "provincial", "local")), ("上年结转资金", ()),
-                ("其他资金", ("self_raised", "other")))
-
-
 def funds_lines(py: ProjectYear, budget_yuan: Decimal | None, spent_yuan: Decimal | None, rate: Decimal | None,
                 adjusted: bool) -> tuple[list[FundsLine], list[str]]:
     """年度资金总额 and 其中：当年财政拨款 / 上年结转资金 / 其他资金 as the form gives its funds,
-    with a note for each split left empty. 当年财政拨款 is the form's 中央、省级、市县财政资金,
-    其他资金 its 单位自筹 and 其他资金; a blank cell of the form is unknown (DOMAIN §1) — unless
-    the form's other cells already add up to its 年度资金总额, when it can only be 0. The 申报表
-    has no 上年结转资金; budget adjustments (§7) and spending are recorded for the whole budget,
-    not by source: those cells of the sources stay empty rather than be apportioned."""
-    funds = py.funds("annual")
-    total = funds["total"]
-    given = [funds[key] for _label, keys in FUND_SOURCES for key in keys]
-    adds_up = total is not None and sum(v for v in given if v is not None) == total
+    with a note for each split left empty. 当年财政拨款 and 其他资金 are grouped as the 监控表 groups
+    them (domain.funds: the form's own 财政拨款 line, or its 中央、省级、市县财政资金; 单位自筹 and
+    其他资金; a group with an unknown cell is unknown). The 申报表 has no 上年结转资金; budget
+    adjustments (§7) and spending are recorded for the whole budget, not by source: those cells
+    of the sources stay empty rather than be apportioned."""
+    total = py.funds("annual")["total"]
+    fiscal, other, fiscal_given = fund_groups(py.funds("annual"))
     lines = [FundsLine("年度资金总额", total, budget_yuan, spent_yuan, rate, total=True)]
-    for label, keys in FUND_SOURCES:
-        parts = [funds[key] for key in keys]
-        known = bool(keys) and (adds_up or all(v is not None for v in parts))
-        initial = sum((v for v in parts if v is not None), Decimal(0)) if known else None
+    for label, initial in (("当年财政拨款", fiscal), ("上年结转资金", None), ("其他资金", other)):
         lines.append(FundsLine(label, initial, None if adjusted else initial, None))
-    notes = ["当年财政拨款按申报表的中央、省级、市县财政资金合计填列，其他资金按单位自筹和其他资金合计填列"]
+    notes = ["当年财政拨款按申报表的财政拨款填列，其他资金按申报表的其他资金填列" if fiscal_given else
+             "当年财政拨款按申报表的中央、省级、市县财政资金合计填列，其他资金按单位自筹和其他资金合计填列"]
     unknown = [line.label for line in lines[1:] if line.initial_yuan is None]
     if unknown:
         notes.append(f"{'、'.join(unknown)}：申报表未列明，年初预算数不填")
