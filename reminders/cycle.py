@@ -89,6 +89,14 @@ class CycleConfig:
     smtp: mailer.SmtpSettings | None = None
     timezone: str = TIMEZONE
     rounds: tuple[RoundRule, ...] = ()     # monitoring rounds: none unless read from the settings (from_mapping)
+    # The settings the domain core judges with (bands, deadline day …), carried rather than read
+    # from the running app: the scheduler runs a cycle on a worker thread, outside any app
+    # context, where the core would fall back to the default bands.
+    settings: Mapping = field(default_factory=dict, compare=False)
+
+    @property
+    def core_settings(self) -> dict:
+        return dict(self.settings) | {"ENTRY_DEADLINE_DAY": self.deadline_day}
 
     @classmethod
     def from_mapping(cls, config: Mapping) -> CycleConfig:
@@ -96,7 +104,8 @@ class CycleConfig:
                    base_url=str(config.get("BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
                    smtp=mailer.SmtpSettings.from_mapping(config),
                    timezone=config.get("TIMEZONE") or TIMEZONE,
-                   rounds=parse_rounds(config.get("MONITORING_ROUNDS", DEFAULT_ROUNDS)))
+                   rounds=parse_rounds(config.get("MONITORING_ROUNDS", DEFAULT_ROUNDS)),
+                   settings=dict(config))
 
     @property
     def base_url_warning(self) -> str | None:
@@ -174,8 +183,8 @@ def digest_years(today: date) -> set[int]:
 class _Data:
     """The stored data a cycle reads, loaded once and shared by every recipient."""
 
-    def __init__(self, session: Session, today: date, periods: list[Period], deadline_day: int):
-        self.session, self.today, self.deadline_day = session, today, deadline_day
+    def __init__(self, session: Session, today: date, periods: list[Period], settings: Mapping):
+        self.session, self.today, self.settings = session, today, settings
         self.years = sorted({p.year for p in periods} | digest_years(today))
         rows = session.exec(
             select(ProjectYear.id, Project.id, Project.name, Unit.name, ProjectYear.year, ProjectYear.periods)
@@ -227,7 +236,7 @@ class _Data:
             py = self.session.get(ProjectYear, row.id)
             quarterly = row.periods == rules.QUARTERLY
             items = []
-            year = year_state(self.session, py, self.today, self.deadline_day)
+            year = year_state(self.session, py, self.today, config=self.settings)
             for state in year.indicators:
                 if state.light in (rules.RED, rules.GREY):
                     month = state.status.period
@@ -258,7 +267,7 @@ def plan(session: Session, now: datetime, settings: ReminderSettings,
     """Every notice due at `now` for every recipient, sent before or not (queueing filters)."""
     today = config.today(now)
     periods = open_periods(today, config.deadline_day, settings.due_soon_days)
-    data = _Data(session, today, periods, config.deadline_day)
+    data = _Data(session, today, periods, config.core_settings)
     monitoring = MonitoringData(session, today, config.rounds)
     users = session.exec(select(User).where(User.is_active.is_(True), User.email.is_not(None),
                                             User.role.in_(("manager", "supervisor"))).order_by(User.id)).all()
@@ -461,11 +470,10 @@ class CycleReport:
 def raise_alerts(session: Session, now: datetime, config: CycleConfig) -> int:
     """Every unit's alerts as of today, from the domain core: overdue ones are raised here,
     whoever has signed in (pages only read)."""
-    from services import alerts, inputs
+    from services import alerts
     today = config.today(now)
     with transaction(session):
-        return alerts.sync(session, alerts.current_project_years(session, today), today, now,
-                           inputs.current_config() | {"ENTRY_DEADLINE_DAY": config.deadline_day})
+        return alerts.sync(session, alerts.current_project_years(session, today), today, now, config.core_settings)
 
 
 def run_cycle(engine: Engine, now: datetime, config: CycleConfig, settings: ReminderSettings | None = None,
