@@ -127,3 +127,21 @@ def test_the_import_review_fits_a_phone(demo, page):
     expect(page.get_by_role("heading", name="核对解析结果", exact=True)).to_be_visible(timeout=60_000)
     assert page_width(page) <= PHONE["width"]
     assert page.problems == [], "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("path", ["/projects/{p}/evaluation/print?year=2023", "/projects/{p}/monitoring/print?period=2023-07"])
+def test_a_printable_form_keeps_its_a4_width_on_a_phone_and_scrolls_sideways_in_its_box(demo, page, path):
+    """The 自评表 and the 监控表 are A4 forms: on a phone their columns keep their width (a
+    column a character wide would print 1-12月未填报 one character a line) and the sheet scrolls
+    sideways inside its own box, not the page."""
+    page.set_viewport_size(PHONE)
+    sign_in(page, demo, person(demo.app, "shenhe"))
+    page.goto(f"{demo.url}/projects")
+    project = hrefs(page, r"/projects/\d+")[0].rsplit("/", 1)[1]
+    assert page.goto(demo.url + path.format(p=project)).status == 200
+    assert page_width(page) <= PHONE["width"]
+    widths = page.eval_on_selector_all("table.sheet", "tables => tables.map(t => t.getBoundingClientRect().width)")
+    assert widths and min(widths) >= 600, widths                # 170 mm and more, not squeezed to the phone
+    sheet = page.locator(".print-sheet")
+    assert sheet.evaluate("s => s.scrollWidth > s.clientWidth")  # it scrolls inside its box
+    assert page.problems == [], "\n".join(page.problems)
