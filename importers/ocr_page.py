@@ -185,11 +185,8 @@ def read_image(bgr: np.ndarray, dpi: float) -> PageRead:
     tables, lines, crops = page.tables, page.lines, page.crops
 
     rest = [i for i in range(len(crops)) if i not in sampled]
-    results = [None] * len(crops)
-    for i, read in zip(rest, recognise([crops[i].image for i in rest])):
-        results[i] = read
-    for i, read in sampled.items():
-        results[i] = read
+    reads = sampled | dict(zip(rest, recognise([crops[i].image for i in rest])))
+    results = [reads[i] for i in range(len(crops))]
     # per key, per part: the pieces' texts and confidences (pieces read as empty are specks)
     texts: dict[tuple, dict[int, list[tuple[str, float]]]] = {}
     for crop, (text, conf) in zip(crops, results):

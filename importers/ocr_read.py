@@ -24,7 +24,7 @@ HEIGHT = 48             # the model's input height
 MIN_WIDTH = 192         # the narrowest input: shorter crops are padded to it
 TRAINED_WIDTH = 320     # RapidOCR's (and PaddleOCR's training) narrowest input
 # ONNX threads per recognition. One: measured on two shared cores, more threads cost more
-# CPU than they save (a page in 3.6 s with one, 8 s with all); pages run side by side instead.
+# CPU than they save (a page in 3.6 s with one, 8 s with all); crops run side by side instead.
 # Batches: padding a batch to its widest crop, and the larger working set, cost more than the
 # calls they save (measured: 25 ms a crop alone, 33 ms in batches of 8, at 320 px).
 THREADS = 1
@@ -99,13 +99,7 @@ def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
     model = recogniser()
     if WORKERS <= 1 or len(crops) < 2:
         return [_read_one(model, crop) for crop in crops]
-    shares = [list(range(k, len(crops), WORKERS)) for k in range(WORKERS)]
     # threads of this call only: none outlive it (a process with threads forks its sandbox
     # children from a fork server: importers/sandbox.py)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        done = list(pool.map(lambda share: [_read_one(model, crops[i]) for i in share], shares))
-    results: list = [None] * len(crops)
-    for share, reads in zip(shares, done):
-        for i, read in zip(share, reads):
-            results[i] = read
-    return results
+        return list(pool.map(lambda crop: _read_one(model, crop), crops))

@@ -244,8 +244,9 @@ def funds_lines(py: ProjectYear, budget_yuan: Decimal | None, spent_yuan: Decima
     其他资金; a group with an unknown cell is unknown). The 申报表 has no 上年结转资金; budget
     adjustments (§7) and spending are recorded for the whole budget, not by source: those cells
     of the sources stay empty rather than be apportioned."""
-    total = py.funds("annual")["total"]
-    fiscal, other, fiscal_given = fund_groups(py.funds("annual"))
+    funds = py.funds("annual")
+    total = funds["total"]
+    fiscal, other, fiscal_given = fund_groups(funds)
     lines = [FundsLine("年度资金总额", total, budget_yuan, spent_yuan, rate, total=True)]
     for label, initial in (("当年财政拨款", fiscal), ("上年结转资金", None), ("其他资金", other)):
         lines.append(FundsLine(label, initial, None if adjusted else initial, None))
