@@ -45,7 +45,7 @@ from models.user import User
 from reads import api_schemas as schemas
 from reads.adjustments import adjustment_history
 from reads.alerts import alert_list
-from reads.api_schemas import Answer, fit
+from reads.api_schemas import Answer, Unchecked, fit
 from reads.indicator_facts import complete, original_targets
 from reads.overview import overview as overview_of
 from reads.period_progress import Progress, period_measure, period_progress, period_target
@@ -71,7 +71,7 @@ def month_label(year: int, month: int) -> str:
 
 # --------------------------------------------------------------------------- the project list
 
-def project_list(session: Session, user: User, year: int | None, as_of: date) -> Answer:
+def project_list(session: Session, user: User, year: int | None, as_of: date) -> Unchecked:
     """The project years the user may see (of one year if given, else newest year first) with
     the worst light of each as of `as_of` — the same answer as `rules.worst_light` over
     `indicator_states` and `budget_state` (tests hold the two together), read from the report
@@ -82,11 +82,12 @@ def project_list(session: Session, user: User, year: int | None, as_of: date) ->
         moment = AsOf.of(each_year, as_of, current_config())
         lights = None if moment.month is None else "" if moment.late else "early_"
         shape, params = scoped_params(user, year=each_year, month=moment.month)
-        # Plain rows through the connection: ten thousand ORM rows would cost more than the query.
-        rows = session.connection().execute(_list_statement(shape, lights), params)
+        # Plain rows through the connection, fetched at once: ten thousand ORM rows, or rows
+        # fetched one by one, would cost more than the query.
+        rows = session.connection().execute(_list_statement(shape, lights), params).all()
         projects += [{"id": py_id, "name": name, "year": y, "department": department, "unit": unit, "light": light}
                      for py_id, name, y, department, unit, light in rows]
-    return fit(schemas.ProjectList, {"projects": projects})
+    return Unchecked(schemas.ProjectList, {"projects": projects})
 
 
 @prepared

@@ -179,16 +179,19 @@ def unit_groups(session: Session, user: User, filters: ReportFilters, moment: As
     s, b, py = LightSummary, BudgetSummary, ProjectYear
     _light, period = _budget_columns(moment)
     budgeted = b.annual_fen > 0
-    statement = select(
-        py.department_id, Department.name, Department.code, Project.unit_id, Unit.name, func.count(py.id),
+    sums = select(
+        py.department_id.label("department_id"), Project.unit_id.label("unit_id"), func.count(py.id),
         *(func.coalesce(func.sum(_light_column(light, moment)), 0) for light in LIGHTS),
         func.coalesce(func.sum(s.indicators), 0),
         func.count(case((budgeted, 1))), func.sum(case((budgeted, b.annual_fen))),
         func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))),
         func.sum(case((budgeted, func.coalesce(py.annual_total_yuan, 0) * FEN))))
-    statement = (_scoped(statement, user, filters, moment)
-                 .join(Department, Department.id == py.department_id).join(Unit, Unit.id == Project.unit_id)
-                 .group_by(py.department_id, Department.name, Department.code, Project.unit_id, Unit.name))
+    # Grouped by the two ids, the names joined to the thousand groups afterwards: grouping ten
+    # thousand rows by their names as well took PostgreSQL twice as long.
+    sums = _scoped(sums, user, filters, moment).group_by(py.department_id, Project.unit_id).subquery()
+    statement = (select(sums.c.department_id, Department.name, Department.code, sums.c.unit_id, Unit.name,
+                        *list(sums.c)[2:])
+                 .join(Department, Department.id == sums.c.department_id).join(Unit, Unit.id == sums.c.unit_id))
     departments: dict[int, Group] = {}
     for d_id, d_name, d_code, u_id, u_name, *numbers in session.execute(statement):
         # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here

@@ -20,7 +20,7 @@ from models.user import User
 from reads.overview import project_lines_of
 from reads.report_filters import AsOf
 from reads.report_sums import ProjectBudget
-from reads.scope import visible_years
+from reads.scope import visible_project_years, visible_years
 
 
 class ProjectFilters(SQLModel):
@@ -153,6 +153,5 @@ def _add_standing(session: Session, user: User, rows: list[ProjectRow], as_of: d
 
 def visible_year_numbers(session: Session, user: User) -> list[int]:
     """The years of the project years the user may see, newest first."""
-    statement = (select(ProjectYear.year).join(Project, Project.id == ProjectYear.project_id)
-                 .where(visible_years(user)).distinct().order_by(ProjectYear.year.desc()))
+    statement = visible_project_years(select(ProjectYear.year), user).distinct().order_by(ProjectYear.year.desc())
     return list(session.exec(statement))

@@ -34,7 +34,7 @@ from domain.calendar import Moment, YearCalendar
 from models.bounds import filter_number, filter_values
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
-from reads.scope import visible_years
+from reads.scope import visible_project_years, visible_years
 from models.summary import LIGHTS
 from models.user import User
 from services.inputs import deadline_day, thresholds
@@ -142,8 +142,7 @@ def filter_choices(session: Session, user: User, year: int | None,
                    department: int | None) -> tuple[list[Department], list[Unit]]:
     """The filter bars' choices within the user's scope (of that year): the 主管部门, and the
     实施单位 of the chosen one (of the only one, when the scope has one)."""
-    scoped = (select(ProjectYear.department_id).join(Project, Project.id == ProjectYear.project_id)
-              .where(visible_years(user)))
+    scoped = visible_project_years(select(ProjectYear.department_id), user)
     if year:
         scoped = scoped.where(ProjectYear.year == year)
     department_ids = set(session.execute(scoped.distinct()).scalars())

@@ -52,6 +52,16 @@ def visible_years(user: User) -> ColumnElement[bool]:
     return scope_clause(*user_scope(user))
 
 
+def visible_project_years(statement, user: User):
+    """`statement`, a select from ProjectYear, kept to the user's scope — joined to Project only
+    where the scope needs it (a 填报人's 实施单位): the years and 主管部门 a province-wide
+    审核人 may choose from are read from project_year alone (a fifth of the time)."""
+    shape, scope_id = user_scope(user)
+    if shape == "unit":
+        statement = statement.join(Project, Project.id == ProjectYear.project_id)
+    return statement.where(scope_clause(shape, scope_id))
+
+
 def scoped_params(user: User, **params) -> tuple[str, dict]:
     """The user's scope shape, and `params` with the scope's id as `scope_id`."""
     shape, scope_id = user_scope(user)

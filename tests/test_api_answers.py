@@ -100,3 +100,21 @@ def test_an_answer_that_leaves_the_document_is_never_sent(seeded, personas, monk
     py, _ids = year_of(seeded, SERVICE)
     response = Api(seeded, personas.manager_a).get(f"/projects/{py}/evaluation", as_of=YEAR_END)
     assert response.status_code == 500 and response.get_json() == {"error": "服务器内部错误，请稍后再试"}
+
+
+def test_the_project_list_is_sent_as_its_model_would_send_it_and_checked_under_test(seeded, personas, monkeypatch):
+    """The project list is written without validating each row (a province's is 10,000 of
+    them): the JSON is what the model would write, and under test a row that leaves the
+    document is still a server error."""
+    from reads import api_answers
+    from reads.api_schemas import ProjectList, Unchecked, json_of
+    api = Api(seeded, personas.admin)
+    listed = api.get("/projects", year=2023).get_json()
+    assert len(listed["projects"]) >= 3
+    built = Unchecked(ProjectList, listed)
+    assert json_of(built) == json_of(built.checked())
+    real = api_answers.project_list
+    monkeypatch.setattr(api_answers, "project_list", lambda *args: Unchecked(ProjectList, {"projects": [
+        {**row, "undocumented": 1} for row in real(*args).data["projects"]]}))
+    response = api.get("/projects", year=2023)
+    assert response.status_code == 500 and response.get_json() == {"error": "服务器内部错误，请稍后再试"}

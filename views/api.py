@@ -48,7 +48,8 @@ from models.db import get_session, transaction
 from models.user import user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, AdjustmentBody, Answer, DeductionBody, ReturnBody, ScoreBody,
-                               SpendingBody, SpendingConflict, TargetChangeBody, TokenError, WeightsBody, json_of)
+                               SpendingBody, SpendingConflict, TargetChangeBody, TokenError, Unchecked, WeightsBody,
+                               json_of)
 from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_review_targets, project_year_visible,
                          project_years_visible, target_adjustment_in_scope)
 from reads.wording import user_label
@@ -430,8 +431,11 @@ def _checked(model, body: dict):
         return None, refusal(exc)
 
 
-def send(answer: Answer, status: int = 200) -> Response:
-    """Every answer of the API, through its model (reads/api_schemas.py)."""
+def send(answer: Answer | Unchecked, status: int = 200) -> Response:
+    """Every answer of the API, through its model (reads/api_schemas.py); a long list of plain
+    rows (`Unchecked`) is checked against its model under test and debug only."""
+    if isinstance(answer, Unchecked) and (current_app.testing or current_app.debug):
+        answer.checked()
     return Response(json_of(answer), status, mimetype="application/json")
 
 
