@@ -227,5 +227,6 @@ def test_evaluation_scores_and_qualitative_band(session):
         set_evaluator_score(session, py, ind, 11, date(2024, 1, 10))   # 88 % of 12.5: outside 60–80 %
     with pytest.raises(EntryError, match="不含10.00分"):
         set_evaluator_score(session, py, ind, 10, date(2024, 1, 10))   # 80 %: the excluded upper edge
-    set_evaluator_score(session, py, ind, 8, date(2024, 1, 10))
+    with transaction(session):
+        set_evaluator_score(session, py, ind, 8, date(2024, 1, 10))
     assert project_evaluation(session, py, date(2024, 1, 10)).total == Decimal("92.75")

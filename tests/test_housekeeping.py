@@ -35,13 +35,13 @@ def age(path: Path, delta: timedelta) -> Path:
 
 def upload(app, n: int, state: str, old: timedelta) -> Path:
     """An import job of `state` uploaded `old` before NOW, its file on disk; returns its folder."""
-    from models.db import get_session
+    from models.db import get_session, transaction
     folder = _folder(app, job_id(n))
     with app.app_context():
         session = get_session()
         create_job(session, job_id(n), [SavedFile("申报表.pdf", "001.pdf", 5, "0" * 64)], "tianbao", NOW - old)
-        session.exec(update(ImportJob).where(ImportJob.id == job_id(n)).values(state=state))
-        session.commit()
+        with transaction(session):
+            session.exec(update(ImportJob).where(ImportJob.id == job_id(n)).values(state=state))
     return age(folder, old)
 
 
