@@ -77,25 +77,23 @@ def _ping_if_idle(dbapi_conn, record, _proxy) -> None:
 _READS_AUTOCOMMIT = "reads_autocommit"      # Session.info key: the request's session (get_session)
 
 
+def _set_autocommit(conn, on: bool) -> None:
+    """psycopg's autocommit on the connection, set only between transactions (nothing open) and
+    only when it changes; SQLite's connections are left alone."""
+    if conn.dialect.name == "postgresql" and conn.connection.dbapi_connection.autocommit != on:
+        conn.connection.dbapi_connection.autocommit = on
+
+
 def _pg_begin(conn) -> None:
     """Every transaction begins as a real one (raw connections, commands, the scheduler) …"""
-    dbapi_conn = conn.connection.dbapi_connection
-    if dbapi_conn.autocommit:
-        dbapi_conn.autocommit = False
+    _set_autocommit(conn, False)
 
 
 @event.listens_for(Session, "after_begin")
 def _reads_in_autocommit(session, _transaction, conn) -> None:
-    """… except a request session's reads on PostgreSQL (nothing has been sent yet)."""
-    if session.info.get(_READS_AUTOCOMMIT) and not _WRITING.get() and conn.dialect.name == "postgresql":
-        conn.connection.dbapi_connection.autocommit = True
-
-
-def _transactional(session: Session) -> None:
-    """Take the session's connection out of autocommit (between statements: nothing is open)."""
-    dbapi_conn = session.connection().connection.dbapi_connection
-    if session.get_bind().dialect.name == "postgresql" and dbapi_conn.autocommit:
-        dbapi_conn.autocommit = False
+    """… except a request session's reads (nothing has been sent yet)."""
+    if session.info.get(_READS_AUTOCOMMIT) and not _WRITING.get():
+        _set_autocommit(conn, True)
 
 
 class WriteOutsideTransaction(RuntimeError):
@@ -163,7 +161,8 @@ def transaction(session: Session):
     Do file and network I/O before entering it, never inside."""
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
-            _transactional(session)  # what is pending (a rehashed password) is stored in a transaction of its own
+            # what a read left pending (a rehashed password) is stored in a transaction of its own
+            _set_autocommit(session.connection(), False)
         session.commit()  # end a read transaction so the write one begins with its lock
     token = _WRITING.set(True)
     try:

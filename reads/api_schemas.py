@@ -26,7 +26,6 @@ from typing import Annotated, Literal
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationError, ValidationInfo,
                       WithJsonSchema, field_validator)
-
 from pydantic_core import to_json
 
 from domain import rules
