@@ -18,7 +18,7 @@ computed from the inputs, so whatever is stored for speed can be rebuilt and com
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -247,6 +247,18 @@ class YearInputs:
     initial_budget_yuan: Decimal | None
     adjustments: tuple[Adjustment, ...] = ()
     thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS
+    seen_through: int = 12            # a reader's cut: only the periods up to this month (see `derive`)
+
+    def through(self, month: int) -> YearInputs:
+        """The inputs a reader as of a moment closing `month` sees: the entries and spending of
+        the periods up to it. Nothing later changes a figure as of such a moment (a light, the
+        last known light, 超预算 / 冲减 look back, never forward)."""
+        if month >= self.seen_through:
+            return self
+        return replace(self, entries={ind: {m: e for m, e in months.items() if m <= month}
+                                      for ind, months in self.entries.items()},
+                       spending={m: amount for m, amount in self.spending.items() if m <= month},
+                       seen_through=month)
 
 
 @dataclass(frozen=True)
@@ -295,6 +307,8 @@ class YearFacts:
         """The year at a moment of its calendar, the budget as in force on `budget_on`: what a
         table of one period reads (that period closed, late or not on the day it is made),
         whatever the date it is made on."""
+        if (moment.closed or 0) > self.inputs.seen_through:
+            raise ValueError(f"derived through month {self.inputs.seen_through} only, read at {moment}")
         statuses = {ind.id: status_of(self.calendar, moment, self.lights(ind.id), self.judgements.get(ind.id))
                     for ind in self.inputs.indicators}
         budget = status_of(self.calendar, moment, self.budget_lights())
@@ -304,8 +318,13 @@ class YearFacts:
                         self.spending_marks.get(budget.shown))
 
 
-def derive(inputs: YearInputs) -> YearFacts:
-    """Judge every entry and every spending report of the year against what is in force."""
+def derive(inputs: YearInputs, through: int | None = None) -> YearFacts:
+    """Judge every entry and every spending report of the year against what is in force; with
+    `through`, only those of the periods up to that month: all a reader as of a moment that
+    closes no later period needs (a page as of July need not judge August…December). Such
+    facts refuse to be read at a later moment, and are no summary rows' source."""
+    if through is not None:
+        inputs = inputs.through(through)
     facts = YearFacts(inputs)
     for ind in inputs.indicators:
         judged = {}
@@ -367,9 +386,15 @@ def _history(lights: Mapping[int, str | None]) -> tuple[tuple[int, str | None], 
     return tuple(sorted(lights.items()))
 
 
+def _whole_year(facts: YearFacts) -> None:
+    if facts.inputs.seen_through < 12:
+        raise ValueError("summary rows need the whole year derived, not a reader's cut")
+
+
 def light_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
     """Per calendar month and 一级指标 (plus the row over all of them): how many indicators are
     green … grey after that month's deadline, and as `early_*` before it."""
+    _whole_year(facts)
     cal = facts.calendar
     by_level: dict[str, Counter] = defaultdict(Counter)          # 一级指标 → {history: indicators}
     for ind in facts.inputs.indicators:
@@ -402,6 +427,7 @@ def budget_summary_rows(project_year_id: int, facts: YearFacts) -> list[dict]:
     """Per calendar month: the budget at that month's end, the latest cumulative spending (and
     whether it is 超预算 / 冲减), and the light and judged period after / before the month's
     deadline (0: nothing due yet)."""
+    _whole_year(facts)
     cal = facts.calendar
     rows = []
     for month, (late, early) in enumerate(month_statuses(cal, _history(facts.budget_lights())), start=1):

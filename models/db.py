@@ -96,6 +96,22 @@ def _reads_in_autocommit(session, _transaction, conn) -> None:
         _set_autocommit(conn, True)
 
 
+_HELD = "held_in_transaction"
+
+
+def held(session: Session) -> dict:
+    """What the session's current transaction holds and need not take again (the project years
+    it has locked: services/summaries.lock): forgotten when any transaction of the session ends,
+    a savepoint's too (rolling back to one releases the locks taken after it)."""
+    return session.info.setdefault(_HELD, {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_held(session, ended) -> None:
+    if ended.parent is None or ended.nested:      # not a flush's inner bookkeeping transaction
+        session.info.pop(_HELD, None)
+
+
 class WriteOutsideTransaction(RuntimeError):
     """A write in a request session outside `transaction()`: a bug, refused before it is sent."""
 

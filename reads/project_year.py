@@ -141,11 +141,18 @@ def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None =
     if indicators is None:
         indicators = active_indicators(session, py.id)
     reports = _spending_rows(session, py)
-    facts = derive(inputs.load_part(session, py, indicators, True, config, spending=reports))
+    facts = derive(inputs.load_part(session, py, indicators, True, config, spending=reports,
+                                    through=_closed(py, as_of)))
     year = facts.as_of(as_of)
     flags = spending_flags(facts.calendar, facts.spending_marks, reports)
     return YearState(py, year, _indicator_states(session, indicators, facts, year),
                      _budget_state(py, facts, year, reports, flags, as_of), facts, {s.month: s for s in reports}, flags)
+
+
+def _closed(py: ProjectYear, as_of: date) -> int:
+    """The last period a reader as of `as_of` can see (0: none): nothing entered for a later one
+    changes a figure as of then, so it is neither read nor judged (the page's trend ends there too)."""
+    return YearCalendar(py.year, py.periods).closed_month(as_of) or 0
 
 
 def _config(config: Mapping | None, deadline_day: int | None) -> dict:
@@ -215,13 +222,14 @@ def indicator_state(session, py: ProjectYear, ind: Indicator, as_of: date,
                     deadline_day: int | None = None) -> IndicatorState:
     """One indicator as of a date: judged from its own entries and the calendar alone, which is
     all its light depends on (the answer to a PUT of its actual)."""
-    facts = derive(inputs.load_part(session, py, [ind], False, _config(None, deadline_day)))
+    facts = derive(inputs.load_part(session, py, [ind], False, _config(None, deadline_day), through=_closed(py, as_of)))
     return _indicator_states(session, [ind], facts, facts.as_of(as_of))[0]
 
 
 def budget_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None) -> BudgetState:
     """The budget as of a date: judged from the spending, the budget and its adjustments alone."""
     reports = _spending_rows(session, py)
-    facts = derive(inputs.load_part(session, py, [], True, _config(None, deadline_day), spending=reports))
+    facts = derive(inputs.load_part(session, py, [], True, _config(None, deadline_day), spending=reports,
+                                    through=_closed(py, as_of)))
     flags = spending_flags(facts.calendar, facts.spending_marks, reports)
     return _budget_state(py, facts, facts.as_of(as_of), reports, flags, as_of)

@@ -133,18 +133,23 @@ def after_write(session, project_year_ids: Iterable[int], now: datetime, config:
     return sync(session, ids, local_date(now, config), now, config)
 
 
-def after_entry(session, py: ProjectYear, indicator, now: datetime, config: Mapping) -> int:
+def after_entry(session, py: ProjectYear, indicator, now: datetime, config: Mapping,
+                judged: YearFacts | None = None) -> int:
     """An entry at `now` of one indicator's actual (`indicator`), or of the spending (None): the
     alerts it can change — that indicator's, or the budget's — as of that day where the users
     are, from the core given only what they depend on (services.inputs.load_part), not the
     whole year: an entry stays cheap (bench/entry.py). The other alerts of the project year
     stand as the last sync left them. The project year's row lock comes first, as in
-    `after_write`."""
+    `after_write`. `judged`: the project year as the caller has just judged it from the same
+    inputs, after its write (the summary refresh of a spending entry), to be read rather than
+    loaded and judged again."""
     summaries.lock(session, [py.id])
     session.flush()
-    part = inputs.load_part(session, py, [indicator] if indicator is not None else [], indicator is None, config)
+    if judged is None:
+        judged = derive(inputs.load_part(session, py, [indicator] if indicator is not None else [], indicator is None,
+                                         config))
     whose = indicator.id if indicator is not None else None
-    due = [alert for alert in open_alerts(derive(part), local_date(now, config)) if alert.indicator_id == whose]
+    due = [alert for alert in open_alerts(judged, local_date(now, config)) if alert.indicator_id == whose]
     mine = Alert.indicator_id.is_(None) if whose is None else Alert.indicator_id == whose
     stored = session.scalars(select(Alert).where(Alert.project_year_id == py.id, mine, Alert.closed_at.is_(None))
                              .order_by(Alert.id)).all()

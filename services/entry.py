@@ -232,8 +232,8 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
     session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
                                note=note, changed_by=ctx.who, changed_at=ctx.now))
     _flush_or_stale(session)
-    summaries.refresh(session, [py.id], lights=False)
-    alerts.after_entry(session, py, None, ctx.now, current_config())
+    judged = summaries.refresh(session, [py.id], lights=False)         # the budget's inputs judged once,
+    alerts.after_entry(session, py, None, ctx.now, current_config(), judged[py.id])     # for both caches
     return row
 
 

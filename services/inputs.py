@@ -149,7 +149,7 @@ def _load_rows(session, ids: list[int], config: Mapping, with_indicators: bool =
 @prepared      # read by every project page, API answer and entry
 def _entries_of():
     return (select(Actual.indicator_id, Actual.month, Actual.value, Actual.unit, Actual.assessment)
-            .where(Actual.indicator_id.in_(bindparam("ids", expanding=True))))
+            .where(Actual.indicator_id.in_(bindparam("ids", expanding=True)), Actual.month <= bindparam("through")))
 
 
 @prepared
@@ -158,19 +158,23 @@ def _spending_of():
 
 
 def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, config: Mapping,
-              spending: list | None = None) -> YearInputs:
+              spending: list | None = None, through: int | None = None) -> YearInputs:
     """One project year's inputs restricted to some of its indicators, with or without the
     spending: what the core needs for the figures of just those (an indicator's light depends
     on its own entries and the calendar only; the budget's on the spending). One entry's alerts
     are judged from this (services/alerts.py), not from the whole year; a page reads its whole
     year through here too, with its indicators and spending rows as ORM objects it has already
-    read (`spending`: rows with .month and .amount_yuan)."""
+    read (`spending`: rows with .month and .amount_yuan). With `through`, only the periods up to
+    that month (domain.project_year.YearInputs.through): what a reader as of a moment closing
+    it needs."""
     counted = [indicator_input(ind) for ind in indicators if ind.retired_at is None and ind.annual_raw is not None]
-    entries = session.execute(_entries_of(), {"ids": [ind.id for ind in counted]}).all() if counted else []
+    last = 12 if through is None else through
+    entries = session.execute(_entries_of(), {"ids": [ind.id for ind in counted], "through": last}).all() \
+        if counted else []
     if spending is None:
         spending = session.execute(_spending_of(), {"py_id": py.id}).all() if budget else []
     adjustments = adjustments_of(session, [py.id]).get(py.id, ()) if budget else ()
-    return _inputs(py, counted, entries, spending, adjustments, thresholds(config), deadline_day(config))
+    return _inputs(py, counted, entries, spending, adjustments, thresholds(config), deadline_day(config)).through(last)
 
 
 def _assemble(years, indicators, actuals: Iterable[tuple[int, object]], spending,

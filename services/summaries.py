@@ -24,7 +24,7 @@ from sqlmodel import Session
 from domain import project_year as core
 from domain.calendar import YearCalendar
 from models.actual import Actual
-from models.db import prepared
+from models.db import held, prepared
 from models.indicator import Indicator
 from models.project import ProjectYear
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of
@@ -33,12 +33,15 @@ ABSENT = "absent"               # an actual's light before it was entered, or af
 
 
 def refresh(session: Session, project_year_ids: Iterable[int], chunk: int = 400, *,
-            lights: bool = True, budget: bool = True) -> None:
+            lights: bool = True, budget: bool = True) -> dict[int, core.YearFacts]:
     """Bring the summary rows of these project years in line with the domain core (`lights`:
     the indicators', `budget`: the spending's): rows are derived afresh, and only those that
-    differ from the stored ones are written. The caller holds the transaction."""
+    differ from the stored ones are written. The caller holds the transaction. Returns the
+    last chunk's facts (all of them, for a chunk's worth of project years): what a caller that
+    judges the same inputs next (the budget's alerts after a spending entry) can take as they are."""
     ids = sorted(set(project_year_ids))
     lock(session, ids)
+    facts: dict[int, core.YearFacts] = {}
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
         facts = _facts(session, part, indicators=lights)    # the budget's rows need no indicator
@@ -48,6 +51,7 @@ def refresh(session: Session, project_year_ids: Iterable[int], chunk: int = 400,
         if budget:
             rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
             _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
+    return facts
 
 
 # The reads and writes of a summary refresh (after every entry), built once with bound
@@ -167,9 +171,13 @@ def lock(session, project_year_ids: Iterable[int]) -> None:
     each reading what the ones before it committed; without the lock, PostgreSQL's READ
     COMMITTED would let two entries in one project year (two indicators, or an indicator and the
     spending) each work from a view without the other's entry, and the last to commit would
-    undo the first. (SQLite's write transactions are serial already.)"""
-    if project_year_ids:
-        session.execute(_lock(), {"ids": sorted(set(project_year_ids))})
+    undo the first. (SQLite's write transactions are serial already.) A project year this
+    transaction has locked already is not locked again."""
+    locked = held(session).setdefault("project_years", set())
+    wanted = sorted(set(project_year_ids) - locked)
+    if wanted:
+        session.execute(_lock(), {"ids": wanted})
+        locked.update(wanted)
 
 
 def after_entry(session: Session, project_year_id: int, indicator_id: int, month: int, before: str | None,

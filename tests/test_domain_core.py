@@ -179,6 +179,29 @@ def test_the_year_as_entered_through_a_month_is_derive_of_those_entries():
     assert entered_through(whole, 12).judgements == whole.judgements
 
 
+@settings(max_examples=150, deadline=None)
+@given(project_years(), as_of_dates)
+def test_a_reader_judging_only_the_periods_it_can_see_reads_what_the_whole_year_gives(inputs, as_of):
+    """Pages and API answers derive only the periods closed by their date (derive's `through`):
+    as of that date, and any earlier one, every status, the budget, the 超预算 / 冲减 mark and the
+    open alerts are those of the whole year judged; a later date, or summary rows, are refused."""
+    import pytest
+    whole = derive(inputs)
+    closed = inputs.calendar.closed_month(as_of) or 0
+    cut = derive(inputs, through=closed)
+    assert all(m <= closed for months in cut.judgements.values() for m in months) and all(m <= closed for m in cut.spending)
+    for day in (as_of, as_of - timedelta(days=40), date(YEAR, 1, 1)):
+        assert cut.as_of(day) == whole.as_of(day), day
+        assert open_alerts(cut, day) == open_alerts(whole, day), day
+    if closed < 12:
+        with pytest.raises(ValueError):
+            cut.as_of(date(YEAR + 1, 1, 10))
+        with pytest.raises(ValueError):
+            light_summary_rows(1, cut)
+        with pytest.raises(ValueError):
+            budget_summary_rows(1, cut)
+
+
 def test_a_red_with_nothing_after_it_reads_grey_with_its_last_light_at_year_end():
     ind = indicator(1, "≥500平方米")
     inputs = YearInputs(YearCalendar(YEAR), (ind,), {1: {9: Entry(9, Decimal(100))}}, {}, Decimal(1000))
