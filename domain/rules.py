@@ -116,8 +116,11 @@ _POINTS_PLACES, _RATIO_PLACES = 2, 4
 
 def _decimal(value) -> Decimal:
     """A number as Decimal; floats via str (not Decimal(0.1), which keeps the binary error)."""
-    if type(value) is Decimal and value.is_finite():
+    kind = type(value)
+    if kind is Decimal and value.is_finite():
         return value             # the usual case, and immutable: no copy needed
+    if kind is int:
+        return Decimal(value)    # sums in fen (not bool, whose type is bool): always finite
     if isinstance(value, str):
         number = parse_number(value)
     elif isinstance(value, float):

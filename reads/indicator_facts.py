@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from importers.values import Target, parse_target
+from models.db import prepared
 from models.importing import ImportBatch
 from models.indicator import Indicator, TargetChange
 from models.target_adjustment import TargetAdjustment
@@ -45,14 +46,7 @@ def original_targets(session, project_year_id: int) -> dict[tuple[int, str], Tar
 def target_origins(session, project_year_id: int) -> dict[tuple[int, str], Origin]:
     """Each indicator side whose target has changed since it was first imported (or added): the
     first one (None-to-something and back-to-the-first are no change of target)."""
-    rows = session.execute(select(TargetChange.indicator_id, TargetChange.scope, TargetChange.old_raw,
-                                  Indicator.annual_raw, Indicator.period_raw, TargetChange.changed_at,
-                                  TargetChange.adjustment_id, TargetAdjustment.decided_by, ImportBatch.file_name)
-                           .join(Indicator, Indicator.id == TargetChange.indicator_id)
-                           .outerjoin(TargetAdjustment, TargetAdjustment.id == TargetChange.adjustment_id)
-                           .outerjoin(ImportBatch, ImportBatch.id == TargetChange.batch_id)
-                           .where(Indicator.project_year_id == project_year_id)
-                           .order_by(TargetChange.id))       # in the order the versions were written
+    rows = session.execute(_history(), {"py_id": project_year_id})
     first: dict[tuple[int, str], str | None] = {}
     latest: dict[tuple[int, str], tuple] = {}
     for indicator_id, scope, old_raw, annual_raw, period_raw, *since in rows:
@@ -60,3 +54,15 @@ def target_origins(session, project_year_id: int) -> dict[tuple[int, str], Origi
         latest[(indicator_id, scope)] = (annual_raw if scope == "annual" else period_raw, *since)
     return {key: Origin(parse_target(raw), *latest[key][1:]) for key, raw in first.items()
             if raw is not None and raw != latest[key][0]}
+
+
+@prepared      # read by every project answer and actual entry
+def _history():
+    return (select(TargetChange.indicator_id, TargetChange.scope, TargetChange.old_raw,
+                   Indicator.annual_raw, Indicator.period_raw, TargetChange.changed_at,
+                   TargetChange.adjustment_id, TargetAdjustment.decided_by, ImportBatch.file_name)
+            .join(Indicator, Indicator.id == TargetChange.indicator_id)
+            .outerjoin(TargetAdjustment, TargetAdjustment.id == TargetChange.adjustment_id)
+            .outerjoin(ImportBatch, ImportBatch.id == TargetChange.batch_id)
+            .where(Indicator.project_year_id == bindparam("py_id"))
+            .order_by(TargetChange.id))       # in the order the versions were written

@@ -97,7 +97,7 @@ def adjustments_of(session, project_year_ids: Iterable[int]) -> dict[int, tuple[
     ids = sorted(set(project_year_ids))
     found: dict[int, list[Adjustment]] = defaultdict(list)
     if ids and not session.info.get(BEFORE_ADJUSTMENTS):
-        for py_id, on, amount in session.execute(_ADJUSTMENTS.where(BudgetAdjustment.project_year_id.in_(ids))):
+        for py_id, on, amount in session.execute(_adjustments_select(), {"ids": ids}):
             found[py_id].append(Adjustment(on, amount))
     return {py_id: tuple(items) for py_id, items in found.items()}
 
@@ -126,8 +126,13 @@ _ACTUAL = (Indicator.project_year_id, Actual.indicator_id, Actual.month, Actual.
            Actual.id, Actual.completion, Actual.pace, Actual.light)     # [0]: the project year, [1:6]: the entry
 _SPENDING = (Spending.id, Spending.project_year_id, Spending.month, Spending.amount_yuan, Spending.execution_rate,
              Spending.pace, Spending.light)
-_ADJUSTMENTS = (select(BudgetAdjustment.project_year_id, BudgetAdjustment.effective_on, BudgetAdjustment.amount_yuan)
-                .order_by(BudgetAdjustment.effective_on, BudgetAdjustment.id))
+
+
+@prepared      # read by every project answer and spending entry
+def _adjustments_select():
+    return (select(BudgetAdjustment.project_year_id, BudgetAdjustment.effective_on, BudgetAdjustment.amount_yuan)
+            .where(BudgetAdjustment.project_year_id.in_(bindparam("ids", expanding=True)))
+            .order_by(BudgetAdjustment.effective_on, BudgetAdjustment.id))
 
 
 def _load_rows(session, ids: list[int], config: Mapping, with_indicators: bool = True) -> dict[int, Loaded]:
