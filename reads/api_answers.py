@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 
 from domain import rules
 from domain.indicators import annual_target
+from domain.project_year import YearFacts
 from importers.values import Target
 from models.actual import Actual
 from models.indicator import Indicator, active_indicators
@@ -181,12 +182,13 @@ def indicator_entries(session: Session, user: User, py: ProjectYear, indicators:
     return entries
 
 
-def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date) -> Answer | None:
-    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual); None when it
-    is no longer an active indicator with a 年度 target."""
+def annual_indicator(session: Session, py: ProjectYear, ind: Indicator, as_of: date,
+                     judged: YearFacts | None = None) -> Answer | None:
+    """One indicator's 年度 IND as of a date (the answer to a PUT of its actual; `judged`: its
+    year as the entry judged it); None when it is no longer an active indicator with a 年度 target."""
     if ind.retired_at is not None or ind.annual_raw is None:
         return None
-    entry = annual_entry(indicator_state(session, py, ind, as_of), py.year)
+    entry = annual_entry(indicator_state(session, py, ind, as_of, judged=judged), py.year)
     return fit(schemas.Indicator, complete(entry, original_targets(session, py.id)))
 
 

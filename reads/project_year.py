@@ -219,10 +219,12 @@ def indicator_states(session, py: ProjectYear, as_of: date, deadline_day: int | 
 
 
 def indicator_state(session, py: ProjectYear, ind: Indicator, as_of: date,
-                    deadline_day: int | None = None) -> IndicatorState:
+                    deadline_day: int | None = None, judged: YearFacts | None = None) -> IndicatorState:
     """One indicator as of a date: judged from its own entries and the calendar alone, which is
-    all its light depends on (the answer to a PUT of its actual)."""
-    facts = derive(inputs.load_part(session, py, [ind], False, _config(None, deadline_day), through=_closed(py, as_of)))
+    all its light depends on (the answer to a PUT of its actual). `judged`: its year as the
+    entry just judged it (services.entry.Entered), read as it is."""
+    facts = judged if judged is not None else derive(
+        inputs.load_part(session, py, [ind], False, _config(None, deadline_day), through=_closed(py, as_of)))
     return _indicator_states(session, [ind], facts, facts.as_of(as_of))[0]
 
 

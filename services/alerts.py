@@ -146,14 +146,22 @@ def after_entry(session, py: ProjectYear, indicator, now: datetime, config: Mapp
     summaries.lock(session, [py.id])
     session.flush()
     if judged is None:
-        judged = derive(inputs.load_part(session, py, [indicator] if indicator is not None else [], indicator is None,
-                                         config))
+        judged = judged_part(session, py, indicator, config)
     whose = indicator.id if indicator is not None else None
     due = [alert for alert in open_alerts(judged, local_date(now, config)) if alert.indicator_id == whose]
     mine = Alert.indicator_id.is_(None) if whose is None else Alert.indicator_id == whose
     stored = session.scalars(select(Alert).where(Alert.project_year_id == py.id, mine, Alert.closed_at.is_(None))
                              .order_by(Alert.id)).all()
     return apply(session, reconcile({py.id: stored}, {py.id: due}), now)
+
+
+def judged_part(session, py: ProjectYear, indicator, config: Mapping) -> YearFacts:
+    """What one entry's alerts depend on, judged under the project year's lock: the indicator's
+    entries (`indicator`), or the budget (None)."""
+    summaries.lock(session, [py.id])
+    session.flush()
+    return derive(inputs.load_part(session, py, [indicator] if indicator is not None else [], indicator is None,
+                                   config))
 
 
 def current_project_years(session, today: date) -> list[int]:

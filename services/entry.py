@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
+from typing import NamedTuple
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
@@ -57,10 +58,24 @@ class Context:
     thresholds: rules.Thresholds = rules.DEFAULT_THRESHOLDS
 
 
+class Entered(NamedTuple):
+    """An actual as stored, and its indicator's year as judged after the write (the facts its
+    alerts were brought in line with): what the answer to the entry reads, rather than load and
+    judge the same inputs again."""
+    actual: Actual
+    judged: core.YearFacts
+
+
 def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, month: int,
                   data: ActualInput, ctx: Context, overwrite_needs_version: bool = False) -> Actual:
     """Validate, judge and store one period's actual; raise EntryError, StaleEdit or
     VersionRequired (see `check_version`)."""
+    return enter_actual(session, ind, py, year, month, data, ctx, overwrite_needs_version).actual
+
+
+def enter_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, month: int,
+                 data: ActualInput, ctx: Context, overwrite_needs_version: bool = False) -> Entered:
+    """`record_actual`, with the indicator's year as judged after the write."""
     check_period(py, year, month)
     if ind.retired_at is not None or ind.annual_raw is None:
         raise EntryError("该指标没有年度目标，不能填报实际值")
@@ -96,8 +111,10 @@ def record_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, 
                              old=old, new=snapshot(actual)))
     _flush_or_stale(session)
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
-    alerts.after_entry(session, py, ind, ctx.now, current_config())
-    return actual
+    config = current_config()
+    judged = alerts.judged_part(session, py, ind, config)
+    alerts.after_entry(session, py, ind, ctx.now, config, judged)
+    return Entered(actual, judged)
 
 
 def entered_fields(ind: Indicator, measure: str, data: ActualInput, forecast) -> dict:

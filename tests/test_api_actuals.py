@@ -66,6 +66,22 @@ def test_the_worked_example_through_the_api(seeded, api, cost):
     assert project["light"] == "grey"       # the other nine indicators lack June, past its deadline
 
 
+def test_the_answer_to_an_entry_is_what_the_project_shows_as_of_its_periods_end(seeded, api):
+    """The PUT's answer reads the year its entry judged (services.entry.Entered); the GET judges
+    it afresh: every field agrees, for a first entry, a later period, a red and a correction."""
+    py, ids = year_of(seeded, SPECIAL)
+    for name, period, body in [("参展企业数量", "2023-07", {"value": 35, "unit": "家"}),
+                               ("参展企业数量", "2023-09", {"value": 5, **REASON}),
+                               ("参展面积", "2023-03", {"value": 20, **REASON}),
+                               ("参展企业数量", "2023-07", {"value": 60, "version": 1})]:
+        answer = api.put(f"/indicators/{ids[name]}/actuals/{period}", body)
+        assert answer.status_code == 200, answer.get_json()
+        month_end = {"2023-03": "2023-03-31", "2023-07": "2023-07-31", "2023-09": "2023-09-30"}[period]
+        shown = annual(api.get(f"/projects/{py}", as_of=month_end).get_json(), ids[name])
+        assert answer.get_json() == shown, (name, period)
+    assert shown["light"] == "green" and round(shown["pace"], 3) == round(60 / (70 * 7 / 12), 3)
+
+
 def test_an_indicator_entry_has_the_interface_fields_as_json_numbers(seeded, api):
     py, ids = year_of(seeded, SPECIAL)
     answer = api.put(f"/indicators/{ids['参展企业数量']}/actuals/2023-07", {"value": "35", "unit": "家"}).get_json()

@@ -54,7 +54,7 @@ from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_
                          project_years_visible, target_adjustment_in_scope)
 from reads.wording import user_label
 from services.adjustment import FIELD_NAMES as ADJUSTMENT_FIELDS, record_adjustment
-from services.entry import record_actual, record_spending
+from services.entry import enter_actual, record_spending
 from services.self_evaluation import ReviewConflict, set_deduction, set_evaluator_score, set_level_weights
 from services.target_adjustment import AdjustmentConflict, approve, propose, refusal, return_proposal
 from views.auth import clock
@@ -126,16 +126,15 @@ def put_actual(indicator_id: int, period: str):
             data, invalid = _validated(ActualBody, {**body, "version": version}, {"measure": effective_measure(ind)})
             if data is None:
                 raise EntryError(invalid)
-            actual = record_actual(db, ind, py, year, month, data, entry_context(),
-                                   overwrite_needs_version=True)
+            entered = enter_actual(db, ind, py, year, month, data, entry_context(), overwrite_needs_version=True)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except VersionRequired as exc:
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, answers.annual_indicator(db, py, ind, as_of), ActualConflict)
-    response = send(answers.annual_indicator(db, py, ind, as_of))
-    response.headers["ETag"] = f'"{actual.version}"'
+    response = send(answers.annual_indicator(db, py, ind, as_of, entered.judged))
+    response.headers["ETag"] = f'"{entered.actual.version}"'
     return response
 
 
