@@ -161,8 +161,9 @@ def budget_dict(state: BudgetState, py: ProjectYear) -> dict:
     }
 
 
-def budget(session: Session, py: ProjectYear, as_of: date) -> Answer:
-    return fit(schemas.Budget, budget_dict(budget_state(session, py, as_of), py))
+def budget(session: Session, py: ProjectYear, as_of: date, judged: YearFacts | None = None) -> Answer:
+    """The budget as of a date (the answer to a PUT of spending; `judged`: as the entry judged it)."""
+    return fit(schemas.Budget, budget_dict(budget_state(session, py, as_of, judged=judged), py))
 
 
 def indicator_entries(session: Session, user: User, py: ProjectYear, indicators: list[Indicator],

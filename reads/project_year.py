@@ -228,10 +228,13 @@ def indicator_state(session, py: ProjectYear, ind: Indicator, as_of: date,
     return _indicator_states(session, [ind], facts, facts.as_of(as_of))[0]
 
 
-def budget_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None) -> BudgetState:
-    """The budget as of a date: judged from the spending, the budget and its adjustments alone."""
+def budget_state(session, py: ProjectYear, as_of: date, deadline_day: int | None = None,
+                 judged: YearFacts | None = None) -> BudgetState:
+    """The budget as of a date: judged from the spending, the budget and its adjustments alone.
+    `judged`: the year as a spending entry just judged it (services.entry.EnteredSpending)."""
     reports = _spending_rows(session, py)
-    facts = derive(inputs.load_part(session, py, [], True, _config(None, deadline_day), spending=reports,
-                                    through=_closed(py, as_of)))
+    facts = judged if judged is not None else derive(
+        inputs.load_part(session, py, [], True, _config(None, deadline_day), spending=reports,
+                         through=_closed(py, as_of)))
     flags = spending_flags(facts.calendar, facts.spending_marks, reports)
     return _budget_state(py, facts, facts.as_of(as_of), reports, flags, as_of)

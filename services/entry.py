@@ -215,12 +215,26 @@ def _flush_or_stale(session: Session) -> None:
 
 # --------------------------------------------------------------------------- spending
 
+class EnteredSpending(NamedTuple):
+    """A period's spending as stored, and the project year's budget as judged after the write
+    (the facts its summary rows and alerts were brought in line with), for the answer to read."""
+    spending: Spending
+    judged: core.YearFacts
+
+
 def record_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
                     version: int | None = None, overwrite_needs_version: bool = False, note: str | None = None
                     ) -> Spending:
     """Validate and store one period's cumulative spending; `note` explains it, and is required
     where it is 超预算 or 冲减 (see `check_spending_note`). Raises EntryError, StaleEdit or
     VersionRequired."""
+    return enter_spending(session, py, year, month, amount, ctx, version, overwrite_needs_version, note).spending
+
+
+def enter_spending(session: Session, py: ProjectYear, year: int, month: int, amount, ctx: Context,
+                   version: int | None = None, overwrite_needs_version: bool = False, note: str | None = None
+                   ) -> EnteredSpending:
+    """`record_spending`, with the budget as judged after the write."""
     check_period(py, year, month)
     amount = spending_number(amount)
     if amount >= MAX_NUMBER:
@@ -249,9 +263,9 @@ def record_spending(session: Session, py: ProjectYear, year: int, month: int, am
     session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
                                note=note, changed_by=ctx.who, changed_at=ctx.now))
     _flush_or_stale(session)
-    judged = summaries.refresh(session, [py.id], lights=False)         # the budget's inputs judged once,
-    alerts.after_entry(session, py, None, ctx.now, current_config(), judged[py.id])     # for both caches
-    return row
+    judged = summaries.refresh(session, [py.id], lights=False)[py.id]      # the budget's inputs judged once,
+    alerts.after_entry(session, py, None, ctx.now, current_config(), judged)     # for both caches and the answer
+    return EnteredSpending(row, judged)
 
 
 def check_spending_note(session: Session, py: ProjectYear, month: int, amount: Decimal, note: str | None) -> None:

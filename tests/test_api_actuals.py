@@ -82,6 +82,22 @@ def test_the_answer_to_an_entry_is_what_the_project_shows_as_of_its_periods_end(
     assert shown["light"] == "green" and round(shown["pace"], 3) == round(60 / (70 * 7 / 12), 3)
 
 
+def test_the_answer_to_a_spending_entry_is_the_projects_budget_as_of_its_periods_end(seeded, api):
+    """Read from the year its entry judged, like an actual's: a first report, a later one, a
+    fall (冲减, with its note) and one above the budget (超预算)."""
+    py, _ids = year_of(seeded, SPECIAL)
+    month_ends = {"2023-05": "2023-05-31", "2023-07": "2023-07-31", "2023-08": "2023-08-31"}
+    for period, body in [("2023-07", {"amount_yuan": 15_000_000}),
+                         ("2023-08", {"amount_yuan": 12_000_000, "note": "7月数据更正"}),
+                         ("2023-05", {"amount_yuan": 9_000_000}),
+                         ("2023-08", {"amount_yuan": 50_000_000, "note": "追加预算待批复", "version": 1})]:
+        answer = api.put(f"/projects/{py}/spending/{period}", body)
+        assert answer.status_code == 200, answer.get_json()
+        shown = api.get(f"/projects/{py}", as_of=month_ends[period]).get_json()["budget"]
+        assert answer.get_json() == shown, period
+    assert shown["marks"] == ["超预算"] and shown["spent_yuan"] == 50_000_000
+
+
 def test_an_indicator_entry_has_the_interface_fields_as_json_numbers(seeded, api):
     py, ids = year_of(seeded, SPECIAL)
     answer = api.put(f"/indicators/{ids['参展企业数量']}/actuals/2023-07", {"value": "35", "unit": "家"}).get_json()

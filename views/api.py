@@ -54,7 +54,7 @@ from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_
                          project_years_visible, target_adjustment_in_scope)
 from reads.wording import user_label
 from services.adjustment import FIELD_NAMES as ADJUSTMENT_FIELDS, record_adjustment
-from services.entry import enter_actual, record_spending
+from services.entry import enter_actual, enter_spending
 from services.self_evaluation import ReviewConflict, set_deduction, set_evaluator_score, set_level_weights
 from services.target_adjustment import AdjustmentConflict, approve, propose, refusal, return_proposal
 from views.auth import clock
@@ -157,16 +157,16 @@ def put_spending(project_year_id: int, period: str):
             _require(may_edit_actuals(g.user, project))
             if data is None:
                 raise EntryError(invalid, "amount_yuan")
-            spending = record_spending(db, py, year, month, data.amount_yuan, entry_context(),
-                                       version, overwrite_needs_version=True, note=data.note)
+            entered = enter_spending(db, py, year, month, data.amount_yuan, entry_context(),
+                                     version, overwrite_needs_version=True, note=data.note)
     except EntryError as exc:
         return _refused(str(exc), exc.field)
     except VersionRequired as exc:
         return _version_required(exc)
     except (StaleEdit, IntegrityError) as exc:
         return _conflict(exc, answers.budget(db, py, as_of), SpendingConflict)
-    response = send(answers.budget(db, py, as_of))
-    response.headers["ETag"] = f'"{spending.version}"'
+    response = send(answers.budget(db, py, as_of, entered.judged))
+    response.headers["ETag"] = f'"{entered.spending.version}"'
     return response
 
 
