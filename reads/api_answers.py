@@ -126,14 +126,16 @@ def _summary_statement(shape: str):
 # --------------------------------------------------------------------------- one project
 
 def project(session: Session, user: User, found: Project, py: ProjectYear, as_of: date,
-            years: list[ProjectYear] | None = None) -> Answer:
+            years: list[ProjectYear] | None = None) -> Unchecked:
     """`years`: the project's years the user may read, when the caller has them."""
     indicators = active_indicators(session, py.id)
     state = year_state(session, py, as_of, indicators=indicators)
     states, budget = state.indicators, state.budget
     originals = original_targets(session, py.id)
     entries = indicator_entries(session, user, py, indicators, states, as_of, years)
-    return fit(schemas.Project, {
+    # Plain rows, written as they are (reads.api_schemas.Unchecked): checking each IND against
+    # the model cost several times the writing, on the answer a 填报人 reads before every entry.
+    return Unchecked(schemas.Project, {
         "id": py.id, "project_id": found.id, "name": found.name, "year": py.year, "periods": py.periods,
         "as_of": as_of.isoformat(),
         "light": rules.worst_light([s.light for s in states] + [budget.light]),

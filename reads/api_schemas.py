@@ -17,6 +17,7 @@ with a 422.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -601,6 +602,12 @@ class Unchecked:
 
     def checked(self) -> Answer:
         return fit(self.model, self.data)
+
+    def agrees(self, sent: str) -> None:
+        """Under test and debug: the JSON written from the plain rows (`sent`) is what the model,
+        validated from them, writes; raises Drift if not."""
+        if json.loads(sent) != json.loads(self.checked().model_dump_json()):
+            raise Drift(f"the answer's JSON is not what {self.model.__name__} writes")
 
 
 def json_of(answer: Answer | Unchecked) -> str:

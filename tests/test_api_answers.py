@@ -3,6 +3,8 @@ reads/indicator_facts.py): an IND's `last_light`, `over` and `original_target`, 
 `initial_yuan`, an evaluation item's `suggested`; and timestamps that say their zone."""
 from __future__ import annotations
 
+import json
+
 from conftest import form_like, set_annual_target, store_forms
 from test_api import Api, year_of
 from test_api_actuals import annual, period_side
@@ -117,4 +119,26 @@ def test_the_project_list_is_sent_as_its_model_would_send_it_and_checked_under_t
     monkeypatch.setattr(api_answers, "project_list", lambda *args: Unchecked(ProjectList, {"projects": [
         {**row, "undocumented": 1} for row in real(*args).data["projects"]]}))
     response = api.get("/projects", year=2023)
+    assert response.status_code == 500 and response.get_json() == {"error": "服务器内部错误，请稍后再试"}
+
+
+def test_a_project_answer_written_from_plain_rows_is_what_its_model_writes(seeded, personas, monkeypatch):
+    """The project answer is written from its rows as they are (Unchecked): under test, rows that
+    fit the model but would be written differently by it (a number sent as text) are a 500."""
+    from reads import api_answers
+    from reads.api_schemas import Project, Unchecked, json_of
+    api = Api(seeded, personas.admin)
+    py = api.get("/projects", year=2023).get_json()["projects"][0]["id"]
+    answer = api.get(f"/projects/{py}", as_of="2023-07-31").get_json()
+    assert json.loads(json_of(Unchecked(Project, answer))) == json.loads(json_of(Unchecked(Project, answer).checked()))
+    real = api_answers.project
+
+    def as_text(*args):
+        built = real(*args)
+        return Unchecked(Project, {**built.data, "indicators": [
+            {**ind, "target": {**ind["target"], "value": ind["target"]["value"] and str(ind["target"]["value"])}}
+            for ind in built.data["indicators"]]})
+    monkeypatch.setattr(api_answers, "project", as_text)
+    assert any(i["target"]["value"] is not None for i in answer["indicators"])
+    response = api.get(f"/projects/{py}", as_of="2023-07-31")
     assert response.status_code == 500 and response.get_json() == {"error": "服务器内部错误，请稍后再试"}

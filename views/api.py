@@ -431,11 +431,13 @@ def _checked(model, body: dict):
 
 
 def send(answer: Answer | Unchecked, status: int = 200) -> Response:
-    """Every answer of the API, through its model (reads/api_schemas.py); a long list of plain
-    rows (`Unchecked`) is checked against its model under test and debug only."""
+    """Every answer of the API, through its model (reads/api_schemas.py); an answer of plain
+    rows (`Unchecked`) is checked against its model under test and debug only: it must fit it,
+    and its JSON must be what the model writes."""
+    body = json_of(answer)
     if isinstance(answer, Unchecked) and (current_app.testing or current_app.debug):
-        answer.checked()
-    return Response(json_of(answer), status, mimetype="application/json")
+        answer.agrees(body)
+    return Response(body, status, mimetype="application/json")
 
 
 def _refused(message: str, field: str | None = None):
