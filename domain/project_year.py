@@ -255,10 +255,14 @@ class YearInputs:
         last known light, 超预算 / 冲减 look back, never forward)."""
         if month >= self.seen_through:
             return self
+        return replace(self.entered_through(month), seen_through=month)
+
+    def entered_through(self, month: int) -> YearInputs:
+        """The inputs as they stood when only the periods up to `month` had been entered (readable
+        at any later moment: the later periods were simply not entered yet)."""
         return replace(self, entries={ind: {m: e for m, e in months.items() if m <= month}
                                       for ind, months in self.entries.items()},
-                       spending={m: amount for m, amount in self.spending.items() if m <= month},
-                       seen_through=month)
+                       spending={m: amount for m, amount in self.spending.items() if m <= month})
 
 
 @dataclass(frozen=True)
@@ -345,12 +349,8 @@ def entered_through(facts: YearFacts, month: int) -> YearFacts:
     those inputs. Each entry and each spending report is judged on its own, against what is in
     force, so their judgements are kept rather than made again (a replay of a year at every
     entry, as `flask demo synth` does, would otherwise judge the year a dozen times over)."""
-    inputs = facts.inputs
-    entries = {ind: {m: e for m, e in months.items() if m <= month} for ind, months in inputs.entries.items()}
-    spending = {m: amount for m, amount in inputs.spending.items() if m <= month}
-    earlier = YearInputs(inputs.calendar, inputs.indicators, entries, spending, inputs.initial_budget_yuan,
-                         inputs.adjustments, inputs.thresholds)
-    return YearFacts(earlier, {ind: {m: j for m, j in judged.items() if m <= month} for ind, judged in facts.judgements.items()},
+    return YearFacts(facts.inputs.entered_through(month),
+                     {ind: {m: j for m, j in judged.items() if m <= month} for ind, judged in facts.judgements.items()},
                      {m: j for m, j in facts.spending.items() if m <= month})
 
 

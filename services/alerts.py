@@ -133,20 +133,16 @@ def after_write(session, project_year_ids: Iterable[int], now: datetime, config:
     return sync(session, ids, local_date(now, config), now, config)
 
 
-def after_entry(session, py: ProjectYear, indicator, now: datetime, config: Mapping,
-                judged: YearFacts | None = None) -> int:
+def after_entry(session, py: ProjectYear, indicator, now: datetime, config: Mapping, judged: YearFacts) -> int:
     """An entry at `now` of one indicator's actual (`indicator`), or of the spending (None): the
     alerts it can change — that indicator's, or the budget's — as of that day where the users
     are, from the core given only what they depend on (services.inputs.load_part), not the
     whole year: an entry stays cheap (bench/entry.py). The other alerts of the project year
     stand as the last sync left them. The project year's row lock comes first, as in
-    `after_write`. `judged`: the project year as the caller has just judged it from the same
-    inputs, after its write (the summary refresh of a spending entry), to be read rather than
-    loaded and judged again."""
-    summaries.lock(session, [py.id])
-    session.flush()
-    if judged is None:
-        judged = judged_part(session, py, indicator, config)
+    `after_write`. `judged`: the project year as the caller judged it after its write, under
+    that lock (`judged_indicator`, or the summary refresh of a spending entry), which the answer to
+    the entry reads too."""
+    summaries.lock(session, [py.id])         # held already: the caller judged under it
     whose = indicator.id if indicator is not None else None
     due = [alert for alert in open_alerts(judged, local_date(now, config)) if alert.indicator_id == whose]
     mine = Alert.indicator_id.is_(None) if whose is None else Alert.indicator_id == whose
@@ -155,13 +151,12 @@ def after_entry(session, py: ProjectYear, indicator, now: datetime, config: Mapp
     return apply(session, reconcile({py.id: stored}, {py.id: due}), now)
 
 
-def judged_part(session, py: ProjectYear, indicator, config: Mapping) -> YearFacts:
-    """What one entry's alerts depend on, judged under the project year's lock: the indicator's
-    entries (`indicator`), or the budget (None)."""
+def judged_indicator(session, py: ProjectYear, indicator, config: Mapping) -> YearFacts:
+    """What an entry of the indicator's actual changes the alerts of — its own entries and the
+    calendar — judged under the project year's lock, after the entry."""
     summaries.lock(session, [py.id])
     session.flush()
-    return derive(inputs.load_part(session, py, [indicator] if indicator is not None else [], indicator is None,
-                                   config))
+    return derive(inputs.load_part(session, py, [indicator], False, config))
 
 
 def current_project_years(session, today: date) -> list[int]:

@@ -112,7 +112,7 @@ def enter_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, m
     _flush_or_stale(session)
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
     config = current_config()
-    judged = alerts.judged_part(session, py, ind, config)
+    judged = alerts.judged_indicator(session, py, ind, config)
     alerts.after_entry(session, py, ind, ctx.now, config, judged)
     return Entered(actual, judged)
 
@@ -263,7 +263,7 @@ def enter_spending(session: Session, py: ProjectYear, year: int, month: int, amo
     session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
                                note=note, changed_by=ctx.who, changed_at=ctx.now))
     _flush_or_stale(session)
-    judged = summaries.refresh(session, [py.id], lights=False)[py.id]      # the budget's inputs judged once,
+    judged = summaries.refresh_one(session, py.id, lights=False)       # the budget's inputs judged once,
     alerts.after_entry(session, py, None, ctx.now, current_config(), judged)     # for both caches and the answer
     return EnteredSpending(row, judged)
 

@@ -33,24 +33,32 @@ ABSENT = "absent"               # an actual's light before it was entered, or af
 
 
 def refresh(session: Session, project_year_ids: Iterable[int], chunk: int = 400, *,
-            lights: bool = True, budget: bool = True) -> dict[int, core.YearFacts]:
+            lights: bool = True, budget: bool = True) -> None:
     """Bring the summary rows of these project years in line with the domain core (`lights`:
     the indicators', `budget`: the spending's): rows are derived afresh, and only those that
-    differ from the stored ones are written. The caller holds the transaction. Returns the
-    last chunk's facts (all of them, for a chunk's worth of project years): what a caller that
-    judges the same inputs next (the budget's alerts after a spending entry) can take as they are."""
+    differ from the stored ones are written. The caller holds the transaction."""
     ids = sorted(set(project_year_ids))
     lock(session, ids)
-    facts: dict[int, core.YearFacts] = {}
     for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        facts = _facts(session, part, indicators=lights)    # the budget's rows need no indicator
-        if lights:
-            rows = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
-            _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), rows)
-        if budget:
-            rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
-            _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
+        _refresh_part(session, ids[start:start + chunk], lights, budget)
+
+
+def refresh_one(session: Session, project_year_id: int, *, lights: bool = True,
+                budget: bool = True) -> core.YearFacts:
+    """`refresh` of one project year, returning the year it judged: what a caller that judges
+    the same inputs next (the budget's alerts and the answer after a spending entry) reads."""
+    lock(session, [project_year_id])
+    return _refresh_part(session, [project_year_id], lights, budget)[project_year_id]
+
+
+def _refresh_part(session: Session, ids: list[int], lights: bool, budget: bool) -> dict[int, core.YearFacts]:
+    facts = _facts(session, ids, indicators=lights)    # the budget's rows need no indicator
+    if lights:
+        rows = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
+        _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), rows)
+    if budget:
+        rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
+        _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
     return facts
 
 
