@@ -351,7 +351,8 @@ def entered_through(facts: YearFacts, month: int) -> YearFacts:
     entry, as `flask demo synth` does, would otherwise judge the year a dozen times over)."""
     return YearFacts(facts.inputs.entered_through(month),
                      {ind: {m: j for m, j in judged.items() if m <= month} for ind, judged in facts.judgements.items()},
-                     {m: j for m, j in facts.spending.items() if m <= month})
+                     {m: j for m, j in facts.spending.items() if m <= month},
+                     {m: mark for m, mark in facts.spending_marks.items() if m <= month})   # each looks back only
 
 
 def year_spending_marks(inputs: YearInputs, spending: Mapping[int, Decimal] | None = None) -> dict[int, SpendingMark]:

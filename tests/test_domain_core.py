@@ -166,13 +166,15 @@ def test_the_year_as_entered_through_a_month_is_derive_of_those_entries():
     entries = {1: {m: Entry(m, Decimal(6 * m)) for m in range(1, 10)},
                2: {m: Entry(m, Decimal(20 * m)) for m in (2, 5, 6, 9)},
                3: {m: Entry(m, assessment="部分达成" if m > 4 else "达成") for m in range(1, 8)}}
-    inputs = YearInputs(YearCalendar(YEAR), inds, entries, {m: Decimal(70 * m) for m in range(1, 9)}, Decimal(1000))
+    spending = {m: Decimal(70 * m) for m in range(1, 9)} | {5: Decimal(100), 8: Decimal(1200)}   # 冲减, 超预算
+    inputs = YearInputs(YearCalendar(YEAR), inds, entries, spending, Decimal(1000))
     whole = derive(inputs)
     for month in range(0, 13):
         alone = derive(replace(inputs, entries={i: {m: e for m, e in es.items() if m <= month} for i, es in entries.items()},
                                spending={m: a for m, a in inputs.spending.items() if m <= month}))
         kept = entered_through(whole, month)
         assert kept.judgements == alone.judgements and kept.spending == alone.spending, month
+        assert kept.spending_marks == alone.spending_marks, month
         for day in (date(YEAR, 3, 3), date(YEAR, 6, 30), date(YEAR, 8, 6), date(YEAR + 1, 1, 10)):
             assert open_alerts(kept, day) == open_alerts(alone, day), (month, day)
             assert kept.as_of(day) == alone.as_of(day), (month, day)
