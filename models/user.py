@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Field, Session, SQLModel, select
 
-from models.db import prepared
+from models.db import prepared, rows
 
 ROLES = {"admin": "管理员", "supervisor": "审核人", "manager": "填报人"}
 MIN_PASSWORD_LENGTH = 12
@@ -233,21 +235,36 @@ def new_token(session: Session, user: User, now: datetime) -> str:
 
 @prepared     # read on every API call, with the digest bound
 def _token_user():
-    return (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+    return (select(ApiToken.id, ApiToken.last_used_at, *User.__table__.columns)
+            .join(User, User.id == ApiToken.user_id)
             .where(ApiToken.token_sha256 == bindparam("digest"), ApiToken.revoked_at.is_(None)))
 
 
-def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    found = session.exec(_token_user(), params={"digest": _digest(token)}).first()
-    if found is None:
+@dataclass(frozen=True)
+class TokenUser:
+    """Who an API token is, and whether its last use is to be noted (at most once a minute)."""
+    user: User
+    token_id: int
+    note_use: bool
+
+
+def user_for_token(session: Session, token: str, now: datetime) -> TokenUser | None:
+    """The token's user, as a detached User: read as a plain row (every API call reads it, and
+    loading it as ORM objects cost as much as many a whole answer), never written through."""
+    found = rows(session, _token_user(), {"digest": _digest(token)})
+    if not found:
         return None
-    row, user = found
+    token_id, last_used_at, *columns = found[0]
+    user = User.model_validate(dict(zip(User.__table__.columns.keys(), columns)))
     if not user.is_active:
         return None
-    if row.last_used_at is None or row.last_used_at < now - timedelta(minutes=1):
-        row.last_used_at = now
-        session.add(row)
-    return user
+    make_transient_to_detached(user)     # a stored row's object, in no session
+    return TokenUser(user, token_id, last_used_at is None or last_used_at < now - timedelta(minutes=1))
+
+
+def note_token_use(session: Session, token_id: int, now: datetime) -> None:
+    """The token's last use (in the caller's transaction)."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 def _digest(token: str) -> str:

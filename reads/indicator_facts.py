@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 
 from importers.values import Target, parse_target
-from models.db import prepared
+from models.db import prepared, rows
 from models.importing import ImportBatch
 from models.indicator import Indicator, TargetChange
 from models.target_adjustment import TargetAdjustment
@@ -46,10 +46,10 @@ def original_targets(session, project_year_id: int) -> dict[tuple[int, str], Tar
 def target_origins(session, project_year_id: int) -> dict[tuple[int, str], Origin]:
     """Each indicator side whose target has changed since it was first imported (or added): the
     first one (None-to-something and back-to-the-first are no change of target)."""
-    rows = session.execute(_history(), {"py_id": project_year_id})
     first: dict[tuple[int, str], str | None] = {}
     latest: dict[tuple[int, str], tuple] = {}
-    for indicator_id, scope, old_raw, annual_raw, period_raw, *since in rows:
+    for indicator_id, scope, old_raw, annual_raw, period_raw, *since in rows(session, _history(),
+                                                                            {"py_id": project_year_id}):
         first.setdefault((indicator_id, scope), old_raw)
         latest[(indicator_id, scope)] = (annual_raw if scope == "annual" else period_raw, *since)
     return {key: Origin(parse_target(raw), *latest[key][1:]) for key, raw in first.items()

@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, select
 from domain.calendar import YearCalendar
 from domain.project_year import SpendingMark, Status, YearAsOf, YearFacts, budget_in_force, derive, explained_by
 from models.actual import Actual, Spending
-from models.db import prepared
+from models.db import prepared, rows
 from models.indicator import Indicator, active_indicators
 from models.project import ProjectYear
 from reads.wording import period_name
@@ -133,10 +133,10 @@ def year_state(session, py: ProjectYear, as_of: date, deadline_day: int | None =
                config: Mapping | None = None, indicators: list[Indicator] | None = None) -> YearState:
     """The project year as of `as_of`, judged by the core from what is stored.
 
-    The inputs are read as plain rows (an ORM object per actual would cost more than judging
-    it); only the rows an answer shows are read as ORM objects: the active indicators
-    (`indicators`, when the caller has them), the actual each indicator shows, and the spending
-    reports."""
+    Everything is read as plain rows (an ORM object per actual would cost more than judging
+    it), the actual each indicator shows and the spending reports too (every column, named as
+    on the ORM objects); only the active indicators are ORM objects (`indicators`, when the
+    caller has them)."""
     config = _config(config, deadline_day)
     if indicators is None:
         indicators = active_indicators(session, py.id)
@@ -162,26 +162,29 @@ def _config(config: Mapping | None, deadline_day: int | None) -> dict:
     return config
 
 
+# What an answer shows of the stored spending and actuals is read, not written: plain rows of
+# every column (named like the ORM object's attributes), through `models.db.rows`.
+
 @prepared      # read by every project page and API answer
 def _spending_select():
-    return select(Spending).where(Spending.project_year_id == bindparam("py_id"))
+    return select(*Spending.__table__.columns).where(Spending.project_year_id == bindparam("py_id"))
 
 
 @prepared
 def _actuals_select():
-    return select(Actual).where(Actual.indicator_id.in_(bindparam("ids", expanding=True)),
-                                Actual.month.in_(bindparam("months", expanding=True)))
+    return select(*Actual.__table__.columns).where(Actual.indicator_id.in_(bindparam("ids", expanding=True)),
+                                                   Actual.month.in_(bindparam("months", expanding=True)))
 
 
 def _spending_rows(session, py: ProjectYear) -> list[Spending]:
-    return list(session.scalars(_spending_select(), {"py_id": py.id}))
+    return rows(session, _spending_select(), {"py_id": py.id})
 
 
 def _indicator_states(session, indicators: list[Indicator], facts: YearFacts, year: YearAsOf) -> list[IndicatorState]:
     measures = {ind.id: ind.measure for ind in facts.inputs.indicators}
     statuses = [(ind, year.indicators[ind.id]) for ind in indicators if ind.id in year.indicators]
-    rows = _shown_actuals(session, [(ind.id, status.shown) for ind, status in statuses if status.shown is not None])
-    return [IndicatorState(ind, measures[ind.id], rows.get((ind.id, status.shown)), status, year.moment.closed)
+    shown = _shown_actuals(session, [(ind.id, status.shown) for ind, status in statuses if status.shown is not None])
+    return [IndicatorState(ind, measures[ind.id], shown.get((ind.id, status.shown)), status, year.moment.closed)
             for ind, status in statuses]
 
 
@@ -190,7 +193,7 @@ def _shown_actuals(session, wanted: list[tuple[int, int]]) -> dict[tuple[int, in
     if not wanted:
         return {}
     months = {month for _, month in wanted}
-    found = session.scalars(_actuals_select(), {"ids": sorted({i for i, _ in wanted}), "months": sorted(months)})
+    found = rows(session, _actuals_select(), {"ids": sorted({i for i, _ in wanted}), "months": sorted(months)})
     keep = set(wanted)
     return {(a.indicator_id, a.month): a for a in found if (a.indicator_id, a.month) in keep}
 

@@ -19,7 +19,7 @@ from domain.project_year import Adjustment, Entry, IndicatorInput, YearInputs, b
 from domain.indicators import annual_target, effective_measure
 from models.actual import Actual, Spending
 from models.adjustment import BudgetAdjustment
-from models.db import prepared
+from models.db import prepared, rows
 from models.indicator import Indicator, indicator_name
 from models.project import ProjectYear
 
@@ -97,7 +97,7 @@ def adjustments_of(session, project_year_ids: Iterable[int]) -> dict[int, tuple[
     ids = sorted(set(project_year_ids))
     found: dict[int, list[Adjustment]] = defaultdict(list)
     if ids and not session.info.get(BEFORE_ADJUSTMENTS):
-        for py_id, on, amount in session.execute(_adjustments_select(), {"ids": ids}):
+        for py_id, on, amount in rows(session, _adjustments_select(), {"ids": ids}):
             found[py_id].append(Adjustment(on, amount))
     return {py_id: tuple(items) for py_id, items in found.items()}
 
@@ -110,9 +110,9 @@ def budget_on(session, py, on: date) -> Decimal | None:
 def load_spending(session, py: ProjectYear) -> tuple[YearInputs, list[Spending]]:
     """One project year's spending and budget alone (no indicators), with its spending rows: what
     the 超预算 / 冲减 check of a spending entry reads (domain.project_year.year_spending_marks)."""
-    rows = list(session.scalars(select(Spending).where(Spending.project_year_id == py.id)))
+    reports = list(session.scalars(select(Spending).where(Spending.project_year_id == py.id)))
     adjustments = adjustments_of(session, [py.id]).get(py.id, ())     # 超预算 is of the budget in force (§7)
-    return _inputs(py, [], (), rows, adjustments, rules.DEFAULT_THRESHOLDS, DEFAULT_DEADLINE_DAY), rows
+    return _inputs(py, [], (), reports, adjustments, rules.DEFAULT_THRESHOLDS, DEFAULT_DEADLINE_DAY), reports
 
 
 # Rejudging reads plain rows of the columns it needs, not ORM objects: `rejudge_all` reads every
@@ -174,10 +174,9 @@ def load_part(session, py: ProjectYear, indicators: Iterable, budget: bool, conf
     it needs."""
     counted = [indicator_input(ind) for ind in indicators if ind.retired_at is None and ind.annual_raw is not None]
     last = 12 if through is None else through
-    entries = session.execute(_entries_of(), {"ids": [ind.id for ind in counted], "through": last}).all() \
-        if counted else []
+    entries = rows(session, _entries_of(), {"ids": [ind.id for ind in counted], "through": last}) if counted else []
     if spending is None:
-        spending = session.execute(_spending_of(), {"py_id": py.id}).all() if budget else []
+        spending = rows(session, _spending_of(), {"py_id": py.id}) if budget else []
     adjustments = adjustments_of(session, [py.id]).get(py.id, ()) if budget else ()
     return _inputs(py, counted, entries, spending, adjustments, thresholds(config), deadline_day(config)).through(last)
 

@@ -45,7 +45,7 @@ from domain.indicators import effective_measure
 from models.actual import EntryError, StaleEdit, VersionRequired, validation_message
 from models.bounds import parse_date, parse_year
 from models.db import get_session, transaction
-from models.user import user_for_token
+from models.user import note_token_use, user_for_token
 from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, AdjustmentBody, Answer, DeductionBody, ReturnBody, ScoreBody,
                                SpendingBody, SpendingConflict, TargetChangeBody, TokenError, Unchecked, WeightsBody,
@@ -73,14 +73,13 @@ def bearer_token():
     if scheme.lower() != "bearer" or not token or len(token) > 200:
         return _unauthorized()
     db, now = get_session(), clock()
-    user = user_for_token(db, token, now)    # notes the last use at most once a minute
-    if db.dirty:
-        db.rollback()
-        with transaction(db):
-            user = user_for_token(db, token, now)
-    if user is None:
+    found = user_for_token(db, token, now)
+    if found is None:
         return _unauthorized()
-    g.user = user
+    if found.note_use:                       # at most once a minute
+        with transaction(db):
+            note_token_use(db, found.token_id, now)
+    g.user = found.user
     return None
 
 

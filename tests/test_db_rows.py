@@ -1,0 +1,138 @@
+"""`models.db.rows` reads a prepared select straight through the driver (the hot reads: an API
+call's token, a year's entries, spending and adjustments, the target history, the shown actuals,
+the project list). It must read exactly what SQLAlchemy's own execution of the same statement
+reads — the same values of the same types (Decimal, datetime, date, JSON lists, None), on SQLite
+and on PostgreSQL — and behave like it: flush what the session holds, show the statement to
+`before_cursor_execute` listeners, raise SQLAlchemy's DBAPIError, and refuse a locking read."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import column, event, select, table
+from sqlalchemy.exc import DBAPIError
+
+from conftest import PROJECT_A
+from test_api import year_of, token_for
+
+
+def _typed(found) -> list[list[tuple[type, object]]]:
+    """Rows as (type, value) pairs: Decimal("2.5") == 2.5 in Python, and must not pass."""
+    return [[(type(value), value) for value in row] for row in found]
+
+
+@pytest.fixture
+def stored(seeded, personas):
+    """Project A's year with actuals (偏差原因 as JSON, decimals, notes), spending, a budget
+    adjustment and a changed target, written as rows; and a 填报人's token."""
+    from models.actual import Actual, Spending
+    from models.adjustment import BudgetAdjustment
+    from models.db import get_session, transaction
+    from models.indicator import TargetChange
+    token = token_for(seeded, personas.manager_a)
+    py, indicators = year_of(seeded, PROJECT_A)
+    ids = sorted(indicators.values())
+    when = datetime(2023, 7, 10, 9, 30, tzinfo=timezone.utc)
+    with seeded.test_request_context():
+        session = get_session()
+        with transaction(session):
+            for n, indicator_id in enumerate(ids[:3]):
+                for month in (3, 6):
+                    session.add(Actual(indicator_id=indicator_id, month=month, value=Decimal("12.5") + n,
+                                       unit="万元", deviation_reasons=["其他", "进度滞后"] if n else [],
+                                       note="第一季度 “说明”" if n == 1 else None, completion=Decimal("0.8125"),
+                                       light="yellow", version=2, updated_by="manager_a", updated_at=when))
+            session.add(Spending(project_year_id=py, month=6, amount_yuan=Decimal("1234567.89"), note="追加预算待批复",
+                                 execution_rate=Decimal("0.5"), light="green", version=1, updated_by="manager_a",
+                                 updated_at=when))
+            session.add(BudgetAdjustment(project_year_id=py, effective_on=date(2023, 6, 30), amount_yuan=Decimal("-7000000"),
+                                         doc_no="晋财预〔2023〕12号", reason="调减", created_by="admin", created_at=when))
+            session.add(TargetChange(indicator_id=ids[0], scope="annual", old_raw="≥70家", new_raw="≥80家",
+                                     changed_at=when))
+    return py, ids, token
+
+
+def _statements(seeded, personas, py: int, ids: list[int], token: str):
+    from models.user import User, _digest, _token_user
+    from reads.api_answers import _list_statement
+    from reads.indicator_facts import _history
+    from reads.project_year import _actuals_select, _spending_select
+    from reads.scope import scoped_params
+    from services.inputs import _adjustments_select, _entries_of, _spending_of
+    from models.db import get_session
+    manager = get_session().get(User, personas.manager_a.id)
+    shape, params = scoped_params(manager, year=2023, month=6)
+    return [(_entries_of(), {"ids": ids, "through": 12}), (_entries_of(), {"ids": ids[:1], "through": 3}),
+            (_spending_of(), {"py_id": py}), (_adjustments_select(), {"ids": [py]}), (_history(), {"py_id": py}),
+            (_spending_select(), {"py_id": py}), (_actuals_select(), {"ids": ids, "months": [3, 6]}),
+            (_token_user(), {"digest": _digest(token)}), (_list_statement(shape, ""), params),
+            (_list_statement(shape, "early_"), params), (_list_statement(shape, None), params)]
+
+
+def test_rows_reads_what_sqlalchemy_reads(seeded, personas, stored):
+    from models.db import get_session, rows
+    py, ids, token = stored
+    with seeded.test_request_context():
+        session = get_session()
+        statements = _statements(seeded, personas, py, ids, token)
+        read = [_typed(rows(session, statement, params)) for statement, params in statements]
+        expected = [_typed(session.execute(statement, params).all()) for statement, params in statements]
+    assert read == expected
+    assert all(read[:8]), "every statement but the list's variants found the rows written"
+    entries = read[0]
+    assert (Decimal, Decimal("12.5")) in [row[2] for row in entries]
+    assert (list, ["其他", "进度滞后"]) in [row[8] for row in read[6]]       # Actual.deviation_reasons, JSON
+
+
+def test_rows_are_named_like_the_columns(seeded, personas, stored):
+    from models.db import get_session, rows
+    from reads.project_year import _spending_select
+    py, _ids, _token = stored
+    with seeded.test_request_context():
+        [report] = rows(get_session(), _spending_select(), {"py_id": py})
+    assert (report.month, report.amount_yuan, report.note) == (6, Decimal("1234567.89"), "追加预算待批复")
+    assert report.updated_at.replace(tzinfo=None) == datetime(2023, 7, 10, 9, 30)
+
+
+def test_rows_flushes_what_the_session_holds_and_shows_listeners_the_statement(seeded, stored):
+    from models.actual import Spending
+    from models.db import get_session, rows, transaction
+    from reads.project_year import _spending_select
+    py, _ids, _token = stored
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+    engine = seeded.extensions["engine"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with seeded.test_request_context():
+            session = get_session()
+            with transaction(session):
+                session.add(Spending(project_year_id=py, month=9, amount_yuan=Decimal("2000000"), version=1,
+                                     light="green", updated_by="manager_a", updated_at=datetime.now(timezone.utc)))
+                seen.clear()
+                months = [report.month for report in rows(session, _spending_select(), {"py_id": py})]
+                with session.no_autoflush:
+                    session.add(Spending(project_year_id=py, month=12, amount_yuan=Decimal("3000000"), version=1,
+                                         light="green", updated_by="manager_a", updated_at=datetime.now(timezone.utc)))
+                    held_back = [report.month for report in rows(session, _spending_select(), {"py_id": py})]
+                session.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert sorted(months) == [6, 9] and sorted(held_back) == [6, 9]
+    assert seen[0].startswith("INSERT INTO spending")
+    assert any(s.startswith("SELECT spending.id, spending.project_year_id") for s in seen[1:])
+
+
+def test_rows_raises_sqlalchemys_error_and_refuses_a_locking_read(seeded):
+    from models.db import get_session, rows
+    from models.project import ProjectYear
+    with seeded.test_request_context():
+        session = get_session()
+        with pytest.raises(DBAPIError):
+            rows(session, select(column("x")).select_from(table("no_such_table")))
+        session.rollback()
+        with pytest.raises(TypeError):
+            rows(session, select(ProjectYear.id).with_for_update())
