@@ -22,10 +22,11 @@ from datetime import date, datetime, timezone
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from domain.project_year import DueAlert, YearFacts, derive, open_alerts
 from models.actual import Alert
+from models.db import prepared
 from models.project import ProjectYear
 from services import inputs, summaries
 
@@ -145,10 +146,17 @@ def after_entry(session, py: ProjectYear, indicator, now: datetime, config: Mapp
     summaries.lock(session, [py.id])         # held already: the caller judged under it
     whose = indicator.id if indicator is not None else None
     due = [alert for alert in open_alerts(judged, local_date(now, config)) if alert.indicator_id == whose]
-    mine = Alert.indicator_id.is_(None) if whose is None else Alert.indicator_id == whose
-    stored = session.scalars(select(Alert).where(Alert.project_year_id == py.id, mine, Alert.closed_at.is_(None))
-                             .order_by(Alert.id)).all()
+    params = {"py_id": py.id} if whose is None else {"py_id": py.id, "indicator_id": whose}
+    stored = session.scalars(_open_of(whose is None), params).all()
     return apply(session, reconcile({py.id: stored}, {py.id: due}), now)
+
+
+@prepared      # read by every entry
+def _open_of(budget: bool):
+    """The open alerts of a project year's budget, or of one of its indicators (`indicator_id`)."""
+    mine = Alert.indicator_id.is_(None) if budget else Alert.indicator_id == bindparam("indicator_id")
+    return (select(Alert).where(Alert.project_year_id == bindparam("py_id"), mine, Alert.closed_at.is_(None))
+            .order_by(Alert.id))
 
 
 def judged_indicator(session, py: ProjectYear, indicator, config: Mapping) -> YearFacts:

@@ -135,18 +135,32 @@ def _adjustments_select():
             .order_by(BudgetAdjustment.effective_on, BudgetAdjustment.id))
 
 
+@prepared
+def _rows_of(kind: str):
+    """The plain rows `_load_rows` reads of the project years `ids`: "years", "indicators",
+    "actuals" or "spending"."""
+    ids = bindparam("ids", expanding=True)
+    if kind == "years":
+        return select(*_YEAR).where(ProjectYear.id.in_(ids))
+    if kind == "indicators":
+        return (select(*_INDICATOR).where(Indicator.project_year_id.in_(ids))
+                .order_by(Indicator.project_year_id, Indicator.position))
+    if kind == "actuals":
+        return select(*_ACTUAL).join(Indicator, Indicator.id == Actual.indicator_id).where(Indicator.project_year_id.in_(ids))
+    return select(*_SPENDING).where(Spending.project_year_id.in_(ids))
+
+
 def _load_rows(session, ids: list[int], config: Mapping, with_indicators: bool = True) -> dict[int, Loaded]:
-    """Without `with_indicators`: the budget's inputs alone (no indicator, no actual)."""
-    session.flush()                    # what the session holds is an input too
-    read = session.connection().execute          # Core rows: the ORM's row handling doubles the cost
-    years = read(select(*_YEAR).where(ProjectYear.id.in_(ids))).all()
+    """Without `with_indicators`: the budget's inputs alone (no indicator, no actual). Plain rows
+    (`models.db.rows`, which flushes what the session holds first: an input too): the ORM's row
+    handling doubles the cost."""
+    params = {"ids": ids}
+    years = rows(session, _rows_of("years"), params)
     indicators, actuals = [], []
     if with_indicators:
-        indicators = read(select(*_INDICATOR).where(Indicator.project_year_id.in_(ids))
-                          .order_by(Indicator.project_year_id, Indicator.position)).all()
-        actuals = read(select(*_ACTUAL).join(Indicator, Indicator.id == Actual.indicator_id)
-                       .where(Indicator.project_year_id.in_(ids))).all()
-    spending = read(select(*_SPENDING).where(Spending.project_year_id.in_(ids))).all()
+        indicators = rows(session, _rows_of("indicators"), params)
+        actuals = rows(session, _rows_of("actuals"), params)
+    spending = rows(session, _rows_of("spending"), params)
     return _assemble(years, indicators, ((row[0], row) for row in actuals), spending, adjustments_of(session, ids),
                      config, itemgetter(slice(1, 6)))
 

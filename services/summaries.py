@@ -24,7 +24,7 @@ from sqlmodel import Session
 from domain import project_year as core
 from domain.calendar import YearCalendar
 from models.actual import Actual
-from models.db import held, prepared
+from models.db import held, prepared, rows
 from models.indicator import Indicator
 from models.project import ProjectYear
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of
@@ -54,11 +54,11 @@ def refresh_one(session: Session, project_year_id: int, *, lights: bool = True,
 def _refresh_part(session: Session, ids: list[int], lights: bool, budget: bool) -> dict[int, core.YearFacts]:
     facts = _facts(session, ids, indicators=lights)    # the budget's rows need no indicator
     if lights:
-        rows = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
-        _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), rows)
+        derived = [row for py_id, f in facts.items() for row in core.light_summary_rows(py_id, f)]
+        _write_changed(session, LightSummary, ("project_year_id", "month", "level1"), list(facts), derived)
     if budget:
-        rows = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
-        _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), rows)
+        derived = [row for py_id, f in facts.items() for row in core.budget_summary_rows(py_id, f)]
+        _write_changed(session, BudgetSummary, ("project_year_id", "month"), list(facts), derived)
     return facts
 
 
@@ -131,10 +131,12 @@ def _write_changed(session: Session, table, key: tuple[str, ...], project_year_i
 
 def stored_summaries(session: Session, table, project_year_ids: list[int]) -> dict[tuple, dict]:
     """The stored summary rows of these project years, by their key."""
-    result = session.connection().execute(_stored(table), {"ids": project_year_ids})
-    names = list(result.keys())
+    found = rows(session, _stored(table), {"ids": project_year_ids})
+    if not found:
+        return {}
+    names = list(found[0]._fields)
     key_of = itemgetter(*(names.index(name) for name in SUMMARY_KEYS[table]))
-    return {key_of(row): dict(zip(names, row)) for row in result.all()}
+    return {key_of(row): dict(zip(names, row)) for row in found}
 
 
 def write_summary_changes(session: Session, table, stored: dict[tuple, dict], rows: list[dict]) -> None:
@@ -216,8 +218,8 @@ def _apply_light_changes(session, changes: dict[tuple[int, int], list]) -> set[i
     for (indicator_id, month), change in changes.items():
         by_indicator[indicator_id][month] = change
     meta, after = {}, defaultdict(dict)
-    for ind_id, py_id, periods, l1_std, l1, active, month, light in session.execute(
-            _indicator_lights(), {"ids": list(by_indicator)}):
+    for ind_id, py_id, periods, l1_std, l1, active, month, light in rows(
+            session, _indicator_lights(), {"ids": list(by_indicator)}):
         meta[ind_id] = (py_id, periods, level1_of(l1_std, l1), active)
         if month is not None:
             after[ind_id][month] = light
