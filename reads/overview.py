@@ -13,14 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, false, func, or_
+from sqlalchemy import and_, bindparam, case, false, func, or_
 from sqlmodel import Session, select
 
 from domain import rules
 from domain.project_year import mark_words
+from models.db import prepared, rows
 from models.org import Department, Unit, department_label
 from models.project import Project, ProjectYear
-from reads.scope import visible_years
+from reads.scope import scope_clause, user_scope
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary
 from models.user import User
 from reads.report_filters import AsOf, ReportFilters
@@ -139,61 +140,93 @@ def _elapsed(moment: AsOf):
     return moment.progress if moment.month else None
 
 
-def _level(filters: ReportFilters) -> str:
-    return filters.level1 or ALL_LEVELS
+@dataclass(frozen=True)
+class _Shape:
+    """What the overview's reads are built for (one construct each, `models.db.prepared`; the
+    rest are bound parameters: `_shape`): the user's scope, before or after the month's entry
+    deadline, whether anything is due yet, and which filters apply."""
+    scope: str
+    late: bool
+    due: bool
+    department: bool = False
+    unit: bool = False
+    light: str | None = None
 
 
-def _scoped(statement, user: User, filters: ReportFilters, moment: AsOf):
+def _shape(user: User, filters: ReportFilters, moment: AsOf) -> tuple[_Shape, dict]:
+    """The reads' shape and their parameters: the year, one month's summary rows (before
+    anything is due, month 1 still counts the indicators), the 一级指标 (ALL_LEVELS: all),
+    the scope's id and the filters' ids."""
+    scope, scope_id = user_scope(user)
+    shape = _Shape(scope, moment.late, moment.month is not None, bool(filters.department), bool(filters.unit),
+                   filters.light or None)
+    params = {"year": moment.year, "row_month": moment.month or 1, "level": filters.level1 or ALL_LEVELS}
+    if scope_id is not None:
+        params["scope_id"] = scope_id
+    if filters.department:
+        params["department"] = filters.department
+    if filters.unit:
+        params["unit"] = filters.unit
+    return shape, params
+
+
+def _scoped(statement, shape: _Shape):
     """The joins and conditions every read of the overview shares: the user's scope, the
     year, the filters, and one month's summary rows (one per project year)."""
     s, b, py = LightSummary, BudgetSummary, ProjectYear
-    row_month = moment.month or 1        # before anything is due: month 1 still counts the indicators
+    row_month = bindparam("row_month")
     statement = (statement.select_from(py)
                  .join(Project, Project.id == py.project_id)
-                 .outerjoin(s, and_(s.project_year_id == py.id, s.month == row_month, s.level1 == _level(filters)))
+                 .outerjoin(s, and_(s.project_year_id == py.id, s.month == row_month, s.level1 == bindparam("level")))
                  .outerjoin(b, and_(b.project_year_id == py.id, b.month == row_month))
-                 .where(visible_years(user), py.year == moment.year))
-    if filters.department:
-        statement = statement.where(py.department_id == filters.department)
-    if filters.unit:
-        statement = statement.where(Project.unit_id == filters.unit)
-    if filters.light:
-        if moment.month is None:
+                 .where(scope_clause(shape.scope, bindparam("scope_id")), py.year == bindparam("year")))
+    if shape.department:
+        statement = statement.where(py.department_id == bindparam("department"))
+    if shape.unit:
+        statement = statement.where(Project.unit_id == bindparam("unit"))
+    if shape.light:
+        if not shape.due:
             return statement.where(false())
-        statement = statement.where(_light_column(filters.light, moment) > 0)
+        statement = statement.where(_light_column(shape.light, shape.late) > 0)
     return statement
 
 
-def _light_column(light: str, moment: AsOf):
-    return getattr(LightSummary, ("" if moment.late else "early_") + light)
+def _light_column(light: str, late: bool):
+    return getattr(LightSummary, ("" if late else "early_") + light)
 
 
-def _budget_columns(moment: AsOf):
+def _budget_columns(late: bool):
     b = BudgetSummary
-    return (b.light, b.period) if moment.late else (b.early_light, b.early_period)
+    return (b.light, b.period) if late else (b.early_light, b.early_period)
+
+
+@prepared
+def _unit_sums(shape: _Shape):
+    """What the project years of each 实施单位 add up to, with its 主管部门: grouped by the two
+    ids, the names joined to the thousand groups afterwards (grouping ten thousand rows by their
+    names as well took PostgreSQL twice as long)."""
+    s, b, py = LightSummary, BudgetSummary, ProjectYear
+    _light, period = _budget_columns(shape.late)
+    budgeted = b.annual_fen > 0
+    sums = select(
+        py.department_id.label("department_id"), Project.unit_id.label("unit_id"), func.count(py.id),
+        *(func.coalesce(func.sum(_light_column(light, shape.late)), 0) for light in LIGHTS),
+        func.coalesce(func.sum(s.indicators), 0),
+        func.count(case((budgeted, 1))), func.sum(case((budgeted, b.annual_fen))),
+        func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))),
+        func.sum(case((budgeted, func.coalesce(py.annual_total_yuan, 0) * FEN))))
+    sums = _scoped(sums, shape).group_by(py.department_id, Project.unit_id).subquery()
+    return (select(sums.c.department_id, Department.name, Department.code, sums.c.unit_id, Unit.name,
+                   *list(sums.c)[2:])
+            .join(Department, Department.id == sums.c.department_id).join(Unit, Unit.id == sums.c.unit_id))
 
 
 def unit_groups(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> list[Group]:
     """Each 主管部门 with its 实施单位 and what their project years add up to (one grouped read,
     the names joined in)."""
-    s, b, py = LightSummary, BudgetSummary, ProjectYear
-    _light, period = _budget_columns(moment)
-    budgeted = b.annual_fen > 0
-    sums = select(
-        py.department_id.label("department_id"), Project.unit_id.label("unit_id"), func.count(py.id),
-        *(func.coalesce(func.sum(_light_column(light, moment)), 0) for light in LIGHTS),
-        func.coalesce(func.sum(s.indicators), 0),
-        func.count(case((budgeted, 1))), func.sum(case((budgeted, b.annual_fen))),
-        func.sum(case((budgeted, func.coalesce(b.spent_fen, 0)))), func.sum(case((budgeted, b.annual_fen * period))),
-        func.sum(case((budgeted, func.coalesce(py.annual_total_yuan, 0) * FEN))))
-    # Grouped by the two ids, the names joined to the thousand groups afterwards: grouping ten
-    # thousand rows by their names as well took PostgreSQL twice as long.
-    sums = _scoped(sums, user, filters, moment).group_by(py.department_id, Project.unit_id).subquery()
-    statement = (select(sums.c.department_id, Department.name, Department.code, sums.c.unit_id, Unit.name,
-                        *list(sums.c)[2:])
-                 .join(Department, Department.id == sums.c.department_id).join(Unit, Unit.id == sums.c.unit_id))
+    shape, params = _shape(user, filters, moment)
     departments: dict[int, Group] = {}
-    for d_id, d_name, d_code, u_id, u_name, *numbers in session.execute(statement):
+    for d_id, d_name, d_code, u_id, u_name, *numbers in rows(session, _unit_sums(shape), params):
         # sums come back as Decimal on PostgreSQL (sum of bigint is numeric): whole numbers here
         projects, g, y, r, grey, n, budgets, annual, spent, expected, initial = (int(v or 0) for v in numbers)
         unit = Group(u_id, u_name, Budget(annual or 0, (spent or 0) if moment.month else 0, expected or 0, budgets,
@@ -211,11 +244,11 @@ def unit_groups(session: Session, user: User, filters: ReportFilters, moment: As
     return ordered
 
 
-def _line_select(moment: AsOf):
+def _line_select(late: bool):
     s, b, py = LightSummary, BudgetSummary, ProjectYear
-    budget_light, period = _budget_columns(moment)
+    budget_light, period = _budget_columns(late)
     return select(py.id, py.project_id, Project.unit_id, py.department_id,
-                  *(_light_column(light, moment) for light in LIGHTS), s.indicators,
+                  *(_light_column(light, late) for light in LIGHTS), s.indicators,
                   b.annual_fen, b.spent_fen, budget_light, period, b.over_budget, b.reduced)
 
 
@@ -227,18 +260,34 @@ def _line(row, moment: AsOf) -> ProjectLine:
                        light, period or 0, spending_marks=mark_words(bool(over_budget), bool(reduced)))
 
 
+@prepared
+def _lines(shape: _Shape, by_id: bool = False):
+    statement = _scoped(_line_select(shape.late), shape)
+    return statement.where(ProjectYear.id.in_(bindparam("ids", expanding=True))) if by_id else statement
+
+
 def project_lines(session: Session, user: User, filters: ReportFilters, moment: AsOf) -> list[ProjectLine]:
     """Every project year in scope under the filters, as of `moment`, unnamed and unsorted."""
-    statement = _scoped(_line_select(moment), user, filters, moment)
-    return [_line(row, moment) for row in session.execute(statement)]
+    shape, params = _shape(user, filters, moment)
+    return [_line(row, moment) for row in rows(session, _lines(shape), params)]
 
 
 def project_lines_of(session: Session, user: User, moment: AsOf, project_year_ids) -> dict[int, ProjectLine]:
     """These project years of `moment.year` in the user's scope, as of `moment`, by id — what the
     overview says of each (the project list's light and budget columns)."""
-    statement = _scoped(_line_select(moment), user, ReportFilters(), moment).where(
-        ProjectYear.id.in_(list(project_year_ids)))
-    return {line.project_year_id: line for line in (_line(row, moment) for row in session.execute(statement))}
+    shape, params = _shape(user, ReportFilters(), moment)
+    found = rows(session, _lines(shape, by_id=True), params | {"ids": list(project_year_ids)})
+    return {line.project_year_id: line for line in (_line(row, moment) for row in found)}
+
+
+@prepared
+def _red(shape: _Shape):
+    red = _light_column(rules.RED, shape.late)
+    budget_light, _period = _budget_columns(shape.late)
+    return (_scoped(_line_select(shape.late).add_columns(func.count().over()), shape)
+            .where(or_(red > 0, budget_light == rules.RED))
+            .order_by(red.desc(), case((budget_light == rules.RED, 0), else_=1), ProjectYear.id)
+            .limit(bindparam("limit")))
 
 
 def _red_projects(session: Session, user: User, filters: ReportFilters, moment: AsOf,
@@ -247,14 +296,9 @@ def _red_projects(session: Session, user: User, filters: ReportFilters, moment: 
     budget before none; and how many there are in all."""
     if moment.month is None or not limit:
         return [], 0
-    red = _light_column(rules.RED, moment)
-    budget_light, _period = _budget_columns(moment)
-    statement = (_scoped(_line_select(moment).add_columns(func.count().over()), user, filters, moment)
-                 .where(or_(red > 0, budget_light == rules.RED))
-                 .order_by(red.desc(), case((budget_light == rules.RED, 0), else_=1), ProjectYear.id)
-                 .limit(limit))
-    rows = session.execute(statement).all()
-    return [_line(row, moment) for row in rows], (rows[0][-1] if rows else 0)
+    shape, params = _shape(user, filters, moment)
+    found = rows(session, _red(shape), params | {"limit": limit})
+    return [_line(row, moment) for row in found], (found[0][-1] if found else 0)
 
 
 def _name_projects(session: Session, lines: list[ProjectLine]) -> None:

@@ -136,3 +136,27 @@ def test_rows_raises_sqlalchemys_error_and_refuses_a_locking_read(seeded):
         session.rollback()
         with pytest.raises(TypeError):
             rows(session, select(ProjectYear.id).with_for_update())
+
+
+@pytest.mark.parametrize("on", [date(2023, 1, 20), date(2023, 7, 10), date(2023, 7, 31), date(2024, 1, 10)])
+def test_the_overviews_reads_are_what_sqlalchemy_reads(seeded, personas, stored, on):
+    """The overview's prepared reads (by scope, moment and filters) through `rows`."""
+    from models.db import get_session, rows
+    from models.user import User
+    from reads.overview import _lines, _red, _shape, _unit_sums
+    from reads.report_filters import AsOf, ReportFilters
+    py, _ids, _token = stored
+    with seeded.test_request_context():
+        session = get_session()
+        moment = AsOf.of(2023, on, seeded.config)
+        admin, manager = (session.get(User, person.id) for person in (personas.admin, personas.manager_a))
+        cases = []
+        for user, filters in ((admin, ReportFilters()), (manager, ReportFilters()),
+                              (admin, ReportFilters(light="yellow")), (admin, ReportFilters(level1="产出指标"))):
+            shape, params = _shape(user, filters, moment)
+            cases += [(_unit_sums(shape), params), (_lines(shape), params), (_red(shape), params | {"limit": 10}),
+                      (_lines(shape, by_id=True), params | {"ids": [py]})]
+        read = [_typed(rows(session, statement, params)) for statement, params in cases]
+        expected = [_typed(session.execute(statement, params).all()) for statement, params in cases]
+    assert read == expected
+    assert read[0] and read[1], "the admin's overview has its 实施单位 and project years"
