@@ -47,7 +47,7 @@ class Clock:
 
 def scheduler_for(app, clock: Clock, port: int | None = None) -> ReminderScheduler:
     from reminders.mailer import SmtpSettings
-    smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", timeout_seconds=1,
+    smtp = SmtpSettings(host="127.0.0.1", port=port, security="none", timeout_seconds=10,
                         mail_from="绩效目标跟踪 <noreply@jixiao.test>") if port else None
     return ReminderScheduler(app.extensions["engine"], CycleConfig(base_url=BASE_URL, smtp=smtp),
                              Housekeeping.from_mapping(app.config), clock)
