@@ -5,7 +5,7 @@ import time
 from collections import namedtuple
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, partial
 from typing import Callable, TypeVar
 
 from flask import current_app, g
@@ -59,28 +59,68 @@ def rows(session: Session, statement: Select, params: dict | None = None) -> lis
     return lean.run(conn, params or {})
 
 
+_SHAPES_KEPT = 256      # expanded forms kept per statement (one per set of IN-list lengths)
+
+
 class _Lean:
-    """A select compiled for one dialect, with what running it needs."""
+    """A select compiled for one dialect, with what running it needs.
+
+    What each call does besides the driver's work is kept small, since it is repeated on every
+    read of every request:
+    - An `IN` list is expanded by SQLAlchemy (its SQL rewritten for the list's length) once per
+      set of lengths; later calls with lists of the same lengths reuse that SQL, and only their
+      values are laid out under the expanded names (`_expanded`).
+    - One cursor per driver connection serves every call on it (`_cursor`): a new psycopg
+      cursor sets up its column loaders afresh.
+    - Rows are made straight from the driver's tuples (`tuple.__new__`), not one Python call each."""
 
     def __init__(self, statement: Select, dialect) -> None:
         if not isinstance(statement, Select) or statement._for_update_arg is not None:
             raise TypeError("rows() runs plain selects only")
         self.statement = statement          # kept alive, so its id stays its own
         self.dialect = dialect
-        self.compiled = statement.compile(dialect=dialect)
+        self.compiled = compiled = statement.compile(dialect=dialect)
         self.types = [column.type for column in statement.selected_columns]
-        self.row = namedtuple("Row", list(statement.selected_columns.keys()), rename=True)._make
+        row = namedtuple("Row", list(statement.selected_columns.keys()), rename=True)
+        self.row = partial(tuple.__new__, row)
         self.processors: list | None = None      # known after the first run (the driver's column types)
+        expanding = [name for name, bind in compiled.binds.items() if bind in compiled.post_compile_params]
+        self.expanding = tuple(expanding)
+        # Laid out here only in the plain case: SQLAlchemy itself where values are rendered into
+        # the SQL (literal_execute), names are escaped, or an IN list holds tuples.
+        plain = not (compiled.literal_execute_params or compiled.escaped_bind_names
+                     or any(compiled.binds[name].type._is_tuple_type for name in expanding))
+        self.shapes: dict | None = {} if plain else None
+
+    def _expanded(self, params: dict):
+        """The SQL, its positional order, bind processors and values for these parameters."""
+        shapes, expanding = self.shapes, self.expanding
+        if shapes is None or not all(name in params for name in expanding):
+            state = self.compiled.construct_expanded_state(params)
+            return state.statement, state.positiontup, state.processors, state.parameters
+        key = (frozenset(params), tuple(len(params[name]) for name in expanding))
+        shape = shapes.get(key)
+        if shape is None:
+            state = self.compiled.construct_expanded_state(params)
+            expansion = state.parameter_expansion
+            given = set(params).union(*expansion.values())
+            constants = {name: value for name, value in state.parameters.items() if name not in given}
+            if len(shapes) < _SHAPES_KEPT:
+                shapes[key] = (state.statement, state.positiontup, state.processors, expansion, constants)
+            return state.statement, state.positiontup, state.processors, state.parameters
+        statement, positiontup, processors, expansion, constants = shape
+        values = {**constants, **params}
+        for name, names in expansion.items():
+            values.update(zip(names, values.pop(name)))
+        return statement, positiontup, processors, values
 
     def run(self, conn, params: dict) -> list[tuple]:
-        state = self.compiled.construct_expanded_state(params)
-        values, processors = state.parameters, state.processors
+        sql, positiontup, processors, values = self._expanded(params)
         if processors:
             values = {key: processors[key](value) if key in processors and value is not None else value
                       for key, value in values.items()}
-        args = values if state.positiontup is None else tuple(values[key] for key in state.positiontup)
-        sql = state.statement
-        cursor = conn.connection.dbapi_connection.cursor()
+        args = values if positiontup is None else tuple(values[key] for key in positiontup)
+        cursor = _cursor(conn)
         try:
             for listener in conn.dispatch.before_cursor_execute:
                 sql, args = listener(conn, cursor, sql, args, None, False) or (sql, args)
@@ -91,13 +131,25 @@ class _Lean:
                                    for kind, column in zip(self.types, cursor.description)]
         except self.dialect.loaded_dbapi.Error as exc:
             raise DBAPIError.instance(sql, args, exc, self.dialect.loaded_dbapi.Error) from exc
-        finally:
-            cursor.close()
         make = self.row
         if any(self.processors):
             pairs = list(enumerate(self.processors))
             return [make([p(row[i]) if p is not None else row[i] for i, p in pairs]) for row in found]
-        return [make(row) for row in found]
+        return list(map(make, found))
+
+
+_CURSOR = "lean_cursor"     # the pool entry's info: (driver connection, its cursor for rows())
+
+
+def _cursor(conn):
+    """The cursor `rows()` runs on for this driver connection, made on first use (the pool
+    entry keeps it with the connection; a replaced connection gets a new one)."""
+    dbapi = conn.connection.dbapi_connection
+    info = conn.connection.info
+    kept = info.get(_CURSOR)
+    if kept is None or kept[0] is not dbapi:
+        kept = info[_CURSOR] = (dbapi, dbapi.cursor())
+    return kept[1]
 
 
 _LEAN: dict[tuple[int, str], _Lean] = {}

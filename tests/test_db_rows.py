@@ -136,6 +136,8 @@ def test_rows_raises_sqlalchemys_error_and_refuses_a_locking_read(seeded):
         session.rollback()
         with pytest.raises(TypeError):
             rows(session, select(ProjectYear.id).with_for_update())
+        # the connection's cursor serves the next read after the error
+        assert rows(session, select(ProjectYear.id).where(ProjectYear.id > 0)), "the seeded years are read"
 
 
 @pytest.mark.parametrize("on", [date(2023, 1, 20), date(2023, 7, 10), date(2023, 7, 31), date(2024, 1, 10)])
@@ -160,3 +162,45 @@ def test_the_overviews_reads_are_what_sqlalchemy_reads(seeded, personas, stored,
         expected = [_typed(session.execute(statement, params).all()) for statement, params in cases]
     assert read == expected
     assert read[0] and read[1], "the admin's overview has its 实施单位 and project years"
+
+
+# --------------------------------------------------------------------------- IN lists laid out once
+
+def _dialects():
+    from sqlalchemy.dialects import postgresql, sqlite
+    return [sqlite.dialect(), postgresql.psycopg.dialect()]
+
+
+@pytest.mark.parametrize("dialect", _dialects(), ids=lambda d: d.name)
+def test_in_lists_of_known_lengths_are_laid_out_as_sqlalchemy_expands_them(dialect):
+    """`rows()` lets SQLAlchemy expand an IN list once per set of list lengths and lays later
+    values of the same lengths out under the expanded names itself. For any sequence of calls —
+    lengths repeated or new, empty lists, constants bound in the statement, a scalar beside the
+    lists — the SQL, its parameter order and the values must be what SQLAlchemy's own expansion
+    gives for that call."""
+    from hypothesis import given, settings, strategies as st
+    from sqlalchemy import bindparam
+    from models.actual import Actual
+    from models.db import _Lean
+    from reads.project_year import _actuals_select
+    from services.inputs import _entries_of
+    mixed = select(Actual.id).where(Actual.light == "red", Actual.month.in_(bindparam("months", expanding=True)),
+                                    Actual.version > bindparam("version"), Actual.indicator_id.in_(bindparam("ids", expanding=True)))
+    lean_actuals, lean_entries, lean_mixed = (_Lean(s, dialect) for s in (_actuals_select(), _entries_of(), mixed))
+    ids, months = st.lists(st.integers(1, 10**6), max_size=6), st.lists(st.integers(1, 12), max_size=4)
+    call = st.one_of(st.tuples(st.just(lean_actuals), st.fixed_dictionaries({"ids": ids, "months": months})),
+                     st.tuples(st.just(lean_entries), st.fixed_dictionaries({"ids": ids, "through": st.integers(0, 12)})),
+                     st.tuples(st.just(lean_mixed), st.fixed_dictionaries({"ids": ids, "months": months,
+                                                                           "version": st.integers(0, 9)})))
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(call, min_size=1, max_size=12))
+    def check(calls):
+        for lean, params in calls:
+            sql, order, processors, values = lean._expanded(dict(params))
+            state = lean.compiled.construct_expanded_state(dict(params))
+            assert (sql, order, values) == (state.statement, state.positiontup, state.parameters)
+            assert processors.keys() == state.processors.keys()
+    check()
+    assert lean_actuals.shapes and lean_entries.shapes and lean_mixed.shapes, "lengths seen again: laid out here"
+    assert len(lean_actuals.shapes) <= 7 * 5, "one kept form per pair of lengths"
