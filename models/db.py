@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.sql import Select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, create_engine
 
 
@@ -136,6 +137,34 @@ class _Lean:
             pairs = list(enumerate(self.processors))
             return [make([p(row[i]) if p is not None else row[i] for i, p in pairs]) for row in found]
         return list(map(make, found))
+
+
+def columns_of(*models) -> list:
+    """Every column of each table model, in order: a `select` whose rows `detached` reads back."""
+    return [column for model in models for column in model.__table__.columns]
+
+
+def detached(row, *models) -> tuple:
+    """The table models' instances held in one plain row of `columns_of(*models)`, each as if
+    loaded by a session and then expunged: the same class, values and identity, in no session.
+    For what a call only reads (an entry's indicator and project year, an answer's indicators):
+    an ORM load of a wide row costs about twice the row itself (models.db.rows). Never written
+    through: an instance to change is loaded by the session that writes it."""
+    made, at = [], 0
+    for model in models:
+        keys = _attribute_keys(model)
+        instance = model.__mapper__.class_manager.new_instance()
+        instance.__dict__.update(zip(keys, row[at:at + len(keys)]))
+        make_transient_to_detached(instance)
+        made.append(instance)
+        at += len(keys)
+    return tuple(made)
+
+
+@cache
+def _attribute_keys(model) -> tuple[str, ...]:
+    mapper = model.__mapper__
+    return tuple(mapper.get_property_by_column(column).key for column in model.__table__.columns)
 
 
 _CURSOR = "lean_cursor"     # the pool entry's info: (driver connection, its cursor for rows())

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import Column, Numeric, Text, bindparam
 from sqlmodel import Field, SQLModel, select
 
-from models.db import prepared
+from models.db import columns_of, detached, prepared, rows
 
 SCOPES = ("period", "annual")
 
@@ -91,3 +91,16 @@ def _active():
 def active_indicators(session, project_year_id: int) -> list[Indicator]:
     """The indicators of the project year's current 申报表, in the form's order."""
     return list(session.exec(_active(), params={"py_id": project_year_id}))
+
+
+@prepared
+def _active_rows():
+    return (select(*columns_of(Indicator)).where(Indicator.project_year_id == bindparam("py_id"),
+                                                 Indicator.retired_at.is_(None))
+            .order_by(Indicator.position))
+
+
+def active_indicators_to_read(session, project_year_id: int) -> list[Indicator]:
+    """`active_indicators` as detached objects from plain rows (models.db.detached), for a
+    read that never writes through them (the API's answer for one project)."""
+    return [detached(row, Indicator)[0] for row in rows(session, _active_rows(), {"py_id": project_year_id})]

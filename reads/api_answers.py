@@ -37,7 +37,7 @@ from domain.indicators import annual_target
 from domain.project_year import YearFacts
 from importers.values import Target
 from models.actual import Actual
-from models.indicator import Indicator, active_indicators
+from models.indicator import Indicator, active_indicators_to_read
 from models.org import Department, Unit
 from models.db import prepared, rows
 from models.project import Project, ProjectYear
@@ -127,7 +127,7 @@ def _summary_statement(shape: str):
 def project(session: Session, user: User, found: Project, py: ProjectYear, as_of: date,
             years: list[ProjectYear] | None = None) -> Unchecked:
     """`years`: the project's years the user may read, when the caller has them."""
-    indicators = active_indicators(session, py.id)
+    indicators = active_indicators_to_read(session, py.id)
     state = year_state(session, py, as_of, indicators=indicators)
     states, budget = state.indicators, state.budget
     originals = original_targets(session, py.id)

@@ -64,7 +64,7 @@ def period_progress(session: Session, user: User, py: ProjectYear, indicators: l
     """实施期 progress of these indicators of `py`, over the project's years the user may see.
     `current`: the latest actual due by `as_of` of each of `py`'s indicators with a 年度 target
     that has one, when the caller has read them already (`indicator_states`); `years`: the
-    project's years the user may see, when the caller has read them (`project_years_visible`)."""
+    project's years the user may see, when the caller has read them (`project_years_to_read`)."""
     if not indicators:
         return {}
     if years is None:

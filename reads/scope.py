@@ -17,7 +17,7 @@ from models.actual import Actual
 from models.evidence import Evidence
 from models.indicator import Indicator
 from models.job import ImportJob
-from models.db import prepared
+from models.db import columns_of, detached, prepared, rows
 from models.org import Unit
 from models.project import Project, ProjectYear
 from models.user import User
@@ -81,20 +81,34 @@ def _project_year_statement(shape: str, fresh: bool):
 
 
 @prepared
-def _project_years_statement(shape: str):
-    project_of = select(ProjectYear.project_id).where(ProjectYear.id == bindparam("py_id")).scalar_subquery()
-    return (select(Project, ProjectYear).join(ProjectYear, ProjectYear.project_id == Project.id)
-            .where(ProjectYear.project_id == project_of, scope_clause(shape, bindparam("scope_id")))
-            .order_by(ProjectYear.year))
-
-
-@prepared
 def _indicator_statement(shape: str, fresh: bool):
     statement = (select(Indicator, ProjectYear, Project)
                  .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
                  .join(Project, Project.id == ProjectYear.project_id)
                  .where(Indicator.id == bindparam("indicator_id"), scope_clause(shape, bindparam("scope_id"))))
     return statement.execution_options(populate_existing=True) if fresh else statement
+
+
+@prepared
+def _indicator_row(shape: str):
+    return (select(*columns_of(Indicator, ProjectYear, Project))
+            .join(ProjectYear, ProjectYear.id == Indicator.project_year_id)
+            .join(Project, Project.id == ProjectYear.project_id)
+            .where(Indicator.id == bindparam("indicator_id"), scope_clause(shape, bindparam("scope_id"))))
+
+
+@prepared
+def _project_year_row(shape: str):
+    return (select(*columns_of(Project, ProjectYear)).join(ProjectYear, ProjectYear.project_id == Project.id)
+            .where(ProjectYear.id == bindparam("py_id"), scope_clause(shape, bindparam("scope_id"))))
+
+
+@prepared
+def _project_years_row(shape: str):
+    project_of = select(ProjectYear.project_id).where(ProjectYear.id == bindparam("py_id")).scalar_subquery()
+    return (select(*columns_of(Project, ProjectYear)).join(ProjectYear, ProjectYear.project_id == Project.id)
+            .where(ProjectYear.project_id == project_of, scope_clause(shape, bindparam("scope_id")))
+            .order_by(ProjectYear.year))
 
 
 def projects_visible_to(user: User):
@@ -112,18 +126,6 @@ def project_year_visible(session: Session, user: User, project_year_id: int,
     return tuple(row) if row else None
 
 
-def project_years_visible(session: Session, user: User,
-                          project_year_id: int) -> tuple[Project, ProjectYear, list[ProjectYear]] | None:
-    """The project year with its project and every year of that project the user may read
-    (itself included), in one query; None if the user may not read it."""
-    shape, params = scoped_params(user, py_id=project_year_id)
-    rows = session.exec(_project_years_statement(shape), params=params).all()
-    for project, py in rows:
-        if py.id == project_year_id:
-            return project, py, [year for _p, year in rows]
-    return None
-
-
 def indicator_visible(session: Session, user: User, indicator_id: int,
                       fresh: bool = False) -> tuple[Indicator, ProjectYear, Project] | None:
     """The indicator with its project year and project, if the user may read that year;
@@ -131,6 +133,37 @@ def indicator_visible(session: Session, user: User, indicator_id: int,
     shape, params = scoped_params(user, indicator_id=indicator_id)
     row = session.exec(_indicator_statement(shape, fresh), params=params).first()
     return tuple(row) if row else None
+
+
+def indicator_to_read(session: Session, user: User,
+                      indicator_id: int) -> tuple[Indicator, ProjectYear, Project] | None:
+    """`indicator_visible`, read afresh as one plain row into detached objects (models.db.detached):
+    for a call that only reads them — an entry of the indicator's actual, which writes other rows."""
+    shape, params = scoped_params(user, indicator_id=indicator_id)
+    found = rows(session, _indicator_row(shape), params)
+    return detached(found[0], Indicator, ProjectYear, Project) if found else None
+
+
+def project_year_to_read(session: Session, user: User, project_year_id: int) -> tuple[Project, ProjectYear] | None:
+    """`project_year_visible` the same way (an entry of its spending)."""
+    shape, params = scoped_params(user, py_id=project_year_id)
+    found = rows(session, _project_year_row(shape), params)
+    return detached(found[0], Project, ProjectYear) if found else None
+
+
+def project_years_to_read(session: Session, user: User,
+                          project_year_id: int) -> tuple[Project, ProjectYear, list[ProjectYear]] | None:
+    """The project year with its project and every year of that project the user may read
+    (itself included), in one query, the same way (the API's answer for one project); None if
+    the user may not read it."""
+    shape, params = scoped_params(user, py_id=project_year_id)
+    found = rows(session, _project_years_row(shape), params)
+    if not found:
+        return None
+    project = detached(found[0], Project)[0]
+    years = [detached(row[len(Project.__table__.columns):], ProjectYear)[0] for row in found]
+    chosen = next((year for year in years if year.id == project_year_id), None)
+    return (project, chosen, years) if chosen is not None else None
 
 
 def may_edit_actuals(user: User, project: Project) -> bool:

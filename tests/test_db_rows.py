@@ -204,3 +204,41 @@ def test_in_lists_of_known_lengths_are_laid_out_as_sqlalchemy_expands_them(diale
     check()
     assert lean_actuals.shapes and lean_entries.shapes and lean_mixed.shapes, "lengths seen again: laid out here"
     assert len(lean_actuals.shapes) <= 7 * 5, "one kept form per pair of lengths"
+
+
+# --------------------------------------------------------------------------- detached objects
+
+def test_objects_read_from_plain_rows_are_what_the_session_loads(seeded, personas, stored):
+    """`indicator_to_read`, `project_year_to_read`, `project_years_to_read` and
+    `active_indicators_to_read` build detached objects from one plain row each: the same class,
+    column values of the same types and identity as the session's own load, in no session."""
+    from sqlalchemy import inspect
+    from models.db import get_session
+    from models.indicator import active_indicators, active_indicators_to_read
+    from models.project import Project, ProjectYear
+    from models.user import User
+    from reads.scope import (indicator_to_read, indicator_visible, project_year_to_read, project_year_visible,
+                             project_years_to_read)
+    py, ids, _token = stored
+
+    def values(obj):
+        return [(type(obj), column.key, type(getattr(obj, column.key)), getattr(obj, column.key))
+                for column in type(obj).__table__.columns]
+
+    with seeded.test_request_context():
+        session = get_session()
+        admin, manager = (session.get(User, person.id) for person in (personas.admin, personas.manager_a))
+        cases = [(indicator_to_read(session, manager, ids[0]), indicator_visible(session, manager, ids[0])),
+                 (project_year_to_read(session, admin, py), project_year_visible(session, admin, py)),
+                 (active_indicators_to_read(session, py), active_indicators(session, py))]
+        project, year, years = project_years_to_read(session, manager, py)
+        cases.append(((project, year, *years), (session.get(Project, project.id), session.get(ProjectYear, py),
+                                                *(session.get(ProjectYear, y.id) for y in years))))
+        for lean, loaded in cases:
+            assert [values(obj) for obj in lean] == [values(obj) for obj in loaded]
+            for obj, same in zip(lean, loaded):
+                assert inspect(obj).detached and inspect(obj).key == inspect(same).key
+        assert len(cases[2][0]) > 3 and years and year.id == py
+        other = next(u for u in session.scalars(select(User)) if u.role == "manager" and u.unit_id != manager.unit_id)
+        assert indicator_to_read(session, other, ids[0]) is None, "outside the scope reads as missing"
+        assert project_years_to_read(session, other, py) is None

@@ -50,8 +50,8 @@ from reads import api_answers as answers
 from reads.api_schemas import (ActualBody, ActualConflict, AdjustmentBody, Answer, DeductionBody, ReturnBody, ScoreBody,
                                SpendingBody, SpendingConflict, TargetChangeBody, TokenError, Unchecked, WeightsBody,
                                json_of)
-from reads.scope import (indicator_visible, may_edit_actuals, may_evaluate, may_review_targets, project_year_visible,
-                         project_years_visible, target_adjustment_in_scope)
+from reads.scope import (indicator_to_read, indicator_visible, may_edit_actuals, may_evaluate, may_review_targets,
+                         project_year_to_read, project_year_visible, project_years_to_read, target_adjustment_in_scope)
 from reads.wording import user_label
 from services.adjustment import FIELD_NAMES as ADJUSTMENT_FIELDS, record_adjustment
 from services.entry import enter_actual, enter_spending
@@ -101,7 +101,7 @@ def projects():
 @bp.get("/projects/<int:project_year_id>")
 def project(project_year_id: int):
     as_of, db = _as_of(), get_session()
-    found = project_years_visible(db, g.user, project_year_id)
+    found = project_years_to_read(db, g.user, project_year_id)
     if found is None:
         abort(404)
     project, py, years = found
@@ -120,7 +120,7 @@ def put_actual(indicator_id: int, period: str):
     as_of = month_end(year, month)
     try:
         with transaction(db):      # judge against the indicator as it is under the write lock
-            ind, py, project = _visible_indicator(db, indicator_id, fresh=True)
+            ind, py, project = _found(indicator_to_read(db, g.user, indicator_id))    # only read
             _require(may_edit_actuals(g.user, project))
             data, invalid = _validated(ActualBody, {**body, "version": version}, {"measure": effective_measure(ind)})
             if data is None:
@@ -152,7 +152,7 @@ def put_spending(project_year_id: int, period: str):
     as_of = month_end(year, month)
     try:
         with transaction(db):
-            project, py = _visible_project_year(db, project_year_id, fresh=True)
+            project, py = _found(project_year_to_read(db, g.user, project_year_id))    # only read
             _require(may_edit_actuals(g.user, project))
             if data is None:
                 raise EntryError(invalid, "amount_yuan")
@@ -387,14 +387,15 @@ def _visible_year(db, project_year_id: int):
 
 
 def _visible_project_year(db, project_year_id: int, fresh: bool = False):
-    found = project_year_visible(db, g.user, project_year_id, fresh)
-    if found is None:
-        abort(404)
-    return found
+    return _found(project_year_visible(db, g.user, project_year_id, fresh))
 
 
 def _visible_indicator(db, indicator_id: int, fresh: bool = False):
-    found = indicator_visible(db, g.user, indicator_id, fresh)
+    return _found(indicator_visible(db, g.user, indicator_id, fresh))
+
+
+def _found(found):
+    """What a scoped lookup found, or a 404 (outside the caller's scope reads as missing)."""
     if found is None:
         abort(404)
     return found
