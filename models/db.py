@@ -11,9 +11,11 @@ from typing import Callable, TypeVar
 from flask import current_app, g
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Insert, Select, Update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, create_engine
 
 
@@ -49,15 +51,46 @@ def rows(session: Session, statement: Select, params: dict | None = None) -> lis
     `before_cursor_execute` listeners, the driver's execute and fetch, the column types' result
     processors (SQLite's dates, decimals and JSON; none on PostgreSQL for these columns), and a
     driver error raised as SQLAlchemy's `DBAPIError`. Like `Session.execute`, it flushes what the
-    session holds first (unless in `no_autoflush`). For plain reads only: a write or a locking
-    read goes through the session."""
+    session holds first (unless in `no_autoflush`). For plain reads only: a locking read is
+    `locked_rows`, a write `write`."""
+    return _lean(session, statement, "read").run(session.connection(), params or {})
+
+
+def locked_rows(session: Session, statement: Select, params: dict | None = None) -> list[tuple]:
+    """`rows` of a locking read (`with_for_update()`) inside a write transaction: the row an
+    entry is about to change, read afresh under its lock."""
+    return _lean(session, statement, "lock").run(session.connection(), params or {})
+
+
+def write(session: Session, statement, params: dict | None = None):
+    """A prepared INSERT or UPDATE (`prepared`, values as bound parameters) run like `rows`, in
+    the caller's write transaction: the rows it returns (`RETURNING`), else how many rows it
+    changed. An entry's own rows are written this way: the ORM's unit of work (tracking the
+    objects, ordering the statements, reading the new key back) cost more than the two
+    statements it sends. An object of the row that the session holds is told the new values
+    (`written`); the driver's IntegrityError arrives as SQLAlchemy's."""
+    return _lean(session, statement, "write").run(session.connection(), params or {})
+
+
+def written(session: Session, model, key, values: dict) -> None:
+    """Tell the session's object of the row `key` of `model`, if it holds one, the values just
+    written to it by `write`, as stored (no change left to flush)."""
+    held = session.identity_map.get(identity_key(model, key))
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+
+
+def _lean(session: Session, statement, kind: str) -> "_Lean":
     if session.autoflush:
         session.flush()             # a no-op when nothing is pending
-    conn = session.connection()
-    lean = _LEAN.get((id(statement), conn.dialect.name))
+    dialect = session.get_bind().dialect
+    lean = _LEAN.get((id(statement), dialect.name))
     if lean is None:
-        lean = _LEAN[(id(statement), conn.dialect.name)] = _Lean(statement, conn.dialect)
-    return lean.run(conn, params or {})
+        lean = _LEAN[(id(statement), dialect.name)] = _Lean(statement, dialect)
+    if lean.kind != kind:
+        raise TypeError(f"a {lean.kind} statement run as a {kind}")
+    return lean
 
 
 _SHAPES_KEPT = 256      # expanded forms kept per statement (one per set of IN-list lengths)
@@ -75,14 +108,20 @@ class _Lean:
       cursor sets up its column loaders afresh.
     - Rows are made straight from the driver's tuples (`tuple.__new__`), not one Python call each."""
 
-    def __init__(self, statement: Select, dialect) -> None:
-        if not isinstance(statement, Select) or statement._for_update_arg is not None:
-            raise TypeError("rows() runs plain selects only")
+    def __init__(self, statement, dialect) -> None:
+        if isinstance(statement, Select):
+            self.kind = "read" if statement._for_update_arg is None else "lock"
+            columns = statement.selected_columns
+        elif isinstance(statement, (Insert, Update)):
+            self.kind, columns = "write", statement.exported_columns     # its RETURNING columns
+        else:
+            raise TypeError("rows() and write() run selects, inserts and updates only")
         self.statement = statement          # kept alive, so its id stays its own
         self.dialect = dialect
         self.compiled = compiled = statement.compile(dialect=dialect)
-        self.types = [column.type for column in statement.selected_columns]
-        row = namedtuple("Row", list(statement.selected_columns.keys()), rename=True)
+        self.types = [column.type for column in columns]
+        self.returns = bool(self.types)
+        row = namedtuple("Row", list(columns.keys()), rename=True)
         self.row = partial(tuple.__new__, row)
         self.processors: list | None = None      # known after the first run (the driver's column types)
         expanding = [name for name, bind in compiled.binds.items() if bind in compiled.post_compile_params]
@@ -98,7 +137,7 @@ class _Lean:
         shapes, expanding = self.shapes, self.expanding
         if shapes is None or not all(name in params for name in expanding):
             state = self.compiled.construct_expanded_state(params)
-            return state.statement, state.positiontup, state.processors, state.parameters
+            return state.statement, state.positiontup, self._processors(state), state.parameters
         key = (frozenset(params), tuple(len(params[name]) for name in expanding))
         shape = shapes.get(key)
         if shape is None:
@@ -106,14 +145,21 @@ class _Lean:
             expansion = state.parameter_expansion
             given = set(params).union(*expansion.values())
             constants = {name: value for name, value in state.parameters.items() if name not in given}
+            processors = self._processors(state)
             if len(shapes) < _SHAPES_KEPT:
-                shapes[key] = (state.statement, state.positiontup, state.processors, expansion, constants)
-            return state.statement, state.positiontup, state.processors, state.parameters
+                shapes[key] = (state.statement, state.positiontup, processors, expansion, constants)
+            return state.statement, state.positiontup, processors, state.parameters
         statement, positiontup, processors, expansion, constants = shape
         values = {**constants, **params}
         for name, names in expansion.items():
             values.update(zip(names, values.pop(name)))
         return statement, positiontup, processors, values
+
+    def _processors(self, state) -> dict:
+        """Every bound value's processor (a date as SQLite stores it, a JSON list as text): the
+        statement's own, and those of the names an IN list was expanded to (as SQLAlchemy's
+        execution merges them)."""
+        return {**self.compiled._bind_processors, **state.processors}
 
     def run(self, conn, params: dict) -> list[tuple]:
         sql, positiontup, processors, values = self._expanded(params)
@@ -126,6 +172,8 @@ class _Lean:
             for listener in conn.dispatch.before_cursor_execute:
                 sql, args = listener(conn, cursor, sql, args, None, False) or (sql, args)
             cursor.execute(sql, args)
+            if not self.returns:
+                return cursor.rowcount
             found = cursor.fetchall()
             if self.processors is None:
                 self.processors = [kind.dialect_impl(self.dialect).result_processor(self.dialect, column[1])

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import partial
 from typing import NamedTuple
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -27,7 +27,7 @@ from domain.indicators import annual_target, effective_measure
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
                            SPENDING_NOTE_EXAMPLES, actual_of, spending_note, spending_number, spending_of)
-from models.db import prepared
+from models.db import columns_of, detached, locked_rows, prepared, write, written
 from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.wording import yuan_text
@@ -95,21 +95,18 @@ def enter_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, m
         raise EntryError(f"全年预计：{exc}", "forecast") from exc
     # Lock the row and read it afresh: two editors sending the same version must not both win
     # (PostgreSQL; SQLite's write transactions are already serial).
-    existing = session.exec(_actual_for_update(), params={"indicator_id": ind.id, "month": month}).first()
+    found = locked_rows(session, _actual_for_update(), {"indicator_id": ind.id, "month": month})
+    existing = found[0] if found else None
     check_version(existing, data.version, overwrite_needs_version)
     old = snapshot(existing) if existing else None
     light_before = existing.light if existing else summaries.ABSENT
-    actual = existing or Actual(indicator_id=ind.id, month=month, light="", version=0,
-                                updated_by=ctx.who, updated_at=ctx.now)
-    for name, value in entered_fields(ind, measure, data, forecast).items():
-        setattr(actual, name, value)
-    actual.completion, actual.pace, actual.light = judgement.completion, judgement.pace, judgement.light
-    actual.version += 1
-    actual.updated_by, actual.updated_at = ctx.who, ctx.now
-    session.add(actual)
-    session.add(ActualChange(indicator_id=ind.id, month=month, changed_by=ctx.who, changed_at=ctx.now,
-                             old=old, new=snapshot(actual)))
-    _flush_or_stale(session)
+    fields = {**entered_fields(ind, measure, data, forecast),
+              "completion": judgement.completion, "pace": judgement.pace, "light": judgement.light,
+              "version": (existing.version if existing else 0) + 1, "updated_by": ctx.who, "updated_at": ctx.now}
+    actual = _store(session, Actual, existing, {"indicator_id": ind.id, "month": month}, fields)
+    write(session, _insert_of(ActualChange), _values(ActualChange, indicator_id=ind.id, month=month,
+                                                     changed_by=ctx.who, changed_at=ctx.now, old=old,
+                                                     new=snapshot(actual)))
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
     config = current_config()
     judged = alerts.judged_indicator(session, py, ind, config)
@@ -204,13 +201,33 @@ def _judge(ind, measure, month, py, data: ActualInput, thresholds) -> rules.Judg
     return judgement
 
 
-def _flush_or_stale(session: Session) -> None:
-    """Two first entries of the same period at once: the unique key lets one in; the other is
-    told, as for any stale edit (the caller's transaction rolls back)."""
+def _store(session: Session, model, existing, key: dict, fields: dict):
+    """Write a period's row — `existing` (a plain row, read under its lock) with `fields` changed,
+    or a new one at `key` — and return it as a detached object of `model`. Two first entries of
+    the same period at once: the unique key lets one in; the other is told, as for any stale
+    edit (the caller's transaction rolls back)."""
+    if existing is not None:
+        write(session, _update_of(model, tuple(fields)), {"row_id": existing.id} | _bound(fields))
+        written(session, model, existing.id, fields)
+        return detached(tuple({**existing._asdict(), **fields}.values()), model)[0]
+    values = _values(model, **key, **fields)
     try:
-        session.flush()
+        [(new_id,)] = write(session, _insert_of(model), values)
     except IntegrityError as exc:
         raise StaleEdit(0, "他人") from exc
+    stored = values | {"id": new_id}
+    return detached(tuple(stored[column.key] for column in model.__table__.columns), model)[0]
+
+
+def _values(model, **given) -> dict:
+    """A new row's every column but its key, in the table's order, as `model` fills what is not
+    given (its field defaults)."""
+    made = model(**given)
+    return {column.key: getattr(made, column.key) for column in model.__table__.columns if not column.primary_key}
+
+
+def _bound(values: dict) -> dict:
+    return {f"v_{name}": value for name, value in values.items()}
 
 
 # --------------------------------------------------------------------------- spending
@@ -244,25 +261,21 @@ def enter_spending(session: Session, py: ProjectYear, year: int, month: int, amo
     # The project year's lock before its budget is read: an adjustment committing meanwhile
     # (services/adjustment.py takes the same lock) cannot leave this report judged on the old one.
     summaries.lock(session, [py.id])
-    existing = session.exec(_spending_for_update(), params={"py_id": py.id, "month": month}).first()
+    found = locked_rows(session, _spending_for_update(), {"py_id": py.id, "month": month})
+    existing = found[0] if found else None
     check_version(existing, version, overwrite_needs_version)
     f = rules.elapsed_share(month, py.periods)
     budget = budget_on(session, py, month_end(py.year, month))      # in force at the period's end (§7)
     rate, pace = rules.execution_rate(amount, budget), rules.budget_pace(amount, budget, f)
     check_ratios("支出金额与预算相差过大，无法计算执行率，请检查金额与单位", "amount_yuan", rate, pace)
     check_spending_note(session, py, month, amount, note)      # 超预算: above that same budget in force
-    row = existing or Spending(project_year_id=py.id, month=month, amount_yuan=amount, version=0,
-                               updated_by=ctx.who, updated_at=ctx.now)
-    old = existing.amount_yuan if existing else None
-    row.amount_yuan, row.note = amount, note
-    row.execution_rate, row.pace = rate, pace
-    row.light = rules.budget_light(amount, budget, f, ctx.thresholds)
-    row.version += 1
-    row.updated_by, row.updated_at = ctx.who, ctx.now
-    session.add(row)
-    session.add(SpendingChange(project_year_id=py.id, month=month, old_amount_yuan=old, new_amount_yuan=amount,
-                               note=note, changed_by=ctx.who, changed_at=ctx.now))
-    _flush_or_stale(session)
+    fields = {"amount_yuan": amount, "note": note, "execution_rate": rate, "pace": pace,
+              "light": rules.budget_light(amount, budget, f, ctx.thresholds),
+              "version": (existing.version if existing else 0) + 1, "updated_by": ctx.who, "updated_at": ctx.now}
+    row = _store(session, Spending, existing, {"project_year_id": py.id, "month": month}, fields)
+    write(session, _insert_of(SpendingChange), _values(
+        SpendingChange, project_year_id=py.id, month=month, old_amount_yuan=existing.amount_yuan if existing else None,
+        new_amount_yuan=amount, note=note, changed_by=ctx.who, changed_at=ctx.now))
     judged = summaries.refresh_one(session, py.id, lights=False)       # the budget's inputs judged once,
     alerts.after_entry(session, py, None, ctx.now, current_config(), judged)     # for both caches and the answer
     return EnteredSpending(row, judged)
@@ -301,11 +314,29 @@ def check_spending_note(session: Session, py: ProjectYear, month: int, amount: D
 
 @prepared
 def _actual_for_update():
-    return (select(Actual).where(Actual.indicator_id == bindparam("indicator_id"), Actual.month == bindparam("month"))
-            .with_for_update().execution_options(populate_existing=True))
+    return (select(*columns_of(Actual))
+            .where(Actual.indicator_id == bindparam("indicator_id"), Actual.month == bindparam("month"))
+            .with_for_update())
 
 
 @prepared
 def _spending_for_update():
-    return (select(Spending).where(Spending.project_year_id == bindparam("py_id"), Spending.month == bindparam("month"))
-            .with_for_update().execution_options(populate_existing=True))
+    return (select(*columns_of(Spending))
+            .where(Spending.project_year_id == bindparam("py_id"), Spending.month == bindparam("month"))
+            .with_for_update())
+
+
+@prepared
+def _insert_of(model):
+    """A new row of `model` (every column but its key, bound by name), returning its key."""
+    table = model.__table__
+    return (insert(table).values({c: bindparam(c.key, type_=c.type) for c in table.columns if not c.primary_key})
+            .returning(*table.primary_key.columns))
+
+
+@prepared
+def _update_of(model, names: tuple[str, ...]):
+    """These columns of one row of `model` (`row_id`), bound as `v_<name>`."""
+    table = model.__table__
+    return (update(table).where(table.c.id == bindparam("row_id"))
+            .values({table.c[name]: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}))

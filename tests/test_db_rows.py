@@ -10,10 +10,11 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import column, event, select, table
+from sqlalchemy import Numeric, bindparam, column, event, select, table
 from sqlalchemy.exc import DBAPIError
 
 from conftest import PROJECT_A
+from models.actual import Actual
 from test_api import year_of, token_for
 
 
@@ -83,6 +84,27 @@ def test_rows_reads_what_sqlalchemy_reads(seeded, personas, stored):
     entries = read[0]
     assert (Decimal, Decimal("12.5")) in [row[2] for row in entries]
     assert (list, ["其他", "进度滞后"]) in [row[8] for row in read[6]]       # Actual.deviation_reasons, JSON
+
+
+_SINCE = select(Actual.id, Actual.month).where(Actual.updated_at >= bindparam("since", type_=Actual.updated_at.type),
+                                               Actual.value >= bindparam("at_least", type_=Numeric(24, 6)),
+                                               Actual.month.in_(bindparam("months", expanding=True))).order_by(Actual.id)
+
+
+@pytest.mark.parametrize("since, at_least, found", [
+    (datetime(2023, 7, 10, 9, 30, tzinfo=timezone.utc), Decimal("13.5"), 4),    # the stored moment itself
+    (datetime(2023, 7, 10, 9, 30, 1, tzinfo=timezone.utc), Decimal("0"), 0),     # a second later
+    (datetime(2023, 1, 1, tzinfo=timezone.utc), Decimal("12.5"), 6)])
+def test_bound_values_are_processed_as_sqlalchemy_processes_them(seeded, stored, since, at_least, found):
+    """A date or a Decimal bound beside an IN list reaches the database as SQLAlchemy's execution
+    sends it (SQLite stores a moment as text in its own format, and takes no Decimal)."""
+    from models.db import get_session, rows
+    with seeded.test_request_context():
+        session = get_session()
+        params = {"since": since, "at_least": at_least, "months": [3, 6]}
+        read = rows(session, _SINCE, params)
+        assert [tuple(row) for row in read] == [tuple(row) for row in session.execute(_SINCE, params).all()]
+    assert len(read) == found
 
 
 def test_rows_are_named_like_the_columns(seeded, personas, stored):
@@ -200,7 +222,7 @@ def test_in_lists_of_known_lengths_are_laid_out_as_sqlalchemy_expands_them(diale
             sql, order, processors, values = lean._expanded(dict(params))
             state = lean.compiled.construct_expanded_state(dict(params))
             assert (sql, order, values) == (state.statement, state.positiontup, state.parameters)
-            assert processors.keys() == state.processors.keys()
+            assert processors.keys() == {**lean.compiled._bind_processors, **state.processors}.keys()
     check()
     assert lean_actuals.shapes and lean_entries.shapes and lean_mixed.shapes, "lengths seen again: laid out here"
     assert len(lean_actuals.shapes) <= 7 * 5, "one kept form per pair of lengths"
