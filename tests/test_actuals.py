@@ -230,3 +230,41 @@ def test_evaluation_scores_and_qualitative_band(session):
     with transaction(session):
         set_evaluator_score(session, py, ind, 8, date(2024, 1, 10))
     assert project_evaluation(session, py, date(2024, 1, 10)).total == Decimal("92.75")
+
+
+def test_an_entry_tells_the_sessions_object_of_its_row_what_it_stored(session):
+    """An entry writes its row with its own statements, not through the session: an object of
+    that row the session already holds shows the stored values afterwards, with nothing left
+    to flush, and a fresh read agrees."""
+    from models import Actual
+    py = project(session)
+    first = enter(session, py, "参展企业数量", value=35)
+    held = session.get(Actual, first.id)
+    assert (held.value, held.version) == (Decimal("35"), 1)
+    again = enter(session, py, "参展企业数量", value=40, version=1, note="更正")
+    assert (again.id, again.version) == (first.id, 2)
+    assert (held.value, held.version, held.note, held.light) == (Decimal("40"), 2, "更正", again.light)
+    assert not session.dirty
+    session.expire_all()
+    stored = session.get(Actual, first.id)
+    assert (stored.value, stored.version, stored.note) == (Decimal("40"), 2, "更正")
+
+
+def test_two_first_entries_of_one_period_at_once_leave_one_and_tell_the_other(session, monkeypatch):
+    """The unique key of a period's row lets one first entry in; the other, which found no row
+    under its lock because the first had not committed yet, is told as for a stale edit, and
+    nothing of it is stored."""
+    import services.entry as entry
+    py = project(session)
+    enter(session, py, "参展企业数量", value=35)
+    ind = indicator(session, py, "参展企业数量")
+    changes = len(session.exec(select(ActualChange).where(ActualChange.indicator_id == ind.id)).all())
+    monkeypatch.setattr(entry, "locked_rows", lambda *args, **kwargs: [])    # what the second writer saw
+    with pytest.raises(StaleEdit):
+        with transaction(session):
+            record_actual(session, ind, py, 2023, 7, ActualInput(value=50), Context("填报人乙", NOW))
+    monkeypatch.undo()
+    session.expire_all()
+    stored = session.exec(select(entry.Actual).where(entry.Actual.indicator_id == ind.id)).all()
+    assert [(a.month, a.value, a.updated_by) for a in stored] == [(7, Decimal("35"), "填报人甲")]
+    assert len(session.exec(select(ActualChange).where(ActualChange.indicator_id == ind.id)).all()) == changes
