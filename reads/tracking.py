@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, select
 
 from domain.calendar import YearCalendar, month_end, period_label
-from models.actual import Actual
-from models.indicator import Indicator, active_indicators
+from models.actual import Actual, SpendingChange
+from models.db import columns_of, prepared, rows as plain_rows
+from models.indicator import Indicator, active_indicators_to_read
 from models.project import Project, ProjectYear
 from domain.project_year import budget_in_force, year_spending_marks
 from models.user import User
@@ -24,7 +25,24 @@ from services.inputs import load_spending
 
 
 def annual_indicators(session: Session, py: ProjectYear) -> list[Indicator]:
-    return [i for i in active_indicators(session, py.id) if i.annual_raw is not None]
+    """The active indicators with a 年度 target, to show (detached, never written through)."""
+    return [i for i in active_indicators_to_read(session, py.id) if i.annual_raw is not None]
+
+
+# What the tracking table shows of the stored actuals and spending changes is read, not written:
+# plain rows of every column, named like the ORM objects' attributes (models.db.rows, here `plain_rows`).
+
+@prepared
+def _actuals_through():
+    return (select(*columns_of(Actual)).where(Actual.indicator_id.in_(bindparam("ids", expanding=True)),
+                                              Actual.month <= bindparam("month"))
+            .order_by(Actual.month))
+
+
+@prepared
+def _spending_changes():
+    return (select(*columns_of(SpendingChange)).where(SpendingChange.project_year_id == bindparam("py_id"))
+            .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc()))
 
 
 @dataclass
@@ -138,12 +156,11 @@ def tracking(session: Session, user: User, project: Project, py: ProjectYear, mo
 
 def spending_row(session: Session, py: ProjectYear, month: int, as_of: date, deadline_day: int) -> SpendingRow:
     from domain import rules
-    from models.actual import SpendingChange, spending_of
+    from models.actual import spending_of
     spending = spending_of(session, py.id, month)
     deadline = YearCalendar(py.year, deadline_day=deadline_day).deadline(month)
     light = spending.light if spending else rules.light_without_actual(as_of, deadline)
-    changes = list(session.exec(select(SpendingChange).where(SpendingChange.project_year_id == py.id)
-                                .order_by(SpendingChange.changed_at.desc(), SpendingChange.id.desc())))
+    changes = plain_rows(session, _spending_changes(), {"py_id": py.id})
     inputs, rows = load_spending(session, py)
     flags = spending_flags(inputs.calendar, year_spending_marks(inputs), rows)
     budget = budget_in_force(inputs.initial_budget_yuan, inputs.adjustments, inputs.calendar.period_end(month))   # §7
@@ -163,8 +180,7 @@ def entry_rows(session: Session, user: User, project: Project, py: ProjectYear, 
     ids = [i.id for i in indicators]
     by_indicator: dict[int, list[Actual]] = {}
     if ids:
-        for a in session.exec(select(Actual).where(Actual.indicator_id.in_(ids), Actual.month <= month)
-                              .order_by(Actual.month)):
+        for a in plain_rows(session, _actuals_through(), {"ids": ids, "month": month}):
             by_indicator.setdefault(a.indicator_id, []).append(a)
     own = {i: next((a for a in rows if a.month == month), None) for i, rows in by_indicator.items()}
     files = evidence_of(session, [a.id for a in own.values() if a is not None])

@@ -60,6 +60,7 @@ def _statements(seeded, personas, py: int, ids: list[int], token: str):
     from reads.indicator_facts import _history
     from reads.project_year import _actuals_select, _spending_select
     from reads.scope import scoped_params
+    from reads.tracking import _actuals_through, _spending_changes
     from services.inputs import _adjustments_select, _entries_of, _spending_of
     from models.db import get_session
     manager = get_session().get(User, personas.manager_a.id)
@@ -68,7 +69,8 @@ def _statements(seeded, personas, py: int, ids: list[int], token: str):
             (_spending_of(), {"py_id": py}), (_adjustments_select(), {"ids": [py]}), (_history(), {"py_id": py}),
             (_spending_select(), {"py_id": py}), (_actuals_select(), {"ids": ids, "months": [3, 6]}),
             (_token_user(), {"digest": _digest(token)}), (_list_statement(shape, ""), params),
-            (_list_statement(shape, "early_"), params), (_list_statement(shape, None), params)]
+            (_list_statement(shape, "early_"), params), (_list_statement(shape, None), params),
+            (_actuals_through(), {"ids": ids, "month": 6}), (_spending_changes(), {"py_id": py})]
 
 
 def test_rows_reads_what_sqlalchemy_reads(seeded, personas, stored):
