@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from models.importing import ImportBatch, ProjectYearImport
-from models.indicator import Indicator, TargetChange, active_indicators
+from models.indicator import Indicator, TargetChange, active_indicators_to_read
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
 from models.target_adjustment import TargetAdjustment
@@ -82,7 +82,7 @@ def project_page(session: Session, user: User, project_id: int, year: int | None
         return None
     unit = session.get(Unit, project.unit_id)
     department = session.get(Department, chosen.department_id)
-    indicators = active_indicators(session, chosen.id)
+    indicators = active_indicators_to_read(session, chosen.id)
     rows = rows_from_indicators(indicators)
     origins = target_origins(session, chosen.id)
     for row, ind in zip(rows, indicators):

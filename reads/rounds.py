@@ -19,7 +19,7 @@ from domain import rules
 from domain.calendar import YearCalendar, month_end
 from domain.monitoring import (DEFAULT_ROUNDS, NOT_STARTED, RETURNED, ROUND_EDITABLE, ROUND_STATE_LABELS, SUBMITTED,
                                Round, RoundRule, find_round, parse_rounds, rounds_of)
-from models.indicator import Indicator, active_indicators
+from models.indicator import Indicator, active_indicators_to_read
 from models.monitoring import MonitoringStep, MonitoringSubmission
 from models.org import Department, Unit
 from models.project import Project, ProjectYear
@@ -142,7 +142,7 @@ def round_page(session: Session, user: User, project: Project, py: ProjectYear, 
              if submission is not None and i.item.submission_id == submission.id]
     return RoundPage(line, session.get(Unit, project.unit_id), session.get(Department, py.department_id), sheet,
                      form, prefilled, steps, user_labels(session, [s.who for s in steps]), items,
-                     active_indicators(session, py.id),
+                     active_indicators_to_read(session, py.id),
                      may_edit=may_edit_actuals(user, project) and line.state in ROUND_EDITABLE,
                      may_review=may_review_monitoring(user) and line.state == SUBMITTED)
 
@@ -261,4 +261,4 @@ def project_monitoring(session: Session, user: User, project: Project, py: Proje
                              project_rounds(session, project, py, today, config),
                              rectification_lines(session, user, today, soon_days, show="all", project_year_id=py.id),
                              rectification_counts(session, user, today, project_year_id=py.id),
-                             active_indicators(session, py.id), may_review_monitoring(user))
+                             active_indicators_to_read(session, py.id), may_review_monitoring(user))

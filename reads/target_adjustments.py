@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from models.indicator import Indicator, active_indicators
+from models.indicator import Indicator, active_indicators_to_read
 from models.project import Project, ProjectYear
 from models.target_adjustment import (ACTION_LABELS, ADD, PENDING, STATE_LABELS, TargetAdjustment,
                                       TargetAdjustmentItem)
@@ -93,7 +93,7 @@ def target_section(session: Session, py: ProjectYear) -> TargetSection:
     in_pending = {line.item.indicator_id: p.adjustment.id for p in listed if p.pending for line in p.items}
     origins = target_origins(session, py.id)
     rows = [FormRow(ind, origins.get((ind.id, "annual")), in_pending.get(ind.id))
-            for ind in active_indicators(session, py.id) if ind.annual_raw is not None]
+            for ind in active_indicators_to_read(session, py.id) if ind.annual_raw is not None]
     return TargetSection(listed, rows)
 
 
