@@ -9,7 +9,7 @@ from functools import cache, partial
 from typing import Callable, TypeVar
 
 from flask import current_app, g
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.sql import Insert, Select, Update
 from sqlalchemy.engine import Engine
@@ -185,6 +185,31 @@ class _Lean:
             pairs = list(enumerate(self.processors))
             return [make([p(row[i]) if p is not None else row[i] for i, p in pairs]) for row in found]
         return list(map(make, found))
+
+
+@prepared
+def rewrite_by_key(model):
+    """A stored row of `model` written back by its key: every other column bound as `v_<name>`,
+    the key as `k_<name>` (`by_key`). One statement for the summaries' executemany and an
+    entry's own row."""
+    table = model.__table__
+    return (update(table)
+            .where(*(column == bindparam(f"k_{column.name}", type_=column.type) for column in table.primary_key))
+            .values({column.name: bindparam(f"v_{column.name}", type_=column.type) for column in table.columns
+                     if not column.primary_key}))
+
+
+def by_key(key: tuple[str, ...], row: dict) -> dict:
+    """`row`'s values named for `rewrite_by_key`: the names in `key` as `k_`, the others as `v_`."""
+    return {(f"k_{name}" if name in key else f"v_{name}"): value for name, value in row.items()}
+
+
+@prepared
+def insert_returning_key(model):
+    """A new row of `model`: every column but its key bound by name, returning the new key."""
+    table = model.__table__
+    return (insert(table).values({c: bindparam(c.key, type_=c.type) for c in table.columns if not c.primary_key})
+            .returning(*table.primary_key.columns))
 
 
 def columns_of(*models) -> list:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import partial
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -27,7 +27,8 @@ from domain.indicators import annual_target, effective_measure
 from models.actual import (LIKELIHOODS, MAX_NUMBER, MONEY_PLACES, Actual, ActualChange, ActualInput, EntryError, Spending,
                            SpendingChange, StaleEdit, VersionRequired, check_period, check_ratios, forecast_of, kept,
                            SPENDING_NOTE_EXAMPLES, actual_of, spending_note, spending_number, spending_of)
-from models.db import columns_of, detached, locked_rows, prepared, write, written
+from models.db import (by_key, columns_of, detached, insert_returning_key, locked_rows, prepared, rewrite_by_key,
+                       write, written)
 from models.indicator import Indicator
 from models.project import ProjectYear
 from reads.wording import yuan_text
@@ -104,7 +105,7 @@ def enter_actual(session: Session, ind: Indicator, py: ProjectYear, year: int, m
               "completion": judgement.completion, "pace": judgement.pace, "light": judgement.light,
               "version": (existing.version if existing else 0) + 1, "updated_by": ctx.who, "updated_at": ctx.now}
     actual = _store(session, Actual, existing, {"indicator_id": ind.id, "month": month}, fields)
-    write(session, _insert_of(ActualChange), _values(ActualChange, indicator_id=ind.id, month=month,
+    write(session, insert_returning_key(ActualChange), _values(ActualChange, indicator_id=ind.id, month=month,
                                                      changed_by=ctx.who, changed_at=ctx.now, old=old,
                                                      new=snapshot(actual)))
     summaries.after_entry(session, py.id, ind.id, month, light_before, actual.light)
@@ -207,15 +208,16 @@ def _store(session: Session, model, existing, key: dict, fields: dict):
     the same period at once: the unique key lets one in; the other is told, as for any stale
     edit (the caller's transaction rolls back)."""
     if existing is not None:
-        write(session, _update_of(model, tuple(fields)), {"row_id": existing.id} | _bound(fields))
+        stored = existing._asdict() | fields
+        write(session, rewrite_by_key(model), by_key(("id",), stored))
         written(session, model, existing.id, fields)
-        return detached(tuple({**existing._asdict(), **fields}.values()), model)[0]
-    values = _values(model, **key, **fields)
-    try:
-        [(new_id,)] = write(session, _insert_of(model), values)
-    except IntegrityError as exc:
-        raise StaleEdit(0, "他人") from exc
-    stored = values | {"id": new_id}
+    else:
+        values = _values(model, **key, **fields)
+        try:
+            [(new_id,)] = write(session, insert_returning_key(model), values)
+        except IntegrityError as exc:
+            raise StaleEdit(0, "他人") from exc
+        stored = values | {"id": new_id}
     return detached(tuple(stored[column.key] for column in model.__table__.columns), model)[0]
 
 
@@ -224,10 +226,6 @@ def _values(model, **given) -> dict:
     given (its field defaults)."""
     made = model(**given)
     return {column.key: getattr(made, column.key) for column in model.__table__.columns if not column.primary_key}
-
-
-def _bound(values: dict) -> dict:
-    return {f"v_{name}": value for name, value in values.items()}
 
 
 # --------------------------------------------------------------------------- spending
@@ -273,7 +271,7 @@ def enter_spending(session: Session, py: ProjectYear, year: int, month: int, amo
               "light": rules.budget_light(amount, budget, f, ctx.thresholds),
               "version": (existing.version if existing else 0) + 1, "updated_by": ctx.who, "updated_at": ctx.now}
     row = _store(session, Spending, existing, {"project_year_id": py.id, "month": month}, fields)
-    write(session, _insert_of(SpendingChange), _values(
+    write(session, insert_returning_key(SpendingChange), _values(
         SpendingChange, project_year_id=py.id, month=month, old_amount_yuan=existing.amount_yuan if existing else None,
         new_amount_yuan=amount, note=note, changed_by=ctx.who, changed_at=ctx.now))
     judged = summaries.refresh_one(session, py.id, lights=False)       # the budget's inputs judged once,
@@ -324,19 +322,3 @@ def _spending_for_update():
     return (select(*columns_of(Spending))
             .where(Spending.project_year_id == bindparam("py_id"), Spending.month == bindparam("month"))
             .with_for_update())
-
-
-@prepared
-def _insert_of(model):
-    """A new row of `model` (every column but its key, bound by name), returning its key."""
-    table = model.__table__
-    return (insert(table).values({c: bindparam(c.key, type_=c.type) for c in table.columns if not c.primary_key})
-            .returning(*table.primary_key.columns))
-
-
-@prepared
-def _update_of(model, names: tuple[str, ...]):
-    """These columns of one row of `model` (`row_id`), bound as `v_<name>`."""
-    table = model.__table__
-    return (update(table).where(table.c.id == bindparam("row_id"))
-            .values({table.c[name]: bindparam(f"v_{name}", type_=table.c[name].type) for name in names}))

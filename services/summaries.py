@@ -24,7 +24,7 @@ from sqlmodel import Session
 from domain import project_year as core
 from domain.calendar import YearCalendar
 from models.actual import Actual
-from models.db import held, prepared, rows
+from models.db import by_key, held, prepared, rewrite_by_key, rows
 from models.indicator import Indicator
 from models.project import ProjectYear
 from models.summary import ALL_LEVELS, LIGHTS, BudgetSummary, LightSummary, level1_of
@@ -95,15 +95,6 @@ def _lock():
 
 
 @prepared
-def _rewrite(table):
-    """A changed row written back by its key: Core's executemany, not the ORM's bulk update."""
-    return (update(table.__table__)
-            .where(*(column == bindparam(f"k_{column.name}") for column in table.__table__.primary_key))
-            .values({column.name: bindparam(f"v_{column.name}") for column in table.__table__.columns
-                     if not column.primary_key}))
-
-
-@prepared
 def _stored(table):
     return (select(*(column for column in table.__table__.columns))
             .where(table.__table__.c.project_year_id.in_(bindparam("ids", expanding=True))))
@@ -149,10 +140,9 @@ def write_summary_changes(session: Session, table, stored: dict[tuple, dict], ro
     new = [row for k, row in wanted.items() if k not in stored]
     if new:
         session.execute(insert(table), new)
-    changed = [{(f"k_{name}" if name in key else f"v_{name}"): value for name, value in row.items()}
-               for k, row in wanted.items() if k in stored and stored[k] != row]
+    changed = [by_key(key, row) for k, row in wanted.items() if k in stored and stored[k] != row]
     if changed:
-        session.execute(_rewrite(table), changed)
+        session.execute(rewrite_by_key(table), changed)
 
 
 def write_summaries(session: Session, project_year_ids: list[int], light_rows: list[dict],
